@@ -1,0 +1,259 @@
+"""Load and validate a study: config.yaml and the subjects/trials sheets.
+
+Everything here runs when Snakemake parses the workflow, before any job starts, so
+a mistake in the config or a sheet is reported at once, naming the file, row and
+column and saying what to change. All problems found are reported together.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
+PATH_KEYS_MODEL = ("osim", "marker_set", "scale_setup", "ik_tasks", "external_loads")
+SUBJECT_PATH_COLUMNS = ("static_markers",)
+TRIAL_PATH_COLUMNS = ("markers", "grf", "external_loads")
+# Body mass outside this range is almost certainly a unit slip (g, lb) in the sheet.
+PLAUSIBLE_MASS_KG = (20.0, 250.0)
+PLAUSIBLE_HEIGHT_M = (1.0, 2.5)
+
+
+def load_schema(name: str) -> dict:
+    with open(SCHEMA_DIR / f"{name}.schema.yaml") as handle:
+        return yaml.safe_load(handle)
+
+
+def _validator_filling_defaults(schema: dict):
+    """A jsonschema validator that also writes each property's ``default`` into the instance."""
+    base = jsonschema.Draft202012Validator
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from base.VALIDATORS["properties"](validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(base, {"properties": set_defaults})(schema)
+
+
+def _format_schema_error(error: jsonschema.ValidationError) -> str:
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    return f"key '{where}': {error.message}"
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+    """Read config.yaml, apply ``overrides`` (e.g. Snakemake --config), fill defaults,
+    validate against the schema and resolve every path against the config's folder."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist", fix="pass --configfile with the study's config.yaml")
+    with open(path) as handle:
+        try:
+            config = yaml.safe_load(handle) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path} is not valid YAML: {err}", fix="fix the YAML syntax") from None
+    if overrides:
+        config = _merge(config, overrides)
+    return prepare_config(config, base_dir=path.parent, source=str(path))
+
+
+def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
+    """Validate an already-read config dict and resolve its paths (see load_config)."""
+    config = copy.deepcopy(config)
+    config.pop("_config_dir", None)
+    validator = _validator_filling_defaults(load_schema("config"))
+    problems = [_format_schema_error(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))]
+    if problems:
+        raise ConfigError(f"{source} does not match workflow/schemas/config.schema.yaml:\n  - " + "\n  - ".join(problems),
+                          fix="correct these keys (config/README.md documents each)")
+    base_dir = Path(base_dir)
+    config["_config_dir"] = str(base_dir)
+    for key in ("subjects", "trials"):
+        if key in config:
+            config[key] = str((base_dir / config[key]).resolve())
+    for key in PATH_KEYS_MODEL:
+        if config["model"].get(key):
+            config["model"][key] = str((base_dir / config["model"][key]).resolve())
+    if config["sides"] and len(set(config["sides"].values())) != len(config["sides"]):
+        raise ConfigError(f"{source}: two sides share a suffix in 'sides': {config['sides']}",
+                          fix="give every side its own muscle-name suffix, e.g. {r: _r, l: _l}")
+    return config
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# ------------------------------------------------------------------------ sheets
+
+
+def read_sheet(path: str | Path, *, kind: str) -> pd.DataFrame:
+    """Read a tab-separated sheet; ``kind`` is 'subjects' or 'trials'."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{kind} sheet {path} does not exist", fix=f"set '{kind}' in the config to the sheet's path")
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, comment="#", skip_blank_lines=True, keep_default_na=False)
+    except Exception as err:  # pandas raises several parser errors
+        raise ConfigError(f"{kind} sheet {path} cannot be read as tab-separated values: {err}",
+                          fix="save the sheet as TSV (tab-separated, first line = column names)") from None
+    table.columns = [c.strip() for c in table.columns]
+    return table.apply(lambda col: col.str.strip())
+
+
+def _typed_rows(table: pd.DataFrame, schema: dict) -> list[dict]:
+    """Convert sheet cells to the schema's types; empty cells become None."""
+    rows = []
+    for _, row in table.iterrows():
+        record = {}
+        for column, cell in row.items():
+            types = schema["properties"].get(column, {}).get("type", "string")
+            types = types if isinstance(types, list) else [types]
+            if cell == "":
+                record[column] = None
+            elif "number" in types:
+                try:
+                    record[column] = float(cell)
+                except ValueError:
+                    record[column] = cell  # schema reports "is not of type number"
+            else:
+                record[column] = cell
+        rows.append({k: v for k, v in record.items() if v is not None or "null" in str(schema["properties"].get(k, {}).get("type"))})
+    return rows
+
+
+def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path) -> pd.DataFrame:
+    """Check every row of a sheet against its schema; resolve file columns to absolute paths."""
+    schema = load_schema(kind)
+    problems = []
+    missing = [c for c in schema["required"] if c not in table.columns]
+    if missing:
+        raise ConfigError(f"{kind} sheet {path} lacks the column(s) {', '.join(missing)} (has: {', '.join(table.columns)})",
+                          fix=f"add the columns; config/README.md lists the {kind}.tsv columns")
+    unknown = [c for c in table.columns if c not in schema["properties"]]
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(unknown)}; expected some of {', '.join(schema['properties'])}")
+    validator = jsonschema.Draft202012Validator(schema)
+    rows = _typed_rows(table[[c for c in table.columns if c in schema["properties"]]], schema)
+    for index, record in enumerate(rows):
+        for error in validator.iter_errors(record):
+            column = ".".join(str(p) for p in error.absolute_path) or "(row)"
+            problems.append(f"row {index + 2}, column '{column}': {error.message}")
+    if problems:
+        raise ConfigError(f"{kind} sheet {path}:\n  - " + "\n  - ".join(problems),
+                          fix="correct these cells (row numbers count the header as row 1)")
+    typed = pd.DataFrame(rows)
+    for column in schema["properties"]:
+        if column not in typed.columns:
+            typed[column] = None
+    path_columns = SUBJECT_PATH_COLUMNS if kind == "subjects" else TRIAL_PATH_COLUMNS
+    for column in path_columns:
+        typed[column] = [str((base_dir / value).resolve()) if isinstance(value, str) and value else None
+                         for value in typed[column]]
+    return typed[list(schema["properties"])]
+
+
+def check_sheets(subjects: pd.DataFrame, trials: pd.DataFrame, *, subjects_path: str, trials_path: str) -> None:
+    """Cross-sheet checks: unique ids, known subjects, sane windows and masses."""
+    problems = []
+    duplicated = subjects["subject"][subjects["subject"].duplicated()].tolist()
+    if duplicated:
+        problems.append(f"{subjects_path}: subject id(s) listed twice: {', '.join(duplicated)} (each subject needs one row)")
+    pairs = trials[["subject", "trial"]].apply(tuple, axis=1)
+    for subject, trial in pairs[pairs.duplicated()].tolist():
+        problems.append(f"{trials_path}: trial '{trial}' of subject '{subject}' is listed twice (trial ids must be unique per subject)")
+    known = set(subjects["subject"])
+    for index, subject in enumerate(trials["subject"]):
+        if subject not in known:
+            problems.append(f"{trials_path} row {index + 2}: subject '{subject}' is not in {subjects_path} "
+                            f"(add a row for it there, or fix the id; known: {', '.join(sorted(known))})")
+    low, high = PLAUSIBLE_MASS_KG
+    for index, row in subjects.iterrows():
+        if not low <= row["mass_kg"] <= high:
+            problems.append(f"{subjects_path} row {index + 2}: mass_kg {row['mass_kg']:g} for subject '{row['subject']}' "
+                            f"is outside {low:g}-{high:g} kg (is it in g or lb?)")
+        height = row.get("height_m")
+        if height is not None and not pd.isna(height) and not PLAUSIBLE_HEIGHT_M[0] <= height <= PLAUSIBLE_HEIGHT_M[1]:
+            problems.append(f"{subjects_path} row {index + 2}: height_m {height:g} for subject '{row['subject']}' "
+                            f"is outside {PLAUSIBLE_HEIGHT_M[0]:g}-{PLAUSIBLE_HEIGHT_M[1]:g} m (is it in cm or mm?)")
+        if _both(row, "static_start_s", "static_end_s") and row["static_end_s"] <= row["static_start_s"]:
+            problems.append(f"{subjects_path} row {index + 2}: static_end_s must be after static_start_s")
+    for index, row in trials.iterrows():
+        if _both(row, "start_s", "end_s") and row["end_s"] <= row["start_s"]:
+            problems.append(f"{trials_path} row {index + 2}: end_s ({row['end_s']:g}) must be after start_s ({row['start_s']:g})")
+        if not str(row["markers"]).lower().endswith(".c3d") and not row.get("grf"):
+            problems.append(f"{trials_path} row {index + 2}: trial '{row['trial']}' has no grf file "
+                            f"(give an OpenSim .mot in column 'grf', or a .c3d with force plates in 'markers')")
+    if problems:
+        raise ConfigError("the study sheets disagree:\n  - " + "\n  - ".join(problems), fix="correct the rows named above")
+
+
+def _both(row, a: str, b: str) -> bool:
+    return all(row.get(k) is not None and not pd.isna(row.get(k)) for k in (a, b))
+
+
+@dataclass
+class Study:
+    """A validated study: config with defaults and absolute paths, and the two sheets."""
+
+    config: dict
+    subjects: pd.DataFrame
+    trials: pd.DataFrame
+
+    @property
+    def results_dir(self) -> str:
+        return f"results/{self.config['study']}"
+
+    def subject_row(self, subject: str) -> dict:
+        return self.subjects.set_index("subject").loc[subject].to_dict() | {"subject": subject}
+
+    def trial_row(self, subject: str, trial: str) -> dict:
+        match = self.trials[(self.trials["subject"] == subject) & (self.trials["trial"] == trial)]
+        return match.iloc[0].to_dict()
+
+
+def load_study(config: dict) -> Study:
+    """Read and check the sheets named by a prepared config (see prepare_config)."""
+    base_dir = Path(config["_config_dir"])
+    if "synthetic" in config and "subjects" not in config:
+        from .synthetic import study_sheets  # the demo's sheets are derived from its config
+
+        subjects, trials = study_sheets(config["synthetic"], inputs_dir=Path(f"results/{config['study']}/inputs").resolve())
+        subjects_path, trials_path = "(synthetic subjects)", "(synthetic trials)"
+    else:
+        subjects_path, trials_path = config["subjects"], config["trials"]
+        subjects = read_sheet(subjects_path, kind="subjects")
+        trials = read_sheet(trials_path, kind="trials")
+    # File paths in the sheets resolve against the config's folder, like every other path.
+    subjects = validate_sheet(_as_text(subjects), kind="subjects", path=subjects_path, base_dir=base_dir)
+    trials = validate_sheet(_as_text(trials), kind="trials", path=trials_path, base_dir=base_dir)
+    check_sheets(subjects, trials, subjects_path=subjects_path, trials_path=trials_path)
+    trials["start_s"] = trials["start_s"].astype(float)
+    trials["end_s"] = trials["end_s"].astype(float)
+    return Study(config=config, subjects=subjects, trials=trials)
+
+
+def _as_text(table: pd.DataFrame) -> pd.DataFrame:
+    return table.astype(object).where(table.notna(), "").astype(str).replace({"nan": "", "None": ""})
+
+
+def finite_or_none(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if np.isnan(value) else value

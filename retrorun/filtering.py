@@ -1,0 +1,73 @@
+"""Low-pass filtering of kinematics and ground reaction forces.
+
+One cutoff for both (Bisseling & Hof 2006, J Biomech 39:2438; Kristianslund et al.
+2012): mismatched cutoffs create impact artefacts in running joint moments. The
+filter is the common 4th-order zero-lag Butterworth (2nd order run forwards and
+backwards).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.signal import butter, filtfilt
+
+FILTER_ORDER = 2  # applied twice by filtfilt: 4th-order zero-lag response
+
+
+def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarray:
+    """Zero-lag Butterworth low-pass along axis 0; NaN-free input required."""
+    if cutoff_hz <= 0:
+        raise ValueError(f"cutoff_hz must be > 0, got {cutoff_hz}")
+    if rate_hz <= 0:
+        raise ValueError(f"rate_hz must be > 0, got {rate_hz}")
+    signal = np.asarray(signal, dtype=float)
+    if cutoff_hz >= rate_hz / 2:
+        return signal.copy()  # nothing above Nyquist to remove
+    b, a = butter(FILTER_ORDER, cutoff_hz / (rate_hz / 2))
+    padlen = min(3 * max(len(a), len(b)) * 10, signal.shape[0] - 1)
+    return filtfilt(b, a, signal, axis=0, padlen=max(padlen, 0))
+
+
+def sample_rate(time_s: np.ndarray) -> float:
+    steps = np.diff(np.asarray(time_s, dtype=float))
+    if len(steps) == 0 or np.any(steps <= 0):
+        raise ValueError("time must increase strictly")
+    return 1.0 / float(np.median(steps))
+
+
+def filter_table(table: pd.DataFrame, *, cutoff_hz: float, columns: list[str] | None = None) -> pd.DataFrame:
+    """Filter the given columns (default: all but 'time') of a table with a 'time' column."""
+    out = table.copy()
+    columns = columns if columns is not None else [c for c in table.columns if c != "time"]
+    if columns:
+        rate = sample_rate(table["time"].to_numpy())
+        out[columns] = lowpass(table[columns].to_numpy(dtype=float), rate_hz=rate, cutoff_hz=cutoff_hz)
+    return out
+
+
+def filter_plate(force: np.ndarray, point: np.ndarray, torque: np.ndarray, *, rate_hz: float, cutoff_hz: float,
+                 contact_threshold_n: float, vertical_axis: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Filter one plate's force, centre of pressure and free torque.
+
+    Out of contact (raw vertical force below the threshold) the centre of pressure is
+    undefined; it is held at the nearest contact value before filtering so the
+    filter does not smear jumps into the stance phase, and force and torque are set
+    to zero again after filtering so flight stays force-free.
+    """
+    contact = force[:, vertical_axis] >= contact_threshold_n
+    force_f = lowpass(force, rate_hz=rate_hz, cutoff_hz=cutoff_hz)
+    torque_f = lowpass(torque, rate_hz=rate_hz, cutoff_hz=cutoff_hz)
+    point_held = point.copy()
+    if contact.any():
+        frames = np.arange(len(contact))
+        contact_frames = frames[contact]
+        after = np.searchsorted(contact_frames, frames)
+        left = contact_frames[np.clip(after - 1, 0, len(contact_frames) - 1)]
+        right = contact_frames[np.clip(after, 0, len(contact_frames) - 1)]
+        nearest = np.where(np.abs(frames - left) <= np.abs(right - frames), left, right)
+        point_held = point[nearest]
+    point_f = lowpass(point_held, rate_hz=rate_hz, cutoff_hz=cutoff_hz)
+    force_f[~contact] = 0.0
+    torque_f[~contact] = 0.0
+    force_f[:, vertical_axis] = np.maximum(force_f[:, vertical_axis], 0.0)
+    return force_f, point_f, torque_f

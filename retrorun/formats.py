@@ -1,0 +1,234 @@
+"""Read and write the file formats labs and OpenSim exchange: TRC, MOT/STO, CSV.
+
+Everything in memory is in SI units (metres, newtons, seconds); angles in OpenSim
+storage files follow the file's ``inDegrees`` flag and are reported as such.
+All writers are atomic: they write a temporary file beside the target and rename
+it, so an interrupted job never leaves a half-written file that looks finished.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+# Factors from a TRC file's declared unit to metres.
+LENGTH_UNITS_TO_M = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "dm": 1e-1, "in": 0.0254}
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_csv(path: str | os.PathLike, table: pd.DataFrame) -> None:
+    """Write a tidy table atomically, without the pandas index."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.8g")
+
+
+# ----------------------------------------------------------------------------- TRC
+
+
+@dataclass
+class MarkerTable:
+    """Marker trajectories in metres: ``positions_m[name]`` is an (n_frames, 3) array."""
+
+    time_s: np.ndarray
+    positions_m: dict[str, np.ndarray]
+    rate_hz: float
+    source: str = ""
+    header_units: str = "m"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def marker_names(self) -> list[str]:
+        return list(self.positions_m)
+
+    def window(self, start_s: float, end_s: float) -> "MarkerTable":
+        keep = (self.time_s >= start_s - 1e-9) & (self.time_s <= end_s + 1e-9)
+        return MarkerTable(
+            self.time_s[keep],
+            {name: xyz[keep] for name, xyz in self.positions_m.items()},
+            self.rate_hz,
+            self.source,
+            self.header_units,
+        )
+
+
+def read_trc(path: str | os.PathLike) -> MarkerTable:
+    """Read a TRC file, converting positions to metres from the declared ``Units``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"marker file {path} does not exist", fix="check the path in the sheet")
+    with open(path, "r", errors="replace") as handle:
+        lines = handle.read().splitlines()
+    if len(lines) < 6:
+        raise InputError(f"{path} is not a TRC file: it has fewer than 6 lines",
+                         fix="export the markers as a TRC file (header of 5 lines, then data)")
+    keys = lines[1].split("\t")
+    values = lines[2].split("\t")
+    header = {k.strip(): v.strip() for k, v in zip(keys, values) if k.strip()}
+    for key in ("DataRate", "NumMarkers", "Units"):
+        if key not in header:
+            raise InputError(
+                f"{path}: TRC header line 2 lacks '{key}' (found: {', '.join(header) or 'nothing'})",
+                fix="export a standard TRC header: DataRate CameraRate NumFrames NumMarkers Units ...",
+            )
+    units = header["Units"]
+    if units not in LENGTH_UNITS_TO_M:
+        raise InputError(
+            f"{path}: marker units '{units}' are not a length unit",
+            fix=f"set Units to one of {', '.join(LENGTH_UNITS_TO_M)} in the TRC header",
+        )
+    try:
+        rate_hz = float(header["DataRate"])
+    except ValueError:
+        raise InputError(f"{path}: DataRate '{header['DataRate']}' is not a number",
+                         fix="set DataRate in the TRC header") from None
+    name_cells = lines[3].split("\t")
+    if len(name_cells) < 3 or name_cells[0].strip() != "Frame#":
+        raise InputError(f"{path}: TRC line 4 must start with 'Frame#\\tTime' and name the markers",
+                         fix="export a standard TRC file")
+    names = [cell.strip() for cell in name_cells[2:] if cell.strip()]
+    rows = []
+    for line in lines[5:]:
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        rows.append([_float_or_nan(c) for c in cells])
+    if not rows:
+        raise InputError(f"{path}: the TRC file has no data rows", fix="export the trial again")
+    width = 2 + 3 * len(names)
+    data = np.full((len(rows), width), np.nan)
+    for i, row in enumerate(rows):
+        row = row[:width]
+        data[i, : len(row)] = row
+    time_s = data[:, 1]
+    if np.any(np.isnan(time_s)):
+        raise InputError(f"{path}: the Time column has empty cells", fix="export the trial again")
+    scale = LENGTH_UNITS_TO_M[units]
+    positions = {name: data[:, 2 + 3 * i: 5 + 3 * i] * scale for i, name in enumerate(names)}
+    return MarkerTable(time_s, positions, rate_hz, str(path), units)
+
+
+def _float_or_nan(cell: str) -> float:
+    cell = cell.strip()
+    if not cell:
+        return np.nan
+    try:
+        return float(cell)
+    except ValueError:
+        return np.nan
+
+
+def write_trc(path: str | os.PathLike, markers: MarkerTable) -> None:
+    """Write markers as a TRC file in millimetres (as most lab software exports)."""
+    path = Path(path)
+    names = markers.marker_names
+    n = len(markers.time_s)
+    lines = [
+        f"PathFileType\t4\t(X/Y/Z)\t{path.name}",
+        "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames",
+        f"{markers.rate_hz:g}\t{markers.rate_hz:g}\t{n}\t{len(names)}\tmm\t{markers.rate_hz:g}\t1\t{n}",
+        "Frame#\tTime\t" + "\t".join(f"{name}\t\t" for name in names).rstrip("\t"),
+        "\t\t" + "\t".join(f"X{i + 1}\tY{i + 1}\tZ{i + 1}" for i in range(len(names))),
+        "",
+    ]
+    block = np.column_stack([markers.positions_m[name] * 1000.0 for name in names]) if names else np.empty((n, 0))
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+            for i in range(n):
+                cells = [f"{i + 1}", f"{markers.time_s[i]:.6f}"]
+                cells += ["" if np.isnan(v) else f"{v:.5f}" for v in block[i]]
+                handle.write("\t".join(cells) + "\n")
+
+
+# ------------------------------------------------------------------------- MOT/STO
+
+
+def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read an OpenSim .mot/.sto file: (table with a ``time`` column, header dict).
+
+    Accepts the old (name/datacolumns/datarows) and new (version=1, nRows=...) headers.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"file {path} does not exist", fix="check the path in the sheet or config")
+    with open(path, "r", errors="replace") as handle:
+        lines = handle.read().splitlines()
+    try:
+        end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
+    except StopIteration:
+        raise InputError(f"{path}: no 'endheader' line, so this is not an OpenSim .mot/.sto file",
+                         fix="export the forces as an OpenSim .mot file (header ending in 'endheader')") from None
+    header: dict[str, str] = {}
+    for line in lines[:end]:
+        if "=" in line:
+            key, _, value = line.partition("=")
+            header[key.strip()] = value.strip()
+        elif line.strip():
+            parts = line.split(None, 1)
+            header[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
+    columns_line = end + 1
+    while columns_line < len(lines) and not lines[columns_line].strip():
+        columns_line += 1
+    if columns_line >= len(lines):
+        raise InputError(f"{path}: no column labels after 'endheader'", fix="export the file again")
+    columns = [c.strip() for c in lines[columns_line].split("\t") if c.strip()]
+    if len(columns) <= 1:
+        columns = lines[columns_line].split()
+    if not columns or columns[0].lower() != "time":
+        raise InputError(f"{path}: the first column must be 'time' (found '{columns[0] if columns else ''}')",
+                         fix="export the file with a time column first")
+    rows = [line.split() for line in lines[columns_line + 1:] if line.strip()]
+    try:
+        data = np.array([[float(v) for v in row[: len(columns)]] for row in rows], dtype=float)
+    except ValueError as err:
+        raise InputError(f"{path}: a data row is not numeric ({err})", fix="export the file again") from None
+    if data.size == 0:
+        raise InputError(f"{path}: no data rows", fix="export the file again")
+    if data.shape[1] != len(columns):
+        raise InputError(f"{path}: rows have {data.shape[1]} values but the header names {len(columns)} columns",
+                         fix="export the file again")
+    table = pd.DataFrame(data, columns=columns)
+    table = table.rename(columns={columns[0]: "time"})
+    return table, header
+
+
+def write_storage(path: str | os.PathLike, table: pd.DataFrame, *, in_degrees: bool, name: str | None = None) -> None:
+    """Write a table with a ``time`` column as an OpenSim .mot/.sto file."""
+    path = Path(path)
+    columns = list(table.columns)
+    if columns[0] != "time":
+        raise ValueError("the first column must be 'time'")
+    header = [
+        name or path.stem,
+        "version=1",
+        f"nRows={len(table)}",
+        f"nColumns={len(columns)}",
+        f"inDegrees={'yes' if in_degrees else 'no'}",
+        "endheader",
+        "\t".join(columns),
+    ]
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write("\n".join(header) + "\n")
+            np.savetxt(handle, table.to_numpy(dtype=float), delimiter="\t", fmt="%.10g")

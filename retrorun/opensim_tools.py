@@ -1,0 +1,273 @@
+"""The one thin layer over OpenSim's tools: config in, tool objects run, files out.
+
+Each function writes the setup XML it ran next to its outputs, so any step can be
+re-run by hand in the OpenSim GUI or command line, and turns OpenSim's exceptions
+into the stage's RetrorunError with OpenSim's own message attached.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import opensim as osim
+import pandas as pd
+
+from . import actuators as act
+from .errors import DynamicsError, InputError, KinematicsError, MuscleError, ScalingError
+from .formats import MarkerTable, read_storage
+
+osim.Logger.setLevelString("warn")
+
+# IK solver accuracy and SO convergence: the values of OpenSim's own examples.
+IK_ACCURACY = 1e-5
+SO_CONVERGENCE = 1e-4
+SO_MAX_ITERATIONS = 100
+
+
+def _abs(path: str | Path) -> str:
+    """OpenSim resolves relative paths in a setup file against the setup's folder: never give it one."""
+    return str(Path(path).resolve())
+
+
+def log_opensim_to(path: str | Path) -> None:
+    """Send OpenSim's own messages to a job's log file as well."""
+    osim.Logger.addFileSink(str(path))
+
+
+def load_model(path: str | Path, *, what: str = "model") -> osim.Model:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what} {path} does not exist", fix="check model.osim in the config")
+    try:
+        model = osim.Model(str(path))
+        model.initSystem()
+    except Exception as err:
+        raise InputError(f"OpenSim cannot load the {what} {path}", fix="open the model in the OpenSim GUI and fix what it reports",
+                         opensim_message=str(err)) from None
+    return model
+
+
+def coordinate_motion_types(model: osim.Model) -> dict[str, bool]:
+    """Coordinate name -> True when rotational."""
+    return {c.getName(): c.getMotionType() == osim.Coordinate.Rotational for c in model.getCoordinateSet()}
+
+
+# ----------------------------------------------------------------------- scaling
+
+
+def scale(*, generic_model: str, marker_set: str | None, scale_setup: str, static_trc: str, mass_kg: float,
+          height_m: float | None, time_range: tuple[float, float], out_model: str, work_dir: str,
+          subject: str) -> tuple[Path, Path]:
+    """Scale the generic model to a subject and place its markers.
+
+    Returns (model scaled before marker placement, static pose .mot)."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        tool = osim.ScaleTool(_abs(scale_setup))
+    except Exception as err:
+        raise ScalingError(f"OpenSim cannot read the scale setup {scale_setup}", subject=subject,
+                           fix="give model.scale_setup an OpenSim ScaleTool setup XML", opensim_message=str(err)) from None
+    # Every path below is absolute: an empty path-to-subject stops OpenSim from
+    # prefixing the template's folder (where the stale paths pointed).
+    tool.setPathToSubject("")
+    tool.setName(subject)
+    tool.setSubjectMass(float(mass_kg))
+    if height_m:
+        tool.setSubjectHeight(float(height_m) * 1000.0)  # OpenSim stores height in mm
+    times = osim.ArrayDouble()
+    times.append(float(time_range[0]))
+    times.append(float(time_range[1]))
+    maker = tool.getGenericModelMaker()
+    maker.setModelFileName(_abs(generic_model))
+    maker.setMarkerSetFileName(_abs(marker_set) if marker_set else "Unassigned")
+    scaler = tool.getModelScaler()
+    scaler.setApply(True)
+    scaler.setMarkerFileName(_abs(static_trc))
+    scaler.setTimeRange(times)
+    scaler.setPreserveMassDist(True)
+    # The model before markers are moved onto the data: its marker errors in the static
+    # pose are the scaling errors the Best Practices thresholds speak of.
+    scaler.setOutputModelFileName(_abs(work / "scaled_before_marker_placement.osim"))
+    scaler.setOutputScaleFileName(_abs(work / "scale_factors.xml"))
+    placer = tool.getMarkerPlacer()
+    placer.setApply(True)
+    placer.setStaticPoseFileName(_abs(static_trc))
+    placer.setTimeRange(times)
+    placer.setCoordinateFileName("Unassigned")
+    placer.setOutputModelFileName(_abs(out_model))
+    pose = work / "static_pose.mot"
+    placer.setOutputMotionFileName(_abs(pose))
+    placer.setOutputMarkerFileName("Unassigned")
+    placer.setMaxMarkerMovement(-1)
+    tool.printToXML(_abs(work / "scale_setup.xml"))
+    try:
+        recorded = osim.ScaleTool(_abs(work / "scale_setup.xml"))
+        recorded.setPathToSubject("")  # loading sets it to the setup's folder again
+        ok = recorded.run()
+    except Exception as err:
+        raise ScalingError("OpenSim's ScaleTool failed", subject=subject, opensim_message=str(err),
+                           fix="check that the scale setup's marker pairs and static-pose markers exist in the static trial") from None
+    if not ok or not Path(out_model).is_file():
+        raise ScalingError("OpenSim's ScaleTool did not write a scaled model", subject=subject,
+                           fix="read the job log for OpenSim's messages")
+    return work / "scaled_before_marker_placement.osim", pose
+
+
+def static_marker_errors(*, model_path: str, pose_mot: str, markers: MarkerTable, time_range: tuple[float, float],
+                         weights: dict[str, float]) -> pd.DataFrame:
+    """Distance between each weighted model marker in the static pose and the mean experimental marker."""
+    model = osim.Model(_abs(model_path))
+    state = model.initSystem()
+    pose, header = read_storage(pose_mot)
+    in_degrees = header.get("inDegrees", "no").lower().startswith("y")
+    types = coordinate_motion_types(model)
+    for column in pose.columns[1:]:
+        # MarkerPlacer writes a states file (/jointset/<joint>/<coordinate>/value) in radians;
+        # older tools write plain coordinate names.
+        name = column.split("/")[-2] if column.endswith("/value") else column
+        if name in types and not column.endswith("/speed"):
+            value = float(pose[column].iloc[0])
+            model.getCoordinateSet().get(name).setValue(state, np.radians(value) if (in_degrees and types[name]) else value, False)
+    model.realizePosition(state)
+    window = markers.window(*time_range)
+    rows = []
+    model_markers = model.getMarkerSet()
+    for name, weight in weights.items():
+        if weight <= 0 or name not in window.positions_m or not model_markers.contains(name):
+            continue
+        measured = np.nanmean(window.positions_m[name], axis=0)
+        if np.any(np.isnan(measured)):
+            continue
+        location = model_markers.get(name).getLocationInGround(state)
+        simulated = np.array([location.get(i) for i in range(3)])
+        rows.append({"marker": name, "weight": weight, "error_m": float(np.linalg.norm(simulated - measured))})
+    return pd.DataFrame(rows, columns=["marker", "weight", "error_m"])
+
+
+# ----------------------------------------------------------- inverse kinematics
+
+
+def inverse_kinematics(*, model_path: str, trc: str, task_set_file: str, time_range: tuple[float, float],
+                       out_mot: str, work_dir: str, name: str, subject: str, trial: str) -> Path:
+    """Run IK; returns the marker-error .sto OpenSim writes."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    tool = osim.InverseKinematicsTool()
+    tool.setName(name)
+    tool.set_model_file(_abs(model_path))
+    tool.set_marker_file(_abs(trc))
+    tool.set_IKTaskSet(osim.IKTaskSet(_abs(task_set_file)))
+    tool.set_time_range(0, float(time_range[0]))
+    tool.set_time_range(1, float(time_range[1]))
+    tool.set_report_errors(True)
+    tool.set_accuracy(IK_ACCURACY)
+    tool.set_results_directory(_abs(work))
+    tool.set_output_motion_file(_abs(out_mot))
+    setup = work / "ik_setup.xml"
+    tool.printToXML(_abs(setup))
+    try:
+        ok = osim.InverseKinematicsTool(_abs(setup)).run()
+    except Exception as err:
+        raise KinematicsError("OpenSim's InverseKinematicsTool failed", subject=subject, trial=trial,
+                              opensim_message=str(err),
+                              fix="check the markers of the trial against the IK tasks (names, gaps, units)") from None
+    errors = work / f"{name}_ik_marker_errors.sto"
+    if not ok or not Path(out_mot).is_file() or not errors.is_file():
+        raise KinematicsError("OpenSim's InverseKinematicsTool wrote no result", subject=subject, trial=trial,
+                              fix="read the job log for OpenSim's messages")
+    return errors
+
+
+# ------------------------------------------------------------ inverse dynamics
+
+
+def inverse_dynamics(*, model_path: str, coordinates_mot: str, external_loads_xml: str, time_range: tuple[float, float],
+                     out_sto: str, work_dir: str, name: str, subject: str, trial: str) -> None:
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    out_sto = Path(out_sto)
+    tool = osim.InverseDynamicsTool()
+    tool.setName(name)
+    tool.setModelFileName(_abs(model_path))
+    tool.setCoordinatesFileName(_abs(coordinates_mot))
+    tool.setExternalLoadsFileName(_abs(external_loads_xml))
+    tool.setLowpassCutoffFrequency(-1)  # coordinates are filtered already, with the GRF's cutoff
+    tool.setStartTime(float(time_range[0]))
+    tool.setEndTime(float(time_range[1]))
+    excluded = osim.ArrayStr()
+    excluded.append("Muscles")
+    tool.setExcludedForces(excluded)
+    tool.setResultsDir(_abs(out_sto.parent))
+    tool.setOutputGenForceFileName(out_sto.name)
+    setup = work / "id_setup.xml"
+    tool.printToXML(_abs(setup))
+    try:
+        ok = osim.InverseDynamicsTool(_abs(setup)).run()
+    except Exception as err:
+        raise DynamicsError("OpenSim's InverseDynamicsTool failed", subject=subject, trial=trial, opensim_message=str(err),
+                            fix="check the external loads (bodies, GRF columns) and that the GRF covers the IK time range") from None
+    if not ok or not out_sto.is_file():
+        raise DynamicsError("OpenSim's InverseDynamicsTool wrote no result", subject=subject, trial=trial,
+                            fix="read the job log for OpenSim's messages")
+
+
+# -------------------------------------------------------- static optimization
+
+
+def prepare_so_model(*, model_path: str, out_model: str, max_isometric_force_scale: float, residual_optimal_force: float,
+                     reserve_optimal_force: float, unmuscled_optimal_force: float) -> list[act.ActuatorSpec]:
+    """Write the model SO runs on: muscle strength scaled, residual/reserve actuators added."""
+    model = osim.Model(_abs(model_path))
+    state = model.initSystem()
+    specs = act.actuator_specs(model, state, residual_optimal_force=residual_optimal_force,
+                               reserve_optimal_force=reserve_optimal_force, unmuscled_optimal_force=unmuscled_optimal_force)
+    for muscle in model.getMuscles():
+        muscle.setMaxIsometricForce(muscle.getMaxIsometricForce() * max_isometric_force_scale)
+    act.add_actuators(model, specs)
+    model.finalizeConnections()
+    model.printToXML(_abs(out_model))
+    return specs
+
+
+def static_optimization(*, so_model_path: str, coordinates_mot: str, external_loads_xml: str,
+                        time_range: tuple[float, float], activation_exponent: float, work_dir: str, name: str,
+                        subject: str, trial: str) -> tuple[Path, Path]:
+    """Run SO through the AnalyzeTool; returns (activation .sto, force .sto)."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    tool = osim.AnalyzeTool()
+    tool.setName(name)
+    tool.setModelFilename(_abs(so_model_path))
+    tool.setCoordinatesFileName(_abs(coordinates_mot))
+    tool.setExternalLoadsFileName(_abs(external_loads_xml))
+    tool.setLowpassCutoffFrequency(-1)
+    tool.setInitialTime(float(time_range[0]))
+    tool.setFinalTime(float(time_range[1]))
+    tool.setResultsDir(_abs(work))
+    tool.setReplaceForceSet(False)
+    tool.setSolveForEquilibrium(False)
+    analysis = osim.StaticOptimization()
+    analysis.setName("StaticOptimization")
+    analysis.setStartTime(float(time_range[0]))
+    analysis.setEndTime(float(time_range[1]))
+    analysis.setUseModelForceSet(True)
+    analysis.setActivationExponent(float(activation_exponent))
+    analysis.setUseMusclePhysiology(True)
+    analysis.setConvergenceCriterion(SO_CONVERGENCE)
+    analysis.setMaxIterations(SO_MAX_ITERATIONS)
+    tool.getAnalysisSet().cloneAndAppend(analysis)
+    setup = work / "so_setup.xml"
+    tool.printToXML(_abs(setup))
+    try:
+        ok = osim.AnalyzeTool(_abs(setup)).run()
+    except Exception as err:
+        raise MuscleError("static optimization failed", subject=subject, trial=trial, opensim_message=str(err),
+                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
+                              "or check the IK and GRF of this trial") from None
+    activation = work / f"{name}_StaticOptimization_activation.sto"
+    force = work / f"{name}_StaticOptimization_force.sto"
+    if not ok or not activation.is_file() or not force.is_file():
+        raise MuscleError("static optimization wrote no result", subject=subject, trial=trial,
+                          fix="read the job log for OpenSim's messages")
+    return activation, force

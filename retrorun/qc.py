@@ -1,0 +1,101 @@
+"""Quality checks of one trial against published thresholds.
+
+Defaults (config ``qc``) follow "Simulation with OpenSim - Best Practices" (Hicks et
+al. 2015, J Biomech Eng 137:020905): scaling marker error RMS about 1 cm, max < 2 cm;
+IK marker error RMS about 2 cm, max < 4 cm; residual force < 5% of peak external
+force (the normalised target AddBiomechanics uses after Hicks et al. 2015); residual
+moment < 75 N·m; peak reserve < 10% of the peak joint moment. Saturation (activation
+>= 0.95) is reported because running models at published strength saturate in SO.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+QC_COLUMNS = [
+    "subject", "trial", "condition", "status", "failed_stage", "n_frames",
+    "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m", "ik_marker_max_m",
+    "peak_grf_n", "residual_force_peak_n", "residual_force_share_of_peak_grf", "residual_moment_peak_nm",
+    "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share", "pass", "flags",
+]
+
+
+def scale_errors(errors: pd.DataFrame) -> dict:
+    values = errors["error_m"].to_numpy(dtype=float)
+    if len(values) == 0:
+        return {"scale_marker_rms_m": np.nan, "scale_marker_max_m": np.nan}
+    return {"scale_marker_rms_m": float(np.sqrt(np.mean(values ** 2))), "scale_marker_max_m": float(values.max())}
+
+
+def ik_errors(errors: pd.DataFrame) -> dict:
+    """RMS over frames of the per-frame marker RMS, and the largest single marker error."""
+    return {
+        "ik_marker_rms_m": float(np.sqrt(np.mean(errors["marker_rms_m"].to_numpy() ** 2))),
+        "ik_marker_max_m": float(errors["marker_max_m"].max()),
+    }
+
+
+def residuals(forces: pd.DataFrame, actuators: pd.DataFrame, grf: pd.DataFrame) -> dict:
+    """Peak residual force and moment (SO's root actuators), and force relative to peak GRF."""
+    root = actuators[actuators["kind"] == "residual"]
+    force_cols = [f"{n}_n" for n, rot in zip(root["name"], root["rotational"]) if not rot]
+    moment_cols = [f"{n}_nm" for n, rot in zip(root["name"], root["rotational"]) if rot]
+    force_peak = float(forces[force_cols].abs().to_numpy().max()) if force_cols else 0.0
+    moment_peak = float(forces[moment_cols].abs().to_numpy().max()) if moment_cols else 0.0
+    peak_grf = float(total_grf_magnitude(grf).max()) if len(grf) else np.nan
+    return {
+        "peak_grf_n": peak_grf,
+        "residual_force_peak_n": force_peak,
+        "residual_force_share_of_peak_grf": force_peak / peak_grf if peak_grf and peak_grf > 0 else np.nan,
+        "residual_moment_peak_nm": moment_peak,
+    }
+
+
+def total_grf_magnitude(grf: pd.DataFrame) -> np.ndarray:
+    """|sum over sides of the force vector| per frame, from grf.csv columns <side>_force_<axis>_n."""
+    total = np.zeros((len(grf), 3))
+    for axis_index, axis in enumerate("xyz"):
+        for column in grf.columns:
+            if column.endswith(f"_force_{axis}_n"):
+                total[:, axis_index] += grf[column].to_numpy()
+    return np.linalg.norm(total, axis=1)
+
+
+def reserves(forces: pd.DataFrame, actuators: pd.DataFrame, id_forces: pd.DataFrame) -> dict:
+    """Largest ratio of peak reserve to peak ID generalized force, over the reserve coordinates."""
+    worst_share, worst = 0.0, ""
+    for name, coordinate, rotational in actuators.loc[actuators["kind"] == "reserve", ["name", "coordinate", "rotational"]].itertuples(index=False):
+        reserve_col = f"{name}_nm" if rotational else f"{name}_n"
+        id_col = f"{coordinate}_moment_nm" if rotational else f"{coordinate}_force_n"
+        if reserve_col not in forces or id_col not in id_forces:
+            continue
+        peak_id = float(id_forces[id_col].abs().max())
+        share = float(forces[reserve_col].abs().max()) / peak_id if peak_id > 0 else 0.0
+        if share > worst_share:
+            worst_share, worst = share, coordinate
+    return {"reserve_peak_share": worst_share, "reserve_worst_coordinate": worst}
+
+
+def saturation(activations: pd.DataFrame, *, level: float) -> dict:
+    values = activations.drop(columns="time_s").to_numpy()
+    return {"saturated_frame_share": float(np.mean(values.max(axis=1) >= level)) if len(values) else np.nan}
+
+
+def verdict(metrics: dict, thresholds: dict) -> dict:
+    """pass = every threshold met; flags = the names of the checks that failed."""
+    checks = {
+        "scale_marker_rms": ("scale_marker_rms_m", "scale_marker_rms_max_m"),
+        "scale_marker_max": ("scale_marker_max_m", "scale_marker_max_max_m"),
+        "ik_marker_rms": ("ik_marker_rms_m", "ik_marker_rms_max_m"),
+        "ik_marker_max": ("ik_marker_max_m", "ik_marker_max_max_m"),
+        "residual_force": ("residual_force_share_of_peak_grf", "residual_force_max_share_of_peak_grf"),
+        "residual_moment": ("residual_moment_peak_nm", "residual_moment_max_nm"),
+        "reserve": ("reserve_peak_share", "reserve_peak_share_max"),
+        "saturation": ("saturated_frame_share", "saturated_frame_share_max"),
+    }
+    flags = []
+    for flag, (metric, limit) in checks.items():
+        value = metrics.get(metric)
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value > thresholds[limit]:
+            flags.append(flag)
+    return {"pass": not flags, "flags": ";".join(flags)}

@@ -1,0 +1,37 @@
+"""Rule inverse_kinematics: IK over the analysis window plus margin, then the
+coordinates low-pass filtered with the GRF's cutoff (Bisseling & Hof 2006)."""
+from pathlib import Path
+
+import pandas as pd
+
+from retrorun import filtering, formats, grf, jobs, opensim_tools, tables, templates
+from retrorun.markers import prepare_markers
+
+wc = snakemake.wildcards
+out = snakemake.output
+with jobs.job(snakemake, stage="inverse_kinematics", subject=wc.subject, trial=wc.trial, trial_dir=Path(out.mot).parent) as log:
+    work = Path(out.mot).parent / "work"
+    markers = prepare_markers(formats.read_trc(snakemake.input.markers), aliases=snakemake.params.aliases,
+                              gaps=snakemake.params.gaps, subject=wc.subject, trial=wc.trial)
+    start, end, first, last = grf.analysis_range(markers.time_s, snakemake.params.window, snakemake.params.margin_s)
+    trc = work / "markers.trc"
+    formats.write_trc(trc, markers.window(first, last))
+    dropped = templates.write_ik_task_set(templates.ik_task_set(snakemake.input.ik_tasks), work / "ik_tasks.xml",
+                                          keep_markers=set(markers.marker_names))
+    if dropped:
+        log.warning("IK tasks for markers absent from %s are skipped: %s", snakemake.input.markers, ", ".join(dropped))
+    raw_mot = work / "ik_unfiltered.mot"
+    errors_sto = opensim_tools.inverse_kinematics(
+        model_path=snakemake.input.model, trc=str(trc), task_set_file=str(work / "ik_tasks.xml"), time_range=(first, last),
+        out_mot=str(raw_mot), work_dir=str(work), name="ik", subject=wc.subject, trial=wc.trial)
+    raw, _ = formats.read_storage(raw_mot)
+    filtered = filtering.filter_table(raw, cutoff_hz=snakemake.params.filter_hz)
+    formats.write_storage(out.mot, filtered, in_degrees=True, name="ik")
+    model = opensim_tools.load_model(snakemake.input.model, what="scaled model")
+    formats.write_csv(out.coordinates, tables.coordinates_table(filtered, rotational=opensim_tools.coordinate_motion_types(model)))
+    errors, _ = formats.read_storage(errors_sto)
+    marker_errors = pd.DataFrame({"time_s": errors["time"], "marker_rms_m": errors["marker_error_RMS"],
+                                  "marker_max_m": errors["marker_error_max"]})
+    formats.write_csv(out.marker_errors, marker_errors)
+    log.info("IK %d frames %.3f-%.3f s; marker RMS mean %.4f m, max %.4f m", len(filtered), first, last,
+             marker_errors["marker_rms_m"].mean(), marker_errors["marker_max_m"].max())

@@ -1,0 +1,128 @@
+# Helpers shared by every rule file: the validated study, paths, input functions.
+# The config and both sheets are validated here, when Snakemake parses the workflow,
+# so a mistake is reported before any job starts.
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from retrorun.config import load_study, prepare_config
+from retrorun.errors import RetrorunError
+from retrorun.validation import validate_study_inputs
+
+
+def _config_dir():
+    # the folder of the last --configfile given (Snakefile's default otherwise)
+    files = list(getattr(workflow, "configfiles", []) or [])
+    return Path(files[-1]).resolve().parent if files else Path("config").resolve()
+
+
+try:
+    _prepared = prepare_config(dict(config), base_dir=_config_dir(), source=str(_config_dir() / "config.yaml"))
+    STUDY = load_study(_prepared)
+    for _warning in validate_study_inputs(STUDY):
+        logger.warning(f"retrorun: {_warning}")
+except RetrorunError as err:
+    raise WorkflowError(str(err)) from None
+config.clear()
+config.update(STUDY.config)
+
+STUDY_DIR = f"results/{config['study']}"
+SUBJECTS = STUDY.subjects
+TRIALS = STUDY.trials
+
+
+wildcard_constraints:
+    subject="[^/]+",
+    trial="[^/]+",
+
+
+def subject_dir(subject):
+    return f"{STUDY_DIR}/subjects/{subject}"
+
+
+def trial_dir(subject, trial):
+    return f"{STUDY_DIR}/trials/{subject}/{trial}"
+
+
+def log_path(rule_name, *parts):
+    return f"{STUDY_DIR}/logs/{rule_name}/" + "/".join(parts) + ".log"
+
+
+def benchmark_path(rule_name, *parts):
+    return f"{STUDY_DIR}/benchmarks/{rule_name}/" + "/".join(parts) + ".tsv"
+
+
+def subject_row(subject):
+    return STUDY.subject_row(subject)
+
+
+def trial_row(subject, trial):
+    return STUDY.trial_row(subject, trial)
+
+
+def failed_trials():
+    """Trials whose last run left an error record: they are left out of the aggregates
+    (and listed as failed) until the record is deleted or --config retry_failed=true."""
+    if config.get("retry_failed"):
+        return []
+    return [(s, t) for s, t in TRIALS[["subject", "trial"]].itertuples(index=False)
+            if Path(trial_dir(s, t), "error.json").is_file()]
+
+
+def all_trials():
+    """(subject, trial) of every trial still expected to produce results."""
+    failed = set(failed_trials())
+    return [(s, t) for s, t in TRIALS[["subject", "trial"]].itertuples(index=False) if (s, t) not in failed]
+
+
+def external_loads_template(wildcards):
+    override = trial_row(wildcards.subject, wildcards.trial).get("external_loads")
+    return override if override else config["model"]["external_loads"]
+
+
+def model_inputs():
+    inputs = {"model": config["model"]["osim"], "scale_setup": config["model"]["scale_setup"]}
+    if config["model"].get("marker_set"):
+        inputs["marker_set"] = config["model"]["marker_set"]
+    return inputs
+
+
+def final_outputs():
+    outputs = [f"{STUDY_DIR}/qc.csv"]
+    outputs += [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]]
+    outputs += [f"{trial_dir(s, t)}/qc.json" for s, t in all_trials()]
+    outputs += extra_final_outputs()
+    return outputs
+
+
+_EXTRA_FINAL_OUTPUTS = []
+
+
+def extra_final_outputs():
+    return list(_EXTRA_FINAL_OUTPUTS)
+
+
+def _imported(subject, name, ext):
+    return f"{STUDY_DIR}/inputs/{subject}/{name}.{ext}"
+
+
+def static_markers_path(wildcards):
+    path = subject_row(wildcards.subject)["static_markers"]
+    return _imported(wildcards.subject, "static", "trc") if path.lower().endswith(".c3d") else path
+
+
+def trial_markers_path(wildcards):
+    path = trial_row(wildcards.subject, wildcards.trial)["markers"]
+    return _imported(wildcards.subject, wildcards.trial, "trc") if path.lower().endswith(".c3d") else path
+
+
+def trial_grf_path(wildcards):
+    row = trial_row(wildcards.subject, wildcards.trial)
+    return _imported(wildcards.subject, wildcards.trial, "mot") if row["markers"].lower().endswith(".c3d") else row["grf"]
+
+
+def trial_window(wildcards):
+    row = trial_row(wildcards.subject, wildcards.trial)
+    return {"start_s": None if pd.isna(row["start_s"]) else float(row["start_s"]),
+            "end_s": None if pd.isna(row["end_s"]) else float(row["end_s"])}

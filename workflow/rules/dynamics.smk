@@ -1,0 +1,21 @@
+# Inverse dynamics with the filtered GRF applied to the feet.
+
+
+rule inverse_dynamics:
+    input:
+        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
+        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
+        external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+    output:
+        sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id.sto",
+        table=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_generalized_forces.csv",
+    log:
+        log_path("inverse_dynamics", "{subject}", "{trial}"),
+    benchmark:
+        benchmark_path("inverse_dynamics", "{subject}", "{trial}")
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    script:
+        "../../scripts/inverse_dynamics.py"

@@ -1,0 +1,52 @@
+# Ground reaction forces filtered with the kinematics' cutoff, then inverse kinematics.
+
+
+rule prepare_grf:
+    input:
+        grf=trial_grf_path,
+        external_loads=external_loads_template,
+    output:
+        mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
+        table=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
+        external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+    params:
+        window=trial_window,
+        margin_s=config["ik_margin_s"],
+        filter_hz=config["filter_hz"],
+        contact_threshold_n=config["grf"]["contact_threshold_n"],
+        sides=config["sides"],
+    log:
+        log_path("prepare_grf", "{subject}", "{trial}"),
+    benchmark:
+        benchmark_path("prepare_grf", "{subject}", "{trial}")
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
+    script:
+        "../../scripts/prepare_grf.py"
+
+
+rule inverse_kinematics:
+    input:
+        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+        markers=trial_markers_path,
+        ik_tasks=config["model"]["ik_tasks"],
+    output:
+        mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
+        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_coordinates.csv",
+        marker_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
+    params:
+        window=trial_window,
+        margin_s=config["ik_margin_s"],
+        filter_hz=config["filter_hz"],
+        aliases=config["marker_aliases"],
+        gaps=config["gaps"],
+    log:
+        log_path("inverse_kinematics", "{subject}", "{trial}"),
+    benchmark:
+        benchmark_path("inverse_kinematics", "{subject}", "{trial}")
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    script:
+        "../../scripts/inverse_kinematics.py"

@@ -1,0 +1,35 @@
+# Quality checks per trial against the thresholds in config `qc`, and the study table.
+
+
+rule trial_qc:
+    input:
+        scale_errors=f"{STUDY_DIR}/subjects/{{subject}}/scale_marker_errors.csv",
+        ik_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
+        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
+        id_forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_generalized_forces.csv",
+        activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
+        forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.csv",
+        actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_actuators.csv",
+    output:
+        f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/qc.json",
+    params:
+        condition=lambda wc: trial_row(wc.subject, wc.trial)["condition"],
+        thresholds=config["qc"],
+    log:
+        log_path("trial_qc", "{subject}", "{trial}"),
+    script:
+        "../../scripts/trial_qc.py"
+
+
+rule aggregate_qc:
+    input:
+        lambda wc: [f"{trial_dir(s, t)}/qc.json" for s, t in all_trials()],
+    output:
+        report(f"{STUDY_DIR}/qc.csv", caption="../report/qc.rst", category="Quality checks"),
+    params:
+        failed=lambda wc: [f"{trial_dir(s, t)}/error.json" for s, t in failed_trials()],
+        conditions={(s, t): c for s, t, c in TRIALS[["subject", "trial", "condition"]].itertuples(index=False)},
+    log:
+        log_path("aggregate_qc", "all"),
+    script:
+        "../../scripts/aggregate_qc.py"

@@ -1,0 +1,26 @@
+# Scale the generic model to each subject from the static trial.
+
+
+rule scale_model:
+    input:
+        unpack(lambda wc: model_inputs()),
+        static=static_markers_path,
+    output:
+        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+        marker_errors=f"{STUDY_DIR}/subjects/{{subject}}/scale_marker_errors.csv",
+    params:
+        mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
+        height_m=lambda wc: subject_row(wc.subject).get("height_m"),
+        start_s=lambda wc: subject_row(wc.subject).get("static_start_s"),
+        end_s=lambda wc: subject_row(wc.subject).get("static_end_s"),
+        aliases=config["marker_aliases"],
+        gaps=config["gaps"],
+    log:
+        log_path("scale_model", "{subject}"),
+    benchmark:
+        benchmark_path("scale_model", "{subject}")
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    script:
+        "../../scripts/scale_model.py"
