@@ -196,11 +196,15 @@ def check_sheets(subjects: pd.DataFrame, trials: pd.DataFrame, *, subjects_path:
     for index, row in trials.iterrows():
         if _both(row, "start_s", "end_s") and row["end_s"] <= row["start_s"]:
             problems.append(f"{trials_path} row {index + 2}: end_s ({row['end_s']:g}) must be after start_s ({row['start_s']:g})")
-        if not str(row["markers"]).lower().endswith(".c3d") and not row.get("grf"):
+        if not str(row["markers"]).lower().endswith(".c3d") and _blank(row.get("grf")):
             problems.append(f"{trials_path} row {index + 2}: trial '{row['trial']}' has no grf file "
                             f"(give an OpenSim .mot in column 'grf', or a .c3d with force plates in 'markers')")
     if problems:
         raise ConfigError("the study sheets disagree:\n  - " + "\n  - ".join(problems), fix="correct the rows named above")
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
 
 
 def _both(row, a: str, b: str) -> bool:

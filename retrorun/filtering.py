@@ -29,10 +29,12 @@ def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarr
 
 
 def sample_rate(time_s: np.ndarray) -> float:
-    steps = np.diff(np.asarray(time_s, dtype=float))
+    time_s = np.asarray(time_s, dtype=float)
+    steps = np.diff(time_s)
     if len(steps) == 0 or np.any(steps <= 0):
         raise ValueError("time must increase strictly")
-    return 1.0 / float(np.median(steps))
+    # the mean rate: time columns are often rounded (600 Hz written as 0.0017 s steps)
+    return (len(time_s) - 1) / float(time_s[-1] - time_s[0])
 
 
 def filter_table(table: pd.DataFrame, *, cutoff_hz: float, columns: list[str] | None = None) -> pd.DataFrame:

@@ -157,7 +157,7 @@ def write_trc(path: str | os.PathLike, markers: MarkerTable) -> None:
             handle.write("\n".join(lines) + "\n")
             for i in range(n):
                 cells = [f"{i + 1}", f"{markers.time_s[i]:.6f}"]
-                cells += ["" if np.isnan(v) else f"{v:.5f}" for v in block[i]]
+                cells += ["NaN" if np.isnan(v) else f"{v:.5f}" for v in block[i]]  # OpenSim drops trailing empty cells
                 handle.write("\t".join(cells) + "\n")
 
 

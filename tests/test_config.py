@@ -1,0 +1,115 @@
+"""Config and sheet validation: every mistake names the file, row, column and the fix."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from retrorun.config import load_config, load_study
+from retrorun.errors import ConfigError
+
+SUBJECTS = "subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\nS01\t70\t1.80\tdata/static.trc\t\t\n"
+TRIALS = ("subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
+          "S01\tfwd1\tforward\tdata/fwd1.trc\tdata/fwd1.mot\t1.0\t2.0\n"
+          "S01\tbwd1\tbackward\tdata/bwd1.trc\tdata/bwd1.mot\t\t\n")
+
+
+def write_study(tmp_path: Path, *, subjects: str = SUBJECTS, trials: str = TRIALS, **config_changes) -> Path:
+    config = {
+        "study": "unit",
+        "subjects": "subjects.tsv",
+        "trials": "trials.tsv",
+        "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "ik.xml", "external_loads": "el.xml"},
+        "muscle_groups": {"quadriceps": ["vas_lat"], "hamstrings": ["semimem"]},
+    }
+    config.update(config_changes)
+    (tmp_path / "subjects.tsv").write_text(subjects)
+    (tmp_path / "trials.tsv").write_text(trials)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_defaults_are_filled_and_paths_resolved_against_the_config_folder(tmp_path):
+    config = load_config(write_study(tmp_path))
+    assert config["filter_hz"] == 12
+    assert config["sides"] == {"r": "_r", "l": "_l"}
+    assert config["static_optimization"]["max_isometric_force_scale"] == 1.0
+    assert config["qc"]["ik_marker_max_max_m"] == 0.04
+    assert config["model"]["osim"] == str(tmp_path / "m.osim")
+    study = load_study(config)
+    assert list(study.trials["trial"]) == ["fwd1", "bwd1"]
+    assert study.trials.loc[0, "markers"] == str(tmp_path / "data" / "fwd1.trc")
+    assert study.trials.loc[0, "start_s"] == 1.0
+    assert study.trials["end_s"].isna().tolist() == [False, True]
+
+
+def test_unknown_and_wrong_keys_are_reported_together(tmp_path):
+    path = write_study(tmp_path, filter_hz=-3, filtr_hz=6)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert "filter_hz" in message and "filtr_hz" in message
+
+
+def test_missing_muscle_group_is_named(tmp_path):
+    path = write_study(tmp_path, muscle_groups={"quadriceps": ["vas_lat"], "calves": ["soleus"]})
+    with pytest.raises(ConfigError, match="hamstrings"):
+        load_config(path)
+
+
+def test_non_numeric_mass_names_row_and_column(tmp_path):
+    path = write_study(tmp_path, subjects=SUBJECTS.replace("\t70\t", "\tseventy\t"))
+    with pytest.raises(ConfigError) as err:
+        load_study(load_config(path))
+    assert "row 2, column 'mass_kg'" in str(err.value)
+    assert "subjects.tsv" in str(err.value)
+
+
+def test_implausible_mass_is_caught(tmp_path):
+    path = write_study(tmp_path, subjects=SUBJECTS.replace("\t70\t", "\t70000\t"))
+    with pytest.raises(ConfigError, match=r"mass_kg 70000 .*is it in g or lb"):
+        load_study(load_config(path))
+
+
+def test_zero_mass_is_caught(tmp_path):
+    path = write_study(tmp_path, subjects=SUBJECTS.replace("\t70\t", "\t0\t"))
+    with pytest.raises(ConfigError, match="mass_kg"):
+        load_study(load_config(path))
+
+
+def test_trial_of_unknown_subject(tmp_path):
+    path = write_study(tmp_path, trials=TRIALS.replace("S01\tbwd1", "S02\tbwd1"))
+    with pytest.raises(ConfigError, match="subject 'S02' is not in .*subjects.tsv"):
+        load_study(load_config(path))
+
+
+def test_duplicate_trial_ids(tmp_path):
+    path = write_study(tmp_path, trials=TRIALS.replace("bwd1", "fwd1"))
+    with pytest.raises(ConfigError, match="trial 'fwd1' of subject 'S01' is listed twice"):
+        load_study(load_config(path))
+
+
+def test_missing_sheet_column(tmp_path):
+    path = write_study(tmp_path, trials=TRIALS.replace("condition", "cond"))
+    with pytest.raises(ConfigError, match="lacks the column.*condition"):
+        load_study(load_config(path))
+
+
+def test_window_end_before_start(tmp_path):
+    path = write_study(tmp_path, trials=TRIALS.replace("1.0\t2.0", "2.0\t1.0"))
+    with pytest.raises(ConfigError, match="end_s .* must be after start_s"):
+        load_study(load_config(path))
+
+
+def test_trial_without_grf_needs_a_c3d(tmp_path):
+    path = write_study(tmp_path, trials=TRIALS.replace("data/fwd1.mot", ""))
+    with pytest.raises(ConfigError, match="has no grf file"):
+        load_study(load_config(path))
+
+
+def test_sheet_path_missing(tmp_path):
+    path = write_study(tmp_path)
+    (tmp_path / "subjects.tsv").unlink()
+    with pytest.raises(ConfigError, match="subjects sheet .* does not exist"):
+        load_study(load_config(path))

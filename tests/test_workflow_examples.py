@@ -1,0 +1,79 @@
+"""End to end on real data: the OpenSim example recordings in ../shared/data.
+
+1. Forward running, Hamner full-body model: SO over one gait cycle (0.7-1.6 s).
+2. Walking, gait2392 with a separate marker set and a 600 Hz GRF: config changes only.
+Then: a second run does nothing, and changing filter_hz reruns IK and what depends
+on it, not scaling.
+"""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO, shared
+from workflow_runner import ok, planned_jobs, snakemake
+
+pytestmark = pytest.mark.slow
+
+QC_REQUIRED = ["subject", "trial", "condition", "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m",
+               "ik_marker_max_m", "residual_force_peak_n", "residual_moment_peak_nm", "reserve_peak_share",
+               "saturated_frame_share", "pass", "flags"]
+
+
+def check_outputs(workdir, study, subject, trial, *, n_frames):
+    results = workdir / "results" / study
+    qc = pd.read_csv(results / "qc.csv", keep_default_na=False)
+    assert len(qc) == 1
+    row = qc.iloc[0]
+    for column in QC_REQUIRED:
+        if column != "flags":  # empty flags means every check passed
+            assert row[column] != "", f"qc.csv column {column} is empty"
+    trial_dir = results / "trials" / subject / trial
+    activations = pd.read_csv(trial_dir / "so_activations.csv")
+    assert len(activations) == n_frames
+    assert not activations.isna().any().any()
+    assert activations.drop(columns="time_s").to_numpy().min() >= 0
+    for name in ("ik.mot", "id.sto", "so_activations.sto", "so_forces.sto", "ik_coordinates.csv",
+                 "id_generalized_forces.csv", "so_forces.csv", "grf.csv"):
+        assert (trial_dir / name).is_file(), name
+    assert (results / "subjects" / subject / "scaled_model.osim").is_file()
+    assert list((results / "benchmarks" / "static_optimization").rglob("*.tsv"))
+    return row, trial_dir
+
+
+def test_hamner_running(tmp_path):
+    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
+    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
+    ok(snakemake(tmp_path, config))
+    row, trial_dir = check_outputs(tmp_path, "hamner-run", "subject02", "run", n_frames=55)
+    # OpenSim Best Practices: IK marker RMS about 2 cm. Measured here 2.4 cm with the
+    # original Tasks_IK.xml: arm and acromion markers (4-5 cm) dominate; see the note.
+    assert float(row["ik_marker_rms_m"]) < 0.025
+    assert float(row["ik_marker_max_m"]) < 0.08
+    ik = pd.read_csv(trial_dir / "ik_coordinates.csv")
+    assert ik["time_s"].iloc[0] == pytest.approx(0.2, abs=0.02)  # 0.5 s of margin before the window
+    knee = ik["knee_angle_r_deg"]
+    assert knee.min() < -80  # swing-phase knee flexion of running
+    assert (tmp_path / "results" / "hamner-run" / "trials" / "subject02" / "run" / "work" / "so_setup.xml").is_file()
+
+    nothing = snakemake(tmp_path, config, "-n")
+    ok(nothing)
+    assert planned_jobs(nothing) == {}, nothing.stdout[-2000:]
+    refilter = snakemake(tmp_path, config, "-n", "--config", "filter_hz=10")
+    ok(refilter)
+    jobs = planned_jobs(refilter)
+    assert jobs.get("inverse_kinematics") == 1 and jobs.get("prepare_grf") == 1
+    assert jobs.get("static_optimization") == 1 and jobs.get("inverse_dynamics") == 1
+    assert "scale_model" not in jobs
+
+
+def test_gait2392_walking(tmp_path):
+    shared("gait2392-walk", "gait2392_thelen2003muscle.osim")
+    config = REPO / "config" / "examples" / "gait2392-walk" / "config.yaml"
+    ok(snakemake(tmp_path, config))
+    row, trial_dir = check_outputs(tmp_path, "gait2392-walk", "subject01", "walk1", n_frames=73)
+    assert float(row["ik_marker_rms_m"]) < 0.025
+    grf = pd.read_csv(trial_dir / "grf.csv")
+    assert (len(grf) - 1) / (grf["time_s"].iloc[-1] - grf["time_s"].iloc[0]) == pytest.approx(600, rel=0.01)  # kept at the plates' rate
+    assert grf["r_force_y_n"].min() >= 0 and grf["l_force_y_n"].min() >= 0
