@@ -18,10 +18,11 @@ from .formats import MarkerTable, read_storage
 
 osim.Logger.setLevelString("warn")
 
-# IK solver accuracy and SO convergence: the values of OpenSim's own examples.
+# IK solver accuracy and SO convergence as in OpenSim's examples; more SO iterations
+# than the default 100 because a chunk's first frame has no warm start.
 IK_ACCURACY = 1e-5
 SO_CONVERGENCE = 1e-4
-SO_MAX_ITERATIONS = 100
+SO_MAX_ITERATIONS = 1000
 
 
 def _abs(path: str | Path) -> str:
@@ -218,6 +219,7 @@ def inverse_dynamics(*, model_path: str, coordinates_mot: str, external_loads_xm
 def prepare_so_model(*, model_path: str, out_model: str, max_isometric_force_scale: float, residual_optimal_force: float,
                      reserve_optimal_force: float, unmuscled_optimal_force: float) -> list[act.ActuatorSpec]:
     """Write the model SO runs on: muscle strength scaled, residual/reserve actuators added."""
+    Path(out_model).parent.mkdir(parents=True, exist_ok=True)
     model = osim.Model(_abs(model_path))
     state = model.initSystem()
     specs = act.actuator_specs(model, state, residual_optimal_force=residual_optimal_force,

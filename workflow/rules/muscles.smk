@@ -1,27 +1,55 @@
-# Static optimization: muscle activations and forces over the analysis window.
+# Static optimization over the analysis window, split into config
+# static_optimization.chunks parallel jobs (each sees the whole filtered IK, so every
+# chunk has the IK margin around it), then merged into one table per trial.
 
 
-rule static_optimization:
+def so_chunks(wildcards):
+    count = config["static_optimization"]["chunks"]
+    return expand(f"{trial_dir(wildcards.subject, wildcards.trial)}/so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto",
+                  chunk=range(count), kind=["activation", "force"])
+
+
+rule static_optimization_chunk:
     input:
         model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
         coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
         external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
     output:
+        activation=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_activation.sto",
+        force=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_force.sto",
+        actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_actuators.csv",
+    params:
+        window=trial_window,
+        settings=config["static_optimization"],
+    wildcard_constraints:
+        chunk=r"\d+",
+        chunks=r"\d+",
+    log:
+        log_path("static_optimization_chunk", "{subject}", "{trial}", "{chunk}-of-{chunks}"),
+    benchmark:
+        benchmark_path("static_optimization_chunk", "{subject}", "{trial}", "{chunk}-of-{chunks}")
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+    script:
+        "../../scripts/static_optimization_chunk.py"
+
+
+rule static_optimization:
+    input:
+        chunks=so_chunks,
+        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+    output:
         activations_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.sto",
         forces_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.sto",
         activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
         forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.csv",
         actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_actuators.csv",
-    params:
-        window=trial_window,
-        settings=config["static_optimization"],
     log:
         log_path("static_optimization", "{subject}", "{trial}"),
-    benchmark:
-        benchmark_path("static_optimization", "{subject}", "{trial}")
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
     script:
         "../../scripts/static_optimization.py"
