@@ -53,6 +53,13 @@ def job(snakemake, *, stage: str, subject: str = "", trial: str = "", trial_dir:
                        "trial": trial, "inputs": [str(p) for p in snakemake.input],
                        "log": str(log_path) if log_path else "", "traceback": traceback.format_exc()})
         log.error("%s", err)
+        if log_path and log_path.is_file():
+            # OpenSim's exceptions often say only "see messages window": its own
+            # error lines went to this log through the file sink.
+            said = [line.strip() for line in log_path.read_text(errors="replace").splitlines()
+                    if line.lstrip().startswith("[") and ("[error]" in line or "[critical]" in line)]
+            if said:
+                record["opensim_log"] = said[-5:]
         if trial_dir:
             path = error_record_path(trial_dir)
             path.parent.mkdir(parents=True, exist_ok=True)
