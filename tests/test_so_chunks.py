@@ -1,0 +1,38 @@
+"""Chunk boundaries fall on frames, cover the window once, and merge back in order."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from retrorun import so_chunks
+
+
+def test_chunks_cover_the_window_on_frame_times():
+    times = np.round(np.arange(0, 3, 0.01), 10)
+    ranges = [so_chunks.chunk_range(times, start=0.5, end=2.5, chunk=k, count=3) for k in range(3)]
+    assert ranges[0][0] == 0.5 and ranges[-1][1] == 2.5
+    for (_, end), (start, _) in zip(ranges, ranges[1:]):
+        assert end == start  # consecutive chunks share one boundary frame
+    assert all(t in times for r in ranges for t in r)
+
+
+def test_merge_keeps_boundary_frames_once_and_sorts():
+    a = pd.DataFrame({"time": [0.0, 0.1, 0.2], "x": [1, 2, 3]})
+    b = pd.DataFrame({"time": [0.2, 0.3], "x": [3.001, 4]})
+    merged = so_chunks.merge([b, a])
+    assert merged["time"].tolist() == [0.0, 0.1, 0.2, 0.3]
+    assert merged["x"].tolist() == [1, 2, 3, 4]
+
+
+def test_warmup_starts_earlier_but_not_before_the_data():
+    times = np.arange(0, 1, 0.1)
+    assert so_chunks.warmup_start(times, 0.5, frames=3) == pytest.approx(0.2)
+    assert so_chunks.warmup_start(times, 0.1, frames=3) == 0.0
+
+
+def test_too_many_chunks():
+    with pytest.raises(ValueError, match="cannot be split"):
+        so_chunks.chunk_range(np.arange(5.0), start=0, end=4, chunk=0, count=5)
+
+
+def test_chunk_index_from_path():
+    assert so_chunks.chunk_index("results/s/trials/a/b/so_chunks/2-of-4/so_force.sto") == 2

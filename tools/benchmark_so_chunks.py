@@ -1,0 +1,71 @@
+"""Chunked static optimization: speedup and agreement on a long running trial.
+
+    python tools/benchmark_so_chunks.py [--chunks 2] [--end 3.7] [--cores 2]
+
+Runs the Hamner running trial (../shared/data) with an SO window of 0.7 s to --end,
+once unsplit and once in --chunks chunks, each from scratch in its own scratch folder
+on --cores cores, and prints both SO wall times (first SO job start to merge) and the
+largest absolute difference between the merged and the unsplit activations.
+"""
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "config" / "examples" / "hamner-run"
+
+
+def run(workdir: Path, *, chunks: int, end: float, cores: int) -> tuple[float, pd.DataFrame]:
+    config = yaml.safe_load((EXAMPLE / "config.yaml").read_text())
+    config["model"] = {k: str((EXAMPLE / v).resolve()) for k, v in config["model"].items()}
+    config["static_optimization"]["chunks"] = chunks
+    config["study"] = "bench"
+    trials = pd.read_csv(EXAMPLE / "trials.tsv", sep="\t")
+    subjects = pd.read_csv(EXAMPLE / "subjects.tsv", sep="\t")
+    for table, columns in ((trials, ["markers", "grf"]), (subjects, ["static_markers"])):
+        for column in columns:
+            table[column] = [str((EXAMPLE / p).resolve()) for p in table[column]]
+    trials["end_s"] = end
+    workdir.mkdir(parents=True)
+    trials.to_csv(workdir / "trials.tsv", sep="\t", index=False)
+    subjects.to_csv(workdir / "subjects.tsv", sep="\t", index=False)
+    config["subjects"], config["trials"] = "subjects.tsv", "trials.tsv"
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    base = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--configfile", str(workdir / "config.yaml"), "--cores", str(cores), "--quiet"]
+    # everything up to SO first, so the timing covers SO alone
+    subprocess.run(base + ["--until", "inverse_dynamics"], check=True, capture_output=True)
+    started = time.time()
+    subprocess.run(base + ["--until", "static_optimization"], check=True, capture_output=True)
+    elapsed = time.time() - started
+    return elapsed, pd.read_csv(workdir / "results/bench/trials/subject02/run/so_activations.csv")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunks", type=int, default=2)
+    parser.add_argument("--end", type=float, default=3.7)
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="so-chunks-"))
+    try:
+        whole_s, whole = run(scratch / "whole", chunks=1, end=args.end, cores=args.cores)
+        split_s, split = run(scratch / "split", chunks=args.chunks, end=args.end, cores=args.cores)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert (whole["time_s"] - split["time_s"]).abs().max() < 1e-9
+    difference = (whole.drop(columns="time_s") - split.drop(columns="time_s")).abs().to_numpy().max()
+    print(f"SO frames: {len(whole)} (0.7-{args.end} s), cores: {args.cores}")
+    print(f"unsplit SO: {whole_s:.1f} s; {args.chunks} chunks: {split_s:.1f} s; speedup {whole_s / split_s:.2f}x")
+    print(f"max |activation difference|: {difference:.4f}")
+
+
+if __name__ == "__main__":
+    main()
