@@ -15,7 +15,7 @@ def test_chunks_cover_the_window_on_frame_times():
     assert all(t in times for r in ranges for t in r)
 
 
-def test_merge_keeps_boundary_frames_once_and_sorts():
+def test_merge_keeps_the_earlier_chunks_boundary_frame():
     a = pd.DataFrame({"time": [0.0, 0.1, 0.2], "x": [1, 2, 3]})
     b = pd.DataFrame({"time": [0.2, 0.3], "x": [3.001, 4]})
     merged = so_chunks.merge([a, b])  # in chunk order: the earlier chunk keeps the shared frame
