@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/scaling.smk"
 include: "workflow/rules/kinematics.smk"
 include: "workflow/rules/dynamics.smk"

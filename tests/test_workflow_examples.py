@@ -38,7 +38,7 @@ def check_outputs(workdir, study, subject, trial, *, n_frames):
                  "id_generalized_forces.csv", "so_forces.csv", "grf.csv"):
         assert (trial_dir / name).is_file(), name
     assert (results / "subjects" / subject / "scaled_model.osim").is_file()
-    assert list((results / "benchmarks" / "static_optimization").rglob("*.tsv"))
+    assert list((results / "benchmarks" / "static_optimization_chunk").rglob("*.tsv"))
     return row, trial_dir
 
 

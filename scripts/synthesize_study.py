@@ -1,0 +1,12 @@
+"""Rule synthesize_study: one synthetic subject's static and running trials, and its truth."""
+import json
+
+from retrorun import jobs, synthetic
+
+wc = snakemake.wildcards
+with jobs.job(snakemake, stage="synthesize_study", subject=wc.subject) as log:
+    summary = synthetic.generate_subject(snakemake.params.synthetic, subject=wc.subject,
+                                         generic_model=snakemake.input.model,
+                                         inputs_dir=snakemake.params.inputs_dir,
+                                         truth_dir=snakemake.params.truth_dir)
+    log.info("generated %s", json.dumps(summary, indent=2))
