@@ -13,12 +13,15 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/imports.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/scaling.smk"
 include: "workflow/rules/kinematics.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:

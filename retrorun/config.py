@@ -21,9 +21,6 @@ SCHEMA_DIR = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
 PATH_KEYS_MODEL = ("osim", "marker_set", "scale_setup", "ik_tasks", "external_loads")
 SUBJECT_PATH_COLUMNS = ("static_markers",)
 TRIAL_PATH_COLUMNS = ("markers", "grf", "external_loads")
-# Body mass outside this range is almost certainly a unit slip (g, lb) in the sheet.
-PLAUSIBLE_MASS_KG = (20.0, 250.0)
-PLAUSIBLE_HEIGHT_M = (1.0, 2.5)
 
 
 def load_schema(name: str) -> dict:
@@ -70,6 +67,11 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
     """Validate an already-read config dict and resolve its paths (see load_config)."""
     config = copy.deepcopy(config)
     config.pop("_config_dir", None)
+    # Whether the user named the compared conditions (the default is filled in below):
+    # a named pair must exist in the trials sheet even when the sheet has one condition.
+    compare_given = config.pop("_compare_given", None)
+    if compare_given is None:
+        compare_given = "compare" in (config.get("analysis") or {})
     validator = _validator_filling_defaults(load_schema("config"))
     problems = [_format_schema_error(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))]
     if problems:
@@ -77,6 +79,7 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
                           fix="correct these keys (config/README.md documents each)")
     base_dir = Path(base_dir)
     config["_config_dir"] = str(base_dir)
+    config["_compare_given"] = bool(compare_given)
     for key in ("subjects", "trials"):
         if key in config:
             config[key] = str((base_dir / config[key]).resolve())
@@ -113,6 +116,13 @@ def read_sheet(path: str | Path, *, kind: str) -> pd.DataFrame:
         raise ConfigError(f"{kind} sheet {path} cannot be read as tab-separated values: {err}",
                           fix="save the sheet as TSV (tab-separated, first line = column names)") from None
     table.columns = [c.strip() for c in table.columns]
+    if len(table.columns) == 1:
+        header = table.columns[0]
+        for separator, name in ((",", "commas"), (";", "semicolons")):
+            if separator in header:
+                raise ConfigError(f"{kind} sheet {path} is separated by {name}, not tabs (its header reads '{header}')",
+                                  fix="save the sheet as tab-separated text (in a spreadsheet: 'Text (tab delimited)'), "
+                                      "or replace the separators by tabs")
     return table.apply(lambda col: col.str.strip())
 
 
@@ -168,8 +178,15 @@ def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path)
     return typed[list(schema["properties"])]
 
 
-def check_sheets(subjects: pd.DataFrame, trials: pd.DataFrame, *, subjects_path: str, trials_path: str) -> None:
-    """Cross-sheet checks: unique ids, known subjects, sane windows and masses."""
+def check_sheets(subjects: pd.DataFrame, trials: pd.DataFrame, *, subjects_path: str, trials_path: str,
+                 plausible: dict | None = None) -> None:
+    """Cross-sheet checks: unique ids, known subjects, sane windows and masses.
+
+    ``plausible`` is the config's ``sheets`` section: mass and height outside its
+    ranges are almost certainly a unit slip (g, lb, cm) in the sheet."""
+    plausible = plausible or {}
+    mass_range = plausible.get("mass_kg_range", [20.0, 250.0])
+    height_range = plausible.get("height_m_range", [1.0, 2.5])
     problems = []
     duplicated = subjects["subject"][subjects["subject"].duplicated()].tolist()
     if duplicated:
@@ -182,25 +199,48 @@ def check_sheets(subjects: pd.DataFrame, trials: pd.DataFrame, *, subjects_path:
         if subject not in known:
             problems.append(f"{trials_path} row {index + 2}: subject '{subject}' is not in {subjects_path} "
                             f"(add a row for it there, or fix the id; known: {', '.join(sorted(known))})")
-    low, high = PLAUSIBLE_MASS_KG
+    low, high = mass_range
     for index, row in subjects.iterrows():
         if not low <= row["mass_kg"] <= high:
             problems.append(f"{subjects_path} row {index + 2}: mass_kg {row['mass_kg']:g} for subject '{row['subject']}' "
-                            f"is outside {low:g}-{high:g} kg (is it in g or lb?)")
+                            f"is outside {low:g}-{high:g} kg (is it in g or lb? config sheets.mass_kg_range sets the range)")
         height = row.get("height_m")
-        if height is not None and not pd.isna(height) and not PLAUSIBLE_HEIGHT_M[0] <= height <= PLAUSIBLE_HEIGHT_M[1]:
+        if height is not None and not pd.isna(height) and not height_range[0] <= height <= height_range[1]:
             problems.append(f"{subjects_path} row {index + 2}: height_m {height:g} for subject '{row['subject']}' "
-                            f"is outside {PLAUSIBLE_HEIGHT_M[0]:g}-{PLAUSIBLE_HEIGHT_M[1]:g} m (is it in cm or mm?)")
+                            f"is outside {height_range[0]:g}-{height_range[1]:g} m (is it in cm or mm? config "
+                            f"sheets.height_m_range sets the range)")
         if _both(row, "static_start_s", "static_end_s") and row["static_end_s"] <= row["static_start_s"]:
             problems.append(f"{subjects_path} row {index + 2}: static_end_s must be after static_start_s")
     for index, row in trials.iterrows():
         if _both(row, "start_s", "end_s") and row["end_s"] <= row["start_s"]:
             problems.append(f"{trials_path} row {index + 2}: end_s ({row['end_s']:g}) must be after start_s ({row['start_s']:g})")
+        static = subjects.set_index("subject")["static_markers"].get(row["subject"])
+        if row["trial"] == "static" and str(row["markers"]).lower().endswith(".c3d") and str(static).lower().endswith(".c3d"):
+            problems.append(f"{trials_path} row {index + 2}: trial id 'static' clashes with the import of subject "
+                            f"'{row['subject']}''s static C3D (both become inputs/{row['subject']}/static.trc); rename the trial")
         if not str(row["markers"]).lower().endswith(".c3d") and _blank(row.get("grf")):
             problems.append(f"{trials_path} row {index + 2}: trial '{row['trial']}' has no grf file "
                             f"(give an OpenSim .mot in column 'grf', or a .c3d with force plates in 'markers')")
     if problems:
         raise ConfigError("the study sheets disagree:\n  - " + "\n  - ".join(problems), fix="correct the rows named above")
+
+
+def check_compared_conditions(config: dict, trials: pd.DataFrame, *, trials_path: str) -> None:
+    """The conditions of analysis.compare must be in the trials sheet.
+
+    With two or more conditions in the sheet both compared ones must be there. A
+    one-condition study (an example, a pilot) still runs: it only fails when the pair
+    was named in the config and neither is in the sheet, which is a typo."""
+    compare = (config.get("analysis") or {}).get("compare", ["forward", "backward"])
+    present = sorted(set(trials["condition"]))
+    absent = [c for c in compare if c not in present]
+    if len(present) <= 1 and (not config.get("_compare_given") or len(absent) < len(compare)):
+        return
+    if absent:
+        raise ConfigError(f"analysis.compare names condition(s) {', '.join(repr(c) for c in absent)}, which no trial in "
+                          f"{trials_path} has (its conditions: {', '.join(present)})",
+                          fix="set analysis.compare in the config to two conditions of the sheet's 'condition' column, "
+                              "or correct the condition labels in the sheet")
 
 
 def _blank(value) -> bool:
@@ -246,7 +286,8 @@ def load_study(config: dict) -> Study:
     # File paths in the sheets resolve against the config's folder, like every other path.
     subjects = validate_sheet(_as_text(subjects), kind="subjects", path=subjects_path, base_dir=base_dir)
     trials = validate_sheet(_as_text(trials), kind="trials", path=trials_path, base_dir=base_dir)
-    check_sheets(subjects, trials, subjects_path=subjects_path, trials_path=trials_path)
+    check_sheets(subjects, trials, subjects_path=subjects_path, trials_path=trials_path, plausible=config.get("sheets"))
+    check_compared_conditions(config, trials, trials_path=trials_path)
     trials["start_s"] = trials["start_s"].astype(float)
     trials["end_s"] = trials["end_s"].astype(float)
     return Study(config=config, subjects=subjects, trials=trials)

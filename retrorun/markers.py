@@ -1,17 +1,134 @@
-"""Marker data as OpenSim will see it: lab names mapped to model names, gaps handled."""
+"""Marker data as OpenSim will see it: lab names mapped to model names, gaps handled.
+
+Gaps are runs of frames where a marker is NaN, and frames missing from the file
+altogether (a jump in the time column). A short gap is filled by a cubic spline
+through the marker's other frames; a long one is either left as NaN, which OpenSim's IK
+treats as a missing marker with no weight in those frames (InverseKinematicsSolver
+skips a marker whose reference value is NaN: opensim-core pull request 2054), or
+fails the trial. A marker not yet (or no longer) in view at the start (end) of the
+recording has nothing to interpolate from and is always left as NaN there.
+"""
 from __future__ import annotations
 
+import logging
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from .errors import InputError
 from .formats import MarkerTable
+
+log = logging.getLogger("retrorun")
+
+GAP_POLICIES = ("ignore_marker", "fail")
+DEFAULT_GAPS = {"max_gap_s": 0.1, "long_gap_policy": "ignore_marker"}
 
 
 def prepare_markers(markers: MarkerTable, *, aliases: dict[str, str], gaps: dict, subject: str, trial: str) -> MarkerTable:
     """Rename markers by ``aliases`` (lab name -> model name) and fill or mark gaps per ``gaps``."""
-    if aliases:
-        from .aliases import apply_aliases
+    markers = apply_aliases(markers, aliases or {}, subject=subject, trial=trial)
+    settings = DEFAULT_GAPS | (gaps or {})
+    markers = restore_missing_frames(markers, subject=subject, trial=trial)
+    return fill_gaps(markers, max_gap_s=float(settings["max_gap_s"]), long_gap_policy=settings["long_gap_policy"],
+                     subject=subject, trial=trial)
 
-        markers = apply_aliases(markers, aliases, source=markers.source)
-    try:
-        from .gaps import fill_gaps
-    except ImportError:  # TEMPORARY until gaps lands
+
+def apply_aliases(markers: MarkerTable, aliases: dict[str, str], *, subject: str = "", trial: str = "") -> MarkerTable:
+    """Markers renamed lab name -> model name; a clash (two markers ending with one name) is an error."""
+    renamed: dict[str, np.ndarray] = {}
+    origin: dict[str, str] = {}
+    for name, xyz in markers.positions_m.items():
+        target = aliases.get(name, name)
+        if target in renamed:
+            raise InputError(f"{markers.source}: markers '{origin[target]}' and '{name}' would both be called '{target}' "
+                             f"after marker_aliases", subject=subject, trial=trial,
+                             fix=f"map only one lab marker to '{target}' in the config's marker_aliases")
+        renamed[target] = xyz
+        origin[target] = name
+    return MarkerTable(markers.time_s, renamed, markers.rate_hz, markers.source, markers.header_units, dict(markers.extra))
+
+
+def restore_missing_frames(markers: MarkerTable, *, subject: str = "", trial: str = "") -> MarkerTable:
+    """Put frames missing from the file back as NaN rows, so they count as gaps."""
+    time_s = markers.time_s
+    steps = np.diff(time_s)
+    if len(steps) == 0:
         return markers
-    return fill_gaps(markers, subject=subject, trial=trial, **gaps)
+    if np.any(steps <= 0):
+        bad = int(np.flatnonzero(steps <= 0)[0])
+        raise InputError(f"{markers.source}: time does not increase at frame {bad + 2} ({time_s[bad]:g} -> {time_s[bad + 1]:g} s)",
+                         subject=subject, trial=trial, fix="export the trial again; frames must be in time order")
+    period = 1.0 / markers.rate_hz
+    if not np.any(steps > 1.5 * period):
+        return markers
+    index = np.rint((time_s - time_s[0]) / period).astype(int)
+    grid = time_s[0] + np.arange(index[-1] + 1) * period
+    positions = {}
+    for name, xyz in markers.positions_m.items():
+        filled = np.full((len(grid), 3), np.nan)
+        filled[index] = xyz
+        positions[name] = filled
+    log.warning("%s: %d frames missing from the file are treated as gaps", markers.source, len(grid) - len(time_s))
+    return MarkerTable(grid, positions, markers.rate_hz, markers.source, markers.header_units, dict(markers.extra))
+
+
+def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:
+    """[(first, last) frame index] of each run of True."""
+    padded = np.concatenate([[False], missing, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(int)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def fill_gaps(markers: MarkerTable, *, max_gap_s: float, long_gap_policy: str, subject: str = "",
+              trial: str = "") -> MarkerTable:
+    """Cubic-spline fill of gaps up to ``max_gap_s``; longer gaps per ``long_gap_policy``."""
+    if max_gap_s < 0:
+        raise ValueError(f"max_gap_s must be >= 0, got {max_gap_s}")
+    if long_gap_policy not in GAP_POLICIES:
+        raise InputError(f"gaps.long_gap_policy is '{long_gap_policy}'", subject=subject, trial=trial,
+                         fix=f"set config gaps.long_gap_policy to one of {', '.join(GAP_POLICIES)}")
+    time_s = markers.time_s
+    n = len(time_s)
+    positions, long_gaps, edge_gaps = {}, [], []
+    for name, xyz in markers.positions_m.items():
+        xyz = xyz.copy()
+        missing = np.isnan(xyz).any(axis=1)
+        xyz[missing] = np.nan
+        if missing.all():
+            edge_gaps.append((name, 0, n - 1))
+            positions[name] = xyz
+            continue
+        seen = ~missing
+        spline = None
+        for first, last in gap_runs(missing):
+            if first == 0 or last == n - 1:
+                # not yet (or no longer) in view: nothing to interpolate from, and common
+                # outside the analysis window, so it is left empty whatever the policy
+                edge_gaps.append((name, first, last))
+                continue
+            # a gap of k missing frames spans k + 1 sample periods between the frames around it
+            length_s = (last - first + 2) / markers.rate_hz
+            if length_s <= max_gap_s + 1e-9 and seen.sum() >= 4:
+                spline = spline or CubicSpline(time_s[seen], xyz[seen], axis=0)
+                xyz[first:last + 1] = spline(time_s[first:last + 1])
+            else:
+                long_gaps.append((name, first, last))
+        positions[name] = xyz
+    if edge_gaps:
+        log.warning("%s: markers out of view at the start or end, left out of IK there: %s", markers.source,
+                    _describe(edge_gaps, time_s))
+    if long_gaps:
+        described = _describe(long_gaps, time_s)
+        if long_gap_policy == "fail":
+            raise InputError(f"{markers.source}: marker gaps longer than gaps.max_gap_s = {max_gap_s:g} s: "
+                             f"{described}", subject=subject, trial=trial,
+                             fix="fill the gaps in the lab software, raise gaps.max_gap_s, or set "
+                                 "gaps.long_gap_policy: ignore_marker to give those markers no IK weight in those frames")
+        log.warning("%s: markers left out of IK where their gaps exceed %g s: %s", markers.source, max_gap_s, described)
+    extra = dict(markers.extra) | {"long_gaps": long_gaps, "edge_gaps": edge_gaps}
+    return MarkerTable(time_s, positions, markers.rate_hz, markers.source, markers.header_units, extra)
+
+
+def _describe(gaps: list[tuple[str, int, int]], time_s: np.ndarray, *, shown: int = 10) -> str:
+    text = "; ".join(f"{name} frames {a + 1}-{b + 1} ({time_s[a]:.3f}-{time_s[b]:.3f} s)" for name, a, b in gaps[:shown])
+    return text + (f" and {len(gaps) - shown} more" if len(gaps) > shown else "")

@@ -113,3 +113,18 @@ def test_sheet_path_missing(tmp_path):
     (tmp_path / "subjects.tsv").unlink()
     with pytest.raises(ConfigError, match="subjects sheet .* does not exist"):
         load_study(load_config(path))
+
+
+def test_mass_range_comes_from_the_config(tmp_path):
+    subjects = SUBJECTS.replace("\t70\t", "\t15\t")
+    with pytest.raises(ConfigError, match="mass_kg 15 for subject 'S01' is outside 20-250 kg"):
+        load_study(load_config(write_study(tmp_path, subjects=subjects)))
+    study = load_study(load_config(write_study(tmp_path, subjects=subjects, sheets={"mass_kg_range": [10, 250]})))
+    assert study.subjects["mass_kg"].iloc[0] == 15
+
+
+def test_trial_named_static_clashes_with_a_static_c3d(tmp_path):
+    subjects = SUBJECTS.replace("data/static.trc", "data/static.c3d")
+    trials = TRIALS + "S01\tstatic\tforward\tdata/s.c3d\t\t\t\n"
+    with pytest.raises(ConfigError, match="trial id 'static' clashes with the import of subject 'S01''s static C3D"):
+        load_study(load_config(write_study(tmp_path, subjects=subjects, trials=trials)))

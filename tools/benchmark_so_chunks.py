@@ -4,10 +4,14 @@
 
 Runs the Hamner running trial (../shared/data) with an SO window of 0.7 s to --end,
 once unsplit and once in --chunks chunks, each from scratch in its own scratch folder
-on --cores cores, and prints both SO wall times (first SO job start to merge) and the
-largest absolute difference between the merged and the unsplit activations.
+on --cores cores, and prints both SO wall times (first SO job start to merge), the CPU
+time the SO stage used, the load average around each run (other work on the machine
+slows both, so compare runs made under similar load), and the largest absolute
+difference between the merged and the unsplit activations.
 """
 import argparse
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -22,7 +26,12 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config" / "examples" / "hamner-run"
 
 
-def run(workdir: Path, *, chunks: int, end: float, cores: int) -> tuple[float, pd.DataFrame]:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(workdir: Path, *, chunks: int, end: float, cores: int) -> tuple[dict, pd.DataFrame]:
     config = yaml.safe_load((EXAMPLE / "config.yaml").read_text())
     config["model"] = {k: str((EXAMPLE / v).resolve()) for k, v in config["model"].items()}
     config["static_optimization"]["chunks"] = chunks
@@ -42,10 +51,11 @@ def run(workdir: Path, *, chunks: int, end: float, cores: int) -> tuple[float, p
             "--configfile", str(workdir / "config.yaml"), "--cores", str(cores), "--quiet"]
     # everything up to SO first, so the timing covers SO alone
     subprocess.run(base + ["--until", "inverse_dynamics"], check=True, capture_output=True)
-    started = time.time()
+    load_before, cpu_before, started = os.getloadavg()[0], _children_cpu_s(), time.time()
     subprocess.run(base + ["--until", "static_optimization"], check=True, capture_output=True)
-    elapsed = time.time() - started
-    return elapsed, pd.read_csv(workdir / "results/bench/trials/subject02/run/so_activations.csv")
+    timing = {"wall_s": time.time() - started, "cpu_s": _children_cpu_s() - cpu_before,
+              "load": (load_before, os.getloadavg()[0])}
+    return timing, pd.read_csv(workdir / "results/bench/trials/subject02/run/so_activations.csv")
 
 
 def main() -> None:
@@ -53,17 +63,21 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=2)
     parser.add_argument("--end", type=float, default=3.7)
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="run in this folder and keep it (logs, benchmarks) instead of a temporary one")
     args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="so-chunks-"))
+    scratch = args.keep or Path(tempfile.mkdtemp(prefix="so-chunks-"))
     try:
-        whole_s, whole = run(scratch / "whole", chunks=1, end=args.end, cores=args.cores)
-        split_s, split = run(scratch / "split", chunks=args.chunks, end=args.end, cores=args.cores)
+        whole_t, whole = run(scratch / "whole", chunks=1, end=args.end, cores=args.cores)
+        split_t, split = run(scratch / "split", chunks=args.chunks, end=args.end, cores=args.cores)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    assert (whole["time_s"] - split["time_s"]).abs().max() < 1e-9
+        if args.keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    assert len(whole) == len(split) and (whole["time_s"] - split["time_s"]).abs().max() < 1e-9, "frames differ"
     difference = (whole.drop(columns="time_s") - split.drop(columns="time_s")).abs().to_numpy().max()
     print(f"SO frames: {len(whole)} (0.7-{args.end} s), cores: {args.cores}")
-    print(f"unsplit SO: {whole_s:.1f} s; {args.chunks} chunks: {split_s:.1f} s; speedup {whole_s / split_s:.2f}x")
+    for label, t in (("unsplit", whole_t), (f"{args.chunks} chunks", split_t)):
+        print(f"{label} SO: {t['wall_s']:.1f} s wall, {t['cpu_s']:.1f} s CPU, load average {t['load'][0]:.1f} -> {t['load'][1]:.1f}")
+    print(f"wall-time speedup {whole_t['wall_s'] / split_t['wall_s']:.2f}x")
     print(f"max |activation difference|: {difference:.4f}")
 
 

@@ -15,7 +15,8 @@ rule inverse_dynamics:
     benchmark:
         benchmark_path("inverse_dynamics", "{subject}", "{trial}")
     resources:
-        mem_mb=lambda wc, attempt: 2000 * attempt,
-        runtime=lambda wc, attempt: 10 * attempt,
+        # measured (tools/stage_times.py): 210 MB max RSS, 2-8 s per trial; attempt 2 doubles
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
     script:
         "../../scripts/inverse_dynamics.py"

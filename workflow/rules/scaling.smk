@@ -20,7 +20,8 @@ rule scale_model:
     benchmark:
         benchmark_path("scale_model", "{subject}")
     resources:
-        mem_mb=lambda wc, attempt: 2000 * attempt,
-        runtime=lambda wc, attempt: 10 * attempt,
+        # measured: 255 MB max RSS, 2-10 s per subject; attempt 2 doubles
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
     script:
         "../../scripts/scale_model.py"

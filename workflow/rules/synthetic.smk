@@ -31,6 +31,7 @@ if "synthetic" in config:
         benchmark:
             benchmark_path("synthesize_study", "{subject}")
         resources:
+            # measured: 360 MB max RSS, 55 s per subject; attempt 2 doubles
             mem_mb=lambda wc, attempt: 1000 * attempt,
             runtime=lambda wc, attempt: 5 * attempt,
         script:

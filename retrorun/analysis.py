@@ -1,0 +1,201 @@
+"""From one trial's tables to its gait cycles, normalised curves and cycle metrics; from
+every trial's to the study tables (cycles, subjects, comparison, SPM, cycle counts).
+
+Per-cycle curves keep every muscle, IK coordinate and ID column under its own name,
+plus side-free columns for the cycle's own side: ``<group>_activation``,
+``knee_extension_moment_nm_per_kg`` and ``knee_angle_deg``, which the study tables and
+figures read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import cycles as cyc
+from . import events, groups as grp, metrics, stats
+from .errors import AnalysisError
+
+KNEE_MOMENT = "knee_extension_moment_nm_per_kg"
+KNEE_ANGLE = "knee_angle_deg"
+PAIR_GROUP = "quadriceps_hamstrings"
+KNEE_GROUP = "knee"
+CYCLE_GROUP = "cycle"
+METRIC_COLUMNS = ["side", "cycle", "group", "metric", "value"]
+
+
+def activation_column(group: str) -> str:
+    return f"{group}_activation"
+
+
+@dataclass
+class TrialAnalysis:
+    cycles: pd.DataFrame    # every candidate cycle with its status
+    metrics: pd.DataFrame   # long: side, cycle, group, metric, value (used cycles)
+    curves: pd.DataFrame    # side, cycle, pct, then the normalised columns
+
+
+def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFrame, id_forces: pd.DataFrame,
+                  groups: dict[str, list[str]], sides: dict[str, str], settings: dict, mass_kg: float,
+                  weights: dict[str, float] | None = None, subject: str = "", trial: str = "",
+                  sources: dict[str, str] | None = None) -> TrialAnalysis:
+    """Cycles, curves and metrics of one trial. ``settings`` is the config's ``analysis``."""
+    sources = sources or {}
+    if mass_kg <= 0:
+        raise AnalysisError(f"body mass {mass_kg} kg is not positive", fix="set mass_kg in the subjects sheet",
+                            subject=subject, trial=trial)
+    contacts = events.detect_side_contacts(grf, sides=list(sides), threshold_n=settings["contact_threshold_n"],
+                                           min_contact_s=settings["min_contact_s"])
+    window = (float(activations["time_s"].iloc[0]), float(activations["time_s"].iloc[-1]))
+    cycles = cyc.gait_cycles(contacts, window_start_s=window[0], window_end_s=window[1],
+                             min_cycle_s=settings["min_cycle_s"], max_cycle_s=settings["max_cycle_s"],
+                             record_start_s=float(grf["time_s"].iloc[0]), record_end_s=float(grf["time_s"].iloc[-1]))
+    group_table = grp.group_activations(activations, groups=groups, sides=sides, weights=weights,
+                                        source=sources.get("activations", "so_activations.csv"),
+                                        subject=subject, trial=trial)
+    knee_columns = {}
+    for side, suffix in sides.items():
+        moment = f"{settings['knee_coordinate']}{suffix}_moment_nm"
+        angle = f"{settings['knee_coordinate']}{suffix}_deg"
+        for column, table, name in ((moment, id_forces, "id_forces"), (angle, ik, "ik")):
+            if column not in table:
+                raise AnalysisError(f"{sources.get(name, name)} has no column {column}",
+                                    fix="set analysis.knee_coordinate to the model's knee coordinate without its side "
+                                        "suffix (e.g. knee_angle)", subject=subject, trial=trial)
+        knee_columns[side] = (moment, angle)
+    sign = float(settings["knee_extension_sign"])
+    curve_parts, metric_rows = [], []
+    for _, row in cycles[cycles["status"] == cyc.USED].iterrows():
+        side, cycle = row["side"], int(row["cycle"])
+        span = {"start_s": row["strike_s"], "end_s": row["next_strike_s"]}
+        muscles = cyc.normalise_table(activations, **span)
+        group_curves = cyc.normalise_table(group_table, **span)
+        joint_angles = cyc.normalise_table(ik, **span)
+        joint_moments = cyc.normalise_table(id_forces, **span)
+        moment_column, angle_column = knee_columns[side]
+        curve = pd.DataFrame({"side": side, "cycle": cycle, "pct": muscles["pct"]})
+        for group in groups:
+            curve[activation_column(group)] = group_curves[grp.group_column(group, side)]
+        curve[KNEE_MOMENT] = sign * joint_moments[moment_column] / mass_kg
+        curve[KNEE_ANGLE] = joint_angles[angle_column]
+        curve = pd.concat([curve, muscles.drop(columns="pct"), joint_angles.drop(columns="pct"),
+                           joint_moments.drop(columns="pct")], axis=1)
+        curve = curve.loc[:, ~curve.columns.duplicated()]
+        curve_parts.append(curve)
+        pct, stance = curve["pct"].to_numpy(), float(row["stance_pct"])
+        values = {(CYCLE_GROUP, "duration_s"): row["duration_s"], (CYCLE_GROUP, "stance_pct"): stance}
+        for group in groups:
+            for name, value in metrics.activation_metrics(pct, curve[activation_column(group)], stance_pct=stance,
+                                                          cycle_s=row["duration_s"]).items():
+                values[(group, name)] = value
+        pair = metrics.pair_metrics(pct, curve[activation_column("quadriceps")], curve[activation_column("hamstrings")],
+                                    stance_pct=stance)
+        values |= {(PAIR_GROUP, name): value for name, value in pair.items()}
+        knee = metrics.knee_extension_peak(pct, curve[KNEE_MOMENT], stance_pct=stance)
+        values |= {(KNEE_GROUP, name): value for name, value in knee.items()}
+        metric_rows += [{"side": side, "cycle": cycle, "group": g, "metric": m, "value": float(v)}
+                        for (g, m), v in values.items()]
+    curves = pd.concat(curve_parts, ignore_index=True) if curve_parts else pd.DataFrame(columns=["side", "cycle", "pct"])
+    return TrialAnalysis(cycles=cycles, metrics=pd.DataFrame(metric_rows, columns=METRIC_COLUMNS), curves=curves)
+
+
+# ------------------------------------------------------------------------ study level
+
+KEYS = ["subject", "condition", "trial"]
+
+
+def cycle_counts(trial_cycles: list[tuple[dict, pd.DataFrame]], failed: list[dict], *, sides) -> pd.DataFrame:
+    """One row per trial and side: candidate cycles by status; failed trials listed."""
+    rows = []
+    for info, table in trial_cycles:
+        for side in sides:
+            own = table[table["side"] == side]
+            row = {key: info[key] for key in KEYS} | {"side": side, "status": "done"}
+            row |= {f"n_{status}": int((own["status"] == status).sum()) for status in cyc.STATUSES}
+            rows.append(row)
+    for info in failed:
+        rows.append({key: info.get(key, "") for key in KEYS} | {"side": "", "status": f"failed:{info.get('stage', '')}"}
+                    | {f"n_{status}": 0 for status in cyc.STATUSES})
+    columns = [*KEYS, "side", "status", *[f"n_{s}" for s in cyc.STATUSES]]
+    return pd.DataFrame(rows, columns=columns).sort_values(KEYS + ["side"], kind="stable").reset_index(drop=True)
+
+
+def long_cycles(trial_metrics: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
+    parts = [table.assign(**{key: info[key] for key in KEYS}) for info, table in trial_metrics if len(table)]
+    columns = [*KEYS, "side", "cycle", "group", "metric", "value"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
+    """Per subject, condition, group and metric: mean and SD over all used cycles (both
+    sides, every trial) and the number of cycles."""
+    columns = ["subject", "condition", "group", "metric", "mean", "sd", "n_cycles"]
+    if cycles_long.empty:
+        return pd.DataFrame(columns=columns)
+    out = (cycles_long.groupby(["subject", "condition", "group", "metric"], sort=True)["value"]
+           .agg(mean="mean", sd="std", n_cycles="count").reset_index())
+    return out[columns]
+
+
+def comparison(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int, min_subjects: int) -> pd.DataFrame:
+    """Per group and metric: the paired comparison of subject means, second condition minus first."""
+    first, second = compare
+    rows = []
+    for (group, metric), table in subjects.groupby(["group", "metric"], sort=True):
+        enough = table[table["n_cycles"] >= min_cycles]
+        wide = enough.pivot(index="subject", columns="condition", values="mean")
+        a = wide[first] if first in wide else pd.Series(dtype=float)
+        b = wide[second] if second in wide else pd.Series(dtype=float)
+        paired = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
+        result = stats.paired_comparison(paired["a"], paired["b"], min_subjects=min_subjects,
+                                         condition_a=first, condition_b=second)
+        rows.append({"group": group, "metric": metric, "condition_a": first, "condition_b": second,
+                     "n_subjects_a": int(a.notna().sum()), "n_subjects_b": int(b.notna().sum())} | result)
+    columns = ["group", "metric", "condition_a", "condition_b", "n_subjects_a", "n_subjects_b", *stats.COMPARISON_COLUMNS]
+    if not rows:
+        note = stats.too_few_note(0, min_subjects=min_subjects, condition_a=first, condition_b=second)
+        return pd.DataFrame([{"group": "", "metric": "", "condition_a": first, "condition_b": second,
+                              "n_subjects_a": 0, "n_subjects_b": 0, "n_subjects": 0, "note": "no used gait cycle; " + note}],
+                            columns=columns)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def mean_curves(trial_curves: list[tuple[dict, pd.DataFrame]], *, variables: list[str]) -> pd.DataFrame:
+    """Per subject, condition, variable and % cycle: the mean over that subject's cycles."""
+    parts = []
+    for info, table in trial_curves:
+        if len(table):
+            part = table[["side", "cycle", "pct", *variables]].copy()
+            part["subject"], part["condition"], part["trial"] = info["subject"], info["condition"], info["trial"]
+            parts.append(part)
+    columns = ["subject", "condition", "variable", "pct", "value", "n_cycles"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    everything = pd.concat(parts, ignore_index=True)
+    longer = everything.melt(id_vars=["subject", "condition", "trial", "side", "cycle", "pct"], value_vars=variables,
+                             var_name="variable", value_name="value")
+    out = (longer.groupby(["subject", "condition", "variable", "pct"], sort=True)["value"]
+           .agg(value="mean", n_cycles="count").reset_index())
+    return out[columns]
+
+
+def spm_table(curves: pd.DataFrame, *, variables: list[str], compare: list[str], alpha: float,
+              min_subjects: int, min_cycles: int = 1) -> pd.DataFrame:
+    """SPM paired t-test of the subject-mean curves, per variable; subjects with fewer than
+    ``min_cycles`` cycles in a condition are left out, as in ``comparison``."""
+    first, second = compare
+    rows = []
+    for variable in variables:
+        own = curves[(curves["variable"] == variable) & (curves["n_cycles"] >= min_cycles)]
+        wide = {cond: own[own["condition"] == cond].pivot(index="subject", columns="pct", values="value")
+                for cond in compare}
+        subjects = sorted(set(wide[first].index) & set(wide[second].index))
+        n_points = cyc.N_POINTS
+        a = wide[first].loc[subjects].to_numpy() if subjects else np.empty((0, n_points))
+        b = wide[second].loc[subjects].to_numpy() if subjects else np.empty((0, n_points))
+        for row in stats.spm_paired(a, b, alpha=alpha, min_subjects=min_subjects, condition_a=first, condition_b=second):
+            rows.append({"variable": variable, "condition_a": first, "condition_b": second, "alpha": alpha} | row)
+    return pd.DataFrame(rows, columns=["variable", "condition_a", "condition_b", "alpha", *stats.SPM_COLUMNS])

@@ -1,0 +1,143 @@
+"""Figures of the study tables, saved as PNG and SVG. Headless: the Agg backend."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on cluster nodes and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .cycles import STATUSES  # noqa: E402
+from .formats import atomic_path  # noqa: E402
+
+STATUS_COLOURS = {"used": "#2a9d8f", "outside_window": "#bdbdbd", "missing_contact": "#e9c46a",
+                  "implausible_duration": "#e76f51"}
+
+
+def save(figure, *, png: str, svg: str) -> None:
+    """Write ``figure`` to both files atomically and close it."""
+    for path, fmt in ((png, "png"), (svg, "svg")):
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
+    plt.close(figure)
+
+
+def _conditions(curves: pd.DataFrame, compare: list[str]) -> list[str]:
+    present = list(dict.fromkeys(curves["condition"])) if len(curves) else []
+    return [c for c in compare if c in present] + [c for c in present if c not in compare]
+
+
+def _no_data(axis, text: str) -> None:
+    axis.text(0.5, 0.5, text, ha="center", va="center", transform=axis.transAxes, wrap=True)
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def mean_sd_curves(curves: pd.DataFrame, *, variables: dict[str, str], compare: list[str], title: str,
+                   spm: pd.DataFrame | None = None):
+    """One panel per variable (column value -> axis label): mean ± SD over subjects
+    of the subject-mean curves, one colour per condition; grey bands mark the SPM
+    clusters of that variable in ``spm`` (spm.csv), if given."""
+    figure, axes = plt.subplots(1, len(variables), figsize=(5 * len(variables), 3.8), squeeze=False)
+    conditions = _conditions(curves, compare)
+    for axis, (variable, label) in zip(axes[0], variables.items()):
+        own = curves[curves["variable"] == variable] if len(curves) else curves
+        if own.empty:
+            _no_data(axis, f"no used gait cycle: no {variable} curve")
+            continue
+        for k, condition in enumerate(conditions):
+            wide = own[own["condition"] == condition].pivot(index="subject", columns="pct", values="value")
+            if wide.empty:
+                continue
+            pct, mean = wide.columns.to_numpy(dtype=float), wide.mean(axis=0).to_numpy()
+            sd = wide.std(axis=0, ddof=1).to_numpy() if len(wide) > 1 else np.zeros_like(mean)
+            colour = f"C{k}"
+            axis.plot(pct, mean, color=colour, label=f"{condition} (n={len(wide)})")
+            axis.fill_between(pct, mean - sd, mean + sd, color=colour, alpha=0.25, linewidth=0)
+        if spm is not None and len(spm):
+            clusters = spm[(spm["variable"] == variable) & spm["cluster"].notna()]
+            for k, cluster in enumerate(clusters.itertuples()):
+                axis.axvspan(cluster.start_pct, cluster.end_pct, color="0.85", zorder=0,
+                             label=f"SPM p < {cluster.alpha:g}" if k == 0 else None)
+        axis.set_xlabel("gait cycle (%)")
+        axis.set_ylabel(label)
+        axis.set_xlim(0, 100)
+        axis.legend(frameon=False)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def paired_ratio(subjects: pd.DataFrame, *, compare: list[str], metrics: dict[str, str], group: str):
+    """Quadriceps:hamstrings ratio per subject, one line per subject from the first
+    compared condition to the second (a subject with one condition is a lone dot)."""
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 4), squeeze=False)
+    for axis, (metric, label) in zip(axes[0], metrics.items()):
+        own = subjects[(subjects["group"] == group) & (subjects["metric"] == metric)] if len(subjects) else subjects
+        if own.empty:
+            _no_data(axis, "no used gait cycle")
+            continue
+        wide = own.pivot(index="subject", columns="condition", values="mean").reindex(columns=compare)
+        x = np.arange(len(compare))
+        for subject, values in wide.iterrows():
+            axis.plot(x, values.to_numpy(dtype=float), marker="o", color="0.4")
+            last = np.flatnonzero(np.isfinite(values.to_numpy(dtype=float)))
+            if last.size:
+                axis.annotate(str(subject), (x[last[-1]], values.iloc[last[-1]]), xytext=(5, 0),
+                              textcoords="offset points", fontsize=7, va="center")
+        axis.plot(x, wide.mean(axis=0).to_numpy(dtype=float), marker="s", color="k", linewidth=2.5, label="mean")
+        axis.axhline(1.0, color="0.7", linestyle=":", linewidth=1)
+        axis.set_xticks(x, compare)
+        axis.set_xlim(-0.4, len(compare) - 0.6)
+        axis.set_ylabel(label)
+        axis.legend(frameon=False)
+    figure.suptitle("Quadriceps:hamstrings activation ratio per subject")
+    figure.tight_layout()
+    return figure
+
+
+def qc_overview(counts: pd.DataFrame, qc: pd.DataFrame):
+    """Left: gait cycles per trial and side by status (used or why skipped), failed
+    trials marked. Right: each trial's QC verdict."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, max(3.0, 0.35 * max(len(counts), 1) + 1.5)),
+                                         gridspec_kw={"width_ratios": [3, 2]})
+    if counts.empty:
+        _no_data(left, "no trial")
+    else:
+        labels = [f"{r.subject}/{r.trial} {r.side}".strip() for r in counts.itertuples()]
+        y = np.arange(len(counts))
+        start = np.zeros(len(counts))
+        for status in STATUSES:
+            values = counts[f"n_{status}"].to_numpy(dtype=float)
+            left.barh(y, values, left=start, color=STATUS_COLOURS[status], label=status.replace("_", " "))
+            start += values
+        for k, status in enumerate(counts["status"]):
+            if str(status).startswith("failed"):
+                left.text(0.1, y[k], f"trial {status}", va="center", color="#c0392b", fontsize=8)
+        left.set_yticks(y, labels, fontsize=8)
+        left.invert_yaxis()
+        left.set_xlabel("gait cycles")
+        figure.legend(*left.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower left", ncol=len(STATUSES))
+        left.xaxis.get_major_locator().set_params(integer=True)
+        left.set_title("Gait cycles per trial and side")
+    if qc.empty:
+        _no_data(right, "no QC table")
+    else:
+        table = qc.sort_values(["subject", "trial"])
+        y = np.arange(len(table))
+        passed = table["pass"].astype(str).str.lower().eq("true").to_numpy()
+        failed = table["status"].astype(str).eq("failed").to_numpy() if "status" in table else np.zeros(len(table), bool)
+        colours = np.where(failed, "#c0392b", np.where(passed, "#2a9d8f", "#e9c46a"))
+        right.barh(y, np.ones(len(table)), color=colours)
+        for k, flags in enumerate(table["flags"].fillna("").astype(str)):
+            names = [f for f in flags.split(";") if f]
+            wrapped = "\n".join(", ".join(names[i:i + 3]) for i in range(0, len(names), 3))
+            text = "failed" if failed[k] else ("pass" if passed[k] else wrapped)
+            right.text(0.02, y[k], text, va="center", fontsize=7)
+        right.set_yticks(y, [f"{r.subject}/{r.trial}" for r in table.itertuples()], fontsize=8)
+        right.invert_yaxis()
+        right.set_xticks([])
+        right.set_title("QC verdict (flags: thresholds not met)")
+    figure.tight_layout(rect=(0, 0.6 / figure.get_figheight(), 1, 1))  # room for the legend below
+    return figure

@@ -1,0 +1,71 @@
+"""Group activations per side: the mean of the group's muscles, optionally weighted by
+each muscle's max isometric force (a strong vastus counts more than a weak one)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .errors import AnalysisError
+
+
+def group_column(group: str, side: str) -> str:
+    return f"{group}_{side}"
+
+
+def group_muscles(columns, *, groups: dict[str, list[str]], sides: dict[str, str], source: str = "",
+                  subject: str = "", trial: str = "") -> dict[tuple[str, str], list[str]]:
+    """(group, side) -> the activation columns of that group's muscles on that side.
+
+    Every muscle named in ``groups`` must be present with every side suffix: a group
+    silently missing a muscle would change its mean without anyone noticing.
+    """
+    present = set(columns)
+    found, missing = {}, []
+    for group, muscles in groups.items():
+        for side, suffix in sides.items():
+            names = [f"{muscle}{suffix}" for muscle in muscles]
+            missing += [name for name in names if name not in present]
+            found[(group, side)] = names
+    if missing:
+        raise AnalysisError(
+            f"{source or 'the activations'} has no column(s) {', '.join(missing)}",
+            fix="name muscles in config muscle_groups exactly as the model does, without the side suffix "
+                f"(muscles with activations here include: {', '.join(sorted(present - {'time_s'})[:12])} ...)",
+            subject=subject, trial=trial)
+    return found
+
+
+def group_activations(activations: pd.DataFrame, *, groups: dict[str, list[str]], sides: dict[str, str],
+                      weights: dict[str, float] | None = None, source: str = "", subject: str = "",
+                      trial: str = "") -> pd.DataFrame:
+    """``time_s`` and one column ``<group>_<side>`` per group and side.
+
+    ``weights`` (muscle column -> weight, e.g. max isometric force in N) gives a
+    weighted mean; ``None`` the plain mean.
+    """
+    members = group_muscles(activations.columns, groups=groups, sides=sides, source=source, subject=subject, trial=trial)
+    out = pd.DataFrame({"time_s": activations["time_s"].to_numpy()})
+    for (group, side), names in members.items():
+        if weights is None:
+            out[group_column(group, side)] = activations[names].mean(axis=1).to_numpy()
+            continue
+        lacking = [name for name in names if name not in weights]
+        if lacking:
+            raise AnalysisError(f"no max isometric force for {', '.join(lacking)} in the model",
+                                fix="use analysis.weighting: mean, or a model that has these muscles",
+                                subject=subject, trial=trial)
+        w = pd.Series({name: float(weights[name]) for name in names})
+        out[group_column(group, side)] = (activations[names] * w).sum(axis=1).to_numpy() / w.sum()
+    return out
+
+
+def max_isometric_forces(model_path: str, muscles: list[str]) -> dict[str, float]:
+    """Max isometric force (N) of each named muscle in an OpenSim model."""
+    import opensim  # only this weighting option needs OpenSim here
+
+    model = opensim.Model(str(model_path))
+    forces = {}
+    muscle_set = model.getMuscles()
+    for name in muscles:
+        if muscle_set.contains(name):
+            forces[name] = float(muscle_set.get(name).getMaxIsometricForce())
+    return forces

@@ -1,0 +1,102 @@
+"""Metrics of one gait cycle from time-normalised curves (0-100 % of the cycle).
+
+Means over a phase are time averages (trapezoidal integral over the phase divided by
+its length), the phase boundary interpolated, so they do not depend on how many
+samples fall in the phase.
+
+Co-contraction index (CCI): Falconer & Winter 1985 (Electromyogr Clin Neurophysiol
+25:135-149), the common area of the two curves over their total area,
+``CCI = 200 * integral(min(a, b)) / integral(a + b)`` in %: 0 % when only one group is
+active, 100 % when both are equally active throughout.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+ACTIVATION_METRICS = ["mean_cycle", "mean_stance", "mean_swing", "integrated_s", "peak", "peak_timing_pct"]
+PAIR_METRICS = ["ratio_mean_cycle", "ratio_mean_stance", "cci_cycle_pct", "cci_stance_pct"]
+KNEE_METRICS = ["peak_extension_moment_nm_per_kg", "peak_extension_moment_timing_pct_stance"]
+CYCLE_METRICS = ["duration_s", "stance_pct"]
+
+
+def _check(pct: np.ndarray, values: np.ndarray) -> None:
+    if pct.ndim != 1 or values.shape != pct.shape or pct.size < 2:
+        raise ValueError(f"pct and values must be 1-D of equal length >= 2, got {pct.shape} and {values.shape}")
+    if np.any(np.diff(pct) <= 0):
+        raise ValueError("pct must increase strictly")
+
+
+def phase_mean(pct, values, *, start_pct: float, end_pct: float) -> float:
+    """Time average of ``values`` between ``start_pct`` and ``end_pct`` (linear between samples)."""
+    pct, values = np.asarray(pct, dtype=float), np.asarray(values, dtype=float)
+    _check(pct, values)
+    if not pct[0] <= start_pct < end_pct <= pct[-1]:
+        raise ValueError(f"the phase {start_pct}-{end_pct} % must lie in {pct[0]}-{pct[-1]} % and be non-empty")
+    inside = (pct > start_pct) & (pct < end_pct)
+    x = np.concatenate([[start_pct], pct[inside], [end_pct]])
+    y = np.interp(x, pct, values)
+    return float(np.trapezoid(y, x) / (end_pct - start_pct))
+
+
+def activation_metrics(pct, activation, *, stance_pct: float, cycle_s: float) -> dict[str, float]:
+    """Mean over cycle, stance (0 to toe off) and swing, integral over the cycle (activation
+    x s), peak and its timing (% cycle) of one activation curve."""
+    pct, activation = np.asarray(pct, dtype=float), np.asarray(activation, dtype=float)
+    _check(pct, activation)
+    if not pct[0] < stance_pct < pct[-1]:
+        raise ValueError(f"stance_pct must lie inside the cycle ({pct[0]}-{pct[-1]} %), got {stance_pct}")
+    if cycle_s <= 0:
+        raise ValueError(f"cycle_s must be > 0 s, got {cycle_s}")
+    mean_cycle = phase_mean(pct, activation, start_pct=pct[0], end_pct=pct[-1])
+    peak_at = int(np.argmax(activation))
+    return {
+        "mean_cycle": mean_cycle,
+        "mean_stance": phase_mean(pct, activation, start_pct=pct[0], end_pct=stance_pct),
+        "mean_swing": phase_mean(pct, activation, start_pct=stance_pct, end_pct=pct[-1]),
+        "integrated_s": mean_cycle * cycle_s,
+        "peak": float(activation[peak_at]),
+        "peak_timing_pct": float(pct[peak_at]),
+    }
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator; NaN when the denominator is not positive (no activity to compare with)."""
+    return float(numerator / denominator) if denominator > 0 else float("nan")
+
+
+def cocontraction_index_pct(pct, a, b, *, start_pct: float, end_pct: float) -> float:
+    """Falconer & Winter 1985 co-contraction index (%) of curves ``a`` and ``b`` over a phase."""
+    pct, a, b = (np.asarray(v, dtype=float) for v in (pct, a, b))
+    _check(pct, a)
+    _check(pct, b)
+    common = phase_mean(pct, np.minimum(a, b), start_pct=start_pct, end_pct=end_pct)
+    total = phase_mean(pct, a + b, start_pct=start_pct, end_pct=end_pct)
+    return 200.0 * common / total if total > 0 else float("nan")
+
+
+def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float) -> dict[str, float]:
+    """Quadriceps:hamstrings ratio of mean activation over cycle and stance, and the CCI."""
+    pct = np.asarray(pct, dtype=float)
+    q_cycle = phase_mean(pct, quadriceps, start_pct=pct[0], end_pct=pct[-1])
+    h_cycle = phase_mean(pct, hamstrings, start_pct=pct[0], end_pct=pct[-1])
+    q_stance = phase_mean(pct, quadriceps, start_pct=pct[0], end_pct=stance_pct)
+    h_stance = phase_mean(pct, hamstrings, start_pct=pct[0], end_pct=stance_pct)
+    return {
+        "ratio_mean_cycle": ratio(q_cycle, h_cycle),
+        "ratio_mean_stance": ratio(q_stance, h_stance),
+        "cci_cycle_pct": cocontraction_index_pct(pct, quadriceps, hamstrings, start_pct=pct[0], end_pct=pct[-1]),
+        "cci_stance_pct": cocontraction_index_pct(pct, quadriceps, hamstrings, start_pct=pct[0], end_pct=stance_pct),
+    }
+
+
+def knee_extension_peak(pct, extension_moment_nm_per_kg, *, stance_pct: float) -> dict[str, float]:
+    """Peak knee extension moment in stance (N·m/kg) and its timing (% of stance), to hold
+    against Roos et al. 2012 and Flynn & Soutas-Little 1995 (facts.md section 1)."""
+    pct, moment = np.asarray(pct, dtype=float), np.asarray(extension_moment_nm_per_kg, dtype=float)
+    _check(pct, moment)
+    stance = pct <= stance_pct
+    if not stance.any():
+        raise ValueError(f"no sample in stance (0-{stance_pct} %)")
+    at = int(np.argmax(np.where(stance, moment, -np.inf)))
+    return {"peak_extension_moment_nm_per_kg": float(moment[at]),
+            "peak_extension_moment_timing_pct_stance": float(100.0 * pct[at] / stance_pct)}

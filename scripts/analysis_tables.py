@@ -1,0 +1,44 @@
+"""Rule analysis_tables: the study tables from every trial's cycle tables; failed trials
+left out and listed in cycle_counts.csv."""
+import json
+
+import pandas as pd
+
+from retrorun import analysis, formats, jobs
+
+params = snakemake.params
+out = snakemake.output
+with jobs.job(snakemake, stage="analysis_tables") as log:
+    settings = params.settings
+    trials = params.trials
+    cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
+    metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.metrics)]
+    variables = [analysis.activation_column(g) for g in params.groups] + [analysis.KNEE_MOMENT, analysis.KNEE_ANGLE]
+    curves = [(t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables}))
+              for t, path in zip(trials, snakemake.input.curves)]
+    failed = []
+    for path in params.failed:
+        record = json.loads(open(path).read())
+        failed.append({"subject": record.get("subject", ""), "trial": record.get("trial", ""),
+                       "condition": params.conditions.get((record.get("subject"), record.get("trial")), ""),
+                       "stage": record.get("stage", "")})
+        log.warning("left out: %s/%s failed at %s", record.get("subject"), record.get("trial"), record.get("stage"))
+
+    long = analysis.long_cycles(metrics)
+    subjects = analysis.subject_means(long)
+    compared = analysis.comparison(subjects, compare=settings["compare"], min_cycles=settings["min_cycles"],
+                                   min_subjects=settings["min_subjects"])
+    mean_curves = analysis.mean_curves(curves, variables=variables)
+    # SPM on activation curves and the knee moment; knee angle is only drawn
+    spm = analysis.spm_table(mean_curves, variables=variables[:-1], compare=settings["compare"],
+                             alpha=settings["alpha"], min_subjects=settings["min_subjects"],
+                             min_cycles=settings["min_cycles"])
+    formats.write_csv(out.cycles, long)
+    formats.write_csv(out.subjects, subjects)
+    formats.write_csv(out.comparison, compared)
+    formats.write_csv(out.spm, spm)
+    formats.write_csv(out.counts, analysis.cycle_counts(cycles, failed, sides=list(params.sides)))
+    formats.write_csv(out.curves, mean_curves)
+    log.info("%d used cycles from %d trials (%d failed trials left out); comparison n = %s", len(long.drop_duplicates(
+        ["subject", "trial", "side", "cycle"])), len(trials), len(failed),
+        sorted(set(compared["n_subjects"].dropna().astype(int))))

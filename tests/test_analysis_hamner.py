@@ -1,0 +1,97 @@
+"""End to end on the Hamner running trial (one subject, forward only): gait cycles, study
+tables, figures and the Snakemake report. With one subject and one condition the
+comparison and SPM tables must hold no p-values and say why."""
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO, shared
+from retrorun.formats import read_storage
+from workflow_runner import ok, snakemake
+
+pytestmark = pytest.mark.slow
+
+TABLES = ["cycles.csv", "subjects.csv", "comparison.csv", "spm.csv", "cycle_counts.csv"]
+FIGURES = ["group_activation", "qh_ratio", "knee_moment", "qc_overview"]
+WINDOW_S = (0.7, 1.6)  # config/examples/hamner-run/trials.tsv
+
+
+def cycles_inside(force_n, time_s, threshold_n, start_s, end_s):
+    """Strike-to-strike cycles wholly inside the window, from sample runs above threshold
+    (independent of retrorun.events: no interpolation, no cycle classification)."""
+    above = force_n > threshold_n
+    strikes = time_s[1:][above[1:] & ~above[:-1]]
+    return int(sum(1 for a, b in zip(strikes[:-1], strikes[1:]) if a >= start_s and b <= end_s))
+
+
+@pytest.fixture(scope="module")
+def hamner(tmp_path_factory):
+    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
+    workdir = tmp_path_factory.mktemp("hamner_analysis")
+    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
+    ok(snakemake(workdir, config))
+    return workdir, config, workdir / "results" / "hamner-run"
+
+
+def test_tables_and_figures_are_written(hamner):
+    _, _, results = hamner
+    for name in TABLES:
+        assert (results / "tables" / name).is_file(), name
+    for name in FIGURES:
+        png, svg = results / "figures" / f"{name}.png", results / "figures" / f"{name}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        assert b"<svg" in svg.read_bytes()[:2000], svg
+
+
+def test_cycles_in_the_window_match_the_grf(hamner):
+    _, _, results = hamner
+    table, _ = read_storage(shared("hamner-run", "subject02_running_grf.mot"))
+    time_s = table["time"].to_numpy()
+    # External_Loads.xml: ground_force_* on calcn_r, 1_ground_force_* on calcn_l
+    expected = {side: cycles_inside(table[column].to_numpy(), time_s, 20.0, *WINDOW_S)
+                for side, column in (("r", "ground_force_vy"), ("l", "1_ground_force_vy"))}
+    assert expected == {"r": 0, "l": 1}  # the 0.9 s SO window holds one whole left stride
+    counts = pd.read_csv(results / "tables" / "cycle_counts.csv").set_index("side")
+    assert {side: int(counts.loc[side, "n_used"]) for side in "rl"} == expected
+    assert counts["n_outside_window"].sum() >= 2  # right strides cut by the window are counted, not lost
+
+
+def test_cycle_metrics_are_plausible_for_forward_running(hamner):
+    _, _, results = hamner
+    cycles = pd.read_csv(results / "tables" / "cycles.csv")
+    assert set(cycles["condition"]) == {"forward"}
+    value = cycles.set_index(["group", "metric"])["value"]
+    # facts.md section 1: stance about 35-40 % of the stride in forward running
+    assert 30 < value["cycle", "stance_pct"] < 45
+    # Hamner et al. 2010: quadriceps work in early stance of forward running
+    assert value["quadriceps", "peak_timing_pct"] < value["cycle", "stance_pct"]
+    assert value["quadriceps", "mean_stance"] > value["quadriceps", "mean_swing"]
+    # Roos et al. 2012: 157 ± 54 N·m forward (about 2.2 N·m/kg); this runner is faster
+    assert 1.5 < value["knee", "peak_extension_moment_nm_per_kg"] < 5.0
+    for metric in ("ratio_mean_cycle", "ratio_mean_stance", "cci_cycle_pct", "cci_stance_pct"):
+        assert np.isfinite(value["quadriceps_hamstrings", metric])
+    assert 0 < value["quadriceps_hamstrings", "cci_cycle_pct"] <= 100
+
+
+def test_one_subject_one_condition_gives_no_p_values_and_says_why(hamner):
+    _, _, results = hamner
+    comparison = pd.read_csv(results / "tables" / "comparison.csv")
+    assert (comparison["n_subjects"] == 0).all() and (comparison["n_subjects_a"] == 1).all()
+    for column in ("t_test_p", "wilcoxon_p", "effect_size_dz", "difference_ci95_low"):
+        assert comparison[column].isna().all(), column
+    assert comparison["note"].str.contains("paired tests need at least 3").all()
+    spm = pd.read_csv(results / "tables" / "spm.csv")
+    assert spm["p"].isna().all() and spm["note"].str.contains("need at least 3").all()
+
+
+def test_report_is_self_contained(hamner):
+    workdir, config, results = hamner
+    report = results / "report.html"
+    ok(snakemake(workdir, config, "--report", str(report)))
+    html = report.read_text()
+    for name in FIGURES:
+        assert re.search(rf"data:image/png[^,]*filename={name}\.png;base64,", html), name
+    assert "comparison.csv" in html and "Quadriceps:hamstrings ratio of mean activation" in html
+    assert not re.search(r"<(script|img|link)[^>]+(src|href)=\"https?://", html)  # nothing fetched from the web

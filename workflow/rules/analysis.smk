@@ -1,0 +1,104 @@
+# Gait cycles from the GRF, quadriceps vs hamstrings metrics per cycle, then the study
+# tables (paired forward/backward statistics, SPM) and figures, all in the report.
+TABLES_DIR = f"{STUDY_DIR}/tables"
+FIGURES_DIR = f"{STUDY_DIR}/figures"
+ANALYSIS = config["analysis"]
+# the keys one trial's cycles depend on: changing the statistics (compare, alpha,
+# min_subjects, min_cycles) reruns only the study tables
+TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("contact_threshold_n", "min_contact_s", "min_cycle_s", "max_cycle_s",
+                                                 "weighting", "knee_coordinate", "knee_extension_sign")}
+
+
+def weighting_model(wildcards):
+    # the scaled model's max isometric forces weight the group means; a uniform
+    # static_optimization.max_isometric_force_scale does not change the weights
+    if ANALYSIS["weighting"] == "max_isometric_force":
+        return {"model": f"{subject_dir(wildcards.subject)}/scaled_model.osim"}
+    return {}
+
+
+def analysis_trial_info():
+    return [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"]} for s, t in all_trials()]
+
+
+def trial_cycle_files(name):
+    return lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()]
+
+
+rule analyse_trial:
+    input:
+        unpack(weighting_model),
+        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
+        activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
+        ik=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_coordinates.csv",
+        id_forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_generalized_forces.csv",
+    output:
+        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
+        metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
+        curves=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_curves.csv",
+    params:
+        settings=TRIAL_ANALYSIS,
+        groups=config["muscle_groups"],
+        sides=config["sides"],
+        mass_kg=lambda wc: subject_row(wc.subject)["mass_kg"],
+        trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
+    log:
+        log_path("analyse_trial", "{subject}", "{trial}"),
+    script:
+        "../../scripts/analyse_trial.py"
+
+
+rule analysis_tables:
+    input:
+        cycles=trial_cycle_files("cycles.csv"),
+        metrics=trial_cycle_files("cycle_metrics.csv"),
+        curves=trial_cycle_files("cycle_curves.csv"),
+    output:
+        cycles=report(f"{TABLES_DIR}/cycles.csv", caption="../report/cycles.rst", category="Results", subcategory="Tables"),
+        subjects=report(f"{TABLES_DIR}/subjects.csv", caption="../report/subjects.rst", category="Results", subcategory="Tables"),
+        comparison=report(f"{TABLES_DIR}/comparison.csv", caption="../report/comparison.rst", category="Results", subcategory="Tables"),
+        spm=report(f"{TABLES_DIR}/spm.csv", caption="../report/spm.rst", category="Results", subcategory="Tables"),
+        counts=report(f"{TABLES_DIR}/cycle_counts.csv", caption="../report/cycle_counts.rst", category="Quality checks"),
+        curves=f"{TABLES_DIR}/curves.csv",
+    params:
+        trials=lambda wc: analysis_trial_info(),
+        failed=lambda wc: [f"{trial_dir(s, t)}/error.json" for s, t in failed_trials()],
+        conditions={(s, t): c for s, t, c in TRIALS[["subject", "trial", "condition"]].itertuples(index=False)},
+        settings=ANALYSIS,
+        groups=config["muscle_groups"],
+        sides=config["sides"],
+    log:
+        log_path("analysis_tables", "all"),
+    script:
+        "../../scripts/analysis_tables.py"
+
+
+def _figure(name, caption, category="Results"):
+    return {f"{name}_{ext}": report(f"{FIGURES_DIR}/{name}.{ext}", caption=f"../report/{caption}.rst",
+                                    category=category, subcategory="Figures" if ext == "png" else "Figures (SVG)")
+            for ext in ("png", "svg")}
+
+
+rule analysis_figures:
+    input:
+        curves=f"{TABLES_DIR}/curves.csv",
+        subjects=f"{TABLES_DIR}/subjects.csv",
+        spm=f"{TABLES_DIR}/spm.csv",
+        counts=f"{TABLES_DIR}/cycle_counts.csv",
+        qc=f"{STUDY_DIR}/qc.csv",
+    output:
+        **_figure("group_activation", "fig_group_activation"),
+        **_figure("qh_ratio", "fig_qh_ratio"),
+        **_figure("knee_moment", "fig_knee_moment"),
+        **_figure("qc_overview", "fig_qc_overview", category="Quality checks"),
+    params:
+        compare=ANALYSIS["compare"],
+        groups=config["muscle_groups"],
+    log:
+        log_path("analysis_figures", "all"),
+    script:
+        "../../scripts/analysis_figures.py"
+
+
+_EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_tables.output)
+_EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_figures.output)
