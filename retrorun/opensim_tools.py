@@ -150,8 +150,8 @@ def static_marker_errors(*, model_path: str, pose_mot: str, markers: MarkerTable
 
 
 def inverse_kinematics(*, model_path: str, trc: str, task_set_file: str, time_range: tuple[float, float],
-                       out_mot: str, work_dir: str, name: str, subject: str, trial: str) -> Path:
-    """Run IK; returns the marker-error .sto OpenSim writes."""
+                       out_mot: str, work_dir: str, name: str, subject: str, trial: str) -> tuple[Path, Path]:
+    """Run IK; returns the marker-error and model-marker-location .sto files OpenSim writes."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     tool = osim.InverseKinematicsTool()
@@ -162,6 +162,7 @@ def inverse_kinematics(*, model_path: str, trc: str, task_set_file: str, time_ra
     tool.set_time_range(0, float(time_range[0]))
     tool.set_time_range(1, float(time_range[1]))
     tool.set_report_errors(True)
+    tool.set_report_marker_locations(True)  # per-marker errors tell which marker to fix
     tool.set_accuracy(IK_ACCURACY)
     tool.set_results_directory(_abs(work))
     tool.set_output_motion_file(_abs(out_mot))
@@ -174,10 +175,31 @@ def inverse_kinematics(*, model_path: str, trc: str, task_set_file: str, time_ra
                               opensim_message=str(err),
                               fix="check the markers of the trial against the IK tasks (names, gaps, units)") from None
     errors = work / f"{name}_ik_marker_errors.sto"
-    if not ok or not Path(out_mot).is_file() or not errors.is_file():
+    locations = work / f"{name}_ik_model_marker_locations.sto"
+    if not ok or not Path(out_mot).is_file() or not errors.is_file() or not locations.is_file():
         raise KinematicsError("OpenSim's InverseKinematicsTool wrote no result", subject=subject, trial=trial,
                               fix="read the job log for OpenSim's messages")
-    return errors
+    return errors, locations
+
+
+def marker_errors_by_marker(locations_sto: str | Path, markers: MarkerTable, *, weights: dict[str, float]) -> pd.DataFrame:
+    """Distance (m) between each weighted model marker, as IK placed it, and the measured
+    marker at every IK frame: long table time_s, marker, error_m (frames where the
+    marker was not seen are left out)."""
+    locations, _ = read_storage(locations_sto)
+    rows = []
+    for name in weights:
+        columns = [f"{name}_t{axis}" for axis in "xyz"]
+        if name not in markers.positions_m or not set(columns) <= set(locations.columns):
+            continue
+        measured = np.column_stack([np.interp(locations["time"], markers.time_s, markers.positions_m[name][:, i])
+                                    for i in range(3)])
+        error = np.linalg.norm(locations[columns].to_numpy() - measured, axis=1)
+        seen = ~np.isnan(error)
+        rows.append(pd.DataFrame({"time_s": locations["time"].to_numpy()[seen], "marker": name, "error_m": error[seen]}))
+    if not rows:
+        return pd.DataFrame(columns=["time_s", "marker", "error_m"])
+    return pd.concat(rows, ignore_index=True)
 
 
 # ------------------------------------------------------------ inverse dynamics

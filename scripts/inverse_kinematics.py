@@ -11,17 +11,20 @@ wc = snakemake.wildcards
 out = snakemake.output
 with jobs.job(snakemake, stage="inverse_kinematics", subject=wc.subject, trial=wc.trial, trial_dir=Path(out.mot).parent) as log:
     work = Path(out.mot).parent / "work"
-    markers = prepare_markers(formats.read_trc(snakemake.input.markers), aliases=snakemake.params.aliases,
+    recorded = formats.read_trc(snakemake.input.markers)
+    start, end, first, last = grf.analysis_range(recorded.time_s, snakemake.params.window, snakemake.params.margin_s)
+    # gaps are judged where IK runs: a marker lost outside the window plus margin is no fault
+    markers = prepare_markers(recorded.window(first, last), aliases=snakemake.params.aliases,
                               gaps=snakemake.params.gaps, subject=wc.subject, trial=wc.trial)
-    start, end, first, last = grf.analysis_range(markers.time_s, snakemake.params.window, snakemake.params.margin_s)
     trc = work / "markers.trc"
-    formats.write_trc(trc, markers.window(first, last))
+    formats.write_trc(trc, markers)
     dropped = templates.write_ik_task_set(templates.ik_task_set(snakemake.input.ik_tasks), work / "ik_tasks.xml",
                                           keep_markers=set(markers.marker_names))
     if dropped:
         log.warning("IK tasks for markers absent from %s are skipped: %s", snakemake.input.markers, ", ".join(dropped))
     raw_mot = work / "ik_unfiltered.mot"
-    errors_sto = opensim_tools.inverse_kinematics(
+    weights = {m: w for m, w in templates.marker_weights(templates.ik_task_set(work / "ik_tasks.xml")).items() if w > 0}
+    errors_sto, locations_sto = opensim_tools.inverse_kinematics(
         model_path=snakemake.input.model, trc=str(trc), task_set_file=str(work / "ik_tasks.xml"), time_range=(first, last),
         out_mot=str(raw_mot), work_dir=str(work), name="ik", subject=wc.subject, trial=wc.trial)
     raw, _ = formats.read_storage(raw_mot)
@@ -33,5 +36,12 @@ with jobs.job(snakemake, stage="inverse_kinematics", subject=wc.subject, trial=w
     marker_errors = pd.DataFrame({"time_s": errors["time"], "marker_rms_m": errors["marker_error_RMS"],
                                   "marker_max_m": errors["marker_error_max"]})
     formats.write_csv(out.marker_errors, marker_errors)
+    by_marker = tables.window(opensim_tools.marker_errors_by_marker(locations_sto, markers, weights=weights), start, end)
+    by_marker = (by_marker.groupby("marker")["error_m"].agg(rms_m=lambda e: float((e**2).mean() ** 0.5), max_m="max")
+                 .reset_index().sort_values("rms_m", ascending=False))
+    by_marker.insert(1, "weight", by_marker["marker"].map(weights))
+    formats.write_csv(out.marker_errors_by_marker, by_marker)
+    log.info("worst markers (RMS over the window): %s",
+             ", ".join(f"{m} {e * 100:.1f} cm" for m, e in by_marker[["marker", "rms_m"]].head(3).itertuples(index=False)))
     log.info("IK %d frames %.3f-%.3f s; marker RMS mean %.4f m, max %.4f m", len(filtered), first, last,
              marker_errors["marker_rms_m"].mean(), marker_errors["marker_max_m"].max())

@@ -34,6 +34,9 @@ def check_outputs(workdir, study, subject, trial, *, n_frames):
     assert len(activations) == n_frames
     assert not activations.isna().any().any()
     assert activations.drop(columns="time_s").to_numpy().min() >= 0
+    by_marker = pd.read_csv(trial_dir / "ik_marker_errors_by_marker.csv")
+    assert by_marker["rms_m"].is_monotonic_decreasing and (by_marker["max_m"] >= by_marker["rms_m"]).all()
+    assert by_marker["rms_m"].max() < 0.1 and (by_marker["weight"] > 0).all()
     for name in ("ik.mot", "id.sto", "so_activations.sto", "so_forces.sto", "ik_coordinates.csv",
                  "id_generalized_forces.csv", "so_forces.csv", "grf.csv"):
         assert (trial_dir / name).is_file(), name
@@ -55,7 +58,7 @@ def test_hamner_running(tmp_path):
     assert ik["time_s"].iloc[0] == pytest.approx(0.2, abs=0.02)  # 0.5 s of margin before the window
     knee = ik["knee_angle_r_deg"]
     assert knee.min() < -80  # swing-phase knee flexion of running
-    assert (tmp_path / "results" / "hamner-run" / "trials" / "subject02" / "run" / "work" / "so_setup.xml").is_file()
+    assert (tmp_path / "results" / "hamner-run" / "trials" / "subject02" / "run" / "so_chunks" / "0-of-1" / "work" / "so_setup.xml").is_file()
 
     nothing = snakemake(tmp_path, config, "-n")
     ok(nothing)

@@ -36,6 +36,7 @@ rule inverse_kinematics:
         mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
         coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_coordinates.csv",
         marker_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
+        marker_errors_by_marker=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors_by_marker.csv",
     params:
         window=trial_window,
         margin_s=config["ik_margin_s"],
