@@ -1,0 +1,180 @@
+"""The demo study through a real SLURM cluster gives the same tables as a local run.
+
+Uses the SLURM that answers `sinfo`, or starts a one-node cluster with
+tools/slurm/start_local_cluster.sh (root and apt-get needed: CI has both) and stops it
+afterwards. Skipped, saying why, when neither is possible.
+
+The demo runs with 2 subjects instead of 4: the smallest study with a paired
+forward/backward comparison, half the SLURM jobs (36) and half the CI time.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
+
+START = REPO / "tools" / "slurm" / "start_local_cluster.sh"
+STOP = REPO / "tools" / "slurm" / "stop_local_cluster.sh"
+PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
+CONFIG = REPO / "config" / "config.yaml"
+STUDY = "demo"
+CONFIG_OVERRIDE = 'synthetic={"n_subjects": 2}'
+# seconds; measured on a fresh 2-vCPU machine: cluster run 261 s, local run 65 s (and
+# 533 s / 74 s with the cores shared by other work): several times that, to spare CI
+CLUSTER_TIMEOUT_S = 1800
+LOCAL_TIMEOUT_S = 1200
+SETUP_TIMEOUT_S = 600  # apt-get install (about 30 s from the mirror) and daemon start
+# qc.csv columns that hold how long something took, not a result: not compared
+TIMING_COLUMN = re.compile(r"(wall|elapsed|runtime|duration|cpu)", re.IGNORECASE)
+
+
+def _run(command: list[str], timeout_s: int, **kwargs) -> subprocess.CompletedProcess:
+    # `timeout -k` kills the whole process group (snakemake ignores SIGTERM while it
+    # waits on a status command that never answers); Python's own timeout is a backstop
+    bounded = ["timeout", "-k", "30", str(timeout_s), *command]
+    return subprocess.run(bounded, capture_output=True, text=True, timeout=timeout_s + 60, **kwargs)
+
+
+def _slurm_answers() -> bool:
+    if shutil.which("sinfo") is None:
+        return False
+    result = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=30)
+    return result.returncode == 0 and any(s.startswith(("idle", "mixed", "allocated")) for s in result.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A SLURM that accepts jobs: the running one, or one started here (and stopped)."""
+    if _slurm_answers():
+        yield
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("no SLURM answers `sinfo`, and one cannot be started here: "
+                    f"{START.relative_to(REPO)} needs root and apt-get (Debian/Ubuntu); CI has both")
+    started = _run(["bash", str(START)], SETUP_TIMEOUT_S)
+    try:
+        assert started.returncode == 0, f"{START.name} failed:\n{started.stdout}\n{started.stderr}"
+        yield
+    finally:
+        _run(["bash", str(STOP)], 300)
+
+
+def _default_partition() -> str:
+    partitions = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, check=True).stdout.split()
+    defaults = [p.rstrip("*") for p in partitions if p.endswith("*")]
+    return defaults[0] if defaults else partitions[0]
+
+
+def _default_account() -> str:
+    user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    result = subprocess.run(["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"],
+                            capture_output=True, text=True)
+    return result.stdout.strip() or "root"
+
+
+def user_profile(folder: Path) -> Path:
+    """The shipped profile with partition and account set, as the README tells a user."""
+    profile = yaml.safe_load(PROFILE.read_text())
+    profile["default-resources"]["slurm_partition"] = _default_partition()
+    profile["default-resources"]["slurm_account"] = _default_account()
+    # one local disk, a quiet cluster: no need to wait for a shared file system or to
+    # poll slowly (saves minutes over 36 jobs)
+    profile["latency-wait"] = 10
+    profile["slurm-init-seconds-before-status-checks"] = 5
+    profile["seconds-between-status-checks"] = 5
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile))
+    return folder
+
+
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--configfile", str(CONFIG), "--config", CONFIG_OVERRIDE, *args]
+
+
+def sacct_jobs(workdir: Path, since: str) -> pd.DataFrame:
+    """SLURM's accounting records of the jobs run in ``workdir`` since ``since``."""
+    result = subprocess.run(["sacct", "-n", "-P", "-X", "-S", since, "-o", "JobID,State,ExitCode,WorkDir,Comment"],
+                            capture_output=True, text=True, check=True)
+    rows = [line.split("|") for line in result.stdout.splitlines() if line.strip()]
+    jobs = pd.DataFrame(rows, columns=["job_id", "state", "exit_code", "workdir", "comment"])
+    return jobs[jobs["workdir"] == str(workdir)]
+
+
+def cancel_leftovers(workdir: Path) -> None:
+    """Cancel this test's jobs still queued or running (after a timeout), no others."""
+    queue = subprocess.run(["squeue", "-h", "-o", "%i %Z"], capture_output=True, text=True)
+    ids = [line.split()[0] for line in queue.stdout.splitlines() if line.split()[1:] == [str(workdir)]]
+    if ids:
+        subprocess.run(["scancel", *ids], capture_output=True)
+
+
+def result_tables(workdir: Path) -> dict[str, pd.DataFrame]:
+    """Every CSV the study wrote (benchmarks and logs aside: they hold times, not results)."""
+    study = workdir / "results" / STUDY
+    tables = {}
+    for path in sorted(study.rglob("*.csv")):
+        relative = path.relative_to(study)
+        if relative.parts[0] in ("benchmarks", "logs"):
+            continue
+        table = pd.read_csv(path)
+        if relative.as_posix() == "qc.csv":
+            table = table[[c for c in table.columns if not TIMING_COLUMN.search(c)]]
+        tables[relative.as_posix()] = table
+    return tables
+
+
+def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
+    assert CONFIG.is_file(), f"the demo study's config {CONFIG} is missing"
+    cluster_dir, local_dir = tmp_path / "cluster", tmp_path / "local"
+    cluster_dir.mkdir()
+    local_dir.mkdir()
+    profile = user_profile(tmp_path / "profile")
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 5))
+
+    started = time.monotonic()
+    try:
+        cluster = _run(snakemake_command(cluster_dir, "--profile", str(profile)), CLUSTER_TIMEOUT_S, cwd=cluster_dir)
+    finally:
+        cancel_leftovers(cluster_dir)
+    cluster_s = time.monotonic() - started
+    assert cluster.returncode == 0, (f"cluster run failed (exit {cluster.returncode}; 124 = timed out after "
+                                     f"{CLUSTER_TIMEOUT_S} s):\n{cluster.stdout[-3000:]}\n{cluster.stderr[-8000:]}")
+
+    # every non-local job went to SLURM, ran once and completed
+    log = cluster.stdout + cluster.stderr
+    submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", log))
+    planned = re.findall(r"^rule (\w+):", log, flags=re.MULTILINE)
+    jobs = sacct_jobs(cluster_dir, since)
+    assert len(submitted) == len(planned) > 0, f"{len(planned)} rule jobs planned, {len(submitted)} submitted"
+    assert set(jobs["job_id"]) == submitted, f"sacct knows jobs {sorted(jobs['job_id'])}, snakemake submitted {sorted(submitted)}"
+    assert (jobs["state"] == "COMPLETED").all(), jobs[jobs["state"] != "COMPLETED"].to_string()
+    ran_rules = {re.sub(r"_wildcards_.*$", "", c).removeprefix("rule_") for c in jobs["comment"]}
+    assert {"scale_model", "inverse_kinematics", "inverse_dynamics", "static_optimization_chunk"} <= ran_rules
+
+    started = time.monotonic()
+    local = _run(snakemake_command(local_dir, "--cores", "2"), LOCAL_TIMEOUT_S, cwd=local_dir)
+    local_s = time.monotonic() - started
+    assert local.returncode == 0, f"local run failed:\n{local.stdout[-3000:]}\n{local.stderr[-8000:]}"
+
+    on_cluster, here = result_tables(cluster_dir), result_tables(local_dir)
+    assert sorted(on_cluster) == sorted(here), "the two runs wrote different sets of CSV files"
+    assert "qc.csv" in here and any(name.endswith("so_activations.csv") for name in here)
+    for name, table in here.items():
+        pd.testing.assert_frame_equal(on_cluster[name], table, check_exact=True, obj=f"results/{STUDY}/{name}")
+
+    summary = {"slurm_jobs": len(jobs), "cluster_wall_s": round(cluster_s, 1), "local_wall_s": round(local_s, 1),
+               "tables_compared": len(here)}
+    (tmp_path / "cluster_vs_local.json").write_text(json.dumps(summary))
+    print(f"\ncluster vs local: {json.dumps(summary)}")
