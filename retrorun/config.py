@@ -72,7 +72,9 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
     compare_given = config.pop("_compare_given", None)
     if compare_given is None:
         compare_given = "compare" in (config.get("analysis") or {})
-    validator = _validator_filling_defaults(load_schema("config"))
+    schema = load_schema("config")
+    config = _coerce_command_line_values(config, schema)
+    validator = _validator_filling_defaults(schema)
     problems = [_format_schema_error(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))]
     if problems:
         raise ConfigError(f"{source} does not match workflow/schemas/config.schema.yaml:\n  - " + "\n  - ".join(problems),
@@ -90,6 +92,33 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
         raise ConfigError(f"{source}: two sides share a suffix in 'sides': {config['sides']}",
                           fix="give every side its own muscle-name suffix, e.g. {r: _r, l: _l}")
     return config
+
+
+def _coerce_command_line_values(value, schema: dict):
+    """Snakemake's --config passes values nested in a mapping as strings
+    (`--config static_optimization='{chunks: 3}'` gives chunks '3'): turn such strings
+    into the number or boolean the schema asks for, so the override works as typed."""
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {key: _coerce_command_line_values(item, properties.get(key, extra if isinstance(extra, dict) else {}))
+                for key, item in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_coerce_command_line_values(item, schema["items"]) for item in value]
+    if not isinstance(value, str):
+        return value
+    types = schema.get("type", [])
+    types = types if isinstance(types, list) else [types]
+    try:
+        if "integer" in types and value.strip().lstrip("+-").isdigit():
+            return int(value)
+        if "number" in types:
+            return float(value)
+    except ValueError:
+        return value
+    if "boolean" in types and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
 
 
 def _merge(base: dict, extra: dict) -> dict:

@@ -128,3 +128,20 @@ def test_trial_named_static_clashes_with_a_static_c3d(tmp_path):
     trials = TRIALS + "S01\tstatic\tforward\tdata/s.c3d\t\t\t\n"
     with pytest.raises(ConfigError, match="trial id 'static' clashes with the import of subject 'S01''s static C3D"):
         load_study(load_config(write_study(tmp_path, subjects=subjects, trials=trials)))
+
+
+def test_nested_command_line_overrides_arrive_as_strings_and_are_typed(tmp_path):
+    """snakemake --config static_optimization='{chunks: 3}' passes chunks as '3'."""
+    from retrorun.config import prepare_config
+
+    config = {"study": "s", "synthetic": {}, "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
+              "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"},
+              "static_optimization": {"chunks": "3", "max_isometric_force_scale": "2.5"},
+              "qc": {"saturated_frame_share_max": "0.1"}}
+    prepared = prepare_config(config, base_dir=tmp_path, source="config.yaml")
+    assert prepared["static_optimization"]["chunks"] == 3
+    assert prepared["static_optimization"]["max_isometric_force_scale"] == 2.5
+    assert prepared["qc"]["saturated_frame_share_max"] == 0.1
+    config["static_optimization"]["chunks"] = "three"
+    with pytest.raises(ConfigError, match="chunks"):
+        prepare_config(config, base_dir=tmp_path, source="config.yaml")
