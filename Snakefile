@@ -24,6 +24,19 @@ include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
 
 
+# Light jobs (merging, QC, tables, figures: seconds each) run in Snakemake's own process,
+# also under a cluster profile: a SLURM job costs about 15 s of scheduling and start-up.
+localrules:
+    build_demo_model,
+    static_optimization,
+    trial_qc,
+    aggregate_qc,
+    analyse_trial,
+    analysis_tables,
+    analysis_figures,
+    validate_ground_truth,
+
+
 rule all:
     input:
         final_outputs(),
