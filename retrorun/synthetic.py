@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import events
 from .errors import ConfigError
 from .formats import MarkerTable, atomic_path, write_csv, write_storage, write_trc
 
@@ -830,18 +831,17 @@ def grf_sides_table(grf_storage: pd.DataFrame) -> pd.DataFrame:
 
 
 def contacts(grf_table: pd.DataFrame, *, threshold_n: float, side: str) -> list[tuple[int, int]]:
-    """(first, last) row of every complete contact of one foot: vertical force above the
-    threshold, starting and ending inside the table."""
-    if threshold_n < 0:
-        raise ValueError(f"threshold_n must be >= 0, got {threshold_n}")
-    column = f"{side}_force_y_n"
+    """(first, last) loaded row of every complete contact of one foot (strike and toe off
+    both inside the table), as the pipeline's own event detector finds them."""
+    column = events.vertical_force_column(side)
     if column not in grf_table.columns:
         raise ValueError(f"grf_table lacks column '{column}' (has {', '.join(grf_table.columns)})")
-    loaded = np.nan_to_num(grf_table[column].to_numpy()) > threshold_n
-    edges = np.diff(loaded.astype(int))
-    starts = np.where(edges == 1)[0] + 1
-    ends = np.where(edges == -1)[0]
-    return [(int(s), int(ends[ends >= s][0])) for s in starts if np.any(ends >= s)]
+    time_s = grf_table["time_s"].to_numpy()
+    found = events.detect_contacts(time_s, grf_table[column].to_numpy(), threshold_n=threshold_n).dropna()
+    # each crossing lies between two samples: the loaded ones are those inside it
+    firsts = np.searchsorted(time_s, found["strike_s"].to_numpy(), side="left")
+    lasts = np.searchsorted(time_s, found["toe_off_s"].to_numpy(), side="right") - 1
+    return [(int(first), int(last)) for first, last in zip(firsts, lasts)]
 
 
 def timing_summary(grf_table: pd.DataFrame, *, threshold_n: float, sides: tuple[str, ...] = SIDES) -> dict:

@@ -157,6 +157,10 @@ def check_subject_files(study: Study) -> list[str]:
 
 def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[str]:
     problems = []
+    ik_markers = set()  # markers the IK tasks weight: checked against each trial once the model is known
+    if names is not None:
+        weights = templates.marker_weights(templates.ik_task_set(study.config["model"]["ik_tasks"]))
+        ik_markers = {m for m, w in weights.items() if w > 0}
     for row in study.trials.to_dict("records"):
         where = f"subject {row['subject']}, trial {row['trial']}"
         if _is_c3d(row["markers"]):
@@ -178,12 +182,10 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         if start < markers.time_s[0] - 1e-6 or end > markers.time_s[-1] + 1e-6:
             problems.append(f"{where}: the analysis window {start:g}-{end:g} s is outside the markers in {row['markers']} "
                             f"({markers.time_s[0]:g}-{markers.time_s[-1]:g} s); correct start_s/end_s in the trials sheet")
-        if names is not None:
-            weights = templates.marker_weights(templates.ik_task_set(study.config["model"]["ik_tasks"]))
-            used = {m for m, w in weights.items() if w > 0}
-            if used and not used & set(markers.marker_names):
-                problems.append(f"{where}: none of the IK task markers are in {row['markers']} (it has "
-                                f"{', '.join(markers.marker_names[:8])}...): rename the markers, or add marker_aliases to the config")
+        aliases = study.config.get("marker_aliases") or {}
+        if ik_markers and not ik_markers & {aliases.get(name, name) for name in markers.marker_names}:
+            problems.append(f"{where}: none of the IK task markers are in {row['markers']} (it has "
+                            f"{', '.join(markers.marker_names[:8])}...): rename the markers, or add marker_aliases to the config")
         grf_path = row.get("grf")
         if not grf_path or _generated(grf_path):
             continue

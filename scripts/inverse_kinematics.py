@@ -18,12 +18,12 @@ with jobs.job(snakemake, stage="inverse_kinematics", subject=wc.subject, trial=w
                               gaps=snakemake.params.gaps, subject=wc.subject, trial=wc.trial)
     trc = work / "markers.trc"
     formats.write_trc(trc, markers)
-    dropped = templates.write_ik_task_set(templates.ik_task_set(snakemake.input.ik_tasks), work / "ik_tasks.xml",
-                                          keep_markers=set(markers.marker_names))
+    task_set = templates.ik_task_set(snakemake.input.ik_tasks)
+    dropped = templates.write_ik_task_set(task_set, work / "ik_tasks.xml", keep_markers=set(markers.marker_names))
     if dropped:
         log.warning("IK tasks for markers absent from %s are skipped: %s", snakemake.input.markers, ", ".join(dropped))
     raw_mot = work / "ik_unfiltered.mot"
-    weights = {m: w for m, w in templates.marker_weights(templates.ik_task_set(work / "ik_tasks.xml")).items() if w > 0}
+    weights = {m: w for m, w in templates.marker_weights(task_set).items() if w > 0 and m not in dropped}
     errors_sto, locations_sto = opensim_tools.inverse_kinematics(
         model_path=snakemake.input.model, trc=str(trc), task_set_file=str(work / "ik_tasks.xml"), time_range=(first, last),
         out_mot=str(raw_mot), work_dir=str(work), name="ik", subject=wc.subject, trial=wc.trial)

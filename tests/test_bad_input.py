@@ -201,6 +201,10 @@ def test_markers_named_the_lab_s_way(tmp_path, data):
     write_trc(tmp_path / "walk1.trc", renamed)
     message = refused(write_study(tmp_path, data, trials=[trial_row(data, markers=tmp_path / "walk1.trc")]))
     assert "none of the IK task markers are in" in message and "add marker_aliases to the config" in message
+    # the fix the message names works: with aliases back to the model's names the study passes
+    aliases = {f"LAB_{i}": name for i, name in enumerate(markers.positions_m)}
+    study = write_study(tmp_path, data, trials=[trial_row(data, markers=tmp_path / "walk1.trc")], marker_aliases=aliases)
+    validate_study_inputs(load_study(load_config(study)))
 
 
 # ----------------------------------------------------------------------- sheets

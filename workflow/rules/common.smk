@@ -20,8 +20,11 @@ def _config_dir():
 try:
     _prepared = prepare_config(dict(config), base_dir=_config_dir(), source=str(_config_dir() / "config.yaml"))
     STUDY = load_study(_prepared)
-    for _warning in validate_study_inputs(STUDY):
-        logger.warning(f"retrorun: {_warning}")
+    # The files are checked once, by the main Snakemake process; a cluster job parses
+    # this workflow again and need not reread every recording and the model.
+    if workflow.is_main_process:
+        for _warning in validate_study_inputs(STUDY):
+            logger.warning(f"retrorun: {_warning}")
 except RetrorunError as err:
     raise WorkflowError(str(err)) from None
 config.clear()
