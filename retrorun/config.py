@@ -15,6 +15,8 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from .errors import ConfigError
 
@@ -29,6 +31,26 @@ def load_schema(name: str) -> dict:
         return yaml.safe_load(handle)
 
 
+def _schema_registry() -> Registry:
+    """Lets one schema refer to another by file name (`$ref: name.schema.yaml`)."""
+    return Registry().with_resources(
+        (path.name, Resource.from_contents(yaml.safe_load(path.read_text()), default_specification=DRAFT202012))
+        for path in sorted(SCHEMA_DIR.glob("*.schema.yaml")))
+
+
+def _validator(schema: dict):
+    return jsonschema.Draft202012Validator(schema, registry=_schema_registry())
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message, except for a name (study, subject, trial), whose regular
+    expression would not tell the user what is allowed."""
+    name = load_schema("name")
+    if error.validator == "pattern" and error.schema.get("pattern") == name["pattern"]:
+        return f"{error.instance!r} cannot be used as a name: {name['description']}"
+    return error.message
+
+
 def _validator_filling_defaults(schema: dict):
     """A jsonschema validator that also writes each property's ``default`` into the instance."""
     base = jsonschema.Draft202012Validator
@@ -40,7 +62,7 @@ def _validator_filling_defaults(schema: dict):
                     instance[name] = copy.deepcopy(subschema["default"])
         yield from base.VALIDATORS["properties"](validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": set_defaults})(schema)
+    return jsonschema.validators.extend(base, {"properties": set_defaults})(schema, registry=_schema_registry())
 
 
 def _schema_problem(error: jsonschema.ValidationError) -> str:
@@ -64,7 +86,7 @@ def _schema_problem(error: jsonschema.ValidationError) -> str:
         return "; ".join(f"key '{where + '.' if where else ''}{k}' is missing" for k in missing)
     if error.validator == "minProperties" and isinstance(instance, dict):
         return f"key '{where}' needs at least {error.validator_value} entries (has {len(instance)})"
-    message = error.message
+    message = _message(error)
     shown = repr(instance)
     if len(shown) > 60:
         message = message.replace(shown, "this " + ("section" if isinstance(instance, dict) else "value"), 1)
@@ -242,12 +264,12 @@ def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path)
     unknown = [c for c in table.columns if c not in schema["properties"]]
     if unknown:
         problems.append(f"unknown column(s) {', '.join(unknown)}; expected some of {', '.join(schema['properties'])}")
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(schema)
     rows = _typed_rows(table[[c for c in table.columns if c in schema["properties"]]], schema)
     for index, record in enumerate(rows):
         for error in validator.iter_errors(record):
             column = ".".join(str(p) for p in error.absolute_path) or "(row)"
-            problems.append(f"row {index + 2}, column '{column}': {error.message}")
+            problems.append(f"row {index + 2}, column '{column}': {_message(error)}")
     if problems:
         raise ConfigError(f"{kind} sheet {path}:\n  - " + "\n  - ".join(problems),
                           fix="correct these cells (row numbers count the header as row 1)")
