@@ -58,7 +58,7 @@ def _validator_filling_defaults(schema: dict):
     def set_defaults(validator, properties, instance, schema):
         if isinstance(instance, dict):
             for name, subschema in properties.items():
-                if "default" in subschema and name not in instance:
+                if isinstance(subschema, dict) and "default" in subschema and name not in instance:
                     instance[name] = copy.deepcopy(subschema["default"])
         yield from base.VALIDATORS["properties"](validator, properties, instance, schema)
 

@@ -180,3 +180,22 @@ def test_schema_messages_quote_short_values_only(tmp_path):
     assert "key 'qc.ik_marker_rms_max_m': -1 is less than or equal to the minimum of 0" in message
     assert "unknown key 'qc.ik_rms'" in message
     assert "vas_lat" not in message
+
+
+@pytest.mark.parametrize("keys, said", [
+    (("synthetic", "subjects", "trials"), "it has both 'synthetic'"),
+    (("synthetic", "subjects"), "it has both 'synthetic'"),
+    (("synthetic", "trials"), "it has both 'synthetic'"),
+    (("subjects",), "it has 'subjects' but no 'trials'"),
+    ((), "it has neither 'subjects'/'trials'"),
+])
+def test_a_study_is_either_its_sheets_or_the_synthetic_demo(tmp_path, keys, said):
+    from retrorun.config import prepare_config
+
+    config = {"study": "s", "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
+              "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"}}
+    config |= {key: {} if key == "synthetic" else f"{key}.tsv" for key in keys}
+    with pytest.raises(ConfigError) as err:
+        prepare_config(config, base_dir=tmp_path, source="config.yaml")
+    problems = str(err.value).split("\n  what to change")[0].splitlines()[1:]
+    assert len(problems) == 1 and said in problems[0], str(err.value)
