@@ -5,8 +5,8 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-
-configfile: "config/config.yaml"
+# No `configfile:` here: the study is the --configfile the user gives, or the demo
+# (config/config.yaml) without one; workflow/rules/common.smk loads it.
 
 
 report: "workflow/report/workflow.rst"
@@ -34,7 +34,13 @@ localrules:
     analyse_trial,
     analysis_tables,
     analysis_figures,
-    validate_ground_truth,
+
+
+# rules that exist only for the demo's synthetic study
+if "synthetic" in config:
+
+    localrules:
+        validate_ground_truth,
 
 
 rule all:

@@ -7,6 +7,7 @@ column and saying what to change. All problems found are reported together.
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from .errors import ConfigError
 
@@ -28,6 +31,26 @@ def load_schema(name: str) -> dict:
         return yaml.safe_load(handle)
 
 
+def _schema_registry() -> Registry:
+    """Lets one schema refer to another by file name (`$ref: name.schema.yaml`)."""
+    return Registry().with_resources(
+        (path.name, Resource.from_contents(yaml.safe_load(path.read_text()), default_specification=DRAFT202012))
+        for path in sorted(SCHEMA_DIR.glob("*.schema.yaml")))
+
+
+def _validator(schema: dict):
+    return jsonschema.Draft202012Validator(schema, registry=_schema_registry())
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message, except for a name (study, subject, trial), whose regular
+    expression would not tell the user what is allowed."""
+    name = load_schema("name")
+    if error.validator == "pattern" and error.schema.get("pattern") == name["pattern"]:
+        return f"{error.instance!r} cannot be used as a name: {name['description']}"
+    return error.message
+
+
 def _validator_filling_defaults(schema: dict):
     """A jsonschema validator that also writes each property's ``default`` into the instance."""
     base = jsonschema.Draft202012Validator
@@ -35,16 +58,67 @@ def _validator_filling_defaults(schema: dict):
     def set_defaults(validator, properties, instance, schema):
         if isinstance(instance, dict):
             for name, subschema in properties.items():
-                if "default" in subschema and name not in instance:
+                if isinstance(subschema, dict) and "default" in subschema and name not in instance:
                     instance[name] = copy.deepcopy(subschema["default"])
         yield from base.VALIDATORS["properties"](validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": set_defaults})(schema)
+    return jsonschema.validators.extend(base, {"properties": set_defaults})(schema, registry=_schema_registry())
 
 
-def _format_schema_error(error: jsonschema.ValidationError) -> str:
-    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-    return f"key '{where}': {error.message}"
+def _schema_problem(error: jsonschema.ValidationError) -> str:
+    """One line per schema error, saying what is wrong in the user's terms; a value is
+    quoted only when short (a whole section is never dumped into the message)."""
+    where = ".".join(str(p) for p in error.absolute_path)
+    instance = error.instance
+    if error.validator == "oneOf" and not where:
+        return _study_source_problem(instance)
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = list(error.schema.get("properties", {}))
+        unknown = [k for k in instance if k not in known]
+        lines = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            lines.append(f"unknown key '{where + '.' if where else ''}{key}'{hint}")
+        return "; ".join(lines)
+    if error.validator == "required" and isinstance(instance, dict):
+        missing = [k for k in error.validator_value if k not in instance]
+        return "; ".join(f"key '{where + '.' if where else ''}{k}' is missing" for k in missing)
+    if error.validator == "minProperties" and isinstance(instance, dict):
+        return f"key '{where}' needs at least {error.validator_value} entries (has {len(instance)})"
+    message = _message(error)
+    shown = repr(instance)
+    if len(shown) > 60:
+        message = message.replace(shown, "this " + ("section" if isinstance(instance, dict) else "value"), 1)
+    return f"key '{where or '(top level)'}': {message}"
+
+
+def _study_source_problem(config: dict) -> str:
+    """The config's top-level choice: sheets of recorded trials, or the demo's synthetic study."""
+    sheets = [k for k in ("subjects", "trials") if k in config]
+    if "synthetic" in config and sheets:
+        return ("it has both 'synthetic' (the built-in demo's generated study) and 'subjects'/'trials' (sheets of "
+                "recorded trials); a study is one or the other: delete the 'synthetic' section to run your sheets")
+    if len(sheets) == 1:
+        missing = "trials" if sheets == ["subjects"] else "subjects"
+        return f"it has '{sheets[0]}' but no '{missing}': add '{missing}: {missing}.tsv' (path relative to the config file)"
+    return ("it has neither 'subjects'/'trials' (the sheets of your subjects and trials) nor 'synthetic' (the "
+            "demo's generated study): add 'subjects: subjects.tsv' and 'trials: trials.tsv' (paths relative to the "
+            "config file)")
+
+
+def study_config(snakemake_config: dict, *, given_files: list, command_line: dict, demo_config: Path) -> dict:
+    """The prepared config of the study Snakemake was asked to run.
+
+    ``given_files`` are the --configfile(s) the user passed; Snakemake has merged them
+    and the --config values (``command_line``) into ``snakemake_config``, which is then
+    the whole study: its relative paths resolve against the last file's folder. Without
+    a --configfile the study is ``demo_config`` with the --config values on top."""
+    if not given_files:
+        return load_config(demo_config, overrides=command_line)
+    files = [str(Path(f).resolve()) for f in given_files]
+    source = " + ".join(files) + (" with the --config values" if command_line else "")
+    return prepare_config(snakemake_config, base_dir=Path(files[-1]).parent, source=source)
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> dict:
@@ -58,9 +132,11 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
             config = yaml.safe_load(handle) or {}
         except yaml.YAMLError as err:
             raise ConfigError(f"{path} is not valid YAML: {err}", fix="fix the YAML syntax") from None
+    source = str(path)
     if overrides:
         config = _merge(config, overrides)
-    return prepare_config(config, base_dir=path.parent, source=str(path))
+        source += " with the --config values"
+    return prepare_config(config, base_dir=path.parent, source=source)
 
 
 def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
@@ -75,10 +151,11 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
     schema = load_schema("config")
     config = _coerce_command_line_values(config, schema)
     validator = _validator_filling_defaults(schema)
-    problems = [_format_schema_error(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))]
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    problems = [_schema_problem(e) for e in errors]
     if problems:
-        raise ConfigError(f"{source} does not match workflow/schemas/config.schema.yaml:\n  - " + "\n  - ".join(problems),
-                          fix="correct these keys (config/README.md documents each)")
+        raise ConfigError(f"{source} does not match the config schema (workflow/schemas/config.schema.yaml):\n  - "
+                          + "\n  - ".join(problems), fix="correct these keys (config/README.md documents each)")
     base_dir = Path(base_dir)
     config["_config_dir"] = str(base_dir)
     config["_compare_given"] = bool(compare_given)
@@ -187,12 +264,12 @@ def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path)
     unknown = [c for c in table.columns if c not in schema["properties"]]
     if unknown:
         problems.append(f"unknown column(s) {', '.join(unknown)}; expected some of {', '.join(schema['properties'])}")
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(schema)
     rows = _typed_rows(table[[c for c in table.columns if c in schema["properties"]]], schema)
     for index, record in enumerate(rows):
         for error in validator.iter_errors(record):
             column = ".".join(str(p) for p in error.absolute_path) or "(row)"
-            problems.append(f"row {index + 2}, column '{column}': {error.message}")
+            problems.append(f"row {index + 2}, column '{column}': {_message(error)}")
     if problems:
         raise ConfigError(f"{kind} sheet {path}:\n  - " + "\n  - ".join(problems),
                           fix="correct these cells (row numbers count the header as row 1)")

@@ -416,3 +416,30 @@ def test_frames_missing_from_a_trc_are_not_taken_for_a_wrong_rate(tmp_path, data
     (tmp_path / "walk1.trc").write_text("\n".join(lines) + "\n")
     validate_study_inputs(load_study(load_config(write_study(tmp_path, data, trials=[
         trial_row(data, markers=tmp_path / "walk1.trc")]))))
+
+
+@pytest.mark.parametrize("column, name", [("subject", ".."), ("trial", ".hidden"), ("subject", "a/b"), ("trial", "a b")])
+def test_a_name_that_is_no_plain_folder_name_is_refused_by_a_dry_run(tmp_path, data, column, name):
+    """Subject and trial ids become folders (results/<study>/trials/<subject>/<trial>/):
+    `..` would put a subject's results outside its folder."""
+    subject = name if column == "subject" else "S01"
+    trial = name if column == "trial" else "walk1"
+    config = write_study(tmp_path, data, subjects=[f"{subject}\t72.6\t1.80\t{data / 'subject01_static.trc'}\t1.0\t2.0"],
+                         trials=[trial_row(data, subject=subject, trial=trial)])
+    result = snakemake(tmp_path / "run", config, "-n")
+    said = result.stdout + result.stderr
+    assert result.returncode != 0
+    sheet = "subjects" if column == "subject" else "trials"
+    assert f"{sheet} sheet {tmp_path / f'{sheet}.tsv'}:\n  - row 2, column '{column}': {name!r} cannot be used as a name" in said
+    assert "Job stats" not in said
+
+
+@pytest.mark.parametrize("name, allowed", [("S01", True), ("run-2.b_x", True), ("..", False), (".hidden", False),
+                                           ("a/b", False), ("a b", False), ("../escape", False)])
+def test_study_names_follow_the_same_pattern(tmp_path, data, name, allowed):
+    path = write_study(tmp_path, data, study=name)
+    if allowed:
+        assert load_config(path)["study"] == name
+    else:
+        with pytest.raises(RetrorunError, match=f"key 'study': {re.escape(repr(name))} cannot be used as a name"):
+            load_config(path)

@@ -145,3 +145,57 @@ def test_nested_command_line_overrides_arrive_as_strings_and_are_typed(tmp_path)
     config["static_optimization"]["chunks"] = "three"
     with pytest.raises(ConfigError, match="chunks"):
         prepare_config(config, base_dir=tmp_path, source="config.yaml")
+
+
+def test_a_given_config_file_is_the_whole_study_and_the_demo_only_the_fallback(tmp_path):
+    from retrorun.config import study_config
+
+    demo = tmp_path / "demo" / "config.yaml"
+    demo.parent.mkdir()
+    demo.write_text(yaml.safe_dump({"study": "demo", "synthetic": {}, "filter_hz": 10,
+                                    "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml",
+                                              "external_loads": "e.xml"},
+                                    "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]}}))
+    own = write_study(tmp_path)
+    given = yaml.safe_load(own.read_text())  # what Snakemake hands over for --configfile own
+    config = study_config(given, given_files=[own], command_line={}, demo_config=demo)
+    assert config["study"] == "unit" and "synthetic" not in config and config["filter_hz"] == 12
+    assert config["model"]["osim"] == str(tmp_path / "m.osim")
+    fallback = study_config({"filter_hz": "8"}, given_files=[], command_line={"filter_hz": "8"}, demo_config=demo)
+    assert fallback["study"] == "demo" and fallback["filter_hz"] == 8.0
+    assert fallback["model"]["osim"] == str(demo.parent / "m.osim")
+    with pytest.raises(ConfigError) as err:
+        study_config(given | {"filter_hz": 0}, given_files=[own], command_line={"filter_hz": 0}, demo_config=demo)
+    assert f"{own} with the --config values does not match" in str(err.value)
+
+
+def test_schema_messages_quote_short_values_only(tmp_path):
+    path = write_study(tmp_path, muscle_groups={"quadriceps": ["vas_lat"] * 30},
+                       qc={"ik_marker_rms_max_m": -1, "ik_rms": 0.02})
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert "key 'muscle_groups' needs at least 2 entries (has 1)" in message
+    assert "key 'muscle_groups.hamstrings' is missing" in message
+    assert "key 'qc.ik_marker_rms_max_m': -1 is less than or equal to the minimum of 0" in message
+    assert "unknown key 'qc.ik_rms'" in message
+    assert "vas_lat" not in message
+
+
+@pytest.mark.parametrize("keys, said", [
+    (("synthetic", "subjects", "trials"), "it has both 'synthetic'"),
+    (("synthetic", "subjects"), "it has both 'synthetic'"),
+    (("synthetic", "trials"), "it has both 'synthetic'"),
+    (("subjects",), "it has 'subjects' but no 'trials'"),
+    ((), "it has neither 'subjects'/'trials'"),
+])
+def test_a_study_is_either_its_sheets_or_the_synthetic_demo(tmp_path, keys, said):
+    from retrorun.config import prepare_config
+
+    config = {"study": "s", "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
+              "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"}}
+    config |= {key: {} if key == "synthetic" else f"{key}.tsv" for key in keys}
+    with pytest.raises(ConfigError) as err:
+        prepare_config(config, base_dir=tmp_path, source="config.yaml")
+    problems = str(err.value).split("\n  what to change")[0].splitlines()[1:]
+    assert len(problems) == 1 and said in problems[0], str(err.value)

@@ -1,6 +1,7 @@
 """End to end on real data: the OpenSim example recordings in ../shared/data.
 
-1. Forward running, Hamner full-body model: SO over one gait cycle (0.7-1.6 s).
+1. Forward running, Hamner full-body model: SO over one gait cycle (0.7-1.6 s), run as
+   the README says, from the root of a clone (the others use --directory).
 2. Walking, gait2392 with a separate marker set and a 600 Hz GRF: config changes only.
 Then: a second run does nothing, and changing filter_hz reruns IK and what depends
 on it, not scaling.
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, shared
-from workflow_runner import ok, planned_jobs, snakemake
+from workflow_runner import clone_repository, ok, planned_jobs, run_in, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -46,10 +47,14 @@ def check_outputs(workdir, study, subject, trial, *, n_frames):
 
 
 def test_hamner_running(tmp_path):
+    """Run as the README says, from the root of a clone (no --directory)."""
     shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
-    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
-    ok(snakemake(tmp_path, config))
-    row, trial_dir = check_outputs(tmp_path, "hamner-run", "subject02", "run", n_frames=55)
+    clone = clone_repository(tmp_path)
+    config = "config/examples/hamner-run/config.yaml"
+    result = run_in(clone, clone, "--cores", "all", "--configfile", config, "--keep-going")
+    ok(result)
+    assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
+    row, trial_dir = check_outputs(clone, "hamner-run", "subject02", "run", n_frames=55)
     # OpenSim Best Practices: IK marker RMS about 2 cm. Measured here 2.4 cm with the
     # original Tasks_IK.xml: arm and acromion markers (4-5 cm) dominate; see the note.
     assert float(row["ik_marker_rms_m"]) < 0.025
@@ -58,12 +63,12 @@ def test_hamner_running(tmp_path):
     assert ik["time_s"].iloc[0] == pytest.approx(0.2, abs=0.02)  # 0.5 s of margin before the window
     knee = ik["knee_angle_r_deg"]
     assert knee.min() < -80  # swing-phase knee flexion of running
-    assert (tmp_path / "results" / "hamner-run" / "trials" / "subject02" / "run" / "so_chunks" / "0-of-1" / "work" / "so_setup.xml").is_file()
+    assert (trial_dir / "so_chunks" / "0-of-1" / "work" / "so_setup.xml").is_file()
 
-    nothing = snakemake(tmp_path, config, "-n")
+    nothing = run_in(clone, clone, "-n", "--configfile", config)
     ok(nothing)
     assert planned_jobs(nothing) == {}, nothing.stdout[-2000:]
-    refilter = snakemake(tmp_path, config, "-n", "--config", "filter_hz=10")
+    refilter = run_in(clone, clone, "-n", "--configfile", config, "--config", "filter_hz=10")
     ok(refilter)
     jobs = planned_jobs(refilter)
     assert jobs.get("inverse_kinematics") == 1 and jobs.get("prepare_grf") == 1

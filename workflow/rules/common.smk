@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrorun.config import load_study, prepare_config
+from retrorun.config import load_study, study_config
 from retrorun.errors import RetrorunError
 from retrorun.validation import validate_study_inputs
 
 
-def _config_dir():
-    # the folder of the last --configfile given (Snakefile's default otherwise)
-    files = list(getattr(workflow, "configfiles", []) or [])
-    return Path(files[-1]).resolve().parent if files else Path("config").resolve()
-
+# The study is the --configfile(s) the user gave, whole; without one it is the built-in
+# demo beside this Snakefile. (No `configfile:` directive: Snakemake would merge the
+# user's file into the demo's config, and every study would inherit the demo's keys.)
+DEMO_CONFIG = Path(workflow.basedir, "config", "config.yaml")
 
 try:
-    _prepared = prepare_config(dict(config), base_dir=_config_dir(), source=str(_config_dir() / "config.yaml"))
+    _prepared = study_config(dict(config), given_files=list(workflow.overwrite_configfiles),
+                             command_line=dict(workflow.config_settings.config), demo_config=DEMO_CONFIG)
     STUDY = load_study(_prepared)
     # The files are checked once, by the main Snakemake process; a cluster job parses
     # this workflow again and need not reread every recording and the model.
