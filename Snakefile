@@ -31,6 +31,7 @@ localrules:
     static_optimization,
     trial_qc,
     aggregate_qc,
+    detect_contacts,
     analyse_trial,
     analysis_tables,
     analysis_figures,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import cycles as cyc
-from . import events, groups as grp, metrics, stats
+from . import groups as grp, metrics, stats
 from .errors import AnalysisError
 
 KNEE_MOMENT = "knee_extension_moment_nm_per_kg"
@@ -22,7 +22,7 @@ KNEE_ANGLE = "knee_angle_deg"
 PAIR_GROUP = "quadriceps_hamstrings"
 KNEE_GROUP = "knee"
 CYCLE_GROUP = "cycle"
-METRIC_COLUMNS = ["side", "cycle", "group", "metric", "value"]
+METRIC_COLUMNS = ["side", "cycle", "group", "metric", "value", "note"]
 
 
 def activation_column(group: str) -> str:
@@ -36,22 +36,30 @@ class TrialAnalysis:
     curves: pd.DataFrame    # side, cycle, pct, then the normalised columns
 
 
-def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFrame, id_forces: pd.DataFrame,
-                  groups: dict[str, list[str]], sides: dict[str, str], settings: dict, mass_kg: float,
-                  weights: dict[str, float] | None = None, subject: str = "", trial: str = "",
+def analyse_trial(*, grf: pd.DataFrame, contacts: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFrame,
+                  id_forces: pd.DataFrame, groups: dict[str, list[str]], sides: dict[str, str], settings: dict,
+                  mass_kg: float, weights: dict[str, float] | None = None, floors: dict[str, float] | None = None,
+                  knee_signs: dict[str, float] | None = None, subject: str = "", trial: str = "",
                   sources: dict[str, str] | None = None) -> TrialAnalysis:
-    """Cycles, curves and metrics of one trial. ``settings`` is the config's ``analysis``."""
+    """Cycles, curves and metrics of one trial. ``settings`` is the config's ``analysis``.
+
+    ``contacts`` are the trial's gait events (``grf.raw_contacts``, from the raw force);
+    ``grf`` only gives the record's time span. ``floors`` (muscle column -> the model's
+    ``min_control``) is subtracted from each activation before the group curves and every
+    metric: static optimization never goes below it, so without this a silent group
+    reads 0.01 and inflates ratios and co-contraction. ``knee_signs`` (side -> +1/-1,
+    read from the model) turns the knee coordinate's moment into an extension moment;
+    ``settings['knee_extension_sign']``, when set, overrides it."""
     sources = sources or {}
     if mass_kg <= 0:
         raise AnalysisError(f"body mass {mass_kg} kg is not positive", fix="set mass_kg in the subjects sheet",
                             subject=subject, trial=trial)
-    contacts = events.detect_side_contacts(grf, sides=list(sides), threshold_n=settings["contact_threshold_n"],
-                                           min_contact_s=settings["min_contact_s"])
     window = (float(activations["time_s"].iloc[0]), float(activations["time_s"].iloc[-1]))
     cycles = cyc.gait_cycles(contacts, window_start_s=window[0], window_end_s=window[1],
                              min_cycle_s=settings["min_cycle_s"], max_cycle_s=settings["max_cycle_s"],
                              record_start_s=float(grf["time_s"].iloc[0]), record_end_s=float(grf["time_s"].iloc[-1]))
-    group_table = grp.group_activations(activations, groups=groups, sides=sides, weights=weights,
+    above_floor = grp.above_floor(activations, floors or {})
+    group_table = grp.group_activations(above_floor, groups=groups, sides=sides, weights=weights,
                                         source=sources.get("activations", "so_activations.csv"),
                                         subject=subject, trial=trial)
     knee_columns = {}
@@ -64,7 +72,14 @@ def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFr
                                     fix="set analysis.knee_coordinate to the model's knee coordinate without its side "
                                         "suffix (e.g. knee_angle)", subject=subject, trial=trial)
         knee_columns[side] = (moment, angle)
-    sign = float(settings["knee_extension_sign"])
+    override = settings.get("knee_extension_sign")
+    signs = {side: float(override) if override is not None else float((knee_signs or {}).get(side, np.nan))
+             for side in sides}
+    unknown = [side for side, sign in signs.items() if not np.isfinite(sign)]
+    if unknown:
+        raise AnalysisError(f"the knee extension direction of side(s) {', '.join(unknown)} is not known",
+                            fix="give the scaled model (its quadriceps' moment arms set it) or set "
+                                "analysis.knee_extension_sign", subject=subject, trial=trial)
     curve_parts, metric_rows = [], []
     for _, row in cycles[cycles["status"] == cyc.USED].iterrows():
         side, cycle = row["side"], int(row["cycle"])
@@ -77,25 +92,27 @@ def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFr
         curve = pd.DataFrame({"side": side, "cycle": cycle, "pct": muscles["pct"]})
         for group in groups:
             curve[activation_column(group)] = group_curves[grp.group_column(group, side)]
-        curve[KNEE_MOMENT] = sign * joint_moments[moment_column] / mass_kg
+        curve[KNEE_MOMENT] = signs[side] * joint_moments[moment_column] / mass_kg
         curve[KNEE_ANGLE] = joint_angles[angle_column]
         curve = pd.concat([curve, muscles.drop(columns="pct"), joint_angles.drop(columns="pct"),
                            joint_moments.drop(columns="pct")], axis=1)
         curve = curve.loc[:, ~curve.columns.duplicated()]
         curve_parts.append(curve)
         pct, stance = curve["pct"].to_numpy(), float(row["stance_pct"])
-        values = {(CYCLE_GROUP, "duration_s"): row["duration_s"], (CYCLE_GROUP, "stance_pct"): stance}
+        values = {(CYCLE_GROUP, "duration_s"): (row["duration_s"], ""), (CYCLE_GROUP, "stance_pct"): (stance, "")}
         for group in groups:
             for name, value in metrics.activation_metrics(pct, curve[activation_column(group)], stance_pct=stance,
                                                           cycle_s=row["duration_s"]).items():
-                values[(group, name)] = value
+                values[(group, name)] = (value, "")
+        notes = {}
         pair = metrics.pair_metrics(pct, curve[activation_column("quadriceps")], curve[activation_column("hamstrings")],
-                                    stance_pct=stance)
-        values |= {(PAIR_GROUP, name): value for name, value in pair.items()}
-        knee = metrics.knee_extension_peak(pct, curve[KNEE_MOMENT], stance_pct=stance)
-        values |= {(KNEE_GROUP, name): value for name, value in knee.items()}
-        metric_rows += [{"side": side, "cycle": cycle, "group": g, "metric": m, "value": float(v)}
-                        for (g, m), v in values.items()]
+                                    stance_pct=stance, notes=notes)
+        values |= {(PAIR_GROUP, name): (value, notes.get(name, "")) for name, value in pair.items()}
+        notes = {}
+        knee = metrics.knee_extension_peak(pct, curve[KNEE_MOMENT], stance_pct=stance, notes=notes)
+        values |= {(KNEE_GROUP, name): (value, notes.get(name, "")) for name, value in knee.items()}
+        metric_rows += [{"side": side, "cycle": cycle, "group": g, "metric": m, "value": float(v), "note": note}
+                        for (g, m), (v, note) in values.items()]
     curves = pd.concat(curve_parts, ignore_index=True) if curve_parts else pd.DataFrame(columns=["side", "cycle", "pct"])
     return TrialAnalysis(cycles=cycles, metrics=pd.DataFrame(metric_rows, columns=METRIC_COLUMNS), curves=curves)
 

@@ -88,8 +88,7 @@ def test_max_isometric_forces_are_read_from_the_model():
     assert forces == {"vas_lat_r": pytest.approx(1871.0), "semiten_r": pytest.approx(410.0)}
 
 
-SETTINGS = {"contact_threshold_n": 20.0, "min_contact_s": 0.05, "min_cycle_s": 0.3, "max_cycle_s": 2.0,
-            "knee_coordinate": "knee_angle", "knee_extension_sign": 1}
+SETTINGS = {"min_cycle_s": 0.3, "max_cycle_s": 2.0, "knee_coordinate": "knee_angle", "knee_extension_sign": 1}
 
 
 def synthetic_trial(*, mass_kg=70.0, stride_s=0.7, stance_s=0.28, first_s=0.2, rate_hz=500.0):
@@ -112,11 +111,17 @@ def synthetic_trial(*, mass_kg=70.0, stride_s=0.7, stance_s=0.28, first_s=0.2, r
     return grf, activations, ik, id_forces
 
 
+def contacts_of(grf):
+    from retrorun import events
+
+    return events.detect_side_contacts(grf, sides=["r", "l"], threshold_n=20.0, min_contact_s=0.05)
+
+
 def test_a_synthetic_trial_gives_the_known_metrics():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(grf=grf, activations=activations, ik=ik, id_forces=id_forces,
+    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                     groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
                                     sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0,
                                     subject="s1", trial="t1")
@@ -147,7 +152,7 @@ def test_failed_trials_are_listed_in_the_cycle_counts():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(grf=grf, activations=activations, ik=ik, id_forces=id_forces,
+    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                     groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
                                     sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0)
     info = {"subject": "s1", "condition": "forward", "trial": "t1"}
@@ -164,7 +169,7 @@ def test_a_missing_knee_coordinate_names_the_file_and_the_key():
 
     grf, activations, ik, id_forces = synthetic_trial()
     with pytest.raises(AnalysisError, match="knee_coordinate") as err:
-        analysis.analyse_trial(grf=grf, activations=activations, ik=ik, id_forces=id_forces,
+        analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}, sides={"r": "_r", "l": "_l"},
                                settings=SETTINGS | {"knee_coordinate": "knee"}, mass_kg=70.0, subject="s1",
                                trial="t1", sources={"id_forces": "id_generalized_forces.csv"})
