@@ -122,44 +122,86 @@ def analyse_trial(*, grf: pd.DataFrame, contacts: pd.DataFrame, activations: pd.
 KEYS = ["subject", "condition", "trial"]
 
 
-def cycle_counts(trial_cycles: list[tuple[dict, pd.DataFrame]], failed: list[dict], *, sides) -> pd.DataFrame:
-    """One row per trial and side: candidate cycles by status; failed trials listed."""
+def cycle_counts(trial_cycles: list[tuple[dict, pd.DataFrame]], failed: list[dict], *, sides,
+                 excluded: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """One row per trial and side: candidate cycles by status; failed trials listed; a
+    trial the QC gate left out has status ``excluded_qc`` and its reason."""
+    excluded = excluded or {}
     rows = []
     for info, table in trial_cycles:
         for side in sides:
             own = table[table["side"] == side]
-            row = {key: info[key] for key in KEYS} | {"side": side, "status": "done"}
+            reason = excluded.get((info["subject"], info["trial"]))
+            row = {key: info[key] for key in KEYS} | {"side": side, "status": "excluded_qc" if reason else "done",
+                                                       "reason": reason or ""}
             row |= {f"n_{status}": int((own["status"] == status).sum()) for status in cyc.STATUSES}
             rows.append(row)
     for info in failed:
-        rows.append({key: info.get(key, "") for key in KEYS} | {"side": "", "status": f"failed:{info.get('stage', '')}"}
+        rows.append({key: info.get(key, "") for key in KEYS} | {"side": "", "status": f"failed:{info.get('stage', '')}",
+                                                                "reason": f"failed at {info.get('stage', '')}"}
                     | {f"n_{status}": 0 for status in cyc.STATUSES})
-    columns = [*KEYS, "side", "status", *[f"n_{s}" for s in cyc.STATUSES]]
+    columns = [*KEYS, "side", "status", *[f"n_{s}" for s in cyc.STATUSES], "reason"]
     return pd.DataFrame(rows, columns=columns).sort_values(KEYS + ["side"], kind="stable").reset_index(drop=True)
 
 
 def long_cycles(trial_metrics: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
     parts = [table.assign(**{key: info[key] for key in KEYS}) for info, table in trial_metrics if len(table)]
-    columns = [*KEYS, "side", "cycle", "group", "metric", "value"]
+    columns = [*KEYS, "side", "cycle", "group", "metric", "value", "note"]
+    parts = [part if "note" in part else part.assign(note="") for part in parts]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]
 
 
+RATIO_INTEGRALS = {"ratio_mean_stance": ("integrated_stance_s", "stance_s"), "ratio_mean_cycle": ("integrated_s", "duration_s")}
+
+
 def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
     """Per subject, condition, group and metric: mean and SD over all used cycles (both
-    sides, every trial) and the number of cycles."""
+    sides, every trial) and the number of cycles.
+
+    The Q:H ratios are the exception: a subject's ratio is its quadriceps activation
+    summed (time-integrated) over all its used cycles divided by its hamstrings' (NaN
+    when the hamstrings stay at their floor over all of it), not the mean of per-cycle
+    ratios, which a cycle with nearly silent hamstrings would dominate; ``sd`` is still
+    that of the per-cycle ratios."""
     columns = ["subject", "condition", "group", "metric", "mean", "sd", "n_cycles"]
     if cycles_long.empty:
         return pd.DataFrame(columns=columns)
     out = (cycles_long.groupby(["subject", "condition", "group", "metric"], sort=True)["value"]
            .agg(mean="mean", sd="std", n_cycles="count").reset_index())
+    wide = cycles_long.pivot_table(index=["subject", "condition", "trial", "side", "cycle"], columns=["group", "metric"],
+                                   values="value", aggfunc="first")
+    if (CYCLE_GROUP, "duration_s") in wide and (CYCLE_GROUP, "stance_pct") in wide:
+        durations = {"duration_s": wide[(CYCLE_GROUP, "duration_s")],
+                     "stance_s": wide[(CYCLE_GROUP, "duration_s")] * wide[(CYCLE_GROUP, "stance_pct")] / 100.0}
+        for metric, (integral, span) in RATIO_INTEGRALS.items():
+            needed = [("quadriceps", integral), ("hamstrings", integral)]
+            if not all(key in wide for key in needed):
+                continue
+            sums = pd.DataFrame({"q": wide[needed[0]], "h": wide[needed[1]], "span": durations[span]})
+            counts = sums.dropna().groupby(level=["subject", "condition"]).size()
+            sums = sums.groupby(level=["subject", "condition"]).sum(min_count=1)
+            silent = sums["h"] < metrics.SILENT_ACTIVATION * sums["span"]
+            ratio = (sums["q"] / sums["h"]).where(~silent)
+            rows = (out["group"] == PAIR_GROUP) & (out["metric"] == metric)
+            keys = list(zip(out.loc[rows, "subject"], out.loc[rows, "condition"]))
+            out.loc[rows, "mean"] = [ratio.get(key, np.nan) for key in keys]
+            out.loc[rows, "n_cycles"] = [int(counts.get(key, 0)) for key in keys]
     return out[columns]
 
 
-def comparison(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int, min_subjects: int) -> pd.DataFrame:
-    """Per group and metric: the paired comparison of subject means, second condition minus first."""
+PRIMARY, SECONDARY = "primary", "secondary"
+
+
+def comparison(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int, min_subjects: int,
+               alpha: float = 0.05, primary_outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Per group and metric: the paired comparison of subject means, second condition minus
+    first; ratios (``ratio_*``) on the log scale. ``family`` is primary for the
+    ``group.metric`` names in ``primary_outcomes``, else secondary; the t-test and
+    Wilcoxon p are Holm-adjusted within each family (``*_holm``)."""
     first, second = compare
+    primary = set(primary_outcomes or [])
     rows = []
     for (group, metric), table in subjects.groupby(["group", "metric"], sort=True):
         enough = table[table["n_cycles"] >= min_cycles]
@@ -167,17 +209,39 @@ def comparison(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int, m
         a = wide[first] if first in wide else pd.Series(dtype=float)
         b = wide[second] if second in wide else pd.Series(dtype=float)
         paired = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
-        result = stats.paired_comparison(paired["a"], paired["b"], min_subjects=min_subjects,
-                                         condition_a=first, condition_b=second)
+        result = stats.paired_comparison(paired["a"], paired["b"], min_subjects=min_subjects, condition_a=first,
+                                         condition_b=second, alpha=alpha, log_scale=metric.startswith("ratio_"))
         rows.append({"group": group, "metric": metric, "condition_a": first, "condition_b": second,
-                     "n_subjects_a": int(a.notna().sum()), "n_subjects_b": int(b.notna().sum())} | result)
-    columns = ["group", "metric", "condition_a", "condition_b", "n_subjects_a", "n_subjects_b", *stats.COMPARISON_COLUMNS]
+                     "n_subjects_a": int(a.notna().sum()), "n_subjects_b": int(b.notna().sum()),
+                     "family": PRIMARY if f"{group}.{metric}" in primary else SECONDARY} | result)
+    columns = ["group", "metric", "condition_a", "condition_b", "n_subjects_a", "n_subjects_b", "family",
+               *stats.COMPARISON_COLUMNS, "t_test_p_holm", "wilcoxon_p_holm"]
     if not rows:
         note = stats.too_few_note(0, min_subjects=min_subjects, condition_a=first, condition_b=second)
         return pd.DataFrame([{"group": "", "metric": "", "condition_a": first, "condition_b": second,
                               "n_subjects_a": 0, "n_subjects_b": 0, "n_subjects": 0, "note": "no used gait cycle; " + note}],
                             columns=columns)
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows)
+    for test in ("t_test_p", "wilcoxon_p"):
+        table[f"{test}_holm"] = np.nan
+        for family in (PRIMARY, SECONDARY):
+            members = table["family"] == family
+            table.loc[members, f"{test}_holm"] = stats.holm(table.loc[members, test])
+    # primary outcomes first, in the order the config names them
+    order = {name: k for k, name in enumerate(primary_outcomes or [])}
+    table["_order"] = [order.get(f"{g}.{m}", len(order)) for g, m in zip(table["group"], table["metric"])]
+    return table.sort_values(["_order", "group", "metric"], kind="stable")[columns].reset_index(drop=True)
+
+
+def qc_exclusions(qc: pd.DataFrame, *, gate: str) -> pd.DataFrame:
+    """The trials the QC gate leaves out of the statistics: subject, trial, condition, reason.
+    ``gate`` exclude: every trial that ran but failed a QC threshold; include: none."""
+    columns = ["subject", "trial", "condition", "reason"]
+    if gate == "include" or qc.empty:
+        return pd.DataFrame(columns=columns)
+    failed = qc[(qc["status"] != "failed") & ~qc["pass"].astype(str).str.lower().isin(["true", "1"])]
+    return pd.DataFrame({"subject": failed["subject"], "trial": failed["trial"], "condition": failed["condition"],
+                         "reason": "QC failed: " + failed["flags"].fillna("").astype(str)}, columns=columns)
 
 
 def mean_curves(trial_curves: list[tuple[dict, pd.DataFrame]], *, variables: list[str]) -> pd.DataFrame:

@@ -69,6 +69,7 @@ rule analysis_tables:
         cycles=trial_cycle_files("cycles.csv"),
         metrics=trial_cycle_files("cycle_metrics.csv"),
         curves=trial_cycle_files("cycle_curves.csv"),
+        qc=f"{STUDY_DIR}/qc.csv",
     output:
         cycles=report(f"{TABLES_DIR}/cycles.csv", caption="../report/cycles.rst", category="Results", subcategory="Tables"),
         subjects=report(f"{TABLES_DIR}/subjects.csv", caption="../report/subjects.rst", category="Results", subcategory="Tables"),
