@@ -63,7 +63,7 @@ def test_cycle_metrics_are_plausible_for_forward_running(hamner):
     cycles = pd.read_csv(results / "tables" / "cycles.csv")
     assert set(cycles["condition"]) == {"forward"}
     value = cycles.set_index(["group", "metric"])["value"]
-    # facts.md section 1: stance about 35-40 % of the stride in forward running
+    # plausibility: stance is about 35-40 % of the stride in forward running at 3-4 m/s
     assert 30 < value["cycle", "stance_pct"] < 45
     # Hamner et al. 2010: quadriceps work in early stance of forward running
     assert value["quadriceps", "peak_timing_pct"] < value["cycle", "stance_pct"]

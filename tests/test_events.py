@@ -127,7 +127,7 @@ def test_hamner_treadmill_cycles_match_the_contacts_in_the_record():
     for side in "rl":
         assert (cycles[(cycles["side"] == side)]["status"] == USED).sum() == counted[side] - 1
     assert (cycles["status"] == USED).sum() == 27
-    # treadmill running: a stride of about 0.7 s, stance about 35-40 % (facts.md section 1)
+    # treadmill running: a stride of about 0.7 s, stance about 35-40 % (plausibility ranges)
     used = cycles[cycles["status"] == USED]
     assert used["duration_s"].between(0.6, 0.8).all()
     assert used["stance_pct"].between(30, 45).all()
