@@ -9,10 +9,16 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-report: "workflow/report/workflow.rst"
-
-
 include: "workflow/rules/common.smk"
+
+
+# The report's front page states the study's answer, written from its tables by rule
+# report_front_page; before that has run, the generic description.
+FRONT_PAGE = Path(STUDY_DIR, "report", "front_page.rst")
+
+
+report: str(FRONT_PAGE.resolve()) if FRONT_PAGE.exists() else "workflow/report/workflow.rst"
+
 include: "workflow/rules/model.smk"
 include: "workflow/rules/imports.smk"
 include: "workflow/rules/synthetic.smk"
@@ -35,6 +41,7 @@ localrules:
     analyse_trial,
     analysis_tables,
     analysis_figures,
+    report_front_page,
     validate_ground_truth,
 
 

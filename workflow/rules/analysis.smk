@@ -119,3 +119,24 @@ rule analysis_figures:
 
 _EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_tables.output)
 _EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_figures.output)
+
+
+rule report_front_page:
+    # the report's landing text (Snakefile `report:`), written from the tables
+    input:
+        comparison=f"{TABLES_DIR}/comparison.csv",
+        counts=f"{TABLES_DIR}/cycle_counts.csv",
+        qc=f"{STUDY_DIR}/qc.csv",
+    output:
+        f"{STUDY_DIR}/report/front_page.rst",
+    params:
+        study=config["study"],
+        qc_gate=ANALYSIS["qc_gate"],
+        alpha=ANALYSIS["alpha"],
+    log:
+        log_path("report_front_page", "all"),
+    script:
+        "../../scripts/report_front_page.py"
+
+
+_EXTRA_FINAL_OUTPUTS.append(f"{STUDY_DIR}/report/front_page.rst")
