@@ -145,3 +145,18 @@ def test_nested_command_line_overrides_arrive_as_strings_and_are_typed(tmp_path)
     config["static_optimization"]["chunks"] = "three"
     with pytest.raises(ConfigError, match="chunks"):
         prepare_config(config, base_dir=tmp_path, source="config.yaml")
+
+
+def test_analysis_defaults_for_primary_outcomes_qc_gate_knee_sign_and_strength(tmp_path):
+    config = load_config(write_study(tmp_path))
+    assert config["analysis"]["primary_outcomes"][0] == "quadriceps_hamstrings.ratio_mean_stance"
+    assert config["analysis"]["qc_gate"] == "exclude"
+    assert config["analysis"]["knee_extension_sign"] is None  # read from the model
+    assert config["static_optimization"]["strength_scaling"] == "mass"
+
+
+def test_a_primary_outcome_the_comparison_lacks_is_refused(tmp_path):
+    path = write_study(tmp_path, analysis={"primary_outcomes": ["quadriceps.mean_stnce"]})
+    with pytest.raises(ConfigError, match="quadriceps.mean_stnce") as err:
+        load_config(path)
+    assert "group.metric" in str(err.value)
