@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -124,3 +125,62 @@ def speed_order(model, state) -> list[str]:
         u = state.getU()
         order[[k for k in range(state.getNU()) if u.get(k) == 1.0][0]] = name
     return order
+
+
+def demo_inputs(folder: Path, *, generic_model: Path, n_subjects: int) -> tuple[Path, Path]:
+    """The demo study's generated inputs and its sheets: the one place this file reads the
+    synthetic generator, whose module is moving."""
+    from retrorun import synthetic
+
+    generator = {"n_subjects": n_subjects}
+    inputs = folder / "inputs"
+    subjects, trials = synthetic.study_sheets(generator, inputs_dir=inputs)
+    for subject in subjects["subject"]:
+        synthetic.generate_subject(generator, subject=subject, generic_model=generic_model, inputs_dir=inputs,
+                                   truth_dir=folder / "truth" / subject)
+    subjects.to_csv(folder / "subjects.tsv", sep="\t", index=False)
+    trials.to_csv(folder / "trials.tsv", sep="\t", index=False)
+    return folder / "subjects.tsv", folder / "trials.tsv"
+
+
+def study_config(folder: Path, *, model: Path, sheets: tuple[Path, Path]) -> Path:
+    import yaml
+
+    params = REPO / "models" / "retrorun_planar"
+    demo = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config = {"study": "knee", "subjects": str(sheets[0]), "trials": str(sheets[1]),
+              "model": {"osim": str(model), "scale_setup": str(params / "scale_setup.xml"),
+                        "ik_tasks": str(params / "ik_tasks.xml"), "external_loads": str(params / "external_loads.xml")},
+              "filter_hz": demo["filter_hz"], "static_optimization": demo["static_optimization"],
+              "muscle_groups": demo["muscle_groups"], "analysis": {"qc_gate": "include"}}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.slow
+def test_a_flexion_positive_model_gives_the_same_study(models, tmp_path):
+    """The demo study (one subject) run on the demo model and on its flexion-positive
+    variant: the same knee extension moment curves and the same comparison table."""
+    from workflow_runner import ok, snakemake
+
+    original, variant = models
+    sheets = demo_inputs(tmp_path / "data", generic_model=original, n_subjects=1)
+    tables = {}
+    for name, model in (("original", original), ("variant", variant)):
+        workdir = tmp_path / name
+        ok(snakemake(workdir, study_config(workdir, model=model, sheets=sheets)))
+        results = workdir / "results" / "knee" / "tables"
+        tables[name] = (pd.read_csv(results / "curves.csv"), pd.read_csv(results / "comparison.csv"))
+    curves = {name: table[table["variable"] == "knee_extension_moment_nm_per_kg"].reset_index(drop=True)
+              for name, (table, _) in tables.items()}
+    assert len(curves["original"]) == 2 * 101 and curves["original"]["value"].max() > 1.5  # a running knee
+    difference = (curves["variant"]["value"] - curves["original"]["value"]).abs().max()
+    print("largest knee moment difference (N m/kg):", difference)
+    assert difference < 1e-6
+    numbers = ["mean_a", "mean_b", "difference_mean"]
+    compared = {name: table.set_index(["group", "metric"])[numbers] for name, (_, table) in tables.items()}
+    largest = (compared["variant"] - compared["original"]).abs().max().max()
+    print("largest comparison difference:", largest)
+    assert largest < 1e-6
