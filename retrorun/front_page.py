@@ -53,7 +53,11 @@ def front_page(*, study: str, comparison: pd.DataFrame, counts: pd.DataFrame, qc
              "family (and separately within the secondary one, in ``comparison.csv``).", "",
              "Primary outcomes", "-" * 16, ""]
     primary = comparison[comparison["family"] == "primary"]
-    lines += [outcome_line(row) for _, row in primary.iterrows()] or ["- none configured (analysis.primary_outcomes)"]
+    if not primary.empty:
+        lines += [outcome_line(row) for _, row in primary.iterrows()]
+    else:  # an empty comparison holds one row whose note says why
+        reason = "; ".join(str(n) for n in comparison["note"].dropna().unique() if str(n))
+        lines.append(f"- no comparison: {reason or 'no metric of analysis.primary_outcomes in comparison.csv'}")
     lines += ["", "Trials left out", "-" * 15, ""]
     excluded = counts[counts["status"] == "excluded_qc"].drop_duplicates(["subject", "trial"])
     failed = counts[counts["status"].astype(str).str.startswith("failed")]

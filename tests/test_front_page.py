@@ -34,3 +34,13 @@ def test_the_front_page_states_the_primary_outcomes_and_who_was_left_out():
     links = "".join(f"\n.. _{name}: https://example.org/{name}" for name in front_page.FIGURES)
     html = publish_parts(text + links, writer="html", settings_overrides={"halt_level": 2})["html_body"]
     assert "knee_moment.png" in html and "Primary outcomes" in html
+
+
+def test_an_empty_comparison_says_why_on_the_front_page():
+    comparison = analysis.comparison(pd.DataFrame(columns=["subject", "condition", "group", "metric", "mean", "sd",
+                                                           "n_cycles"]), compare=["forward", "backward"], min_cycles=1,
+                                     min_subjects=3, primary_outcomes=["quadriceps.mean_stance"])
+    counts = analysis.cycle_counts([], [], sides=["r"])
+    qc = pd.DataFrame(columns=["subject", "trial", "condition", "status", "pass", "flags"])
+    text = front_page.front_page(study="s", comparison=comparison, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05)
+    assert "- no comparison: no used gait cycle" in text
