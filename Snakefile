@@ -9,10 +9,16 @@ min_version("9.0")
 # (config/config.yaml) without one; workflow/rules/common.smk loads it.
 
 
-report: "workflow/report/workflow.rst"
-
-
 include: "workflow/rules/common.smk"
+
+
+# The report's front page states the study's answer, written from its tables by rule
+# report_front_page; before that has run, the generic description.
+FRONT_PAGE = Path(STUDY_DIR, "report", "front_page.rst")
+
+
+report: str(FRONT_PAGE.resolve()) if FRONT_PAGE.exists() else "workflow/report/workflow.rst"
+
 include: "workflow/rules/model.smk"
 include: "workflow/rules/imports.smk"
 include: "workflow/rules/synthetic.smk"
@@ -31,9 +37,11 @@ localrules:
     static_optimization,
     trial_qc,
     aggregate_qc,
+    detect_contacts,
     analyse_trial,
     analysis_tables,
     analysis_figures,
+    report_front_page,
 
 
 # rules that exist only for the demo's synthetic study

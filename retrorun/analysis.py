@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import cycles as cyc
-from . import events, groups as grp, metrics, stats
+from . import groups as grp, metrics, stats
 from .errors import AnalysisError
 
 KNEE_MOMENT = "knee_extension_moment_nm_per_kg"
@@ -22,7 +22,7 @@ KNEE_ANGLE = "knee_angle_deg"
 PAIR_GROUP = "quadriceps_hamstrings"
 KNEE_GROUP = "knee"
 CYCLE_GROUP = "cycle"
-METRIC_COLUMNS = ["side", "cycle", "group", "metric", "value"]
+METRIC_COLUMNS = ["side", "cycle", "group", "metric", "value", "note"]
 
 
 def activation_column(group: str) -> str:
@@ -36,22 +36,30 @@ class TrialAnalysis:
     curves: pd.DataFrame    # side, cycle, pct, then the normalised columns
 
 
-def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFrame, id_forces: pd.DataFrame,
-                  groups: dict[str, list[str]], sides: dict[str, str], settings: dict, mass_kg: float,
-                  weights: dict[str, float] | None = None, subject: str = "", trial: str = "",
+def analyse_trial(*, grf: pd.DataFrame, contacts: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFrame,
+                  id_forces: pd.DataFrame, groups: dict[str, list[str]], sides: dict[str, str], settings: dict,
+                  mass_kg: float, weights: dict[str, float] | None = None, floors: dict[str, float] | None = None,
+                  knee_signs: dict[str, float] | None = None, subject: str = "", trial: str = "",
                   sources: dict[str, str] | None = None) -> TrialAnalysis:
-    """Cycles, curves and metrics of one trial. ``settings`` is the config's ``analysis``."""
+    """Cycles, curves and metrics of one trial. ``settings`` is the config's ``analysis``.
+
+    ``contacts`` are the trial's gait events (``grf.raw_contacts``, from the raw force);
+    ``grf`` only gives the record's time span. ``floors`` (muscle column -> the model's
+    ``min_control``) is subtracted from each activation before the group curves and every
+    metric: static optimization never goes below it, so without this a silent group
+    reads 0.01 and inflates ratios and co-contraction. ``knee_signs`` (side -> +1/-1,
+    read from the model) turns the knee coordinate's moment into an extension moment;
+    ``settings['knee_extension_sign']``, when set, overrides it."""
     sources = sources or {}
     if mass_kg <= 0:
         raise AnalysisError(f"body mass {mass_kg} kg is not positive", fix="set mass_kg in the subjects sheet",
                             subject=subject, trial=trial)
-    contacts = events.detect_side_contacts(grf, sides=list(sides), threshold_n=settings["contact_threshold_n"],
-                                           min_contact_s=settings["min_contact_s"])
     window = (float(activations["time_s"].iloc[0]), float(activations["time_s"].iloc[-1]))
     cycles = cyc.gait_cycles(contacts, window_start_s=window[0], window_end_s=window[1],
                              min_cycle_s=settings["min_cycle_s"], max_cycle_s=settings["max_cycle_s"],
                              record_start_s=float(grf["time_s"].iloc[0]), record_end_s=float(grf["time_s"].iloc[-1]))
-    group_table = grp.group_activations(activations, groups=groups, sides=sides, weights=weights,
+    above_floor = grp.above_floor(activations, floors or {})
+    group_table = grp.group_activations(above_floor, groups=groups, sides=sides, weights=weights,
                                         source=sources.get("activations", "so_activations.csv"),
                                         subject=subject, trial=trial)
     knee_columns = {}
@@ -64,7 +72,14 @@ def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFr
                                     fix="set analysis.knee_coordinate to the model's knee coordinate without its side "
                                         "suffix (e.g. knee_angle)", subject=subject, trial=trial)
         knee_columns[side] = (moment, angle)
-    sign = float(settings["knee_extension_sign"])
+    override = settings.get("knee_extension_sign")
+    signs = {side: float(override) if override is not None else float((knee_signs or {}).get(side, np.nan))
+             for side in sides}
+    unknown = [side for side, sign in signs.items() if not np.isfinite(sign)]
+    if unknown:
+        raise AnalysisError(f"the knee extension direction of side(s) {', '.join(unknown)} is not known",
+                            fix="give the scaled model (its quadriceps' moment arms set it) or set "
+                                "analysis.knee_extension_sign", subject=subject, trial=trial)
     curve_parts, metric_rows = [], []
     for _, row in cycles[cycles["status"] == cyc.USED].iterrows():
         side, cycle = row["side"], int(row["cycle"])
@@ -77,25 +92,27 @@ def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFr
         curve = pd.DataFrame({"side": side, "cycle": cycle, "pct": muscles["pct"]})
         for group in groups:
             curve[activation_column(group)] = group_curves[grp.group_column(group, side)]
-        curve[KNEE_MOMENT] = sign * joint_moments[moment_column] / mass_kg
+        curve[KNEE_MOMENT] = signs[side] * joint_moments[moment_column] / mass_kg
         curve[KNEE_ANGLE] = joint_angles[angle_column]
         curve = pd.concat([curve, muscles.drop(columns="pct"), joint_angles.drop(columns="pct"),
                            joint_moments.drop(columns="pct")], axis=1)
         curve = curve.loc[:, ~curve.columns.duplicated()]
         curve_parts.append(curve)
         pct, stance = curve["pct"].to_numpy(), float(row["stance_pct"])
-        values = {(CYCLE_GROUP, "duration_s"): row["duration_s"], (CYCLE_GROUP, "stance_pct"): stance}
+        values = {(CYCLE_GROUP, "duration_s"): (row["duration_s"], ""), (CYCLE_GROUP, "stance_pct"): (stance, "")}
         for group in groups:
             for name, value in metrics.activation_metrics(pct, curve[activation_column(group)], stance_pct=stance,
                                                           cycle_s=row["duration_s"]).items():
-                values[(group, name)] = value
+                values[(group, name)] = (value, "")
+        notes = {}
         pair = metrics.pair_metrics(pct, curve[activation_column("quadriceps")], curve[activation_column("hamstrings")],
-                                    stance_pct=stance)
-        values |= {(PAIR_GROUP, name): value for name, value in pair.items()}
-        knee = metrics.knee_extension_peak(pct, curve[KNEE_MOMENT], stance_pct=stance)
-        values |= {(KNEE_GROUP, name): value for name, value in knee.items()}
-        metric_rows += [{"side": side, "cycle": cycle, "group": g, "metric": m, "value": float(v)}
-                        for (g, m), v in values.items()]
+                                    stance_pct=stance, notes=notes)
+        values |= {(PAIR_GROUP, name): (value, notes.get(name, "")) for name, value in pair.items()}
+        notes = {}
+        knee = metrics.knee_extension_peak(pct, curve[KNEE_MOMENT], stance_pct=stance, notes=notes)
+        values |= {(KNEE_GROUP, name): (value, notes.get(name, "")) for name, value in knee.items()}
+        metric_rows += [{"side": side, "cycle": cycle, "group": g, "metric": m, "value": float(v), "note": note}
+                        for (g, m), (v, note) in values.items()]
     curves = pd.concat(curve_parts, ignore_index=True) if curve_parts else pd.DataFrame(columns=["side", "cycle", "pct"])
     return TrialAnalysis(cycles=cycles, metrics=pd.DataFrame(metric_rows, columns=METRIC_COLUMNS), curves=curves)
 
@@ -105,44 +122,86 @@ def analyse_trial(*, grf: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFr
 KEYS = ["subject", "condition", "trial"]
 
 
-def cycle_counts(trial_cycles: list[tuple[dict, pd.DataFrame]], failed: list[dict], *, sides) -> pd.DataFrame:
-    """One row per trial and side: candidate cycles by status; failed trials listed."""
+def cycle_counts(trial_cycles: list[tuple[dict, pd.DataFrame]], failed: list[dict], *, sides,
+                 excluded: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """One row per trial and side: candidate cycles by status; failed trials listed; a
+    trial the QC gate left out has status ``excluded_qc`` and its reason."""
+    excluded = excluded or {}
     rows = []
     for info, table in trial_cycles:
         for side in sides:
             own = table[table["side"] == side]
-            row = {key: info[key] for key in KEYS} | {"side": side, "status": "done"}
+            reason = excluded.get((info["subject"], info["trial"]))
+            row = {key: info[key] for key in KEYS} | {"side": side, "status": "excluded_qc" if reason else "done",
+                                                       "reason": reason or ""}
             row |= {f"n_{status}": int((own["status"] == status).sum()) for status in cyc.STATUSES}
             rows.append(row)
     for info in failed:
-        rows.append({key: info.get(key, "") for key in KEYS} | {"side": "", "status": f"failed:{info.get('stage', '')}"}
+        rows.append({key: info.get(key, "") for key in KEYS} | {"side": "", "status": f"failed:{info.get('stage', '')}",
+                                                                "reason": f"failed at {info.get('stage', '')}"}
                     | {f"n_{status}": 0 for status in cyc.STATUSES})
-    columns = [*KEYS, "side", "status", *[f"n_{s}" for s in cyc.STATUSES]]
+    columns = [*KEYS, "side", "status", *[f"n_{s}" for s in cyc.STATUSES], "reason"]
     return pd.DataFrame(rows, columns=columns).sort_values(KEYS + ["side"], kind="stable").reset_index(drop=True)
 
 
 def long_cycles(trial_metrics: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
     parts = [table.assign(**{key: info[key] for key in KEYS}) for info, table in trial_metrics if len(table)]
-    columns = [*KEYS, "side", "cycle", "group", "metric", "value"]
+    columns = [*KEYS, "side", "cycle", "group", "metric", "value", "note"]
+    parts = [part if "note" in part else part.assign(note="") for part in parts]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]
 
 
+RATIO_INTEGRALS = {"ratio_mean_stance": ("integrated_stance_s", "stance_s"), "ratio_mean_cycle": ("integrated_s", "duration_s")}
+
+
 def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
     """Per subject, condition, group and metric: mean and SD over all used cycles (both
-    sides, every trial) and the number of cycles."""
+    sides, every trial) and the number of cycles.
+
+    The Q:H ratios are the exception: a subject's ratio is its quadriceps activation
+    summed (time-integrated) over all its used cycles divided by its hamstrings' (NaN
+    when the hamstrings stay at their floor over all of it), not the mean of per-cycle
+    ratios, which a cycle with nearly silent hamstrings would dominate; ``sd`` is still
+    that of the per-cycle ratios."""
     columns = ["subject", "condition", "group", "metric", "mean", "sd", "n_cycles"]
     if cycles_long.empty:
         return pd.DataFrame(columns=columns)
     out = (cycles_long.groupby(["subject", "condition", "group", "metric"], sort=True)["value"]
            .agg(mean="mean", sd="std", n_cycles="count").reset_index())
+    wide = cycles_long.pivot_table(index=["subject", "condition", "trial", "side", "cycle"], columns=["group", "metric"],
+                                   values="value", aggfunc="first")
+    if (CYCLE_GROUP, "duration_s") in wide and (CYCLE_GROUP, "stance_pct") in wide:
+        durations = {"duration_s": wide[(CYCLE_GROUP, "duration_s")],
+                     "stance_s": wide[(CYCLE_GROUP, "duration_s")] * wide[(CYCLE_GROUP, "stance_pct")] / 100.0}
+        for metric, (integral, span) in RATIO_INTEGRALS.items():
+            needed = [("quadriceps", integral), ("hamstrings", integral)]
+            if not all(key in wide for key in needed):
+                continue
+            sums = pd.DataFrame({"q": wide[needed[0]], "h": wide[needed[1]], "span": durations[span]})
+            counts = sums.dropna().groupby(level=["subject", "condition"]).size()
+            sums = sums.groupby(level=["subject", "condition"]).sum(min_count=1)
+            silent = sums["h"] < metrics.SILENT_ACTIVATION * sums["span"]
+            ratio = (sums["q"] / sums["h"]).where(~silent)
+            rows = (out["group"] == PAIR_GROUP) & (out["metric"] == metric)
+            keys = list(zip(out.loc[rows, "subject"], out.loc[rows, "condition"]))
+            out.loc[rows, "mean"] = [ratio.get(key, np.nan) for key in keys]
+            out.loc[rows, "n_cycles"] = [int(counts.get(key, 0)) for key in keys]
     return out[columns]
 
 
-def comparison(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int, min_subjects: int) -> pd.DataFrame:
-    """Per group and metric: the paired comparison of subject means, second condition minus first."""
+PRIMARY, SECONDARY = "primary", "secondary"
+
+
+def comparison(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int, min_subjects: int,
+               alpha: float = 0.05, primary_outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Per group and metric: the paired comparison of subject means, second condition minus
+    first; ratios (``ratio_*``) on the log scale. ``family`` is primary for the
+    ``group.metric`` names in ``primary_outcomes``, else secondary; the t-test and
+    Wilcoxon p are Holm-adjusted within each family (``*_holm``)."""
     first, second = compare
+    primary = set(primary_outcomes or [])
     rows = []
     for (group, metric), table in subjects.groupby(["group", "metric"], sort=True):
         enough = table[table["n_cycles"] >= min_cycles]
@@ -150,17 +209,39 @@ def comparison(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int, m
         a = wide[first] if first in wide else pd.Series(dtype=float)
         b = wide[second] if second in wide else pd.Series(dtype=float)
         paired = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
-        result = stats.paired_comparison(paired["a"], paired["b"], min_subjects=min_subjects,
-                                         condition_a=first, condition_b=second)
+        result = stats.paired_comparison(paired["a"], paired["b"], min_subjects=min_subjects, condition_a=first,
+                                         condition_b=second, alpha=alpha, log_scale=metric.startswith("ratio_"))
         rows.append({"group": group, "metric": metric, "condition_a": first, "condition_b": second,
-                     "n_subjects_a": int(a.notna().sum()), "n_subjects_b": int(b.notna().sum())} | result)
-    columns = ["group", "metric", "condition_a", "condition_b", "n_subjects_a", "n_subjects_b", *stats.COMPARISON_COLUMNS]
+                     "n_subjects_a": int(a.notna().sum()), "n_subjects_b": int(b.notna().sum()),
+                     "family": PRIMARY if f"{group}.{metric}" in primary else SECONDARY} | result)
+    columns = ["group", "metric", "condition_a", "condition_b", "n_subjects_a", "n_subjects_b", "family",
+               *stats.COMPARISON_COLUMNS, "t_test_p_holm", "wilcoxon_p_holm"]
     if not rows:
         note = stats.too_few_note(0, min_subjects=min_subjects, condition_a=first, condition_b=second)
         return pd.DataFrame([{"group": "", "metric": "", "condition_a": first, "condition_b": second,
                               "n_subjects_a": 0, "n_subjects_b": 0, "n_subjects": 0, "note": "no used gait cycle; " + note}],
                             columns=columns)
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows)
+    for test in ("t_test_p", "wilcoxon_p"):
+        table[f"{test}_holm"] = np.nan
+        for family in (PRIMARY, SECONDARY):
+            members = table["family"] == family
+            table.loc[members, f"{test}_holm"] = stats.holm(table.loc[members, test])
+    # primary outcomes first, in the order the config names them
+    order = {name: k for k, name in enumerate(primary_outcomes or [])}
+    table["_order"] = [order.get(f"{g}.{m}", len(order)) for g, m in zip(table["group"], table["metric"])]
+    return table.sort_values(["_order", "group", "metric"], kind="stable")[columns].reset_index(drop=True)
+
+
+def qc_exclusions(qc: pd.DataFrame, *, gate: str) -> pd.DataFrame:
+    """The trials the QC gate leaves out of the statistics: subject, trial, condition, reason.
+    ``gate`` exclude: every trial that ran but failed a QC threshold; include: none."""
+    columns = ["subject", "trial", "condition", "reason"]
+    if gate == "include" or qc.empty:
+        return pd.DataFrame(columns=columns)
+    failed = qc[(qc["status"] != "failed") & ~qc["pass"].astype(str).str.lower().isin(["true", "1"])]
+    return pd.DataFrame({"subject": failed["subject"], "trial": failed["trial"], "condition": failed["condition"],
+                         "reason": "QC failed: " + failed["flags"].fillna("").astype(str)}, columns=columns)
 
 
 def mean_curves(trial_curves: list[tuple[dict, pd.DataFrame]], *, variables: list[str]) -> pd.DataFrame:

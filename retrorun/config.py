@@ -168,7 +168,29 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
     if config["sides"] and len(set(config["sides"].values())) != len(config["sides"]):
         raise ConfigError(f"{source}: two sides share a suffix in 'sides': {config['sides']}",
                           fix="give every side its own muscle-name suffix, e.g. {r: _r, l: _l}")
+    check_primary_outcomes(config, source=source)
     return config
+
+
+def outcome_names(muscle_groups) -> list[str]:
+    """Every ``group.metric`` the comparison table can hold."""
+    from . import analysis, metrics
+
+    names = [f"{group}.{m}" for group in muscle_groups for m in metrics.ACTIVATION_METRICS]
+    names += [f"{analysis.PAIR_GROUP}.{m}" for m in metrics.PAIR_METRICS]
+    names += [f"{analysis.KNEE_GROUP}.{m}" for m in metrics.KNEE_METRICS]
+    return names + [f"{analysis.CYCLE_GROUP}.{m}" for m in metrics.CYCLE_METRICS]
+
+
+def check_primary_outcomes(config: dict, *, source: str) -> None:
+    """analysis.primary_outcomes must name metrics the comparison has: a typo would leave
+    the primary family silently short."""
+    known = outcome_names(config["muscle_groups"])
+    unknown = [name for name in config["analysis"]["primary_outcomes"] if name not in known]
+    if unknown:
+        raise ConfigError(f"{source}: analysis.primary_outcomes names {', '.join(unknown)}, which the comparison does not have",
+                          fix="name group.metric pairs from config/README.md (analysis), e.g. "
+                              "quadriceps_hamstrings.ratio_mean_stance or knee.peak_extension_moment_nm_per_kg")
 
 
 def _coerce_command_line_values(value, schema: dict):

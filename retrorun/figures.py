@@ -115,6 +115,8 @@ def qc_overview(counts: pd.DataFrame, qc: pd.DataFrame):
         for k, status in enumerate(counts["status"]):
             if str(status).startswith("failed"):
                 left.text(0.1, y[k], f"trial {status}", va="center", color="#c0392b", fontsize=8)
+            elif status == "excluded_qc":  # analysis.qc_gate exclude: not in the statistics
+                left.text(0.1, y[k], "left out of the statistics (QC)", va="center", color="#c0392b", fontsize=8)
         left.set_yticks(y, labels, fontsize=8)
         left.invert_yaxis()
         left.set_xlabel("gait cycles")

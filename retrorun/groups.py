@@ -58,14 +58,18 @@ def group_activations(activations: pd.DataFrame, *, groups: dict[str, list[str]]
     return out
 
 
+def above_floor(activations: pd.DataFrame, floors: dict[str, float]) -> pd.DataFrame:
+    """Each muscle's activation minus its floor (``floors``: column -> the model's
+    ``min_control``), never below 0; columns without a floor are kept as they are."""
+    out = activations.copy()
+    for column, floor in floors.items():
+        if column in out:
+            out[column] = (out[column] - float(floor)).clip(lower=0.0)
+    return out
+
+
 def max_isometric_forces(model_path: str, muscles: list[str]) -> dict[str, float]:
     """Max isometric force (N) of each named muscle in an OpenSim model."""
-    import opensim  # only this weighting option needs OpenSim here
+    from .model_properties import muscle_properties
 
-    model = opensim.Model(str(model_path))
-    forces = {}
-    muscle_set = model.getMuscles()
-    for name in muscles:
-        if muscle_set.contains(name):
-            forces[name] = float(muscle_set.get(name).getMaxIsometricForce())
-    return forces
+    return {name: props["max_isometric_force_n"] for name, props in muscle_properties(model_path, muscles).items()}

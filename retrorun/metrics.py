@@ -4,6 +4,10 @@ Means over a phase are time averages (trapezoidal integral over the phase divide
 its length), the phase boundary interpolated, so they do not depend on how many
 samples fall in the phase.
 
+Activation curves reach these functions already above each muscle's floor (the model's
+``min_control``, static optimization's lower bound; ``groups.above_floor``): 0 means the
+group is silent, not 0.01.
+
 Co-contraction index (CCI): Falconer & Winter 1985 (Electromyogr Clin Neurophysiol
 25:135-149), the common area of the two curves over their total area,
 ``CCI = 200 * integral(min(a, b)) / integral(a + b)`` in %: 0 % when only one group is
@@ -13,7 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-ACTIVATION_METRICS = ["mean_cycle", "mean_stance", "mean_swing", "integrated_s", "peak", "peak_timing_pct"]
+ACTIVATION_METRICS = ["mean_cycle", "mean_stance", "mean_swing", "integrated_s", "integrated_stance_s", "peak",
+                      "peak_timing_pct"]
+# Mean activation above the floor under which a group counts as silent over a phase: a
+# tenth of the 0.01 floor itself, far above SO's convergence noise (about 1e-6) and far
+# below any activation a muscle group is reported for.
+SILENT_ACTIVATION = 1e-3
 PAIR_METRICS = ["ratio_mean_cycle", "ratio_mean_stance", "cci_cycle_pct", "cci_stance_pct"]
 KNEE_METRICS = ["peak_extension_moment_nm_per_kg", "peak_extension_moment_timing_pct_stance"]
 CYCLE_METRICS = ["duration_s", "stance_pct"]
@@ -48,20 +57,24 @@ def activation_metrics(pct, activation, *, stance_pct: float, cycle_s: float) ->
     if cycle_s <= 0:
         raise ValueError(f"cycle_s must be > 0 s, got {cycle_s}")
     mean_cycle = phase_mean(pct, activation, start_pct=pct[0], end_pct=pct[-1])
+    mean_stance = phase_mean(pct, activation, start_pct=pct[0], end_pct=stance_pct)
     peak_at = int(np.argmax(activation))
     return {
         "mean_cycle": mean_cycle,
-        "mean_stance": phase_mean(pct, activation, start_pct=pct[0], end_pct=stance_pct),
+        "mean_stance": mean_stance,
         "mean_swing": phase_mean(pct, activation, start_pct=stance_pct, end_pct=pct[-1]),
         "integrated_s": mean_cycle * cycle_s,
+        # the subject's Q:H is the ratio of these summed over its cycles (analysis.subject_means)
+        "integrated_stance_s": mean_stance * cycle_s * (stance_pct - pct[0]) / (pct[-1] - pct[0]),
         "peak": float(activation[peak_at]),
         "peak_timing_pct": float(pct[peak_at]),
     }
 
 
 def ratio(numerator: float, denominator: float) -> float:
-    """numerator / denominator; NaN when the denominator is not positive (no activity to compare with)."""
-    return float(numerator / denominator) if denominator > 0 else float("nan")
+    """numerator / denominator; NaN when the denominator group is silent (mean activation
+    above its floor under ``SILENT_ACTIVATION``): a ratio to nothing is undefined, not huge."""
+    return float(numerator / denominator) if denominator >= SILENT_ACTIVATION else float("nan")
 
 
 def cocontraction_index_pct(pct, a, b, *, start_pct: float, end_pct: float) -> float:
@@ -74,13 +87,19 @@ def cocontraction_index_pct(pct, a, b, *, start_pct: float, end_pct: float) -> f
     return 200.0 * common / total if total > 0 else float("nan")
 
 
-def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float) -> dict[str, float]:
-    """Quadriceps:hamstrings ratio of mean activation over cycle and stance, and the CCI."""
+def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float, notes: dict | None = None) -> dict[str, float]:
+    """Quadriceps:hamstrings ratio of mean activation over cycle and stance, and the CCI.
+    ``notes``, when given, receives metric name -> why its value is NaN."""
     pct = np.asarray(pct, dtype=float)
     q_cycle = phase_mean(pct, quadriceps, start_pct=pct[0], end_pct=pct[-1])
     h_cycle = phase_mean(pct, hamstrings, start_pct=pct[0], end_pct=pct[-1])
     q_stance = phase_mean(pct, quadriceps, start_pct=pct[0], end_pct=stance_pct)
     h_stance = phase_mean(pct, hamstrings, start_pct=pct[0], end_pct=stance_pct)
+    if notes is not None:
+        for name, h in (("ratio_mean_cycle", h_cycle), ("ratio_mean_stance", h_stance)):
+            if not h >= SILENT_ACTIVATION:
+                notes[name] = (f"hamstrings at their activation floor over the {name.rsplit('_', 1)[1]} (mean {h:.2g} "
+                               f"above it, under {SILENT_ACTIVATION:g}): the ratio is undefined")
     return {
         "ratio_mean_cycle": ratio(q_cycle, h_cycle),
         "ratio_mean_stance": ratio(q_stance, h_stance),
@@ -89,14 +108,23 @@ def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float) -> dict[str,
     }
 
 
-def knee_extension_peak(pct, extension_moment_nm_per_kg, *, stance_pct: float) -> dict[str, float]:
+def knee_extension_peak(pct, extension_moment_nm_per_kg, *, stance_pct: float,
+                        notes: dict | None = None) -> dict[str, float]:
     """Peak knee extension moment in stance (N·m/kg) and its timing (% of stance), to hold
-    against Roos et al. 2012 and Flynn & Soutas-Little 1995 (facts.md section 1)."""
+    against Roos et al. 2012 (J Biomech 45:1656; forward and backward running at matched
+    speed). A stance maximum that is not positive is no extension peak (usually a wrong
+    knee sign): both values are NaN and ``notes`` (when given) says why."""
     pct, moment = np.asarray(pct, dtype=float), np.asarray(extension_moment_nm_per_kg, dtype=float)
     _check(pct, moment)
     stance = pct <= stance_pct
     if not stance.any():
         raise ValueError(f"no sample in stance (0-{stance_pct} %)")
     at = int(np.argmax(np.where(stance, moment, -np.inf)))
+    if not moment[at] > 0:
+        if notes is not None:
+            reason = (f"no positive knee extension moment in stance (largest {moment[at]:.3g} N·m/kg): check the knee "
+                      "coordinate's sign (analysis.knee_extension_sign)")
+            notes |= dict.fromkeys(KNEE_METRICS, reason)
+        return dict.fromkeys(KNEE_METRICS, float("nan"))
     return {"peak_extension_moment_nm_per_kg": float(moment[at]),
             "peak_extension_moment_timing_pct_stance": float(100.0 * pct[at] / stance_pct)}

@@ -239,15 +239,23 @@ def inverse_dynamics(*, model_path: str, coordinates_mot: str, external_loads_xm
 
 
 def prepare_so_model(*, model_path: str, out_model: str, max_isometric_force_scale: float, residual_optimal_force: float,
-                     reserve_optimal_force: float, unmuscled_optimal_force: float) -> list[act.ActuatorSpec]:
-    """Write the model SO runs on: muscle strength scaled, residual/reserve actuators added."""
+                     reserve_optimal_force: float, unmuscled_optimal_force: float, strength_scaling: str = "none",
+                     generic_model_path: str | None = None, mass_kg: float | None = None, height_m: float | None = None,
+                     reference_height_m: float = 1.8, subject: str = "") -> list[act.ActuatorSpec]:
+    """Write the model SO runs on: muscle strength scaled to body size (``strength.py``)
+    and by ``max_isometric_force_scale``, residual/reserve actuators added."""
+    from . import strength
+
     Path(out_model).parent.mkdir(parents=True, exist_ok=True)
     model = osim.Model(_abs(model_path))
     state = model.initSystem()
     specs = act.actuator_specs(model, state, residual_optimal_force=residual_optimal_force,
                                reserve_optimal_force=reserve_optimal_force, unmuscled_optimal_force=unmuscled_optimal_force)
+    generic = osim.Model(_abs(generic_model_path)) if strength_scaling != "none" else None
+    factors = strength.strength_factors(law=strength_scaling, generic_model=generic, scaled_model=model, mass_kg=mass_kg,
+                                        height_m=height_m, reference_height_m=reference_height_m, subject=subject)
     for muscle in model.getMuscles():
-        muscle.setMaxIsometricForce(muscle.getMaxIsometricForce() * max_isometric_force_scale)
+        muscle.setMaxIsometricForce(muscle.getMaxIsometricForce() * factors[muscle.getName()] * max_isometric_force_scale)
     act.add_actuators(model, specs)
     model.finalizeConnections()
     model.printToXML(_abs(out_model))

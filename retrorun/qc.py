@@ -4,7 +4,9 @@ Defaults (config ``qc``) follow "Simulation with OpenSim - Best Practices" (Hick
 al. 2015, J Biomech Eng 137:020905): scaling marker error RMS about 1 cm, max < 2 cm;
 IK marker error RMS about 2 cm, max < 4 cm; residual force < 5% of peak external
 force (the normalised target AddBiomechanics uses after Hicks et al. 2015); residual
-moment < 75 N·m; peak reserve < 10% of the peak joint moment. Saturation (activation
+moment < 75 N·m. Residuals are one definition everywhere: the magnitude of the residual
+force vector (the root joint's translational residual actuators, per frame) and of the
+residual moment vector (its rotational ones), at their peak over the window; peak reserve < 10% of the peak joint moment. Saturation (activation
 >= 0.95) is reported because running models at published strength saturate in SO.
 """
 from __future__ import annotations
@@ -16,7 +18,8 @@ QC_COLUMNS = [
     "subject", "trial", "condition", "status", "failed_stage", "n_frames",
     "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m", "ik_marker_max_m",
     "peak_grf_n", "residual_force_peak_n", "residual_force_share_of_peak_grf", "residual_moment_peak_nm",
-    "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share", "pass", "flags",
+    "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share", "knee_extension_peak_missing_cycles",
+    "pass", "flags",
 ]
 
 
@@ -35,13 +38,21 @@ def ik_errors(errors: pd.DataFrame) -> dict:
     }
 
 
+def vector_magnitude_peak(table: pd.DataFrame, columns: list[str]) -> float:
+    """Largest per-frame magnitude of the vector whose components are ``columns``."""
+    if not columns or table.empty:
+        return 0.0
+    return float(np.linalg.norm(table[columns].to_numpy(dtype=float), axis=1).max())
+
+
 def residuals(forces: pd.DataFrame, actuators: pd.DataFrame, grf: pd.DataFrame) -> dict:
-    """Peak residual force and moment (SO's root actuators), and force relative to peak GRF."""
+    """Peak magnitude of the residual force and moment vectors (SO's root actuators), and
+    the force relative to peak GRF magnitude."""
     root = actuators[actuators["kind"] == "residual"]
     force_cols = [f"{n}_n" for n, rot in zip(root["name"], root["rotational"]) if not rot]
     moment_cols = [f"{n}_nm" for n, rot in zip(root["name"], root["rotational"]) if rot]
-    force_peak = float(forces[force_cols].abs().to_numpy().max()) if force_cols else 0.0
-    moment_peak = float(forces[moment_cols].abs().to_numpy().max()) if moment_cols else 0.0
+    force_peak = vector_magnitude_peak(forces, force_cols)
+    moment_peak = vector_magnitude_peak(forces, moment_cols)
     peak_grf = float(total_grf_magnitude(grf).max()) if len(grf) else np.nan
     return {
         "peak_grf_n": peak_grf,
@@ -81,6 +92,14 @@ def saturation(activations: pd.DataFrame, *, level: float) -> dict:
     return {"saturated_frame_share": float(np.mean(values.max(axis=1) >= level)) if len(values) else np.nan}
 
 
+def knee_extension_peaks(cycle_metrics: pd.DataFrame) -> dict:
+    """Used cycles whose stance holds no positive knee extension moment (a wrong knee sign,
+    or a knee that never extends): the peak was not reported for them."""
+    peaks = cycle_metrics[(cycle_metrics["group"] == "knee")
+                          & (cycle_metrics["metric"] == "peak_extension_moment_nm_per_kg")]
+    return {"knee_extension_peak_missing_cycles": int(peaks["value"].isna().sum())}
+
+
 def verdict(metrics: dict, thresholds: dict) -> dict:
     """pass = every threshold met; flags = the names of the checks that failed."""
     checks = {
@@ -98,4 +117,6 @@ def verdict(metrics: dict, thresholds: dict) -> dict:
         value = metrics.get(metric)
         if value is None or (isinstance(value, float) and np.isnan(value)) or value > thresholds[limit]:
             flags.append(flag)
+    if metrics.get("knee_extension_peak_missing_cycles", 0):
+        flags.append("knee_extension_peak")
     return {"pass": not flags, "flags": ";".join(flags)}

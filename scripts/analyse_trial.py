@@ -1,25 +1,36 @@
 """Rule analyse_trial: one trial's gait cycles, normalised curves and cycle metrics."""
 import pandas as pd
 
-from retrorun import analysis, formats, groups, jobs
+from retrorun import analysis, formats, jobs, model_properties
 
 wc = snakemake.wildcards
 inp = snakemake.input
 params = snakemake.params
 with jobs.job(snakemake, stage="analysis", subject=wc.subject, trial=wc.trial, trial_dir=params.trial_dir) as log:
     settings = params.settings
+    names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
+    properties = model_properties.muscle_properties(inp.model, names)
+    floors = {name: props["min_control"] for name, props in properties.items()}
+    log.info("activation floors (min_control) from %s: %s", inp.model, sorted(set(floors.values())))
     weights = None
     if settings["weighting"] == "max_isometric_force":
-        names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
-        weights = groups.max_isometric_forces(inp.model, names)
+        weights = {name: props["max_isometric_force_n"] for name, props in properties.items()}
         log.info("group weights: max isometric force (N) from %s", inp.model)
+    knee_signs = None
+    if settings.get("knee_extension_sign") is None:
+        knee_signs = model_properties.knee_extension_signs(inp.model, quadriceps=params.groups["quadriceps"],
+                                                           knee_coordinate=settings["knee_coordinate"], sides=params.sides)
+        log.info("knee extension sign per side from the quadriceps' moment arms: %s", knee_signs)
     result = analysis.analyse_trial(
-        grf=pd.read_csv(inp.grf), activations=pd.read_csv(inp.activations), ik=pd.read_csv(inp.ik),
-        id_forces=pd.read_csv(inp.id_forces), groups=params.groups, sides=params.sides, settings=settings,
-        mass_kg=float(params.mass_kg), weights=weights, subject=wc.subject, trial=wc.trial,
+        grf=pd.read_csv(inp.grf), contacts=pd.read_csv(inp.contacts), activations=pd.read_csv(inp.activations),
+        ik=pd.read_csv(inp.ik), id_forces=pd.read_csv(inp.id_forces), groups=params.groups, sides=params.sides,
+        settings=settings, mass_kg=float(params.mass_kg), weights=weights, floors=floors, knee_signs=knee_signs,
+        subject=wc.subject, trial=wc.trial,
         sources={"activations": inp.activations, "ik": inp.ik, "id_forces": inp.id_forces})
     formats.write_csv(snakemake.output.cycles, result.cycles)
     formats.write_csv(snakemake.output.metrics, result.metrics)
     formats.write_csv(snakemake.output.curves, result.curves)
     for status, count in result.cycles["status"].value_counts().items():
         log.info("%d cycle(s) %s", count, status)
+    for note in sorted(set(result.metrics["note"].dropna()) - {""}):
+        log.warning("%s", note)

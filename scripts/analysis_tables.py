@@ -1,5 +1,6 @@
-"""Rule analysis_tables: the study tables from every trial's cycle tables; failed trials
-left out and listed in cycle_counts.csv."""
+"""Rule analysis_tables: the study tables from every trial's cycle tables; failed trials,
+and with analysis.qc_gate exclude the trials that failed QC, left out of the statistics
+and listed in cycle_counts.csv."""
 import json
 
 import pandas as pd
@@ -24,11 +25,18 @@ with jobs.job(snakemake, stage="analysis_tables") as log:
                        "stage": record.get("stage", "")})
         log.warning("left out: %s/%s failed at %s", record.get("subject"), record.get("trial"), record.get("stage"))
 
+    excluded = analysis.qc_exclusions(pd.read_csv(snakemake.input.qc), gate=settings["qc_gate"])
+    left_out = {(s, t): reason for s, t, reason in excluded[["subject", "trial", "reason"]].itertuples(index=False)}
+    for (subject, trial), reason in left_out.items():
+        log.warning("left out of the statistics (analysis.qc_gate exclude): %s/%s, %s", subject, trial, reason)
+    kept = lambda pairs: [(t, table) for t, table in pairs if (t["subject"], t["trial"]) not in left_out]
+
     long = analysis.long_cycles(metrics)
-    subjects = analysis.subject_means(long)
+    subjects = analysis.subject_means(analysis.long_cycles(kept(metrics)))
     compared = analysis.comparison(subjects, compare=settings["compare"], min_cycles=settings["min_cycles"],
-                                   min_subjects=settings["min_subjects"])
-    mean_curves = analysis.mean_curves(curves, variables=variables)
+                                   min_subjects=settings["min_subjects"], alpha=settings["alpha"],
+                                   primary_outcomes=settings["primary_outcomes"])
+    mean_curves = analysis.mean_curves(kept(curves), variables=variables)
     # SPM on activation curves and the knee moment; knee angle is only drawn
     spm = analysis.spm_table(mean_curves, variables=variables[:-1], compare=settings["compare"],
                              alpha=settings["alpha"], min_subjects=settings["min_subjects"],
@@ -37,8 +45,8 @@ with jobs.job(snakemake, stage="analysis_tables") as log:
     formats.write_csv(out.subjects, subjects)
     formats.write_csv(out.comparison, compared)
     formats.write_csv(out.spm, spm)
-    formats.write_csv(out.counts, analysis.cycle_counts(cycles, failed, sides=list(params.sides)))
+    formats.write_csv(out.counts, analysis.cycle_counts(cycles, failed, sides=list(params.sides), excluded=left_out))
     formats.write_csv(out.curves, mean_curves)
-    log.info("%d used cycles from %d trials (%d failed trials left out); comparison n = %s", len(long.drop_duplicates(
-        ["subject", "trial", "side", "cycle"])), len(trials), len(failed),
+    log.info("%d used cycles from %d trials (%d failed, %d left out by QC); comparison n = %s", len(long.drop_duplicates(
+        ["subject", "trial", "side", "cycle"])), len(trials), len(failed), len(left_out),
         sorted(set(compared["n_subjects"].dropna().astype(int))))

@@ -20,7 +20,9 @@ with jobs.job(snakemake, stage="static_optimization", subject=wc.subject, trial=
         model_path=snakemake.input.model, out_model=str(so_model),
         max_isometric_force_scale=settings["max_isometric_force_scale"],
         residual_optimal_force=settings["residual_optimal_force"], reserve_optimal_force=settings["reserve_optimal_force"],
-        unmuscled_optimal_force=settings["unmuscled_optimal_force"])
+        unmuscled_optimal_force=settings["unmuscled_optimal_force"], strength_scaling=settings["strength_scaling"],
+        generic_model_path=snakemake.input.generic_model, mass_kg=snakemake.params.mass_kg,
+        height_m=snakemake.params.height_m, reference_height_m=settings["reference_height_m"], subject=wc.subject)
     solve_from = so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 else first
     log.info("chunk %s of %s: %.4f-%.4f s (solved from %.4f s); actuators: %s", wc.chunk, wc.chunks, first, last, solve_from,
              ", ".join(f"{s.name} ({s.kind})" for s in specs))

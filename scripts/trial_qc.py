@@ -22,6 +22,7 @@ with jobs.job(snakemake, stage="qc", subject=wc.subject, trial=wc.trial) as log:
     metrics |= qc.residuals(forces, actuators, grf)
     metrics |= qc.reserves(forces, actuators, id_forces)
     metrics |= qc.saturation(pd.read_csv(inp.activations), level=snakemake.params.thresholds["saturation_activation"])
+    metrics |= qc.knee_extension_peaks(pd.read_csv(inp.cycle_metrics))
     metrics |= qc.verdict(metrics, snakemake.params.thresholds)
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(json.dumps(metrics, indent=2, default=float))

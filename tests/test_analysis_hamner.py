@@ -63,7 +63,7 @@ def test_cycle_metrics_are_plausible_for_forward_running(hamner):
     cycles = pd.read_csv(results / "tables" / "cycles.csv")
     assert set(cycles["condition"]) == {"forward"}
     value = cycles.set_index(["group", "metric"])["value"]
-    # facts.md section 1: stance about 35-40 % of the stride in forward running
+    # plausibility: stance is about 35-40 % of the stride in forward running at 3-4 m/s
     assert 30 < value["cycle", "stance_pct"] < 45
     # Hamner et al. 2010: quadriceps work in early stance of forward running
     assert value["quadriceps", "peak_timing_pct"] < value["cycle", "stance_pct"]
@@ -78,7 +78,14 @@ def test_cycle_metrics_are_plausible_for_forward_running(hamner):
 def test_one_subject_one_condition_gives_no_p_values_and_says_why(hamner):
     _, _, results = hamner
     comparison = pd.read_csv(results / "tables" / "comparison.csv")
-    assert (comparison["n_subjects"] == 0).all() and (comparison["n_subjects_a"] == 1).all()
+    # the example subject misses the Best-Practice marker and residual thresholds, so the
+    # QC gate (analysis.qc_gate exclude) leaves its one trial out and says why
+    qc = pd.read_csv(results / "qc.csv")
+    assert not qc["pass"].iloc[0]
+    counts = pd.read_csv(results / "tables" / "cycle_counts.csv")
+    assert (counts["status"] == "excluded_qc").all() and counts["reason"].str.contains("scale_marker_rms").all()
+    assert (comparison["n_subjects"] == 0).all() and (comparison["n_subjects_a"] == 0).all()
+    assert "subject02/run (forward): QC failed" in (results / "report" / "front_page.rst").read_text()
     for column in ("t_test_p", "wilcoxon_p", "effect_size_dz", "difference_ci95_low"):
         assert comparison[column].isna().all(), column
     assert comparison["note"].str.contains("paired tests need at least 3").all()

@@ -13,7 +13,7 @@ from retrorun.errors import InputError
 from workflow_runner import ok, planned_jobs, snakemake
 
 FEET = {"r": ["RCAL", "RMT1", "RMT2"], "l": ["LCAL", "LMT1", "LMT2"]}
-THRESHOLD_N = 20  # facts.md section 3: contact thresholds of 20-50 N are common practice
+THRESHOLD_N = 20  # contact thresholds of 20-50 N are common practice
 
 
 def walking(name="walking2.c3d", **kwargs):

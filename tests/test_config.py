@@ -199,3 +199,18 @@ def test_a_study_is_either_its_sheets_or_the_synthetic_demo(tmp_path, keys, said
         prepare_config(config, base_dir=tmp_path, source="config.yaml")
     problems = str(err.value).split("\n  what to change")[0].splitlines()[1:]
     assert len(problems) == 1 and said in problems[0], str(err.value)
+
+
+def test_analysis_defaults_for_primary_outcomes_qc_gate_knee_sign_and_strength(tmp_path):
+    config = load_config(write_study(tmp_path))
+    assert config["analysis"]["primary_outcomes"][0] == "quadriceps_hamstrings.ratio_mean_stance"
+    assert config["analysis"]["qc_gate"] == "exclude"
+    assert config["analysis"]["knee_extension_sign"] is None  # read from the model
+    assert config["static_optimization"]["strength_scaling"] == "mass"
+
+
+def test_a_primary_outcome_the_comparison_lacks_is_refused(tmp_path):
+    path = write_study(tmp_path, analysis={"primary_outcomes": ["quadriceps.mean_stnce"]})
+    with pytest.raises(ConfigError, match="quadriceps.mean_stnce") as err:
+        load_config(path)
+    assert "group.metric" in str(err.value)

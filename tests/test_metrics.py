@@ -88,8 +88,7 @@ def test_max_isometric_forces_are_read_from_the_model():
     assert forces == {"vas_lat_r": pytest.approx(1871.0), "semiten_r": pytest.approx(410.0)}
 
 
-SETTINGS = {"contact_threshold_n": 20.0, "min_contact_s": 0.05, "min_cycle_s": 0.3, "max_cycle_s": 2.0,
-            "knee_coordinate": "knee_angle", "knee_extension_sign": 1}
+SETTINGS = {"min_cycle_s": 0.3, "max_cycle_s": 2.0, "knee_coordinate": "knee_angle", "knee_extension_sign": 1}
 
 
 def synthetic_trial(*, mass_kg=70.0, stride_s=0.7, stance_s=0.28, first_s=0.2, rate_hz=500.0):
@@ -112,11 +111,17 @@ def synthetic_trial(*, mass_kg=70.0, stride_s=0.7, stance_s=0.28, first_s=0.2, r
     return grf, activations, ik, id_forces
 
 
+def contacts_of(grf):
+    from retrorun import events
+
+    return events.detect_side_contacts(grf, sides=["r", "l"], threshold_n=20.0, min_contact_s=0.05)
+
+
 def test_a_synthetic_trial_gives_the_known_metrics():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(grf=grf, activations=activations, ik=ik, id_forces=id_forces,
+    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                     groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
                                     sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0,
                                     subject="s1", trial="t1")
@@ -147,7 +152,7 @@ def test_failed_trials_are_listed_in_the_cycle_counts():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(grf=grf, activations=activations, ik=ik, id_forces=id_forces,
+    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                     groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
                                     sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0)
     info = {"subject": "s1", "condition": "forward", "trial": "t1"}
@@ -164,8 +169,47 @@ def test_a_missing_knee_coordinate_names_the_file_and_the_key():
 
     grf, activations, ik, id_forces = synthetic_trial()
     with pytest.raises(AnalysisError, match="knee_coordinate") as err:
-        analysis.analyse_trial(grf=grf, activations=activations, ik=ik, id_forces=id_forces,
+        analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}, sides={"r": "_r", "l": "_l"},
                                settings=SETTINGS | {"knee_coordinate": "knee"}, mass_kg=70.0, subject="s1",
                                trial="t1", sources={"id_forces": "id_generalized_forces.csv"})
     assert "id_generalized_forces.csv" in str(err.value) and "knee_r_moment_nm" in str(err.value)
+
+
+# ----------------------------------------- activation floor and knee sign (issue 9, items 2-3)
+
+def test_a_group_at_its_activation_floor_gives_no_ratio_and_no_cocontraction():
+    from retrorun import analysis
+
+    grf, activations, ik, id_forces = synthetic_trial()
+    # SO never goes below min_control 0.01: hamstrings sitting on it are silent
+    activations[["bf_r", "bf_l"]] = 0.01
+    floors = {c: 0.01 for c in activations.columns if c != "time_s"}
+    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik,
+                                    id_forces=id_forces, groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+                                    sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0, floors=floors)
+    pair = result.metrics[result.metrics["group"] == "quadriceps_hamstrings"].set_index("metric")
+    # without the floor: 0.5 / 0.01 = 50 and a CCI of 2 * 0.01 / 0.51 = 3.9 %
+    assert pair.loc["ratio_mean_stance", "value"].isna().all()
+    assert pair.loc["ratio_mean_stance", "note"].str.contains("activation floor").all()
+    assert (pair.loc["cci_stance_pct", "value"] == 0.0).all()
+    quads = result.metrics[(result.metrics["group"] == "quadriceps") & (result.metrics["metric"] == "mean_stance")]
+    np.testing.assert_allclose(quads["value"], 0.49, atol=0.02)  # 0.5 less its floor
+
+
+def test_the_knee_sign_comes_from_the_model_and_a_negative_peak_is_flagged():
+    from retrorun import analysis
+
+    grf, activations, ik, id_forces = synthetic_trial()
+    # a flexion-positive knee: the same extension moment, opposite sign
+    flipped = id_forces.assign(knee_angle_r_moment_nm=-id_forces["knee_angle_r_moment_nm"])
+    settings = SETTINGS | {"knee_extension_sign": None}
+    kwargs = dict(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik,
+                  groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}, sides={"r": "_r", "l": "_l"}, mass_kg=70.0)
+    right = analysis.analyse_trial(id_forces=id_forces, settings=settings, knee_signs={"r": 1.0, "l": 1.0}, **kwargs)
+    read = analysis.analyse_trial(id_forces=flipped, settings=settings, knee_signs={"r": -1.0, "l": -1.0}, **kwargs)
+    pd.testing.assert_frame_equal(right.metrics, read.metrics)
+    # the sign assumed (+1) on the flexion-positive knee: no positive peak, flagged, not reported
+    wrong = analysis.analyse_trial(id_forces=flipped, settings=SETTINGS, **kwargs)
+    knee = wrong.metrics[wrong.metrics["group"] == "knee"]
+    assert knee["value"].isna().all() and knee["note"].str.contains("knee_extension_sign").all()

@@ -18,7 +18,7 @@ def constructed_subjects():
         for condition, value in (("forward", base), ("backward", base + diff)):
             for cycle, wobble in enumerate((-0.01, 0.01)):  # cycle means average back to value
                 rows.append({"subject": f"s{k}", "condition": condition, "trial": f"{condition}_1", "side": "r",
-                             "cycle": cycle, "group": "quadriceps_hamstrings", "metric": "ratio_mean_cycle",
+                             "cycle": cycle, "group": "quadriceps", "metric": "mean_stance",
                              "value": value + wobble})
     return pd.DataFrame(rows)
 
@@ -80,7 +80,7 @@ def test_spm_finds_the_cluster_where_the_curves_differ():
     assert len(rows) == 1
     cluster = rows[0]
     assert 55 < cluster["start_pct"] < 65 and 75 < cluster["end_pct"] < 85
-    assert cluster["p"] < 0.05 and cluster["direction"] == "backward > forward"
+    assert cluster["p_upper_bound"] < 0.05 and cluster["direction"] == "backward > forward"
 
 
 def test_spm_without_a_difference_reports_no_cluster():
@@ -108,3 +108,74 @@ def test_spm_table_pairs_subjects_by_name():
                                alpha=0.05, min_subjects=3)
     assert (table["n_subjects"] == 5).all()
     assert table["start_pct"].iloc[0] == pytest.approx(0.0) and table["end_pct"].iloc[0] == pytest.approx(100.0)
+
+
+# ------------------------------------------- primary outcomes, multiplicity, CI level (issue 9)
+
+def test_holm_adjusts_within_each_family_and_matches_the_textbook_steps():
+    # Holm 1979: sorted p 0.01, 0.02, 0.03 with m = 3 -> 0.03, 0.04, 0.04 (monotone)
+    np.testing.assert_allclose(stats.holm([0.03, 0.01, 0.02, np.nan]), [0.04, 0.03, 0.04, np.nan])
+    subjects = analysis.subject_means(pd.concat([
+        constructed_subjects(),
+        constructed_subjects().assign(group="hamstrings"),
+        constructed_subjects().assign(group="knee", metric="peak_extension_moment_nm_per_kg")]))
+    table = analysis.comparison(subjects, compare=["forward", "backward"], min_cycles=1, min_subjects=3,
+                                primary_outcomes=["knee.peak_extension_moment_nm_per_kg", "quadriceps.mean_stance"])
+    assert list(table["family"]) == ["primary", "primary", "secondary"]
+    assert list(table["group"]) == ["knee", "quadriceps", "hamstrings"]  # primary first, in config order
+    primary = table[table["family"] == "primary"]
+    np.testing.assert_allclose(primary["t_test_p_holm"], stats.holm(primary["t_test_p"]))
+    assert table.iloc[2]["t_test_p_holm"] == pytest.approx(table.iloc[2]["t_test_p"])  # a family of one
+
+
+def test_the_confidence_interval_follows_alpha():
+    subjects = analysis.subject_means(constructed_subjects())
+    row = analysis.comparison(subjects, compare=["forward", "backward"], min_cycles=1, min_subjects=3,
+                              alpha=0.01).iloc[0]
+    sd = np.std(DIFFERENCES, ddof=1)
+    assert row["ci_level"] == pytest.approx(0.99)
+    assert row["difference_ci_high"] - 0.10 == pytest.approx(sps.t.ppf(0.995, 5) * sd / np.sqrt(6))
+    assert row["difference_ci95_high"] - 0.10 == pytest.approx(sps.t.ppf(0.975, 5) * sd / np.sqrt(6))
+
+
+def test_an_unreachable_wilcoxon_p_is_not_printed_but_explained():
+    assert stats.wilcoxon_min_subjects(0.05) == 6 and stats.wilcoxon_min_subjects(0.01) == 8
+    five = stats.paired_comparison([1.0, 2, 3, 4, 5], [1.5, 2.6, 3.4, 4.7, 5.5], alpha=0.05)
+    assert np.isnan(five["wilcoxon_p"]) and np.isfinite(five["t_test_p"])
+    assert "Wilcoxon not reported" in five["note"] and "0.0625" in five["note"] and "6" in five["note"]
+
+
+def test_ratios_are_compared_as_a_ratio_of_geometric_means():
+    forward = np.array([2.0, 4.0, 1.0, 3.0, 2.5, 1.5])
+    backward = forward * np.array([1.5, 1.4, 1.6, 1.5, 1.45, 1.55])
+    out = stats.paired_comparison(forward, backward, log_scale=True, alpha=0.05)
+    logs = np.log(backward / forward)
+    assert out["scale"] == "log"
+    assert out["mean_a"] == pytest.approx(np.exp(np.mean(np.log(forward))))  # geometric mean
+    assert out["ratio_of_geometric_means"] == pytest.approx(np.exp(logs.mean()))
+    half = sps.t.ppf(0.975, 5) * logs.std(ddof=1) / np.sqrt(6)
+    assert out["ratio_ci_low"] == pytest.approx(np.exp(logs.mean() - half))
+    assert out["t_test_p"] == pytest.approx(sps.ttest_rel(np.log(backward), np.log(forward)).pvalue)
+
+
+def test_spm_p_below_resolution_is_a_bound_not_zero():
+    assert stats.spm_p_fields(0.0) == {"p": pytest.approx(np.nan, nan_ok=True), "p_upper_bound": 0.001,
+                                       "p_text": "<0.001"}
+    assert stats.spm_p_fields(0.0213)["p_text"] == "0.021"
+
+
+def test_the_subject_q_to_h_ratio_is_a_ratio_of_summed_activations():
+    rows = []
+    # two cycles: hamstrings almost silent in the first (0.002 above the floor), active in the second
+    for cycle, (q, h) in enumerate(((0.2, 0.002), (0.2, 0.2))):
+        values = {("quadriceps", "integrated_stance_s"): q * 0.25, ("hamstrings", "integrated_stance_s"): h * 0.25,
+                  ("quadriceps", "integrated_s"): q * 0.25, ("hamstrings", "integrated_s"): h * 0.7,
+                  ("quadriceps_hamstrings", "ratio_mean_stance"): q / h,
+                  ("quadriceps_hamstrings", "ratio_mean_cycle"): q * 0.25 / (h * 0.7),
+                  ("cycle", "duration_s"): 0.7, ("cycle", "stance_pct"): 100 * 0.25 / 0.7}
+        rows += [{"subject": "s1", "condition": "forward", "trial": "t", "side": "r", "cycle": cycle, "group": g,
+                  "metric": m, "value": v} for (g, m), v in values.items()]
+    subjects = analysis.subject_means(pd.DataFrame(rows)).set_index(["group", "metric"])
+    # mean of per-cycle ratios would be (100 + 1) / 2 = 50.5; summed: 0.4 / 0.202
+    assert subjects.loc[("quadriceps_hamstrings", "ratio_mean_stance"), "mean"] == pytest.approx(0.4 / 0.202)
+    assert subjects.loc[("quadriceps_hamstrings", "ratio_mean_stance"), "n_cycles"] == 2

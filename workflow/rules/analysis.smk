@@ -5,16 +5,8 @@ FIGURES_DIR = f"{STUDY_DIR}/figures"
 ANALYSIS = config["analysis"]
 # the keys one trial's cycles depend on: changing the statistics (compare, alpha,
 # min_subjects, min_cycles) reruns only the study tables
-TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("contact_threshold_n", "min_contact_s", "min_cycle_s", "max_cycle_s",
-                                                 "weighting", "knee_coordinate", "knee_extension_sign")}
-
-
-def weighting_model(wildcards):
-    # the scaled model's max isometric forces weight the group means; a uniform
-    # static_optimization.max_isometric_force_scale does not change the weights
-    if ANALYSIS["weighting"] == "max_isometric_force":
-        return {"model": f"{subject_dir(wildcards.subject)}/scaled_model.osim"}
-    return {}
+TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("min_cycle_s", "max_cycle_s", "weighting", "knee_coordinate",
+                                                 "knee_extension_sign")}
 
 
 def analysis_trial_info():
@@ -25,10 +17,34 @@ def trial_cycle_files(name):
     return lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()]
 
 
+rule detect_contacts:
+    # events on the raw force at its own rate, not on the filter_hz force ID and SO read
+    input:
+        grf=trial_grf_path,
+        external_loads=external_loads_template,
+    output:
+        contacts=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/contacts.csv",
+    params:
+        window=trial_window,
+        margin_s=config["ik_margin_s"],
+        threshold_n=ANALYSIS["contact_threshold_n"],
+        min_contact_s=ANALYSIS["min_contact_s"],
+        sides=config["sides"],
+        trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
+    log:
+        log_path("detect_contacts", "{subject}", "{trial}"),
+    script:
+        "../../scripts/detect_contacts.py"
+
+
 rule analyse_trial:
     input:
-        unpack(weighting_model),
+        # the scaled model gives each muscle's activation floor (min_control), the knee
+        # extension direction and, with weighting max_isometric_force, the weights (a
+        # uniform strength scale in SO does not change them)
+        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
+        contacts=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/contacts.csv",
         activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
         ik=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_coordinates.csv",
         id_forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_generalized_forces.csv",
@@ -53,6 +69,7 @@ rule analysis_tables:
         cycles=trial_cycle_files("cycles.csv"),
         metrics=trial_cycle_files("cycle_metrics.csv"),
         curves=trial_cycle_files("cycle_curves.csv"),
+        qc=f"{STUDY_DIR}/qc.csv",
     output:
         cycles=report(f"{TABLES_DIR}/cycles.csv", caption="../report/cycles.rst", category="Results", subcategory="Tables"),
         subjects=report(f"{TABLES_DIR}/subjects.csv", caption="../report/subjects.rst", category="Results", subcategory="Tables"),
@@ -102,3 +119,24 @@ rule analysis_figures:
 
 _EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_tables.output)
 _EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_figures.output)
+
+
+rule report_front_page:
+    # the report's landing text (Snakefile `report:`), written from the tables
+    input:
+        comparison=f"{TABLES_DIR}/comparison.csv",
+        counts=f"{TABLES_DIR}/cycle_counts.csv",
+        qc=f"{STUDY_DIR}/qc.csv",
+    output:
+        f"{STUDY_DIR}/report/front_page.rst",
+    params:
+        study=config["study"],
+        qc_gate=ANALYSIS["qc_gate"],
+        alpha=ANALYSIS["alpha"],
+    log:
+        log_path("report_front_page", "all"),
+    script:
+        "../../scripts/report_front_page.py"
+
+
+_EXTRA_FINAL_OUTPUTS.append(f"{STUDY_DIR}/report/front_page.rst")

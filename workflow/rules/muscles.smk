@@ -9,12 +9,19 @@ def so_chunks(wildcards):
                   chunk=range(count), kind=["activation", "force"])
 
 
+def subject_height_m(subject):
+    height = subject_row(subject).get("height_m")
+    return float(height) if height is not None and height == height else None  # NaN: not given
+
+
 rule static_optimization_chunk:
     input:
         model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
         coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
         external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+        # its total mass is the reference of static_optimization.strength_scaling
+        generic_model=config["model"]["osim"],
     output:
         activation=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_activation.sto",
         force=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_force.sto",
@@ -22,6 +29,8 @@ rule static_optimization_chunk:
     params:
         window=trial_window,
         settings=config["static_optimization"],
+        mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
+        height_m=lambda wc: subject_height_m(wc.subject),
     wildcard_constraints:
         chunk=r"\d+",
         chunks=r"\d+",

@@ -10,6 +10,7 @@ rule trial_qc:
         activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
         forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.csv",
         actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_actuators.csv",
+        cycle_metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
     output:
         f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/qc.json",
     params:

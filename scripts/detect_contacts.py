@@ -1,0 +1,14 @@
+"""Rule detect_contacts: each foot's strikes and toe offs from the trial's raw vertical GRF."""
+from retrorun import formats, grf as grf_lib, jobs
+
+wc = snakemake.wildcards
+params = snakemake.params
+with jobs.job(snakemake, stage="detect_contacts", subject=wc.subject, trial=wc.trial, trial_dir=params.trial_dir) as log:
+    table, _ = formats.read_storage(snakemake.input.grf)
+    contacts = grf_lib.raw_contacts(
+        table, external_loads=snakemake.input.external_loads, window=params.window, margin_s=params.margin_s,
+        threshold_n=params.threshold_n, min_contact_s=params.min_contact_s, sides=params.sides,
+        subject=wc.subject, trial=wc.trial, source=snakemake.input.grf)
+    formats.write_csv(snakemake.output.contacts, contacts)
+    for side, own in contacts.groupby("side"):
+        log.info("side %s: %d contacts (raw vertical force, threshold %g N)", side, len(own), params.threshold_n)
