@@ -1,0 +1,277 @@
+"""Fast static optimization: OpenSim's SO problem, rebuilt per frame and solved as a QP.
+
+OpenSim's StaticOptimization (opensim-core Analyses/StaticOptimization.cpp and
+StaticOptimizationTarget.cpp) solves, at each frame,
+
+    minimise sum_j |x_j|^p  subject to  udot(x) = udot_desired  (unconstrained coordinates),
+                                        min_control_j <= x_j <= max_control_j,
+
+where every actuator's force is overridden to x_j times its "optimal force": for a
+muscle, the rigid-tendon active fibre force at activation 1 (Muscle::
+calcInextensibleTendonActiveFiberForce; the override also replaces the muscle's
+passive force, so SO ignores it), for any other actuator its optimal_force. udot is
+affine in x; OpenSim builds it with one multibody acceleration solve per actuator and
+calls IPOPT from a cold start. Here the same matrix comes from the mass matrix, the
+constraint Jacobian and the muscles' moment arms (-dL/dq by central differences of
+the path lengths, which is exactly the generalized force a unit path tension applies),
+and the QP (p = 2) is solved by DAQP. The desired accelerations are OpenSim's: a
+quintic GCV spline through the coordinates gives the speeds, a second one through the
+speeds gives the accelerations; external loads are OpenSim's own ExternalLoads.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import daqp
+import numpy as np
+import opensim as osim
+import pandas as pd
+from scipy.optimize import minimize
+
+from .errors import MuscleError
+
+# Central-difference step for -dL/dq (rad or m): truncation error ~h^2 * L''' is far below
+# the solver tolerance, round-off ~1e-16 / h stays below 1e-9 m/rad.
+LENGTH_STEP = 1e-6
+# A finite stand-in for OpenSim's infinite control bounds (reserves, residuals); no
+# solution comes near it (x = 1e6 would be 1e8 N·m on a 100 N·m actuator).
+UNBOUNDED = 1e6
+
+
+@dataclass
+class SOProblem:
+    """Every frame's SO problem: A[k] @ x = b[k], lower <= x <= upper, min sum |x|^p."""
+    times: np.ndarray
+    actuators: list[str]
+    is_muscle: np.ndarray          # (n_act,) bool
+    coordinates: list[str]         # the constrained accelerations' coordinates
+    A: np.ndarray                  # (n_frames, n_acc, n_act) udot per unit control
+    b: np.ndarray                  # (n_frames, n_acc) desired udot minus udot at zero control
+    force_per_control: np.ndarray  # (n_frames, n_act) N (or N·m) per unit control
+    lower: np.ndarray
+    upper: np.ndarray
+    cpu_s: dict = field(default_factory=dict)
+
+
+def _scalar_actuators(model: osim.Model) -> list[osim.ScalarActuator]:
+    actuators = []
+    for force in model.getActuators():
+        actuator = osim.ScalarActuator.safeDownCast(force)
+        if actuator is None:
+            raise MuscleError(f"actuator {force.getName()} is not a scalar actuator; static optimization needs scalar actuators",
+                              fix="remove it from the model")
+        if force.get_appliesForce():
+            actuators.append(actuator)
+    return actuators
+
+
+def _state_indices(model: osim.Model, state: osim.State) -> dict[str, tuple[int, int]]:
+    """Coordinate name -> (q index, u index) in the state, found by setting one at a time."""
+    indices = {}
+    for coordinate in model.getCoordinateSet():
+        q0, u0 = state.getQ().to_numpy().copy(), state.getU().to_numpy().copy()
+        locked = coordinate.getLocked(state)
+        coordinate.setLocked(state, False)
+        coordinate.setValue(state, coordinate.getValue(state) + 0.5, False)
+        coordinate.setSpeedValue(state, coordinate.getSpeedValue(state) + 0.5)
+        q_index = int(np.flatnonzero(state.getQ().to_numpy() != q0)[0])
+        u_index = int(np.flatnonzero(state.getU().to_numpy() != u0)[0])
+        state.setQ(osim.Vector.createFromMat(q0))
+        state.setU(osim.Vector.createFromMat(u0))
+        coordinate.setLocked(state, locked)
+        indices[coordinate.getName()] = (q_index, u_index)
+    return indices
+
+
+def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Frame times, q, u, udot (frames x coordinates in ``names`` order) as OpenSim's
+    AnalyzeTool and StaticOptimization form them: radians, speeds from a quintic GCV
+    spline through q, accelerations from a quintic GCV spline through those speeds."""
+    storage = osim.Storage(str(coordinates_mot))
+    if storage.isInDegrees():
+        model.getSimbodyEngine().convertDegreesToRadians(storage)
+    column_labels = storage.getColumnLabels()
+    labels = [column_labels.get(i) for i in range(1, column_labels.getSize())]
+    missing = [n for n in names if n not in labels]
+    if missing:
+        raise MuscleError(f"coordinates file {coordinates_mot} lacks coordinates {', '.join(missing)}",
+                          fix="run IK with the same model")
+    times = osim.ArrayDouble()
+    storage.getTimeColumn(times)
+    times = np.array([times.get(i) for i in range(times.getSize())])
+    q = np.column_stack([_column(storage, n) for n in names])
+    q_splines = osim.GCVSplineSet(5, storage)
+    speeds = osim.Storage()
+    speed_labels = osim.ArrayStr()
+    speed_labels.append("time")
+    for n in names:
+        speed_labels.append(n)
+    speeds.setColumnLabels(speed_labels)
+    spline_index = {q_splines.get(i).getName(): i for i in range(q_splines.getSize())}
+    u = np.array([[q_splines.evaluate(spline_index[n], 1, float(t)) for n in names] for t in times])
+    for t, row in zip(times, u):
+        speeds.append(float(t), osim.Vector.createFromMat(row))
+    u_splines = osim.GCVSplineSet(5, speeds)
+    u_index = {u_splines.get(i).getName(): i for i in range(u_splines.getSize())}
+    udot = np.array([[u_splines.evaluate(u_index[n], 1, float(t)) for n in names] for t in times])
+    return times, q, u, udot
+
+
+def _column(storage: osim.Storage, name: str) -> np.ndarray:
+    values = osim.ArrayDouble()
+    storage.getDataColumn(name, values)
+    return np.array([values.get(i) for i in range(values.getSize())])
+
+
+def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, external_loads_xml: str | Path,
+                  time_range: tuple[float, float]) -> SOProblem:
+    """OpenSim's SO problem at every coordinate frame inside ``time_range``, geometry
+    from OpenSim at each frame (exact)."""
+    started = time.process_time()
+    model = osim.Model(str(so_model_path))
+    model.addModelComponent(osim.ExternalLoads(str(external_loads_xml), True))
+    state = model.initSystem()
+    actuators = _scalar_actuators(model)
+    for actuator in actuators:
+        actuator.overrideActuation(state, True)
+    muscles = [osim.Muscle.safeDownCast(a) for a in actuators]
+    coordinate_set = model.getCoordinateSet()
+    names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
+    index = _state_indices(model, state)
+    n_q, n_u = state.getNQ(), state.getNU()
+    if n_q != n_u:
+        raise MuscleError(f"the model {so_model_path} has joints whose q and u differ (e.g. ball or free joints); "
+                          "the fast SO solver needs one generalized speed per coordinate",
+                          fix="set static_optimization.solver: opensim")
+    unconstrained = [n for n in names if not coordinate_set.get(n).isConstrained(state)]
+    acc_rows = np.array(sorted(index[n][1] for n in unconstrained))
+    by_u = {index[n][1]: n for n in names}
+    times, q_all, u_all, udot_all = kinematics(model, coordinates_mot, names)
+    keep = (times >= time_range[0] - 1e-9) & (times <= time_range[1] + 1e-9)
+    if not keep.any():
+        raise MuscleError(f"no coordinate frame of {coordinates_mot} lies in {time_range[0]:.3f}-{time_range[1]:.3f} s",
+                          fix="check the trial's analysis window")
+    q_cols = np.array([index[n][0] for n in names])
+    u_cols = np.array([index[n][1] for n in names])
+    coordinate_actuator_u = {}
+    other_actuators = []
+    for j, actuator in enumerate(actuators):
+        coordinate_actuator = osim.CoordinateActuator.safeDownCast(actuator)
+        if coordinate_actuator is not None:
+            coordinate_actuator_u[j] = index[coordinate_actuator.get_coordinate()][1]
+        elif muscles[j] is None:
+            other_actuators.append(j)
+    matter = model.getMatterSubsystem()
+    mass_matrix, jacobian = osim.Matrix(), osim.Matrix()
+    n_act, frames = len(actuators), np.flatnonzero(keep)
+    A = np.zeros((len(frames), len(acc_rows), n_act))
+    b = np.zeros((len(frames), len(acc_rows)))
+    force_per_control = np.zeros((len(frames), n_act))
+    muscle_j = [j for j, m in enumerate(muscles) if m is not None]
+    for k, frame in enumerate(frames):
+        q, u = np.zeros(n_q), np.zeros(n_u)
+        q[q_cols], u[u_cols] = q_all[frame], u_all[frame]
+        udot_desired = np.zeros(n_u)
+        udot_desired[u_cols] = udot_all[frame]
+        state.setTime(float(times[frame]))
+        state.setQ(osim.Vector.createFromMat(q))
+        state.setU(osim.Vector.createFromMat(u))
+        for actuator in actuators:
+            actuator.setOverrideActuation(state, 0.0)
+        model.realizeAcceleration(state)
+        udot_zero = state.getUDot().to_numpy().copy()
+        for j, actuator in enumerate(actuators):
+            force_per_control[k, j] = (muscles[j].calcInextensibleTendonActiveFiberForce(state, 1.0)
+                                       if muscles[j] is not None else actuator.getOptimalForce())
+        matter.calcM(state, mass_matrix)
+        matter.calcG(state, jacobian)
+        response = _acceleration_response(mass_matrix.to_numpy(), jacobian.to_numpy() if jacobian.nrow() else None)
+        generalized = np.zeros((n_u, n_act))  # generalized force per unit control
+        generalized[:, muscle_j] = -_length_gradient(model, state, [muscles[j] for j in muscle_j], q).T
+        for j, u_index in coordinate_actuator_u.items():
+            generalized[u_index, j] = 1.0
+        generalized *= force_per_control[k]
+        columns = response @ generalized
+        for j in other_actuators:  # e.g. point or torque actuators: probe OpenSim as it does
+            state.setQ(osim.Vector.createFromMat(q))
+            actuators[j].setOverrideActuation(state, force_per_control[k, j])
+            model.realizeAcceleration(state)
+            columns[:, j] = state.getUDot().to_numpy() - udot_zero
+            actuators[j].setOverrideActuation(state, 0.0)
+        A[k] = columns[acc_rows]
+        b[k] = udot_desired[acc_rows] - udot_zero[acc_rows]
+    lower = np.array([max(a.getMinControl(), -UNBOUNDED) for a in actuators])
+    upper = np.array([min(a.getMaxControl(), UNBOUNDED) for a in actuators])
+    problem = SOProblem(times=times[frames], actuators=[a.getName() for a in actuators],
+                        is_muscle=np.array([m is not None for m in muscles]), coordinates=[by_u[i] for i in acc_rows],
+                        A=A, b=b, force_per_control=force_per_control, lower=lower, upper=upper)
+    problem.cpu_s["build"] = time.process_time() - started
+    return problem
+
+
+def _acceleration_response(mass: np.ndarray, jacobian: np.ndarray | None) -> np.ndarray:
+    """d udot / d (applied generalized force), with the constraints G udot = bias kept
+    (locked and coupled coordinates): M^-1 - M^-1 G' (G M^-1 G')^-1 G M^-1."""
+    m_inv = np.linalg.inv(mass)
+    if jacobian is None or jacobian.size == 0:
+        return m_inv
+    g_m_inv = jacobian @ m_inv
+    return m_inv - g_m_inv.T @ np.linalg.solve(g_m_inv @ jacobian.T, g_m_inv)
+
+
+def _length_gradient(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], q: np.ndarray) -> np.ndarray:
+    """dL/dq (muscles x q) by central differences, one mobility at a time (no assembly:
+    the partial derivative along each mobility is what a path tension acts through)."""
+    gradient = np.zeros((len(muscles), len(q)))
+    for i in range(len(q)):
+        lengths = []
+        for step in (LENGTH_STEP, -LENGTH_STEP):
+            shifted = q.copy()
+            shifted[i] += step
+            state.setQ(osim.Vector.createFromMat(shifted))
+            model.realizePosition(state)
+            lengths.append(np.array([m.getLength(state) for m in muscles]))
+        gradient[:, i] = (lengths[0] - lengths[1]) / (2 * LENGTH_STEP)
+    state.setQ(osim.Vector.createFromMat(q))
+    return gradient
+
+
+def solve(problem: SOProblem, *, activation_exponent: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Controls (frames x actuators) and a per-frame success flag."""
+    started = time.process_time()
+    n_frames, _, n_act = problem.A.shape
+    controls = np.zeros((n_frames, n_act))
+    ok = np.zeros(n_frames, dtype=bool)
+    previous = None
+    for k in range(n_frames):
+        x, success = _solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper, activation_exponent, previous)
+        controls[k], ok[k] = x, success
+        previous = x if success else previous
+    problem.cpu_s["solve"] = time.process_time() - started
+    return controls, ok
+
+
+def _solve_frame(A, b, lower, upper, exponent, previous):
+    n_act = A.shape[1]
+    if exponent == 2:
+        sense = np.concatenate([np.zeros(n_act, dtype=np.int32), np.full(len(b), 5, dtype=np.int32)])
+        x, _, exitflag, _ = daqp.solve(np.eye(n_act) * 2.0, np.zeros(n_act), A, np.concatenate([upper, b]),
+                                       np.concatenate([lower, b]), sense)
+        return np.asarray(x), exitflag == 1
+    start = previous if previous is not None else np.clip(np.zeros(n_act), lower, upper)
+    result = minimize(lambda x: np.sum(np.abs(x) ** exponent), start,
+                      jac=lambda x: exponent * np.sign(x) * np.abs(x) ** (exponent - 1),
+                      constraints=[{"type": "eq", "fun": lambda x: A @ x - b, "jac": lambda x: A}],
+                      bounds=list(zip(lower, upper)), method="SLSQP", options={"maxiter": 500, "ftol": 1e-12})
+    return result.x, bool(result.success)
+
+
+def activation_and_force(problem: SOProblem, controls: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tables shaped like OpenSim's SO activation and force storages."""
+    activation = pd.DataFrame(controls, columns=problem.actuators)
+    activation.insert(0, "time", problem.times)
+    force = pd.DataFrame(controls * problem.force_per_control, columns=problem.actuators)
+    force.insert(0, "time", problem.times)
+    return activation, force
