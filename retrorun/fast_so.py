@@ -38,6 +38,8 @@ LENGTH_STEP = 1e-6
 # A finite stand-in for OpenSim's infinite control bounds (reserves, residuals); no
 # solution comes near it (x = 1e6 would be 1e8 N·m on a 100 N·m actuator).
 UNBOUNDED = 1e6
+# Below this (m/rad) a path-length derivative is numerical noise, not a crossing.
+MOMENT_ARM_EPS = 1e-7
 
 
 @dataclass
@@ -189,7 +191,21 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
         matter.calcG(state, jacobian)
         response = _acceleration_response(mass_matrix.to_numpy(), jacobian.to_numpy() if jacobian.nrow() else None)
         generalized = np.zeros((n_u, n_act))  # generalized force per unit control
-        generalized[:, muscle_j] = -_length_gradient(model, state, [muscles[j] for j in muscle_j], q).T
+        if k == 0:
+            # Mobilities whose generalized force moves nothing (locked coordinates) or
+            # along which no path length changes (root, unmuscled arms) are skipped: their
+            # moment-arm rows are zero (checked on the first and last frames).
+            movable = np.flatnonzero(np.abs(response).max(axis=0) > 1e-12)
+            spanned = set()
+            for probe in (frames[0], frames[-1]):
+                probe_q = np.zeros(n_q)
+                probe_q[q_cols] = q_all[probe]
+                gradient = _length_gradient(model, state, [muscles[j] for j in muscle_j], probe_q, movable)
+                spanned |= set(movable[np.abs(gradient[:, movable]).max(axis=0) > MOMENT_ARM_EPS])
+            crossed = np.array(sorted(spanned), dtype=int)
+            state.setQ(osim.Vector.createFromMat(q))
+            model.realizeVelocity(state)
+        generalized[:, muscle_j] = -_length_gradient(model, state, [muscles[j] for j in muscle_j], q, crossed).T
         for j, u_index in coordinate_actuator_u.items():
             generalized[u_index, j] = 1.0
         generalized *= force_per_control[k]
@@ -221,11 +237,13 @@ def _acceleration_response(mass: np.ndarray, jacobian: np.ndarray | None) -> np.
     return m_inv - g_m_inv.T @ np.linalg.solve(g_m_inv @ jacobian.T, g_m_inv)
 
 
-def _length_gradient(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], q: np.ndarray) -> np.ndarray:
-    """dL/dq (muscles x q) by central differences, one mobility at a time (no assembly:
-    the partial derivative along each mobility is what a path tension acts through)."""
+def _length_gradient(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], q: np.ndarray,
+                     mobilities: np.ndarray) -> np.ndarray:
+    """dL/dq (muscles x q, zero outside ``mobilities``) by central differences, one
+    mobility at a time (no assembly: the partial derivative along each mobility is what
+    a path tension acts through)."""
     gradient = np.zeros((len(muscles), len(q)))
-    for i in range(len(q)):
+    for i in mobilities:
         lengths = []
         for step in (LENGTH_STEP, -LENGTH_STEP):
             shifted = q.copy()
@@ -246,14 +264,15 @@ def solve(problem: SOProblem, *, activation_exponent: float = 2.0) -> tuple[np.n
     ok = np.zeros(n_frames, dtype=bool)
     previous = None
     for k in range(n_frames):
-        x, success = _solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper, activation_exponent, previous)
+        x, success = solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper, activation_exponent, previous)
         controls[k], ok[k] = x, success
         previous = x if success else previous
     problem.cpu_s["solve"] = time.process_time() - started
     return controls, ok
 
 
-def _solve_frame(A, b, lower, upper, exponent, previous):
+def solve_frame(A, b, lower, upper, exponent=2.0, previous=None):
+    """One frame: min sum |x|^exponent s.t. A x = b, lower <= x <= upper; (x, solved)."""
     n_act = A.shape[1]
     if exponent == 2:
         sense = np.concatenate([np.zeros(n_act, dtype=np.int32), np.full(len(b), 5, dtype=np.int32)])
@@ -275,3 +294,29 @@ def activation_and_force(problem: SOProblem, controls: np.ndarray) -> tuple[pd.D
     force = pd.DataFrame(controls * problem.force_per_control, columns=problem.actuators)
     force.insert(0, "time", problem.times)
     return activation, force
+
+
+def static_optimization(*, so_model_path: str | Path, coordinates_mot: str | Path, external_loads_xml: str | Path,
+                        time_range: tuple[float, float], activation_exponent: float, subject: str,
+                        trial: str) -> tuple[pd.DataFrame, pd.DataFrame, SOProblem]:
+    """The fast solver's counterpart of opensim_tools.static_optimization: activation
+    and force tables (columns as OpenSim writes them, without the external-load
+    columns of its force file), and the problem (for its timings)."""
+    try:
+        problem = build_problem(so_model_path=so_model_path, coordinates_mot=coordinates_mot,
+                                external_loads_xml=external_loads_xml, time_range=time_range)
+    except MuscleError:
+        raise
+    except Exception as err:
+        raise MuscleError("building the static optimization problem failed", subject=subject, trial=trial,
+                          opensim_message=str(err), fix="check the IK and GRF of this trial, or set "
+                          "static_optimization.solver: opensim") from None
+    controls, ok = solve(problem, activation_exponent=activation_exponent)
+    if not ok.all():
+        failed = ", ".join(f"{t:.3f}" for t in problem.times[~ok][:10])
+        raise MuscleError(f"static optimization found no solution at {np.count_nonzero(~ok)} frame(s) (t = {failed} s)",
+                          subject=subject, trial=trial,
+                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
+                              "or check the IK and GRF of this trial")
+    activation, force = activation_and_force(problem, controls)
+    return activation, force, problem
