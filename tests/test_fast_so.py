@@ -1,0 +1,137 @@
+"""The fast static-optimization solver (issue 13): the QP on a hand-checked case, and
+agreement with OpenSim's StaticOptimization on the same frames of the demo model."""
+import numpy as np
+import pytest
+
+from retrorun import fast_so
+
+from conftest import REPO
+
+
+# ------------------------------------------------------------- the QP, by hand
+
+
+def test_two_muscles_share_a_moment_in_proportion_to_their_strength():
+    """One joint, two muscles of moment-per-control a1 = 30, a2 = 10 N·m, 12 N·m to make:
+    min x1^2 + x2^2 s.t. 30 x1 + 10 x2 = 12 gives x = 12 a / |a|^2 = (0.36, 0.12)."""
+    A = np.array([[30.0, 10.0]])
+    x, solved = fast_so.solve_frame(A, np.array([12.0]), np.array([0.0, 0.0]), np.array([1.0, 1.0]))
+    assert solved
+    assert x == pytest.approx([0.36, 0.12], abs=1e-9)
+
+
+def test_a_muscle_floor_and_a_saturated_muscle_are_respected():
+    """Same joint plus a weak reserve (1 N·m per control), 41 N·m to make. The
+    unbounded optimum 41 a / |a|^2 = (1.23, 0.41, 0.04) exceeds muscle 1's ceiling;
+    with x1 = 1, 11 N·m is left for (10, 1): optimum (1.09, 0.11) exceeds muscle 2's
+    ceiling; so x = (1, 1, 1). Then an antagonist (-20 N·m per control) with OpenSim's
+    default floor min_control = 0.01 stays at its floor; the agonists make up 12.2 N·m."""
+    A = np.array([[30.0, 10.0, 1.0]])
+    lower, upper = np.array([0.0, 0.0, -fast_so.UNBOUNDED]), np.array([1.0, 1.0, fast_so.UNBOUNDED])
+    x, solved = fast_so.solve_frame(A, np.array([41.0]), lower, upper)
+    assert solved
+    assert x == pytest.approx([1.0, 1.0, 1.0], abs=1e-7)
+    A = np.array([[30.0, 10.0, -20.0]])
+    x, solved = fast_so.solve_frame(A, np.array([12.0]), np.full(3, 0.01), np.ones(3))
+    assert solved
+    assert x[2] == pytest.approx(0.01, abs=1e-9)
+    assert x[:2] == pytest.approx(np.array([30.0, 10.0]) * (12.0 + 0.2) / 1000.0, abs=1e-9)
+
+
+def test_other_exponents_solve_the_same_problem():
+    """p = 3: min x1^3 + x2^3 with 30 x1 + 10 x2 = 12: 3 x_i^2 = lambda a_i -> x_i ∝ sqrt(a_i)."""
+    A = np.array([[30.0, 10.0]])
+    x, solved = fast_so.solve_frame(A, np.array([12.0]), np.zeros(2), np.ones(2), exponent=3.0)
+    assert solved
+    ratio = np.sqrt(3.0)
+    x2 = 12.0 / (30.0 * ratio + 10.0)
+    assert x == pytest.approx([ratio * x2, x2], abs=1e-5)
+
+
+# ------------------------------------------------- agreement with OpenSim, demo model
+
+
+@pytest.fixture(scope="module")
+def demo_trial(tmp_path_factory):
+    """A synthetic forward-running trial on the demo model (truth kinematics and GRF),
+    its SO model (reserves and residuals) and external loads."""
+    from retrorun import demo_model, opensim_tools, synthetic
+
+    root = tmp_path_factory.mktemp("fast_so")
+    demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
+    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 1.9, "lead_in_s": 0.6, "analysis_strides": 1}
+    synthetic.generate_subject(design, subject="S01", generic_model=root / "retrorun_planar.osim",
+                               inputs_dir=root / "inputs", truth_dir=root / "truth")
+    truth = synthetic.truth_paths(root / "truth", ["forward_1"])
+    so_model = root / "so_model.osim"
+    opensim_tools.prepare_so_model(model_path=str(truth["model"]), out_model=str(so_model), max_isometric_force_scale=1,
+                                   residual_optimal_force=100, reserve_optimal_force=1, unmuscled_optimal_force=100)
+    loads = root / "external_loads.xml"
+    synthetic.write_external_loads(loads, grf_mot=root / "inputs" / "S01_forward_1.mot")
+    return {"root": root, "so_model": so_model, "coordinates": truth["forward_1/coordinates_mot"], "loads": loads}
+
+
+def _opensim_so(trial, time_range):
+    from retrorun import formats, opensim_tools
+
+    activation, force = opensim_tools.static_optimization(
+        so_model_path=str(trial["so_model"]), coordinates_mot=str(trial["coordinates"]), external_loads_xml=str(trial["loads"]),
+        time_range=time_range, activation_exponent=2, work_dir=str(trial["root"] / "opensim"), name="so", subject="S01",
+        trial="forward_1")
+    return formats.read_storage(activation)[0], formats.read_storage(force)[0]
+
+
+def test_fast_so_reproduces_opensim_so_on_demo_frames(demo_trial):
+    """Mid-stance frames (contact at 0.6 s): issue 13's targets, mean |difference| <=
+    0.005 and max <= 0.03 per muscle; measured here 3e-4 and 6e-3 (OpenSim's IPOPT stops
+    at its convergence tolerance: its cost is the higher of the two at every frame)."""
+    time_range = (0.70, 0.72)
+    reference, reference_force = _opensim_so(demo_trial, time_range)
+    activation, force, problem = fast_so.static_optimization(
+        so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+        external_loads_xml=demo_trial["loads"], time_range=time_range, activation_exponent=2, subject="S01",
+        trial="forward_1")
+    assert activation["time"].to_numpy() == pytest.approx(reference["time"].to_numpy(), abs=1e-9)
+    assert list(activation.columns) == list(reference.columns)
+    muscles = [name for name, is_muscle in zip(problem.actuators, problem.is_muscle) if is_muscle]
+    assert {"vas_int_r", "bifemsh_l"} <= set(muscles)
+    difference = np.abs(activation[muscles].to_numpy() - reference[muscles].to_numpy())
+    assert reference[muscles].to_numpy().max() > 0.1  # muscles are working in these frames
+    assert difference.mean(axis=0).max() <= 0.005
+    assert difference.max() <= 0.03
+    controls = activation[problem.actuators].to_numpy()
+    assert (np.sum(controls ** 2, axis=1) <= np.sum(reference[problem.actuators].to_numpy() ** 2, axis=1) + 1e-6).all()
+    # the force file holds the same actuators' forces
+    relative = np.abs(force[muscles].to_numpy() - reference_force[muscles].to_numpy()) / reference_force[muscles].to_numpy().max()
+    assert relative.max() <= 0.03
+
+
+def test_constraint_matrix_is_opensims(demo_trial):
+    """One column of A rebuilt independently, as OpenSim builds it: override one
+    muscle's force to its force per unit control, realize accelerations, subtract the
+    accelerations at zero control."""
+    import opensim as osim
+
+    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.70))
+    model = osim.Model(str(demo_trial["so_model"]))
+    model.addModelComponent(osim.ExternalLoads(str(demo_trial["loads"]), True))
+    state = model.initSystem()
+    times, q, u, _ = fast_so.kinematics(model, demo_trial["coordinates"], [c.getName() for c in model.getCoordinateSet()])
+    frame = int(np.argmin(np.abs(times - 0.70)))
+    for i, coordinate in enumerate(model.getCoordinateSet()):
+        coordinate.setValue(state, q[frame, i], False)
+        coordinate.setSpeedValue(state, u[frame, i])
+    state.setTime(0.70)
+    actuators = [osim.ScalarActuator.safeDownCast(a) for a in model.getActuators()]
+    for actuator in actuators:
+        actuator.overrideActuation(state, True)
+        actuator.setOverrideActuation(state, 0.0)
+    model.realizeAcceleration(state)
+    zero = {c.getName(): c.getAccelerationValue(state) for c in model.getCoordinateSet()}
+    j = problem.actuators.index("vas_int_r")
+    actuators[j].setOverrideActuation(state, float(problem.force_per_control[0, j]))
+    model.realizeAcceleration(state)
+    column = [model.getCoordinateSet().get(c).getAccelerationValue(state) - zero[c] for c in problem.coordinates]
+    assert problem.A[0][:, j] == pytest.approx(column, rel=1e-5, abs=1e-6)
+    assert abs(problem.A[0][problem.coordinates.index("knee_angle_r"), j]) > 1.0  # vasti do move the knee
