@@ -30,16 +30,18 @@ import opensim as osim
 import pandas as pd
 from scipy.optimize import minimize
 
+from . import muscle_paths
 from .errors import MuscleError
 
-# Central-difference step for -dL/dq (rad or m): truncation error ~h^2 * L''' is far below
-# the solver tolerance, round-off ~1e-16 / h stays below 1e-9 m/rad.
-LENGTH_STEP = 1e-6
 # A finite stand-in for OpenSim's infinite control bounds (reserves, residuals); no
 # solution comes near it (x = 1e6 would be 1e8 N·m on a 100 N·m actuator).
 UNBOUNDED = 1e6
 # Below this (m/rad) a path-length derivative is numerical noise, not a crossing.
 MOMENT_ARM_EPS = 1e-7
+# The polynomial path fit is used only if its moment arms are within this of OpenSim's
+# at VALIDATION_POSES held-out poses (1 mm: about 2-5 % of a knee or hip moment arm).
+MOMENT_ARM_TOLERANCE_MM = 1.0
+VALIDATION_POSES = 8
 
 
 @dataclass
@@ -54,6 +56,7 @@ class SOProblem:
     force_per_control: np.ndarray  # (n_frames, n_act) N (or N·m) per unit control
     lower: np.ndarray
     upper: np.ndarray
+    geometry: dict = field(default_factory=dict)  # how moment arms were had, and the fit's check
     cpu_s: dict = field(default_factory=dict)
 
 
@@ -128,20 +131,42 @@ def _column(storage: osim.Storage, name: str) -> np.ndarray:
 
 
 def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, external_loads_xml: str | Path,
-                  time_range: tuple[float, float]) -> SOProblem:
-    """OpenSim's SO problem at every coordinate frame inside ``time_range``, geometry
-    from OpenSim at each frame (exact)."""
-    started = time.process_time()
+                  time_range: tuple[float, float], geometry: str = "exact") -> SOProblem:
+    """OpenSim's SO problem at every coordinate frame inside ``time_range``.
+
+    Muscle moment arms (-dL/dq) come from OpenSim at every frame (``geometry="exact"``)
+    or from polynomials of path length fitted to OpenSim over the window's coordinate
+    range (``"polynomial"``, muscle_paths.py), used only when they pass the check at
+    held-out poses (else exact, with a note in ``problem.geometry``). Everything else
+    (mass matrix, constraints, external loads, force per unit control) is OpenSim's,
+    one realization per frame. ``problem.cpu_s`` holds the CPU time of each part."""
+    if geometry not in ("polynomial", "exact"):
+        raise ValueError(f"geometry must be 'polynomial' or 'exact', got {geometry!r}")
+    clock = _Clock()
+    # Two copies of the model: one for muscle paths, one without muscles for the
+    # multibody dynamics. With every control at zero, OpenSim's overridden muscles apply
+    # no force, so the muscle-free copy gives the same zero-control accelerations
+    # without computing 92 paths in each acceleration realization.
     model = osim.Model(str(so_model_path))
-    model.addModelComponent(osim.ExternalLoads(str(external_loads_xml), True))
     state = model.initSystem()
     actuators = _scalar_actuators(model)
-    for actuator in actuators:
-        actuator.overrideActuation(state, True)
     muscles = [osim.Muscle.safeDownCast(a) for a in actuators]
+    dynamics = osim.Model(str(so_model_path))
+    forces = dynamics.updForceSet()
+    for i in reversed(range(forces.getSize())):
+        if osim.Muscle.safeDownCast(forces.get(i)) is not None:
+            forces.remove(i)
+    dynamics.addModelComponent(osim.ExternalLoads(str(external_loads_xml), True))
+    dynamics_state = dynamics.initSystem()
+    dynamics_actuators = {a.getName(): a for a in _scalar_actuators(dynamics)}
+    for actuator in dynamics_actuators.values():
+        actuator.overrideActuation(dynamics_state, True)
+        actuator.setOverrideActuation(dynamics_state, 0.0)
     coordinate_set = model.getCoordinateSet()
     names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
     index = _state_indices(model, state)
+    if _state_indices(dynamics, dynamics_state) != index:
+        raise MuscleError(f"removing the muscles of {so_model_path} changed its state layout", fix="set static_optimization.solver: opensim")
     n_q, n_u = state.getNQ(), state.getNU()
     if n_q != n_u:
         raise MuscleError(f"the model {so_model_path} has joints whose q and u differ (e.g. ball or free joints); "
@@ -150,81 +175,119 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
     unconstrained = [n for n in names if not coordinate_set.get(n).isConstrained(state)]
     acc_rows = np.array(sorted(index[n][1] for n in unconstrained))
     by_u = {index[n][1]: n for n in names}
-    times, q_all, u_all, udot_all = kinematics(model, coordinates_mot, names)
-    keep = (times >= time_range[0] - 1e-9) & (times <= time_range[1] + 1e-9)
-    if not keep.any():
+    clock.lap("setup")
+    times, q_named, u_named, udot_named = kinematics(model, coordinates_mot, names)
+    frames = np.flatnonzero((times >= time_range[0] - 1e-9) & (times <= time_range[1] + 1e-9))
+    if not len(frames):
         raise MuscleError(f"no coordinate frame of {coordinates_mot} lies in {time_range[0]:.3f}-{time_range[1]:.3f} s",
                           fix="check the trial's analysis window")
-    q_cols = np.array([index[n][0] for n in names])
-    u_cols = np.array([index[n][1] for n in names])
-    coordinate_actuator_u = {}
-    other_actuators = []
+    # q, u, udot of the window's frames in state order
+    q_all, u_all, udot_all = np.zeros((len(frames), n_q)), np.zeros((len(frames), n_u)), np.zeros((len(frames), n_u))
+    q_cols, u_cols = [index[n][0] for n in names], [index[n][1] for n in names]
+    q_all[:, q_cols], u_all[:, u_cols], udot_all[:, u_cols] = q_named[frames], u_named[frames], udot_named[frames]
+    clock.lap("kinematics")
+    coordinate_actuator_u, other_actuators = {}, []
     for j, actuator in enumerate(actuators):
         coordinate_actuator = osim.CoordinateActuator.safeDownCast(actuator)
         if coordinate_actuator is not None:
             coordinate_actuator_u[j] = index[coordinate_actuator.get_coordinate()][1]
         elif muscles[j] is None:
             other_actuators.append(j)
-    matter = model.getMatterSubsystem()
+    muscle_j = [j for j, m in enumerate(muscles) if m is not None]
+    path_muscles = [muscles[j] for j in muscle_j]
+    matter = dynamics.getMatterSubsystem()
     mass_matrix, jacobian = osim.Matrix(), osim.Matrix()
-    n_act, frames = len(actuators), np.flatnonzero(keep)
+
+    def response_at(k: int) -> np.ndarray:
+        dynamics_state.setQ(osim.Vector.createFromMat(q_all[k]))
+        dynamics.realizePosition(dynamics_state)
+        matter.calcM(dynamics_state, mass_matrix)
+        matter.calcG(dynamics_state, jacobian)
+        return _acceleration_response(mass_matrix.to_numpy(), jacobian.to_numpy() if jacobian.nrow() else None)
+
+    # Mobilities whose generalized force moves nothing (locked coordinates) or along
+    # which no path length changes (root, unmuscled arms) carry no moment arm: checked
+    # at the first, middle and last frames.
+    movable = np.flatnonzero(np.abs(response_at(0)).max(axis=0) > 1e-12)
+    spans = np.zeros((len(path_muscles), n_q), dtype=bool)
+    for k in sorted({0, len(frames) // 2, len(frames) - 1}):
+        gradient = muscle_paths.length_gradients(model, state, path_muscles, q_all[k], movable)
+        spans |= np.abs(gradient) > MOMENT_ARM_EPS
+    crossed = np.flatnonzero(spans.any(axis=0))
+    clock.lap("crossings")
+    geometry_note = {"geometry": "exact"}
+    gradients = None
+    if geometry == "polynomial" and path_muscles:
+        fit_started = time.process_time()
+        path_fit = muscle_paths.fit(model, state, path_muscles, [np.flatnonzero(row) for row in spans], q_all,
+                                    muscle_paths.margins(q_all, movable))
+        check = muscle_paths.validate(path_fit, model, state, path_muscles, n_poses=VALIDATION_POSES)
+        geometry_note = {"geometry": "polynomial", "fit_cpu_s": time.process_time() - fit_started, **check}
+        if check["moment_arm_max_error_mm"] <= MOMENT_ARM_TOLERANCE_MM:
+            gradients = path_fit.gradients(q_all)  # (frames, muscles, n_q), all frames at once
+        else:
+            geometry_note["geometry"] = "exact (polynomial fit failed its check)"
+        clock.lap("path_fit")
+    n_act = len(actuators)
     A = np.zeros((len(frames), len(acc_rows), n_act))
     b = np.zeros((len(frames), len(acc_rows)))
     force_per_control = np.zeros((len(frames), n_act))
-    muscle_j = [j for j, m in enumerate(muscles) if m is not None]
-    for k, frame in enumerate(frames):
-        q, u = np.zeros(n_q), np.zeros(n_u)
-        q[q_cols], u[u_cols] = q_all[frame], u_all[frame]
-        udot_desired = np.zeros(n_u)
-        udot_desired[u_cols] = udot_all[frame]
-        state.setTime(float(times[frame]))
-        state.setQ(osim.Vector.createFromMat(q))
-        state.setU(osim.Vector.createFromMat(u))
-        for actuator in actuators:
-            actuator.setOverrideActuation(state, 0.0)
-        model.realizeAcceleration(state)
-        udot_zero = state.getUDot().to_numpy().copy()
-        for j, actuator in enumerate(actuators):
-            force_per_control[k, j] = (muscles[j].calcInextensibleTendonActiveFiberForce(state, 1.0)
-                                       if muscles[j] is not None else actuator.getOptimalForce())
-        matter.calcM(state, mass_matrix)
-        matter.calcG(state, jacobian)
-        response = _acceleration_response(mass_matrix.to_numpy(), jacobian.to_numpy() if jacobian.nrow() else None)
+    optimal_force = np.array([0.0 if m is not None else a.getOptimalForce() for a, m in zip(actuators, muscles)])
+    for k in range(len(frames)):
+        dynamics_state.setTime(float(times[frames[k]]))
+        response = response_at(k)
+        dynamics_state.setU(osim.Vector.createFromMat(u_all[k]))
+        dynamics.realizeAcceleration(dynamics_state)
+        udot_zero = dynamics_state.getUDot().to_numpy().copy()
+        clock.lap("dynamics")
+        state.setTime(float(times[frames[k]]))
+        state.setQ(osim.Vector.createFromMat(q_all[k]))
+        state.setU(osim.Vector.createFromMat(u_all[k]))
+        model.realizeVelocity(state)
+        force_per_control[k] = optimal_force
+        force_per_control[k, muscle_j] = [m.calcInextensibleTendonActiveFiberForce(state, 1.0) for m in path_muscles]
+        clock.lap("muscle_force")
         generalized = np.zeros((n_u, n_act))  # generalized force per unit control
-        if k == 0:
-            # Mobilities whose generalized force moves nothing (locked coordinates) or
-            # along which no path length changes (root, unmuscled arms) are skipped: their
-            # moment-arm rows are zero (checked on the first and last frames).
-            movable = np.flatnonzero(np.abs(response).max(axis=0) > 1e-12)
-            spanned = set()
-            for probe in (frames[0], frames[-1]):
-                probe_q = np.zeros(n_q)
-                probe_q[q_cols] = q_all[probe]
-                gradient = _length_gradient(model, state, [muscles[j] for j in muscle_j], probe_q, movable)
-                spanned |= set(movable[np.abs(gradient[:, movable]).max(axis=0) > MOMENT_ARM_EPS])
-            crossed = np.array(sorted(spanned), dtype=int)
-            state.setQ(osim.Vector.createFromMat(q))
-            model.realizeVelocity(state)
-        generalized[:, muscle_j] = -_length_gradient(model, state, [muscles[j] for j in muscle_j], q, crossed).T
+        if gradients is not None:
+            generalized[:, muscle_j] = -gradients[k].T
+        else:
+            generalized[:, muscle_j] = -muscle_paths.length_gradients(model, state, path_muscles, q_all[k], crossed,
+                                                                           spans=spans).T
+        clock.lap("moment_arms")
         for j, u_index in coordinate_actuator_u.items():
             generalized[u_index, j] = 1.0
         generalized *= force_per_control[k]
         columns = response @ generalized
         for j in other_actuators:  # e.g. point or torque actuators: probe OpenSim as it does
-            state.setQ(osim.Vector.createFromMat(q))
-            actuators[j].setOverrideActuation(state, force_per_control[k, j])
-            model.realizeAcceleration(state)
-            columns[:, j] = state.getUDot().to_numpy() - udot_zero
-            actuators[j].setOverrideActuation(state, 0.0)
+            probed = dynamics_actuators[actuators[j].getName()]
+            probed.setOverrideActuation(dynamics_state, float(force_per_control[k, j]))
+            dynamics.realizeAcceleration(dynamics_state)
+            columns[:, j] = dynamics_state.getUDot().to_numpy() - udot_zero
+            probed.setOverrideActuation(dynamics_state, 0.0)
         A[k] = columns[acc_rows]
-        b[k] = udot_desired[acc_rows] - udot_zero[acc_rows]
+        b[k] = udot_all[k, acc_rows] - udot_zero[acc_rows]
+        clock.lap("assembly")
     lower = np.array([max(a.getMinControl(), -UNBOUNDED) for a in actuators])
     upper = np.array([min(a.getMaxControl(), UNBOUNDED) for a in actuators])
     problem = SOProblem(times=times[frames], actuators=[a.getName() for a in actuators],
                         is_muscle=np.array([m is not None for m in muscles]), coordinates=[by_u[i] for i in acc_rows],
-                        A=A, b=b, force_per_control=force_per_control, lower=lower, upper=upper)
-    problem.cpu_s["build"] = time.process_time() - started
+                        A=A, b=b, force_per_control=force_per_control, lower=lower, upper=upper, geometry=geometry_note)
+    problem.cpu_s.update(clock.laps)
+    problem.cpu_s["build"] = sum(clock.laps.values())
     return problem
+
+
+class _Clock:
+    """CPU time (process_time) spent in each named part, summed over calls."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.process_time()
+
+    def lap(self, name: str) -> None:
+        now = time.process_time()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _acceleration_response(mass: np.ndarray, jacobian: np.ndarray | None) -> np.ndarray:
@@ -235,25 +298,6 @@ def _acceleration_response(mass: np.ndarray, jacobian: np.ndarray | None) -> np.
         return m_inv
     g_m_inv = jacobian @ m_inv
     return m_inv - g_m_inv.T @ np.linalg.solve(g_m_inv @ jacobian.T, g_m_inv)
-
-
-def _length_gradient(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], q: np.ndarray,
-                     mobilities: np.ndarray) -> np.ndarray:
-    """dL/dq (muscles x q, zero outside ``mobilities``) by central differences, one
-    mobility at a time (no assembly: the partial derivative along each mobility is what
-    a path tension acts through)."""
-    gradient = np.zeros((len(muscles), len(q)))
-    for i in mobilities:
-        lengths = []
-        for step in (LENGTH_STEP, -LENGTH_STEP):
-            shifted = q.copy()
-            shifted[i] += step
-            state.setQ(osim.Vector.createFromMat(shifted))
-            model.realizePosition(state)
-            lengths.append(np.array([m.getLength(state) for m in muscles]))
-        gradient[:, i] = (lengths[0] - lengths[1]) / (2 * LENGTH_STEP)
-    state.setQ(osim.Vector.createFromMat(q))
-    return gradient
 
 
 def solve(problem: SOProblem, *, activation_exponent: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
