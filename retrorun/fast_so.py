@@ -52,6 +52,7 @@ class SOProblem:
     is_muscle: np.ndarray          # (n_act,) bool
     coordinates: list[str]         # the constrained accelerations' coordinates
     A: np.ndarray                  # (n_frames, n_acc, n_act) udot per unit control
+    moment_per_control: np.ndarray  # (n_frames, n_acc, n_act) generalized force (N·m or N) per unit control
     b: np.ndarray                  # (n_frames, n_acc) desired udot minus udot at zero control
     force_per_control: np.ndarray  # (n_frames, n_act) N (or N·m) per unit control
     lower: np.ndarray
@@ -230,6 +231,7 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
         clock.lap("path_fit")
     n_act = len(actuators)
     A = np.zeros((len(frames), len(acc_rows), n_act))
+    moment_per_control = np.zeros((len(frames), len(acc_rows), n_act))
     b = np.zeros((len(frames), len(acc_rows)))
     force_per_control = np.zeros((len(frames), n_act))
     optimal_force = np.array([0.0 if m is not None else a.getOptimalForce() for a, m in zip(actuators, muscles)])
@@ -265,13 +267,14 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
             columns[:, j] = dynamics_state.getUDot().to_numpy() - udot_zero
             probed.setOverrideActuation(dynamics_state, 0.0)
         A[k] = columns[acc_rows]
+        moment_per_control[k] = generalized[acc_rows]
         b[k] = udot_all[k, acc_rows] - udot_zero[acc_rows]
         clock.lap("assembly")
     lower = np.array([max(a.getMinControl(), -UNBOUNDED) for a in actuators])
     upper = np.array([min(a.getMaxControl(), UNBOUNDED) for a in actuators])
     problem = SOProblem(times=times[frames], actuators=[a.getName() for a in actuators],
                         is_muscle=np.array([m is not None for m in muscles]), coordinates=[by_u[i] for i in acc_rows],
-                        A=A, b=b, force_per_control=force_per_control, lower=lower, upper=upper, geometry=geometry_note)
+                        A=A, moment_per_control=moment_per_control, b=b, force_per_control=force_per_control, lower=lower, upper=upper, geometry=geometry_note)
     problem.cpu_s.update(clock.laps)
     problem.cpu_s["build"] = sum(clock.laps.values())
     return problem
