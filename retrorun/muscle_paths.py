@@ -134,11 +134,12 @@ def sample_poses(q_trial: np.ndarray, margin: np.ndarray, n: int, *, seed: int) 
 
 
 def fit(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], spans: list[np.ndarray],
-        q_trial: np.ndarray, margin: np.ndarray, *, degree: int = DEGREE, seed: int = 0) -> PathFit:
+        q_trial: np.ndarray, margin: np.ndarray, *, degree: int | None = None, seed: int = 0) -> PathFit:
     """Fit each muscle's length over its spanned mobilities to OpenSim's lengths and
     length gradients (Hermite least squares: the moment arms are what SO uses, and a
     fit to lengths alone lets their derivatives wander) at poses sampled around the
     trial's (``sample_poses``)."""
+    degree = DEGREE if degree is None else degree
     span_sizes = [len(s) for s in spans] or [0]
     terms = len(exponents(max(span_sizes), degree))
     n_poses = int(np.ceil(SAMPLES_PER_TERM * terms / (1 + max(span_sizes))))

@@ -135,3 +135,46 @@ def test_constraint_matrix_is_opensims(demo_trial):
     column = [model.getCoordinateSet().get(c).getAccelerationValue(state) - zero[c] for c in problem.coordinates]
     assert problem.A[0][:, j] == pytest.approx(column, rel=1e-5, abs=1e-6)
     assert abs(problem.A[0][problem.coordinates.index("knee_angle_r"), j]) > 1.0  # vasti do move the knee
+
+
+def _demo_poses(demo_trial, start_s, end_s):
+    import opensim as osim
+
+    model = osim.Model(str(demo_trial["so_model"]))
+    state = model.initSystem()
+    names = [c.getName() for c in model.getCoordinateSet()]
+    index = fast_so._state_indices(model, state)
+    times, q_named, _, _ = fast_so.kinematics(model, demo_trial["coordinates"], names)
+    inside = (times >= start_s) & (times <= end_s)
+    q = np.zeros((inside.sum(), state.getNQ()))
+    q[:, [index[n][0] for n in names]] = q_named[inside]
+    free = np.array([index[n][0] for n in names])
+    return model, state, q[::10], free
+
+
+def test_polynomial_paths_fit_smooth_demo_muscles_at_held_out_poses(demo_trial):
+    """Muscles whose paths have no conditional points (soleus, tibialis anterior,
+    gluteus maximus, short biceps femoris) as polynomials of the coordinates they cross,
+    over a stride's poses: at held-out poses lengths within 0.5 mm and moment arms within
+    the solver's 1 mm tolerance of OpenSim's (measured 0.13 mm and 0.8 mm)."""
+    from retrorun import muscle_paths
+
+    model, state, q, free = _demo_poses(demo_trial, 0.6, 1.3)
+    muscles = [model.getMuscles().get(f"{m}_r") for m in ("soleus", "tib_ant", "glut_max", "bifemsh")]
+    spans = [np.flatnonzero(np.abs(muscle_paths.length_gradients(model, state, [m], q[0], free)[0]) > 1e-7) for m in muscles]
+    assert [len(s) for s in spans] == [1, 1, 1, 1]  # ankle, ankle, hip, knee
+    path_fit = muscle_paths.fit(model, state, muscles, spans, q, muscle_paths.margins(q, free))
+    check = muscle_paths.validate(path_fit, model, state, muscles, n_poses=20)
+    assert check["length_max_error_mm"] <= 0.5, check
+    assert check["moment_arm_max_error_mm"] <= fast_so.MOMENT_ARM_TOLERANCE_MM, check
+
+
+def test_a_conditional_path_point_defeats_the_polynomial_and_is_caught(demo_trial):
+    """gastrocnemius has a conditional path point at the femoral condyles (active for
+    knee angles -45..10 deg, from gait2392): its moment arm jumps where the point
+    switches, which no polynomial follows. The held-out check sees it, so the fast
+    solver falls back to OpenSim's geometry rather than use a wrong moment arm."""
+    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.72), geometry="polynomial")
+    assert problem.geometry["geometry"].startswith("exact"), problem.geometry
+    assert problem.geometry["moment_arm_max_error_mm"] > fast_so.MOMENT_ARM_TOLERANCE_MM
