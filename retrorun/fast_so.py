@@ -91,10 +91,12 @@ def _state_indices(model: osim.Model, state: osim.State) -> dict[str, tuple[int,
     return indices
 
 
-def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str],
+               window: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Frame times, q, u, udot (frames x coordinates in ``names`` order) as OpenSim's
     AnalyzeTool and StaticOptimization form them: radians, speeds from a quintic GCV
-    spline through q, accelerations from a quintic GCV spline through those speeds."""
+    spline through q at every frame of the file, accelerations from a quintic GCV
+    spline through those speeds (evaluated inside ``window`` only, NaN outside)."""
     storage = osim.Storage(str(coordinates_mot))
     if storage.isInDegrees():
         model.getSimbodyEngine().convertDegreesToRadians(storage)
@@ -121,7 +123,10 @@ def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str])
         speeds.append(float(t), osim.Vector.createFromMat(row))
     u_splines = osim.GCVSplineSet(5, speeds)
     u_index = {u_splines.get(i).getName(): i for i in range(u_splines.getSize())}
-    udot = np.array([[u_splines.evaluate(u_index[n], 1, float(t)) for n in names] for t in times])
+    udot = np.full_like(u, np.nan)
+    for k, t in enumerate(times):
+        if window is None or window[0] - 1e-9 <= t <= window[1] + 1e-9:
+            udot[k] = [u_splines.evaluate(u_index[n], 1, float(t)) for n in names]
     return times, q, u, udot
 
 
@@ -177,7 +182,7 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
     acc_rows = np.array(sorted(index[n][1] for n in unconstrained))
     by_u = {index[n][1]: n for n in names}
     clock.lap("setup")
-    times, q_named, u_named, udot_named = kinematics(model, coordinates_mot, names)
+    times, q_named, u_named, udot_named = kinematics(model, coordinates_mot, names, time_range)
     frames = np.flatnonzero((times >= time_range[0] - 1e-9) & (times <= time_range[1] + 1e-9))
     if not len(frames):
         raise MuscleError(f"no coordinate frame of {coordinates_mot} lies in {time_range[0]:.3f}-{time_range[1]:.3f} s",

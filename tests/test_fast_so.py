@@ -1,6 +1,7 @@
 """The fast static-optimization solver (issue 13): the QP on a hand-checked case, and
 agreement with OpenSim's StaticOptimization on the same frames of the demo model."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from retrorun import fast_so
@@ -178,3 +179,45 @@ def test_a_conditional_path_point_defeats_the_polynomial_and_is_caught(demo_tria
                                     external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.72), geometry="polynomial")
     assert problem.geometry["geometry"].startswith("exact"), problem.geometry
     assert problem.geometry["moment_arm_max_error_mm"] > fast_so.MOMENT_ARM_TOLERANCE_MM
+
+
+# ------------------------------------------------- shared data: Hamner running, workflow
+
+
+@pytest.mark.slow
+def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(tmp_path):
+    """The Hamner example (92 muscles, strength x3, one gait cycle 0.7-1.6 s) through the
+    workflow with `static_optimization.solver: fast`, against OpenSim's SO run on the
+    same SO model and files: issue 13's agreement targets per muscle (mean |difference|
+    <= 0.005, max <= 0.03; measured 0.0021 and 0.0063), the same frames and columns,
+    and the same saturated frames."""
+    from conftest import shared
+    from workflow_runner import ok, snakemake
+
+    from retrorun import formats, opensim_tools
+
+    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
+    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
+    trial = tmp_path / "results" / "hamner-run" / "trials" / "subject02" / "run"
+    ok(snakemake(tmp_path, config, "--config", "static_optimization={solver: fast}", "--keep-going",
+                 str(trial.relative_to(tmp_path) / "so_activations.csv")))
+    fast_sto, _ = formats.read_storage(trial / "so_activations.sto")
+    chunk = trial / "so_chunks" / "0-of-1"
+    reference_sto, _ = opensim_tools.static_optimization(
+        so_model_path=str(chunk / "work" / "so_model.osim"), coordinates_mot=str(trial / "ik.mot"),
+        external_loads_xml=str(trial / "external_loads.xml"), time_range=(fast_sto["time"].iloc[0], fast_sto["time"].iloc[-1]),
+        activation_exponent=2, work_dir=str(tmp_path / "opensim"), name="so", subject="subject02", trial="run")
+    reference, _ = formats.read_storage(reference_sto)
+    assert list(fast_sto.columns) == list(reference.columns)
+    assert fast_sto["time"].to_numpy() == pytest.approx(reference["time"].to_numpy(), abs=1e-9)
+    fast = pd.read_csv(trial / "so_activations.csv")
+    muscles = list(fast.columns[1:])
+    assert len(muscles) == 92
+    difference = np.abs(fast[muscles].to_numpy() - reference[muscles].to_numpy())
+    worst = muscles[int(difference.mean(axis=0).argmax())]
+    assert difference.mean(axis=0).max() <= 0.005, worst
+    assert difference.max() <= 0.03
+    saturated = [(table[muscles].to_numpy() >= 0.95).any(axis=1) for table in (fast, reference)]
+    assert (saturated[0] == saturated[1]).all()
+    forces = pd.read_csv(trial / "so_forces.csv")
+    assert {"vas_lat_r_n", "reserve_knee_angle_r_nm", "residual_pelvis_tx_n"} <= set(forces.columns)

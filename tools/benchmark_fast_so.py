@@ -120,14 +120,14 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
     for label, controls in (("fast", activation[problem.actuators].to_numpy()),
                             ("opensim", reference[problem.actuators].to_numpy())):
         moments = np.einsum("kca,ka->kc", problem.moment_per_control, controls)
-        worst, worst_share = "", 0.0
+        shares = {}
         for c, coordinate in enumerate(problem.coordinates):
             column = next((k for k in (f"{coordinate}_moment", f"{coordinate}_force") if k in id_at), None)
             peak = np.abs(id_at[column]).max() if column else 0.0
             if peak > 1.0:  # N·m or N: coordinates with a real load
-                share = np.abs(moments[:, c] - id_at[column]).max() / peak
-                if share > worst_share:
-                    worst, worst_share = coordinate, share
+                shares[coordinate] = np.abs(moments[:, c] - id_at[column]).max() / peak
+        over = sorted(((v, k) for k, v in shares.items() if v > 0.01), reverse=True)
+        worst_share, worst = over[0] if over else (max(shares.values()), "")
         saturated = int((controls[:, problem.is_muscle] >= SATURATED).any(axis=1).sum())
         reserves = [j for j, a in enumerate(problem.actuators) if a.startswith("reserve_")]
         reserve_share = 0.0
@@ -137,8 +137,12 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
             if column and np.abs(id_at[column]).max() > 0:
                 reserve_share = max(reserve_share, np.abs(controls[:, j] * problem.force_per_control[:, j]).max()
                                     / np.abs(id_at[column]).max())
-        print(f"{label:8s}: muscles + actuators vs ID, worst {worst} {100 * worst_share:.2f} % of its peak; "
+        print(f"{label:8s}: muscles + actuators vs ID, {len(over)}/{len(shares)} coordinates beyond 1 % of their peak"
+              + (f" ({', '.join(f'{k} {100 * v:.1f} %' for v, k in over[:4])})" if over else "")
+              + f", median {100 * np.median(list(shares.values())):.2f} %; "
               f"saturated frames {saturated}/{n}; peak reserve share {100 * reserve_share:.2f} %")
+
+    qp_libraries(problem)
 
     cpu = time.process_time()
     polynomial = fast_so.build_problem(**common, geometry="polynomial")
@@ -148,6 +152,45 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
           f"moment arm error max {check.get('moment_arm_max_error_mm', 0):.2f} mm "
           f"({check.get('moment_arm_max_error_share_of_range_pct', 0):.0f} % of that moment arm's range; "
           f"{check.get('worst_muscle')}); used: {check.get('geometry')}")
+
+
+def qp_libraries(problem) -> None:
+    """CPU per frame of the same QPs (p = 2) with DAQP (used), OSQP and SciPy's SLSQP,
+    and their largest activation difference from DAQP's solution."""
+    from scipy.optimize import minimize
+
+    n_frames, _, n_act = problem.A.shape
+    results = {}
+    cpu = time.process_time()
+    daqp_x = np.array([fast_so.solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper)[0]
+                       for k in range(n_frames)])
+    results["daqp"] = (time.process_time() - cpu, 0.0)
+    try:
+        import osqp
+        from scipy import sparse
+    except ImportError:
+        osqp = None
+    if osqp is not None:
+        cpu = time.process_time()
+        xs = []
+        for k in range(n_frames):
+            solver = osqp.OSQP()
+            constraints = sparse.vstack([sparse.csc_matrix(problem.A[k]), sparse.eye(n_act)], format="csc")
+            solver.setup(P=sparse.eye(n_act, format="csc") * 2.0, q=np.zeros(n_act), A=constraints,
+                         l=np.concatenate([problem.b[k], problem.lower]), u=np.concatenate([problem.b[k], problem.upper]),
+                         eps_abs=1e-8, eps_rel=1e-8, max_iter=20000, polishing=True, verbose=False)
+            xs.append(solver.solve().x)
+        results["osqp"] = (time.process_time() - cpu, np.abs(np.array(xs) - daqp_x)[:, problem.is_muscle].max())
+    cpu = time.process_time()
+    xs = [minimize(lambda x: x @ x, np.zeros(n_act), jac=lambda x: 2 * x, method="SLSQP",
+                   bounds=list(zip(problem.lower, problem.upper)),
+                   constraints=[{"type": "eq", "fun": lambda x, k=k: problem.A[k] @ x - problem.b[k],
+                                 "jac": lambda x, k=k: problem.A[k]}], options={"maxiter": 500, "ftol": 1e-12}).x
+          for k in range(min(n_frames, 20))]
+    results["scipy SLSQP (20 frames)"] = ((time.process_time() - cpu) * n_frames / len(xs),
+                                          np.abs(np.array(xs) - daqp_x[:len(xs)])[:, problem.is_muscle].max())
+    print("QP libraries, CPU per frame and max |activation difference| from DAQP: " + "; ".join(
+        f"{name} {1000 * t / n_frames:.2f} ms ({d:.1e})" for name, (t, d) in results.items()))
 
 
 def main() -> None:
