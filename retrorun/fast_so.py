@@ -211,24 +211,20 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
         matter.calcG(dynamics_state, jacobian)
         return _acceleration_response(mass_matrix.to_numpy(), jacobian.to_numpy() if jacobian.nrow() else None)
 
-    # Mobilities whose generalized force moves nothing (locked coordinates) or along
-    # which no path length changes (root, unmuscled arms) carry no moment arm: checked
-    # at the first, middle and last frames.
-    movable = np.flatnonzero(np.abs(response_at(0)).max(axis=0) > 1e-12)
-    spans = np.zeros((len(path_muscles), n_q), dtype=bool)
-    for k in sorted({0, len(frames) // 2, len(frames) - 1}):
-        gradient = muscle_paths.length_gradients(model, state, path_muscles, q_all[k], movable)
-        spans |= np.abs(gradient) > MOMENT_ARM_EPS
-    crossed = np.flatnonzero(spans.any(axis=0))
-    clock.lap("crossings")
     geometry_note = {"geometry": "exact"}
     gradients = None
     if geometry == "polynomial" and path_muscles:
-        fit_started = time.process_time()
+        # Each muscle's polynomial spans the mobilities along which a unit tension in it
+        # pushes (found at the first, middle and last frames) and that move something
+        # (not locked).
+        movable = np.abs(response_at(0)).max(axis=0) > 1e-12
+        probes = sorted({0, len(frames) // 2, len(frames) - 1})
+        spans = (np.abs(muscle_paths.length_gradients(model, state, path_muscles, q_all[probes])) > MOMENT_ARM_EPS).any(axis=0)
+        spans &= movable
         path_fit = muscle_paths.fit(model, state, path_muscles, [np.flatnonzero(row) for row in spans], q_all,
-                                    muscle_paths.margins(q_all, movable))
+                                    muscle_paths.margins(q_all, np.flatnonzero(movable)))
         check = muscle_paths.validate(path_fit, model, state, path_muscles, n_poses=VALIDATION_POSES)
-        geometry_note = {"geometry": "polynomial", "fit_cpu_s": time.process_time() - fit_started, **check}
+        geometry_note = {"geometry": "polynomial", **check}
         if check["moment_arm_max_error_mm"] <= MOMENT_ARM_TOLERANCE_MM:
             gradients = path_fit.gradients(q_all)  # (frames, muscles, n_q), all frames at once
         else:
@@ -258,8 +254,7 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
         if gradients is not None:
             generalized[:, muscle_j] = -gradients[k].T
         else:
-            generalized[:, muscle_j] = -muscle_paths.length_gradients(model, state, path_muscles, q_all[k], crossed,
-                                                                           spans=spans).T
+            generalized[:, muscle_j] = muscle_paths.applied_generalized_forces(model, state, path_muscles).T
         clock.lap("moment_arms")
         for j, u_index in coordinate_actuator_u.items():
             generalized[u_index, j] = 1.0

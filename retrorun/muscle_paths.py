@@ -94,25 +94,35 @@ def path_lengths(model: osim.Model, state: osim.State, muscles: list[osim.Muscle
     return out
 
 
-def length_gradients(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], q: np.ndarray,
-                     mobilities: np.ndarray, step: float = 1e-7, spans: np.ndarray | None = None) -> np.ndarray:
-    """OpenSim's dL/dq (muscles x n_q, zero outside ``mobilities``) by forward
-    differences, one mobility at a time: the generalized force a unit path tension
-    applies along it (virtual work), wrapping included. With ``spans`` (muscles x n_q,
-    bool) only the muscles spanning a mobility are measured along it. The step's
-    truncation error, step * L'' / 2 with |L''| < 1 m/rad^2, is below 1e-7 m/rad."""
-    gradient = np.zeros((len(muscles), len(q)))
-    base = path_lengths(model, state, muscles, q[None])[0]
-    for i in mobilities:
-        which = np.arange(len(muscles)) if spans is None else np.flatnonzero(spans[:, i])
-        if not len(which):
-            continue
-        shifted = q.copy()
-        shifted[i] += step
-        lengths = path_lengths(model, state, [muscles[m] for m in which], shifted[None])[0]
-        gradient[which, i] = (lengths - base[which]) / step
-    state.setQ(osim.Vector.createFromMat(q))
-    return gradient
+def applied_generalized_forces(model: osim.Model, state: osim.State, muscles: list[osim.Muscle]) -> np.ndarray:
+    """Generalized forces (muscles x n_u) of a unit tension in each muscle's path, as
+    OpenSim applies it (GeometryPath::addInEquivalentForces, then J^T): what SO's
+    constraint matrix is built from. Equal to -dL/dq where the path is a true
+    shortest path; where moving path points or wrapping make OpenSim's applied force
+    differ from it (seen on the Rajagopal et al. 2016 gastrocnemius), this is OpenSim's.
+    The state must be realized to Position."""
+    matter = model.getMatterSubsystem()
+    n_bodies = model.getBodySet().getSize() + 1  # and ground
+    zero = osim.SpatialVec(osim.Vec3(0), osim.Vec3(0))
+    out = np.zeros((len(muscles), state.getNU()))
+    mobility_total = osim.Vector()
+    for m, muscle in enumerate(muscles):
+        body_forces = osim.VectorOfSpatialVec(n_bodies, zero)
+        mobility_forces = osim.Vector(state.getNU(), 0.0)
+        muscle.getGeometryPath().addInEquivalentForces(state, 1.0, body_forces, mobility_forces)
+        matter.multiplyBySystemJacobianTranspose(state, body_forces, mobility_total)
+        out[m] = mobility_total.to_numpy() + mobility_forces.to_numpy()
+    return out
+
+
+def length_gradients(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], poses: np.ndarray) -> np.ndarray:
+    """dL/dq (poses x muscles x n_q) as OpenSim's applied path forces give it, at q poses."""
+    out = np.zeros((len(poses), len(muscles), poses.shape[1]))
+    for p, q in enumerate(poses):
+        state.setQ(osim.Vector.createFromMat(q))
+        model.realizePosition(state)
+        out[p] = -applied_generalized_forces(model, state, muscles)
+    return out
 
 
 def margins(q_trial: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -144,12 +154,8 @@ def fit(model: osim.Model, state: osim.State, muscles: list[osim.Muscle], spans:
     terms = len(exponents(max(span_sizes), degree))
     n_poses = int(np.ceil(SAMPLES_PER_TERM * terms / (1 + max(span_sizes))))
     poses = sample_poses(q_trial, margin, n_poses, seed=seed)
-    span_matrix = np.zeros((len(muscles), q_trial.shape[1]), dtype=bool)
-    for m, span in enumerate(spans):
-        span_matrix[m, span] = True
-    crossed = np.flatnonzero(span_matrix.any(axis=0))
     lengths = path_lengths(model, state, muscles, poses)
-    gradients = np.array([length_gradients(model, state, muscles, q, crossed, spans=span_matrix) for q in poses])
+    gradients = length_gradients(model, state, muscles, poses)
     result = PathFit(muscles=[m.getName() for m in muscles], mobilities=[], exponents=[], coefficients=[],
                      low=q_trial.min(axis=0) - margin, high=q_trial.max(axis=0) + margin, q_trial=q_trial, margin=margin)
     z = result._scaled(poses)
@@ -182,9 +188,8 @@ def validate(path_fit: PathFit, model: osim.Model, state: osim.State, muscles: l
     error (mm), largest moment-arm (dL/dq) error (mm or mm/m) and that error as a share
     (%) of the moment arm's range over the poses, worst muscle-coordinate pair."""
     poses = sample_poses(path_fit.q_trial, path_fit.margin, n_poses, seed=seed)
-    spanned = np.unique(np.concatenate([s for s in path_fit.mobilities if len(s)] or [np.zeros(0, dtype=int)]))
     exact_lengths = path_lengths(model, state, muscles, poses)
-    exact = np.array([length_gradients(model, state, muscles, q, spanned) for q in poses])
+    exact = length_gradients(model, state, muscles, poses)
     fitted = path_fit.gradients(poses)
     error = np.abs(fitted - exact)  # (poses, muscles, n_q)
     span_range = np.ptp(exact, axis=0)

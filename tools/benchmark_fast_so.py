@@ -97,14 +97,14 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
     assert len(reference) == n and np.allclose(reference["time"], activation["time"]), "frames differ"
     muscles = [a for a, m in zip(problem.actuators, problem.is_muscle) if m]
     parts = problem.cpu_s
-    fixed = sum(parts.get(k, 0.0) for k in ("setup", "kinematics", "crossings"))
-    per_frame = {k: v / n * 1000 for k, v in parts.items() if k not in ("setup", "kinematics", "crossings", "build")}
+    fixed = sum(parts.get(k, 0.0) for k in ("setup", "kinematics"))
+    per_frame = {k: v / n * 1000 for k, v in parts.items() if k not in ("setup", "kinematics", "build")}
     print(f"\n=== {name}: {len(muscles)} muscles, {len(problem.actuators) - len(muscles)} other actuators, "
           f"{len(problem.coordinates)} acceleration constraints, {n} frames {window[0]:.3f}-{window[1]:.3f} s")
     print(f"opensim SO: {opensim_cpu:.2f} s CPU ({opensim_cpu / n * 1000:.1f} ms/frame), {opensim_wall:.2f} s wall")
     print(f"fast SO:    {fast_cpu:.2f} s CPU ({fast_cpu / n * 1000:.2f} ms/frame all in), {fast_wall:.2f} s wall")
-    print(f"  fixed set-up {fixed:.3f} s CPU (model {parts['setup']:.3f}, kinematics splines {parts['kinematics']:.3f}, "
-          f"crossings {parts['crossings']:.3f}) = {fixed / n * 1000:.2f} ms/frame amortised over {n} frames")
+    print(f"  fixed set-up {fixed:.3f} s CPU (model {parts['setup']:.3f}, kinematics splines {parts['kinematics']:.3f}"
+          f") = {fixed / n * 1000:.2f} ms/frame amortised over {n} frames")
     print("  per frame (ms CPU): " + ", ".join(f"{k} {v:.2f}" for k, v in per_frame.items())
           + f"; sum {sum(per_frame.values()):.2f}")
     print(f"  speedup, everything counted: {opensim_cpu / fast_cpu:.1f}x CPU ({opensim_wall / fast_wall:.1f}x wall); "
