@@ -28,7 +28,6 @@ import daqp
 import numpy as np
 import opensim as osim
 import pandas as pd
-from scipy.optimize import minimize
 
 from . import muscle_paths
 from .errors import MuscleError
@@ -42,6 +41,10 @@ MOMENT_ARM_EPS = 1e-7
 # at VALIDATION_POSES held-out poses (1 mm: about 2-5 % of a knee or hip moment arm).
 MOMENT_ARM_TOLERANCE_MM = 1.0
 VALIDATION_POSES = 8
+# Newton iterations for activation exponents other than 2, and the floor under |x| in
+# the cost's curvature p (p - 1) |x|^(p - 2), which is unbounded (p < 2) or zero (p > 2) at 0.
+NEWTON_ITERATIONS = 50
+CURVATURE_FLOOR = 1e-3
 
 
 @dataclass
@@ -309,29 +312,49 @@ def solve(problem: SOProblem, *, activation_exponent: float = 2.0) -> tuple[np.n
     n_frames, _, n_act = problem.A.shape
     controls = np.zeros((n_frames, n_act))
     ok = np.zeros(n_frames, dtype=bool)
-    previous = None
     for k in range(n_frames):
-        x, success = solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper, activation_exponent, previous)
-        controls[k], ok[k] = x, success
-        previous = x if success else previous
+        controls[k], ok[k] = solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper, activation_exponent)
     problem.cpu_s["solve"] = time.process_time() - started
     return controls, ok
 
 
-def solve_frame(A, b, lower, upper, exponent=2.0, previous=None):
-    """One frame: min sum |x|^exponent s.t. A x = b, lower <= x <= upper; (x, solved)."""
+def solve_frame(A, b, lower, upper, exponent=2.0):
+    """One frame: min sum |x|^exponent s.t. A x = b, lower <= x <= upper; (x, solved).
+
+    p = 2 is one QP. Other p (the cost is convex for p >= 1) start from the p = 2
+    solution and take Newton steps, each a QP on the cost's second-order model at the
+    current x, halved until the cost falls (Armijo); every iterate stays feasible."""
     n_act = A.shape[1]
-    if exponent == 2:
-        sense = np.concatenate([np.zeros(n_act, dtype=np.int32), np.full(len(b), 5, dtype=np.int32)])
-        x, _, exitflag, _ = daqp.solve(np.eye(n_act) * 2.0, np.zeros(n_act), A, np.concatenate([upper, b]),
-                                       np.concatenate([lower, b]), sense)
-        return np.asarray(x), exitflag == 1
-    start = previous if previous is not None else np.clip(np.zeros(n_act), lower, upper)
-    result = minimize(lambda x: np.sum(np.abs(x) ** exponent), start,
-                      jac=lambda x: exponent * np.sign(x) * np.abs(x) ** (exponent - 1),
-                      constraints=[{"type": "eq", "fun": lambda x: A @ x - b, "jac": lambda x: A}],
-                      bounds=list(zip(lower, upper)), method="SLSQP", options={"maxiter": 500, "ftol": 1e-12})
-    return result.x, bool(result.success)
+    x, solved = _qp(np.full(n_act, 2.0), np.zeros(n_act), A, b, lower, upper)
+    if exponent == 2 or not solved:
+        return x, solved
+    p = float(exponent)
+
+    def cost(v):
+        return np.sum(np.abs(v) ** p)
+
+    for _ in range(NEWTON_ITERATIONS):
+        gradient = p * np.sign(x) * np.abs(x) ** (p - 1)
+        curvature = p * (p - 1) * np.maximum(np.abs(x), CURVATURE_FLOOR) ** (p - 2)
+        target, solved = _qp(curvature, gradient - curvature * x, A, b, lower, upper)
+        if not solved:
+            return x, False
+        step, t = target - x, 1.0
+        while cost(x + t * step) > cost(x) + 1e-4 * t * (gradient @ step) and t > 1e-8:
+            t /= 2
+        x = x + t * step
+        if np.abs(t * step).max() < 1e-10:
+            break
+    return x, True
+
+
+def _qp(curvature, linear, A, b, lower, upper):
+    """min 1/2 x' diag(curvature) x + linear' x  s.t. A x = b, lower <= x <= upper (DAQP)."""
+    n_act = A.shape[1]
+    sense = np.concatenate([np.zeros(n_act, dtype=np.int32), np.full(len(b), 5, dtype=np.int32)])
+    x, _, exitflag, _ = daqp.solve(np.diag(curvature), linear, A, np.concatenate([upper, b]), np.concatenate([lower, b]),
+                                   sense)
+    return np.asarray(x), exitflag == 1
 
 
 def activation_and_force(problem: SOProblem, controls: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -221,3 +221,32 @@ def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(tmp_path)
     assert (saturated[0] == saturated[1]).all()
     forces = pd.read_csv(trial / "so_forces.csv")
     assert {"vas_lat_r_n", "reserve_knee_angle_r_nm", "residual_pelvis_tx_n"} <= set(forces.columns)
+
+
+def test_fast_so_reproduces_opensim_with_a_cubic_cost(demo_trial):
+    """activation_exponent 3 (Crowninshield & Brand 1981): the Newton-QP path against
+    OpenSim's IPOPT on the same frames. With a cubic cost the gradient near a muscle's
+    0.01 floor (3 x^2 = 3e-4) is below IPOPT's convergence tolerance (1e-4 here), so
+    OpenSim leaves idle muscles near 0.019 instead of at the floor (semimem_r, measured
+    0.0087 mean difference): the per-muscle mean target of p = 2 cannot be checked
+    against it. What is checked: every difference within 0.03, a lower cost than
+    OpenSim's at every frame, and the constraints met (OpenSim's miss by 5e-4)."""
+    from retrorun import formats, opensim_tools
+
+    time_range = (0.70, 0.705)
+    activation_sto, _ = opensim_tools.static_optimization(
+        so_model_path=str(demo_trial["so_model"]), coordinates_mot=str(demo_trial["coordinates"]),
+        external_loads_xml=str(demo_trial["loads"]), time_range=time_range, activation_exponent=3,
+        work_dir=str(demo_trial["root"] / "opensim_p3"), name="so", subject="S01", trial="forward_1")
+    reference, _ = formats.read_storage(activation_sto)
+    activation, _, problem = fast_so.static_optimization(
+        so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+        external_loads_xml=demo_trial["loads"], time_range=time_range, activation_exponent=3, subject="S01",
+        trial="forward_1")
+    muscles = [name for name, is_muscle in zip(problem.actuators, problem.is_muscle) if is_muscle]
+    difference = np.abs(activation[muscles].to_numpy() - reference[muscles].to_numpy())
+    assert difference.max() <= 0.03
+    controls = activation[problem.actuators].to_numpy()
+    assert max(np.abs(problem.A[k] @ controls[k] - problem.b[k]).max() for k in range(len(controls))) < 1e-6
+    cost = np.sum(np.abs(controls) ** 3, axis=1)
+    assert (cost <= np.sum(np.abs(reference[problem.actuators].to_numpy()) ** 3, axis=1) * (1 + 1e-6)).all()
