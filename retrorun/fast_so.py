@@ -12,11 +12,12 @@ calcInextensibleTendonActiveFiberForce; the override also replaces the muscle's
 passive force, so SO ignores it), for any other actuator its optimal_force. udot is
 affine in x; OpenSim builds it with one multibody acceleration solve per actuator and
 calls IPOPT from a cold start. Here the same matrix comes from the mass matrix, the
-constraint Jacobian and the muscles' moment arms (-dL/dq by central differences of
-the path lengths, which is exactly the generalized force a unit path tension applies),
-and the QP (p = 2) is solved by DAQP. The desired accelerations are OpenSim's: a
-quintic GCV spline through the coordinates gives the speeds, a second one through the
-speeds gives the accelerations; external loads are OpenSim's own ExternalLoads.
+constraint Jacobian (locked and coupled coordinates) and the generalized force a unit
+tension in each muscle's path applies, as OpenSim applies it (muscle_paths.py), and
+the QP (p = 2) is solved by DAQP (0.2 ms per frame; OSQP 3.4 ms, SciPy's SLSQP 35 s,
+same solutions: tools/benchmark_fast_so.py). The desired accelerations are OpenSim's:
+a quintic GCV spline through the coordinates gives the speeds, a second one through
+the speeds gives the accelerations; external loads are OpenSim's own ExternalLoads.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from .errors import MuscleError
 # A finite stand-in for OpenSim's infinite control bounds (reserves, residuals); no
 # solution comes near it (x = 1e6 would be 1e8 N·m on a 100 N·m actuator).
 UNBOUNDED = 1e6
-# Below this (m/rad) a path-length derivative is numerical noise, not a crossing.
+# Below this (m/rad) a moment arm is numerical noise, not a crossing (polynomial fits).
 MOMENT_ARM_EPS = 1e-7
 # The polynomial path fit is used only if its moment arms are within this of OpenSim's
 # at VALIDATION_POSES held-out poses (1 mm: about 2-5 % of a knee or hip moment arm).
@@ -173,13 +174,14 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
         actuator.setOverrideActuation(dynamics_state, 0.0)
     coordinate_set = model.getCoordinateSet()
     names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
-    index = _state_indices(model, state)
-    if _state_indices(dynamics, dynamics_state) != index:
-        raise MuscleError(f"removing the muscles of {so_model_path} changed its state layout", fix="set static_optimization.solver: opensim")
     n_q, n_u = state.getNQ(), state.getNU()
     if n_q != n_u:
         raise MuscleError(f"the model {so_model_path} has joints whose q and u differ (e.g. ball or free joints); "
                           "the fast SO solver needs one generalized speed per coordinate",
+                          fix="set static_optimization.solver: opensim")
+    index = _state_indices(model, state)
+    if _state_indices(dynamics, dynamics_state) != index:
+        raise MuscleError(f"removing the muscles of {so_model_path} changed its state layout",
                           fix="set static_optimization.solver: opensim")
     unconstrained = [n for n in names if not coordinate_set.get(n).isConstrained(state)]
     acc_rows = np.array(sorted(index[n][1] for n in unconstrained))
@@ -277,7 +279,8 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
     upper = np.array([min(a.getMaxControl(), UNBOUNDED) for a in actuators])
     problem = SOProblem(times=times[frames], actuators=[a.getName() for a in actuators],
                         is_muscle=np.array([m is not None for m in muscles]), coordinates=[by_u[i] for i in acc_rows],
-                        A=A, moment_per_control=moment_per_control, b=b, force_per_control=force_per_control, lower=lower, upper=upper, geometry=geometry_note)
+                        A=A, moment_per_control=moment_per_control, b=b, force_per_control=force_per_control,
+                        lower=lower, upper=upper, geometry=geometry_note)
     problem.cpu_s.update(clock.laps)
     problem.cpu_s["build"] = sum(clock.laps.values())
     return problem
@@ -375,8 +378,8 @@ def static_optimization(*, so_model_path: str | Path, coordinates_mot: str | Pat
     try:
         problem = build_problem(so_model_path=so_model_path, coordinates_mot=coordinates_mot,
                                 external_loads_xml=external_loads_xml, time_range=time_range)
-    except MuscleError:
-        raise
+    except MuscleError as err:  # name the subject and trial
+        raise MuscleError(err.message, subject=subject, trial=trial, fix=err.fix, opensim_message=err.opensim_message) from None
     except Exception as err:
         raise MuscleError("building the static optimization problem failed", subject=subject, trial=trial,
                           opensim_message=str(err), fix="check the IK and GRF of this trial, or set "
