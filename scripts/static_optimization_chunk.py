@@ -31,6 +31,9 @@ with jobs.job(snakemake, stage="static_optimization", subject=wc.subject, trial=
             so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
             external_loads_xml=snakemake.input.external_loads, time_range=(first, last),
             activation_exponent=settings["activation_exponent"], subject=wc.subject, trial=wc.trial)
+        opensim_tools.write_so_setup(so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
+                                     external_loads_xml=snakemake.input.external_loads, time_range=(first, last),
+                                     activation_exponent=settings["activation_exponent"], work_dir=str(work), name="so")
         log.info("fast SO: %d frames, CPU %.3f s building (%s), %.3f s solving; moment arms: %s", len(activation),
                  problem.cpu_s["build"], ", ".join(f"{k} {v:.3f} s" for k, v in problem.cpu_s.items() if k not in ("build", "solve")),
                  problem.cpu_s["solve"], problem.geometry["geometry"])

@@ -203,6 +203,7 @@ def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(tmp_path)
                  str(trial.relative_to(tmp_path) / "so_activations.csv")))
     fast_sto, _ = formats.read_storage(trial / "so_activations.sto")
     chunk = trial / "so_chunks" / "0-of-1"
+    assert (chunk / "work" / "so_setup.xml").is_file()  # OpenSim's SO of these frames, to re-run by hand
     reference_sto, _ = opensim_tools.static_optimization(
         so_model_path=str(chunk / "work" / "so_model.osim"), coordinates_mot=str(trial / "ik.mot"),
         external_loads_xml=str(trial / "external_loads.xml"), time_range=(fast_sto["time"].iloc[0], fast_sto["time"].iloc[-1]),
