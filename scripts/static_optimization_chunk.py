@@ -22,14 +22,14 @@ with jobs.job(snakemake, stage="static_optimization", subject=wc.subject, trial=
         max_isometric_force_scale=settings["max_isometric_force_scale"],
         residual_optimal_force=settings["residual_optimal_force"], reserve_optimal_force=settings["reserve_optimal_force"],
         unmuscled_optimal_force=settings["unmuscled_optimal_force"])
-    solve_from = so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 else first
-    log.info("chunk %s of %s: %.4f-%.4f s (solved from %.4f s); actuators: %s", wc.chunk, wc.chunks, first, last, solve_from,
-             ", ".join(f"{s.name} ({s.kind})" for s in specs))
+    # OpenSim's SO warm-starts each frame from the last; the fast solver needs no warm-up
+    solve_from = so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 and settings["solver"] == "opensim" else first
+    log.info("chunk %s of %s: %.4f-%.4f s (solved from %.4f s) with solver %s; actuators: %s", wc.chunk, wc.chunks, first,
+             last, solve_from, settings["solver"], ", ".join(f"{s.name} ({s.kind})" for s in specs))
     if settings["solver"] == "fast":
-        # the QP has no warm start to lose: each chunk solves its own frames only
         activation, force, problem = fast_so.static_optimization(
             so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
-            external_loads_xml=snakemake.input.external_loads, time_range=(first, last),
+            external_loads_xml=snakemake.input.external_loads, time_range=(solve_from, last),
             activation_exponent=settings["activation_exponent"], subject=wc.subject, trial=wc.trial)
         opensim_tools.write_so_setup(so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
                                      external_loads_xml=snakemake.input.external_loads, time_range=(first, last),
