@@ -1,13 +1,18 @@
-"""Muscle-tendon lengths as polynomials of the coordinates each muscle crosses.
+"""Muscle paths: the generalized forces a path tension applies, and polynomial fits.
 
-A per-model (per subject, per trial range) fit of every muscle's path length over the
-mobilities it spans, in the spirit of OpenSim's PolynomialPathFitter (OpenSim 4.5) and
-of the polynomial approximations of van den Bogert et al. 2013 (Procedia IUTAM 2:
-297-304) and Falisse et al. 2019 (J R Soc Interface 16: 20190402): lengths sampled
-from the OpenSim model at poses spread over the coordinate ranges of the trial, fitted
-by least squares; moment arms are the polynomials' analytic derivatives (-dL/dq).
-Poses are sampled around the trial's own (its frames, each coordinate moved by a
-margin), and each fit is checked against OpenSim at held-out poses before it is used.
+``applied_generalized_forces`` is what the fast SO solver uses at every frame: the
+generalized force of a unit tension in each muscle's path, as OpenSim applies it.
+
+The rest fits every muscle's path length as a polynomial of the mobilities it spans,
+per model and trial range, in the spirit of OpenSim's PolynomialPathFitter (OpenSim
+4.5) and of the polynomial path models of van den Bogert et al. 2011 (Procedia IUTAM 2:
+297-316) and Falisse et al. 2019 (J R Soc Interface 16: 20190402): lengths and their
+gradients sampled from the OpenSim model at poses around the trial's own (its frames,
+each coordinate moved by a margin), fitted by least squares; moment arms are the
+polynomials' analytic derivatives. Each fit is checked against OpenSim at held-out
+poses before it is used. Measured on the gait2392-lineage models (Hamner, gait2392,
+the demo), whose conditional path points make moment arms jump, fits miss by 2-6 mm,
+so the solver does not use them there (tools/benchmark_fast_so.py).
 """
 from __future__ import annotations
 
@@ -17,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import opensim as osim
 
-# Total polynomial degree. 5 keeps moment-arm errors of the Hamner and gait2392 paths
-# (with wrapping) well under a millimetre at held-out poses (tools/benchmark_fast_so.py).
+# Total polynomial degree: 5 is the highest whose fit stays within a second of CPU on
+# the Hamner model (up to 4 spanned mobilities: 126 terms).
 DEGREE = 5
 # Sampled poses per polynomial term of the largest fit (least squares wants several).
 SAMPLES_PER_TERM = 4
