@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import opensim as osim
 
-# Total polynomial degree: 5 is the highest whose fit stays within a second of CPU on
-# the Hamner model (up to 4 spanned mobilities: 126 terms).
+# Total polynomial degree; at 5 the Hamner fit (up to 4 spanned mobilities, 126 terms)
+# and its check take about 1 s of CPU.
 DEGREE = 5
 # Sampled poses per polynomial term of the largest fit (least squares wants several).
 SAMPLES_PER_TERM = 4
