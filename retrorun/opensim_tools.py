@@ -267,6 +267,28 @@ def static_optimization(*, so_model_path: str, coordinates_mot: str, external_lo
                         subject: str, trial: str) -> tuple[Path, Path]:
     """Run SO through the AnalyzeTool; returns (activation .sto, force .sto)."""
     work = Path(work_dir)
+    setup = write_so_setup(so_model_path=so_model_path, coordinates_mot=coordinates_mot,
+                           external_loads_xml=external_loads_xml, time_range=time_range,
+                           activation_exponent=activation_exponent, work_dir=work_dir, name=name)
+    try:
+        ok = osim.AnalyzeTool(_abs(setup)).run()
+    except Exception as err:
+        raise MuscleError("static optimization failed", subject=subject, trial=trial, opensim_message=str(err),
+                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
+                              "or check the IK and GRF of this trial") from None
+    activation = work / f"{name}_StaticOptimization_activation.sto"
+    force = work / f"{name}_StaticOptimization_force.sto"
+    if not ok or not activation.is_file() or not force.is_file():
+        raise MuscleError("static optimization wrote no result", subject=subject, trial=trial,
+                          fix="read the job log for OpenSim's messages")
+    return activation, force
+
+
+def write_so_setup(*, so_model_path: str, coordinates_mot: str, external_loads_xml: str, time_range: tuple[float, float],
+                   activation_exponent: float, work_dir: str, name: str) -> Path:
+    """Write the AnalyzeTool + StaticOptimization setup (so_setup.xml) that OpenSim's SO
+    runs; the fast solver writes it too, so its result can be checked by hand in OpenSim."""
+    work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     tool = osim.AnalyzeTool()
     tool.setName(name)
@@ -291,15 +313,4 @@ def static_optimization(*, so_model_path: str, coordinates_mot: str, external_lo
     tool.getAnalysisSet().cloneAndAppend(analysis)
     setup = work / "so_setup.xml"
     tool.printToXML(_abs(setup))
-    try:
-        ok = osim.AnalyzeTool(_abs(setup)).run()
-    except Exception as err:
-        raise MuscleError("static optimization failed", subject=subject, trial=trial, opensim_message=str(err),
-                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
-                              "or check the IK and GRF of this trial") from None
-    activation = work / f"{name}_StaticOptimization_activation.sto"
-    force = work / f"{name}_StaticOptimization_force.sto"
-    if not ok or not activation.is_file() or not force.is_file():
-        raise MuscleError("static optimization wrote no result", subject=subject, trial=trial,
-                          fix="read the job log for OpenSim's messages")
-    return activation, force
+    return setup
