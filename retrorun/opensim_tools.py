@@ -295,3 +295,90 @@ def static_optimization(*, so_model_path: str, coordinates_mot: str, external_lo
         raise MuscleError("static optimization wrote no result", subject=subject, trial=trial,
                           fix="read the job log for OpenSim's messages")
     return activation, force
+
+
+# ---------------------------------------------------------- residual reduction
+
+
+def _rotation_and_origin(frame, state) -> tuple[np.ndarray, np.ndarray]:
+    transform = frame.getTransformInGround(state)
+    rotation = transform.R()
+    origin = transform.p()
+    return (np.array([[rotation.get(i, j) for j in range(3)] for i in range(3)]),
+            np.array([origin.get(i) for i in range(3)]))
+
+
+def root_jacobians(*, model_path: str, coordinates: pd.DataFrame, in_degrees: bool, body: str,
+                   step: float = 1e-6) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """At every row of an IK table (column ``time`` + coordinate names): the root body's
+    angular and origin velocity in ground per unit speed of each root coordinate (6 x n,
+    central differences of its pose) and the orientation of ``body`` (3 x 3, ground from
+    body) and the whole-body COM height (m above the floor y = 0). Returns (root coordinate
+    names, jacobians frames x 6 x n, rotations frames x 3 x 3, COM heights frames)."""
+    model = osim.Model(_abs(model_path))
+    state = model.initSystem()
+    roots = act.root_coordinates(model)
+    root_joint = next(j for j in model.getJointSet() if j.getParentFrame().findBaseFrame().getName() == "ground")
+    root_body = root_joint.getChildFrame().findBaseFrame()
+    adjusted = model.getBodySet().get(body)
+    coordinate_set = model.getCoordinateSet()
+    types = coordinate_motion_types(model)
+    names = [c for c in coordinates.columns[1:] if c in types]
+    jacobians = np.zeros((len(coordinates), 6, len(roots)))
+    rotations = np.zeros((len(coordinates), 3, 3))
+    com_heights = np.zeros(len(coordinates))
+    for row, values in enumerate(coordinates[names].to_numpy(dtype=float)):
+        for name, value in zip(names, values):
+            coordinate_set.get(name).setValue(state, np.radians(value) if (in_degrees and types[name]) else value, False)
+        model.realizePosition(state)
+        rotations[row] = _rotation_and_origin(adjusted, state)[0]
+        com_heights[row] = model.calcMassCenterPosition(state).get(1)
+        for k, name in enumerate(roots):
+            coordinate = coordinate_set.get(name)
+            value = coordinate.getValue(state)
+            poses = []
+            for sign in (1.0, -1.0):
+                coordinate.setValue(state, value + sign * step, False)
+                model.realizePosition(state)
+                poses.append(_rotation_and_origin(root_body, state))
+            coordinate.setValue(state, value, False)
+            (r_plus, p_plus), (r_minus, p_minus) = poses
+            spin = (r_plus @ r_minus.T - r_minus @ r_plus.T) / (4.0 * step)  # skew matrix of the angular velocity
+            jacobians[row, :3, k] = [spin[2, 1], spin[0, 2], spin[1, 0]]
+            jacobians[row, 3:, k] = (p_plus - p_minus) / (2.0 * step)
+    return roots, jacobians, rotations, com_heights
+
+
+def body_masses(model_path: str) -> dict[str, float]:
+    model = osim.Model(_abs(model_path))
+    return {b.getName(): b.getMass() for b in model.getBodySet()}
+
+
+def gravity_m_s2(model_path: str) -> float:
+    """Magnitude of the model's gravity, which must point along -Y (OpenSim's convention)."""
+    gravity = osim.Model(_abs(model_path)).getGravity()
+    values = [gravity.get(i) for i in range(3)]
+    if abs(values[0]) > 1e-9 or abs(values[2]) > 1e-9 or values[1] >= 0:
+        raise InputError(f"the model {model_path} has gravity {values}; residual reduction needs gravity along -Y",
+                         fix="set the model's gravity to (0, -9.80665, 0)")
+    return -values[1]
+
+
+def write_mass_com_model(*, model_path: str, out_model: str, body: str, com_shift_body_m: np.ndarray,
+                         masses_kg: dict[str, float]) -> None:
+    """Copy of the model with ``body``'s mass centre moved by ``com_shift_body_m`` (body
+    frame) and every body's mass set from ``masses_kg`` (inertia scaled with the mass, so
+    each body keeps its radius of gyration)."""
+    model = osim.Model(_abs(model_path))
+    model.initSystem()
+    target = model.getBodySet().get(body)
+    com = target.getMassCenter()
+    target.setMassCenter(osim.Vec3(*(com.get(i) + float(com_shift_body_m[i]) for i in range(3))))
+    for item in model.getBodySet():
+        new_mass = masses_kg[item.getName()]
+        old_mass = item.getMass()
+        if old_mass > 0 and new_mass != old_mass:
+            item.scaleMass(new_mass / old_mass)  # inertia with it: each body keeps its radius of gyration
+    model.finalizeConnections()
+    Path(out_model).parent.mkdir(parents=True, exist_ok=True)
+    model.printToXML(_abs(out_model))

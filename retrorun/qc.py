@@ -16,7 +16,13 @@ QC_COLUMNS = [
     "subject", "trial", "condition", "status", "failed_stage", "n_frames",
     "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m", "ik_marker_max_m",
     "peak_grf_n", "residual_force_peak_n", "residual_force_share_of_peak_grf", "residual_moment_peak_nm",
-    "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share", "pass", "flags",
+    "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share",
+    # residual reduction (retrorun/residual_reduction.py): the residuals above are after it
+    "residual_reduction_method", "com_height_m", "residual_moment_share_of_com_height_x_peak_grf",
+    "residual_force_peak_n_before_reduction", "residual_force_share_of_peak_grf_before_reduction",
+    "residual_moment_peak_nm_before_reduction", "residual_moment_share_of_com_height_x_peak_grf_before_reduction",
+    "mass_change_recommended_kg", "mass_change_applied_kg", "com_shift_m", "com_shift_capped",
+    "pass", "flags",
 ]
 
 
@@ -49,6 +55,38 @@ def residuals(forces: pd.DataFrame, actuators: pd.DataFrame, grf: pd.DataFrame) 
         "residual_force_share_of_peak_grf": force_peak / peak_grf if peak_grf and peak_grf > 0 else np.nan,
         "residual_moment_peak_nm": moment_peak,
     }
+
+
+def residuals_before_reduction(id_forces: pd.DataFrame, actuators: pd.DataFrame, grf: pd.DataFrame) -> dict:
+    """The same residual metrics from the ID generalized forces of the root coordinates
+    (what SO's residual actuators carry when the model is not adjusted), suffixed
+    ``_before_reduction``."""
+    root = actuators[actuators["kind"] == "residual"]
+    columns = {}
+    for name, coordinate, rotational in root[["name", "coordinate", "rotational"]].itertuples(index=False):
+        source = f"{coordinate}_moment_nm" if rotational else f"{coordinate}_force_n"
+        columns[f"{name}_nm" if rotational else f"{name}_n"] = id_forces[source].to_numpy()
+    before = residuals(pd.DataFrame(columns), actuators, grf)
+    return {f"{key}_before_reduction": value for key, value in before.items() if key != "peak_grf_n"}
+
+
+def residual_moment_shares(metrics: dict, com_height_m: float) -> dict:
+    """Peak residual moment / (COM height x peak GRF), after and before reduction (Hicks et al. 2015: < 1 %)."""
+    scale = com_height_m * metrics["peak_grf_n"]
+    shares = {"com_height_m": com_height_m}
+    for suffix in ("", "_before_reduction"):
+        shares[f"residual_moment_share_of_com_height_x_peak_grf{suffix}"] = (
+            metrics[f"residual_moment_peak_nm{suffix}"] / scale if scale > 0 else np.nan)
+    return shares
+
+
+def reduction_changes(change: pd.Series) -> dict:
+    """One trial's row of the subject's residual-reduction table (residual_reduction/changes.csv)."""
+    applied = bool(change["mass_change_applied"])
+    return {"residual_reduction_method": change["method"],
+            "mass_change_recommended_kg": float(change["mass_change_recommended_kg"]),
+            "mass_change_applied_kg": float(change["mass_change_recommended_kg"]) if applied else 0.0,
+            "com_shift_m": float(change["com_shift_m"]), "com_shift_capped": bool(change["com_shift_capped"])}
 
 
 def total_grf_magnitude(grf: pd.DataFrame) -> np.ndarray:
@@ -98,4 +136,21 @@ def verdict(metrics: dict, thresholds: dict) -> dict:
         value = metrics.get(metric)
         if value is None or (isinstance(value, float) and np.isnan(value)) or value > thresholds[limit]:
             flags.append(flag)
+    return {"pass": not flags, "flags": ";".join(flags)}
+
+
+def reduction_flags(metrics: dict, *, moment_share_max: float, max_mass_change_kg: float) -> list[str]:
+    """Checks of the residual reduction: the residual moment after it within the 1 % rule
+    (Hicks et al. 2015), and no recommended mass change above the limit (it was refused)."""
+    flags = []
+    share = metrics.get("residual_moment_share_of_com_height_x_peak_grf")
+    if share is None or not np.isfinite(share) or share > moment_share_max:
+        flags.append("residual_moment_share")
+    if abs(metrics.get("mass_change_recommended_kg", 0.0)) > max_mass_change_kg:
+        flags.append("mass_change")
+    return flags
+
+
+def with_flags(verdict_: dict, extra: list[str]) -> dict:
+    flags = [f for f in verdict_["flags"].split(";") if f] + extra
     return {"pass": not flags, "flags": ";".join(flags)}

@@ -22,7 +22,14 @@ with jobs.job(snakemake, stage="qc", subject=wc.subject, trial=wc.trial) as log:
     metrics |= qc.residuals(forces, actuators, grf)
     metrics |= qc.reserves(forces, actuators, id_forces)
     metrics |= qc.saturation(pd.read_csv(inp.activations), level=snakemake.params.thresholds["saturation_activation"])
-    metrics |= qc.verdict(metrics, snakemake.params.thresholds)
+    metrics |= qc.residuals_before_reduction(id_forces, actuators, grf)
+    change = pd.read_csv(inp.reduction).set_index("trial").loc[wc.trial]
+    metrics |= qc.residual_moment_shares(metrics, float(change["com_height_m"]))
+    metrics |= qc.reduction_changes(change)
+    thresholds = snakemake.params.thresholds
+    metrics |= qc.with_flags(qc.verdict(metrics, thresholds), qc.reduction_flags(
+        metrics, moment_share_max=thresholds["residual_moment_max_share_of_com_height_x_peak_grf"],
+        max_mass_change_kg=snakemake.params.max_mass_change_kg))
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(json.dumps(metrics, indent=2, default=float))
     log.info("QC %s: %s", "pass" if metrics["pass"] else "FLAGGED", metrics["flags"] or "all thresholds met")

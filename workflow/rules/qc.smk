@@ -10,11 +10,13 @@ rule trial_qc:
         activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
         forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.csv",
         actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_actuators.csv",
+        reduction=reduction_table,
     output:
         f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/qc.json",
     params:
         condition=lambda wc: trial_row(wc.subject, wc.trial)["condition"],
         thresholds=config["qc"],
+        max_mass_change_kg=config["residual_reduction"]["max_mass_change_kg"],
     log:
         log_path("trial_qc", "{subject}", "{trial}"),
     script:
