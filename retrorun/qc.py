@@ -22,6 +22,7 @@ QC_COLUMNS = [
     "residual_force_peak_n_before_reduction", "residual_force_share_of_peak_grf_before_reduction",
     "residual_moment_peak_nm_before_reduction", "residual_moment_share_of_com_height_x_peak_grf_before_reduction",
     "mass_change_recommended_kg", "mass_change_applied_kg", "com_shift_m", "com_shift_capped",
+    "kinematic_change_rms_max_deg", "kinematic_change_rms_max_cm", "kinematic_change_worst_coordinate",
     "pass", "flags",
 ]
 
@@ -89,6 +90,18 @@ def reduction_changes(change: pd.Series) -> dict:
             "com_shift_m": float(change["com_shift_m"]), "com_shift_capped": bool(change["com_shift_capped"])}
 
 
+def kinematic_changes(changes: pd.DataFrame, *, rotation_max_deg: float, translation_max_cm: float) -> dict:
+    """RRA's largest RMS coordinate changes (rra/kinematic_changes.csv), rotations in
+    degrees and translations in cm, and the coordinate furthest over (or nearest) its limit."""
+    rotation = changes["rms_change_deg"].max(skipna=True)
+    translation = changes["rms_change_cm"].max(skipna=True)
+    relative = pd.concat([changes["rms_change_deg"] / rotation_max_deg, changes["rms_change_cm"] / translation_max_cm],
+                         axis=1).max(axis=1, skipna=True)
+    return {"kinematic_change_rms_max_deg": float(rotation) if np.isfinite(rotation) else 0.0,
+            "kinematic_change_rms_max_cm": float(translation) if np.isfinite(translation) else 0.0,
+            "kinematic_change_worst_coordinate": str(changes.loc[relative.idxmax(), "coordinate"]) if len(changes) else ""}
+
+
 def total_grf_magnitude(grf: pd.DataFrame) -> np.ndarray:
     """|sum over sides of the force vector| per frame, from grf.csv columns <side>_force_<axis>_n."""
     total = np.zeros((len(grf), 3))
@@ -139,15 +152,20 @@ def verdict(metrics: dict, thresholds: dict) -> dict:
     return {"pass": not flags, "flags": ";".join(flags)}
 
 
-def reduction_flags(metrics: dict, *, moment_share_max: float, max_mass_change_kg: float) -> list[str]:
+def reduction_flags(metrics: dict, *, moment_share_max: float, max_mass_change_kg: float,
+                    rotation_max_deg: float = np.inf, translation_max_cm: float = np.inf) -> list[str]:
     """Checks of the residual reduction: the residual moment after it within the 1 % rule
-    (Hicks et al. 2015), and no recommended mass change above the limit (it was refused)."""
+    (Hicks et al. 2015), no recommended mass change above the limit (it was refused), and
+    RRA's kinematic changes within the Best Practices limits (RMS 2 deg and 2 cm)."""
     flags = []
     share = metrics.get("residual_moment_share_of_com_height_x_peak_grf")
     if share is None or not np.isfinite(share) or share > moment_share_max:
         flags.append("residual_moment_share")
     if abs(metrics.get("mass_change_recommended_kg", 0.0)) > max_mass_change_kg:
         flags.append("mass_change")
+    if (metrics.get("kinematic_change_rms_max_deg", 0.0) > rotation_max_deg
+            or metrics.get("kinematic_change_rms_max_cm", 0.0) > translation_max_cm):
+        flags.append("kinematic_change")
     return flags
 
 

@@ -133,3 +133,36 @@ def subject_changes(*, method: str, mean_wrench: np.ndarray, rotations: np.ndarr
            "mass_change_recommended_kg": change.mass_change_kg, "mass_change_applied": change.mass_change_applied,
            "mass_after_kg": sum(new_masses.values())}
     return row, new_masses, shift_body
+
+
+# ------------------------------------------------------------------------------ rra
+
+KINEMATIC_CHANGE_COLUMNS = ["coordinate", "rms_change_deg", "max_change_deg", "rms_change_cm", "max_change_cm"]
+
+
+def resample(table: pd.DataFrame, time_s: np.ndarray) -> pd.DataFrame:
+    """Every column of a storage table (``time`` first) linearly interpolated at ``time_s``."""
+    out = {"time": time_s}
+    for column in table.columns[1:]:
+        out[column] = np.interp(time_s, table["time"], table[column])
+    return pd.DataFrame(out)
+
+
+def kinematic_changes(ik: pd.DataFrame, adjusted: pd.DataFrame, *, rotational: dict[str, bool], start_s: float,
+                      end_s: float) -> pd.DataFrame:
+    """RMS and largest change of each coordinate from IK (``ik``, degrees and m) to RRA's
+    kinematics (``adjusted``, same units) over the window: degrees for rotations, cm for
+    translations (the units of the Best Practices limits, 2 deg and 2 cm RMS)."""
+    inside = (ik["time"] >= start_s - 1e-9) & (ik["time"] <= end_s + 1e-9)
+    time_s = ik.loc[inside, "time"].to_numpy()
+    rows = []
+    for name in ik.columns[1:]:
+        if name not in adjusted or name not in rotational:
+            continue
+        change = np.interp(time_s, adjusted["time"], adjusted[name]) - ik.loc[inside, name].to_numpy()
+        rms, largest = float(np.sqrt(np.mean(change ** 2))), float(np.abs(change).max())
+        if rotational[name]:
+            rows.append({"coordinate": name, "rms_change_deg": rms, "max_change_deg": largest})
+        else:
+            rows.append({"coordinate": name, "rms_change_cm": 100 * rms, "max_change_cm": 100 * largest})
+    return pd.DataFrame(rows, columns=KINEMATIC_CHANGE_COLUMNS)

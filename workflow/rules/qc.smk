@@ -3,6 +3,7 @@
 
 rule trial_qc:
     input:
+        unpack(rra_qc_inputs),
         scale_errors=f"{STUDY_DIR}/subjects/{{subject}}/scale_marker_errors.csv",
         ik_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",

@@ -1,7 +1,8 @@
 # Residual reduction between ID and SO (config residual_reduction): per subject, from
 # all its trials' whole gait cycles. `none` keeps the scaled model and only records the
 # residuals before SO; `mass_com` writes a model with the adjusted mass and COM, which
-# SO then runs on (muscles.smk takes its inputs from the functions below).
+# SO then runs on; `rra` runs OpenSim's RRA per trial, and SO runs on its model and
+# kinematics (muscles.smk takes its inputs from the functions below).
 from types import SimpleNamespace
 
 REDUCTION = config["residual_reduction"]
@@ -15,14 +16,29 @@ def reduced_model(subject):
     return f"{subject_dir(subject)}/residual_reduction/model.osim"
 
 
+def rra_dir(subject, trial):
+    return f"{trial_dir(subject, trial)}/rra"
+
+
 def so_model(wildcards):
     if REDUCTION["method"] == "none":
         return f"{subject_dir(wildcards.subject)}/scaled_model.osim"
+    if REDUCTION["method"] == "rra":
+        return f"{rra_dir(wildcards.subject, wildcards.trial)}/model.osim"
     return reduced_model(wildcards.subject)
 
 
 def so_coordinates(wildcards):
+    if REDUCTION["method"] == "rra":
+        return f"{rra_dir(wildcards.subject, wildcards.trial)}/kinematics.mot"
     return f"{trial_dir(wildcards.subject, wildcards.trial)}/ik.mot"
+
+
+def rra_qc_inputs(wildcards):
+    if REDUCTION["method"] != "rra":
+        return {}
+    folder = rra_dir(wildcards.subject, wildcards.trial)
+    return {"rra_changes": f"{folder}/kinematic_changes.csv", "rra_summary": f"{folder}/summary.csv"}
 
 
 def trial_window_bounds(subject, trial):
@@ -60,3 +76,33 @@ rule reduce_residuals:
         runtime=lambda wc, attempt: 5 * attempt,
     script:
         "../../scripts/reduce_residuals.py"
+
+
+rule residual_reduction_algorithm:
+    input:
+        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
+        external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+        grf_mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
+        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
+    output:
+        model=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/model.osim",
+        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/kinematics.mot",
+        changes=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/kinematic_changes.csv",
+        summary=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/summary.csv",
+    params:
+        window=trial_window,
+        settings=REDUCTION,
+        sides=config["sides"],
+        cycle_settings={key: config["analysis"][key] for key in ("contact_threshold_n", "min_contact_s", "min_cycle_s",
+                                                                 "max_cycle_s")},
+    log:
+        log_path("residual_reduction_algorithm", "{subject}", "{trial}"),
+    benchmark:
+        benchmark_path("residual_reduction_algorithm", "{subject}", "{trial}")
+    resources:
+        # measured: about 30 s of CPU for 1.1 s of Hamner running (37 coordinates)
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+    script:
+        "../../scripts/residual_reduction_algorithm.py"
