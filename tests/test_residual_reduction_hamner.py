@@ -51,3 +51,30 @@ def test_hamner_mass_com(tmp_path):
     # stays about 21 % of peak GRF: mass_com removes only the cycle mean
     assert qc["residual_moment_peak_nm"] < qc["residual_moment_peak_nm_before_reduction"]
     assert "residual_force" in qc["flags"].split(";")
+
+
+def test_hamner_rra(tmp_path):
+    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
+    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
+    ok(snakemake(tmp_path, config, "--config", "residual_reduction={method: rra}"))
+    trial = tmp_path / "results" / "hamner-run" / "trials" / "subject02" / "run"
+    for name in ("rra_setup.xml", "rra_tasks.xml", "rra_actuators.xml"):
+        assert (trial / "rra" / "work" / name).is_file(), name  # to repeat the run in the OpenSim GUI
+    setup = (trial / "so_chunks" / "0-of-1" / "work" / "so_setup.xml").read_text()
+    assert str(trial / "rra" / "kinematics.mot") in setup  # SO read RRA's kinematics
+    assert not pd.read_csv(trial / "so_activations.csv").isna().any().any()
+    changes = pd.read_csv(trial / "rra" / "kinematic_changes.csv")
+    assert {"pelvis_ty", "knee_angle_r", "lumbar_extension"} <= set(changes["coordinate"])
+    assert changes["rms_change_deg"].notna().sum() + changes["rms_change_cm"].notna().sum() == len(changes)
+    qc = json.loads((trial / "qc.json").read_text())
+    assert qc["residual_reduction_method"] == "rra"
+    # measured: peak residual force 21 % of peak GRF before (SO on IK), 1.4 % after;
+    # moment 8 % of COM height x peak GRF before, 2 % after
+    assert qc["residual_force_share_of_peak_grf"] <= 0.05
+    assert qc["residual_force_share_of_peak_grf"] < qc["residual_force_share_of_peak_grf_before_reduction"] / 5
+    assert (qc["residual_moment_share_of_com_height_x_peak_grf"]
+            < qc["residual_moment_share_of_com_height_x_peak_grf_before_reduction"] / 2)
+    worst = changes[["rms_change_deg", "rms_change_cm"]].max()
+    assert qc["kinematic_change_rms_max_deg"] == pytest.approx(worst["rms_change_deg"])
+    assert qc["kinematic_change_rms_max_cm"] == pytest.approx(worst["rms_change_cm"])
+    assert ("kinematic_change" in qc["flags"].split(";")) == (worst["rms_change_deg"] > 2 or worst["rms_change_cm"] > 2)
