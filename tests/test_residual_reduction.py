@@ -127,3 +127,45 @@ def test_qc_before_reduction_reads_the_root_id_forces():
     assert qc.reduction_flags(metrics | shares, moment_share_max=0.01, max_mass_change_kg=2.0) == []
     assert qc.reduction_flags(metrics | shares | {"mass_change_recommended_kg": -2.5}, moment_share_max=0.005,
                               max_mass_change_kg=2.0) == ["residual_moment_share", "mass_change"]
+
+
+def test_kinematic_changes_in_degrees_and_cm():
+    from retrorun import qc
+
+    time_s = np.linspace(0.0, 1.0, 11)
+    ik = pd.DataFrame({"time": time_s, "knee_angle_r": 10 * time_s, "pelvis_ty": np.full(11, 0.9)})
+    # RRA: knee 3 deg higher throughout, pelvis 1 cm lower in the second half; RRA's own
+    # time grid is finer and reaches past the window
+    fine = np.linspace(-0.1, 1.1, 121)
+    adjusted = pd.DataFrame({"time": fine, "knee_angle_r": 10 * fine + 3.0, "pelvis_ty": np.where(fine > 0.55, 0.89, 0.9)})
+    changes = rr.kinematic_changes(ik, adjusted, rotational={"knee_angle_r": True, "pelvis_ty": False},
+                                   start_s=0.0, end_s=1.0).set_index("coordinate")
+    assert changes.loc["knee_angle_r", "rms_change_deg"] == pytest.approx(3.0)
+    assert changes.loc["knee_angle_r", "max_change_deg"] == pytest.approx(3.0)
+    assert np.isnan(changes.loc["knee_angle_r", "rms_change_cm"])
+    # frames 0.6 ... 1.0: 5 of 11 moved by 1 cm
+    assert changes.loc["pelvis_ty", "rms_change_cm"] == pytest.approx(np.sqrt(5 / 11))
+    assert changes.loc["pelvis_ty", "max_change_cm"] == pytest.approx(1.0)
+    metrics = qc.kinematic_changes(changes.reset_index(), rotation_max_deg=2.0, translation_max_cm=2.0)
+    assert metrics == {"kinematic_change_rms_max_deg": pytest.approx(3.0),
+                       "kinematic_change_rms_max_cm": pytest.approx(np.sqrt(5 / 11)),
+                       "kinematic_change_worst_coordinate": "knee_angle_r"}
+    assert qc.reduction_flags({"residual_moment_share_of_com_height_x_peak_grf": 0.0, **metrics}, moment_share_max=0.01,
+                              max_mass_change_kg=2.0, rotation_max_deg=2.0, translation_max_cm=2.0) == ["kinematic_change"]
+
+
+def test_rra_setup_generated_from_the_model(tmp_path):
+    model, names = _two_body_model(np.array([0.0, 0.3, 0.0]), 30.0)
+    path = tmp_path / "model.osim"
+    model.printToXML(str(path))
+    actuators_xml, tasks_xml, residual_names = opensim_tools.write_rra_setup_files(
+        model_path=str(path), work_dir=str(tmp_path / "work"), residual_force_optimal_force=25.0,
+        residual_moment_optimal_force=8.0)
+    assert residual_names == {"pelvis_tilt": "MZ", "pelvis_list": "MX", "pelvis_rotation": "MY",
+                              "pelvis_tx": "FX", "pelvis_ty": "FY", "pelvis_tz": "FZ"}
+    forces = osim.ForceSet(str(actuators_xml))
+    optimal = {forces.get(i).getName(): osim.CoordinateActuator.safeDownCast(forces.get(i)).getOptimalForce()
+               for i in range(forces.getSize())}
+    assert optimal == {"MZ": 8.0, "MX": 8.0, "MY": 8.0, "FX": 25.0, "FY": 25.0, "FZ": 25.0}
+    tasks = osim.CMC_TaskSet(str(tasks_xml))
+    assert sorted(tasks.get(i).getName() for i in range(tasks.getSize())) == sorted(names)
