@@ -68,10 +68,11 @@ def test_hamner_rra(tmp_path):
     assert changes["rms_change_deg"].notna().sum() + changes["rms_change_cm"].notna().sum() == len(changes)
     qc = json.loads((trial / "qc.json").read_text())
     assert qc["residual_reduction_method"] == "rra"
-    # measured: peak residual force 21 % of peak GRF before (SO on IK), 1.4 % after;
-    # moment 8 % of COM height x peak GRF before, 2 % after
+    # measured: peak residual force 25 % of peak GRF before (root ID forces on IK), 3.6 %
+    # after; moment 8.1 % of COM height x peak GRF before, 2.3 % after (the 1 % rule is
+    # not met: see config/README.md); kinematic changes at most 0.4 deg and 0.7 cm RMS
     assert qc["residual_force_share_of_peak_grf"] <= 0.05
-    assert qc["residual_force_share_of_peak_grf"] < qc["residual_force_share_of_peak_grf_before_reduction"] / 5
+    assert qc["residual_force_share_of_peak_grf"] < qc["residual_force_share_of_peak_grf_before_reduction"] / 4
     assert (qc["residual_moment_share_of_com_height_x_peak_grf"]
             < qc["residual_moment_share_of_com_height_x_peak_grf_before_reduction"] / 2)
     worst = changes[["rms_change_deg", "rms_change_cm"]].max()

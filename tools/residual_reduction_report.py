@@ -8,8 +8,8 @@ actuators) as shares of peak GRF and of COM height x peak GRF (Hicks et al. 2015
 5 % and 1 %), the same before reduction (root ID forces), RRA's largest RMS kinematic
 change, the mass change and COM shift, and the CPU time (s) of the reduction and of SO
 per trial from Snakemake's benchmark files. For a synthetic study (a truth/ folder), the
-total mass and the adjusted body's COM of the model SO ran on are compared with the
-true subject model.
+total mass and the adjusted body's COM of the model SO ran on, and the kinematics SO
+ran on, are compared with the truth.
 """
 import sys
 from pathlib import Path
@@ -45,6 +45,34 @@ def measurements(method: str, study: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def kinematics_vs_truth(study: Path) -> pd.DataFrame:
+    """RMS error (deg, cm) of IK and, when present, of RRA's kinematics against the true
+    coordinates, over each trial's SO window, worst coordinate of each kind."""
+    from retrorun import formats
+
+    qc = pd.read_csv(study / "qc.csv")
+    rows = []
+    for row in qc.itertuples(index=False):
+        truth = pd.read_csv(study / "truth" / row.subject / f"{row.trial}_coordinates.csv")
+        trial = study / "trials" / row.subject / row.trial
+        ik, _ = formats.read_storage(trial / "ik.mot")
+        sources = {"ik": ik}
+        if (trial / "rra" / "kinematics.mot").is_file():
+            sources["rra"] = formats.read_storage(trial / "rra" / "kinematics.mot")[0]
+        times = truth["time_s"][(truth["time_s"] >= row.window_start_s) & (truth["time_s"] <= row.window_end_s)]
+        for label, table in sources.items():
+            errors = {"deg": [], "cm": []}
+            for column in truth.columns[1:]:
+                name, unit = column.rsplit("_", 1)
+                if name in table:
+                    error = np.interp(times, table["time"], table[name]) - truth.loc[times.index, column]
+                    errors["deg" if unit == "deg" else "cm"].append(np.sqrt(np.mean(error ** 2)) * (1 if unit == "deg" else 100))
+            rows.append({"subject": row.subject, "trial": row.trial, "kinematics": label,
+                         "worst_rotation_rms_error_deg": max(errors["deg"]),
+                         "worst_translation_rms_error_cm": max(errors["cm"])})
+    return pd.DataFrame(rows)
+
+
 def truth_comparison(method: str, study: Path, body: str = "torso") -> pd.DataFrame:
     import opensim as osim
 
@@ -57,8 +85,12 @@ def truth_comparison(method: str, study: Path, body: str = "torso") -> pd.DataFr
     for truth in sorted((study / "truth").glob("*/true_model.osim")):
         subject = truth.parent.name
         true_mass, true_com = mass_and_com(truth)
-        for label, path in (("scaled", study / "subjects" / subject / "scaled_model.osim"),
-                            (method, study / "subjects" / subject / "residual_reduction" / "model.osim")):
+        models = [("scaled", study / "subjects" / subject / "scaled_model.osim")]
+        if method == "rra":  # one model per trial
+            models += [(f"rra {p.parent.parent.name}", p) for p in sorted((study / "trials" / subject).glob("*/rra/model.osim"))]
+        else:
+            models.append((method, study / "subjects" / subject / "residual_reduction" / "model.osim"))
+        for label, path in models:
             if path.is_file():
                 mass, com = mass_and_com(path)
                 rows.append({"subject": subject, "model": label, "mass_error_kg": mass - true_mass,
@@ -76,3 +108,5 @@ if __name__ == "__main__":
         if (Path(folder) / "truth").is_dir():
             print(f"\n{method}: model SO ran on vs the true subject model")
             print(truth_comparison(method, Path(folder)).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+            print(f"\n{method}: kinematics vs the true coordinates over the SO window")
+            print(kinematics_vs_truth(Path(folder)).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
