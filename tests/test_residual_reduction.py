@@ -169,3 +169,12 @@ def test_rra_setup_generated_from_the_model(tmp_path):
     assert optimal == {"MZ": 8.0, "MX": 8.0, "MY": 8.0, "FX": 25.0, "FY": 25.0, "FZ": 25.0}
     tasks = osim.CMC_TaskSet(str(tasks_xml))
     assert sorted(tasks.get(i).getName() for i in range(tasks.getSize())) == sorted(names)
+
+
+def test_unknown_adjusted_body_refused_before_any_job(tmp_path):
+    from conftest import shared
+    from test_bad_input import refused, write_study
+
+    data = shared("gait2392-walk")
+    message = refused(write_study(tmp_path, data, residual_reduction={"method": "mass_com", "adjusted_body": "trunk"}))
+    assert "residual_reduction.adjusted_body: body 'trunk' is not in the model" in message and "torso" in message
