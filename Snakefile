@@ -29,6 +29,7 @@ include: "workflow/rules/analysis.smk"
 # also under a cluster profile: a SLURM job costs about 15 s of scheduling and start-up.
 localrules:
     build_demo_model,
+    reduce_residuals,
     static_optimization,
     trial_qc,
     aggregate_qc,

@@ -61,7 +61,7 @@ def test_hamner_rra(tmp_path):
     for name in ("rra_setup.xml", "rra_tasks.xml", "rra_actuators.xml"):
         assert (trial / "rra" / "work" / name).is_file(), name  # to repeat the run in the OpenSim GUI
     setup = (trial / "so_chunks" / "0-of-1" / "work" / "so_setup.xml").read_text()
-    assert str(trial / "rra" / "kinematics.mot") in setup  # SO read RRA's kinematics
+    assert str(trial / "rra_kinematics.mot") in setup  # SO read RRA's kinematics
     assert not pd.read_csv(trial / "so_activations.csv").isna().any().any()
     changes = pd.read_csv(trial / "rra" / "kinematic_changes.csv")
     assert {"pelvis_ty", "knee_angle_r", "lumbar_extension"} <= set(changes["coordinate"])

@@ -57,8 +57,8 @@ def kinematics_vs_truth(study: Path) -> pd.DataFrame:
         trial = study / "trials" / row.subject / row.trial
         ik, _ = formats.read_storage(trial / "ik.mot")
         sources = {"ik": ik}
-        if (trial / "rra" / "kinematics.mot").is_file():
-            sources["rra"] = formats.read_storage(trial / "rra" / "kinematics.mot")[0]
+        if (trial / "rra_kinematics.mot").is_file():
+            sources["rra"] = formats.read_storage(trial / "rra_kinematics.mot")[0]
         times = truth["time_s"][(truth["time_s"] >= row.window_start_s) & (truth["time_s"] <= row.window_end_s)]
         for label, table in sources.items():
             errors = {"deg": [], "cm": []}

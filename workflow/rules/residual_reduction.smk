@@ -30,7 +30,7 @@ def so_model(wildcards):
 
 def so_coordinates(wildcards):
     if REDUCTION["method"] == "rra":
-        return f"{rra_dir(wildcards.subject, wildcards.trial)}/kinematics.mot"
+        return f"{trial_dir(wildcards.subject, wildcards.trial)}/rra_kinematics.mot"
     return f"{trial_dir(wildcards.subject, wildcards.trial)}/ik.mot"
 
 
@@ -72,6 +72,7 @@ rule reduce_residuals:
     benchmark:
         benchmark_path("reduce_residuals", "{subject}")
     resources:
+        # measured: 0.5-1 s of CPU per trial (a local rule under a cluster profile)
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=lambda wc, attempt: 5 * attempt,
     script:
@@ -87,7 +88,7 @@ rule residual_reduction_algorithm:
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
     output:
         model=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/model.osim",
-        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/kinematics.mot",
+        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra_kinematics.mot",
         changes=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/kinematic_changes.csv",
         summary=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/summary.csv",
     params:
