@@ -119,8 +119,11 @@ def subject_changes(*, method: str, mean_wrench: np.ndarray, rotations: np.ndarr
     """The subject's adjustment: (table row, new body masses, COM shift in the body frame)."""
     total = sum(masses_kg.values())
     if method != "mass_com":
+        # nothing applied here; with rra the mass change RRA would recommend (it applies
+        # none either) is recorded, so QC can flag a large one
+        recommended = -mean_wrench[4] / gravity if method == "rra" else 0.0
         return ({"adjusted_body": "", "com_shift_x_m": 0.0, "com_shift_y_m": 0.0, "com_shift_z_m": 0.0, "com_shift_m": 0.0,
-                 "com_shift_capped": False, "mass_before_kg": total, "mass_change_recommended_kg": 0.0,
+                 "com_shift_capped": False, "mass_before_kg": total, "mass_change_recommended_kg": recommended,
                  "mass_change_applied": False, "mass_after_kg": total}, dict(masses_kg), np.zeros(3))
     change = mass_com_change(mean_wrench, body_mass_kg=masses_kg[body], gravity_m_s2=gravity,
                              max_com_shift_m=settings["max_com_shift_m"], max_mass_change_kg=settings["max_mass_change_kg"])

@@ -178,3 +178,15 @@ def test_unknown_adjusted_body_refused_before_any_job(tmp_path):
     data = shared("gait2392-walk")
     message = refused(write_study(tmp_path, data, residual_reduction={"method": "mass_com", "adjusted_body": "trunk"}))
     assert "residual_reduction.adjusted_body: body 'trunk' is not in the model" in message and "torso" in message
+
+
+def test_rra_records_the_mass_change_it_would_recommend_without_applying_it():
+    masses = {"pelvis": 10.0, "torso": 30.0}
+    wrench = np.array([6.0, 0.0, -9.0, 0.0, 20.0, 0.0])
+    row, new_masses, shift = rr.subject_changes(method="rra", mean_wrench=wrench, rotations=np.eye(3)[None],
+                                                masses_kg=masses, body="torso", gravity=10.0, settings=LIMITS)
+    assert row["mass_change_recommended_kg"] == pytest.approx(-2.0) and not row["mass_change_applied"]
+    assert new_masses == masses and row["mass_after_kg"] == 40.0 and not shift.any()
+    none_row, _, _ = rr.subject_changes(method="none", mean_wrench=wrench, rotations=np.eye(3)[None], masses_kg=masses,
+                                        body="torso", gravity=10.0, settings=LIMITS)
+    assert none_row["mass_change_recommended_kg"] == 0.0
