@@ -14,7 +14,7 @@ import opensim as osim
 import pandas as pd
 
 from . import actuators as act
-from .errors import DynamicsError, InputError, KinematicsError, MuscleError, ScalingError
+from .errors import DynamicsError, InputError, KinematicsError, MuscleError, ResidualReductionError, ScalingError
 from .formats import MarkerTable, read_storage
 
 osim.Logger.setLevelString("warn")
@@ -504,14 +504,14 @@ def residual_reduction_algorithm(*, model_path: str, coordinates_mot: str, exter
     try:
         ok = osim.RRATool(_abs(setup)).run()
     except Exception as err:
-        raise DynamicsError("OpenSim's RRATool failed", subject=subject, trial=trial, opensim_message=str(err),
+        raise ResidualReductionError("OpenSim's RRATool failed", subject=subject, trial=trial, opensim_message=str(err),
                             fix="check the IK and GRF of this trial, or use residual_reduction.method mass_com") from None
     finally:
         os.chdir(cwd)  # RRATool may leave the process in another folder
     kinematics = work / f"{name}_Kinematics_q.sto"
     forces = work / f"{name}_Actuation_force.sto"
     if not ok or not kinematics.is_file() or not Path(out_model).is_file():
-        raise DynamicsError("OpenSim's RRATool wrote no result", subject=subject, trial=trial,
+        raise ResidualReductionError("OpenSim's RRATool wrote no result", subject=subject, trial=trial,
                             fix="read the job log for OpenSim's messages")
     return kinematics, forces, residual_names
 
