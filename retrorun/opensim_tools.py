@@ -320,6 +320,11 @@ def root_jacobians(*, model_path: str, coordinates: pd.DataFrame, in_degrees: bo
     state = model.initSystem()
     roots = act.root_coordinates(model)
     root_joint = next(j for j in model.getJointSet() if j.getParentFrame().findBaseFrame().getName() == "ground")
+    if root_joint.getConcreteClassName() in ("FreeJoint", "BallJoint", "GimbalJoint"):
+        # their rotational generalized forces are per angular velocity, not per coordinate speed
+        raise InputError(f"the model's root joint '{root_joint.getName()}' is a {root_joint.getConcreteClassName()}; "
+                         "residual reduction reads the root forces of a CustomJoint or PlanarJoint",
+                         fix="use residual_reduction.method none, or a model whose pelvis joint is a CustomJoint")
     root_body = root_joint.getChildFrame().findBaseFrame()
     adjusted = model.getBodySet().get(body)
     coordinate_set = model.getCoordinateSet()
