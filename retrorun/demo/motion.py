@@ -49,7 +49,7 @@ PELVIS_TILT_DEG = (-5.0, 2.0)  # (mean, amplitude); negative = forward lean
 # 20 % below the forward one at matched speed, as Roos et al. 2012 (J Biomech 45:1656)
 # measured (157 +- 54 vs 124 +- 51 N m); no published trunk angle for backward running
 # at matched speed was found.
-BACKWARD_EXTRA_LEAN_DEG = {"forward": 0.0, "backward": -2.5}
+BACKWARD_EXTRA_LEAN_DEG = {"forward": 0.0, "backward": -1.5}
 LUMBAR_EXTENSION_DEG = (-5.0, 2.0)
 # ------------------------------------------------------------------------ kinematics
 
