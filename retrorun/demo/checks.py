@@ -45,6 +45,20 @@ FAILURE_NOTES = {
                           "(issue 9 detects them on the raw force)",
     "segment_length_error": "non-uniform proportions: the scaling measures this segment from markers along other "
                             "axes than the one this length lies on, so one factor per segment cannot fit both",
+    "ik_rms_error": "soft-tissue artefact and placement offsets of the skin markers move the fitted pose",
+    "root_residual_force": "the scaled model's segment masses and fitted pose differ from the truth's",
+    "joint_moment_rms_error": "the matched 10-15 Hz low-pass of coordinates and GRF smooths the stance moments "
+                              "(without any marker mismatch, at 10 Hz: knee peak -8 % forward, -13 % backward); "
+                              "marker mismatch and scaling errors add to it",
+    "joint_moment_peak_error": "the matched 10-15 Hz low-pass of coordinates and GRF lowers the stance peaks "
+                               "(without any marker mismatch, at 10 Hz: knee -8 % forward, -13 % backward, hip up to "
+                               "-25 %); marker mismatch and scaling errors add to it",
+    "activation_rms_error": "SO sees the smoothed joint moments and the scaled model's muscle geometry, not the "
+                            "truth's",
+    "qh_stance_ratio_error": "stance is cut at the detected events and the hamstrings' stance activation is small, "
+                             "so a small absolute error in either group is a large relative one",
+    "difference_error": "the pipeline's errors differ between the directions (the shorter backward pulse is "
+                        "smoothed more, events shift differently), so the forward-backward difference inherits them",
 }
 
 
