@@ -7,6 +7,7 @@ import pandas as pd
 
 from retrorun import events
 from retrorun.demo.design import SIDES
+from retrorun.demo.subjects import GRF_SIDE_COLUMNS
 from retrorun.formats import MarkerTable
 
 
@@ -69,3 +70,15 @@ def contact_cop_share(grf_table: pd.DataFrame, markers: MarkerTable, *, side: st
     if not shares:
         raise ValueError(f"no complete contact of side '{side}' above {threshold_n} N")
     return float(np.mean(shares))
+
+
+def grf_sides_table(grf_storage: pd.DataFrame) -> pd.DataFrame:
+    """A demo GRF .mot table (ground_force_<side>_v* ...) in the contract's grf.csv form:
+    time_s, <side>_force_{x,y,z}_n, <side>_cop_{x,y,z}_m."""
+    table = {"time_s": grf_storage["time"].to_numpy()}
+    for side in SIDES:
+        for axis in "xyz":
+            table[f"{side}_force_{axis}_n"] = grf_storage[GRF_SIDE_COLUMNS["force"].format(side=side, axis=axis)].to_numpy()
+        for axis in "xyz":
+            table[f"{side}_cop_{axis}_m"] = grf_storage[GRF_SIDE_COLUMNS["point"].format(side=side, axis=axis)].to_numpy()
+    return pd.DataFrame(table)

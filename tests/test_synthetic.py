@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from demo_helpers import contact_cop_share, timing_summary
+from demo_helpers import contact_cop_share, grf_sides_table, timing_summary
 from retrorun.demo import checks, design as de, motion as mo, subjects as su, truth as tr
 from retrorun.demo import model as demo_model
 from retrorun.errors import ConfigError
@@ -275,7 +275,7 @@ def test_forward_and_backward_timing_differ_as_published(generated):
     heel, toe = _foot_markers(str(truth["model"]), "r")
     measured, share = {}, {}
     for condition in ("forward", "backward"):
-        grf = su.grf_sides_table(read_storage(root / "inputs" / f"S01_{condition}_1.mot")[0])
+        grf = grf_sides_table(read_storage(root / "inputs" / f"S01_{condition}_1.mot")[0])
         measured[condition] = timing_summary(grf, threshold_n=20.0)
         markers = read_trc(root / "inputs" / f"S01_{condition}_1.trc")
         share[condition] = contact_cop_share(grf, markers, side="r", heel_marker=heel, toe_marker=toe, threshold_n=20.0)
@@ -292,7 +292,7 @@ def test_designed_contacts_are_the_ones_in_the_force(generated):
     root, _ = generated
     for trial in ("forward_1", "backward_1"):
         truth = su.truth_paths(root / "truth" / "S01", [trial])
-        grf = su.grf_sides_table(read_storage(truth[f"{trial}/grf"])[0])
+        grf = grf_sides_table(read_storage(truth[f"{trial}/grf"])[0])
         designed = pd.read_csv(truth[f"{trial}/contacts"])
         loaded = grf["r_force_y_n"].to_numpy() > 0
         for row in designed[(designed["side"] == "r") & (designed["toe_off_s"] < 2.5)].itertuples():
@@ -344,7 +344,7 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
     fake = tmp_path / "pipeline"
     fake.mkdir()
     pd.read_csv(truth[f"{trial}/coordinates"]).to_csv(fake / "ik_coordinates.csv", index=False)
-    su.grf_sides_table(read_storage(truth[f"{trial}/grf"])[0]).to_csv(fake / "grf.csv", index=False)
+    grf_sides_table(read_storage(truth[f"{trial}/grf"])[0]).to_csv(fake / "grf.csv", index=False)
     activations.to_csv(fake / "so_activations.csv", index=False)
     metrics.drop(columns="strike_s").to_csv(fake / "cycle_metrics.csv", index=False)
 

@@ -45,8 +45,11 @@ FAILURE_NOTES = {
                           "(issue 9 detects them on the raw force)",
     "segment_length_error": "non-uniform proportions: the scaling measures this segment from markers along other "
                             "axes than the one this length lies on, so one factor per segment cannot fit both",
-    "ik_rms_error": "soft-tissue artefact and placement offsets of the skin markers move the fitted pose",
-    "root_residual_force": "the scaled model's segment masses and fitted pose differ from the truth's",
+    "ik_rms_error": "placement offsets and soft-tissue artefact of the skin markers tilt the fitted segments "
+                    "(pelvis and trunk from 3-4 markers 0.1-0.2 m apart: 5-10 mm offsets are 2-4 deg); the "
+                    "static-pose marker placement absorbs only part of it",
+    "root_residual_force": "the scaled model's segment masses and the fitted pose differ from the truth's, and the "
+                           "cutoff passes marker noise into the accelerations (2 subjects at 10 Hz: 3.2-5.5 %)",
     "joint_moment_rms_error": "the matched 10-15 Hz low-pass of coordinates and GRF smooths the stance moments "
                               "(without any marker mismatch, at 10 Hz: knee peak -8 % forward, -13 % backward); "
                               "marker mismatch and scaling errors add to it",

@@ -229,7 +229,7 @@ def _periodic_eval(spectrum: np.ndarray, phase: np.ndarray, n: int) -> np.ndarra
 # (Roos, Barton & van Deursen 2012, J Biomech 45:1656); it moves towards the heel only
 # as the heel lowers late in stance (Sterzing, Frommhold & Rosenbaum 2016, Gait Posture
 # 46:135: plantar pressure backward is highest under the forefoot).
-COP_PATH = {"forward": (0.0, 0.78), "backward": (0.92, 0.55)}
+COP_PATH = {"forward": (0.0, 0.78), "backward": (0.92, 0.35)}
 TOE_TIP_BEYOND_MTP = 0.33  # toe tip beyond the MTP joint, as a share of heel -> MTP
 
 
@@ -239,7 +239,7 @@ def cop_share(u: np.ndarray, pattern: str) -> np.ndarray:
     u = np.clip(np.nan_to_num(u), 0, 1)
     if pattern == "forward":
         return start + (other - start) * np.sin(0.5 * np.pi * u)
-    # stays under the forefoot (0.88 of the sole at 57 % of stance), then moves back
+    # stays under the forefoot (0.85 of the sole at 57 % of stance), then moves back
     return other + (start - other) * np.cos(0.5 * np.pi * u**2)
 
 

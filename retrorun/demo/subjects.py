@@ -169,18 +169,6 @@ def grf_storage_table(kinematics: dict, *, noise_n: float, rng: np.random.Genera
     return pd.DataFrame(table)
 
 
-def grf_sides_table(grf_storage: pd.DataFrame) -> pd.DataFrame:
-    """A demo GRF .mot table (ground_force_<side>_v* ...) in the contract's grf.csv form:
-    time_s, <side>_force_{x,y,z}_n, <side>_cop_{x,y,z}_m."""
-    table = {"time_s": grf_storage["time"].to_numpy()}
-    for side in SIDES:
-        for axis in "xyz":
-            table[f"{side}_force_{axis}_n"] = grf_storage[GRF_SIDE_COLUMNS["force"].format(side=side, axis=axis)].to_numpy()
-        for axis in "xyz":
-            table[f"{side}_cop_{axis}_m"] = grf_storage[GRF_SIDE_COLUMNS["point"].format(side=side, axis=axis)].to_numpy()
-    return pd.DataFrame(table)
-
-
 def coordinates_table(coords: dict[str, np.ndarray], time_s: np.ndarray) -> pd.DataFrame:
     """time_s, <coordinate>_deg (rotational) / <coordinate>_m (pelvis translations)."""
     table = {"time_s": time_s}
