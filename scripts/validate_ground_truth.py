@@ -4,6 +4,7 @@ import pandas as pd
 
 from retrorun import formats, jobs
 from retrorun.demo import checks
+from retrorun.demo.design import GRAVITY_M_S2
 from retrorun.demo.truth import outcome_paths
 
 params = snakemake.params
@@ -26,7 +27,7 @@ with jobs.job(snakemake, stage="validate_ground_truth") as log:
             grf = pd.read_csv(f"{row['dir']}/grf.csv")
             per_trial.append({"subject": subject, "condition": row["condition"]}
                              | checks.trial_timing(contacts, **window)
-                             | checks.contact_forces(grf, contacts, **window, body_weight_n=paths["mass_kg"] * 9.80665))
+                             | checks.contact_forces(grf, contacts, **window, body_weight_n=paths["mass_kg"] * GRAVITY_M_S2))
     truth_differences = checks.truth_differences(pd.concat(true_metrics, ignore_index=True), compare=compare)
     formats.write_csv(snakemake.output.truth_comparison, truth_differences)
     tables.append(checks.difference_rows(checks.pipeline_differences(snakemake.input.comparison), truth_differences,

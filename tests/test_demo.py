@@ -6,7 +6,6 @@ with that truth (issue 3, acceptance 1 and 2). Needs nothing outside the reposit
 """
 import time
 
-import numpy as np
 import pandas as pd
 import pytest
 
