@@ -40,7 +40,7 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
     thresholds of the contract, and a note on every row that does not pass."""
     results, _, _ = demo
     table = pd.read_csv(results / "validation" / "ground_truth.csv", keep_default_na=False)
-    per_trial = {"ik_rms_error", "root_residual_force", "event_timing_error", "joint_moment_rms_error",
+    per_trial = {"ik_rms_error", "root_residual_force", "root_residual_moment", "event_timing_error", "joint_moment_rms_error",
                  "joint_moment_peak_error", "activation_rms_error", "qh_stance_ratio_error"}
     assert set(table["check"]) == per_trial | {"segment_length_error", "difference_error"}
     trials = table[table["check"].isin(per_trial)]
@@ -48,7 +48,8 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
     assert (trials.groupby(["subject", "check"])["trial"].nunique() == 2).all()
     expected = {"event_timing_error": 5.0, "joint_moment_rms_error": 5.0, "joint_moment_peak_error": 5.0,
                 "activation_rms_error": 0.02, "qh_stance_ratio_error": 5.0, "difference_error": 10.0,
-                "ik_rms_error": 2.0, "segment_length_error": 3.0, "root_residual_force": 5.0}
+                "ik_rms_error": 2.0, "segment_length_error": 3.0, "root_residual_force": 5.0,
+                "root_residual_moment": 1.0}
     for check, threshold in expected.items():
         assert (table.loc[table["check"] == check, "threshold"].astype(float) == threshold).all(), check
     events = table[table["check"] == "event_timing_error"]

@@ -362,7 +362,7 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
 
     table = check(id_forces, every)
     assert set(table["check"]) == {"event_timing_error", "joint_moment_rms_error", "joint_moment_peak_error",
-                                   "activation_rms_error", "qh_stance_ratio_error"}
+                                   "activation_rms_error", "qh_stance_ratio_error", "root_residual_moment"}
     assert table["pass"].all(), table[~table["pass"]]
     late = check(id_forces, every.assign(strike_s=every["strike_s"] + 0.006))
     assert set(late[~late["pass"]]["check"]) == {"event_timing_error"}

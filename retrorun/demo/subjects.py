@@ -93,6 +93,13 @@ def standing_pose(model) -> dict[str, float]:
     return pose
 
 
+def standing_com_height_m(model) -> float:
+    """Height of the whole-body centre of mass in the standing pose (m)."""
+    probe = PoseProbe(model)
+    probe.set_pose(standing_pose(model))
+    return float(probe.com()[1])
+
+
 def skin_markers(model, *, placement_sd_m: float, soft_tissue_scale: float, rng: np.random.Generator) -> pd.DataFrame:
     """Where this subject's skin markers sit: per marker its body, the model's location
     (m, body frame), the placement offset (m) and the soft-tissue gain (m per rad of
