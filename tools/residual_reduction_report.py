@@ -7,7 +7,12 @@ trial and method: peak residual force and moment after reduction (SO's residual
 actuators) as shares of peak GRF and of COM height x peak GRF (Hicks et al. 2015 limits
 5 % and 1 %), the same before reduction (root ID forces), RRA's largest RMS kinematic
 change, the mass change and COM shift, and the CPU time (s) of the reduction and of SO
-per trial from Snakemake's benchmark files. For a synthetic study (a truth/ folder), the
+per trial from Snakemake's benchmark files; and what the analysis and QC read from the
+dynamics: the knee extension moment peak (N·m/kg, mean over the trial's used cycles, from
+the ID after reduction with a method other than none) and the reserve share of QC (peak
+reserve / peak ID generalized force), with the share against the first ID (on the
+unreduced model and IK) beside it, the figure QC gave before ID ran again after
+reduction. For a synthetic study (a truth/ folder), the
 total mass and the adjusted body's COM of the model SO ran on, and the kinematics SO
 ran on, are compared with the truth.
 """
@@ -21,7 +26,8 @@ COLUMNS = ["residual_force_share_of_peak_grf", "residual_moment_share_of_com_hei
            "residual_force_share_of_peak_grf_before_reduction",
            "residual_moment_share_of_com_height_x_peak_grf_before_reduction", "residual_force_peak_n",
            "residual_moment_peak_nm", "kinematic_change_rms_max_deg", "kinematic_change_rms_max_cm",
-           "kinematic_change_worst_coordinate", "mass_change_applied_kg", "com_shift_m", "saturated_frame_share"]
+           "kinematic_change_worst_coordinate", "mass_change_applied_kg", "com_shift_m", "saturated_frame_share",
+           "reserve_peak_share", "reserve_worst_coordinate"]
 
 
 def cpu_s(study: Path, rule: str, *parts: str) -> float:
@@ -41,8 +47,22 @@ def measurements(method: str, study: Path) -> pd.DataFrame:
                  for p in (study / "benchmarks" / "static_optimization_chunk" / subject / trial).glob("*.tsv"))
         rows.append({"method": method, "subject": subject, "trial": trial,
                      **{c: getattr(row, c, np.nan) for c in COLUMNS},
+                     **dynamics_read_downstream(study / "trials" / subject / trial),
                      "reduction_cpu_s_per_trial": reduction, "so_cpu_s": so})
     return pd.DataFrame(rows)
+
+
+def dynamics_read_downstream(trial: Path) -> dict:
+    from retrorun import qc, tables
+
+    metrics = pd.read_csv(trial / "cycle_metrics.csv")
+    peaks = metrics[(metrics["group"] == "knee") & (metrics["metric"] == "peak_extension_moment_nm_per_kg")]["value"]
+    forces, actuators = pd.read_csv(trial / "so_forces.csv"), pd.read_csv(trial / "so_actuators.csv")
+    first_id = tables.window(pd.read_csv(trial / "id_generalized_forces.csv"), forces["time_s"].iloc[0],
+                             forces["time_s"].iloc[-1])
+    return {"knee_extension_peak_nm_per_kg": float(peaks.mean()), "knee_peak_cycles": int(peaks.notna().sum()),
+            "id_after_reduction": (trial / "id_after_reduction.csv").is_file(),
+            "reserve_peak_share_vs_first_id": qc.reserves(forces, actuators, first_id)["reserve_peak_share"]}
 
 
 def kinematics_vs_truth(study: Path) -> pd.DataFrame:
