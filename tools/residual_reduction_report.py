@@ -14,7 +14,8 @@ reserve / peak ID generalized force), with the share against the first ID (on th
 unreduced model and IK) beside it, the figure QC gave before ID ran again after
 reduction. For a synthetic study (a truth/ folder), the
 total mass and the adjusted body's COM of the model SO ran on, and the kinematics SO
-ran on, are compared with the truth.
+ran on, are compared with the truth, and the knee moments of the first ID and of the ID
+after reduction with the true knee moments (ID on the true model, coordinates and GRF).
 """
 import sys
 from pathlib import Path
@@ -118,6 +119,44 @@ def truth_comparison(method: str, study: Path, body: str = "torso") -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def knee_moment_vs_truth(study: Path) -> pd.DataFrame:
+    """RMS error (N·m) over each trial's SO window of the knee moments of the first ID (scaled
+    model, IK) and of the ID after reduction, against ID on the true model, coordinates and
+    GRF (a copy of the trial's external loads reading the true GRF, in a scratch folder)."""
+    import tempfile
+
+    from retrorun import formats, opensim_tools
+
+    qc = pd.read_csv(study / "qc.csv")
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for row in qc.itertuples(index=False):
+            truth, trial = study / "truth" / row.subject, study / "trials" / row.subject / row.trial
+            work = Path(scratch) / row.subject / row.trial
+            work.mkdir(parents=True)
+            loads = (trial / "external_loads.xml").read_text().replace(str((trial / "grf.mot").resolve()),
+                                                                       str((truth / f"{row.trial}_grf.mot").resolve()))
+            (work / "external_loads.xml").write_text(loads)
+            opensim_tools.inverse_dynamics(
+                model_path=str(truth / "true_model.osim"), coordinates_mot=str(truth / f"{row.trial}_coordinates.mot"),
+                external_loads_xml=str(work / "external_loads.xml"), time_range=(row.window_start_s, row.window_end_s),
+                out_sto=str(work / "true_id.sto"), work_dir=str(work), name="true_id", subject=row.subject, trial=row.trial)
+            true_id, _ = formats.read_storage(work / "true_id.sto")
+            for label, name in (("first_id", "id_generalized_forces.csv"), ("id_after_reduction", "id_after_reduction.csv")):
+                if not (trial / name).is_file():
+                    continue
+                table = pd.read_csv(trial / name)
+                errors = {side: float(np.sqrt(np.mean((np.interp(true_id["time"], table["time_s"],
+                                                                  table[f"knee_angle_{side}_moment_nm"])
+                                                        - true_id[f"knee_angle_{side}_moment"]) ** 2)))
+                          for side in ("r", "l")}
+                rows.append({"subject": row.subject, "trial": row.trial, "dynamics": label,
+                             **{f"knee_{side}_moment_rms_error_nm": e for side, e in errors.items()},
+                             "true_knee_moment_peak_nm": float(true_id[["knee_angle_r_moment", "knee_angle_l_moment"]]
+                                                               .abs().max().max())})
+    return pd.DataFrame(rows)
+
+
 if __name__ == "__main__":
     runs = dict(arg.split("=", 1) for arg in sys.argv[1:])
     pd.set_option("display.width", 250)
@@ -130,3 +169,5 @@ if __name__ == "__main__":
             print(truth_comparison(method, Path(folder)).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
             print(f"\n{method}: kinematics vs the true coordinates over the SO window")
             print(kinematics_vs_truth(Path(folder)).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+            print(f"\n{method}: knee moments vs the true ones over the SO window")
+            print(knee_moment_vs_truth(Path(folder)).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
