@@ -8,7 +8,6 @@
 from types import SimpleNamespace
 
 REDUCTION = config["residual_reduction"]
-REDUCES = REDUCTION["method"] != "none"
 
 
 def subject_trials(subject):
@@ -52,7 +51,7 @@ def dynamics_before_reduction(wildcards):
 
 def dynamics_after_reduction(wildcards):
     """ID generalized forces on the reduced model and kinematics (the first ID with `none`)."""
-    if not REDUCES:
+    if REDUCTION["method"] == "none":
         return dynamics_before_reduction(wildcards)
     return f"{trial_dir(wildcards.subject, wildcards.trial)}/id_after_reduction.csv"
 
