@@ -1,5 +1,6 @@
-"""Rule reduce_residuals: one subject's residual reduction (config residual_reduction)
-from all its trials' whole cycles; writes the adjusted model (mass_com) and the change table."""
+"""Rule reduce_residuals: residual reduction (config residual_reduction) from the whole
+cycles of the trials in its scope (all of a subject's for mass_com, one trial otherwise);
+writes the adjusted model (mass_com) and the change table."""
 import shutil
 from pathlib import Path
 
@@ -9,18 +10,17 @@ import pandas as pd
 from retrorun import formats, jobs, opensim_tools, residual_reduction as rr, tables
 from retrorun.errors import InputError
 
-wc = snakemake.wildcards
 inp = snakemake.input
 out = snakemake.output
 params = snakemake.params
 settings = params.settings
-with jobs.job(snakemake, stage="residual_reduction", subject=wc.subject) as log:
+with jobs.job(snakemake, stage="residual_reduction", subject=params.subject) as log:
     model = inp.model
     types = opensim_tools.coordinate_motion_types(opensim_tools.load_model(model, what="scaled model"))
     body = settings["adjusted_body"]
     masses = opensim_tools.body_masses(model)
     if body not in masses:
-        raise InputError(f"residual_reduction.adjusted_body '{body}' is not a body of {model}", subject=wc.subject,
+        raise InputError(f"residual_reduction.adjusted_body '{body}' is not a body of {model}", subject=params.subject,
                             fix=f"set residual_reduction.adjusted_body to one of: {', '.join(masses)}")
     gravity = opensim_tools.gravity_m_s2(model)
     rows, means, rotations = [], [], []
@@ -46,7 +46,7 @@ with jobs.job(snakemake, stage="residual_reduction", subject=wc.subject) as log:
         for a, b in spans:
             inside |= (time_s >= a) & (time_s <= b)
         rotations.append(body_rotations[inside])
-        rows.append({"subject": wc.subject, "trial": trial, "method": settings["method"], "averaged_over": note,
+        rows.append({"subject": params.subject, "trial": trial, "method": settings["method"], "averaged_over": note,
                      "com_height_m": float(com_heights.mean()),
                      **{f"mean_residual_{c}_before_reduction": v for c, v in zip(rr.WRENCH_COLUMNS, mean)}})
         log.info("%s: mean residual wrench over %s: %s", trial, note,

@@ -42,7 +42,10 @@ def measurements(method: str, study: Path) -> pd.DataFrame:
     for row in qc.itertuples(index=False):
         subject, trial = row.subject, row.trial
         trials_of_subject = int((qc["subject"] == subject).sum())
-        reduction = (cpu_s(study, "reduce_residuals", subject) / trials_of_subject
+        # mass_com runs once per subject, the other methods once per trial
+        per_subject = cpu_s(study, "reduce_residuals", "subjects", subject) / trials_of_subject
+        per_trial = cpu_s(study, "reduce_residuals", "trials", subject, trial)
+        reduction = (np.nan_to_num(per_subject) + np.nan_to_num(per_trial)
                      + np.nan_to_num(cpu_s(study, "residual_reduction_algorithm", subject, trial)))
         so = sum(float(pd.read_csv(p, sep="\t")["cpu_time"].iloc[0])
                  for p in (study / "benchmarks" / "static_optimization_chunk" / subject / trial).glob("*.tsv"))

@@ -69,30 +69,49 @@ def trial_window_bounds(subject, trial):
 
 
 def reduction_table(wildcards):
-    return f"{subject_dir(wildcards.subject)}/residual_reduction/changes.csv"
+    """The change table QC reads. mass_com adjusts one model from all of a subject's
+    trials, so its table is the subject's; otherwise nothing is shared between trials and
+    each trial has its own, so a trial that fails does not hold back the others."""
+    if REDUCTION["method"] == "mass_com":
+        return f"{subject_dir(wildcards.subject)}/residual_reduction/changes.csv"
+    return f"{trial_dir(wildcards.subject, wildcards.trial)}/residual_reduction/changes.csv"
+
+
+def reduction_scope(wildcards):
+    """(subject, trials) of a reduce_residuals job: 'subjects/<s>' is every trial of the
+    subject, 'trials/<s>/<t>' that one trial."""
+    parts = wildcards.scope.split("/")
+    return parts[1], (parts[2:] if parts[0] == "trials" else subject_trials(parts[1]))
+
+
+def _scope_files(name):
+    return lambda wc: [f"{trial_dir(reduction_scope(wc)[0], t)}/{name}" for t in reduction_scope(wc)[1]]
 
 
 rule reduce_residuals:
     input:
-        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
-        id_forces=lambda wc: [f"{trial_dir(wc.subject, t)}/id_generalized_forces.csv" for t in subject_trials(wc.subject)],
-        coordinates=lambda wc: [f"{trial_dir(wc.subject, t)}/ik.mot" for t in subject_trials(wc.subject)],
-        grf=lambda wc: [f"{trial_dir(wc.subject, t)}/grf.csv" for t in subject_trials(wc.subject)],
+        model=lambda wc: f"{subject_dir(reduction_scope(wc)[0])}/scaled_model.osim",
+        id_forces=_scope_files("id_generalized_forces.csv"),
+        coordinates=_scope_files("ik.mot"),
+        grf=_scope_files("grf.csv"),
     output:
-        model=f"{STUDY_DIR}/subjects/{{subject}}/residual_reduction/model.osim",
-        table=f"{STUDY_DIR}/subjects/{{subject}}/residual_reduction/changes.csv",
-        bodies=f"{STUDY_DIR}/subjects/{{subject}}/residual_reduction/body_masses.csv",
+        model=f"{STUDY_DIR}/{{scope}}/residual_reduction/model.osim",
+        table=f"{STUDY_DIR}/{{scope}}/residual_reduction/changes.csv",
+        bodies=f"{STUDY_DIR}/{{scope}}/residual_reduction/body_masses.csv",
+    wildcard_constraints:
+        scope=r"subjects/[^/]+|trials/[^/]+/[^/]+",
     params:
-        trials=lambda wc: subject_trials(wc.subject),
-        windows=lambda wc: {t: trial_window_bounds(wc.subject, t) for t in subject_trials(wc.subject)},
+        subject=lambda wc: reduction_scope(wc)[0],
+        trials=lambda wc: reduction_scope(wc)[1],
+        windows=lambda wc: {t: trial_window_bounds(reduction_scope(wc)[0], t) for t in reduction_scope(wc)[1]},
         settings=REDUCTION,
         sides=config["sides"],
         cycle_settings={key: config["analysis"][key] for key in ("contact_threshold_n", "min_contact_s", "min_cycle_s",
                                                                  "max_cycle_s")},
     log:
-        log_path("reduce_residuals", "{subject}"),
+        log_path("reduce_residuals", "{scope}"),
     benchmark:
-        benchmark_path("reduce_residuals", "{subject}")
+        benchmark_path("reduce_residuals", "{scope}")
     resources:
         # measured: 0.5-1 s of CPU per trial (a local rule under a cluster profile)
         mem_mb=lambda wc, attempt: 1000 * attempt,
