@@ -19,7 +19,7 @@ QC_COLUMNS = [
     "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m", "ik_marker_max_m",
     "peak_grf_n", "residual_force_peak_n", "residual_force_share_of_peak_grf", "residual_moment_peak_nm",
     "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share", "knee_extension_peak_missing_cycles",
-    "pass", "flags",
+    "n_cycles_used", "pass", "flags",
 ]
 
 
@@ -100,6 +100,11 @@ def knee_extension_peaks(cycle_metrics: pd.DataFrame) -> dict:
     return {"knee_extension_peak_missing_cycles": int(peaks["value"].isna().sum())}
 
 
+def cycles_used(cycles: pd.DataFrame) -> dict:
+    """Cycles (or stances) of the trial that are analysed: 0 is flagged, never silent."""
+    return {"n_cycles_used": int((cycles["status"] == "used").sum())}
+
+
 def verdict(metrics: dict, thresholds: dict) -> dict:
     """pass = every threshold met; flags = the names of the checks that failed."""
     checks = {
@@ -119,4 +124,6 @@ def verdict(metrics: dict, thresholds: dict) -> dict:
             flags.append(flag)
     if metrics.get("knee_extension_peak_missing_cycles", 0):
         flags.append("knee_extension_peak")
+    if metrics.get("n_cycles_used", 1) == 0:
+        flags.append("no_cycles")
     return {"pass": not flags, "flags": ";".join(flags)}
