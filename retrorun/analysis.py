@@ -151,30 +151,27 @@ def cycle_counts(trial_cycles: list[tuple[dict, pd.DataFrame]], failed: list[dic
 
 
 def empty_comparison(trial_cycles: list[tuple[dict, pd.DataFrame]], warnings: dict[tuple[str, str], str], *,
-                     compare: list[str], left_out: dict[tuple[str, str], str] | None = None) -> str:
-    """Why the comparison is empty, or "" when each compared condition has a used cycle.
+                     compare: list[str]) -> str:
+    """Why the comparison is empty, or "" when every compared condition that has trials has
+    a used cycle (or stance) in at least one of them.
 
-    Names every trial of a condition without one, with its reason (rule plan_cycles'
-    warning: the nearest candidate and what to change; or the QC gate's)."""
-    left_out = left_out or {}
-    used = {condition: 0 for condition in compare}
+    Names every trial of such a condition, with rule plan_cycles' warning: the nearest
+    candidate and what to change. (A condition with no trial at all is the trials sheet's
+    business, checked before any job; trials the QC gate leaves out are listed on the
+    report's front page.)"""
+    used: dict[str, int] = {}
     for info, table in trial_cycles:
-        if info["condition"] in used and (info["subject"], info["trial"]) not in left_out:
-            used[info["condition"]] += int((table["status"] == plan.USED).sum())
-    empty = [condition for condition, n in used.items() if n == 0]
+        if info["condition"] in compare:
+            used[info["condition"]] = used.get(info["condition"], 0) + int((table["status"] == plan.USED).sum())
+    empty = [condition for condition in compare if used.get(condition) == 0]
     if not empty:
         return ""
-    lines = [f"no used cycle in condition(s) {', '.join(empty)}: the comparison {compare[0]} vs {compare[1]} is empty"]
-    for info, table in trial_cycles:
-        key = (info["subject"], info["trial"])
-        if info["condition"] not in empty:
-            continue
-        if key in left_out:
-            lines.append(f"  {info['subject']}/{info['trial']}: left out of the statistics, {left_out[key]}")
-        elif not (table["status"] == plan.USED).any():
-            lines.append(f"  {warnings.get(key) or f'{key[0]}/{key[1]}: no used cycle (trials/.../cycles.csv says why)'}")
-    if len(lines) == 1:
-        lines.append(f"  no trial of condition(s) {', '.join(empty)} ran (check the trials sheet's condition column)")
+    lines = [f"no usable cycle in any trial of condition(s) {', '.join(empty)}: the comparison "
+             f"{compare[0]} vs {compare[1]} would be empty"]
+    for info, _ in trial_cycles:
+        if info["condition"] in empty:
+            key = (info["subject"], info["trial"])
+            lines.append("  " + (warnings.get(key) or f"{key[0]}/{key[1]}: no used cycle (its cycles.csv says why)"))
     return "\n".join(lines)
 
 

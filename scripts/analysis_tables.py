@@ -34,7 +34,7 @@ with jobs.job(snakemake, stage="analysis_tables") as log:
 
     warnings = {(t["subject"], t["trial"]): json.loads(open(path).read())["warning"]
                 for t, path in zip(trials, snakemake.input.spans)}
-    empty = analysis.empty_comparison(cycles, warnings, compare=settings["compare"], left_out=left_out)
+    empty = analysis.empty_comparison(cycles, warnings, compare=settings["compare"])
     if empty and not settings["allow_empty"]:
         raise AnalysisError(empty, fix="change what each line says, or set analysis.allow_empty: true to write the "
                                        "empty tables with a warning")
