@@ -211,8 +211,12 @@ def test_the_analysis_takes_its_cycles_from_the_given_contacts():
     zero = np.zeros_like(time_s)
     contacts = pd.DataFrame({"side": "r", "contact": [0, 1, 2, 3], "strike_s": [0.2, 0.9, 1.6, 2.3],
                              "toe_off_s": [0.48, 1.18, 1.88, 2.58]})
+    from retrorun import cycle_plan
+
+    cycles = cycle_plan.plan(contacts, unit="cycle", count="all", record_start_s=0.0, record_end_s=float(time_s[-1]),
+                             frame_s=0.01, min_cycle_s=0.3, max_cycle_s=2.0, margin_s=0.5).units
     result = analysis.analyse_trial(
-        grf=pd.DataFrame({"time_s": time_s}), contacts=contacts,
+        cycles=cycles,
         activations=pd.DataFrame({"time_s": time_s, "q_r": 0.3, "h_r": 0.2, "q_l": 0.3, "h_l": 0.2}),
         ik=pd.DataFrame({"time_s": time_s, "knee_angle_r_deg": zero, "knee_angle_l_deg": zero}),
         id_forces=pd.DataFrame({"time_s": time_s, "knee_angle_r_moment_nm": 70 * np.sin(time_s),
