@@ -1,4 +1,4 @@
-# retrorun: scale -> inverse kinematics -> inverse dynamics -> static optimization
+# retrorun: scale -> inverse kinematics -> inverse dynamics -> residual reduction -> static optimization
 # -> gait cycles, quadriceps vs hamstrings metrics, paired statistics, figures, report.
 # This file is the table of contents; each stage has its own rule file.
 from snakemake.utils import min_version
@@ -26,6 +26,7 @@ include: "workflow/rules/scaling.smk"
 include: "workflow/rules/cycles.smk"
 include: "workflow/rules/kinematics.smk"
 include: "workflow/rules/dynamics.smk"
+include: "workflow/rules/residual_reduction.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
@@ -35,6 +36,7 @@ include: "workflow/rules/analysis.smk"
 # also under a cluster profile: a SLURM job costs about 15 s of scheduling and start-up.
 localrules:
     build_demo_model,
+    reduce_residuals,
     static_optimization,
     trial_qc,
     aggregate_qc,

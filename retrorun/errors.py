@@ -61,6 +61,10 @@ class DynamicsError(RetrorunError):
     stage = "inverse_dynamics"
 
 
+class ResidualReductionError(RetrorunError):
+    stage = "residual_reduction"
+
+
 class MuscleError(RetrorunError):
     stage = "static_optimization"
 

@@ -18,7 +18,7 @@ import opensim as osim
 import pandas as pd
 
 from . import actuators as act
-from .errors import DynamicsError, InputError, KinematicsError, MuscleError, ScalingError
+from .errors import DynamicsError, InputError, KinematicsError, MuscleError, ResidualReductionError, ScalingError
 from .formats import MarkerTable, read_storage
 
 osim.Logger.setLevelString("warn")
@@ -309,6 +309,28 @@ def static_optimization(*, so_model_path: str, coordinates_mot: str, external_lo
                         subject: str, trial: str) -> tuple[Path, Path]:
     """Run SO through the AnalyzeTool; returns (activation .sto, force .sto)."""
     work = Path(work_dir)
+    setup = write_so_setup(so_model_path=so_model_path, coordinates_mot=coordinates_mot,
+                           external_loads_xml=external_loads_xml, time_range=time_range,
+                           activation_exponent=activation_exponent, work_dir=work_dir, name=name)
+    try:
+        ok = osim.AnalyzeTool(_abs(setup)).run()
+    except Exception as err:
+        raise MuscleError("static optimization failed", subject=subject, trial=trial, opensim_message=str(err),
+                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
+                              "or check the IK and GRF of this trial") from None
+    activation = work / f"{name}_StaticOptimization_activation.sto"
+    force = work / f"{name}_StaticOptimization_force.sto"
+    if not ok or not activation.is_file() or not force.is_file():
+        raise MuscleError("static optimization wrote no result", subject=subject, trial=trial,
+                          fix="read the job log for OpenSim's messages")
+    return activation, force
+
+
+def write_so_setup(*, so_model_path: str, coordinates_mot: str, external_loads_xml: str, time_range: tuple[float, float],
+                   activation_exponent: float, work_dir: str, name: str) -> Path:
+    """Write the AnalyzeTool + StaticOptimization setup (so_setup.xml) that OpenSim's SO
+    runs; the fast solver writes it too, so its result can be checked by hand in OpenSim."""
+    work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     tool = osim.AnalyzeTool()
     tool.setName(name)
@@ -333,15 +355,233 @@ def static_optimization(*, so_model_path: str, coordinates_mot: str, external_lo
     tool.getAnalysisSet().cloneAndAppend(analysis)
     setup = work / "so_setup.xml"
     tool.printToXML(_abs(setup))
+    return setup
+
+
+# ---------------------------------------------------------- residual reduction
+
+
+def _rotation_and_origin(frame, state) -> tuple[np.ndarray, np.ndarray]:
+    transform = frame.getTransformInGround(state)
+    rotation = transform.R()
+    origin = transform.p()
+    return (np.array([[rotation.get(i, j) for j in range(3)] for i in range(3)]),
+            np.array([origin.get(i) for i in range(3)]))
+
+
+def root_jacobians(*, model_path: str, coordinates: pd.DataFrame, in_degrees: bool, body: str,
+                   step: float = 1e-6) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """At every row of an IK table (column ``time`` + coordinate names): the root body's
+    angular and origin velocity in ground per unit speed of each root coordinate (6 x n,
+    central differences of its pose) and the orientation of ``body`` (3 x 3, ground from
+    body) and the whole-body COM height (m above the floor y = 0). Returns (root coordinate
+    names, jacobians frames x 6 x n, rotations frames x 3 x 3, COM heights frames)."""
+    model = osim.Model(_abs(model_path))
+    state = model.initSystem()
+    roots = act.root_coordinates(model)
+    root_joint = next(j for j in model.getJointSet() if j.getParentFrame().findBaseFrame().getName() == "ground")
+    if root_joint.getConcreteClassName() in ("FreeJoint", "BallJoint", "GimbalJoint"):
+        # their rotational generalized forces are per angular velocity, not per coordinate speed
+        raise InputError(f"the model's root joint '{root_joint.getName()}' is a {root_joint.getConcreteClassName()}; "
+                         "residual reduction reads the root forces of a CustomJoint or PlanarJoint",
+                         fix="use residual_reduction.method none, or a model whose pelvis joint is a CustomJoint")
+    root_body = root_joint.getChildFrame().findBaseFrame()
+    adjusted = model.getBodySet().get(body)
+    coordinate_set = model.getCoordinateSet()
+    types = coordinate_motion_types(model)
+    names = [c for c in coordinates.columns[1:] if c in types]
+    jacobians = np.zeros((len(coordinates), 6, len(roots)))
+    rotations = np.zeros((len(coordinates), 3, 3))
+    com_heights = np.zeros(len(coordinates))
+    for row, values in enumerate(coordinates[names].to_numpy(dtype=float)):
+        for name, value in zip(names, values):
+            coordinate_set.get(name).setValue(state, np.radians(value) if (in_degrees and types[name]) else value, False)
+        model.realizePosition(state)
+        rotations[row] = _rotation_and_origin(adjusted, state)[0]
+        com_heights[row] = model.calcMassCenterPosition(state).get(1)
+        for k, name in enumerate(roots):
+            coordinate = coordinate_set.get(name)
+            value = coordinate.getValue(state)
+            poses = []
+            for sign in (1.0, -1.0):
+                coordinate.setValue(state, value + sign * step, False)
+                model.realizePosition(state)
+                poses.append(_rotation_and_origin(root_body, state))
+            coordinate.setValue(state, value, False)
+            (r_plus, p_plus), (r_minus, p_minus) = poses
+            spin = (r_plus @ r_minus.T - r_minus @ r_plus.T) / (4.0 * step)  # skew matrix of the angular velocity
+            jacobians[row, :3, k] = [spin[2, 1], spin[0, 2], spin[1, 0]]
+            jacobians[row, 3:, k] = (p_plus - p_minus) / (2.0 * step)
+    return roots, jacobians, rotations, com_heights
+
+
+def body_masses(model_path: str) -> dict[str, float]:
+    model = osim.Model(_abs(model_path))
+    return {b.getName(): b.getMass() for b in model.getBodySet()}
+
+
+def gravity_m_s2(model_path: str) -> float:
+    """Magnitude of the model's gravity, which must point along -Y (OpenSim's convention)."""
+    model = osim.Model(_abs(model_path))
+    gravity = model.getGravity()
+    values = [gravity.get(i) for i in range(3)]
+    if abs(values[0]) > 1e-9 or abs(values[2]) > 1e-9 or values[1] >= 0:
+        raise InputError(f"the model {model_path} has gravity {values}; residual reduction needs gravity along -Y",
+                         fix="set the model's gravity to (0, -9.80665, 0)")
+    return -values[1]
+
+
+def write_mass_com_model(*, model_path: str, out_model: str, body: str, com_shift_body_m: np.ndarray,
+                         masses_kg: dict[str, float]) -> None:
+    """Copy of the model with ``body``'s mass centre moved by ``com_shift_body_m`` (body
+    frame) and every body's mass set from ``masses_kg`` (inertia scaled with the mass, so
+    each body keeps its radius of gyration)."""
+    model = osim.Model(_abs(model_path))
+    model.initSystem()
+    target = model.getBodySet().get(body)
+    com = target.getMassCenter()
+    target.setMassCenter(osim.Vec3(*(com.get(i) + float(com_shift_body_m[i]) for i in range(3))))
+    for item in model.getBodySet():
+        new_mass = masses_kg[item.getName()]
+        old_mass = item.getMass()
+        if old_mass > 0 and new_mass != old_mass:
+            item.scaleMass(new_mass / old_mass)  # inertia with it: each body keeps its radius of gyration
+    model.finalizeConnections()
+    Path(out_model).parent.mkdir(parents=True, exist_ok=True)
+    model.printToXML(_abs(out_model))
+
+
+# RRA's tracking (CMC) gains of OpenSim's RRA examples; joint actuators strong, so the
+# residual actuators' optimal forces (config) decide how much RRA changes the kinematics
+# rather than leaning on residuals.
+RRA_KP, RRA_KV = 100.0, 20.0
+RRA_JOINT_OPTIMAL_FORCE = 300.0
+
+
+def residual_axis_names(model: osim.Model, state: osim.State) -> dict[str, str]:
+    """Root coordinate -> RRA's residual name (FX, FY, FZ for translations, MX, MY, MZ for
+    rotations): the ground axis its motion follows in the default pose. RRA's COM
+    adjustment reads its residuals by these names."""
+    coordinate_set = model.getCoordinateSet()
+    root_joint = next(j for j in model.getJointSet() if j.getParentFrame().findBaseFrame().getName() == "ground")
+    root_body = root_joint.getChildFrame().findBaseFrame()
+    names = {}
+    for coordinate_name in act.root_coordinates(model):
+        coordinate = coordinate_set.get(coordinate_name)
+        value = coordinate.getValue(state)
+        poses = []
+        for sign in (1.0, -1.0):
+            coordinate.setValue(state, value + sign * 1e-6, False)
+            model.realizePosition(state)
+            poses.append(_rotation_and_origin(root_body, state))
+        coordinate.setValue(state, value, False)
+        model.realizePosition(state)
+        (r_plus, p_plus), (r_minus, p_minus) = poses
+        rotational = coordinate.getMotionType() == osim.Coordinate.Rotational
+        if rotational:
+            spin = r_plus @ r_minus.T - r_minus @ r_plus.T
+            direction = np.array([spin[2, 1], spin[0, 2], spin[1, 0]])
+        else:
+            direction = p_plus - p_minus
+        names[coordinate_name] = ("M" if rotational else "F") + "XYZ"[int(np.argmax(np.abs(direction)))]
+    if len(set(names.values())) != len(names):
+        raise InputError(f"the root joint's coordinates {list(names)} do not move along distinct ground axes in the "
+                         f"default pose ({names})", fix="use residual_reduction.method mass_com or none for this model")
+    return names
+
+
+def write_rra_setup_files(*, model_path: str, work_dir: str, residual_force_optimal_force: float,
+                          residual_moment_optimal_force: float) -> tuple[Path, Path, dict[str, str]]:
+    """RRA's actuators (residuals named by axis, one strong actuator per other free
+    coordinate) and tracking tasks (one per free coordinate), from the model itself."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    model = osim.Model(_abs(model_path))
+    state = model.initSystem()
+    residual_names = residual_axis_names(model, state)
+    forces = osim.ForceSet()
+    tasks = osim.CMC_TaskSet()
+    for coordinate in act.free_coordinates(model):
+        name = coordinate.getName()
+        actuator = osim.CoordinateActuator(name)
+        actuator.setName(residual_names.get(name, f"actuator_{name}"))
+        if name not in residual_names:
+            actuator.setOptimalForce(RRA_JOINT_OPTIMAL_FORCE)
+        elif residual_names[name].startswith("F"):
+            actuator.setOptimalForce(residual_force_optimal_force)
+        else:
+            actuator.setOptimalForce(residual_moment_optimal_force)
+        actuator.setMinControl(-float("inf"))
+        actuator.setMaxControl(float("inf"))
+        forces.cloneAndAppend(actuator)
+        task = osim.CMC_Joint(name)
+        task.setName(name)
+        task.setKP(RRA_KP, 1, 1)
+        task.setKV(RRA_KV, 1, 1)
+        task.setActive(True, False, False)
+        task.setWeight(1.0, 0, 0)
+        tasks.cloneAndAppend(task)
+    actuators_xml, tasks_xml = work / "rra_actuators.xml", work / "rra_tasks.xml"
+    forces.printToXML(_abs(actuators_xml))
+    tasks.printToXML(_abs(tasks_xml))
+    return actuators_xml, tasks_xml, residual_names
+
+
+def residual_reduction_algorithm(*, model_path: str, coordinates_mot: str, external_loads_xml: str,
+                                 time_range: tuple[float, float], com_time_range: tuple[float, float], adjusted_body: str,
+                                 residual_force_optimal_force: float, residual_moment_optimal_force: float,
+                                 out_model: str, work_dir: str, name: str, subject: str,
+                                 trial: str) -> tuple[Path, Path, dict[str, str]]:
+    """OpenSim's RRATool over ``time_range`` (COM adjusted from the mean residuals over
+    ``com_time_range``); returns (kinematics .sto in degrees, actuation force .sto,
+    root coordinate -> residual name)."""
+    work = Path(work_dir)
+    actuators_xml, tasks_xml, residual_names = write_rra_setup_files(
+        model_path=model_path, work_dir=work_dir, residual_force_optimal_force=residual_force_optimal_force,
+        residual_moment_optimal_force=residual_moment_optimal_force)
+    tool = osim.RRATool()
+    tool.setName(name)
+    tool.setModelFilename(_abs(model_path))
+    tool.setReplaceForceSet(True)
+    files = osim.ArrayStr()
+    files.append(_abs(actuators_xml))
+    tool.setForceSetFiles(files)
+    tool.setResultsDir(_abs(work))
+    tool.setInitialTime(float(time_range[0]))
+    tool.setFinalTime(float(time_range[1]))
+    tool.setExternalLoadsFileName(_abs(external_loads_xml))
+    tool.setDesiredKinematicsFileName(_abs(coordinates_mot))
+    tool.setTaskSetFileName(_abs(tasks_xml))
+    tool.setLowpassCutoffFrequency(-1)  # the IK coordinates are filtered already
+    tool.setAdjustCOMToReduceResiduals(True)
+    tool.setAdjustedCOMBody(adjusted_body)
+    tool.setOutputModelFileName(_abs(out_model))
+    setup = work / "rra_setup.xml"
+    tool.printToXML(_abs(setup))
+    # no setter in the Python API for the COM averaging range: set it in the setup file
+    text = setup.read_text()
+    text = text.replace("<initial_time_for_com_adjustment>-1</initial_time_for_com_adjustment>",
+                        f"<initial_time_for_com_adjustment>{com_time_range[0]!r}</initial_time_for_com_adjustment>")
+    text = text.replace("<final_time_for_com_adjustment>-1</final_time_for_com_adjustment>",
+                        f"<final_time_for_com_adjustment>{com_time_range[1]!r}</final_time_for_com_adjustment>")
+    setup.write_text(text)
+    cwd = os.getcwd()
     try:
-        ok = osim.AnalyzeTool(_abs(setup)).run()
+        ok = osim.RRATool(_abs(setup)).run()
     except Exception as err:
-        raise MuscleError("static optimization failed", subject=subject, trial=trial, opensim_message=str(err),
-                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
-                              "or check the IK and GRF of this trial") from None
-    activation = work / f"{name}_StaticOptimization_activation.sto"
-    force = work / f"{name}_StaticOptimization_force.sto"
-    if not ok or not activation.is_file() or not force.is_file():
-        raise MuscleError("static optimization wrote no result", subject=subject, trial=trial,
-                          fix="read the job log for OpenSim's messages")
-    return activation, force
+        raise ResidualReductionError("OpenSim's RRATool failed", subject=subject, trial=trial, opensim_message=str(err),
+                            fix="check the IK and GRF of this trial, or use residual_reduction.method mass_com") from None
+    finally:
+        os.chdir(cwd)  # RRATool may leave the process in another folder
+    kinematics = work / f"{name}_Kinematics_q.sto"
+    forces = work / f"{name}_Actuation_force.sto"
+    if not ok or not kinematics.is_file() or not Path(out_model).is_file():
+        raise ResidualReductionError("OpenSim's RRATool wrote no result", subject=subject, trial=trial,
+                            fix="read the job log for OpenSim's messages")
+    return kinematics, forces, residual_names
+
+
+def mass_centre(model_path: str, body: str) -> np.ndarray:
+    model = osim.Model(_abs(model_path))  # kept in a variable: the body set lives only as long as the model
+    centre = model.getBodySet().get(body).getMassCenter()
+    return np.array([centre.get(i) for i in range(3)])

@@ -19,6 +19,12 @@ QC_COLUMNS = [
     "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m", "ik_marker_max_m",
     "peak_grf_n", "residual_force_peak_n", "residual_force_share_of_peak_grf", "residual_moment_peak_nm",
     "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share", "knee_extension_peak_missing_cycles",
+    # residual reduction (retrorun/residual_reduction.py): the residuals above are after it
+    "residual_reduction_method", "com_height_m", "residual_moment_share_of_com_height_x_peak_grf",
+    "residual_force_peak_n_before_reduction", "residual_force_share_of_peak_grf_before_reduction",
+    "residual_moment_peak_nm_before_reduction", "residual_moment_share_of_com_height_x_peak_grf_before_reduction",
+    "mass_change_recommended_kg", "mass_change_applied_kg", "com_shift_m", "com_shift_capped",
+    "kinematic_change_rms_max_deg", "kinematic_change_rms_max_cm", "kinematic_change_worst_coordinate",
     "n_cycles_used", "pass", "flags",
 ]
 
@@ -60,6 +66,50 @@ def residuals(forces: pd.DataFrame, actuators: pd.DataFrame, grf: pd.DataFrame) 
         "residual_force_share_of_peak_grf": force_peak / peak_grf if peak_grf and peak_grf > 0 else np.nan,
         "residual_moment_peak_nm": moment_peak,
     }
+
+
+def residuals_before_reduction(id_forces: pd.DataFrame, actuators: pd.DataFrame, grf: pd.DataFrame) -> dict:
+    """The same residual metrics from the ID generalized forces of the root coordinates
+    (what SO's residual actuators carry when the model is not adjusted), suffixed
+    ``_before_reduction``."""
+    root = actuators[actuators["kind"] == "residual"]
+    columns = {}
+    for name, coordinate, rotational in root[["name", "coordinate", "rotational"]].itertuples(index=False):
+        source = f"{coordinate}_moment_nm" if rotational else f"{coordinate}_force_n"
+        columns[f"{name}_nm" if rotational else f"{name}_n"] = id_forces[source].to_numpy()
+    before = residuals(pd.DataFrame(columns), actuators, grf)
+    return {f"{key}_before_reduction": value for key, value in before.items() if key != "peak_grf_n"}
+
+
+def residual_moment_shares(metrics: dict, com_height_m: float) -> dict:
+    """Peak residual moment / (COM height x peak GRF), after and before reduction (Hicks et al. 2015: < 1 %)."""
+    scale = com_height_m * metrics["peak_grf_n"]
+    shares = {"com_height_m": com_height_m}
+    for suffix in ("", "_before_reduction"):
+        shares[f"residual_moment_share_of_com_height_x_peak_grf{suffix}"] = (
+            metrics[f"residual_moment_peak_nm{suffix}"] / scale if scale > 0 else np.nan)
+    return shares
+
+
+def reduction_changes(change: pd.Series) -> dict:
+    """One trial's row of the subject's residual-reduction table (residual_reduction/changes.csv)."""
+    applied = bool(change["mass_change_applied"])
+    return {"residual_reduction_method": change["method"],
+            "mass_change_recommended_kg": float(change["mass_change_recommended_kg"]),
+            "mass_change_applied_kg": float(change["mass_change_recommended_kg"]) if applied else 0.0,
+            "com_shift_m": float(change["com_shift_m"]), "com_shift_capped": bool(change["com_shift_capped"])}
+
+
+def kinematic_changes(changes: pd.DataFrame, *, rotation_max_deg: float, translation_max_cm: float) -> dict:
+    """RRA's largest RMS coordinate changes (rra/kinematic_changes.csv), rotations in
+    degrees and translations in cm, and the coordinate furthest over (or nearest) its limit."""
+    rotation = changes["rms_change_deg"].max(skipna=True)
+    translation = changes["rms_change_cm"].max(skipna=True)
+    relative = pd.concat([changes["rms_change_deg"] / rotation_max_deg, changes["rms_change_cm"] / translation_max_cm],
+                         axis=1).max(axis=1, skipna=True)
+    return {"kinematic_change_rms_max_deg": float(rotation) if np.isfinite(rotation) else 0.0,
+            "kinematic_change_rms_max_cm": float(translation) if np.isfinite(translation) else 0.0,
+            "kinematic_change_worst_coordinate": str(changes.loc[relative.idxmax(), "coordinate"]) if len(changes) else ""}
 
 
 def total_grf_magnitude(grf: pd.DataFrame) -> np.ndarray:
@@ -126,4 +176,26 @@ def verdict(metrics: dict, thresholds: dict) -> dict:
         flags.append("knee_extension_peak")
     if metrics.get("n_cycles_used", 1) == 0:
         flags.append("no_cycles")
+    return {"pass": not flags, "flags": ";".join(flags)}
+
+
+def reduction_flags(metrics: dict, *, moment_share_max: float, max_mass_change_kg: float,
+                    rotation_max_deg: float = np.inf, translation_max_cm: float = np.inf) -> list[str]:
+    """Checks of the residual reduction: the residual moment after it within the 1 % rule
+    (Hicks et al. 2015), no recommended mass change above the limit (it was refused), and
+    RRA's kinematic changes within the Best Practices limits (RMS 2 deg and 2 cm)."""
+    flags = []
+    share = metrics.get("residual_moment_share_of_com_height_x_peak_grf")
+    if share is None or not np.isfinite(share) or share > moment_share_max:
+        flags.append("residual_moment_share")
+    if abs(metrics.get("mass_change_recommended_kg", 0.0)) > max_mass_change_kg:
+        flags.append("mass_change")
+    if (metrics.get("kinematic_change_rms_max_deg", 0.0) > rotation_max_deg
+            or metrics.get("kinematic_change_rms_max_cm", 0.0) > translation_max_cm):
+        flags.append("kinematic_change")
+    return flags
+
+
+def with_flags(verdict_: dict, extra: list[str]) -> dict:
+    flags = [f for f in verdict_["flags"].split(";") if f] + extra
     return {"pass": not flags, "flags": ";".join(flags)}

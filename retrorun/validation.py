@@ -53,6 +53,7 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
         problems += template_problems
         warnings += template_warnings
         problems += check_muscle_groups(config, model_names)
+        problems += check_residual_reduction(config, model_names)
     problems += check_subject_files(study)
     problems += check_trial_files(study, model_names)
     if problems:
@@ -129,6 +130,15 @@ def check_muscle_groups(config: dict, names: dict[str, set[str]]) -> list[str]:
                     problems.append(f"config muscle_groups.{group}: muscle '{muscle}{suffix}' (side {side}) is not in the model "
                                     f"(model muscles: {', '.join(sorted(names['muscles'])[:12])}...)")
     return problems
+
+
+def check_residual_reduction(config: dict, names: dict[str, set[str]]) -> list[str]:
+    reduction = config.get("residual_reduction", {})
+    body = reduction.get("adjusted_body")
+    if reduction.get("method", "none") != "none" and body not in names["bodies"] - {"ground"}:
+        return [f"config residual_reduction.adjusted_body: body '{body}' is not in the model (model bodies: "
+                f"{', '.join(sorted(names['bodies'] - {'ground'}))}); name the body whose COM residual reduction may move"]
+    return []
 
 
 def check_subject_files(study: Study) -> list[str]:

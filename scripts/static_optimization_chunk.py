@@ -1,9 +1,10 @@
-"""Rule static_optimization_chunk: SO over one of K consecutive parts of the span the chosen cycles cover."""
+"""Rule static_optimization_chunk: SO over one of K consecutive parts of the span the chosen
+cycles cover, with OpenSim's StaticOptimization or the fast solver (config static_optimization.solver)."""
 from pathlib import Path
 
 import pandas as pd
 
-from retrorun import cycle_plan, formats, jobs, opensim_tools, so_chunks
+from retrorun import cycle_plan, fast_so, formats, jobs, opensim_tools, so_chunks
 
 wc = snakemake.wildcards
 out = snakemake.output
@@ -24,14 +25,28 @@ with jobs.job(snakemake, stage="static_optimization", subject=wc.subject, trial=
         unmuscled_optimal_force=settings["unmuscled_optimal_force"], strength_scaling=settings["strength_scaling"],
         generic_model_path=snakemake.input.generic_model, mass_kg=snakemake.params.mass_kg,
         height_m=snakemake.params.height_m, reference_height_m=settings["reference_height_m"], subject=wc.subject)
-    solve_from = so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 else first
-    log.info("chunk %s of %s: %.4f-%.4f s (solved from %.4f s); actuators: %s", wc.chunk, wc.chunks, first, last, solve_from,
-             ", ".join(f"{s.name} ({s.kind})" for s in specs))
-    activation_sto, force_sto = opensim_tools.static_optimization(
-        so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
-        external_loads_xml=snakemake.input.external_loads, time_range=(solve_from, last),
-        activation_exponent=settings["activation_exponent"], work_dir=str(work), name="so", subject=wc.subject, trial=wc.trial)
+    # OpenSim's SO warm-starts each frame from the last; the fast solver needs no warm-up
+    solve_from = so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 and settings["solver"] == "opensim" else first
+    log.info("chunk %s of %s: %.4f-%.4f s (solved from %.4f s) with solver %s; actuators: %s", wc.chunk, wc.chunks, first,
+             last, solve_from, settings["solver"], ", ".join(f"{s.name} ({s.kind})" for s in specs))
+    if settings["solver"] == "fast":
+        activation, force, problem = fast_so.static_optimization(
+            so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
+            external_loads_xml=snakemake.input.external_loads, time_range=(solve_from, last),
+            activation_exponent=settings["activation_exponent"], subject=wc.subject, trial=wc.trial)
+        opensim_tools.write_so_setup(so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
+                                     external_loads_xml=snakemake.input.external_loads, time_range=(first, last),
+                                     activation_exponent=settings["activation_exponent"], work_dir=str(work), name="so")
+        log.info("fast SO: %d frames, CPU %.3f s building (%s), %.3f s solving; moment arms: %s", len(activation),
+                 problem.cpu_s["build"], ", ".join(f"{k} {v:.3f} s" for k, v in problem.cpu_s.items() if k not in ("build", "solve")),
+                 problem.cpu_s["solve"], problem.geometry["geometry"])
+    else:
+        activation_sto, force_sto = opensim_tools.static_optimization(
+            so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
+            external_loads_xml=snakemake.input.external_loads, time_range=(solve_from, last),
+            activation_exponent=settings["activation_exponent"], work_dir=str(work), name="so", subject=wc.subject,
+            trial=wc.trial)
+        activation, force = (formats.read_storage(path)[0] for path in (activation_sto, force_sto))
     formats.write_csv(out.actuators, pd.DataFrame([vars(s) for s in specs]))
-    for source, target in ((activation_sto, out.activation), (force_sto, out.force)):
-        table, _ = formats.read_storage(source)
+    for table, target in ((activation, out.activation), (force, out.force)):
         formats.write_storage(target, table[table["time"] >= first - 1e-9], in_degrees=False, name=Path(target).stem)

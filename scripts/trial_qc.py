@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from retrorun import formats, jobs, qc, tables
@@ -24,7 +25,20 @@ with jobs.job(snakemake, stage="qc", subject=wc.subject, trial=wc.trial) as log:
     metrics |= qc.saturation(pd.read_csv(inp.activations), level=snakemake.params.thresholds["saturation_activation"])
     metrics |= qc.knee_extension_peaks(pd.read_csv(inp.cycle_metrics))
     metrics |= qc.cycles_used(pd.read_csv(inp.cycles))
-    metrics |= qc.verdict(metrics, snakemake.params.thresholds)
+    metrics |= qc.residuals_before_reduction(id_forces, actuators, grf)
+    change = pd.read_csv(inp.reduction).set_index("trial").loc[wc.trial]
+    metrics |= qc.residual_moment_shares(metrics, float(change["com_height_m"]))
+    metrics |= qc.reduction_changes(change)
+    thresholds = snakemake.params.thresholds
+    limits = {"rotation_max_deg": thresholds["kinematic_change_rms_max_deg"],
+              "translation_max_cm": thresholds["kinematic_change_rms_max_cm"]}
+    if "rra_changes" in inp.keys():
+        metrics |= qc.kinematic_changes(pd.read_csv(inp.rra_changes), **limits)
+        shift = pd.read_csv(inp.rra_summary).iloc[0][["com_shift_x_m", "com_shift_y_m", "com_shift_z_m"]]
+        metrics["com_shift_m"] = float(np.linalg.norm(shift.to_numpy(dtype=float)))
+    metrics |= qc.with_flags(qc.verdict(metrics, thresholds), qc.reduction_flags(
+        metrics, moment_share_max=thresholds["residual_moment_max_share_of_com_height_x_peak_grf"],
+        max_mass_change_kg=snakemake.params.max_mass_change_kg, **limits))
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(json.dumps(metrics, indent=2, default=float))
     log.info("QC %s: %s", "pass" if metrics["pass"] else "FLAGGED", metrics["flags"] or "all thresholds met")

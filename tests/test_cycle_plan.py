@@ -91,3 +91,15 @@ def test_overground_cycles_are_missing_and_the_warning_points_to_stance():
 def test_cycles_setting_must_be_all_or_a_positive_whole_number(value):
     with pytest.raises(ValueError):
         cp.parse_count(value)
+
+
+def test_missing_strikes_toe_offs_and_implausible_durations_are_refused_with_the_reason():
+    table = pd.concat([contacts("r", [(np.nan, 0.1), (0.5, np.nan), (1.2, 1.3), (1.4, 1.5), (1.9, 2.1)]),
+                       contacts("l", [(0.2, 0.4), (2.6, 2.8)])], ignore_index=True)
+    plan = cp.plan(table, unit="cycle", count="all", **COMMON)
+    assert status(plan, "r") == [cp.MISSING_CONTACT, cp.MISSING_CONTACT, cp.IMPLAUSIBLE_DURATION, cp.USED,
+                                 cp.MISSING_CONTACT]
+    assert status(plan, "l") == [cp.IMPLAUSIBLE_DURATION, cp.MISSING_CONTACT]
+    reasons = plan.units["reason"].tolist()
+    assert "no foot strike" in reasons[0] and "no toe off between" in reasons[1]
+    assert "shorter than min_cycle_s" in reasons[2] and "longer than max_cycle_s" in reasons[5]

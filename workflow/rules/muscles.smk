@@ -16,8 +16,8 @@ def subject_height_m(subject):
 
 rule static_optimization_chunk:
     input:
-        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
-        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
+        model=so_model,
+        coordinates=so_coordinates,
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
         external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
         # its total mass is the reference of static_optimization.strength_scaling
@@ -39,9 +39,10 @@ rule static_optimization_chunk:
     benchmark:
         benchmark_path("static_optimization_chunk", "{subject}", "{trial}", "{chunk}-of-{chunks}")
     resources:
-        # measured: 370 MB max RSS (Hamner, 92 muscles), about 0.3 s of CPU per frame
-        # (181 frames: 42-54 s); 30 min covers about 6000 frames per chunk (50 s of
-        # running at 120 Hz). Attempt 2 doubles memory and time.
+        # measured with solver opensim: 370 MB max RSS (Hamner, 92 muscles), about 0.3 s
+        # of CPU per frame (181 frames: 42-54 s); 30 min covers about 6000 frames per
+        # chunk (50 s of running at 120 Hz). Solver fast: 4-6 ms of CPU per frame
+        # (tools/benchmark_fast_so.py). Attempt 2 doubles memory and time.
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     script:
@@ -51,7 +52,7 @@ rule static_optimization_chunk:
 rule static_optimization:
     input:
         chunks=so_chunks,
-        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+        model=so_model,
     output:
         activations_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.sto",
         forces_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.sto",

@@ -3,6 +3,7 @@
 
 rule trial_qc:
     input:
+        unpack(rra_qc_inputs),
         scale_errors=f"{STUDY_DIR}/subjects/{{subject}}/scale_marker_errors.csv",
         ik_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
@@ -13,11 +14,13 @@ rule trial_qc:
         cycle_metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
         cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
         span=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/analysis_span.json",
+        reduction=reduction_table,
     output:
         f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/qc.json",
     params:
         condition=lambda wc: trial_row(wc.subject, wc.trial)["condition"],
         thresholds=config["qc"],
+        max_mass_change_kg=config["residual_reduction"]["max_mass_change_kg"],
     log:
         log_path("trial_qc", "{subject}", "{trial}"),
     script:
