@@ -53,8 +53,8 @@ def test_chunked_so_matches_unsplit_on_hamner_running(tmp_path):
     # goes between --configfile (which takes several values) and the target
     # the first cycle of each side (0.05-1.12 s, 64 frames), not all 27 of the trial
     first = ("--config", "analysis={cycles: 1}")
-    ok(snakemake(tmp_path, examples / "config.yaml", "--keep-going", *first, f"results/hamner-run/{trial}/so_activations.csv"))
-    ok(snakemake(tmp_path, examples / "config_chunks.yaml", "--keep-going", *first,
+    ok(snakemake(tmp_path, examples / "config.yaml", *first, "--keep-going", f"results/hamner-run/{trial}/so_activations.csv"))
+    ok(snakemake(tmp_path, examples / "config_chunks.yaml", *first, "--keep-going",
                  f"results/hamner-run-chunked/{trial}/so_activations.csv"))
     whole = pd.read_csv(tmp_path / "results/hamner-run" / trial / "so_activations.csv")
     split = pd.read_csv(tmp_path / "results/hamner-run-chunked" / trial / "so_activations.csv")
