@@ -163,7 +163,7 @@ def empty_comparison(trial_cycles: list[tuple[dict, pd.DataFrame]], warnings: di
     for info, table in trial_cycles:
         if info["condition"] in compare:
             used[info["condition"]] = used.get(info["condition"], 0) + int((table["status"] == plan.USED).sum())
-    empty = [condition for condition in compare if used.get(condition) == 0]
+    empty = [condition for condition in dict.fromkeys(compare) if used.get(condition) == 0]
     if not empty:
         return ""
     lines = [f"no usable cycle in any trial of condition(s) {', '.join(empty)}: the comparison "

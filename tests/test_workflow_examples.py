@@ -98,7 +98,11 @@ def test_gait2392_walking(tmp_path):
     shared("gait2392-walk", "gait2392_thelen2003muscle.osim")
     config = REPO / "config" / "examples" / "gait2392-walk" / "config.yaml"
     ok(snakemake(tmp_path, config))
-    row, trial_dir = check_outputs(tmp_path, "gait2392-walk", "subject01", "walk1", n_frames=73)
+    # no window: the trial's two complete cycles, right 0.618-1.852 s and left 1.245-2.459 s,
+    # so SO over 0.601-2.476 s (one 60 Hz frame beyond each)
+    row, trial_dir = check_outputs(tmp_path, "gait2392-walk", "subject01", "walk1", n_frames=112)
+    cycles = pd.read_csv(trial_dir / "cycles.csv")
+    assert sorted(cycles.loc[cycles["status"] == "used", "side"]) == ["l", "r"]
     assert float(row["ik_marker_rms_m"]) < 0.025
     grf = pd.read_csv(trial_dir / "grf.csv")
     assert (len(grf) - 1) / (grf["time_s"].iloc[-1] - grf["time_s"].iloc[0]) == pytest.approx(600, rel=0.01)  # kept at the plates' rate
