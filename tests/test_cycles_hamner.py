@@ -6,11 +6,10 @@ contact per foot kept, the rest zeroed) is analysed stance by stance."""
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, shared
+from conftest import shared
 from retrorun.formats import read_storage, write_storage
-from workflow_runner import ok, snakemake
+from workflow_runner import hamner_study, ok, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -19,36 +18,11 @@ TRIAL = "trials/subject02/run"
 PLATES = {"r": "", "l": "1_"}
 
 
-def make_study(folder, *, region=(None, None), grf=None, analysis=None, study="hamner-cycles"):
-    """The Hamner example as a user's own study in ``folder``: its config with absolute
-    paths, a trials sheet with ``region`` (start_s, end_s) and optionally another GRF."""
-    example = REPO / "config" / "examples" / "hamner-run"
-    config = yaml.safe_load((example / "config.yaml").read_text())
-    config["study"] = study
-    config["model"] = {key: str((example / path).resolve()) for key, path in config["model"].items()}
-    config["trials"] = "trials.tsv"
-    config["analysis"] = config.get("analysis", {}) | (analysis or {})
-    data = shared("hamner-run")
-    start, end = ("" if value is None else value for value in region)
-    (folder / "trials.tsv").write_text(
-        "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
-        f"subject02\trun\tforward\t{data / 'subject02_running.trc'}\t{grf or data / 'subject02_running_grf.mot'}"
-        f"\t{start}\t{end}\n")
-    # the subjects sheet names its files relative to the example folder
-    subjects = pd.read_csv(example / "subjects.tsv", sep="\t", dtype=str, keep_default_na=False)
-    subjects["static_markers"] = [str((example / p).resolve()) for p in subjects["static_markers"]]
-    subjects.to_csv(folder / "subjects.tsv", sep="\t", index=False)
-    config["subjects"] = "subjects.tsv"
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 def test_a_region_that_cuts_a_cycle_by_less_than_a_frame_still_uses_it(tmp_path):
     shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
     # the left cycle 0.751-1.436 s (strike to strike on the raw force); markers at 60 Hz
     # (16.7 ms): the region 0.760-1.430 s cuts 9 ms at its start and 6 ms at its end
-    config = make_study(tmp_path, region=(0.76, 1.43))
+    config = hamner_study(tmp_path, region=(0.76, 1.43))
     ok(snakemake(tmp_path, config, "--keep-going", f"results/hamner-cycles/{TRIAL}/analysis_span.json"))
     cycles = pd.read_csv(tmp_path / "results/hamner-cycles" / TRIAL / "cycles.csv")
     used = cycles[cycles["status"] == "used"]
@@ -63,7 +37,7 @@ def test_a_region_that_cuts_a_cycle_by_less_than_a_frame_still_uses_it(tmp_path)
 def test_a_region_without_a_cycle_fails_naming_trial_region_and_nearest_cycle(tmp_path):
     shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
     # 0.80-1.40 s holds no whole cycle: the nearest is the left one 0.751-1.436 s
-    config = make_study(tmp_path, region=(0.80, 1.40))
+    config = hamner_study(tmp_path, region=(0.80, 1.40))
     result = snakemake(tmp_path, config, "--keep-going")
     assert result.returncode != 0
     said = result.stdout + result.stderr
@@ -118,7 +92,7 @@ def test_overground_plates_are_analysed_stance_by_stance(tmp_path):
         assert np.count_nonzero(np.diff(loaded) == 1) == 1
     # qc_gate include: this subject misses the Best-Practice marker thresholds (see
     # test_analysis_hamner), and the comparison table is to hold the stance metrics
-    config = make_study(tmp_path, grf=tmp_path / "overground_grf.mot", analysis={"unit": "stance", "qc_gate": "include"},
+    config = hamner_study(tmp_path, grf=tmp_path / "overground_grf.mot", analysis={"unit": "stance", "qc_gate": "include"},
                         study="hamner-overground")
     ok(snakemake(tmp_path, config, "--keep-going"))
     results = tmp_path / "results/hamner-overground"
