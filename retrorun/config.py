@@ -404,15 +404,9 @@ class Study:
 def load_study(config: dict) -> Study:
     """Read and check the sheets named by a prepared config (see prepare_config)."""
     base_dir = Path(config["_config_dir"])
-    if "synthetic" in config and "subjects" not in config:
-        from .synthetic import study_sheets  # the demo's sheets are derived from its config
-
-        subjects, trials = study_sheets(config["synthetic"], inputs_dir=Path(f"results/{config['study']}/inputs").resolve())
-        subjects_path, trials_path = "(synthetic subjects)", "(synthetic trials)"
-    else:
-        subjects_path, trials_path = config["subjects"], config["trials"]
-        subjects = read_sheet(subjects_path, kind="subjects")
-        trials = read_sheet(trials_path, kind="trials")
+    subjects_path, trials_path = config["subjects"], config["trials"]
+    subjects = read_sheet(subjects_path, kind="subjects")
+    trials = read_sheet(trials_path, kind="trials")
     # File paths in the sheets resolve against the config's folder, like every other path.
     subjects = validate_sheet(_as_text(subjects), kind="subjects", path=subjects_path, base_dir=base_dir)
     trials = validate_sheet(_as_text(trials), kind="trials", path=trials_path, base_dir=base_dir)

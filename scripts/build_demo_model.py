@@ -1,7 +1,8 @@
 """Rule build_demo_model: the built-in planar running model from its parameter tables."""
 from pathlib import Path
 
-from retrorun import demo_model, jobs
+from retrorun.demo import model as demo_model
+from retrorun import jobs
 
 with jobs.job(snakemake, stage="build_demo_model") as log:
     out = Path(snakemake.output.model)

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrorun import demo_model, templates
+from retrorun import templates
+from retrorun.demo import model as demo_model
 from retrorun.errors import ConfigError
 
 from conftest import shared
@@ -165,7 +166,7 @@ def test_templates_name_only_markers_bodies_and_columns_the_model_has(model):
     forces = templates.external_forces(PARAMS / "external_loads.xml")
     assert {f.applied_to_body for f in forces} == {"calcn_r", "calcn_l"}
     assert all(f.force_expressed_in_body == "ground" and f.point_expressed_in_body == "ground" for f in forces)
-    from retrorun.synthetic import GRF_SIDE_COLUMNS
+    from retrorun.demo.subjects import GRF_SIDE_COLUMNS
 
     for force in forces:
         side = force.applied_to_body[-1]

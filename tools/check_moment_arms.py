@@ -20,7 +20,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from retrorun import demo_model  # noqa: E402
+from retrorun.demo import model as demo_model  # noqa: E402
 from retrorun.formats import write_csv  # noqa: E402
 
 # Peak moment arm within +-30 % of the reference muscle (the acceptance of issue 3).

@@ -19,6 +19,13 @@ DEMO_CONFIG = Path(workflow.basedir, "config", "config.yaml")
 try:
     _prepared = study_config(dict(config), given_files=list(workflow.overwrite_configfiles),
                              command_line=dict(workflow.config_settings.config), demo_config=DEMO_CONFIG)
+    if "synthetic" in _prepared and "subjects" not in _prepared:
+        # The demo: its sheets follow from its config (no OpenSim, deterministic); they
+        # are written beside the inputs it generates and read like any study's sheets.
+        from retrorun.demo.design import write_study_sheets
+
+        _sheets = write_study_sheets(_prepared["synthetic"], inputs_dir=Path(f"results/{_prepared['study']}/inputs").resolve())
+        _prepared["subjects"], _prepared["trials"] = (str(p) for p in _sheets)
     STUDY = load_study(_prepared)
     # The files are checked once, by the main Snakemake process; a cluster job parses
     # this workflow again and need not reread every recording and the model.

@@ -1,7 +1,7 @@
 # The built-in generic planar running model, built from its parameter tables
 # (models/retrorun_planar/, every number with its source). The demo config names its
 # output as model.osim; the config's paths are absolute, so the output is too.
-from retrorun.demo_model import MODEL_FILE, parameter_files
+from retrorun.demo.model import MODEL_FILE, parameter_files
 
 DEMO_MODEL_PARAMS = Path(workflow.basedir, "models", "retrorun_planar").resolve()
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import ConfigError
-from .formats import atomic_path
+from ..errors import ConfigError
+from ..formats import atomic_path
 
 MODEL_FILE = "retrorun_planar.osim"
 SIDES = {"r": 1.0, "l": -1.0}  # side suffix -> sign of z

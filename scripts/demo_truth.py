@@ -1,0 +1,37 @@
+"""Rule demo_truth: the study's outcomes on one synthetic trial's truth (OpenSim ID and
+SO on the true coordinates, true model and noise-free GRF; cycles at the designed contacts)."""
+from pathlib import Path
+
+import pandas as pd
+
+from retrorun import formats, groups, jobs
+from retrorun.demo import truth
+
+wc = snakemake.wildcards
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
+with jobs.job(snakemake, stage="demo_truth", subject=wc.subject, trial=wc.trial) as log:
+    work = Path(out.id).parent / f".{wc.trial}_work"
+    window = (params.window["start_s"], params.window["end_s"])
+    id_forces = truth.inverse_dynamics(model_path=inp.model, coordinates_mot=inp.coordinates, grf_mot=inp.grf,
+                                       work_dir=work / "id", time_range=window)
+    formats.write_csv(out.id, id_forces)
+    log.info("true ID: peak root residual %.2f N (peak GRF %.0f N)", id_forces["root_residual_n"].max(),
+             id_forces["grf_n"].max())
+    # SO at the marker rate (as the pipeline's SO runs at the IK rate) on the exact coordinates
+    activations = truth.static_optimization(model_path=inp.model, coordinates_mot=inp.coordinates_sampled,
+                                            grf_mot=inp.grf, settings=params.settings, work_dir=work / "so",
+                                            time_range=window)
+    formats.write_csv(out.activations, activations)
+    cycles = truth.true_cycles(pd.read_csv(inp.contacts), window_start_s=window[0], window_end_s=window[1])
+    formats.write_csv(out.cycles, cycles)
+    analysis = params.analysis
+    weights = None
+    if analysis["weighting"] == "max_isometric_force":
+        names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
+        weights = groups.max_isometric_forces(inp.model, names)
+    metrics = truth.cycle_metrics(cycles, activations=activations, id_forces=id_forces, groups=params.groups,
+                                  sides=params.sides, weights=weights, mass_kg=float(params.mass_kg),
+                                  knee_coordinate=analysis["knee_coordinate"],
+                                  knee_extension_sign=float(analysis["knee_extension_sign"]))
+    formats.write_csv(out.metrics, metrics)
+    log.info("%d true cycle(s); SO %d frames", len(cycles), len(activations))
