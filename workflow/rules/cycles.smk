@@ -2,13 +2,6 @@
 # where IK, ID and SO run (analysis_span.json), before any of them starts.
 
 
-def trial_region(wildcards):
-    """start_s/end_s of the trials sheet: the optional region in which cycles are looked for."""
-    row = trial_row(wildcards.subject, wildcards.trial)
-    return {"start_s": None if pd.isna(row["start_s"]) else float(row["start_s"]),
-            "end_s": None if pd.isna(row["end_s"]) else float(row["end_s"])}
-
-
 def analysis_span(wildcards):
     return f"{trial_dir(wildcards.subject, wildcards.trial)}/analysis_span.json"
 
