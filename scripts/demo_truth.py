@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrorun import formats, groups, jobs
+from retrorun import formats, groups, jobs, model_properties
 from retrorun.demo import truth
 
 wc = snakemake.wildcards
@@ -29,9 +29,13 @@ with jobs.job(snakemake, stage="demo_truth", subject=wc.subject, trial=wc.trial)
     if analysis["weighting"] == "max_isometric_force":
         names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
         weights = groups.max_isometric_forces(inp.model, names)
+    # the default (null) reads it from the model, as rule analyse_trial does
+    sign = model_properties.one_knee_extension_sign(inp.model, override=analysis["knee_extension_sign"],
+                                                    quadriceps=params.groups["quadriceps"],
+                                                    knee_coordinate=analysis["knee_coordinate"], sides=params.sides)
     metrics = truth.cycle_metrics(cycles, activations=activations, id_forces=id_forces, groups=params.groups,
                                   sides=params.sides, weights=weights, mass_kg=float(params.mass_kg),
                                   knee_coordinate=analysis["knee_coordinate"],
-                                  knee_extension_sign=float(analysis["knee_extension_sign"]))
+                                  knee_extension_sign=float(sign))
     formats.write_csv(out.metrics, metrics)
     log.info("%d true cycle(s); SO %d frames", len(cycles), len(activations))

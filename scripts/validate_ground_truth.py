@@ -2,7 +2,7 @@
 (ground_truth.csv) and its forward-backward differences against the literature (literature.csv)."""
 import pandas as pd
 
-from retrorun import formats, jobs
+from retrorun import formats, jobs, model_properties
 from retrorun.demo import checks
 from retrorun.demo.design import GRAVITY_M_S2
 from retrorun.demo.truth import outcome_paths
@@ -18,7 +18,9 @@ with jobs.job(snakemake, stage="validate_ground_truth") as log:
         tables.append(checks.ground_truth_rows(
             subject=subject, truth_dir=paths["truth_dir"], scaled_model=paths["scaled_model"], trials=trials,
             groups=params.groups, sides=params.sides, weighting=analysis["weighting"],
-            knee_extension_sign=float(analysis["knee_extension_sign"]), contact_threshold_n=params.contact_threshold_n))
+            knee_extension_sign=model_properties.one_knee_extension_sign(
+                paths["scaled_model"], override=analysis["knee_extension_sign"], quadriceps=params.groups["quadriceps"],
+                knee_coordinate=analysis["knee_coordinate"], sides=params.sides), contact_threshold_n=params.contact_threshold_n))
         for row in own:
             metrics = pd.read_csv(outcome_paths(row["truth_dir"], row["trial"])["metrics"])
             true_metrics.append(metrics.assign(subject=subject, condition=row["condition"]))
