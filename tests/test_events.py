@@ -152,19 +152,19 @@ def generated_trial(condition: str, *, mass_kg: float = 70.0, threshold_n: float
     the instants the noise-free designed force crosses ``threshold_n`` (the best any
     threshold detector can do). The only place this file reads the generator, whose
     module is moving."""
-    from retrorun import synthetic
+    from retrorun.demo import design as demo_design, motion, subjects
 
-    cfg = synthetic.resolve_config({})
+    cfg = demo_design.resolve_config({})
     design = cfg["conditions"][condition]
     rate, first = float(cfg["grf_rate_hz"]), float(cfg["lead_in_s"])
     time_s = np.arange(int(round(float(cfg["trial_duration_s"]) * rate)) + 1) / rate
-    forces = synthetic.design_forces(time_s, design, mass_kg=mass_kg, first_contact_s=first)
-    kinematics = {"time_s": time_s, "forces": forces, "cop": {s: np.zeros((len(time_s), 3)) for s in synthetic.SIDES}}
-    table = synthetic.grf_storage_table(kinematics, noise_n=float(cfg["grf_noise_n"]), rng=np.random.default_rng(9))
-    start, end = synthetic.analysis_window(cfg, condition)
+    forces = motion.design_forces(time_s, design, mass_kg=mass_kg, first_contact_s=first)
+    kinematics = {"time_s": time_s, "forces": forces, "cop": {s: np.zeros((len(time_s), 3)) for s in demo_design.SIDES}}
+    table = subjects.grf_storage_table(kinematics, noise_n=float(cfg["grf_noise_n"]), rng=np.random.default_rng(9))
+    start, end = demo_design.analysis_window(cfg, design)
     stride_s, contact_s = 1.0 / design["stride_frequency_hz"], design["contact_time_s"]
     fine = np.arange(0.0, contact_s + 1e-6, 1e-6)  # one contact at 1 us
-    loaded = fine[synthetic.design_forces(first + fine, design, mass_kg=mass_kg, first_contact_s=first)["r_fy"]
+    loaded = fine[motion.design_forces(first + fine, design, mass_kg=mass_kg, first_contact_s=first)["r_fy"]
                   >= threshold_n]
     designed, crossing = {}, {}
     for side, offset in (("r", 0.0), ("l", 0.5 * stride_s)):
