@@ -57,16 +57,3 @@ def knee_extension_signs(model_path: str, *, quadriceps: list[str], knee_coordin
                              f"moment arm about {name} in {model_path}")
         signs[side] = 1.0 if total > 0 else -1.0
     return signs
-
-
-def one_knee_extension_sign(model_path: str, *, override, quadriceps: list[str], knee_coordinate: str,
-                            sides: dict[str, str]) -> float:
-    """``override`` (analysis.knee_extension_sign) when set, else the sign both sides of the
-    model share (``knee_extension_signs``); a model whose sides differ is refused."""
-    if override is not None:
-        return float(override)
-    signs = set(knee_extension_signs(model_path, quadriceps=quadriceps, knee_coordinate=knee_coordinate,
-                                     sides=sides).values())
-    if len(signs) != 1:
-        raise ValueError(f"the knee extension sign of {model_path} differs between sides: {sorted(signs)}")
-    return float(signs.pop())

@@ -265,7 +265,7 @@ def inverse_dynamics(*, model_path: str, coordinates_mot: str, external_loads_xm
     tool.setExcludedForces(excluded)
     tool.setResultsDir(_abs(out_sto.parent))
     tool.setOutputGenForceFileName(out_sto.name)
-    setup = work / "id_setup.xml"
+    setup = work / f"{name}_setup.xml"
     tool.printToXML(_abs(setup))
     try:
         ok = osim.InverseDynamicsTool(_abs(setup)).run()

@@ -123,6 +123,19 @@ def spm_p_fields(p: float) -> dict:
     return {"p": p, "p_upper_bound": p, "p_text": f"{p:.3f}"}
 
 
+def _pct_ranges(values) -> str:
+    """Sorted percentages as runs, e.g. '36-39, 43-54'."""
+    values = np.sort(np.asarray(values, dtype=float))
+    step = np.min(np.diff(values)) if values.size > 1 else 1.0
+    runs, start = [], values[0]
+    for previous, current in zip(values[:-1], values[1:]):
+        if current - previous > 1.5 * step:
+            runs.append((start, previous))
+            start = current
+    runs.append((start, values[-1]))
+    return ", ".join(f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}" for lo, hi in runs)
+
+
 def spm_paired(curves_a, curves_b, *, alpha: float = 0.05, min_subjects: int = 3, condition_a: str = "a",
                condition_b: str = "b", pct=None) -> list[dict]:
     """SPM paired t-test (two-tailed) of ``curves_b`` against ``curves_a``, each
@@ -141,6 +154,12 @@ def spm_paired(curves_a, curves_b, *, alpha: float = 0.05, min_subjects: int = 3
         return [empty | {"note": too_few_note(n, min_subjects=min_subjects, condition_a=condition_a, condition_b=condition_b)}]
     if np.allclose((b - a).std(axis=0, ddof=1), 0):
         return [empty | {"note": "the paired differences have no variance: SPM cannot run"}]
+    # spm1d refuses a continuum where one condition is the same in every subject at some
+    # node (e.g. a group at its activation floor over part of the cycle in everyone)
+    flat = (a.std(axis=0) == 0) | (b.std(axis=0) == 0)
+    if flat.any():
+        return [empty | {"note": "SPM cannot run: the curves are identical in every subject (e.g. at the activation "
+                                 f"floor) at {_pct_ranges(pct[flat])} % of the cycle; see the scalar metrics"}]
     import spm1d  # imported here: slow to import, and only this function needs it
 
     inference = spm1d.stats.ttest_paired(b, a).inference(alpha, two_tailed=True)

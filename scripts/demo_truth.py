@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrorun import formats, groups, jobs, model_properties
+from retrorun import formats, jobs, model_properties
 from retrorun.demo import truth
 
 wc = snakemake.wildcards
@@ -25,17 +25,20 @@ with jobs.job(snakemake, stage="demo_truth", subject=wc.subject, trial=wc.trial)
     cycles = truth.true_cycles(pd.read_csv(inp.contacts), window_start_s=window[0], window_end_s=window[1])
     formats.write_csv(out.cycles, cycles)
     analysis = params.analysis
+    # the same floors, weights and knee direction as rule analyse_trial, read from the true model
+    names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
+    properties = model_properties.muscle_properties(inp.model, names)
     weights = None
     if analysis["weighting"] == "max_isometric_force":
-        names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
-        weights = groups.max_isometric_forces(inp.model, names)
-    # the default (null) reads it from the model, as rule analyse_trial does
-    sign = model_properties.one_knee_extension_sign(inp.model, override=analysis["knee_extension_sign"],
-                                                    quadriceps=params.groups["quadriceps"],
-                                                    knee_coordinate=analysis["knee_coordinate"], sides=params.sides)
+        weights = {name: props["max_isometric_force_n"] for name, props in properties.items()}
+    if analysis.get("knee_extension_sign") is None:
+        knee_signs = model_properties.knee_extension_signs(inp.model, quadriceps=params.groups["quadriceps"],
+                                                           knee_coordinate=analysis["knee_coordinate"], sides=params.sides)
+    else:
+        knee_signs = {side: float(analysis["knee_extension_sign"]) for side in params.sides}
     metrics = truth.cycle_metrics(cycles, activations=activations, id_forces=id_forces, groups=params.groups,
                                   sides=params.sides, weights=weights, mass_kg=float(params.mass_kg),
-                                  knee_coordinate=analysis["knee_coordinate"],
-                                  knee_extension_sign=float(sign))
+                                  knee_coordinate=analysis["knee_coordinate"], knee_signs=knee_signs,
+                                  floors={name: props["min_control"] for name, props in properties.items()})
     formats.write_csv(out.metrics, metrics)
     log.info("%d true cycle(s); SO %d frames", len(cycles), len(activations))

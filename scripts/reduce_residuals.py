@@ -1,5 +1,5 @@
 """Rule reduce_residuals: one subject's residual reduction (config residual_reduction)
-from all its trials' whole cycles; writes the model SO runs on and the change table."""
+from all its trials' whole cycles; writes the adjusted model (mass_com) and the change table."""
 import shutil
 from pathlib import Path
 

@@ -1,11 +1,12 @@
 """Rule residual_reduction_algorithm: OpenSim's RRA on one trial (config residual_reduction,
-method rra); writes the adjusted model and kinematics SO runs on, and the changes."""
+method rra); writes the adjusted model and kinematics ID after reduction, SO and the
+analysis run on, and the changes."""
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from retrorun import cycle_plan, formats, grf as grf_lib, jobs, opensim_tools, residual_reduction as rr
+from retrorun import cycle_plan, formats, grf as grf_lib, jobs, opensim_tools, residual_reduction as rr, tables
 
 wc = snakemake.wildcards
 inp = snakemake.input
@@ -36,6 +37,7 @@ with jobs.job(snakemake, stage="residual_reduction", subject=wc.subject, trial=w
                                times[(times >= adjusted["time"].iloc[0] - 1e-9) & (times <= adjusted["time"].iloc[-1] + 1e-9)])
     formats.write_storage(out.coordinates, on_ik_frames, in_degrees=True, name="rra_kinematics")
     rotational = opensim_tools.coordinate_motion_types(opensim_tools.load_model(model, what="scaled model"))
+    formats.write_csv(out.coordinates_table, tables.coordinates_table(on_ik_frames, rotational=rotational))
     changes = rr.kinematic_changes(ik, adjusted, rotational=rotational, start_s=start, end_s=end)
     formats.write_csv(out.changes, changes)
     forces, _ = formats.read_storage(forces_sto)

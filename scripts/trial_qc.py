@@ -25,7 +25,8 @@ with jobs.job(snakemake, stage="qc", subject=wc.subject, trial=wc.trial) as log:
     metrics |= qc.saturation(pd.read_csv(inp.activations), level=snakemake.params.thresholds["saturation_activation"])
     metrics |= qc.knee_extension_peaks(pd.read_csv(inp.cycle_metrics))
     metrics |= qc.cycles_used(pd.read_csv(inp.cycles))
-    metrics |= qc.residuals_before_reduction(id_forces, actuators, grf)
+    id_before = tables.window(pd.read_csv(inp.id_forces_before_reduction), start, end)
+    metrics |= qc.residuals_before_reduction(id_before, actuators, grf)
     change = pd.read_csv(inp.reduction).set_index("trial").loc[wc.trial]
     metrics |= qc.residual_moment_shares(metrics, float(change["com_height_m"]))
     metrics |= qc.reduction_changes(change)

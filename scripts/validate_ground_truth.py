@@ -8,6 +8,20 @@ from retrorun.demo.design import GRAVITY_M_S2
 from retrorun.demo.truth import outcome_paths
 
 params = snakemake.params
+
+
+def knee_extension_sign(truth_dir: str) -> float:
+    """The extension direction of the knee coordinate: the config's override, else read
+    from the true model's quadriceps (as rule analyse_trial reads the scaled model's)."""
+    if params.analysis.get("knee_extension_sign") is not None:
+        return float(params.analysis["knee_extension_sign"])
+    signs = model_properties.knee_extension_signs(f"{truth_dir}/true_model.osim", quadriceps=params.groups["quadriceps"],
+                                                  knee_coordinate=params.analysis["knee_coordinate"], sides=params.sides)
+    if len(set(signs.values())) != 1:
+        raise ValueError(f"the true model's knee extension direction differs between sides: {signs}")
+    return next(iter(signs.values()))
+
+
 analysis = params.analysis
 compare = list(analysis["compare"])
 with jobs.job(snakemake, stage="validate_ground_truth") as log:
@@ -18,12 +32,10 @@ with jobs.job(snakemake, stage="validate_ground_truth") as log:
         tables.append(checks.ground_truth_rows(
             subject=subject, truth_dir=paths["truth_dir"], scaled_model=paths["scaled_model"], trials=trials,
             groups=params.groups, sides=params.sides, weighting=analysis["weighting"],
-            knee_extension_sign=model_properties.one_knee_extension_sign(
-                paths["scaled_model"], override=analysis["knee_extension_sign"], quadriceps=params.groups["quadriceps"],
-                knee_coordinate=analysis["knee_coordinate"], sides=params.sides), contact_threshold_n=params.contact_threshold_n))
+            knee_extension_sign=knee_extension_sign(paths["truth_dir"]), contact_threshold_n=params.contact_threshold_n))
         for row in own:
             metrics = pd.read_csv(outcome_paths(row["truth_dir"], row["trial"])["metrics"])
-            true_metrics.append(metrics.assign(subject=subject, condition=row["condition"]))
+            true_metrics.append(metrics.assign(subject=subject, condition=row["condition"], trial=row["trial"]))
             contacts = checks.pipeline_contacts(row["dir"])
             window = {"start_s": row["start_s"], "end_s": row["end_s"]}
             grf = pd.read_csv(f"{row['dir']}/grf.csv")

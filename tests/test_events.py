@@ -152,19 +152,19 @@ def generated_trial(condition: str, *, mass_kg: float = 70.0, threshold_n: float
     the instants the noise-free designed force crosses ``threshold_n`` (the best any
     threshold detector can do). The only place this file reads the generator, whose
     module is moving."""
-    from retrorun.demo import design as demo_design, motion, subjects
+    from retrorun.demo import design as demo_design, motion as demo_motion, subjects as demo_subjects
 
     cfg = demo_design.resolve_config({})
     design = cfg["conditions"][condition]
     rate, first = float(cfg["grf_rate_hz"]), float(cfg["lead_in_s"])
     time_s = np.arange(int(round(float(cfg["trial_duration_s"]) * rate)) + 1) / rate
-    forces = motion.design_forces(time_s, design, mass_kg=mass_kg, first_contact_s=first)
+    forces = demo_motion.design_forces(time_s, design, mass_kg=mass_kg, first_contact_s=first)
     kinematics = {"time_s": time_s, "forces": forces, "cop": {s: np.zeros((len(time_s), 3)) for s in demo_design.SIDES}}
-    table = subjects.grf_storage_table(kinematics, noise_n=float(cfg["grf_noise_n"]), rng=np.random.default_rng(9))
+    table = demo_subjects.grf_storage_table(kinematics, noise_n=float(cfg["grf_noise_n"]), rng=np.random.default_rng(9))
     start, end = demo_design.analysis_window(cfg, design)
     stride_s, contact_s = 1.0 / design["stride_frequency_hz"], design["contact_time_s"]
     fine = np.arange(0.0, contact_s + 1e-6, 1e-6)  # one contact at 1 us
-    loaded = fine[motion.design_forces(first + fine, design, mass_kg=mass_kg, first_contact_s=first)["r_fy"]
+    loaded = fine[demo_motion.design_forces(first + fine, design, mass_kg=mass_kg, first_contact_s=first)["r_fy"]
                   >= threshold_n]
     designed, crossing = {}, {}
     for side, offset in (("r", 0.0), ("l", 0.5 * stride_s)):
@@ -216,10 +216,7 @@ def test_the_analysis_takes_its_cycles_from_the_given_contacts():
     zero = np.zeros_like(time_s)
     contacts = pd.DataFrame({"side": "r", "contact": [0, 1, 2, 3], "strike_s": [0.2, 0.9, 1.6, 2.3],
                              "toe_off_s": [0.48, 1.18, 1.88, 2.58]})
-    from retrorun import cycle_plan
-
-    cycles = cycle_plan.plan(contacts, unit="cycle", count="all", record_start_s=0.0, record_end_s=float(time_s[-1]),
-                             frame_s=0.01, min_cycle_s=0.3, max_cycle_s=2.0, margin_s=0.5).units
+    cycles = all_cycles(contacts, record_end_s=float(time_s[-1]))
     result = analysis.analyse_trial(
         cycles=cycles,
         activations=pd.DataFrame({"time_s": time_s, "q_r": 0.3, "h_r": 0.2, "q_l": 0.3, "h_l": 0.2}),

@@ -56,19 +56,20 @@ def test_other_exponents_solve_the_same_problem():
 def demo_trial(tmp_path_factory):
     """A synthetic forward-running trial on the demo model (truth kinematics and GRF),
     its SO model (reserves and residuals) and external loads."""
-    from retrorun import demo_model, opensim_tools, synthetic
+    from retrorun import opensim_tools
+    from retrorun.demo import model as demo_model, subjects as demo_subjects, truth as demo_truth
 
     root = tmp_path_factory.mktemp("fast_so")
     demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
-    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 1.9, "lead_in_s": 0.6, "analysis_strides": 1}
-    synthetic.generate_subject(design, subject="S01", generic_model=root / "retrorun_planar.osim",
+    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
+    demo_subjects.generate_subject(design, subject="S01", generic_model=root / "retrorun_planar.osim",
                                inputs_dir=root / "inputs", truth_dir=root / "truth")
-    truth = synthetic.truth_paths(root / "truth", ["forward_1"])
+    truth = demo_subjects.truth_paths(root / "truth", ["forward_1"])
     so_model = root / "so_model.osim"
     opensim_tools.prepare_so_model(model_path=str(truth["model"]), out_model=str(so_model), max_isometric_force_scale=1,
                                    residual_optimal_force=100, reserve_optimal_force=1, unmuscled_optimal_force=100)
     loads = root / "external_loads.xml"
-    synthetic.write_external_loads(loads, grf_mot=root / "inputs" / "S01_forward_1.mot")
+    demo_truth.write_external_loads(loads, grf_mot=root / "inputs" / "S01_forward_1.mot")
     return {"root": root, "so_model": so_model, "coordinates": truth["forward_1/coordinates_mot"], "loads": loads}
 
 
@@ -264,7 +265,8 @@ def test_fast_solver_matches_opensim_on_rajagopal_with_its_coupled_patella(tmp_p
 
     from conftest import shared
 
-    from retrorun import formats, opensim_tools, synthetic
+    from retrorun import formats, opensim_tools
+    from retrorun.demo import truth as demo_truth
 
     model_path = shared("rajagopal-lai-uhlrich-2023", "RajagopalLaiUhlrich2023.osim")
     model = osim.Model(str(model_path))
@@ -288,7 +290,7 @@ def test_fast_solver_matches_opensim_on_rajagopal_with_its_coupled_patella(tmp_p
                        *(f"ground_torque_{side}_{a}" for a in "xyz")):
             grf[column] = 0.0
     formats.write_storage(tmp_path / "grf.mot", grf, in_degrees=False)
-    synthetic.write_external_loads(tmp_path / "loads.xml", grf_mot=tmp_path / "grf.mot")
+    demo_truth.write_external_loads(tmp_path / "loads.xml", grf_mot=tmp_path / "grf.mot")
     so_model = tmp_path / "so_model.osim"
     opensim_tools.prepare_so_model(model_path=str(model_path), out_model=str(so_model), max_isometric_force_scale=1,
                                    residual_optimal_force=100, reserve_optimal_force=1, unmuscled_optimal_force=100)

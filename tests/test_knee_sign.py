@@ -17,7 +17,7 @@ QUADRICEPS = ["rect_fem", "vas_lat", "vas_med", "vas_int"]
 def models(tmp_path_factory):
     """(the demo model, its flexion-positive variant): the one place this file builds the
     demo model, whose module is moving."""
-    from retrorun import demo_model
+    from retrorun.demo import model as demo_model
 
     folder = tmp_path_factory.mktemp("knee_sign")
     original = demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=folder)
@@ -130,13 +130,13 @@ def speed_order(model, state) -> list[str]:
 def demo_inputs(folder: Path, *, generic_model: Path, n_subjects: int) -> tuple[Path, Path]:
     """The demo study's generated inputs and its sheets: the one place this file reads the
     synthetic generator, whose module is moving."""
-    from retrorun import synthetic
+    from retrorun.demo import design as demo_design, subjects as demo_subjects
 
     generator = {"n_subjects": n_subjects}
     inputs = folder / "inputs"
-    subjects, trials = synthetic.study_sheets(generator, inputs_dir=inputs)
+    subjects, trials = demo_design.study_sheets(generator, inputs_dir=inputs)
     for subject in subjects["subject"]:
-        synthetic.generate_subject(generator, subject=subject, generic_model=generic_model, inputs_dir=inputs,
+        demo_subjects.generate_subject(generator, subject=subject, generic_model=generic_model, inputs_dir=inputs,
                                    truth_dir=folder / "truth" / subject)
     subjects.to_csv(folder / "subjects.tsv", sep="\t", index=False)
     trials.to_csv(folder / "trials.tsv", sep="\t", index=False)

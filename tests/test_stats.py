@@ -91,6 +91,18 @@ def test_spm_without_a_difference_reports_no_cluster():
     assert len(rows) == 1 and np.isnan(rows[0]["cluster"]) and "no supra-threshold cluster" in rows[0]["note"]
 
 
+def test_spm_on_curves_flat_in_every_subject_says_where_instead_of_failing():
+    # a group at its activation floor (0 after the floor is taken off) in every subject
+    # over 40-50 % of the cycle in one condition: spm1d refuses such a continuum
+    rng = np.random.default_rng(6)
+    forward = np.array([bump(30) + rng.normal(0, 0.05, 101) for _ in range(8)])
+    backward = forward + rng.normal(0, 0.05, (8, 101))
+    backward[:, 40:51] = 0.0
+    rows = stats.spm_paired(forward, backward, alpha=0.05)
+    assert len(rows) == 1 and np.isnan(rows[0]["cluster"])
+    assert "identical in every subject" in rows[0]["note"] and "40-50 %" in rows[0]["note"]
+
+
 def test_spm_with_too_few_subjects_says_why():
     rows = stats.spm_paired(np.zeros((2, 101)), np.ones((2, 101)), min_subjects=3, condition_a="forward",
                             condition_b="backward")

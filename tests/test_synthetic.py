@@ -48,8 +48,14 @@ def test_written_sheets_are_read_by_the_ordinary_loader(tmp_path):
 
 
 def test_config_module_does_not_import_the_demo():
-    source = (REPO / "retrorun" / "config.py").read_text()
-    assert "demo" not in source and "synthetic import" not in source
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, retrorun.config; "
+                             "print(' '.join(m for m in sys.modules if m.startswith('retrorun.demo')))"],
+                            capture_output=True, text=True, check=True, cwd=REPO).stdout.split()
+    assert loaded == []
+    assert "retrorun.demo" not in (REPO / "retrorun" / "config.py").read_text()
 
 
 def test_analysis_window_holds_the_requested_strides_with_margin():
@@ -337,7 +343,8 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
                                          time_range=window)
     cycles = tr.true_cycles(pd.read_csv(truth[f"{trial}/contacts"]), window_start_s=window[0], window_end_s=window[1])
     metrics = tr.cycle_metrics(cycles, activations=activations, id_forces=id_forces, groups=groups, sides=sides,
-                               weights=None, mass_kg=70.0, knee_coordinate="knee_angle", knee_extension_sign=1.0)
+                               weights=None, mass_kg=70.0, knee_coordinate="knee_angle",
+                               knee_signs={"r": 1.0, "l": 1.0}, floors={})
     assert len(cycles) == 3 and activations.drop(columns="time_s").notna().all().all()
     for key, table in (("id", id_forces), ("activations", activations), ("cycles", cycles), ("metrics", metrics)):
         table.to_csv(out[key], index=False)

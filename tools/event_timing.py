@@ -11,10 +11,7 @@ import argparse
 
 import numpy as np
 
-try:  # the generator is moving into retrorun.demo
-    from retrorun.demo import synthetic
-except ImportError:
-    from retrorun import synthetic
+from retrorun.demo import design as demo_design, motion as demo_motion
 from retrorun import events
 from retrorun.filtering import lowpass
 
@@ -25,11 +22,11 @@ def main() -> None:
     parser.add_argument("--threshold-n", type=float, default=20.0)
     parser.add_argument("--mass-kg", type=float, default=70.0)
     args = parser.parse_args()
-    cfg = synthetic.resolve_config({})
+    cfg = demo_design.resolve_config({})
     rate, first = float(cfg["grf_rate_hz"]), float(cfg["lead_in_s"])
     time_s = np.arange(int(round(float(cfg["trial_duration_s"]) * rate)) + 1) / rate
     for condition, design in cfg["conditions"].items():
-        force = synthetic.design_forces(time_s, design, mass_kg=args.mass_kg, first_contact_s=first)["r_fy"]
+        force = demo_motion.design_forces(time_s, design, mass_kg=args.mass_kg, first_contact_s=first)["r_fy"]
         noisy = force + np.where(force > 0, np.random.default_rng(1).normal(0, float(cfg["grf_noise_n"]), force.size), 0)
         stride_s = 1.0 / design["stride_frequency_hz"]
         for method, signal in (("raw", noisy), (f"{args.filter_hz:g} Hz", lowpass(noisy, rate_hz=rate, cutoff_hz=args.filter_hz))):

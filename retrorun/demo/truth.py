@@ -112,10 +112,14 @@ def true_cycles(contacts: pd.DataFrame, *, window_start_s: float, window_end_s: 
 
 def cycle_metrics(cycles: pd.DataFrame, *, activations: pd.DataFrame, id_forces: pd.DataFrame,
                   groups: dict[str, list[str]], sides: dict[str, str], weights: dict[str, float] | None,
-                  mass_kg: float, knee_coordinate: str, knee_extension_sign: float) -> pd.DataFrame:
+                  mass_kg: float, knee_coordinate: str, knee_signs: dict[str, float],
+                  floors: dict[str, float]) -> pd.DataFrame:
     """The study's per-cycle outcomes (long: side, cycle, group, metric, value) on the
-    given cycles, with the definitions of retrorun.analysis."""
-    group_table = grp.group_activations(activations, groups=groups, sides=sides, weights=weights, source="truth")
+    given cycles, with the definitions of retrorun.analysis: activation above each
+    muscle's floor (``floors``: the model's min_control), the knee extension moment by the
+    model's extension direction per side (``knee_signs``)."""
+    group_table = grp.group_activations(grp.above_floor(activations, floors), groups=groups, sides=sides,
+                                        weights=weights, source="truth")
     rows = []
     for row in cycles.itertuples(index=False):
         span = {"start_s": row.strike_s, "end_s": row.next_strike_s}
@@ -131,7 +135,7 @@ def cycle_metrics(cycles: pd.DataFrame, *, activations: pd.DataFrame, id_forces:
             pair = metrics.pair_metrics(pct, curves[grp.group_column("quadriceps", row.side)],
                                         curves[grp.group_column("hamstrings", row.side)], stance_pct=stance)
             values |= {(PAIR_GROUP, name): value for name, value in pair.items()}
-        extension = knee_extension_sign * moment.iloc[:, 1].to_numpy() / mass_kg
+        extension = knee_signs[row.side] * moment.iloc[:, 1].to_numpy() / mass_kg
         values |= {("knee", name): value for name, value in metrics.knee_extension_peak(pct, extension, stance_pct=stance).items()}
         rows += [{"side": row.side, "cycle": row.cycle, "strike_s": row.strike_s, "group": g, "metric": m, "value": float(v)}
                  for (g, m), v in values.items()]

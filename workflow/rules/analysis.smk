@@ -18,14 +18,14 @@ def trial_cycle_files(name):
 
 rule analyse_trial:
     input:
-        # the scaled model gives each muscle's activation floor (min_control), the knee
+        # the model SO ran on gives each muscle's activation floor (min_control), the knee
         # extension direction and, with weighting max_isometric_force, the weights (a
         # uniform strength scale in SO does not change them)
-        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+        model=reduced_model,
         cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
         activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
-        ik=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_coordinates.csv",
-        id_forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_generalized_forces.csv",
+        ik=reduced_coordinates_table,
+        id_forces=dynamics_after_reduction,
     output:
         metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
         curves=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_curves.csv",

@@ -16,8 +16,8 @@ def subject_height_m(subject):
 
 rule static_optimization_chunk:
     input:
-        model=so_model,
-        coordinates=so_coordinates,
+        model=reduced_model,
+        coordinates=reduced_coordinates,
         grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
         external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
         # its total mass is the reference of static_optimization.strength_scaling
@@ -52,7 +52,7 @@ rule static_optimization_chunk:
 rule static_optimization:
     input:
         chunks=so_chunks,
-        model=so_model,
+        model=reduced_model,
     output:
         activations_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.sto",
         forces_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.sto",

@@ -1,8 +1,11 @@
 # Residual reduction between ID and SO (config residual_reduction): per subject, from
 # all its trials' whole gait cycles. `none` keeps the scaled model and only records the
-# residuals before SO; `mass_com` writes a model with the adjusted mass and COM, which
-# SO then runs on; `rra` runs OpenSim's RRA per trial, and SO runs on its model and
-# kinematics (muscles.smk takes its inputs from the functions below).
+# residuals before SO; `mass_com` writes a model with the adjusted mass and COM; `rra`
+# runs OpenSim's RRA per trial. With a method other than `none`, ID runs again on the
+# reduced model and kinematics (id_after_reduction.*), and every stage after it (SO, the
+# analysis's knee angle and moment, the reserve QC) reads them through the input
+# functions below; only QC's *_before_reduction columns read the first ID.
+
 REDUCTION = config["residual_reduction"]
 
 
@@ -10,7 +13,7 @@ def subject_trials(subject):
     return [t for s, t in all_trials() if s == subject]
 
 
-def reduced_model(subject):
+def mass_com_model(subject):
     return f"{subject_dir(subject)}/residual_reduction/model.osim"
 
 
@@ -18,18 +21,38 @@ def rra_dir(subject, trial):
     return f"{trial_dir(subject, trial)}/rra"
 
 
-def so_model(wildcards):
+def reduced_model(wildcards):
+    """The model every stage after residual reduction runs on."""
     if REDUCTION["method"] == "none":
         return f"{subject_dir(wildcards.subject)}/scaled_model.osim"
     if REDUCTION["method"] == "rra":
         return f"{rra_dir(wildcards.subject, wildcards.trial)}/model.osim"
-    return reduced_model(wildcards.subject)
+    return mass_com_model(wildcards.subject)
 
 
-def so_coordinates(wildcards):
+def reduced_coordinates(wildcards):
+    """The coordinates (.mot) ID after reduction and SO read: RRA's, or IK's."""
     if REDUCTION["method"] == "rra":
         return f"{trial_dir(wildcards.subject, wildcards.trial)}/rra_kinematics.mot"
     return f"{trial_dir(wildcards.subject, wildcards.trial)}/ik.mot"
+
+
+def reduced_coordinates_table(wildcards):
+    """The same coordinates as a table (deg, m), for the analysis's joint angles."""
+    if REDUCTION["method"] == "rra":
+        return f"{trial_dir(wildcards.subject, wildcards.trial)}/rra_coordinates.csv"
+    return f"{trial_dir(wildcards.subject, wildcards.trial)}/ik_coordinates.csv"
+
+
+def dynamics_before_reduction(wildcards):
+    return f"{trial_dir(wildcards.subject, wildcards.trial)}/id_generalized_forces.csv"
+
+
+def dynamics_after_reduction(wildcards):
+    """ID generalized forces on the reduced model and kinematics (the first ID with `none`)."""
+    if REDUCTION["method"] == "none":
+        return dynamics_before_reduction(wildcards)
+    return f"{trial_dir(wildcards.subject, wildcards.trial)}/id_after_reduction.csv"
 
 
 def rra_qc_inputs(wildcards):
@@ -81,6 +104,7 @@ rule residual_reduction_algorithm:
     output:
         model=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/model.osim",
         coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra_kinematics.mot",
+        coordinates_table=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra_coordinates.csv",
         changes=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/kinematic_changes.csv",
         summary=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/summary.csv",
     params:
@@ -95,3 +119,27 @@ rule residual_reduction_algorithm:
         runtime=lambda wc, attempt: 30 * attempt,
     script:
         "../../scripts/residual_reduction_algorithm.py"
+
+
+rule inverse_dynamics_after_reduction:
+    # requested only with a method other than none (dynamics_after_reduction)
+    input:
+        model=reduced_model,
+        coordinates=reduced_coordinates,
+        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
+        external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+    output:
+        sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_after_reduction.sto",
+        table=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_after_reduction.csv",
+    params:
+        name="id_after_reduction",
+    log:
+        log_path("inverse_dynamics_after_reduction", "{subject}", "{trial}"),
+    benchmark:
+        benchmark_path("inverse_dynamics_after_reduction", "{subject}", "{trial}")
+    resources:
+        # as rule inverse_dynamics
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
+    script:
+        "../../scripts/inverse_dynamics.py"

@@ -80,7 +80,8 @@ if "synthetic" in config:
             models=lambda wc: [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]],
             trial_files=lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()
                                     for name in ("ik_coordinates.csv", "id_generalized_forces.csv", "grf.csv",
-                                                 "so_activations.csv", "cycles.csv", "cycle_metrics.csv")],
+                                                 "so_activations.csv", "contacts.csv", "cycles.csv",
+                                                 "cycle_metrics.csv")],
             comparison=f"{STUDY_DIR}/tables/comparison.csv",
             subject_means=f"{STUDY_DIR}/tables/subjects.csv",
         output:
