@@ -23,6 +23,7 @@ include: "workflow/rules/model.smk"
 include: "workflow/rules/imports.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/scaling.smk"
+include: "workflow/rules/cycles.smk"
 include: "workflow/rules/kinematics.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/residual_reduction.smk"
@@ -40,6 +41,7 @@ localrules:
     trial_qc,
     aggregate_qc,
     detect_contacts,
+    plan_cycles,
     analyse_trial,
     analysis_tables,
     analysis_figures,
@@ -57,3 +59,11 @@ rule all:
     input:
         final_outputs(),
     default_target: True
+
+
+onsuccess:
+    print_cycle_summary()
+
+
+onerror:
+    print_cycle_summary()

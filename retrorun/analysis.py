@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import cycle_plan as plan
 from . import cycles as cyc
 from . import groups as grp, metrics, stats
 from .errors import AnalysisError
@@ -36,15 +37,17 @@ class TrialAnalysis:
     curves: pd.DataFrame    # side, cycle, pct, then the normalised columns
 
 
-def analyse_trial(*, grf: pd.DataFrame, contacts: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFrame,
+def analyse_trial(*, cycles: pd.DataFrame, activations: pd.DataFrame, ik: pd.DataFrame,
                   id_forces: pd.DataFrame, groups: dict[str, list[str]], sides: dict[str, str], settings: dict,
                   mass_kg: float, weights: dict[str, float] | None = None, floors: dict[str, float] | None = None,
                   knee_signs: dict[str, float] | None = None, subject: str = "", trial: str = "",
                   sources: dict[str, str] | None = None) -> TrialAnalysis:
-    """Cycles, curves and metrics of one trial. ``settings`` is the config's ``analysis``.
+    """Curves and metrics of one trial's chosen units. ``settings`` is the config's ``analysis``.
 
-    ``contacts`` are the trial's gait events (``grf.raw_contacts``, from the raw force);
-    ``grf`` only gives the record's time span. ``floors`` (muscle column -> the model's
+    ``cycles`` is rule plan_cycles' table (``cycle_plan.plan``): every candidate cycle
+    (or stance, ``settings['unit']``) with its status; the used ones are analysed, each
+    normalised 0-100 % of itself. A stance unit has only the stance metrics (its
+    ``stance_pct`` is 100). ``floors`` (muscle column -> the model's
     ``min_control``) is subtracted from each activation before the group curves and every
     metric: static optimization never goes below it, so without this a silent group
     reads 0.01 and inflates ratios and co-contraction. ``knee_signs`` (side -> +1/-1,
@@ -54,10 +57,7 @@ def analyse_trial(*, grf: pd.DataFrame, contacts: pd.DataFrame, activations: pd.
     if mass_kg <= 0:
         raise AnalysisError(f"body mass {mass_kg} kg is not positive", fix="set mass_kg in the subjects sheet",
                             subject=subject, trial=trial)
-    window = (float(activations["time_s"].iloc[0]), float(activations["time_s"].iloc[-1]))
-    cycles = cyc.gait_cycles(contacts, window_start_s=window[0], window_end_s=window[1],
-                             min_cycle_s=settings["min_cycle_s"], max_cycle_s=settings["max_cycle_s"],
-                             record_start_s=float(grf["time_s"].iloc[0]), record_end_s=float(grf["time_s"].iloc[-1]))
+    stance_units = settings.get("unit", plan.CYCLE) == plan.STANCE
     above_floor = grp.above_floor(activations, floors or {})
     group_table = grp.group_activations(above_floor, groups=groups, sides=sides, weights=weights,
                                         source=sources.get("activations", "so_activations.csv"),
@@ -81,9 +81,9 @@ def analyse_trial(*, grf: pd.DataFrame, contacts: pd.DataFrame, activations: pd.
                             fix="give the scaled model (its quadriceps' moment arms set it) or set "
                                 "analysis.knee_extension_sign", subject=subject, trial=trial)
     curve_parts, metric_rows = [], []
-    for _, row in cycles[cycles["status"] == cyc.USED].iterrows():
+    for _, row in cycles[cycles["status"] == plan.USED].iterrows():
         side, cycle = row["side"], int(row["cycle"])
-        span = {"start_s": row["strike_s"], "end_s": row["next_strike_s"]}
+        span = {"start_s": row["start_s"], "end_s": row["end_s"]}
         muscles = cyc.normalise_table(activations, **span)
         group_curves = cyc.normalise_table(group_table, **span)
         joint_angles = cyc.normalise_table(ik, **span)
@@ -101,12 +101,18 @@ def analyse_trial(*, grf: pd.DataFrame, contacts: pd.DataFrame, activations: pd.
         pct, stance = curve["pct"].to_numpy(), float(row["stance_pct"])
         values = {(CYCLE_GROUP, "duration_s"): (row["duration_s"], ""), (CYCLE_GROUP, "stance_pct"): (stance, "")}
         for group in groups:
-            for name, value in metrics.activation_metrics(pct, curve[activation_column(group)], stance_pct=stance,
-                                                          cycle_s=row["duration_s"]).items():
+            if stance_units:
+                found = metrics.stance_activation_metrics(pct, curve[activation_column(group)], stance_s=row["duration_s"])
+            else:
+                found = metrics.activation_metrics(pct, curve[activation_column(group)], stance_pct=stance,
+                                                   cycle_s=row["duration_s"])
+            for name, value in found.items():
                 values[(group, name)] = (value, "")
         notes = {}
         pair = metrics.pair_metrics(pct, curve[activation_column("quadriceps")], curve[activation_column("hamstrings")],
                                     stance_pct=stance, notes=notes)
+        if stance_units:  # over a stance the cycle measures are the stance ones: not reported twice
+            pair = {name: value for name, value in pair.items() if name.endswith("_stance") or name.endswith("_stance_pct")}
         values |= {(PAIR_GROUP, name): (value, notes.get(name, "")) for name, value in pair.items()}
         notes = {}
         knee = metrics.knee_extension_peak(pct, curve[KNEE_MOMENT], stance_pct=stance, notes=notes)
@@ -134,14 +140,39 @@ def cycle_counts(trial_cycles: list[tuple[dict, pd.DataFrame]], failed: list[dic
             reason = excluded.get((info["subject"], info["trial"]))
             row = {key: info[key] for key in KEYS} | {"side": side, "status": "excluded_qc" if reason else "done",
                                                        "reason": reason or ""}
-            row |= {f"n_{status}": int((own["status"] == status).sum()) for status in cyc.STATUSES}
+            row |= {f"n_{status}": int((own["status"] == status).sum()) for status in plan.STATUSES}
             rows.append(row)
     for info in failed:
         rows.append({key: info.get(key, "") for key in KEYS} | {"side": "", "status": f"failed:{info.get('stage', '')}",
                                                                 "reason": f"failed at {info.get('stage', '')}"}
-                    | {f"n_{status}": 0 for status in cyc.STATUSES})
-    columns = [*KEYS, "side", "status", *[f"n_{s}" for s in cyc.STATUSES], "reason"]
+                    | {f"n_{status}": 0 for status in plan.STATUSES})
+    columns = [*KEYS, "side", "status", *[f"n_{s}" for s in plan.STATUSES], "reason"]
     return pd.DataFrame(rows, columns=columns).sort_values(KEYS + ["side"], kind="stable").reset_index(drop=True)
+
+
+def empty_comparison(trial_cycles: list[tuple[dict, pd.DataFrame]], warnings: dict[tuple[str, str], str], *,
+                     compare: list[str]) -> str:
+    """Why the comparison is empty, or "" when every compared condition that has trials has
+    a used cycle (or stance) in at least one of them.
+
+    Names every trial of such a condition, with rule plan_cycles' warning: the nearest
+    candidate and what to change. (A condition with no trial at all is the trials sheet's
+    business, checked before any job; trials the QC gate leaves out are listed on the
+    report's front page.)"""
+    used: dict[str, int] = {}
+    for info, table in trial_cycles:
+        if info["condition"] in compare:
+            used[info["condition"]] = used.get(info["condition"], 0) + int((table["status"] == plan.USED).sum())
+    empty = [condition for condition in dict.fromkeys(compare) if used.get(condition) == 0]
+    if not empty:
+        return ""
+    lines = [f"no usable cycle in any trial of condition(s) {', '.join(empty)}: the comparison "
+             f"{compare[0]} vs {compare[1]} would be empty"]
+    for info, _ in trial_cycles:
+        if info["condition"] in empty:
+            key = (info["subject"], info["trial"])
+            lines.append("  " + (warnings.get(key) or f"{key[0]}/{key[1]}: no used cycle (its cycles.csv says why)"))
+    return "\n".join(lines)
 
 
 def long_cycles(trial_metrics: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:

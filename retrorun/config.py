@@ -206,8 +206,10 @@ def _coerce_command_line_values(value, schema: dict):
         return [_coerce_command_line_values(item, schema["items"]) for item in value]
     if not isinstance(value, str):
         return value
-    types = schema.get("type", [])
-    types = types if isinstance(types, list) else [types]
+    types = []
+    for option in [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]:  # e.g. analysis.cycles: all or N
+        declared = option.get("type", [])
+        types += declared if isinstance(declared, list) else [declared]
     try:
         if "integer" in types and value.strip().lstrip("+-").isdigit():
             return int(value)

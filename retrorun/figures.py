@@ -8,11 +8,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .cycles import STATUSES  # noqa: E402
+from .cycle_plan import STATUSES  # noqa: E402
 from .formats import atomic_path  # noqa: E402
 
-STATUS_COLOURS = {"used": "#2a9d8f", "outside_window": "#bdbdbd", "missing_contact": "#e9c46a",
-                  "implausible_duration": "#e76f51"}
+STATUS_COLOURS = {"used": "#2a9d8f", "outside_region": "#bdbdbd", "not_chosen": "#8ecae6",
+                  "missing_contact": "#e9c46a", "implausible_duration": "#e76f51", "off_plate": "#b08968",
+                  "other_foot_loaded": "#9d4edd"}
 
 
 def save(figure, *, png: str, svg: str) -> None:

@@ -24,6 +24,16 @@ def error_record_path(trial_dir: str | Path) -> Path:
     return Path(trial_dir) / "error.json"
 
 
+def _opensim_console_quiet():
+    """OpenSim's console output off during the job (its messages reach the log through
+    Python logging: opensim_tools); nothing to do where OpenSim is not installed."""
+    try:
+        from .opensim_tools import quiet_console
+    except ImportError:  # analysis-only environments need no OpenSim
+        return contextlib.nullcontext()
+    return quiet_console()
+
+
 @contextlib.contextmanager
 def job(snakemake, *, stage: str, subject: str = "", trial: str = "", trial_dir: str | None = None):
     """Run a rule's body with logging to ``snakemake.log[0]``; record failures for the trial."""
@@ -33,17 +43,11 @@ def job(snakemake, *, stage: str, subject: str = "", trial: str = "", trial_dir:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
-    if log_path:
-        try:
-            from .opensim_tools import log_opensim_to
-
-            log_opensim_to(log_path)
-        except ImportError:  # analysis-only environments need no OpenSim
-            pass
     started = time.time()
     log.info("stage %s, subject %s, trial %s", stage, subject or "-", trial or "-")
     try:
-        yield log
+        with _opensim_console_quiet():
+            yield log
     except Exception as err:
         record = err.as_record() if isinstance(err, RetrorunError) else {
             "stage": stage, "subject": subject, "trial": trial, "message": f"{type(err).__name__}: {err}",
@@ -55,9 +59,8 @@ def job(snakemake, *, stage: str, subject: str = "", trial: str = "", trial_dir:
         log.error("%s", err)
         if log_path and log_path.is_file():
             # OpenSim's exceptions often say only "see messages window": its own
-            # error lines went to this log through the file sink.
-            said = [line.strip() for line in log_path.read_text(errors="replace").splitlines()
-                    if line.lstrip().startswith("[") and ("[error]" in line or "[critical]" in line)]
+            # warnings and errors went to this log (opensim_tools forwards them).
+            said = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if " OpenSim: " in line]
             if said:
                 record["opensim_log"] = said[-5:]
         if trial_dir:

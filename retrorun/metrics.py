@@ -71,6 +71,19 @@ def activation_metrics(pct, activation, *, stance_pct: float, cycle_s: float) ->
     }
 
 
+def stance_activation_metrics(pct, activation, *, stance_s: float) -> dict[str, float]:
+    """The stance measures of ``activation_metrics`` for a curve normalised 0-100 % of one
+    stance (analysis.unit stance): mean and integral over the stance, peak and its timing."""
+    pct, activation = np.asarray(pct, dtype=float), np.asarray(activation, dtype=float)
+    _check(pct, activation)
+    if stance_s <= 0:
+        raise ValueError(f"stance_s must be > 0 s, got {stance_s}")
+    mean_stance = phase_mean(pct, activation, start_pct=pct[0], end_pct=pct[-1])
+    peak_at = int(np.argmax(activation))
+    return {"mean_stance": mean_stance, "integrated_stance_s": mean_stance * stance_s,
+            "peak": float(activation[peak_at]), "peak_timing_pct": float(pct[peak_at])}
+
+
 def ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator; NaN when the denominator group is silent (mean activation
     above its floor under ``SILENT_ACTIVATION``): a ratio to nothing is undefined, not huge."""

@@ -6,7 +6,11 @@ into the stage's RetrorunError with OpenSim's own message attached.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,48 @@ from .formats import MarkerTable, read_storage
 
 osim.Logger.setLevelString("warn")
 
+# OpenSim's messages reach the job's log through Python logging, less two kinds of
+# noise: "Couldn't find file" for every display mesh a model names when its Geometry
+# folder is absent (meshes are drawn, never computed with: 79 per load of the Hamner
+# model, over 1000 per trial) and the model summary IK and ID print on every run
+# ("MODEL: ..."). Every other warning and error of OpenSim is kept.
+_NOISE = re.compile(r"^\s*(Couldn't find file '[^']*\.(vtp|stl|obj|ply|osg)'\.?|MODEL: .*)$", re.S)
+_opensim_log = logging.getLogger("retrorun.opensim")
+
+
+def is_noise(message: str) -> bool:
+    return bool(_NOISE.match(message))
+
+
+class _ForwardToLogging(osim.LogSink):
+    def sinkImpl(self, message):
+        if not is_noise(message):
+            _opensim_log.warning("OpenSim: %s", message.strip())
+
+    def flushImpl(self):
+        pass
+
+
+_SINK = _ForwardToLogging()  # kept referenced: OpenSim holds only a pointer to it
+osim.Logger.addSink(_SINK)
+
+
+@contextlib.contextmanager
+def quiet_console():
+    """OpenSim's own console copy of its messages (stdout, which its Logger cannot turn
+    off alone) goes to /dev/null meanwhile; they reach Python logging through _SINK."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
 # IK solver accuracy and SO convergence as in OpenSim's examples; more SO iterations
 # than the default 100 because a chunk's first frame has no warm start.
 IK_ACCURACY = 1e-5
@@ -29,11 +75,6 @@ SO_MAX_ITERATIONS = 1000
 def _abs(path: str | Path) -> str:
     """OpenSim resolves relative paths in a setup file against the setup's folder: never give it one."""
     return str(Path(path).resolve())
-
-
-def log_opensim_to(path: str | Path) -> None:
-    """Send OpenSim's own messages to a job's log file as well."""
-    osim.Logger.addFileSink(str(path))
 
 
 def load_model(path: str | Path, *, what: str = "model") -> osim.Model:

@@ -25,7 +25,7 @@ QC_COLUMNS = [
     "residual_moment_peak_nm_before_reduction", "residual_moment_share_of_com_height_x_peak_grf_before_reduction",
     "mass_change_recommended_kg", "mass_change_applied_kg", "com_shift_m", "com_shift_capped",
     "kinematic_change_rms_max_deg", "kinematic_change_rms_max_cm", "kinematic_change_worst_coordinate",
-    "pass", "flags",
+    "n_cycles_used", "pass", "flags",
 ]
 
 
@@ -150,6 +150,11 @@ def knee_extension_peaks(cycle_metrics: pd.DataFrame) -> dict:
     return {"knee_extension_peak_missing_cycles": int(peaks["value"].isna().sum())}
 
 
+def cycles_used(cycles: pd.DataFrame) -> dict:
+    """Cycles (or stances) of the trial that are analysed: 0 is flagged, never silent."""
+    return {"n_cycles_used": int((cycles["status"] == "used").sum())}
+
+
 def verdict(metrics: dict, thresholds: dict) -> dict:
     """pass = every threshold met; flags = the names of the checks that failed."""
     checks = {
@@ -169,6 +174,8 @@ def verdict(metrics: dict, thresholds: dict) -> dict:
             flags.append(flag)
     if metrics.get("knee_extension_peak_missing_cycles", 0):
         flags.append("knee_extension_peak")
+    if metrics.get("n_cycles_used", 1) == 0:
+        flags.append("no_cycles")
     return {"pass": not flags, "flags": ";".join(flags)}
 
 

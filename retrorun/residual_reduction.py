@@ -26,26 +26,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import cycles as cyc
-from . import events
+from . import cycle_plan as plan
 
 METHODS = ("none", "mass_com", "rra")
 WRENCH_COLUMNS = ["mx_nm", "my_nm", "mz_nm", "fx_n", "fy_n", "fz_n"]
 
 
-def averaging_windows(grf: pd.DataFrame, *, window_start_s: float, window_end_s: float, sides, contact_threshold_n: float,
-                      min_contact_s: float, min_cycle_s: float, max_cycle_s: float) -> tuple[list[tuple[float, float]], str]:
-    """Whole gait cycles inside the analysis window (either foot), from the prepared GRF
-    with the analysis' own detector; the whole window when there is none, said in the note."""
-    contacts = events.detect_side_contacts(grf, sides=sides, threshold_n=contact_threshold_n, min_contact_s=min_contact_s)
-    table = cyc.gait_cycles(contacts, window_start_s=window_start_s, window_end_s=window_end_s, min_cycle_s=min_cycle_s,
-                            max_cycle_s=max_cycle_s, record_start_s=float(grf["time_s"].iloc[0]),
-                            record_end_s=float(grf["time_s"].iloc[-1]))
-    used = table[table["status"] == cyc.USED]
+def averaging_windows(cycles: pd.DataFrame, *, window_start_s: float, window_end_s: float
+                      ) -> tuple[list[tuple[float, float]], str]:
+    """The whole gait cycles the analysis uses (rule plan_cycles' cycles.csv, either foot);
+    the whole window when there is none (or the units are stances, not whole cycles),
+    said in the note."""
+    used = cycles[(cycles["status"] == plan.USED) & (cycles["unit"] == plan.CYCLE)]
     if used.empty:
-        return [(window_start_s, window_end_s)], (f"no whole gait cycle in the window {window_start_s:.3f}-{window_end_s:.3f} s: "
-                                                  "averaged over the whole window")
-    spans = [(float(a), float(b)) for a, b in used[["strike_s", "next_strike_s"]].itertuples(index=False)]
+        why = "stances, not whole gait cycles, are analysed" if (cycles["status"] == plan.USED).any() else \
+            "no whole gait cycle is analysed"
+        return [(window_start_s, window_end_s)], f"{why}: averaged over the whole window {window_start_s:.3f}-{window_end_s:.3f} s"
+    spans = [(float(a), float(b)) for a, b in used[["start_s", "end_s"]].itertuples(index=False)]
     note = "cycles " + ", ".join(f"{side} {a:.3f}-{b:.3f} s" for side, (a, b) in zip(used["side"], spans))
     return spans, note
 

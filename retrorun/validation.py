@@ -64,10 +64,11 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
 
 def model_inventory(osim_path: str, *, marker_set: str | None) -> dict[str, set[str]]:
     """Names of bodies, coordinates, markers and muscles in the model (with the marker set file)."""
-    from .opensim_tools import load_model  # OpenSim is imported only when a model is checked
+    from .opensim_tools import load_model, quiet_console  # OpenSim is imported only when a model is checked
     import opensim as osim
 
-    model = load_model(osim_path)
+    with quiet_console():
+        model = load_model(osim_path)
     markers = {m.getName() for m in model.getMarkerSet()}
     if marker_set:
         try:

@@ -22,15 +22,13 @@ with jobs.job(snakemake, stage="analysis", subject=wc.subject, trial=wc.trial, t
                                                            knee_coordinate=settings["knee_coordinate"], sides=params.sides)
         log.info("knee extension sign per side from the quadriceps' moment arms: %s", knee_signs)
     result = analysis.analyse_trial(
-        grf=pd.read_csv(inp.grf), contacts=pd.read_csv(inp.contacts), activations=pd.read_csv(inp.activations),
+        cycles=pd.read_csv(inp.cycles), activations=pd.read_csv(inp.activations),
         ik=pd.read_csv(inp.ik), id_forces=pd.read_csv(inp.id_forces), groups=params.groups, sides=params.sides,
         settings=settings, mass_kg=float(params.mass_kg), weights=weights, floors=floors, knee_signs=knee_signs,
         subject=wc.subject, trial=wc.trial,
         sources={"activations": inp.activations, "ik": inp.ik, "id_forces": inp.id_forces})
-    formats.write_csv(snakemake.output.cycles, result.cycles)
     formats.write_csv(snakemake.output.metrics, result.metrics)
     formats.write_csv(snakemake.output.curves, result.curves)
-    for status, count in result.cycles["status"].value_counts().items():
-        log.info("%d cycle(s) %s", count, status)
+    log.info("%d %s(s) analysed", int((result.cycles["status"] == "used").sum()), settings["unit"])
     for note in sorted(set(result.metrics["note"].dropna()) - {""}):
         log.warning("%s", note)

@@ -6,6 +6,7 @@ import json
 import pandas as pd
 
 from retrorun import analysis, formats, jobs
+from retrorun.errors import AnalysisError
 
 params = snakemake.params
 out = snakemake.output
@@ -31,6 +32,14 @@ with jobs.job(snakemake, stage="analysis_tables") as log:
         log.warning("left out of the statistics (analysis.qc_gate exclude): %s/%s, %s", subject, trial, reason)
     kept = lambda pairs: [(t, table) for t, table in pairs if (t["subject"], t["trial"]) not in left_out]
 
+    warnings = {(t["subject"], t["trial"]): json.loads(open(path).read())["warning"]
+                for t, path in zip(trials, snakemake.input.spans)}
+    empty = analysis.empty_comparison(cycles, warnings, compare=settings["compare"])
+    if empty and not settings["allow_empty"]:
+        raise AnalysisError(empty, fix="change what each line says, or set analysis.allow_empty: true to write the "
+                                       "empty tables with a warning")
+    if empty:
+        log.warning("analysis.allow_empty: %s", empty)
     long = analysis.long_cycles(metrics)
     subjects = analysis.subject_means(analysis.long_cycles(kept(metrics)))
     compared = analysis.comparison(subjects, compare=settings["compare"], min_cycles=settings["min_cycles"],

@@ -1,4 +1,5 @@
-"""Rule detect_contacts: each foot's strikes and toe offs from the trial's raw vertical GRF."""
+"""Rule detect_contacts: each foot's strikes and toe offs from the trial's raw vertical GRF,
+over the whole record (rule plan_cycles then chooses the cycles)."""
 from retrorun import formats, grf as grf_lib, jobs
 
 wc = snakemake.wildcards
@@ -6,7 +7,7 @@ params = snakemake.params
 with jobs.job(snakemake, stage="detect_contacts", subject=wc.subject, trial=wc.trial, trial_dir=params.trial_dir) as log:
     table, _ = formats.read_storage(snakemake.input.grf)
     contacts = grf_lib.raw_contacts(
-        table, external_loads=snakemake.input.external_loads, window=params.window, margin_s=params.margin_s,
+        table, external_loads=snakemake.input.external_loads, window={}, margin_s=0.0,
         threshold_n=params.threshold_n, min_contact_s=params.min_contact_s, sides=params.sides,
         subject=wc.subject, trial=wc.trial, source=snakemake.input.grf)
     formats.write_csv(snakemake.output.contacts, contacts)

@@ -1,10 +1,10 @@
-"""Rule inverse_kinematics: IK over the analysis window plus margin, then the
+"""Rule inverse_kinematics: IK over the chosen cycles plus margin (analysis_span.json), then the
 coordinates low-pass filtered with the GRF's cutoff (Bisseling & Hof 2006)."""
 from pathlib import Path
 
 import pandas as pd
 
-from retrorun import filtering, formats, grf, jobs, opensim_tools, tables, templates
+from retrorun import cycle_plan, filtering, formats, jobs, opensim_tools, tables, templates
 from retrorun.markers import prepare_markers
 
 wc = snakemake.wildcards
@@ -12,7 +12,8 @@ out = snakemake.output
 with jobs.job(snakemake, stage="inverse_kinematics", subject=wc.subject, trial=wc.trial, trial_dir=Path(out.mot).parent) as log:
     work = Path(out.mot).parent / "work"
     recorded = formats.read_trc(snakemake.input.markers)
-    start, end, first, last = grf.analysis_range(recorded.time_s, snakemake.params.window, snakemake.params.margin_s)
+    span = cycle_plan.read_span(snakemake.input.span)
+    start, end, first, last = span["so_start_s"], span["so_end_s"], span["ik_start_s"], span["ik_end_s"]
     # gaps are judged where IK runs: a marker lost outside the window plus margin is no fault
     markers = prepare_markers(recorded.window(first, last), aliases=snakemake.params.aliases,
                               gaps=snakemake.params.gaps, subject=wc.subject, trial=wc.trial)

@@ -2,14 +2,15 @@
 OpenSim .mot and external loads ID/SO read, and a per-side tidy table."""
 import numpy as np
 
-from retrorun import formats, grf as grf_lib, jobs, templates
+from retrorun import cycle_plan, formats, grf as grf_lib, jobs, templates
 
 wc = snakemake.wildcards
 with jobs.job(snakemake, stage="prepare_grf", subject=wc.subject, trial=wc.trial, trial_dir=snakemake.output.mot.rsplit("/", 1)[0]) as log:
     table, _ = formats.read_storage(snakemake.input.grf)
+    span = cycle_plan.read_span(snakemake.input.span)
     prepared, per_side = grf_lib.prepare_grf(
-        table, external_loads=snakemake.input.external_loads, window=snakemake.params.window,
-        margin_s=snakemake.params.margin_s, cutoff_hz=snakemake.params.filter_hz,
+        table, external_loads=snakemake.input.external_loads, window={"start_s": span["ik_start_s"], "end_s": span["ik_end_s"]},
+        margin_s=0.0, cutoff_hz=snakemake.params.filter_hz,
         contact_threshold_n=snakemake.params.contact_threshold_n, sides=snakemake.params.sides,
         subject=wc.subject, trial=wc.trial, source=snakemake.input.grf)
     formats.write_storage(snakemake.output.mot, prepared, in_degrees=False, name="grf")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retrorun import formats, jobs, opensim_tools, residual_reduction as rr, tables
+from retrorun import cycle_plan, formats, jobs, opensim_tools, residual_reduction as rr, tables
 from retrorun.errors import InputError
 
 inp = snakemake.input
@@ -24,13 +24,11 @@ with jobs.job(snakemake, stage="residual_reduction", subject=params.subject) as 
                             fix=f"set residual_reduction.adjusted_body to one of: {', '.join(masses)}")
     gravity = opensim_tools.gravity_m_s2(model)
     rows, means, rotations = [], [], []
-    for trial, id_path, ik_path, grf_path in zip(params.trials, inp.id_forces, inp.coordinates, inp.grf):
-        start, end = params.windows[trial]
-        grf = pd.read_csv(grf_path)
-        start = float(grf["time_s"].iloc[0]) if start is None else start
-        end = float(grf["time_s"].iloc[-1]) if end is None else end
-        spans, note = rr.averaging_windows(grf, window_start_s=start, window_end_s=end, sides=params.sides,
-                                           **params.cycle_settings)
+    for trial, id_path, ik_path, cycles_path, span_path in zip(params.trials, inp.id_forces, inp.coordinates, inp.cycles,
+                                                               inp.spans):
+        span = cycle_plan.read_span(span_path)
+        start, end = span["so_start_s"], span["so_end_s"]
+        spans, note = rr.averaging_windows(pd.read_csv(cycles_path), window_start_s=start, window_end_s=end)
         ik, header = formats.read_storage(ik_path)
         ik = tables.window(ik, start, end, time_column="time")
         id_forces = tables.window(pd.read_csv(id_path), start, end)

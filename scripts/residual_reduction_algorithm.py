@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retrorun import formats, grf as grf_lib, jobs, opensim_tools, residual_reduction as rr, tables
+from retrorun import cycle_plan, formats, grf as grf_lib, jobs, opensim_tools, residual_reduction as rr, tables
 
 wc = snakemake.wildcards
 inp = snakemake.input
@@ -19,10 +19,10 @@ with jobs.job(snakemake, stage="residual_reduction", subject=wc.subject, trial=w
     work = Path(out.model).resolve().parent / "work"
     ik, _ = formats.read_storage(inp.coordinates)
     times = ik["time"].to_numpy()
-    start, end, first, last = grf_lib.analysis_range(times, snakemake.params.window, settings["rra_margin_s"])
-    grf = pd.read_csv(inp.grf)
-    spans, note = rr.averaging_windows(grf, window_start_s=start, window_end_s=end, sides=snakemake.params.sides,
-                                       **snakemake.params.cycle_settings)
+    span = cycle_plan.read_span(inp.span)
+    start, end, first, last = grf_lib.analysis_range(times, {"start_s": span["so_start_s"], "end_s": span["so_end_s"]},
+                                                     settings["rra_margin_s"])
+    spans, note = rr.averaging_windows(pd.read_csv(inp.cycles), window_start_s=start, window_end_s=end)
     com_range = (min(a for a, _ in spans), max(b for _, b in spans))
     log.info("RRA %.3f-%.3f s; COM adjusted from the mean residuals over %s", first, last, note)
     kinematics_sto, forces_sto, residual_names = opensim_tools.residual_reduction_algorithm(

@@ -1,10 +1,10 @@
-"""Rule static_optimization_chunk: SO over one of K consecutive parts of the window,
-with OpenSim's StaticOptimization or the fast solver (config static_optimization.solver)."""
+"""Rule static_optimization_chunk: SO over one of K consecutive parts of the span the chosen
+cycles cover, with OpenSim's StaticOptimization or the fast solver (config static_optimization.solver)."""
 from pathlib import Path
 
 import pandas as pd
 
-from retrorun import fast_so, formats, grf, jobs, opensim_tools, so_chunks
+from retrorun import cycle_plan, fast_so, formats, jobs, opensim_tools, so_chunks
 
 wc = snakemake.wildcards
 out = snakemake.output
@@ -14,7 +14,8 @@ with jobs.job(snakemake, stage="static_optimization", subject=wc.subject, trial=
     work = Path(out.activation).parent / "work"
     coordinates, _ = formats.read_storage(snakemake.input.coordinates)
     times = coordinates["time"].to_numpy()
-    start, end, _, _ = grf.analysis_range(times, snakemake.params.window, 0.0)
+    span = cycle_plan.read_span(snakemake.input.span)
+    start, end = span["so_start_s"], span["so_end_s"]
     first, last = so_chunks.chunk_range(times, start=start, end=end, chunk=int(wc.chunk), count=int(wc.chunks))
     so_model = work / "so_model.osim"
     specs = opensim_tools.prepare_so_model(

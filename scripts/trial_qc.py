@@ -24,6 +24,7 @@ with jobs.job(snakemake, stage="qc", subject=wc.subject, trial=wc.trial) as log:
     metrics |= qc.reserves(forces, actuators, id_forces)
     metrics |= qc.saturation(pd.read_csv(inp.activations), level=snakemake.params.thresholds["saturation_activation"])
     metrics |= qc.knee_extension_peaks(pd.read_csv(inp.cycle_metrics))
+    metrics |= qc.cycles_used(pd.read_csv(inp.cycles))
     id_before = tables.window(pd.read_csv(inp.id_forces_before_reduction), start, end)
     metrics |= qc.residuals_before_reduction(id_before, actuators, grf)
     change = pd.read_csv(inp.reduction).set_index("trial").loc[wc.trial]
@@ -42,3 +43,5 @@ with jobs.job(snakemake, stage="qc", subject=wc.subject, trial=wc.trial) as log:
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(json.dumps(metrics, indent=2, default=float))
     log.info("QC %s: %s", "pass" if metrics["pass"] else "FLAGGED", metrics["flags"] or "all thresholds met")
+    if not metrics["n_cycles_used"]:
+        log.warning("%s", json.loads(Path(inp.span).read_text())["warning"])

@@ -145,6 +145,14 @@ def test_nested_command_line_overrides_arrive_as_strings_and_are_typed(tmp_path)
     config["static_optimization"]["chunks"] = "three"
     with pytest.raises(ConfigError, match="chunks"):
         prepare_config(config, base_dir=tmp_path, source="config.yaml")
+    # analysis.cycles is 'all' or a number: --config analysis='{cycles: 1}' gives '1'
+    config["static_optimization"]["chunks"] = "3"
+    for given, typed in (("1", 1), ("all", "all")):
+        config["analysis"] = {"cycles": given}
+        assert prepare_config(config, base_dir=tmp_path, source="config.yaml")["analysis"]["cycles"] == typed
+    config["analysis"] = {"cycles": "0"}
+    with pytest.raises(ConfigError, match="analysis.cycles"):
+        prepare_config(config, base_dir=tmp_path, source="config.yaml")
 
 
 def test_a_given_config_file_is_the_whole_study_and_the_demo_only_the_fallback(tmp_path):

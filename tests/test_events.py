@@ -6,10 +6,16 @@ import pytest
 
 from conftest import shared
 from retrorun import events
-from retrorun.cycles import USED, gait_cycles
+from retrorun.cycle_plan import USED, plan
 from retrorun.formats import read_storage
 
 RATE_HZ = 1000.0
+
+
+def all_cycles(contacts, *, record_end_s):
+    """Every complete cycle of the record (rule plan_cycles with no region, cycles all)."""
+    return plan(contacts, unit="cycle", count="all", record_start_s=0.0, record_end_s=record_end_s, frame_s=0.01,
+                min_cycle_s=0.3, max_cycle_s=2.0, margin_s=0.5).units
 
 
 def half_sine_force(time_s, contacts, *, peak_n=1500.0):
@@ -59,8 +65,7 @@ def test_contacts_and_cycles_are_found_whatever_the_direction(direction, two_pla
     for side, times in expected.items():
         own = found[found["side"] == side]
         np.testing.assert_allclose(own[["strike_s", "toe_off_s"]].to_numpy(), times, atol=1.5 / RATE_HZ)
-    cycles = gait_cycles(found, window_start_s=0.0, window_end_s=grf["time_s"].iloc[-1], min_cycle_s=0.3,
-                         max_cycle_s=2.0)
+    cycles = all_cycles(found, record_end_s=float(grf["time_s"].iloc[-1]))
     used = cycles[cycles["status"] == USED]
     # n contacts per foot make n - 1 cycles; the last contact has no next strike
     assert (used["side"] == "r").sum() == len(right) - 1
@@ -121,7 +126,7 @@ def test_hamner_treadmill_cycles_match_the_contacts_in_the_record():
                         "l_force_y_n": table["1_ground_force_vy"]})
     threshold = 20.0
     found = events.detect_side_contacts(grf, sides=["r", "l"], threshold_n=threshold, min_contact_s=0.05)
-    cycles = gait_cycles(found, window_start_s=0.0, window_end_s=10.0, min_cycle_s=0.3, max_cycle_s=2.0)
+    cycles = all_cycles(found, record_end_s=float(grf["time_s"].iloc[-1]))
     counted = {side: independent_contact_count(grf[f"{side}_force_y_n"].to_numpy(), threshold) for side in "rl"}
     assert counted == {"r": 14, "l": 15}
     for side in "rl":
@@ -211,8 +216,9 @@ def test_the_analysis_takes_its_cycles_from_the_given_contacts():
     zero = np.zeros_like(time_s)
     contacts = pd.DataFrame({"side": "r", "contact": [0, 1, 2, 3], "strike_s": [0.2, 0.9, 1.6, 2.3],
                              "toe_off_s": [0.48, 1.18, 1.88, 2.58]})
+    cycles = all_cycles(contacts, record_end_s=float(time_s[-1]))
     result = analysis.analyse_trial(
-        grf=pd.DataFrame({"time_s": time_s}), contacts=contacts,
+        cycles=cycles,
         activations=pd.DataFrame({"time_s": time_s, "q_r": 0.3, "h_r": 0.2, "q_l": 0.3, "h_l": 0.2}),
         ik=pd.DataFrame({"time_s": time_s, "knee_angle_r_deg": zero, "knee_angle_l_deg": zero}),
         id_forces=pd.DataFrame({"time_s": time_s, "knee_angle_r_moment_nm": 70 * np.sin(time_s),

@@ -34,13 +34,13 @@ def walking_study(tmp_path, *, dropout_trial: bool):
     (tmp_path / "subjects.tsv").write_text(
         "subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\n"
         f"subject01\t72.6\t1.8034\t{data / 'subject01_static.trc'}\t1.0\t2.0\n")
-    rows = [f"subject01\twalk1\twalk\t{data / 'subject01_walk1.trc'}\t{data / 'subject01_walk1_grf.mot'}\t0.6\t1.8"]
+    rows = [f"subject01\twalk1\twalk\t{data / 'subject01_walk1.trc'}\t{data / 'subject01_walk1_grf.mot'}\t\t"]
     if dropout_trial:
         markers = read_trc(data / "subject01_walk1.trc")
         for xyz in markers.positions_m.values():
             xyz[60:90] = np.nan  # every marker lost for 0.5 s: nothing for IK to track
         write_trc(tmp_path / "walk1_dropout.trc", markers)
-        rows.append(f"subject01\twalk2\twalk\t{tmp_path / 'walk1_dropout.trc'}\t{data / 'subject01_walk1_grf.mot'}\t0.6\t1.8")
+        rows.append(f"subject01\twalk2\twalk\t{tmp_path / 'walk1_dropout.trc'}\t{data / 'subject01_walk1_grf.mot'}\t\t")
     (tmp_path / "trials.tsv").write_text("subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n" + "\n".join(rows) + "\n")
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -111,26 +111,31 @@ def synthetic_trial(*, mass_kg=70.0, stride_s=0.7, stance_s=0.28, first_s=0.2, r
     return grf, activations, ik, id_forces
 
 
-def contacts_of(grf):
-    from retrorun import events
+def cycles_of(grf, *, unit="cycle", region=(0.5, 2.8)):
+    """Rule plan_cycles on the synthetic trial: the cycles (or stances) in the region."""
+    from retrorun import cycle_plan, events
 
-    return events.detect_side_contacts(grf, sides=["r", "l"], threshold_n=20.0, min_contact_s=0.05)
+    contacts = events.detect_side_contacts(grf, sides=["r", "l"], threshold_n=20.0, min_contact_s=0.05)
+    return cycle_plan.plan(contacts, unit=unit, count="all", record_start_s=0.0, record_end_s=float(grf["time_s"].iloc[-1]),
+                           frame_s=0.01, min_cycle_s=0.3, max_cycle_s=2.0, margin_s=0.5, region_start_s=region[0],
+                           region_end_s=region[1]).units
 
 
 def test_a_synthetic_trial_gives_the_known_metrics():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
+    result = analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                     groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
                                     sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0,
                                     subject="s1", trial="t1")
     # right strikes at 0.2 + 0.7 k (threshold crossing a little later): cycles wholly in 0.5-2.8 s
-    # start at 0.9 and 1.6 s; 0.2 and 2.3 s are outside the window; the left foot is on no plate
+    # start at 0.9 and 1.6 s; 0.2 s is outside the region, 2.3 s has no next strike in the
+    # record; the left foot is on no plate
     used = result.cycles[result.cycles["status"] == "used"]
     assert list(used["side"]) == ["r", "r"]
     np.testing.assert_allclose(used["strike_s"], [0.9, 1.6], atol=0.005)
-    assert list(result.cycles["status"]) == ["outside_window", "used", "used", "outside_window"]
+    assert list(result.cycles["status"]) == ["outside_region", "used", "used", "missing_contact"]
     value = result.metrics.groupby(["group", "metric"])["value"].mean()
     stance = value["cycle", "stance_pct"]
     assert stance == pytest.approx(40.0, abs=1.0)
@@ -148,11 +153,35 @@ def test_a_synthetic_trial_gives_the_known_metrics():
     assert len(result.curves) == 2 * 101 and "vas_r" in result.curves and "knee_angle_r_moment_nm" in result.curves
 
 
+def test_stance_units_give_the_stance_metrics_over_0_to_100_percent_of_stance():
+    from retrorun import analysis
+
+    grf, activations, ik, id_forces = synthetic_trial()
+    result = analysis.analyse_trial(cycles=cycles_of(grf, unit="stance"), activations=activations, ik=ik,
+                                    id_forces=id_forces, groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+                                    sides={"r": "_r", "l": "_l"}, settings=SETTINGS | {"unit": "stance"}, mass_kg=70.0)
+    used = result.cycles[result.cycles["status"] == "used"]
+    # stances 0.9, 1.6, 2.3 s (0.28 s each) lie in 0.5-2.8 s; 0.2 s does not
+    np.testing.assert_allclose(used["start_s"], [0.9, 1.6, 2.3], atol=0.005)
+    value = result.metrics.groupby(["group", "metric"])["value"].mean()
+    assert value["cycle", "duration_s"] == pytest.approx(0.28, abs=0.01) and value["cycle", "stance_pct"] == 100
+    assert value["quadriceps", "mean_stance"] == pytest.approx(0.5, abs=0.02)
+    assert value["quadriceps", "integrated_stance_s"] == pytest.approx(0.5 * 0.28, abs=0.01)
+    assert value["quadriceps_hamstrings", "ratio_mean_stance"] == pytest.approx(2.5, abs=0.1)
+    assert value["quadriceps_hamstrings", "cci_stance_pct"] == pytest.approx(200 * 0.2 / 0.7, abs=1.5)
+    assert value["knee", "peak_extension_moment_nm_per_kg"] == pytest.approx(2.0, abs=0.01)
+    assert value["knee", "peak_extension_moment_timing_pct_stance"] == pytest.approx(50.0, abs=2.0)
+    # no swing in a stance unit: the cycle-only measures are not made up
+    names = set(result.metrics["metric"])
+    assert not names & {"mean_swing", "mean_cycle", "ratio_mean_cycle", "cci_cycle_pct"}
+    assert len(result.curves) == 3 * 101
+
+
 def test_failed_trials_are_listed_in_the_cycle_counts():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
+    result = analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                     groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
                                     sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0)
     info = {"subject": "s1", "condition": "forward", "trial": "t1"}
@@ -161,7 +190,7 @@ def test_failed_trials_are_listed_in_the_cycle_counts():
                                      "stage": "static_optimization"}], sides=["r", "l"])
     assert list(counts["status"]) == ["done", "done", "failed:static_optimization"]
     right = counts[counts["side"] == "r"].iloc[0]
-    assert right["n_used"] == 2 and right["n_outside_window"] == 2
+    assert right["n_used"] == 2 and right["n_outside_region"] == 1 and right["n_missing_contact"] == 1
 
 
 def test_a_missing_knee_coordinate_names_the_file_and_the_key():
@@ -169,7 +198,7 @@ def test_a_missing_knee_coordinate_names_the_file_and_the_key():
 
     grf, activations, ik, id_forces = synthetic_trial()
     with pytest.raises(AnalysisError, match="knee_coordinate") as err:
-        analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik, id_forces=id_forces,
+        analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik, id_forces=id_forces,
                                groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}, sides={"r": "_r", "l": "_l"},
                                settings=SETTINGS | {"knee_coordinate": "knee"}, mass_kg=70.0, subject="s1",
                                trial="t1", sources={"id_forces": "id_generalized_forces.csv"})
@@ -185,7 +214,7 @@ def test_a_group_at_its_activation_floor_gives_no_ratio_and_no_cocontraction():
     # SO never goes below min_control 0.01: hamstrings sitting on it are silent
     activations[["bf_r", "bf_l"]] = 0.01
     floors = {c: 0.01 for c in activations.columns if c != "time_s"}
-    result = analysis.analyse_trial(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik,
+    result = analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik,
                                     id_forces=id_forces, groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
                                     sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0, floors=floors)
     pair = result.metrics[result.metrics["group"] == "quadriceps_hamstrings"].set_index("metric")
@@ -204,7 +233,7 @@ def test_the_knee_sign_comes_from_the_model_and_a_negative_peak_is_flagged():
     # a flexion-positive knee: the same extension moment, opposite sign
     flipped = id_forces.assign(knee_angle_r_moment_nm=-id_forces["knee_angle_r_moment_nm"])
     settings = SETTINGS | {"knee_extension_sign": None}
-    kwargs = dict(grf=grf, contacts=contacts_of(grf), activations=activations, ik=ik,
+    kwargs = dict(cycles=cycles_of(grf), activations=activations, ik=ik,
                   groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}, sides={"r": "_r", "l": "_l"}, mass_kg=70.0)
     right = analysis.analyse_trial(id_forces=id_forces, settings=settings, knee_signs={"r": 1.0, "l": 1.0}, **kwargs)
     read = analysis.analyse_trial(id_forces=flipped, settings=settings, knee_signs={"r": -1.0, "l": -1.0}, **kwargs)

@@ -86,3 +86,13 @@ def test_the_qc_gate_leaves_out_trials_that_failed_qc_and_says_why():
     counts = analysis.cycle_counts([({"subject": "S1", "trial": "b", "condition": "backward"}, cycles)], [], sides=["r"],
                                    excluded={("S1", "b"): "QC failed: residual_force;reserve"})
     assert counts.iloc[0]["status"] == "excluded_qc" and "residual_force" in counts.iloc[0]["reason"]
+
+
+def test_a_trial_without_a_used_cycle_is_flagged_in_qc():
+    cycles = pd.DataFrame({"side": ["r", "l"], "status": ["outside_region", "missing_contact"]})
+    metrics = good_metrics() | qc.cycles_used(cycles)
+    assert metrics["n_cycles_used"] == 0
+    assert qc.verdict(metrics, THRESHOLDS) == {"pass": False, "flags": "no_cycles"}
+    used = good_metrics() | qc.cycles_used(cycles.assign(status=["used", "outside_region"]))
+    assert used["n_cycles_used"] == 1 and qc.verdict(used, THRESHOLDS)["pass"]
+    assert "n_cycles_used" in qc.QC_COLUMNS

@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -59,3 +62,28 @@ def run_in(cwd: Path, clone: Path, *args: str, timeout: int = 1800) -> subproces
     env = dict(os.environ, PYTHONPATH=str(clone))
     return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def hamner_study(folder, *, region=(None, None), grf=None, analysis=None, study="hamner-cycles"):
+    """The Hamner example as a user's own study in ``folder``: its config with absolute
+    paths, a trials sheet with ``region`` (start_s, end_s) and optionally another GRF."""
+    example = REPO / "config" / "examples" / "hamner-run"
+    config = yaml.safe_load((example / "config.yaml").read_text())
+    config["study"] = study
+    config["model"] = {key: str((example / path).resolve()) for key, path in config["model"].items()}
+    config["trials"] = "trials.tsv"
+    config["analysis"] = config.get("analysis", {}) | (analysis or {})
+    data = REPO.parent / "shared" / "data" / "hamner-run"
+    start, end = ("" if value is None else value for value in region)
+    (folder / "trials.tsv").write_text(
+        "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
+        f"subject02\trun\tforward\t{data / 'subject02_running.trc'}\t{grf or data / 'subject02_running_grf.mot'}"
+        f"\t{start}\t{end}\n")
+    # the subjects sheet names its files relative to the example folder
+    subjects = pd.read_csv(example / "subjects.tsv", sep="\t", dtype=str, keep_default_na=False)
+    subjects["static_markers"] = [str((example / p).resolve()) for p in subjects["static_markers"]]
+    subjects.to_csv(folder / "subjects.tsv", sep="\t", index=False)
+    config["subjects"] = "subjects.tsv"
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

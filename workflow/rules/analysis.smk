@@ -1,12 +1,11 @@
-# Gait cycles from the GRF, quadriceps vs hamstrings metrics per cycle, then the study
+# Quadriceps vs hamstrings metrics per chosen cycle (rule plan_cycles), then the study
 # tables (paired forward/backward statistics, SPM) and figures, all in the report.
 TABLES_DIR = f"{STUDY_DIR}/tables"
 FIGURES_DIR = f"{STUDY_DIR}/figures"
 ANALYSIS = config["analysis"]
 # the keys one trial's cycles depend on: changing the statistics (compare, alpha,
 # min_subjects, min_cycles) reruns only the study tables
-TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("min_cycle_s", "max_cycle_s", "weighting", "knee_coordinate",
-                                                 "knee_extension_sign")}
+TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign")}
 
 
 def analysis_trial_info():
@@ -17,39 +16,17 @@ def trial_cycle_files(name):
     return lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()]
 
 
-rule detect_contacts:
-    # events on the raw force at its own rate, not on the filter_hz force ID and SO read
-    input:
-        grf=trial_grf_path,
-        external_loads=external_loads_template,
-    output:
-        contacts=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/contacts.csv",
-    params:
-        window=trial_window,
-        margin_s=config["ik_margin_s"],
-        threshold_n=ANALYSIS["contact_threshold_n"],
-        min_contact_s=ANALYSIS["min_contact_s"],
-        sides=config["sides"],
-        trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
-    log:
-        log_path("detect_contacts", "{subject}", "{trial}"),
-    script:
-        "../../scripts/detect_contacts.py"
-
-
 rule analyse_trial:
     input:
         # the model SO ran on gives each muscle's activation floor (min_control), the knee
         # extension direction and, with weighting max_isometric_force, the weights (a
         # uniform strength scale in SO does not change them)
         model=reduced_model,
-        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
-        contacts=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/contacts.csv",
+        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
         activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
         ik=reduced_coordinates_table,
         id_forces=dynamics_after_reduction,
     output:
-        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
         metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
         curves=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_curves.csv",
     params:
@@ -69,6 +46,7 @@ rule analysis_tables:
         cycles=trial_cycle_files("cycles.csv"),
         metrics=trial_cycle_files("cycle_metrics.csv"),
         curves=trial_cycle_files("cycle_curves.csv"),
+        spans=trial_cycle_files("analysis_span.json"),
         qc=f"{STUDY_DIR}/qc.csv",
     output:
         cycles=report(f"{TABLES_DIR}/cycles.csv", caption="../report/cycles.rst", category="Results", subcategory="Tables"),

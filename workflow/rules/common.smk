@@ -132,7 +132,8 @@ def trial_grf_path(wildcards):
     return _imported(wildcards.subject, wildcards.trial, "mot") if row["markers"].lower().endswith(".c3d") else row["grf"]
 
 
-def trial_window(wildcards):
+def trial_region(wildcards):
+    """start_s/end_s of the trials sheet: the optional region in which cycles are looked for."""
     row = trial_row(wildcards.subject, wildcards.trial)
     return {"start_s": None if pd.isna(row["start_s"]) else float(row["start_s"]),
             "end_s": None if pd.isna(row["end_s"]) else float(row["end_s"])}

@@ -1,17 +1,17 @@
-# Ground reaction forces filtered with the kinematics' cutoff, then inverse kinematics.
+# Ground reaction forces filtered with the kinematics' cutoff, then inverse kinematics, both
+# over the span rule plan_cycles chose (analysis_span.json: the chosen cycles plus margins).
 
 
 rule prepare_grf:
     input:
         grf=trial_grf_path,
         external_loads=external_loads_template,
+        span=analysis_span,
     output:
         mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
         table=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
         external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
     params:
-        window=trial_window,
-        margin_s=config["ik_margin_s"],
         filter_hz=config["filter_hz"],
         contact_threshold_n=config["grf"]["contact_threshold_n"],
         sides=config["sides"],
@@ -32,14 +32,13 @@ rule inverse_kinematics:
         model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
         markers=trial_markers_path,
         ik_tasks=config["model"]["ik_tasks"],
+        span=analysis_span,
     output:
         mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
         coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_coordinates.csv",
         marker_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
         marker_errors_by_marker=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors_by_marker.csv",
     params:
-        window=trial_window,
-        margin_s=config["ik_margin_s"],
         filter_hz=config["filter_hz"],
         aliases=config["marker_aliases"],
         gaps=config["gaps"],

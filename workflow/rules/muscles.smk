@@ -1,4 +1,4 @@
-# Static optimization over the analysis window, split into config
+# Static optimization over the chosen cycles (analysis_span.json), split into config
 # static_optimization.chunks parallel jobs (each sees the whole filtered IK, so every
 # chunk has the IK margin around it), then merged into one table per trial.
 
@@ -22,12 +22,12 @@ rule static_optimization_chunk:
         external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
         # its total mass is the reference of static_optimization.strength_scaling
         generic_model=config["model"]["osim"],
+        span=analysis_span,
     output:
         activation=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_activation.sto",
         force=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_force.sto",
         actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_actuators.csv",
     params:
-        window=trial_window,
         settings=config["static_optimization"],
         mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
         height_m=lambda wc: subject_height_m(wc.subject),

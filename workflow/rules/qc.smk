@@ -13,6 +13,8 @@ rule trial_qc:
         forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.csv",
         actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_actuators.csv",
         cycle_metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
+        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
+        span=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/analysis_span.json",
         reduction=reduction_table,
     output:
         f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/qc.json",

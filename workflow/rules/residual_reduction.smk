@@ -5,7 +5,6 @@
 # reduced model and kinematics (id_after_reduction.*), and every stage after it (SO, the
 # analysis's knee angle and moment, the reserve QC) reads them through the input
 # functions below; only QC's *_before_reduction columns read the first ID.
-from types import SimpleNamespace
 
 REDUCTION = config["residual_reduction"]
 
@@ -63,11 +62,6 @@ def rra_qc_inputs(wildcards):
     return {"rra_changes": f"{folder}/kinematic_changes.csv", "rra_summary": f"{folder}/summary.csv"}
 
 
-def trial_window_bounds(subject, trial):
-    window = trial_window(SimpleNamespace(subject=subject, trial=trial))
-    return window["start_s"], window["end_s"]
-
-
 def reduction_table(wildcards):
     """The change table QC reads. mass_com adjusts one model from all of a subject's
     trials, so its table is the subject's; otherwise nothing is shared between trials and
@@ -93,7 +87,9 @@ rule reduce_residuals:
         model=lambda wc: f"{subject_dir(reduction_scope(wc)[0])}/scaled_model.osim",
         id_forces=_scope_files("id_generalized_forces.csv"),
         coordinates=_scope_files("ik.mot"),
-        grf=_scope_files("grf.csv"),
+        # the cycles the analysis uses (rule plan_cycles) and the span SO runs on
+        cycles=_scope_files("cycles.csv"),
+        spans=_scope_files("analysis_span.json"),
     output:
         model=f"{STUDY_DIR}/{{scope}}/residual_reduction/model.osim",
         table=f"{STUDY_DIR}/{{scope}}/residual_reduction/changes.csv",
@@ -103,11 +99,7 @@ rule reduce_residuals:
     params:
         subject=lambda wc: reduction_scope(wc)[0],
         trials=lambda wc: reduction_scope(wc)[1],
-        windows=lambda wc: {t: trial_window_bounds(reduction_scope(wc)[0], t) for t in reduction_scope(wc)[1]},
         settings=REDUCTION,
-        sides=config["sides"],
-        cycle_settings={key: config["analysis"][key] for key in ("contact_threshold_n", "min_contact_s", "min_cycle_s",
-                                                                 "max_cycle_s")},
     log:
         log_path("reduce_residuals", "{scope}"),
     benchmark:
@@ -126,7 +118,8 @@ rule residual_reduction_algorithm:
         coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
         external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
         grf_mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
-        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
+        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
+        span=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/analysis_span.json",
     output:
         model=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/model.osim",
         coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra_kinematics.mot",
@@ -134,11 +127,7 @@ rule residual_reduction_algorithm:
         changes=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/kinematic_changes.csv",
         summary=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/rra/summary.csv",
     params:
-        window=trial_window,
         settings=REDUCTION,
-        sides=config["sides"],
-        cycle_settings={key: config["analysis"][key] for key in ("contact_threshold_n", "min_contact_s", "min_cycle_s",
-                                                                 "max_cycle_s")},
     log:
         log_path("residual_reduction_algorithm", "{subject}", "{trial}"),
     benchmark:

@@ -57,7 +57,7 @@ if "synthetic" in config:
                for key, name in (("id", "id_generalized_forces.csv"), ("activations", "so_activations.csv"),
                                  ("cycles", "cycles.csv"), ("metrics", "cycle_metrics.csv"))},
         params:
-            window=trial_window,
+            window=trial_region,
             settings=config["static_optimization"],
             analysis=config["analysis"],
             groups=config["muscle_groups"],

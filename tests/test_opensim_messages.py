@@ -1,0 +1,32 @@
+"""OpenSim's real warnings reach the job's log; its missing display-mesh warnings and the
+model summary do not (a model without its Geometry folder gave over 1000 lines per trial)."""
+import logging
+
+from conftest import shared
+
+
+def test_mesh_warnings_and_the_model_summary_are_silenced_real_warnings_kept(caplog, capfd):
+    path = shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")  # its .vtp meshes are not beside it
+    from retrorun import opensim_tools
+
+    with caplog.at_level(logging.INFO), opensim_tools.quiet_console():
+        model = opensim_tools.load_model(path)
+        model.printBasicInfo()  # what IK and ID print on every run
+        state = model.initSystem()
+        coordinate = model.getCoordinateSet().get("mtp_angle_r")
+        coordinate.setLocked(state, True)
+        coordinate.setValue(state, 0.3)  # OpenSim warns: the coordinate is locked
+    said = [record.getMessage() for record in caplog.records]
+    assert any("OpenSim: Coordinate.setValue" in m and "mtp_angle_r is locked" in m for m in said), said
+    assert not any("Couldn't find file" in m or "MODEL:" in m for m in said), said
+    out, _ = capfd.readouterr()
+    assert "Couldn't find file" not in out and "MODEL:" not in out
+
+
+def test_only_geometry_file_warnings_and_the_summary_count_as_noise():
+    from retrorun.opensim_tools import is_noise
+
+    assert is_noise("Couldn't find file 'sacrum.vtp'.")
+    assert is_noise("\n               MODEL: subject02\n         coordinates: 37\n")
+    assert not is_noise("Couldn't find file 'subject02_running.trc'.")  # data, not display geometry
+    assert not is_noise("Coordinate.setValue:  coordinate mtp_angle_r is locked. Unable to change its value.")
