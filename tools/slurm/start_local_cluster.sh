@@ -7,7 +7,7 @@
 #
 # Root only; installs the Debian packages when missing (apt-get). No systemd or cgroups
 # needed. Running it again while the cluster is up does nothing but check it. What works
-# and the pitfalls are in ../shared/reference/local-slurm.md.
+# and the pitfalls of a one-node SLURM on one machine are handled below.
 #
 # Environment (all optional):
 #   RETRORUN_SLURM_STATE      folder for pid files, logs, spool      (/var/tmp/retrorun-slurm)
