@@ -3,10 +3,14 @@ muscle's activation floor, max isometric force, and which sign of the knee
 coordinate's moment extends the knee."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
+@lru_cache(maxsize=4)
 def _model(model_path: str):
+    # one load per model and process: a script asks several of these questions of one model
     import opensim  # imported here: only these readers need OpenSim
 
     model = opensim.Model(str(model_path))
@@ -18,7 +22,7 @@ def muscle_properties(model_path: str, muscles: list[str]) -> dict[str, dict[str
     """Per named muscle present in the model: ``max_isometric_force_n`` and ``min_control``
     (the lowest excitation it accepts, which is also static optimization's lower bound:
     0.01 for the Millard and Thelen muscles of gait2392/Hamner/Rajagopal)."""
-    model, _ = _model(model_path)
+    model, _ = _model(str(model_path))
     found = {}
     muscle_set = model.getMuscles()
     for name in muscles:
@@ -40,7 +44,7 @@ def knee_extension_signs(model_path: str, *, quadriceps: list[str], knee_coordin
     such as Rajagopal et al. 2016 (0..120 deg). Raises ValueError when the quadriceps do
     not cross that coordinate.
     """
-    model, state = _model(model_path)
+    model, state = _model(str(model_path))
     coordinates = model.getCoordinateSet()
     muscle_set = model.getMuscles()
     signs = {}
@@ -57,3 +61,13 @@ def knee_extension_signs(model_path: str, *, quadriceps: list[str], knee_coordin
                              f"moment arm about {name} in {model_path}")
         signs[side] = 1.0 if total > 0 else -1.0
     return signs
+
+
+def knee_extension_directions(model_path: str, *, analysis: dict, quadriceps: list[str],
+                              sides: dict[str, str]) -> dict[str, float]:
+    """Per side, the knee extension direction the analysis uses: the config's
+    ``analysis.knee_extension_sign`` when set, else read from the model's quadriceps."""
+    if analysis.get("knee_extension_sign") is not None:
+        return {side: float(analysis["knee_extension_sign"]) for side in sides}
+    return knee_extension_signs(model_path, quadriceps=quadriceps, knee_coordinate=analysis["knee_coordinate"],
+                                sides=sides)

@@ -16,11 +16,9 @@ with jobs.job(snakemake, stage="analysis", subject=wc.subject, trial=wc.trial, t
     if settings["weighting"] == "max_isometric_force":
         weights = {name: props["max_isometric_force_n"] for name, props in properties.items()}
         log.info("group weights: max isometric force (N) from %s", inp.model)
-    knee_signs = None
-    if settings.get("knee_extension_sign") is None:
-        knee_signs = model_properties.knee_extension_signs(inp.model, quadriceps=params.groups["quadriceps"],
-                                                           knee_coordinate=settings["knee_coordinate"], sides=params.sides)
-        log.info("knee extension sign per side from the quadriceps' moment arms: %s", knee_signs)
+    knee_signs = model_properties.knee_extension_directions(inp.model, analysis=settings,
+                                                            quadriceps=params.groups["quadriceps"], sides=params.sides)
+    log.info("knee extension sign per side (override, else the quadriceps' moment arms): %s", knee_signs)
     result = analysis.analyse_trial(
         cycles=pd.read_csv(inp.cycles), activations=pd.read_csv(inp.activations),
         ik=pd.read_csv(inp.ik), id_forces=pd.read_csv(inp.id_forces), groups=params.groups, sides=params.sides,

@@ -31,11 +31,8 @@ with jobs.job(snakemake, stage="demo_truth", subject=wc.subject, trial=wc.trial)
     weights = None
     if analysis["weighting"] == "max_isometric_force":
         weights = {name: props["max_isometric_force_n"] for name, props in properties.items()}
-    if analysis.get("knee_extension_sign") is None:
-        knee_signs = model_properties.knee_extension_signs(inp.model, quadriceps=params.groups["quadriceps"],
-                                                           knee_coordinate=analysis["knee_coordinate"], sides=params.sides)
-    else:
-        knee_signs = {side: float(analysis["knee_extension_sign"]) for side in params.sides}
+    knee_signs = model_properties.knee_extension_directions(inp.model, analysis=analysis,
+                                                            quadriceps=params.groups["quadriceps"], sides=params.sides)
     metrics = truth.cycle_metrics(cycles, activations=activations, id_forces=id_forces, groups=params.groups,
                                   sides=params.sides, weights=weights, mass_kg=float(params.mass_kg),
                                   knee_coordinate=analysis["knee_coordinate"], knee_signs=knee_signs,

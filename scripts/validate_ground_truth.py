@@ -13,10 +13,8 @@ params = snakemake.params
 def knee_extension_sign(truth_dir: str) -> float:
     """The extension direction of the knee coordinate: the config's override, else read
     from the true model's quadriceps (as rule analyse_trial reads the scaled model's)."""
-    if params.analysis.get("knee_extension_sign") is not None:
-        return float(params.analysis["knee_extension_sign"])
-    signs = model_properties.knee_extension_signs(f"{truth_dir}/true_model.osim", quadriceps=params.groups["quadriceps"],
-                                                  knee_coordinate=params.analysis["knee_coordinate"], sides=params.sides)
+    signs = model_properties.knee_extension_directions(f"{truth_dir}/true_model.osim", analysis=params.analysis,
+                                                       quadriceps=params.groups["quadriceps"], sides=params.sides)
     if len(set(signs.values())) != 1:
         raise ValueError(f"the true model's knee extension direction differs between sides: {signs}")
     return next(iter(signs.values()))
