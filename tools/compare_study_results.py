@@ -41,7 +41,7 @@ def repository_root(results: Path) -> str:
 def read(path: Path, root: str) -> pd.DataFrame:
     table = pd.read_csv(path, keep_default_na=True)
     for column in table.columns:
-        if table[column].dtype == object:
+        if not pd.api.types.is_numeric_dtype(table[column]):
             table[column] = table[column].astype(str).str.replace(root, "<root>", regex=False)
     return table
 
