@@ -139,47 +139,78 @@ def test_constraint_matrix_is_opensims(demo_trial):
     assert abs(problem.A[0][problem.coordinates.index("knee_angle_r"), j]) > 1.0  # vasti do move the knee
 
 
-def _demo_poses(demo_trial, start_s, end_s):
+def test_every_muscle_column_is_opensims(demo_trial):
+    """The path forces are read as changes of a running total (muscle_paths.py): the
+    first, a middle and the last muscle's columns of A against OpenSim's own
+    acceleration change when only that muscle pulls."""
+    import opensim as osim
+
+    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.70))
+    model, state, actuators = _opensim_at(demo_trial, 0.70, with_loads=True)
+    model.realizeAcceleration(state)
+    zero = state.getUDot().to_numpy()
+    muscle_columns = np.flatnonzero(problem.is_muscle)
+    rows = [_u_index(model, state, c) for c in problem.coordinates]
+    for j in (muscle_columns[0], muscle_columns[len(muscle_columns) // 2], muscle_columns[-1]):
+        actuators[j].setOverrideActuation(state, float(problem.force_per_control[0, j]))
+        model.realizeAcceleration(state)
+        column = (state.getUDot().to_numpy() - zero)[rows]
+        actuators[j].setOverrideActuation(state, 0.0)
+        assert np.abs(column).max() > 1e-3, problem.actuators[j]
+        assert problem.A[0][:, j] == pytest.approx(column, rel=1e-6, abs=1e-8), problem.actuators[j]
+
+
+def test_cached_external_loads_give_opensims_accelerations(demo_trial):
+    """The external loads are evaluated once for all frames (fast_so.ExternalLoadForces)
+    instead of by OpenSim's ExternalForce at each realization. At stance and flight
+    frames, b (desired minus zero-control accelerations) must equal the one made with
+    OpenSim's own ExternalLoads in the model; a wrong force, point or torque fails it."""
+    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.55, 0.95))
+    model, _, _ = _opensim_at(demo_trial, 0.70, with_loads=True)
+    names = [c.getName() for c in model.getCoordinateSet()]
+    times, _, _, udot = fast_so.kinematics(model, demo_trial["coordinates"], names, (0.55, 0.95))
+    checked = {"stance": 0, "flight": 0}
+    for k in range(0, len(problem.times), 4):
+        t = float(problem.times[k])
+        model, state, _ = _opensim_at(demo_trial, t, with_loads=True)
+        model.realizeAcceleration(state)
+        loaded = state.getUDot().to_numpy()
+        rows = [_u_index(model, state, c) for c in problem.coordinates]
+        desired = udot[int(np.argmin(np.abs(times - t)))][[names.index(c) for c in problem.coordinates]]
+        assert problem.b[k] == pytest.approx(desired - loaded[rows], rel=1e-7, abs=1e-7), t
+        model, state, _ = _opensim_at(demo_trial, t, with_loads=False)
+        model.realizeAcceleration(state)
+        in_contact = np.abs(loaded - state.getUDot().to_numpy()).max() > 1.0
+        checked["stance" if in_contact else "flight"] += 1
+    assert checked["stance"] >= 2 and checked["flight"] >= 2, checked
+
+
+def _opensim_at(demo_trial, t, *, with_loads):
+    """The SO model (with OpenSim's ExternalLoads if asked) at the trial's kinematics at
+    time t, every actuator overridden to zero: OpenSim's zero-control state."""
     import opensim as osim
 
     model = osim.Model(str(demo_trial["so_model"]))
+    if with_loads:
+        model.addModelComponent(osim.ExternalLoads(str(demo_trial["loads"]), True))
     state = model.initSystem()
-    names = [c.getName() for c in model.getCoordinateSet()]
-    index = fast_so._state_indices(model, state)
-    times, q_named, _, _ = fast_so.kinematics(model, demo_trial["coordinates"], names)
-    inside = (times >= start_s) & (times <= end_s)
-    q = np.zeros((inside.sum(), state.getNQ()))
-    q[:, [index[n][0] for n in names]] = q_named[inside]
-    free = np.array([index[n][0] for n in names])
-    return model, state, q[::10], free
+    times, q, u, _ = fast_so.kinematics(model, demo_trial["coordinates"], [c.getName() for c in model.getCoordinateSet()])
+    frame = int(np.argmin(np.abs(times - t)))
+    for i, coordinate in enumerate(model.getCoordinateSet()):
+        coordinate.setValue(state, q[frame, i], False)
+        coordinate.setSpeedValue(state, u[frame, i])
+    state.setTime(float(times[frame]))
+    actuators = [osim.ScalarActuator.safeDownCast(a) for a in model.getActuators()]
+    for actuator in actuators:
+        actuator.overrideActuation(state, True)
+        actuator.setOverrideActuation(state, 0.0)
+    return model, state, actuators
 
 
-def test_polynomial_paths_fit_smooth_demo_muscles_at_held_out_poses(demo_trial):
-    """Muscles whose paths have no conditional points (soleus, tibialis anterior,
-    gluteus maximus, short biceps femoris) as polynomials of the coordinates they cross,
-    over a stride's poses: at held-out poses lengths within 0.5 mm and moment arms within
-    the solver's 1 mm tolerance of OpenSim's (measured 0.13 mm and 0.8 mm)."""
-    from retrorun import muscle_paths
-
-    model, state, q, free = _demo_poses(demo_trial, 0.6, 1.3)
-    muscles = [model.getMuscles().get(f"{m}_r") for m in ("soleus", "tib_ant", "glut_max", "bifemsh")]
-    spans = [np.flatnonzero(np.abs(muscle_paths.length_gradients(model, state, [m], q[:1])[0, 0]) > 1e-7) for m in muscles]
-    assert [len(s) for s in spans] == [1, 1, 1, 1]  # ankle, ankle, hip, knee
-    path_fit = muscle_paths.fit(model, state, muscles, spans, q, muscle_paths.margins(q, free))
-    check = muscle_paths.validate(path_fit, model, state, muscles, n_poses=20)
-    assert check["length_max_error_mm"] <= 0.5, check
-    assert check["moment_arm_max_error_mm"] <= fast_so.MOMENT_ARM_TOLERANCE_MM, check
-
-
-def test_a_conditional_path_point_defeats_the_polynomial_and_is_caught(demo_trial):
-    """gastrocnemius has a conditional path point at the femoral condyles (active for
-    knee angles -45..10 deg, from gait2392): its moment arm jumps where the point
-    switches, which no polynomial follows. The held-out check sees it, so the fast
-    solver falls back to OpenSim's geometry rather than use a wrong moment arm."""
-    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.72), geometry="polynomial")
-    assert problem.geometry["geometry"].startswith("exact"), problem.geometry
-    assert problem.geometry["moment_arm_max_error_mm"] > fast_so.MOMENT_ARM_TOLERANCE_MM
+def _u_index(model, state, coordinate):
+    return fast_so._state_indices(model, state)[coordinate][1]
 
 
 # ------------------------------------------------- shared data: Hamner running, workflow

@@ -36,10 +36,13 @@ sys.path.insert(0, str(REPO))
 from retrorun import fast_so, formats, opensim_tools  # noqa: E402
 
 DATASETS = {"hamner-run": ("subject02", "run"), "gait2392-walk": ("subject01", "walk1")}
+# The SO window of each trial (s): the frames every figure here is measured on (Hamner's
+# end can be moved with --hamner-end). Given as the trial's region, so IK covers it.
+WINDOWS = {"hamner-run": (0.7, 3.7), "gait2392-walk": (0.6, 1.8)}
 SATURATED = 0.95  # qc.saturation_activation default
 
 
-def prepare(name: str, workdir: Path, end_s: float | None) -> tuple[Path, dict, tuple[float, float]]:
+def prepare(name: str, workdir: Path, window: tuple[float, float]) -> tuple[Path, dict, tuple[float, float]]:
     """Run the example study up to inverse dynamics; returns (trial folder, config, window)."""
     example = REPO / "config" / "examples" / name
     config = yaml.safe_load((example / "config.yaml").read_text())
@@ -49,8 +52,7 @@ def prepare(name: str, workdir: Path, end_s: float | None) -> tuple[Path, dict, 
     for table, columns in ((trials, ["markers", "grf"]), (subjects, ["static_markers"])):
         for column in columns:
             table[column] = [str((example / p).resolve()) for p in table[column]]
-    if end_s is not None:
-        trials["end_s"] = end_s
+    trials["start_s"], trials["end_s"] = window
     workdir.mkdir(parents=True, exist_ok=True)
     trials.to_csv(workdir / "trials.tsv", sep="\t", index=False)
     subjects.to_csv(workdir / "subjects.tsv", sep="\t", index=False)
@@ -60,7 +62,6 @@ def prepare(name: str, workdir: Path, end_s: float | None) -> tuple[Path, dict, 
                     "--configfile", str(workdir / "config.yaml"), "--cores", "1", "--quiet", "--until", "inverse_dynamics"],
                    check=True, capture_output=True)
     subject, trial = DATASETS[name]
-    window = (float(trials["start_s"].iloc[0]), float(trials["end_s"].iloc[0]))
     return workdir / "results" / config["study"] / "trials" / subject / trial, config, window
 
 
@@ -203,7 +204,8 @@ def main() -> None:
         for name in DATASETS:
             if args.only and name != args.only:
                 continue
-            trial_dir, config, window = prepare(name, scratch / name, args.hamner_end if name == "hamner-run" else None)
+            window = (WINDOWS[name][0], args.hamner_end) if name == "hamner-run" else WINDOWS[name]
+            trial_dir, config, window = prepare(name, scratch / name, window)
             compare(name, trial_dir, config, window, args.repeat)
     finally:
         if args.keep is None:
