@@ -9,14 +9,13 @@ StaticOptimization (AnalyzeTool) and retrorun's fast solver. Prints
 
 - CPU time (time.process_time: the machine is shared, wall time is noisy; wall time
   is printed too) of each, per frame, the fast solver's per-frame parts and its fixed
-  set-up (model loading, splines, crossing detection) shown separately and amortised
+  set-up (model loading, external-load and kinematics splines) shown separately and amortised
   over the window's frames, and the speedup counting everything;
 - agreement: per-muscle mean and max |activation difference|, the muscle + reserve
   (+ residual) generalized forces against inverse dynamics (worst coordinate, as a
   share of its peak ID moment), frames with a saturated muscle, and peak reserve
   shares, for both solvers;
-- the polynomial path fit's check at held-out poses (muscle_paths.py), which decides
-  that moment arms come from OpenSim (exact) at every frame.
+- the QP libraries' CPU per frame on the same QPs.
 """
 import argparse
 import shutil
@@ -148,15 +147,6 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
               f"saturated frames {saturated}/{n}; peak reserve share {100 * reserve_share:.2f} %")
 
     qp_libraries(problem)
-
-    cpu = time.process_time()
-    polynomial = fast_so.build_problem(**common, geometry="polynomial")
-    check = polynomial.geometry
-    print(f"polynomial path fit (degree {fast_so.muscle_paths.DEGREE}, {time.process_time() - cpu:.2f} s CPU with the "
-          f"rest of the build): at {check.get('poses')} held-out poses length error max {check.get('length_max_error_mm', 0):.2f} mm, "
-          f"moment arm error max {check.get('moment_arm_max_error_mm', 0):.2f} mm "
-          f"({check.get('moment_arm_max_error_share_of_range_pct', 0):.0f} % of that moment arm's range; "
-          f"{check.get('worst_muscle')}); used: {check.get('geometry')}")
 
 
 def qp_libraries(problem) -> None:
