@@ -264,6 +264,7 @@ class ExternalLoadForces:
         data_file = Path(loads.getDataFileName())
         if not data_file.is_absolute():
             data_file = Path(external_loads_xml).parent / data_file
+        self.data_file = data_file
         table, _ = formats.read_storage(data_file)  # 20x faster than column by column through SWIG
         self.columns = [c for c in table.columns if c != "time"]
         self.data_times = table["time"].to_numpy(dtype=float)
@@ -286,11 +287,16 @@ class ExternalLoadForces:
         return self.model.getGround() if name == "ground" else self.model.getBodySet().get(name)
 
     def _columns(self, identifier: str) -> list[str]:
-        """The three columns ExternalForce reads for an identifier (its prefix), or none."""
+        """The three columns ExternalForce reads for an identifier (its prefix); none
+        without an identifier. Anything but three is refused, as OpenSim refuses it."""
         if not identifier:
             return []
         columns = [c for c in self.columns if c.startswith(identifier)]
-        return columns if len(columns) == 3 else []
+        if len(columns) != 3:
+            raise MuscleError(f"the external loads' data file {self.data_file} has {len(columns)} columns starting with "
+                              f"'{identifier}' ({', '.join(columns) or 'none'}); OpenSim's ExternalForce needs exactly 3",
+                              fix="check the GRF file's column names and the external loads' identifiers")
+        return columns
 
     def at_times(self, times: np.ndarray) -> list[dict]:
         """Per force: force, point and torque (frames x 3, in their own frames) at ``times``."""

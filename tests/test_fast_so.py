@@ -1,5 +1,7 @@
 """The fast static-optimization solver (issue 13): the QP on a hand-checked case, and
 agreement with OpenSim's StaticOptimization on the same frames of the demo model."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -363,3 +365,19 @@ def test_natural_cubic_spline_is_scipys():
     # by hand: through (0,0) (1,1) (2,0) (3,1) (4,0), second derivatives 0, -30/7, 36/7, -30/7, 0
     assert fast_so.natural_cubic_spline(np.arange(5.0), np.array([[0, 1, 0, 1, 0.0]]).T,
                                         np.array([0.5]))[0, 0] == pytest.approx(43 / 56)
+
+
+def test_external_loads_without_their_columns_are_refused_naming_the_file(demo_trial):
+    """A force identifier that matches no three GRF columns: OpenSim refuses it, and so
+    does the fast solver, naming the data file and the identifier (not a silent zero force)."""
+    from retrorun.errors import MuscleError
+
+    text = Path(demo_trial["loads"]).read_text()
+    identifier = text.split("<force_identifier>")[1].split("</force_identifier>")[0].strip()
+    broken = Path(demo_trial["loads"]).with_name("misnamed_external_loads.xml")  # beside it: same data file
+    broken.write_text(text.replace(f"<force_identifier>{identifier}", "<force_identifier>no_such_force_", 1))
+    with pytest.raises(MuscleError, match="no_such_force_") as caught:
+        fast_so.static_optimization(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=broken, time_range=(0.70, 0.72), activation_exponent=2,
+                                    subject="S01", trial="forward_1")
+    assert "S01" in str(caught.value) and ".mot" in str(caught.value)
