@@ -293,14 +293,16 @@ class ExternalLoadForces:
             return []
         columns = [c for c in self.columns if c.startswith(identifier)]
         if len(columns) != 3:
-            raise MuscleError(f"the external loads' data file {self.data_file} has {len(columns)} columns starting with "
-                              f"'{identifier}' ({', '.join(columns) or 'none'}); OpenSim's ExternalForce needs exactly 3",
+            raise MuscleError(f"the external loads' data file {self.data_file} has {len(columns)} columns "
+                              f"starting with '{identifier}' ({', '.join(columns) or 'none'}); "
+                              "OpenSim's ExternalForce needs exactly 3",
                               fix="check the GRF file's column names and the external loads' identifiers")
         return columns
 
     def at_times(self, times: np.ndarray) -> list[dict]:
         """Per force: force, point and torque (frames x 3, in their own frames) at ``times``."""
-        used = sorted({c for spec in self.forces for key in ("force", "point", "torque") for c in spec[f"{key}_columns"]})
+        keys = ("force", "point", "torque")
+        used = sorted({c for spec in self.forces for key in keys for c in spec[f"{key}_columns"]})
         data = np.column_stack([self.data[c] for c in used]) if used else np.zeros((len(self.data_times), 0))
         if len(self.data_times) > 3:  # one spline solve for every column at once
             values = natural_cubic_spline(self.data_times, data, times)
@@ -332,7 +334,8 @@ class ExternalLoadForces:
             force = spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["force"][k])).to_numpy()
             moment = np.zeros(3)
             if value["point"] is not None:
-                point = spec["point_frame"].findStationLocationInAnotherFrame(state, osim.Vec3(*value["point"][k]), body)
+                point = osim.Vec3(*value["point"][k])
+                point = spec["point_frame"].findStationLocationInAnotherFrame(state, point, body)
                 moment += np.cross(body.expressVectorInGround(state, point).to_numpy(), force)
             if value["torque"] is not None:
                 moment += spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["torque"][k])).to_numpy()

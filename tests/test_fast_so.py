@@ -145,8 +145,6 @@ def test_every_muscle_column_is_opensims(demo_trial):
     """The path forces are read as changes of a running total (muscle_paths.py): the
     first, a middle and the last muscle's columns of A against OpenSim's own
     acceleration change when only that muscle pulls."""
-    import opensim as osim
-
     problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
                                     external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.70))
     model, state, actuators = _opensim_at(demo_trial, 0.70, with_loads=True)
