@@ -252,15 +252,13 @@ class ExternalLoadForces:
     its GCVSpline takes about 60 us per evaluation on a 1341-sample (600 Hz) file: 1.1 ms
     of the 1.3 ms of multibody dynamics per frame on gait2392. ExternalForce fits a GCV
     spline of degree 3 with zero error variance (opensim-core ExternalForce.cpp), i.e.
-    the natural cubic interpolating spline, which SciPy evaluates for all frames at once
-    (equal to OpenSim's to 1e-15 relative; tests/test_fast_so.py compares the resulting
-    accelerations with OpenSim's own). Frames outside the data's time range are asked
-    from OpenSim itself (extrapolation is its own)."""
+    the natural cubic interpolating spline (straight beyond the data's ends, as
+    OpenSim's), evaluated here for all frames at once; tests/test_fast_so.py compares
+    the values and the resulting accelerations with OpenSim's own."""
 
     def __init__(self, model: osim.Model, external_loads_xml: str | Path):
         self.model = model
         loads = osim.ExternalLoads(str(external_loads_xml), True)
-        self._loads = loads  # keeps the ExternalForce objects alive for the fallback
         data_file = Path(loads.getDataFileName())
         if not data_file.is_absolute():
             data_file = Path(external_loads_xml).parent / data_file
@@ -309,19 +307,8 @@ class ExternalLoadForces:
         else:  # ExternalForce uses straight lines through 2-3 samples
             values = np.column_stack([np.interp(times, self.data_times, column) for column in data.T])
         column_of = {c: i for i, c in enumerate(used)}
-        inside = (times >= self.data_times[0]) & (times <= self.data_times[-1])
-        out = []
-        for spec in self.forces:
-            value = {key: values[:, [column_of[c] for c in spec[f"{key}_columns"]]] if spec[f"{key}_columns"] else None
-                     for key in ("force", "point", "torque")}
-            for k in np.flatnonzero(~inside):  # OpenSim's own extrapolation
-                t = float(times[k])
-                for key, get in (("force", spec["force"].getForceAtTime), ("point", spec["force"].getPointAtTime),
-                                 ("torque", spec["force"].getTorqueAtTime)):
-                    if value[key] is not None:
-                        value[key][k] = [get(t).get(i) for i in range(3)]
-            out.append(value)
-        return out
+        return [{key: values[:, [column_of[c] for c in spec[f"{key}_columns"]]] if spec[f"{key}_columns"] else None
+                 for key in keys} for spec in self.forces]
 
     def generalized_forces(self, state: osim.State, values: list[dict], k: int) -> np.ndarray:
         """Generalized forces (n_u) of every external force at frame k (ExternalForce::
@@ -351,8 +338,10 @@ class ExternalLoadForces:
 
 def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
     """The natural cubic interpolating spline through (x, y[:, j]) for every column j,
-    at ``at`` (inside x's range). Its own few lines, not SciPy's CubicSpline (the same
-    values), because importing scipy.interpolate costs 0.36 s CPU in every SO job."""
+    at ``at``; beyond x's ends it goes on straight (a natural spline's second
+    derivative is zero there), as OpenSim's GCVSpline does. Its own few lines, not
+    SciPy's CubicSpline (the same values inside), because importing scipy.interpolate
+    costs 0.36 s CPU in every SO job."""
     h = np.diff(x)
     slopes = np.diff(y, axis=0) / h[:, None]
     # second derivatives m (zero at both ends): tridiagonal system, Thomas algorithm
@@ -366,11 +355,17 @@ def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.nda
         rhs[i] -= factor * rhs[i - 1]
     for i in range(n - 3, -1, -1):  # back substitution, m[i + 1] for row i
         m[i + 1] = (rhs[i] - (h[i + 1] * m[i + 2] if i + 2 < n - 1 else 0.0)) / diagonal[i]
-    k = np.clip(np.searchsorted(x, at, side="right") - 1, 0, n - 2)
-    left, right = (at - x[k])[:, None], (x[k + 1] - at)[:, None]
+    inside = np.clip(at, x[0], x[-1])
+    k = np.clip(np.searchsorted(x, inside, side="right") - 1, 0, n - 2)
+    left, right = (inside - x[k])[:, None], (x[k + 1] - inside)[:, None]
     width = h[k][:, None]
-    return ((m[k] * right ** 3 + m[k + 1] * left ** 3) / (6 * width)
-            + (y[k] / width - m[k] * width / 6) * right + (y[k + 1] / width - m[k + 1] * width / 6) * left)
+    values = ((m[k] * right ** 3 + m[k + 1] * left ** 3) / (6 * width)
+              + (y[k] / width - m[k] * width / 6) * right + (y[k + 1] / width - m[k + 1] * width / 6) * left)
+    start_slope, end_slope = slopes[0] - h[0] * m[1] / 6, slopes[-1] + h[-1] * m[-2] / 6
+    before, after = at < x[0], at > x[-1]
+    values[before] += (at[before] - x[0])[:, None] * start_slope
+    values[after] += (at[after] - x[-1])[:, None] * end_slope
+    return values
 
 
 class _Clock:

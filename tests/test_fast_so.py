@@ -379,3 +379,29 @@ def test_external_loads_without_their_columns_are_refused_naming_the_file(demo_t
                                     external_loads_xml=broken, time_range=(0.70, 0.72), activation_exponent=2,
                                     subject="S01", trial="forward_1")
     assert "S01" in str(caught.value) and ".mot" in str(caught.value)
+
+
+def test_external_load_values_are_opensims_inside_and_beyond_the_grf_record(demo_trial):
+    """Every force, point and torque the fast solver evaluates, against OpenSim's own
+    ExternalForce (connected to the model), at times inside the GRF record and beyond
+    both of its ends, where OpenSim's spline goes on straight."""
+    import opensim as osim
+
+    model = osim.Model(str(demo_trial["so_model"]))
+    loads = osim.ExternalLoads(str(demo_trial["loads"]), True)
+    model.addModelComponent(loads)
+    model.initSystem()
+    external = fast_so.ExternalLoadForces(model, demo_trial["loads"])
+    first, last = external.data_times[0], external.data_times[-1]
+    times = np.array([first - 0.05, first, 0.65, 0.7013, last, last + 0.05])
+    values = external.at_times(times)
+    assert len(values) == loads.getSize() >= 2
+    for i, value in enumerate(values):
+        force = osim.ExternalForce.safeDownCast(loads.get(i))
+        for key, get in (("force", force.getForceAtTime), ("point", force.getPointAtTime),
+                         ("torque", force.getTorqueAtTime)):
+            if value[key] is None:
+                continue
+            expected = np.array([[get(float(t)).get(j) for j in range(3)] for t in times])
+            assert value[key] == pytest.approx(expected, rel=1e-9, abs=1e-9), (force.getName(), key)
+    assert np.abs(values[0]["force"]).max() > 100  # a real load is compared
