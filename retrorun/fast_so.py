@@ -30,18 +30,12 @@ import numpy as np
 import opensim as osim
 import pandas as pd
 
-from . import muscle_paths
+from . import formats, muscle_paths
 from .errors import MuscleError
 
 # A finite stand-in for OpenSim's infinite control bounds (reserves, residuals); no
 # solution comes near it (x = 1e6 would be 1e8 N·m on a 100 N·m actuator).
 UNBOUNDED = 1e6
-# Below this (m/rad) a moment arm is numerical noise, not a crossing (polynomial fits).
-MOMENT_ARM_EPS = 1e-7
-# The polynomial path fit is used only if its moment arms are within this of OpenSim's
-# at VALIDATION_POSES held-out poses (1 mm: about 2-5 % of a knee or hip moment arm).
-MOMENT_ARM_TOLERANCE_MM = 1.0
-VALIDATION_POSES = 8
 # Newton iterations for activation exponents other than 2, and the floor under |x| in
 # the cost's curvature p (p - 1) |x|^(p - 2), which is unbounded (p < 2) or zero (p > 2) at 0.
 NEWTON_ITERATIONS = 50
@@ -61,7 +55,9 @@ class SOProblem:
     force_per_control: np.ndarray  # (n_frames, n_act) N (or N·m) per unit control
     lower: np.ndarray
     upper: np.ndarray
-    geometry: dict = field(default_factory=dict)  # how moment arms were had, and the fit's check
+    # how moment arms were had: OpenSim's path forces at every frame (no polynomial fit:
+    # see muscle_paths.py)
+    geometry: dict = field(default_factory=lambda: {"geometry": "exact"})
     cpu_s: dict = field(default_factory=dict)
 
 
@@ -115,16 +111,10 @@ def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str],
     times = np.array([times.get(i) for i in range(times.getSize())])
     q = np.column_stack([_column(storage, n) for n in names])
     q_splines = osim.GCVSplineSet(5, storage)
-    speeds = osim.Storage()
-    speed_labels = osim.ArrayStr()
-    speed_labels.append("time")
-    for n in names:
-        speed_labels.append(n)
-    speeds.setColumnLabels(speed_labels)
-    spline_index = {q_splines.get(i).getName(): i for i in range(q_splines.getSize())}
-    u = np.array([[q_splines.evaluate(spline_index[n], 1, float(t)) for n in names] for t in times])
-    for t, row in zip(times, u):
-        speeds.append(float(t), osim.Vector.createFromMat(row))
+    # the speeds at every frame, evaluated in one call (GCVSplineSet::constructStorage:
+    # the same evaluations at the same times as one by one, without 3000 Python calls)
+    speeds = q_splines.constructStorage(1)
+    u = np.column_stack([_column(speeds, n) for n in names])
     u_splines = osim.GCVSplineSet(5, speeds)
     u_index = {u_splines.get(i).getName(): i for i in range(u_splines.getSize())}
     udot = np.full_like(u, np.nan)
@@ -141,37 +131,30 @@ def _column(storage: osim.Storage, name: str) -> np.ndarray:
 
 
 def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, external_loads_xml: str | Path,
-                  time_range: tuple[float, float], geometry: str = "exact") -> SOProblem:
+                  time_range: tuple[float, float]) -> SOProblem:
     """OpenSim's SO problem at every coordinate frame inside ``time_range``.
 
-    Muscle moment arms (-dL/dq) come from OpenSim at every frame (``geometry="exact"``)
-    or from polynomials of path length fitted to OpenSim over the window's coordinate
-    range (``"polynomial"``, muscle_paths.py), used only when they pass the check at
-    held-out poses (else exact, with a note in ``problem.geometry``). Everything else
-    (mass matrix, constraints, external loads, force per unit control) is OpenSim's,
-    one realization per frame. ``problem.cpu_s`` holds the CPU time of each part."""
-    if geometry not in ("polynomial", "exact"):
-        raise ValueError(f"geometry must be 'polynomial' or 'exact', got {geometry!r}")
+    Muscle moment arms are the generalized forces OpenSim applies for a unit path
+    tension (muscle_paths.py), at every frame; everything else (mass matrix,
+    constraints, external loads, force per unit control) is OpenSim's, one
+    realization per frame. ``problem.cpu_s`` holds the CPU time of each part."""
     clock = _Clock()
-    # Two copies of the model: one for muscle paths, one without muscles for the
-    # multibody dynamics. With every control at zero, OpenSim's overridden muscles apply
-    # no force, so the muscle-free copy gives the same zero-control accelerations
-    # without computing 92 paths in each acceleration realization.
+    # One model and state for everything. For the zero-control accelerations the
+    # muscles are switched off in the state (OpenSim's overridden muscles apply no force
+    # at zero control, and SO's override leaves out passive force), so no acceleration
+    # realization computes their forces or state derivatives; the other actuators are
+    # overridden to zero. Their paths and fibre forces are still had from the state.
     model = osim.Model(str(so_model_path))
     state = model.initSystem()
     actuators = _scalar_actuators(model)
     muscles = [osim.Muscle.safeDownCast(a) for a in actuators]
-    dynamics = osim.Model(str(so_model_path))
-    forces = dynamics.updForceSet()
-    for i in reversed(range(forces.getSize())):
-        if osim.Muscle.safeDownCast(forces.get(i)) is not None:
-            forces.remove(i)
-    dynamics.addModelComponent(osim.ExternalLoads(str(external_loads_xml), True))
-    dynamics_state = dynamics.initSystem()
-    dynamics_actuators = {a.getName(): a for a in _scalar_actuators(dynamics)}
-    for actuator in dynamics_actuators.values():
-        actuator.overrideActuation(dynamics_state, True)
-        actuator.setOverrideActuation(dynamics_state, 0.0)
+    for actuator, muscle in zip(actuators, muscles):
+        if muscle is not None:
+            muscle.setAppliesForce(state, False)
+        else:
+            actuator.overrideActuation(state, True)
+            actuator.setOverrideActuation(state, 0.0)
+    external = ExternalLoadForces(model, external_loads_xml)
     coordinate_set = model.getCoordinateSet()
     names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
     n_q, n_u = state.getNQ(), state.getNU()
@@ -180,9 +163,6 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
                           "the fast SO solver needs one generalized speed per coordinate",
                           fix="set static_optimization.solver: opensim")
     index = _state_indices(model, state)
-    if _state_indices(dynamics, dynamics_state) != index:
-        raise MuscleError(f"removing the muscles of {so_model_path} changed its state layout",
-                          fix="set static_optimization.solver: opensim")
     unconstrained = [n for n in names if not coordinate_set.get(n).isConstrained(state)]
     acc_rows = np.array(sorted(index[n][1] for n in unconstrained))
     by_u = {index[n][1]: n for n in names}
@@ -206,71 +186,49 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
             other_actuators.append(j)
     muscle_j = [j for j, m in enumerate(muscles) if m is not None]
     path_muscles = [muscles[j] for j in muscle_j]
-    matter = dynamics.getMatterSubsystem()
+    matter = model.getMatterSubsystem()
     mass_matrix, jacobian = osim.Matrix(), osim.Matrix()
 
     def response_at(k: int) -> np.ndarray:
-        dynamics_state.setQ(osim.Vector.createFromMat(q_all[k]))
-        dynamics.realizePosition(dynamics_state)
-        matter.calcM(dynamics_state, mass_matrix)
-        matter.calcG(dynamics_state, jacobian)
+        state.setQ(osim.Vector.createFromMat(q_all[k]))
+        model.realizePosition(state)
+        matter.calcM(state, mass_matrix)
+        matter.calcG(state, jacobian)
         return _acceleration_response(mass_matrix.to_numpy(), jacobian.to_numpy() if jacobian.nrow() else None)
 
-    geometry_note = {"geometry": "exact"}
-    gradients = None
-    if geometry == "polynomial" and path_muscles:
-        # Each muscle's polynomial spans the mobilities along which a unit tension in it
-        # pushes (found at the first, middle and last frames) and that move something
-        # (not locked).
-        movable = np.abs(response_at(0)).max(axis=0) > 1e-12
-        probes = sorted({0, len(frames) // 2, len(frames) - 1})
-        spans = (np.abs(muscle_paths.length_gradients(model, state, path_muscles, q_all[probes])) > MOMENT_ARM_EPS).any(axis=0)
-        spans &= movable
-        path_fit = muscle_paths.fit(model, state, path_muscles, [np.flatnonzero(row) for row in spans], q_all,
-                                    muscle_paths.margins(q_all, np.flatnonzero(movable)))
-        check = muscle_paths.validate(path_fit, model, state, path_muscles, n_poses=VALIDATION_POSES)
-        geometry_note = {"geometry": "polynomial", **check}
-        if check["moment_arm_max_error_mm"] <= MOMENT_ARM_TOLERANCE_MM:
-            gradients = path_fit.gradients(q_all)  # (frames, muscles, n_q), all frames at once
-        else:
-            geometry_note["geometry"] = "exact (polynomial fit failed its check)"
-        clock.lap("path_fit")
     n_act = len(actuators)
     A = np.zeros((len(frames), len(acc_rows), n_act))
     moment_per_control = np.zeros((len(frames), len(acc_rows), n_act))
     b = np.zeros((len(frames), len(acc_rows)))
     force_per_control = np.zeros((len(frames), n_act))
     optimal_force = np.array([0.0 if m is not None else a.getOptimalForce() for a, m in zip(actuators, muscles)])
+    path_forces = muscle_paths.AppliedPathForces(model, path_muscles)
+    external_at = external.at_times(times[frames])
     for k in range(len(frames)):
-        dynamics_state.setTime(float(times[frames[k]]))
-        response = response_at(k)
-        dynamics_state.setU(osim.Vector.createFromMat(u_all[k]))
-        dynamics.realizeAcceleration(dynamics_state)
-        udot_zero = dynamics_state.getUDot().to_numpy().copy()
-        clock.lap("dynamics")
         state.setTime(float(times[frames[k]]))
-        state.setQ(osim.Vector.createFromMat(q_all[k]))
+        response = response_at(k)
         state.setU(osim.Vector.createFromMat(u_all[k]))
-        model.realizeVelocity(state)
+        model.realizeAcceleration(state)
+        udot_unloaded = state.getUDot().to_numpy()
+        # udot is affine in the applied generalized forces, so the external loads add
+        # response @ their generalized force
+        udot_zero = udot_unloaded + response @ external.generalized_forces(state, external_at, k)
+        clock.lap("dynamics")
         force_per_control[k] = optimal_force
         force_per_control[k, muscle_j] = [m.calcInextensibleTendonActiveFiberForce(state, 1.0) for m in path_muscles]
         clock.lap("muscle_force")
         generalized = np.zeros((n_u, n_act))  # generalized force per unit control
-        if gradients is not None:
-            generalized[:, muscle_j] = -gradients[k].T
-        else:
-            generalized[:, muscle_j] = muscle_paths.applied_generalized_forces(model, state, path_muscles).T
+        generalized[:, muscle_j] = path_forces(state).T
         clock.lap("moment_arms")
         for j, u_index in coordinate_actuator_u.items():
             generalized[u_index, j] = 1.0
         generalized *= force_per_control[k]
         columns = response @ generalized
-        for j in other_actuators:  # e.g. point or torque actuators: probe OpenSim as it does
-            probed = dynamics_actuators[actuators[j].getName()]
-            probed.setOverrideActuation(dynamics_state, float(force_per_control[k, j]))
-            dynamics.realizeAcceleration(dynamics_state)
-            columns[:, j] = dynamics_state.getUDot().to_numpy() - udot_zero
-            probed.setOverrideActuation(dynamics_state, 0.0)
+        for j in other_actuators:  # e.g. point or torque actuators: probe OpenSim as it does (without external loads)
+            actuators[j].setOverrideActuation(state, float(force_per_control[k, j]))
+            model.realizeAcceleration(state)
+            columns[:, j] = state.getUDot().to_numpy() - udot_unloaded
+            actuators[j].setOverrideActuation(state, 0.0)
         A[k] = columns[acc_rows]
         moment_per_control[k] = generalized[acc_rows]
         b[k] = udot_all[k, acc_rows] - udot_zero[acc_rows]
@@ -280,10 +238,134 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
     problem = SOProblem(times=times[frames], actuators=[a.getName() for a in actuators],
                         is_muscle=np.array([m is not None for m in muscles]), coordinates=[by_u[i] for i in acc_rows],
                         A=A, moment_per_control=moment_per_control, b=b, force_per_control=force_per_control,
-                        lower=lower, upper=upper, geometry=geometry_note)
+                        lower=lower, upper=upper)
     problem.cpu_s.update(clock.laps)
     problem.cpu_s["build"] = sum(clock.laps.values())
     return problem
+
+
+class ExternalLoadForces:
+    """The generalized forces of an ExternalLoads file, as OpenSim's ExternalForce applies
+    them, with each force, point and torque evaluated once per frame for all frames.
+
+    OpenSim evaluates each GRF column's spline at every acceleration realization, and
+    its GCVSpline takes about 60 us per evaluation on a 1341-sample (600 Hz) file: 1.1 ms
+    of the 1.3 ms of multibody dynamics per frame on gait2392. ExternalForce fits a GCV
+    spline of degree 3 with zero error variance (opensim-core ExternalForce.cpp), i.e.
+    the natural cubic interpolating spline (straight beyond the data's ends, as
+    OpenSim's), evaluated here for all frames at once; tests/test_fast_so.py compares
+    the values and the resulting accelerations with OpenSim's own."""
+
+    def __init__(self, model: osim.Model, external_loads_xml: str | Path):
+        self.model = model
+        loads = osim.ExternalLoads(str(external_loads_xml), True)
+        data_file = Path(loads.getDataFileName())
+        if not data_file.is_absolute():
+            data_file = Path(external_loads_xml).parent / data_file
+        self.data_file = data_file
+        table, _ = formats.read_storage(data_file)  # 20x faster than column by column through SWIG
+        self.columns = [c for c in table.columns if c != "time"]
+        self.data_times = table["time"].to_numpy(dtype=float)
+        self.data = {c: table[c].to_numpy(dtype=float) for c in self.columns}
+        self.forces = []
+        for i in range(loads.getSize()):
+            force = osim.ExternalForce.safeDownCast(loads.get(i))
+            if force is None or not force.get_appliesForce():
+                continue
+            self.forces.append({
+                "force": force, "body": self._frame(force.getAppliedToBodyName()),
+                "force_frame": self._frame(force.getForceExpressedInBodyName()),
+                "point_frame": self._frame(force.getPointExpressedInBodyName() or force.getAppliedToBodyName()),
+                "force_columns": self._columns(force.getForceIdentifier()),
+                "point_columns": self._columns(force.getPointIdentifier()),
+                "torque_columns": self._columns(force.getTorqueIdentifier())})
+        self.n_bodies = model.getBodySet().getSize() + 1
+
+    def _frame(self, name: str) -> osim.PhysicalFrame:
+        return self.model.getGround() if name == "ground" else self.model.getBodySet().get(name)
+
+    def _columns(self, identifier: str) -> list[str]:
+        """The three columns ExternalForce reads for an identifier (its prefix); none
+        without an identifier. Anything but three is refused, as OpenSim refuses it."""
+        if not identifier:
+            return []
+        columns = [c for c in self.columns if c.startswith(identifier)]
+        if len(columns) != 3:
+            raise MuscleError(f"the external loads' data file {self.data_file} has {len(columns)} columns "
+                              f"starting with '{identifier}' ({', '.join(columns) or 'none'}); "
+                              "OpenSim's ExternalForce needs exactly 3",
+                              fix="check the GRF file's column names and the external loads' identifiers")
+        return columns
+
+    def at_times(self, times: np.ndarray) -> list[dict]:
+        """Per force: force, point and torque (frames x 3, in their own frames) at ``times``."""
+        keys = ("force", "point", "torque")
+        used = sorted({c for spec in self.forces for key in keys for c in spec[f"{key}_columns"]})
+        data = np.column_stack([self.data[c] for c in used]) if used else np.zeros((len(self.data_times), 0))
+        if len(self.data_times) > 3:  # one spline solve for every column at once
+            values = natural_cubic_spline(self.data_times, data, times)
+        else:  # ExternalForce uses straight lines through 2-3 samples
+            values = np.column_stack([np.interp(times, self.data_times, column) for column in data.T])
+        column_of = {c: i for i, c in enumerate(used)}
+        return [{key: values[:, [column_of[c] for c in spec[f"{key}_columns"]]] if spec[f"{key}_columns"] else None
+                 for key in keys} for spec in self.forces]
+
+    def generalized_forces(self, state: osim.State, values: list[dict], k: int) -> np.ndarray:
+        """Generalized forces (n_u) of every external force at frame k (ExternalForce::
+        computeForce: force and torque expressed in ground, the point moved to the
+        applied body); the state must be realized to Position at that frame."""
+        body_forces = osim.VectorOfSpatialVec(self.n_bodies, osim.SpatialVec(osim.Vec3(0), osim.Vec3(0)))
+        totals = {}
+        for spec, value in zip(self.forces, values):
+            body = spec["body"]
+            force = spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["force"][k])).to_numpy()
+            moment = np.zeros(3)
+            if value["point"] is not None:
+                point = osim.Vec3(*value["point"][k])
+                point = spec["point_frame"].findStationLocationInAnotherFrame(state, point, body)
+                moment += np.cross(body.expressVectorInGround(state, point).to_numpy(), force)
+            if value["torque"] is not None:
+                moment += spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["torque"][k])).to_numpy()
+            index = int(body.getMobilizedBodyIndex())
+            previous = totals.get(index, np.zeros(6))
+            totals[index] = previous + np.concatenate([moment, force])
+        for index, spatial in totals.items():
+            body_forces.set(index, osim.SpatialVec(osim.Vec3(*spatial[:3]), osim.Vec3(*spatial[3:])))
+        out = osim.Vector()
+        self.model.getMatterSubsystem().multiplyBySystemJacobianTranspose(state, body_forces, out)
+        return out.to_numpy()
+
+
+def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The natural cubic interpolating spline through (x, y[:, j]) for every column j,
+    at ``at``; beyond x's ends it goes on straight (a natural spline's second
+    derivative is zero there), as OpenSim's GCVSpline does. Its own few lines, not
+    SciPy's CubicSpline (the same values inside), because importing scipy.interpolate
+    costs 0.36 s CPU in every SO job."""
+    h = np.diff(x)
+    slopes = np.diff(y, axis=0) / h[:, None]
+    # second derivatives m (zero at both ends): tridiagonal system, Thomas algorithm
+    n = len(x)
+    diagonal = 2 * (h[:-1] + h[1:])
+    rhs = 6 * (slopes[1:] - slopes[:-1])
+    m = np.zeros_like(y, dtype=float)
+    for i in range(1, n - 2):  # forward elimination
+        factor = h[i] / diagonal[i - 1]
+        diagonal[i] -= factor * h[i]
+        rhs[i] -= factor * rhs[i - 1]
+    for i in range(n - 3, -1, -1):  # back substitution, m[i + 1] for row i
+        m[i + 1] = (rhs[i] - (h[i + 1] * m[i + 2] if i + 2 < n - 1 else 0.0)) / diagonal[i]
+    inside = np.clip(at, x[0], x[-1])
+    k = np.clip(np.searchsorted(x, inside, side="right") - 1, 0, n - 2)
+    left, right = (inside - x[k])[:, None], (x[k + 1] - inside)[:, None]
+    width = h[k][:, None]
+    values = ((m[k] * right ** 3 + m[k + 1] * left ** 3) / (6 * width)
+              + (y[k] / width - m[k] * width / 6) * right + (y[k + 1] / width - m[k + 1] * width / 6) * left)
+    start_slope, end_slope = slopes[0] - h[0] * m[1] / 6, slopes[-1] + h[-1] * m[-2] / 6
+    before, after = at < x[0], at > x[-1]
+    values[before] += (at[before] - x[0])[:, None] * start_slope
+    values[after] += (at[after] - x[-1])[:, None] * end_slope
+    return values
 
 
 class _Clock:

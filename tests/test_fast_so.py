@@ -1,5 +1,7 @@
 """The fast static-optimization solver (issue 13): the QP on a hand-checked case, and
 agreement with OpenSim's StaticOptimization on the same frames of the demo model."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,47 +141,76 @@ def test_constraint_matrix_is_opensims(demo_trial):
     assert abs(problem.A[0][problem.coordinates.index("knee_angle_r"), j]) > 1.0  # vasti do move the knee
 
 
-def _demo_poses(demo_trial, start_s, end_s):
+def test_every_muscle_column_is_opensims(demo_trial):
+    """The path forces are read as changes of a running total (muscle_paths.py): the
+    first, a middle and the last muscle's columns of A against OpenSim's own
+    acceleration change when only that muscle pulls."""
+    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.70))
+    model, state, actuators = _opensim_at(demo_trial, 0.70, with_loads=True)
+    model.realizeAcceleration(state)
+    zero = state.getUDot().to_numpy()
+    muscle_columns = np.flatnonzero(problem.is_muscle)
+    rows = [_u_index(model, state, c) for c in problem.coordinates]
+    for j in (muscle_columns[0], muscle_columns[len(muscle_columns) // 2], muscle_columns[-1]):
+        actuators[j].setOverrideActuation(state, float(problem.force_per_control[0, j]))
+        model.realizeAcceleration(state)
+        column = (state.getUDot().to_numpy() - zero)[rows]
+        actuators[j].setOverrideActuation(state, 0.0)
+        assert np.abs(column).max() > 1e-3, problem.actuators[j]
+        assert problem.A[0][:, j] == pytest.approx(column, rel=1e-6, abs=1e-8), problem.actuators[j]
+
+
+def test_cached_external_loads_give_opensims_accelerations(demo_trial):
+    """The external loads are evaluated once for all frames (fast_so.ExternalLoadForces)
+    instead of by OpenSim's ExternalForce at each realization. At stance and flight
+    frames, b (desired minus zero-control accelerations) must equal the one made with
+    OpenSim's own ExternalLoads in the model; a wrong force, point or torque fails it."""
+    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.55, 0.95))
+    model, _, _ = _opensim_at(demo_trial, 0.70, with_loads=True)
+    names = [c.getName() for c in model.getCoordinateSet()]
+    times, _, _, udot = fast_so.kinematics(model, demo_trial["coordinates"], names, (0.55, 0.95))
+    checked = {"stance": 0, "flight": 0}
+    for k in range(0, len(problem.times), 4):
+        t = float(problem.times[k])
+        model, state, _ = _opensim_at(demo_trial, t, with_loads=True)
+        model.realizeAcceleration(state)
+        loaded = state.getUDot().to_numpy()
+        rows = [_u_index(model, state, c) for c in problem.coordinates]
+        desired = udot[int(np.argmin(np.abs(times - t)))][[names.index(c) for c in problem.coordinates]]
+        assert problem.b[k] == pytest.approx(desired - loaded[rows], rel=1e-7, abs=1e-7), t
+        model, state, _ = _opensim_at(demo_trial, t, with_loads=False)
+        model.realizeAcceleration(state)
+        in_contact = np.abs(loaded - state.getUDot().to_numpy()).max() > 1.0
+        checked["stance" if in_contact else "flight"] += 1
+    assert checked["stance"] >= 2 and checked["flight"] >= 2, checked
+
+
+def _opensim_at(demo_trial, t, *, with_loads):
+    """The SO model (with OpenSim's ExternalLoads if asked) at the trial's kinematics at
+    time t, every actuator overridden to zero: OpenSim's zero-control state."""
     import opensim as osim
 
     model = osim.Model(str(demo_trial["so_model"]))
+    if with_loads:
+        model.addModelComponent(osim.ExternalLoads(str(demo_trial["loads"]), True))
     state = model.initSystem()
-    names = [c.getName() for c in model.getCoordinateSet()]
-    index = fast_so._state_indices(model, state)
-    times, q_named, _, _ = fast_so.kinematics(model, demo_trial["coordinates"], names)
-    inside = (times >= start_s) & (times <= end_s)
-    q = np.zeros((inside.sum(), state.getNQ()))
-    q[:, [index[n][0] for n in names]] = q_named[inside]
-    free = np.array([index[n][0] for n in names])
-    return model, state, q[::10], free
+    times, q, u, _ = fast_so.kinematics(model, demo_trial["coordinates"], [c.getName() for c in model.getCoordinateSet()])
+    frame = int(np.argmin(np.abs(times - t)))
+    for i, coordinate in enumerate(model.getCoordinateSet()):
+        coordinate.setValue(state, q[frame, i], False)
+        coordinate.setSpeedValue(state, u[frame, i])
+    state.setTime(float(times[frame]))
+    actuators = [osim.ScalarActuator.safeDownCast(a) for a in model.getActuators()]
+    for actuator in actuators:
+        actuator.overrideActuation(state, True)
+        actuator.setOverrideActuation(state, 0.0)
+    return model, state, actuators
 
 
-def test_polynomial_paths_fit_smooth_demo_muscles_at_held_out_poses(demo_trial):
-    """Muscles whose paths have no conditional points (soleus, tibialis anterior,
-    gluteus maximus, short biceps femoris) as polynomials of the coordinates they cross,
-    over a stride's poses: at held-out poses lengths within 0.5 mm and moment arms within
-    the solver's 1 mm tolerance of OpenSim's (measured 0.13 mm and 0.8 mm)."""
-    from retrorun import muscle_paths
-
-    model, state, q, free = _demo_poses(demo_trial, 0.6, 1.3)
-    muscles = [model.getMuscles().get(f"{m}_r") for m in ("soleus", "tib_ant", "glut_max", "bifemsh")]
-    spans = [np.flatnonzero(np.abs(muscle_paths.length_gradients(model, state, [m], q[:1])[0, 0]) > 1e-7) for m in muscles]
-    assert [len(s) for s in spans] == [1, 1, 1, 1]  # ankle, ankle, hip, knee
-    path_fit = muscle_paths.fit(model, state, muscles, spans, q, muscle_paths.margins(q, free))
-    check = muscle_paths.validate(path_fit, model, state, muscles, n_poses=20)
-    assert check["length_max_error_mm"] <= 0.5, check
-    assert check["moment_arm_max_error_mm"] <= fast_so.MOMENT_ARM_TOLERANCE_MM, check
-
-
-def test_a_conditional_path_point_defeats_the_polynomial_and_is_caught(demo_trial):
-    """gastrocnemius has a conditional path point at the femoral condyles (active for
-    knee angles -45..10 deg, from gait2392): its moment arm jumps where the point
-    switches, which no polynomial follows. The held-out check sees it, so the fast
-    solver falls back to OpenSim's geometry rather than use a wrong moment arm."""
-    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.72), geometry="polynomial")
-    assert problem.geometry["geometry"].startswith("exact"), problem.geometry
-    assert problem.geometry["moment_arm_max_error_mm"] > fast_so.MOMENT_ARM_TOLERANCE_MM
+def _u_index(model, state, coordinate):
+    return fast_so._state_indices(model, state)[coordinate][1]
 
 
 # ------------------------------------------------- shared data: Hamner running, workflow
@@ -317,3 +348,60 @@ def test_a_window_without_frames_is_refused_naming_the_trial(demo_trial):
                                     external_loads_xml=demo_trial["loads"], time_range=(5.0, 6.0), activation_exponent=2,
                                     subject="S01", trial="forward_1")
     assert "analysis window" in raised.value.fix
+
+
+def test_natural_cubic_spline_is_scipys():
+    """ExternalForce's GCV spline of degree 3 with zero error variance is the natural
+    cubic interpolating spline; fast_so evaluates it itself (no scipy import per job)."""
+    from scipy.interpolate import CubicSpline
+
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.uniform(0.5, 1.5, 300)) / 600  # uneven sampling
+    y = rng.normal(size=(300, 3)) * 100
+    at = np.concatenate([[x[0]], np.sort(rng.uniform(x[0], x[-1], 50)), [x[-1]]])
+    assert fast_so.natural_cubic_spline(x, y, at) == pytest.approx(CubicSpline(x, y, bc_type="natural")(at), abs=1e-10)
+    # by hand: through (0,0) (1,1) (2,0) (3,1) (4,0), second derivatives 0, -30/7, 36/7, -30/7, 0
+    assert fast_so.natural_cubic_spline(np.arange(5.0), np.array([[0, 1, 0, 1, 0.0]]).T,
+                                        np.array([0.5]))[0, 0] == pytest.approx(43 / 56)
+
+
+def test_external_loads_without_their_columns_are_refused_naming_the_file(demo_trial):
+    """A force identifier that matches no three GRF columns: OpenSim refuses it, and so
+    does the fast solver, naming the data file and the identifier (not a silent zero force)."""
+    from retrorun.errors import MuscleError
+
+    text = Path(demo_trial["loads"]).read_text()
+    identifier = text.split("<force_identifier>")[1].split("</force_identifier>")[0].strip()
+    broken = Path(demo_trial["loads"]).with_name("misnamed_external_loads.xml")  # beside it: same data file
+    broken.write_text(text.replace(f"<force_identifier>{identifier}", "<force_identifier>no_such_force_", 1))
+    with pytest.raises(MuscleError, match="no_such_force_") as caught:
+        fast_so.static_optimization(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
+                                    external_loads_xml=broken, time_range=(0.70, 0.72), activation_exponent=2,
+                                    subject="S01", trial="forward_1")
+    assert "S01" in str(caught.value) and ".mot" in str(caught.value)
+
+
+def test_external_load_values_are_opensims_inside_and_beyond_the_grf_record(demo_trial):
+    """Every force, point and torque the fast solver evaluates, against OpenSim's own
+    ExternalForce (connected to the model), at times inside the GRF record and beyond
+    both of its ends, where OpenSim's spline goes on straight."""
+    import opensim as osim
+
+    model = osim.Model(str(demo_trial["so_model"]))
+    loads = osim.ExternalLoads(str(demo_trial["loads"]), True)
+    model.addModelComponent(loads)
+    model.initSystem()
+    external = fast_so.ExternalLoadForces(model, demo_trial["loads"])
+    first, last = external.data_times[0], external.data_times[-1]
+    times = np.array([first - 0.05, first, 0.65, 0.7013, last, last + 0.05])
+    values = external.at_times(times)
+    assert len(values) == loads.getSize() >= 2
+    for i, value in enumerate(values):
+        force = osim.ExternalForce.safeDownCast(loads.get(i))
+        for key, get in (("force", force.getForceAtTime), ("point", force.getPointAtTime),
+                         ("torque", force.getTorqueAtTime)):
+            if value[key] is None:
+                continue
+            expected = np.array([[get(float(t)).get(j) for j in range(3)] for t in times])
+            assert value[key] == pytest.approx(expected, rel=1e-9, abs=1e-9), (force.getName(), key)
+    assert np.abs(values[0]["force"]).max() > 100  # a real load is compared

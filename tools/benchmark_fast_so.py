@@ -9,14 +9,13 @@ StaticOptimization (AnalyzeTool) and retrorun's fast solver. Prints
 
 - CPU time (time.process_time: the machine is shared, wall time is noisy; wall time
   is printed too) of each, per frame, the fast solver's per-frame parts and its fixed
-  set-up (model loading, splines, crossing detection) shown separately and amortised
+  set-up (model loading, external-load and kinematics splines) shown separately and amortised
   over the window's frames, and the speedup counting everything;
 - agreement: per-muscle mean and max |activation difference|, the muscle + reserve
   (+ residual) generalized forces against inverse dynamics (worst coordinate, as a
   share of its peak ID moment), frames with a saturated muscle, and peak reserve
   shares, for both solvers;
-- the polynomial path fit's check at held-out poses (muscle_paths.py), which decides
-  that moment arms come from OpenSim (exact) at every frame.
+- the QP libraries' CPU per frame on the same QPs.
 """
 import argparse
 import shutil
@@ -36,10 +35,13 @@ sys.path.insert(0, str(REPO))
 from retrorun import fast_so, formats, opensim_tools  # noqa: E402
 
 DATASETS = {"hamner-run": ("subject02", "run"), "gait2392-walk": ("subject01", "walk1")}
+# The SO window of each trial (s): the frames every figure here is measured on (Hamner's
+# end can be moved with --hamner-end). Given as the trial's region, so IK covers it.
+WINDOWS = {"hamner-run": (0.7, 3.7), "gait2392-walk": (0.6, 1.8)}
 SATURATED = 0.95  # qc.saturation_activation default
 
 
-def prepare(name: str, workdir: Path, end_s: float | None) -> tuple[Path, dict, tuple[float, float]]:
+def prepare(name: str, workdir: Path, window: tuple[float, float]) -> tuple[Path, dict, tuple[float, float]]:
     """Run the example study up to inverse dynamics; returns (trial folder, config, window)."""
     example = REPO / "config" / "examples" / name
     config = yaml.safe_load((example / "config.yaml").read_text())
@@ -49,8 +51,7 @@ def prepare(name: str, workdir: Path, end_s: float | None) -> tuple[Path, dict, 
     for table, columns in ((trials, ["markers", "grf"]), (subjects, ["static_markers"])):
         for column in columns:
             table[column] = [str((example / p).resolve()) for p in table[column]]
-    if end_s is not None:
-        trials["end_s"] = end_s
+    trials["start_s"], trials["end_s"] = window
     workdir.mkdir(parents=True, exist_ok=True)
     trials.to_csv(workdir / "trials.tsv", sep="\t", index=False)
     subjects.to_csv(workdir / "subjects.tsv", sep="\t", index=False)
@@ -60,7 +61,6 @@ def prepare(name: str, workdir: Path, end_s: float | None) -> tuple[Path, dict, 
                     "--configfile", str(workdir / "config.yaml"), "--cores", "1", "--quiet", "--until", "inverse_dynamics"],
                    check=True, capture_output=True)
     subject, trial = DATASETS[name]
-    window = (float(trials["start_s"].iloc[0]), float(trials["end_s"].iloc[0]))
     return workdir / "results" / config["study"] / "trials" / subject / trial, config, window
 
 
@@ -148,15 +148,6 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
 
     qp_libraries(problem)
 
-    cpu = time.process_time()
-    polynomial = fast_so.build_problem(**common, geometry="polynomial")
-    check = polynomial.geometry
-    print(f"polynomial path fit (degree {fast_so.muscle_paths.DEGREE}, {time.process_time() - cpu:.2f} s CPU with the "
-          f"rest of the build): at {check.get('poses')} held-out poses length error max {check.get('length_max_error_mm', 0):.2f} mm, "
-          f"moment arm error max {check.get('moment_arm_max_error_mm', 0):.2f} mm "
-          f"({check.get('moment_arm_max_error_share_of_range_pct', 0):.0f} % of that moment arm's range; "
-          f"{check.get('worst_muscle')}); used: {check.get('geometry')}")
-
 
 def qp_libraries(problem) -> None:
     """CPU per frame of the same QPs (p = 2) with DAQP (used) and OSQP, and OSQP's
@@ -203,7 +194,8 @@ def main() -> None:
         for name in DATASETS:
             if args.only and name != args.only:
                 continue
-            trial_dir, config, window = prepare(name, scratch / name, args.hamner_end if name == "hamner-run" else None)
+            window = (WINDOWS[name][0], args.hamner_end) if name == "hamner-run" else WINDOWS[name]
+            trial_dir, config, window = prepare(name, scratch / name, window)
             compare(name, trial_dir, config, window, args.repeat)
     finally:
         if args.keep is None:
