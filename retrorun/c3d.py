@@ -238,6 +238,26 @@ def contacts(vertical_n: np.ndarray, *, threshold_n: float) -> list[tuple[int, i
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
+def check_force_plates(trial: C3DTrial, *, threshold_n: float) -> list[str]:
+    """A running trial's C3D must hold a force plate that some foot loads."""
+    if not trial.plates:
+        return [f"{trial.source} holds no force platform (FORCE_PLATFORM:USED is 0); give the GRF as a .mot in column "
+                f"'grf' with a TRC in 'markers', or export the C3D with its plates"]
+    if not any(np.nanmax(p.force_n[:, VERTICAL]) >= threshold_n for p in trial.plates):
+        return [f"no foot contact: no force plate in {trial.source} reaches c3d.cop_threshold_n = {threshold_n:g} N "
+                f"({len(trial.plates)} plate(s)); check the plates were recorded, or lower the threshold"]
+    return []
+
+
+def check_plate_sides(plate_sides: dict, sides) -> list[str]:
+    """c3d.plate_sides may only name the config's sides."""
+    unknown = sorted({str(v) for v in plate_sides.values()} - set(sides))
+    if unknown:
+        return [f"config c3d.plate_sides names side(s) {unknown}, not among the config's sides {sorted(sides)}; "
+                f"use the side names of the config key 'sides'"]
+    return []
+
+
 def assign_plates(trial: C3DTrial, *, threshold_n: float, foot_markers: dict[str, list[str]],
                   plate_sides: dict | None = None, subject: str = "", trial_id: str = "") -> list[dict]:
     """One record per contact: plate, first/last analog sample, side and how it was chosen.

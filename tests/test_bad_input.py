@@ -439,7 +439,7 @@ def test_a_name_that_is_no_plain_folder_name_is_refused_by_a_dry_run(tmp_path, d
 def test_study_names_follow_the_same_pattern(tmp_path, data, name, allowed):
     path = write_study(tmp_path, data, study=name)
     if allowed:
-        assert load_config(path)["study"] == name
+        assert load_config(path).values["study"] == name
     else:
         with pytest.raises(RetrorunError, match=f"key 'study': {re.escape(repr(name))} cannot be used as a name"):
             load_config(path)

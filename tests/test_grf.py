@@ -64,7 +64,7 @@ def test_per_side_table_and_window(tmp_path):
 def test_grf_shorter_than_window(tmp_path):
     path = tmp_path / "loads.xml"
     path.write_text(LOADS)
-    with pytest.raises(InputError, match="covers 0-1.999 s, not the analysis window 0.5-3 s"):
+    with pytest.raises(InputError, match="covers 0-1.999 s, not the whole analysis window 0.5-3 s"):
         grf.prepare_grf(stance_table(), external_loads=str(path), window={"start_s": 0.5, "end_s": 3.0}, margin_s=0.2,
                         cutoff_hz=15, contact_threshold_n=20, sides={"r": "_r", "l": "_l"}, subject="S", trial="T",
                         source="grf.mot")
