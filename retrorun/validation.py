@@ -14,7 +14,7 @@ import pandas as pd
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
 from .formats import read_storage, read_trc
-from . import c3d as c3d_lib, grf as grf_lib, residual_reduction, templates
+from . import c3d as c3d_lib, grf as grf_lib, residual_reduction, strength, templates
 from .markers import check_marker_timing
 
 # The demo model is built by a rule (workflow/rules/model.smk) into models/<name>/generated/.
@@ -53,6 +53,10 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
         warnings += template_warnings
         problems += check_muscle_groups(config, model_names)
         problems += check_residual_reduction(config, model_names)
+    law = config["static_optimization"]["strength_scaling"]
+    for subject in study.subjects:
+        problems += strength.check_subject_size(law=law, mass_kg=subject.mass_kg, height_m=subject.height_m,
+                                                subject=subject.name)
     problems += check_subject_files(study)
     problems += check_trial_files(study, model_names)
     if problems:

@@ -402,6 +402,23 @@ def test_one_condition_study_naming_one_compared_condition_runs(tmp_path, data):
     validate_study_inputs(load_study(load_config(path)))
 
 
+def test_strength_scaling_by_height_without_a_height_is_refused_before_any_job(tmp_path, data):
+    """The SO stage's own check (strength.check_subject_size), made up front too."""
+    subjects = [f"S01\t72.6\t\t{data / 'subject01_static.trc'}\t1.0\t2.0"]
+    message = refused(write_study(tmp_path, data, subjects=subjects,
+                                  static_optimization={"strength_scaling": "mass_height"}))
+    assert "subject S01: strength_scaling mass_height needs the subject's height; fill height_m" in message
+
+
+def test_generated_files_are_those_below_results_of_the_directory_snakemake_runs_in(tmp_path, monkeypatch):
+    """The library reads the working directory when it checks, not when it is imported."""
+    from retrorun import validation
+
+    monkeypatch.chdir(tmp_path)
+    assert validation._generated(tmp_path / "results" / "demo" / "inputs" / "S01_static.trc")
+    assert not validation._generated(tmp_path / "data" / "S01_static.trc")
+
+
 def test_marker_out_of_view_at_the_start_is_left_empty_even_when_gaps_fail():
     markers = gappy_markers(0)
     markers.positions_m["HEEL"][:20] = np.nan

@@ -44,6 +44,24 @@ def test_defaults_are_filled_and_paths_resolved_against_the_config_folder(tmp_pa
     assert [t.end_s is None for t in study.trials] == [False, True]
 
 
+def test_the_study_holds_typed_subjects_and_trials(tmp_path):
+    """Sheet cells become typed values once, in load_study: an empty cell is None (not
+    NaN), a file a Path against the config's folder; the hidden keys stay out of the config."""
+    from retrorun.config import Subject, Trial
+
+    study = load_study(load_config(write_study(tmp_path)))
+    assert study.subject("S01") == Subject(name="S01", mass_kg=70.0, height_m=1.8,
+                                           static_markers=tmp_path / "data" / "static.trc",
+                                           static_start_s=None, static_end_s=None)
+    backward = study.trial("S01", "bwd1")
+    assert backward == Trial(subject="S01", name="bwd1", condition="backward", markers=tmp_path / "data" / "bwd1.trc",
+                             grf=tmp_path / "data" / "bwd1.mot", external_loads=None, start_s=None, end_s=None)
+    assert study.trial("S01", "fwd1").region == {"start_s": 1.0, "end_s": 2.0}
+    assert [t.name for t in study.trials_of("S01")] == ["fwd1", "bwd1"]
+    assert str(study.results_dir) == "results/unit"
+    assert not [key for key in study.config if key.startswith("_")]
+
+
 def test_unknown_and_wrong_keys_are_reported_together(tmp_path):
     path = write_study(tmp_path, filter_hz=-3, filtr_hz=6)
     with pytest.raises(ConfigError) as err:

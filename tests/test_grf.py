@@ -75,3 +75,25 @@ def test_lowpass_removes_high_frequency_keeps_low():
     slow, fast = np.sin(2 * np.pi * 2 * t), 0.5 * np.sin(2 * np.pi * 80 * t)
     out = lowpass(slow + fast, rate_hz=1000, cutoff_hz=12)
     assert np.abs(out - slow)[200:-200].max() < 0.01
+
+
+def test_the_grf_stage_and_the_up_front_check_say_the_same(tmp_path):
+    """One implementation of each GRF precondition: prepare_grf and raw_contacts raise
+    with the very problems validation lists before any job (grf.check_*)."""
+    path = tmp_path / "loads.xml"
+    path.write_text(LOADS.replace("calcn_l", "calcn_left"))
+    table = stance_table().drop(columns=["r_mz"])
+    specs = grf.templates.external_forces(str(path))
+    sides = {"r": "_r", "l": "_l"}
+    expected = (grf.check_force_columns(table.columns, specs, grf_path="grf.mot", loads_path=str(path))
+                + grf.check_force_sides(specs, sides, loads_path=str(path)))
+    assert len(expected) == 2 and "lacks column(s) r_mz that ExternalForce 'r'" in expected[0]
+    assert "ExternalForce 'l' acts on 'calcn_left'" in expected[1]
+    with pytest.raises(InputError) as err:
+        grf.prepare_grf(table, external_loads=str(path), window={}, margin_s=0.2, cutoff_hz=15, contact_threshold_n=20,
+                        sides=sides, subject="S", trial="T", source="grf.mot")
+    assert err.value.message == "; ".join(expected) and (err.value.subject, err.value.trial) == ("S", "T")
+    with pytest.raises(InputError) as err:
+        grf.raw_contacts(table, external_loads=str(path), window={}, margin_s=0.0, threshold_n=20, min_contact_s=0.05,
+                         sides=sides, subject="S", trial="T", source="grf.mot")
+    assert err.value.message == "; ".join(expected)
