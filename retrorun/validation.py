@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
@@ -254,7 +253,7 @@ def check_c3d(path: Path, *, config: dict, need_plates: bool, window: tuple[floa
     settings = config["c3d"]
     try:
         trial = c3d_lib.read_c3d(path, axes=settings["axes"], cop_threshold_n=settings["cop_threshold_n"],
-                             plate_force=settings["plate_force"])
+                                 plate_force=settings["plate_force"])
     except InputError as err:
         return [f"{err.message} ({err.fix})"]
     problems = _check_window_in_markers(trial.markers.time_s, *window, path)
