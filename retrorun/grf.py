@@ -26,6 +26,16 @@ def analysis_range(times: np.ndarray, window: dict, margin_s: float) -> tuple[fl
     return start, end, max(float(times[0]), start - margin_s), min(float(times[-1]), end + margin_s)
 
 
+def check_time_increases(times: np.ndarray, *, grf_path) -> list[str]:
+    """The GRF's time column must increase (filtering needs one sample rate)."""
+    steps = np.diff(times)
+    if np.any(steps <= 0):
+        bad = int(np.flatnonzero(steps <= 0)[0])
+        return [f"the time column of {grf_path} does not increase at data row {bad + 2} "
+                f"({times[bad]:g} -> {times[bad + 1]:g} s); export the GRF again without repeated or reordered rows"]
+    return []
+
+
 def check_window_covered(times: np.ndarray, start_s: float, end_s: float, *, grf_path: str) -> list[str]:
     """The GRF must cover the analysis window."""
     if times[0] > start_s + 1e-6 or times[-1] < end_s - 1e-6:
@@ -87,6 +97,7 @@ def prepare_grf(table: pd.DataFrame, *, external_loads: str, window: dict, margi
     specs = templates.external_forces(external_loads)
     times = table["time"].to_numpy()
     start, end, first, last = analysis_range(times, window, margin_s)
+    _raise_problems(check_time_increases(times, grf_path=source), subject=subject, trial=trial)
     _raise_problems(check_window_covered(times, start, end, grf_path=source)
                     + check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
                     + check_force_sides(specs, sides, loads_path=external_loads), subject=subject, trial=trial)

@@ -211,12 +211,9 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         except InputError as err:
             problems.append(f"{where}: grf: {err.message} ({err.fix})")
             continue
-        steps = np.diff(grf["time"].to_numpy())
-        if np.any(steps <= 0):
-            bad = int(np.flatnonzero(steps <= 0)[0])
-            problems.append(f"{where}: the time column of {grf_path} does not increase at data row {bad + 2} "
-                            f"({grf['time'].iloc[bad]:g} -> {grf['time'].iloc[bad + 1]:g} s); export the GRF again "
-                            f"without repeated or reordered rows")
+        disordered = grf_lib.check_time_increases(grf["time"].to_numpy(), grf_path=grf_path)
+        if disordered:
+            problems += [f"{where}: {p}" for p in disordered]
             continue
         problems += [f"{where}: {p}" for p in grf_lib.check_window_covered(grf["time"].to_numpy(), start, end,
                                                                            grf_path=grf_path)]

@@ -97,3 +97,17 @@ def test_the_grf_stage_and_the_up_front_check_say_the_same(tmp_path):
         grf.raw_contacts(table, external_loads=str(path), window={}, margin_s=0.0, threshold_n=20, min_contact_s=0.05,
                          sides=sides, subject="S", trial="T", source="grf.mot")
     assert err.value.message == "; ".join(expected)
+
+
+def test_a_grf_whose_time_goes_back_is_refused_by_the_stage_as_up_front(tmp_path):
+    path = tmp_path / "loads.xml"
+    path.write_text(LOADS)
+    table = stance_table()
+    table.loc[100, "time"] = table.loc[99, "time"]
+    expected = grf.check_time_increases(table["time"].to_numpy(), grf_path="grf.mot")
+    assert expected == ["the time column of grf.mot does not increase at data row 101 (0.099 -> 0.099 s); "
+                        "export the GRF again without repeated or reordered rows"]
+    with pytest.raises(InputError) as err:
+        grf.prepare_grf(table, external_loads=str(path), window={}, margin_s=0.2, cutoff_hz=15, contact_threshold_n=20,
+                        sides={"r": "_r", "l": "_l"}, subject="S", trial="T", source="grf.mot")
+    assert err.value.message == expected[0]
