@@ -258,6 +258,17 @@ def check_plate_sides(plate_sides: dict, sides) -> list[str]:
     return []
 
 
+def check_foot_markers(trial: C3DTrial, *, foot_markers: dict[str, list[str]], plate_sides: dict) -> list[str]:
+    """Without fixed plate sides each foot needs a marker of c3d.foot_markers in the file:
+    a contact goes to the nearest foot, and a foot without markers would never be nearest."""
+    if plate_sides:
+        return []
+    return [f"{trial.source} has none of the foot markers {names} of side '{side}' (config c3d.foot_markers), "
+            f"so plates cannot be given to feet; name the lab's foot markers there (it has "
+            f"{', '.join(trial.markers.marker_names[:12])}...) or set c3d.plate_sides"
+            for side, names in foot_markers.items() if not set(names) & set(trial.markers.marker_names)]
+
+
 def assign_plates(trial: C3DTrial, *, threshold_n: float, foot_markers: dict[str, list[str]],
                   plate_sides: dict | None = None, subject: str = "", trial_id: str = "") -> list[dict]:
     """One record per contact: plate, first/last analog sample, side and how it was chosen.

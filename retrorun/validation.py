@@ -276,10 +276,5 @@ def check_c3d(path: Path, *, config: dict, need_plates: bool, window: tuple[floa
                                 f"which the C3D import of {Path(path).name} does not write; name the per-foot columns "
                                 f"ground_force_<side>_v, ground_force_<side>_p, ground_torque_<side>_ (config/README.md, c3d)")
     problems += c3d_lib.check_plate_sides(settings["plate_sides"], config["sides"])
-    if not settings["plate_sides"]:
-        for side, names in settings["foot_markers"].items():
-            if not set(names) & set(trial.markers.marker_names):
-                problems.append(f"{path} has none of the foot markers {names} of side '{side}' (config c3d.foot_markers), "
-                                f"so plates cannot be given to feet; name the lab's foot markers there (it has "
-                                f"{', '.join(trial.markers.marker_names[:12])}...) or set c3d.plate_sides")
-    return problems
+    return problems + c3d_lib.check_foot_markers(trial, foot_markers=settings["foot_markers"],
+                                                 plate_sides=settings["plate_sides"])

@@ -15,7 +15,9 @@ with jobs.job(snakemake, stage="import_c3d", subject=wc.subject, trial="" if sta
     trial = c3d.read_c3d(snakemake.input.c3d, axes=settings["axes"], cop_threshold_n=settings["cop_threshold_n"],
                          plate_force=settings["plate_force"], subject=wc.subject, trial=wc.name)
     problems = [] if static else (c3d.check_plate_sides(settings["plate_sides"], sides)
-                                  + c3d.check_force_plates(trial, threshold_n=settings["cop_threshold_n"]))
+                                  + c3d.check_force_plates(trial, threshold_n=settings["cop_threshold_n"])
+                                  + c3d.check_foot_markers(trial, foot_markers=settings["foot_markers"],
+                                                           plate_sides=settings["plate_sides"]))
     if problems:
         raise InputError("; ".join(problems), subject=wc.subject, trial=wc.name,
                          fix="correct the C3D file or the config's c3d section as said above")
