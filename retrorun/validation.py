@@ -13,7 +13,7 @@ import numpy as np
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
 from .formats import read_storage, read_trc
-from . import c3d as c3d_lib, grf as grf_lib, residual_reduction, strength, templates
+from . import c3d as c3d_lib, grf as grf_lib, groups, residual_reduction, strength, templates
 from .markers import check_marker_timing
 
 # The demo model is built by a rule (workflow/rules/model.smk) into models/<name>/generated/.
@@ -121,14 +121,8 @@ def _check_external_loads(path: str, names: dict[str, set[str]], sides: dict[str
 
 
 def check_muscle_groups(config: dict, names: dict[str, set[str]]) -> list[str]:
-    problems = []
-    for group, muscles in config["muscle_groups"].items():
-        for muscle in muscles:
-            for side, suffix in config["sides"].items():
-                if f"{muscle}{suffix}" not in names["muscles"]:
-                    problems.append(f"config muscle_groups.{group}: muscle '{muscle}{suffix}' (side {side}) is not in the model "
-                                    f"(model muscles: {', '.join(sorted(names['muscles'])[:12])}...)")
-    return problems
+    return groups.check_group_muscles(names["muscles"], groups=config["muscle_groups"], sides=config["sides"],
+                                      where="the model")
 
 
 def check_residual_reduction(config: dict, names: dict[str, set[str]]) -> list[str]:
