@@ -63,6 +63,14 @@ def check_force_sides(specs: list, sides: dict[str, str], *, loads_path: str) ->
             for spec in specs if side_of_body(spec.applied_to_body, sides) is None]
 
 
+def check_ground_frame(specs: list, *, loads_path: str) -> list[str]:
+    """Every ExternalForce must be expressed in the ground frame: that is where retrorun
+    filters the forces and finds each foot's contacts."""
+    return [f"ExternalForce '{spec.name}' in {loads_path} is expressed in a body frame; retrorun filters and checks "
+            f"GRF in the ground frame: export the GRF in the lab (ground) frame"
+            for spec in specs if spec.force_expressed_in_body != "ground" or spec.point_expressed_in_body != "ground"]
+
+
 def check_force_values(grf: pd.DataFrame, spec, *, grf_path: str, threshold_n: float) -> list[str]:
     """NaN cells and downward vertical force in the columns one ExternalForce reads (checked
     up front on the user's GRF files; the files the workflow writes hold neither)."""
@@ -100,7 +108,8 @@ def prepare_grf(table: pd.DataFrame, *, external_loads: str, window: dict, margi
     _raise_problems(check_time_increases(times, grf_path=source), subject=subject, trial=trial)
     _raise_problems(check_window_covered(times, start, end, grf_path=source)
                     + check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
-                    + check_force_sides(specs, sides, loads_path=external_loads), subject=subject, trial=trial)
+                    + check_force_sides(specs, sides, loads_path=external_loads)
+                    + check_ground_frame(specs, loads_path=external_loads), subject=subject, trial=trial)
     rate = sample_rate(times)
     prepared = {"time": times}
     per_side = {side: {"force": np.zeros((len(times), 3)), "moment": np.zeros((len(times), 3))} for side in sides}
@@ -109,10 +118,6 @@ def prepare_grf(table: pd.DataFrame, *, external_loads: str, window: dict, margi
         force = table[columns["force"]].to_numpy(dtype=float)
         point = table[columns["point"]].to_numpy(dtype=float) if columns["point"] else np.zeros_like(force)
         torque = table[columns["torque"]].to_numpy(dtype=float) if columns["torque"] else np.zeros_like(force)
-        if spec.force_expressed_in_body != "ground" or spec.point_expressed_in_body != "ground":
-            raise InputError(f"ExternalForce '{spec.name}' in {external_loads} is expressed in a body frame; "
-                             "retrorun filters and checks GRF in the ground frame",
-                             subject=subject, trial=trial, fix="export the GRF in the lab (ground) frame")
         force, point, torque = filter_plate(force, point, torque, rate_hz=rate, cutoff_hz=cutoff_hz,
                                             contact_threshold_n=contact_threshold_n)
         for cols, values in ((columns["force"], force), (columns["point"], point), (columns["torque"], torque)):
@@ -164,7 +169,8 @@ def raw_contacts(table: pd.DataFrame, *, external_loads: str, window: dict, marg
     times = table["time"].to_numpy(dtype=float)
     _, _, first, last = analysis_range(times, window, margin_s)
     _raise_problems(check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
-                    + check_force_sides(specs, sides, loads_path=external_loads), subject=subject, trial=trial)
+                    + check_force_sides(specs, sides, loads_path=external_loads)
+                    + check_ground_frame(specs, loads_path=external_loads), subject=subject, trial=trial)
     vertical = {side: np.zeros(len(times)) for side in sides}
     for spec in specs:
         column = spec.columns()["force"][1]  # Y: vertical in OpenSim's ground frame

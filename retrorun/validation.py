@@ -117,7 +117,9 @@ def _check_external_loads(path: str, names: dict[str, set[str]], sides: dict[str
                            ("point_expressed_in_body", spec.point_expressed_in_body)):
             if body not in names["bodies"]:
                 problems.append(f"external loads {path}: ExternalForce '{spec.name}' {what} '{body}' is not a body of the model")
-    return problems + grf_lib.check_force_sides(templates.external_forces(path), sides, loads_path=path)
+    specs = templates.external_forces(path)
+    return (problems + grf_lib.check_force_sides(specs, sides, loads_path=path)
+            + grf_lib.check_ground_frame(specs, loads_path=path))
 
 
 def check_muscle_groups(config: dict, names: dict[str, set[str]]) -> list[str]:
@@ -218,6 +220,9 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         except InputError as err:
             problems.append(f"{where}: {err.message}")
             continue
+        if trial.external_loads:  # the config's template is checked with the model (check_templates)
+            problems += [f"{where}: {p}" for p in grf_lib.check_force_sides(specs, study.config["sides"], loads_path=loads)
+                         + grf_lib.check_ground_frame(specs, loads_path=loads)]
         in_window = (grf["time"] >= start - 1e-6) & (grf["time"] <= end + 1e-6)
         peak_vertical, readable = 0.0, bool(specs)
         for spec in specs:

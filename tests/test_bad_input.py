@@ -282,6 +282,22 @@ def test_external_loads_naming_a_body_the_model_lacks(tmp_path, data):
     assert "grf.xml: ExternalForce 'ExternalForce_2' applied_to_body 'calcaneus_l' is not a body of the model" in message
 
 
+def test_external_loads_in_a_body_frame_are_refused_before_any_job(tmp_path, data):
+    """grf.check_ground_frame: the GRF stage's own check, made up front, for the config's
+    template and for a trial's own external loads."""
+    text = (data / "subject01_walk1_grf.xml").read_text()
+    text = text.replace("<force_expressed_in_body> ground </force_expressed_in_body>",
+                        "<force_expressed_in_body> calcn_r </force_expressed_in_body>", 1)
+    bad = tmp_path / "grf.xml"
+    bad.write_text(text)
+    message = refused(write_study(tmp_path, data, model={"external_loads": str(bad)}))
+    assert f"ExternalForce 'ExternalForce_1' in {bad} is expressed in a body frame" in message
+    config = write_study(tmp_path, data)
+    header = TRIAL_HEADER.replace("end_s", "end_s\texternal_loads")
+    (tmp_path / "trials.tsv").write_text(header + trial_row(data) + f"\t{bad}\n")
+    assert f"subject S01, trial walk1: ExternalForce 'ExternalForce_1' in {bad} is expressed" in refused(config)
+
+
 def test_muscle_group_naming_a_muscle_the_model_lacks(tmp_path, data):
     path = write_study(tmp_path, data, muscle_groups={"quadriceps": ["rect_fem", "vastus_lat"],
                                                       "hamstrings": ["semimem"]})
