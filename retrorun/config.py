@@ -444,9 +444,6 @@ class Study:
     def trial(self, subject: str, trial: str) -> Trial:
         return next(t for t in self.trials if t.subject == subject and t.name == trial)
 
-    def trials_of(self, subject: str) -> list[Trial]:
-        return [t for t in self.trials if t.subject == subject]
-
 
 def load_study(config: StudyConfig) -> Study:
     """Read and check the sheets named by a prepared config (see prepare_config): the

@@ -1,8 +1,11 @@
 """Checks of a study's files against each other and the model, before any job starts.
 
 Every problem found is collected and reported at once, each naming the subject,
-trial, file and what to change. Files that the workflow itself generates (the demo
-study, C3D imports) are checked by the rule that writes them instead.
+trial, file and what to change. A stage's own preconditions are its module's
+``check_...()`` functions (grf, c3d, markers, groups, strength, residual_reduction),
+which the stage raises with when it runs: here they are only called, on the study's
+files. Files that the workflow itself generates (the demo study, C3D imports) are
+checked by the rule that reads or writes them instead.
 """
 from __future__ import annotations
 

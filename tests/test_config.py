@@ -57,7 +57,6 @@ def test_the_study_holds_typed_subjects_and_trials(tmp_path):
     assert backward == Trial(subject="S01", name="bwd1", condition="backward", markers=tmp_path / "data" / "bwd1.trc",
                              grf=tmp_path / "data" / "bwd1.mot", external_loads=None, start_s=None, end_s=None)
     assert study.trial("S01", "fwd1").region == {"start_s": 1.0, "end_s": 2.0}
-    assert [t.name for t in study.trials_of("S01")] == ["fwd1", "bwd1"]
     assert str(study.results_dir) == "results/unit"
     assert not [key for key in study.config if key.startswith("_")]
 
