@@ -316,6 +316,21 @@ def gappy_markers(gap_frames: int) -> MarkerTable:
     return MarkerTable(time_s, {"HEEL": holed, "TOE": xyz.copy()}, 100.0, "lab/walk.trc")
 
 
+def test_a_trial_whose_data_rate_is_wrong_is_refused_by_the_stage_as_at_validation():
+    """markers.check_marker_timing: before any job on the study's TRCs, and in IK and
+    scaling on the TRC they read (before, the stage took every second frame for a gap)."""
+    from retrorun.markers import check_marker_timing
+
+    markers = gappy_markers(0)
+    wrong = MarkerTable(markers.time_s, markers.positions_m, 200.0, markers.source)
+    assert check_marker_timing(wrong, wrong.source) == [
+        "lab/walk.trc: DataRate says 200 Hz but the Time column steps at 100 Hz; correct DataRate in the TRC header "
+        "(line 3) or the Time column"]
+    with pytest.raises(InputError) as err:
+        prepare_markers(wrong, aliases={}, gaps={}, subject="S01", trial="walk1")
+    assert err.value.message == check_marker_timing(wrong, wrong.source)[0]
+
+
 def test_short_gap_is_filled_by_a_cubic_spline():
     filled = prepare_markers(gappy_markers(5), aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "fail"},
                              subject="S01", trial="walk1")
