@@ -18,13 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import config_schema
 from .errors import InputError
 from .formats import LENGTH_UNITS_TO_M, MarkerTable
 
 # OpenSim axis <- signed lab axis. Most labs record Z up with X along the walkway;
 # OpenSim's ground is Y up, so lab Z becomes Y and lab Y becomes -Z (a rotation,
 # not a mirror: the determinant stays +1).
-DEFAULT_AXES = {"x": "+x", "y": "+z", "z": "-y"}
+# (config c3d.axes; its default is stated in the config schema)
+DEFAULT_AXES = config_schema("c3d", "axes")["default"]
+DEFAULT_PLATE_FORCE = config_schema("c3d", "plate_force")["default"]
 FORCE_UNITS_TO_N = {"N": 1.0, "kN": 1e3}
 MOMENT_UNITS_TO_NM = {"Nm": 1.0, "N.m": 1.0, "Nmm": 1e-3, "N.mm": 1e-3}
 SUPPORTED_PLATE_TYPES = (2, 4)
@@ -78,7 +81,7 @@ def _parameter(parameters: dict, group: str, name: str, default=None):
 
 
 def read_c3d(path: str | Path, *, axes: dict[str, str] | None = None, cop_threshold_n: float,
-             plate_force: str = "reaction", subject: str = "", trial: str = "") -> C3DTrial:
+             plate_force: str = DEFAULT_PLATE_FORCE, subject: str = "", trial: str = "") -> C3DTrial:
     """Markers (metres) and force platforms (OpenSim frame) of a C3D file."""
     import ezc3d  # only C3D studies need it
 

@@ -32,6 +32,15 @@ def load_schema(name: str) -> dict:
         return yaml.safe_load(handle)
 
 
+def config_schema(*keys: str) -> dict:
+    """The config schema's entry for the key at ``keys`` (e.g. "gaps", "max_gap_s"): a
+    library default or set of allowed values is read from here, so it is stated once."""
+    node = load_schema("config")
+    for key in keys:
+        node = node["properties"][key]
+    return node
+
+
 def _schema_registry() -> Registry:
     """Lets one schema refer to another by file name (`$ref: name.schema.yaml`)."""
     return Registry().with_resources(

@@ -15,13 +15,16 @@ import logging
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from .config import config_schema
 from .errors import InputError
 from .formats import MarkerTable
 
 log = logging.getLogger("retrorun")
 
-GAP_POLICIES = ("ignore_marker", "fail")
-DEFAULT_GAPS = {"max_gap_s": 0.1, "long_gap_policy": "ignore_marker"}
+# config gaps: its policies and defaults, as the config schema states them
+_GAPS = config_schema("gaps")["properties"]
+GAP_POLICIES = tuple(_GAPS["long_gap_policy"]["enum"])
+DEFAULT_GAPS = {name: entry["default"] for name, entry in _GAPS.items()}
 
 
 def prepare_markers(markers: MarkerTable, *, aliases: dict[str, str], gaps: dict, subject: str, trial: str) -> MarkerTable:
