@@ -9,7 +9,7 @@ TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coor
 
 
 def analysis_trial_info():
-    return [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"]} for s, t in all_trials()]
+    return [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition} for s, t in all_trials()]
 
 
 def trial_cycle_files(name):
@@ -33,7 +33,7 @@ rule analyse_trial:
         settings=TRIAL_ANALYSIS,
         groups=config["muscle_groups"],
         sides=config["sides"],
-        mass_kg=lambda wc: subject_row(wc.subject)["mass_kg"],
+        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
     log:
         log_path("analyse_trial", "{subject}", "{trial}"),
@@ -58,7 +58,7 @@ rule analysis_tables:
     params:
         trials=lambda wc: analysis_trial_info(),
         failed=lambda wc: [f"{trial_dir(s, t)}/error.json" for s, t in failed_trials()],
-        conditions={(s, t): c for s, t, c in TRIALS[["subject", "trial", "condition"]].itertuples(index=False)},
+        conditions={(t.subject, t.name): t.condition for t in TRIALS},
         settings=ANALYSIS,
         groups=config["muscle_groups"],
         sides=config["sides"],

@@ -4,9 +4,7 @@
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from retrorun.config import load_study, study_config
+from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
 from retrorun.validation import validate_study_inputs
 
@@ -19,13 +17,14 @@ DEMO_CONFIG = Path(workflow.basedir, "config", "config.yaml")
 try:
     _prepared = study_config(dict(config), given_files=list(workflow.overwrite_configfiles),
                              command_line=dict(workflow.config_settings.config), demo_config=DEMO_CONFIG)
-    if "synthetic" in _prepared and "subjects" not in _prepared:
+    if "synthetic" in _prepared.values and "subjects" not in _prepared.values:
         # The demo: its sheets follow from its config (no OpenSim, deterministic); they
         # are written beside the inputs it generates and read like any study's sheets.
         from retrorun.demo.design import write_study_sheets
 
-        _sheets = write_study_sheets(_prepared["synthetic"], inputs_dir=Path(f"results/{_prepared['study']}/inputs").resolve())
-        _prepared["subjects"], _prepared["trials"] = (str(p) for p in _sheets)
+        _sheets = write_study_sheets(_prepared.values["synthetic"],
+                                     inputs_dir=(results_dir(_prepared.values["study"]) / "inputs").resolve())
+        _prepared.values["subjects"], _prepared.values["trials"] = (str(p) for p in _sheets)
     STUDY = load_study(_prepared)
     # The files are checked once, by the main Snakemake process; a cluster job parses
     # this workflow again and need not reread every recording and the model.
@@ -37,7 +36,9 @@ except RetrorunError as err:
 config.clear()
 config.update(STUDY.config)
 
-STUDY_DIR = f"results/{config['study']}"
+STUDY_DIR = str(STUDY.results_dir)
+# The sheets' rows as typed records (retrorun.config.Subject, Trial), in sheet order:
+# rules pass their fields to the scripts as they are (None where a cell is empty).
 SUBJECTS = STUDY.subjects
 TRIALS = STUDY.trials
 
@@ -63,32 +64,24 @@ def benchmark_path(rule_name, *parts):
     return f"{STUDY_DIR}/benchmarks/{rule_name}/" + "/".join(parts) + ".tsv"
 
 
-def subject_row(subject):
-    return STUDY.subject_row(subject)
-
-
-def trial_row(subject, trial):
-    return STUDY.trial_row(subject, trial)
-
-
 def failed_trials():
     """Trials whose last run left an error record: they are left out of the aggregates
     (and listed as failed) until the record is deleted or --config retry_failed=true."""
     if config.get("retry_failed"):
         return []
-    return [(s, t) for s, t in TRIALS[["subject", "trial"]].itertuples(index=False)
-            if Path(trial_dir(s, t), "error.json").is_file()]
+    return [(t.subject, t.name) for t in TRIALS
+            if Path(trial_dir(t.subject, t.name), "error.json").is_file()]
 
 
 def all_trials():
     """(subject, trial) of every trial still expected to produce results."""
     failed = set(failed_trials())
-    return [(s, t) for s, t in TRIALS[["subject", "trial"]].itertuples(index=False) if (s, t) not in failed]
+    return [(t.subject, t.name) for t in TRIALS if (t.subject, t.name) not in failed]
 
 
 def external_loads_template(wildcards):
-    override = trial_row(wildcards.subject, wildcards.trial).get("external_loads")
-    return override if override else config["model"]["external_loads"]
+    override = STUDY.trial(wildcards.subject, wildcards.trial).external_loads
+    return str(override) if override else config["model"]["external_loads"]
 
 
 def model_inputs():
@@ -100,7 +93,7 @@ def model_inputs():
 
 def final_outputs():
     outputs = [f"{STUDY_DIR}/qc.csv"]
-    outputs += [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]]
+    outputs += [f"{subject_dir(s.name)}/scaled_model.osim" for s in SUBJECTS]
     outputs += [f"{trial_dir(s, t)}/qc.json" for s, t in all_trials()]
     outputs += extra_final_outputs()
     return outputs
@@ -118,22 +111,20 @@ def _imported(subject, name, ext):
 
 
 def static_markers_path(wildcards):
-    path = subject_row(wildcards.subject)["static_markers"]
-    return _imported(wildcards.subject, "static", "trc") if path.lower().endswith(".c3d") else path
+    path = STUDY.subject(wildcards.subject).static_markers
+    return _imported(wildcards.subject, "static", "trc") if is_c3d(path) else str(path)
 
 
 def trial_markers_path(wildcards):
-    path = trial_row(wildcards.subject, wildcards.trial)["markers"]
-    return _imported(wildcards.subject, wildcards.trial, "trc") if path.lower().endswith(".c3d") else path
+    path = STUDY.trial(wildcards.subject, wildcards.trial).markers
+    return _imported(wildcards.subject, wildcards.trial, "trc") if is_c3d(path) else str(path)
 
 
 def trial_grf_path(wildcards):
-    row = trial_row(wildcards.subject, wildcards.trial)
-    return _imported(wildcards.subject, wildcards.trial, "mot") if row["markers"].lower().endswith(".c3d") else row["grf"]
+    trial = STUDY.trial(wildcards.subject, wildcards.trial)
+    return _imported(wildcards.subject, wildcards.trial, "mot") if is_c3d(trial.markers) else str(trial.grf)
 
 
 def trial_region(wildcards):
     """start_s/end_s of the trials sheet: the optional region in which cycles are looked for."""
-    row = trial_row(wildcards.subject, wildcards.trial)
-    return {"start_s": None if pd.isna(row["start_s"]) else float(row["start_s"]),
-            "end_s": None if pd.isna(row["end_s"]) else float(row["end_s"])}
+    return STUDY.trial(wildcards.subject, wildcards.trial).region

@@ -3,9 +3,10 @@
 
 
 def c3d_source(wildcards):
-    if wildcards.name == "static" and subject_row(wildcards.subject)["static_markers"].lower().endswith(".c3d"):
-        return subject_row(wildcards.subject)["static_markers"]
-    return trial_row(wildcards.subject, wildcards.name)["markers"]
+    static = STUDY.subject(wildcards.subject).static_markers
+    if wildcards.name == "static" and is_c3d(static):
+        return str(static)
+    return str(STUDY.trial(wildcards.subject, wildcards.name).markers)
 
 
 rule import_c3d:

@@ -9,11 +9,6 @@ def so_chunks(wildcards):
                   chunk=range(count), kind=["activation", "force"])
 
 
-def subject_height_m(subject):
-    height = subject_row(subject).get("height_m")
-    return float(height) if height is not None and height == height else None  # NaN: not given
-
-
 rule static_optimization_chunk:
     input:
         model=reduced_model,
@@ -29,8 +24,8 @@ rule static_optimization_chunk:
         actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_actuators.csv",
     params:
         settings=config["static_optimization"],
-        mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
-        height_m=lambda wc: subject_height_m(wc.subject),
+        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        height_m=lambda wc: STUDY.subject(wc.subject).height_m,
     wildcard_constraints:
         chunk=r"\d+",
         chunks=r"\d+",

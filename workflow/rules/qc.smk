@@ -19,7 +19,7 @@ rule trial_qc:
     output:
         f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/qc.json",
     params:
-        condition=lambda wc: trial_row(wc.subject, wc.trial)["condition"],
+        condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
         thresholds=config["qc"],
         max_mass_change_kg=config["residual_reduction"]["max_mass_change_kg"],
     log:
@@ -35,7 +35,7 @@ rule aggregate_qc:
         report(f"{STUDY_DIR}/qc.csv", caption="../report/qc.rst", category="Quality checks"),
     params:
         failed=lambda wc: [f"{trial_dir(s, t)}/error.json" for s, t in failed_trials()],
-        conditions={(s, t): c for s, t, c in TRIALS[["subject", "trial", "condition"]].itertuples(index=False)},
+        conditions={(t.subject, t.name): t.condition for t in TRIALS},
     log:
         log_path("aggregate_qc", "all"),
     script:

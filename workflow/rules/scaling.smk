@@ -9,10 +9,10 @@ rule scale_model:
         model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
         marker_errors=f"{STUDY_DIR}/subjects/{{subject}}/scale_marker_errors.csv",
     params:
-        mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
-        height_m=lambda wc: subject_row(wc.subject).get("height_m"),
-        start_s=lambda wc: subject_row(wc.subject).get("static_start_s"),
-        end_s=lambda wc: subject_row(wc.subject).get("static_end_s"),
+        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        height_m=lambda wc: STUDY.subject(wc.subject).height_m,
+        start_s=lambda wc: STUDY.subject(wc.subject).static_start_s,
+        end_s=lambda wc: STUDY.subject(wc.subject).static_end_s,
         aliases=config["marker_aliases"],
         gaps=config["gaps"],
     log:

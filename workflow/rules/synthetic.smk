@@ -4,7 +4,6 @@
 # demo_truth computes the study's outcomes on the truth (OpenSim ID and SO on the true
 # coordinates, true model and noise-free GRF); validate_ground_truth compares the
 # pipeline's outputs with it and with the published forward-backward facts.
-from retrorun.config import finite_or_none
 from retrorun.demo.design import trial_names
 from retrorun.demo.subjects import truth_paths
 from retrorun.demo.truth import outcome_paths
@@ -62,7 +61,7 @@ if "synthetic" in config:
             analysis=config["analysis"],
             groups=config["muscle_groups"],
             sides=config["sides"],
-            mass_kg=lambda wc: subject_row(wc.subject)["mass_kg"],
+            mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         log:
             log_path("demo_truth", "{subject}", "{trial}"),
         benchmark:
@@ -75,9 +74,9 @@ if "synthetic" in config:
 
     rule validate_ground_truth:
         input:
-            truth=lambda wc: [f for s in SUBJECTS["subject"] for f in synthetic_truth(s)],
+            truth=lambda wc: [f for s in SUBJECTS for f in synthetic_truth(s.name)],
             outcomes=lambda wc: [f for s, t in all_trials() for f in truth_outcomes(s, t).values()],
-            models=lambda wc: [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]],
+            models=lambda wc: [f"{subject_dir(s.name)}/scaled_model.osim" for s in SUBJECTS],
             trial_files=lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()
                                     for name in ("ik_coordinates.csv", "id_generalized_forces.csv", "grf.csv",
                                                  "so_activations.csv", "contacts.csv", "cycles.csv",
@@ -89,13 +88,12 @@ if "synthetic" in config:
             literature=report(f"{VALIDATION_DIR}/literature.csv", category="Quality checks"),
             truth_comparison=f"{SYNTHETIC_TRUTH}/comparison.csv",
         params:
-            trials=lambda wc: [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"],
+            trials=lambda wc: [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition,
                                 "dir": trial_dir(s, t), "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
-                                "start_s": finite_or_none(trial_row(s, t)["start_s"]),
-                                "end_s": finite_or_none(trial_row(s, t)["end_s"])} for s, t in all_trials()],
-            subjects=lambda wc: {s: {"scaled_model": f"{subject_dir(s)}/scaled_model.osim",
-                                     "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
-                                     "mass_kg": float(subject_row(s)["mass_kg"])} for s in SUBJECTS["subject"]},
+                                **STUDY.trial(s, t).region} for s, t in all_trials()],
+            subjects=lambda wc: {s.name: {"scaled_model": f"{subject_dir(s.name)}/scaled_model.osim",
+                                          "truth_dir": f"{SYNTHETIC_TRUTH}/{s.name}",
+                                          "mass_kg": s.mass_kg} for s in SUBJECTS},
             contact_threshold_n=config["grf"]["contact_threshold_n"],
             analysis=config["analysis"],
             groups=config["muscle_groups"],
