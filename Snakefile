@@ -57,7 +57,7 @@ if "synthetic" in config:
 
 rule all:
     input:
-        final_outputs(),
+        get_final_output(),
     default_target: True
 
 

@@ -1,4 +1,4 @@
-# Helpers shared by every rule file: the validated study, paths, input functions.
+# Helpers the rule files share (the validated study, paths, input functions).
 # The config and both sheets are validated here, when Snakemake parses the workflow,
 # so a mistake is reported before any job starts.
 import json
@@ -8,6 +8,7 @@ import pandas as pd
 
 from retrorun.config import load_study, study_config
 from retrorun.errors import RetrorunError
+from retrorun.jobs import error_record_path
 from retrorun.validation import validate_study_inputs
 
 
@@ -47,20 +48,60 @@ wildcard_constraints:
     trial="[^/]+",
 
 
-def subject_dir(subject):
+# Where each kind of output lives. With the default arguments a path is a wildcard
+# pattern (rules' input/output/log); with names it is one subject's or trial's file.
+def subject_dir(subject="{subject}"):
     return f"{STUDY_DIR}/subjects/{subject}"
 
 
-def trial_dir(subject, trial):
+def subject_path(name, subject="{subject}"):
+    return f"{subject_dir(subject)}/{name}"
+
+
+def trial_dir(subject="{subject}", trial="{trial}"):
     return f"{STUDY_DIR}/trials/{subject}/{trial}"
 
 
+def trial_path(name, subject="{subject}", trial="{trial}"):
+    return f"{trial_dir(subject, trial)}/{name}"
+
+
+def trial_folder(wildcards):
+    """params trial_dir: the folder where a failing job of this trial leaves its error
+    record (retrorun.jobs.job reads it; rules without it record no trial failure)."""
+    return trial_dir(wildcards.subject, wildcards.trial)
+
+
+def study_path(name):
+    return f"{STUDY_DIR}/{name}"
+
+
 def log_path(rule_name, *parts):
-    return f"{STUDY_DIR}/logs/{rule_name}/" + "/".join(parts) + ".log"
+    return f"{STUDY_DIR}/logs/{rule_name}/{'/'.join(parts)}.log"
 
 
 def benchmark_path(rule_name, *parts):
-    return f"{STUDY_DIR}/benchmarks/{rule_name}/" + "/".join(parts) + ".tsv"
+    return f"{STUDY_DIR}/benchmarks/{rule_name}/{'/'.join(parts)}.tsv"
+
+
+def trial_log(rule_name):
+    return log_path(rule_name, "{subject}", "{trial}")
+
+
+def trial_benchmark(rule_name):
+    return benchmark_path(rule_name, "{subject}", "{trial}")
+
+
+def subject_log(rule_name):
+    return log_path(rule_name, "{subject}")
+
+
+def subject_benchmark(rule_name):
+    return benchmark_path(rule_name, "{subject}")
+
+
+def study_log(rule_name):
+    return log_path(rule_name, "all")
 
 
 def subject_row(subject):
@@ -77,7 +118,11 @@ def failed_trials():
     if config.get("retry_failed"):
         return []
     return [(s, t) for s, t in TRIALS[["subject", "trial"]].itertuples(index=False)
-            if Path(trial_dir(s, t), "error.json").is_file()]
+            if error_record_path(trial_dir(s, t)).is_file()]
+
+
+def failed_trial_records(wildcards):
+    return [str(error_record_path(trial_dir(s, t))) for s, t in failed_trials()]
 
 
 def all_trials():
@@ -98,23 +143,26 @@ def model_inputs():
     return inputs
 
 
-def final_outputs():
-    outputs = [f"{STUDY_DIR}/qc.csv"]
-    outputs += [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]]
-    outputs += [f"{trial_dir(s, t)}/qc.json" for s, t in all_trials()]
-    outputs += extra_final_outputs()
-    return outputs
+def get_final_output():
+    """The targets of `all`; every subject's scaled model, every trial's QC, the study's
+    QC, tables, figures and report front page, and with config `synthetic` (the demo)
+    its validation against the known truth."""
+    outputs = [study_path("qc.csv")]
+    outputs += [subject_path("scaled_model.osim", s) for s in SUBJECTS["subject"]]
+    outputs += [trial_path("qc.json", s, t) for s, t in all_trials()]
+    outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
+    if "synthetic" in config:
+        outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
+    return [str(path) for path in outputs]
 
 
-_EXTRA_FINAL_OUTPUTS = []
-
-
-def extra_final_outputs():
-    return list(_EXTRA_FINAL_OUTPUTS)
+def imported_path(suffix, subject="{subject}", trial="{trial}"):
+    """A file import_c3d writes from a recording (trial "static" is the static trial)."""
+    return f"{STUDY_DIR}/inputs/{subject}/{trial}{suffix}"
 
 
 def _imported(subject, name, ext):
-    return f"{STUDY_DIR}/inputs/{subject}/{name}.{ext}"
+    return imported_path(f".{ext}", subject, name)
 
 
 def static_markers_path(wildcards):

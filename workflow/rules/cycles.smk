@@ -3,7 +3,7 @@
 
 
 def analysis_span(wildcards):
-    return f"{trial_dir(wildcards.subject, wildcards.trial)}/analysis_span.json"
+    return trial_path("analysis_span.json", wildcards.subject, wildcards.trial)
 
 
 rule detect_contacts:
@@ -13,26 +13,26 @@ rule detect_contacts:
         grf=trial_grf_path,
         external_loads=external_loads_template,
     output:
-        contacts=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/contacts.csv",
+        contacts=trial_path("contacts.csv"),
     params:
         threshold_n=config["analysis"]["contact_threshold_n"],
         min_contact_s=config["analysis"]["min_contact_s"],
         sides=config["sides"],
-        trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
+        trial_dir=trial_folder,
     log:
-        log_path("detect_contacts", "{subject}", "{trial}"),
+        trial_log("detect_contacts"),
     script:
         "../../scripts/detect_contacts.py"
 
 
 rule plan_cycles:
     input:
-        contacts=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/contacts.csv",
+        contacts=trial_path("contacts.csv"),
         markers=trial_markers_path,
         grf=trial_grf_path,
     output:
-        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
-        span=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/analysis_span.json",
+        cycles=trial_path("cycles.csv"),
+        span=trial_path("analysis_span.json"),
     params:
         region=trial_region,
         unit=config["analysis"]["unit"],
@@ -40,9 +40,9 @@ rule plan_cycles:
         min_cycle_s=config["analysis"]["min_cycle_s"],
         max_cycle_s=config["analysis"]["max_cycle_s"],
         margin_s=config["ik_margin_s"],
-        trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
+        trial_dir=trial_folder,
     log:
-        log_path("plan_cycles", "{subject}", "{trial}"),
+        trial_log("plan_cycles"),
     script:
         "../../scripts/plan_cycles.py"
 
@@ -51,7 +51,7 @@ def unused_trial_lines():
     """One line per trial whose analysis_span.json says it has no usable cycle."""
     lines = []
     for s, t in all_trials():
-        path = Path(trial_dir(s, t), "analysis_span.json")
+        path = Path(trial_path("analysis_span.json", s, t))
         if path.is_file():
             warning = json.loads(path.read_text()).get("warning")
             if warning:

@@ -13,8 +13,8 @@ if "synthetic" in config:
     SYNTHETIC_TRIALS = trial_names(config["synthetic"])
     # the sheets name absolute paths (config.load_study), so the outputs must too
     SYNTHETIC_INPUTS = Path(STUDY_DIR, "inputs").resolve()
-    SYNTHETIC_TRUTH = f"{STUDY_DIR}/truth"
-    VALIDATION_DIR = f"{STUDY_DIR}/validation"
+    SYNTHETIC_TRUTH = study_path("truth")
+    VALIDATION_DIR = study_path("validation")
 
     def synthetic_truth(subject):
         return [str(p) for p in truth_paths(f"{SYNTHETIC_TRUTH}/{subject}", SYNTHETIC_TRIALS).values()]
@@ -32,16 +32,13 @@ if "synthetic" in config:
             truth=synthetic_truth("{subject}"),
         params:
             synthetic=config["synthetic"],
-            inputs_dir=str(SYNTHETIC_INPUTS),
+            inputs_dir=lambda wc, output: str(Path(output.static).parent),
             truth_dir=lambda wc: f"{SYNTHETIC_TRUTH}/{wc.subject}",
         log:
-            log_path("synthesize_study", "{subject}"),
+            subject_log("synthesize_study"),
         benchmark:
-            benchmark_path("synthesize_study", "{subject}")
-        resources:
-            # measured: 370 MB max RSS, about 15 s of CPU per subject; attempt 2 doubles
-            mem_mb=lambda wc, attempt: 1000 * attempt,
-            runtime=lambda wc, attempt: 5 * attempt,
+            subject_benchmark("synthesize_study")
+        # resources: the profile's defaults (measured: 370 MB max RSS, about 15 s of CPU per subject; attempt 2 doubles)
         script:
             "../../scripts/synthesize_study.py"
 
@@ -64,11 +61,10 @@ if "synthetic" in config:
             sides=config["sides"],
             mass_kg=lambda wc: subject_row(wc.subject)["mass_kg"],
         log:
-            log_path("demo_truth", "{subject}", "{trial}"),
+            trial_log("demo_truth"),
         benchmark:
-            benchmark_path("demo_truth", "{subject}", "{trial}")
+            trial_benchmark("demo_truth")
         resources:
-            mem_mb=lambda wc, attempt: 1000 * attempt,
             runtime=lambda wc, attempt: 10 * attempt,
         script:
             "../../scripts/demo_truth.py"
@@ -77,13 +73,13 @@ if "synthetic" in config:
         input:
             truth=lambda wc: [f for s in SUBJECTS["subject"] for f in synthetic_truth(s)],
             outcomes=lambda wc: [f for s, t in all_trials() for f in truth_outcomes(s, t).values()],
-            models=lambda wc: [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]],
-            trial_files=lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()
+            models=lambda wc: [subject_path("scaled_model.osim", s) for s in SUBJECTS["subject"]],
+            trial_files=lambda wc: [trial_path(name, s, t) for s, t in all_trials()
                                     for name in ("ik_coordinates.csv", "id_generalized_forces.csv", "grf.csv",
                                                  "so_activations.csv", "contacts.csv", "cycles.csv",
                                                  "cycle_metrics.csv")],
-            comparison=f"{STUDY_DIR}/tables/comparison.csv",
-            subject_means=f"{STUDY_DIR}/tables/subjects.csv",
+            comparison=study_path("tables/comparison.csv"),
+            subject_means=study_path("tables/subjects.csv"),
         output:
             ground_truth=report(f"{VALIDATION_DIR}/ground_truth.csv", category="Quality checks"),
             literature=report(f"{VALIDATION_DIR}/literature.csv", category="Quality checks"),
@@ -93,7 +89,7 @@ if "synthetic" in config:
                                 "dir": trial_dir(s, t), "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
                                 "start_s": finite_or_none(trial_row(s, t)["start_s"]),
                                 "end_s": finite_or_none(trial_row(s, t)["end_s"])} for s, t in all_trials()],
-            subjects=lambda wc: {s: {"scaled_model": f"{subject_dir(s)}/scaled_model.osim",
+            subjects=lambda wc: {s: {"scaled_model": subject_path("scaled_model.osim", s),
                                      "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
                                      "mass_kg": float(subject_row(s)["mass_kg"])} for s in SUBJECTS["subject"]},
             contact_threshold_n=config["grf"]["contact_threshold_n"],
@@ -101,8 +97,6 @@ if "synthetic" in config:
             groups=config["muscle_groups"],
             sides=config["sides"],
         log:
-            log_path("validate_ground_truth", "all"),
+            study_log("validate_ground_truth"),
         script:
             "../../scripts/validate_ground_truth.py"
-
-    _EXTRA_FINAL_OUTPUTS.extend([f"{VALIDATION_DIR}/ground_truth.csv", f"{VALIDATION_DIR}/literature.csv"])
