@@ -10,6 +10,8 @@ rule inverse_dynamics:
     output:
         sto=trial_path("id.sto"),
         table=trial_path("id_generalized_forces.csv"),
+    params:
+        trial_dir=trial_folder,
     log:
         trial_log("inverse_dynamics"),
     benchmark:

@@ -12,6 +12,7 @@ rule prepare_grf:
         table=trial_path("grf.csv"),
         external_loads=trial_path("external_loads.xml"),
     params:
+        trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
         contact_threshold_n=config["grf"]["contact_threshold_n"],
         sides=config["sides"],
@@ -36,6 +37,7 @@ rule inverse_kinematics:
         marker_errors=trial_path("ik_marker_errors.csv"),
         marker_errors_by_marker=trial_path("ik_marker_errors_by_marker.csv"),
     params:
+        trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
         aliases=config["marker_aliases"],
         gaps=config["gaps"],

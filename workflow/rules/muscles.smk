@@ -28,6 +28,7 @@ rule static_optimization_chunk:
         force=trial_path("so_chunks/{chunk}-of-{chunks}/so_force.sto"),
         actuators=trial_path("so_chunks/{chunk}-of-{chunks}/so_actuators.csv"),
     params:
+        trial_dir=trial_folder,
         settings=config["static_optimization"],
         mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
         height_m=lambda wc: subject_height_m(wc.subject),
@@ -58,6 +59,8 @@ rule static_optimization:
         activations=trial_path("so_activations.csv"),
         forces=trial_path("so_forces.csv"),
         actuators=trial_path("so_actuators.csv"),
+    params:
+        trial_dir=trial_folder,
     log:
         trial_log("static_optimization"),
     script:

@@ -124,6 +124,7 @@ rule residual_reduction_algorithm:
         changes=trial_path("rra/kinematic_changes.csv"),
         summary=trial_path("rra/summary.csv"),
     params:
+        trial_dir=trial_folder,
         settings=REDUCTION,
     log:
         trial_log("residual_reduction_algorithm"),
@@ -147,6 +148,7 @@ rule inverse_dynamics_after_reduction:
         sto=trial_path("id_after_reduction.sto"),
         table=trial_path("id_after_reduction.csv"),
     params:
+        trial_dir=trial_folder,
         name="id_after_reduction",
     log:
         trial_log("inverse_dynamics_after_reduction"),
