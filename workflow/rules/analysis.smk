@@ -8,14 +8,6 @@ ANALYSIS = config["analysis"]
 TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign")}
 
 
-def analysis_trial_info():
-    return [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"]} for s, t in all_trials()]
-
-
-def trial_cycle_files(name):
-    return lambda wc: [trial_path(name, s, t) for s, t in all_trials()]
-
-
 rule analyse_trial:
     input:
         # the model SO ran on gives each muscle's activation floor (min_control), the knee
@@ -66,12 +58,6 @@ rule analysis_tables:
         study_log("analysis_tables"),
     script:
         "../../scripts/analysis_tables.py"
-
-
-def _figure(name, caption, category="Results"):
-    return {f"{name}_{ext}": report(f"{FIGURES_DIR}/{name}.{ext}", caption=f"../report/{caption}.rst",
-                                    category=category, subcategory="Figures" if ext == "png" else "Figures (SVG)")
-            for ext in ("png", "svg")}
 
 
 rule analysis_figures:

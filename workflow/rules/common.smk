@@ -185,3 +185,161 @@ def trial_region(wildcards):
     row = trial_row(wildcards.subject, wildcards.trial)
     return {"start_s": None if pd.isna(row["start_s"]) else float(row["start_s"]),
             "end_s": None if pd.isna(row["end_s"]) else float(row["end_s"])}
+
+
+# C3D import (imports.smk)
+def c3d_source(wildcards):
+    if wildcards.trial == "static" and subject_row(wildcards.subject)["static_markers"].lower().endswith(".c3d"):
+        return subject_row(wildcards.subject)["static_markers"]
+    return trial_row(wildcards.subject, wildcards.trial)["markers"]
+
+
+# gait events and cycles (cycles.smk)
+def analysis_span(wildcards):
+    return trial_path("analysis_span.json", wildcards.subject, wildcards.trial)
+
+
+def unused_trial_lines():
+    """One line per trial whose analysis_span.json says it has no usable cycle."""
+    lines = []
+    for s, t in all_trials():
+        path = Path(trial_path("analysis_span.json", s, t))
+        if path.is_file():
+            warning = json.loads(path.read_text()).get("warning")
+            if warning:
+                lines.append(warning)
+    return lines
+
+
+def print_cycle_summary():
+    # in Snakemake's own final output, so a trial with no cycle is seen without a log
+    lines = unused_trial_lines()
+    if lines:
+        logger.warning("retrorun: %d trial(s) with no usable %s:\n  %s" % (len(lines), config["analysis"]["unit"],
+                                                                          "\n  ".join(lines)))
+
+
+# static optimization (muscles.smk)
+def so_chunks(wildcards):
+    count = config["static_optimization"]["chunks"]
+    return expand(trial_path(f"so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto", wildcards.subject, wildcards.trial),
+                  chunk=range(count), kind=["activation", "force"])
+
+
+def subject_height_m(subject):
+    height = subject_row(subject).get("height_m")
+    return float(height) if height is not None and height == height else None  # NaN: not given
+
+
+# residual reduction (residual_reduction.smk)
+REDUCTION = config["residual_reduction"]
+
+
+def subject_trials(subject):
+    return [t for s, t in all_trials() if s == subject]
+
+
+def mass_com_model(subject):
+    return subject_path("residual_reduction/model.osim", subject)
+
+
+def rra_dir(subject, trial):
+    return trial_path("rra", subject, trial)
+
+
+def reduced_model(wildcards):
+    """The model every stage after residual reduction runs on."""
+    if REDUCTION["method"] == "none":
+        return subject_path("scaled_model.osim", wildcards.subject)
+    if REDUCTION["method"] == "rra":
+        return f"{rra_dir(wildcards.subject, wildcards.trial)}/model.osim"
+    return mass_com_model(wildcards.subject)
+
+
+def reduced_coordinates(wildcards):
+    """The coordinates (.mot) ID after reduction and SO read: RRA's, or IK's."""
+    if REDUCTION["method"] == "rra":
+        return trial_path("rra_kinematics.mot", wildcards.subject, wildcards.trial)
+    return trial_path("ik.mot", wildcards.subject, wildcards.trial)
+
+
+def reduced_coordinates_table(wildcards):
+    """The same coordinates as a table (deg, m), for the analysis's joint angles."""
+    if REDUCTION["method"] == "rra":
+        return trial_path("rra_coordinates.csv", wildcards.subject, wildcards.trial)
+    return trial_path("ik_coordinates.csv", wildcards.subject, wildcards.trial)
+
+
+def dynamics_before_reduction(wildcards):
+    return trial_path("id_generalized_forces.csv", wildcards.subject, wildcards.trial)
+
+
+def dynamics_after_reduction(wildcards):
+    """ID generalized forces on the reduced model and kinematics (the first ID with `none`)."""
+    if REDUCTION["method"] == "none":
+        return dynamics_before_reduction(wildcards)
+    return trial_path("id_after_reduction.csv", wildcards.subject, wildcards.trial)
+
+
+def rra_qc_inputs(wildcards):
+    if REDUCTION["method"] != "rra":
+        return {}
+    folder = rra_dir(wildcards.subject, wildcards.trial)
+    return {"rra_changes": f"{folder}/kinematic_changes.csv", "rra_summary": f"{folder}/summary.csv"}
+
+
+def reduction_table(wildcards):
+    """The change table QC reads. mass_com adjusts one model from all of a subject's
+    trials, so its table is the subject's; otherwise nothing is shared between trials and
+    each trial has its own, so a trial that fails does not hold back the others."""
+    if REDUCTION["method"] == "mass_com":
+        return subject_path("residual_reduction/changes.csv", wildcards.subject)
+    return trial_path("residual_reduction/changes.csv", wildcards.subject, wildcards.trial)
+
+
+def reduction_scope(wildcards):
+    """(subject, trials) of a reduce_residuals job: 'subjects/<s>' is every trial of the
+    subject, 'trials/<s>/<t>' that one trial."""
+    parts = wildcards.scope.split("/")
+    return parts[1], (parts[2:] if parts[0] == "trials" else subject_trials(parts[1]))
+
+
+def _scope_files(name):
+    return lambda wc: [trial_path(name, reduction_scope(wc)[0], t) for t in reduction_scope(wc)[1]]
+
+
+# analysis (analysis.smk)
+def analysis_trial_info():
+    return [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"]} for s, t in all_trials()]
+
+
+def trial_cycle_files(name):
+    return lambda wc: [trial_path(name, s, t) for s, t in all_trials()]
+
+
+def _figure(name, caption, category="Results"):
+    return {f"{name}_{ext}": report(f"{FIGURES_DIR}/{name}.{ext}", caption=f"../report/{caption}.rst",
+                                    category=category, subcategory="Figures" if ext == "png" else "Figures (SVG)")
+            for ext in ("png", "svg")}
+
+
+# the demo's truth (synthetic.smk; config `synthetic` only)
+def truth_dir(subject="{subject}"):
+    return study_path(f"truth/{subject}")
+
+
+def truth_path(name, subject="{subject}"):
+    return f"{truth_dir(subject)}/{name}"
+
+
+def synthetic_truth(subject):
+    from retrorun.demo.design import trial_names
+    from retrorun.demo.subjects import truth_paths
+
+    return [str(p) for p in truth_paths(truth_dir(subject), trial_names(config["synthetic"])).values()]
+
+
+def truth_outcomes(subject, trial):
+    from retrorun.demo.truth import outcome_paths
+
+    return {k: str(v) for k, v in outcome_paths(truth_dir(subject), trial).items()}

@@ -2,10 +2,6 @@
 # where IK, ID and SO run (analysis_span.json), before any of them starts.
 
 
-def analysis_span(wildcards):
-    return trial_path("analysis_span.json", wildcards.subject, wildcards.trial)
-
-
 rule detect_contacts:
     # events on the raw force at its own rate over the whole record, not on the
     # filter_hz force ID and SO read
@@ -47,21 +43,3 @@ rule plan_cycles:
         "../../scripts/plan_cycles.py"
 
 
-def unused_trial_lines():
-    """One line per trial whose analysis_span.json says it has no usable cycle."""
-    lines = []
-    for s, t in all_trials():
-        path = Path(trial_path("analysis_span.json", s, t))
-        if path.is_file():
-            warning = json.loads(path.read_text()).get("warning")
-            if warning:
-                lines.append(warning)
-    return lines
-
-
-def print_cycle_summary():
-    # in Snakemake's own final output, so a trial with no cycle is seen without a log
-    lines = unused_trial_lines()
-    if lines:
-        logger.warning("retrorun: %d trial(s) with no usable %s:\n  %s" % (len(lines), config["analysis"]["unit"],
-                                                                          "\n  ".join(lines)))

@@ -2,12 +2,6 @@
 # force platforms to a per-foot GRF .mot, before any other stage reads them.
 
 
-def c3d_source(wildcards):
-    if wildcards.trial == "static" and subject_row(wildcards.subject)["static_markers"].lower().endswith(".c3d"):
-        return subject_row(wildcards.subject)["static_markers"]
-    return trial_row(wildcards.subject, wildcards.trial)["markers"]
-
-
 rule import_c3d:
     input:
         c3d=c3d_source,

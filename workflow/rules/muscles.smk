@@ -3,17 +3,6 @@
 # chunk has the IK margin around it), then merged into one table per trial.
 
 
-def so_chunks(wildcards):
-    count = config["static_optimization"]["chunks"]
-    return expand(trial_path(f"so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto", wildcards.subject, wildcards.trial),
-                  chunk=range(count), kind=["activation", "force"])
-
-
-def subject_height_m(subject):
-    height = subject_row(subject).get("height_m")
-    return float(height) if height is not None and height == height else None  # NaN: not given
-
-
 rule static_optimization_chunk:
     input:
         model=reduced_model,

@@ -6,21 +6,13 @@
 # pipeline's outputs with it and with the published forward-backward facts.
 from retrorun.config import finite_or_none
 from retrorun.demo.design import trial_names
-from retrorun.demo.subjects import truth_paths
-from retrorun.demo.truth import outcome_paths
 
 if "synthetic" in config:
     SYNTHETIC_TRIALS = trial_names(config["synthetic"])
     # the sheets name absolute paths (config.load_study), so the outputs must too
     SYNTHETIC_INPUTS = Path(STUDY_DIR, "inputs").resolve()
-    SYNTHETIC_TRUTH = study_path("truth")
     VALIDATION_DIR = study_path("validation")
 
-    def synthetic_truth(subject):
-        return [str(p) for p in truth_paths(f"{SYNTHETIC_TRUTH}/{subject}", SYNTHETIC_TRIALS).values()]
-
-    def truth_outcomes(subject, trial):
-        return {k: str(v) for k, v in outcome_paths(f"{SYNTHETIC_TRUTH}/{subject}", trial).items()}
 
     rule synthesize_study:
         input:
@@ -33,7 +25,7 @@ if "synthetic" in config:
         params:
             synthetic=config["synthetic"],
             inputs_dir=lambda wc, output: str(Path(output.static).parent),
-            truth_dir=lambda wc: f"{SYNTHETIC_TRUTH}/{wc.subject}",
+            truth_dir=lambda wc: truth_dir(wc.subject),
         log:
             subject_log("synthesize_study"),
         benchmark:
@@ -44,13 +36,13 @@ if "synthetic" in config:
 
     rule demo_truth:
         input:
-            model=f"{SYNTHETIC_TRUTH}/{{subject}}/true_model.osim",
-            coordinates=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_coordinates.mot",
-            coordinates_sampled=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_coordinates_marker_rate.mot",
-            grf=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_grf.mot",
-            contacts=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_contacts.csv",
+            model=truth_path("true_model.osim"),
+            coordinates=truth_path("{trial}_coordinates.mot"),
+            coordinates_sampled=truth_path("{trial}_coordinates_marker_rate.mot"),
+            grf=truth_path("{trial}_grf.mot"),
+            contacts=truth_path("{trial}_contacts.csv"),
         output:
-            **{key: f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_{name}"
+            **{key: truth_path(f"{{trial}}_{name}")
                for key, name in (("id", "id_generalized_forces.csv"), ("activations", "so_activations.csv"),
                                  ("cycles", "cycles.csv"), ("metrics", "cycle_metrics.csv"))},
         params:
@@ -83,14 +75,14 @@ if "synthetic" in config:
         output:
             ground_truth=report(f"{VALIDATION_DIR}/ground_truth.csv", category="Quality checks"),
             literature=report(f"{VALIDATION_DIR}/literature.csv", category="Quality checks"),
-            truth_comparison=f"{SYNTHETIC_TRUTH}/comparison.csv",
+            truth_comparison=study_path("truth/comparison.csv"),
         params:
             trials=lambda wc: [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"],
-                                "dir": trial_dir(s, t), "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
+                                "dir": trial_dir(s, t), "truth_dir": truth_dir(s),
                                 "start_s": finite_or_none(trial_row(s, t)["start_s"]),
                                 "end_s": finite_or_none(trial_row(s, t)["end_s"])} for s, t in all_trials()],
             subjects=lambda wc: {s: {"scaled_model": subject_path("scaled_model.osim", s),
-                                     "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
+                                     "truth_dir": truth_dir(s),
                                      "mass_kg": float(subject_row(s)["mass_kg"])} for s in SUBJECTS["subject"]},
             contact_threshold_n=config["grf"]["contact_threshold_n"],
             analysis=config["analysis"],
