@@ -61,8 +61,8 @@ def _opensim_console_quiet():
 def job(snakemake):
     """Run a rule's script body with logging to ``snakemake.log[0]``; record a failure in
     the trial's folder (trial_folder). The rule, subject and trial come from the job:
-    ``snakemake.rulename`` and ``snakemake.wildcards``."""
-    stage = snakemake.rulename
+    ``snakemake.rule`` and ``snakemake.wildcards``."""
+    stage = snakemake.rule
     subject = snakemake.wildcards.get("subject", "")
     trial = snakemake.wildcards.get("trial", "")
     trial_dir = trial_folder(snakemake)

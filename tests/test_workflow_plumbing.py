@@ -21,7 +21,7 @@ RULE_FILES = sorted((REPO / "workflow" / "rules").glob("*.smk"))
 def job_object(tmp_path, rule, wildcards, trial_dir=None):
     """What Snakemake hands a script: the rule's name, wildcards, params, input and log."""
     params = {"trial_dir": str(trial_dir)} if trial_dir else {}
-    return SimpleNamespace(rulename=rule, wildcards=Wildcards(fromdict=wildcards), params=Params(fromdict=params),
+    return SimpleNamespace(rule=rule, wildcards=Wildcards(fromdict=wildcards), params=Params(fromdict=params),
                            input=[str(tmp_path / "in.trc")], log=[str(tmp_path / "logs" / f"{rule}.log")])
 
 
