@@ -10,7 +10,7 @@ from retrorun.demo.design import trial_names
 if "synthetic" in config:
     SYNTHETIC_TRIALS = trial_names(config["synthetic"])
     # the sheets name absolute paths (config.load_study), so the outputs must too
-    SYNTHETIC_INPUTS = Path(STUDY_DIR, "inputs").resolve()
+    SYNTHETIC_INPUTS = Path(study_path("inputs")).resolve()
     VALIDATION_DIR = study_path("validation")
 
 
