@@ -1,7 +1,6 @@
 # Quadriceps vs hamstrings metrics per chosen cycle (rule plan_cycles), then the study
 # tables (paired forward/backward statistics, SPM) and figures, all in the report.
 TABLES_DIR = study_path("tables")
-FIGURES_DIR = study_path("figures")
 ANALYSIS = config["analysis"]
 # the keys one trial's cycles depend on: changing the statistics (compare, alpha,
 # min_subjects, min_cycles) reruns only the study tables
@@ -62,10 +61,10 @@ rule analysis_tables:
 
 rule analysis_figures:
     input:
-        curves=f"{TABLES_DIR}/curves.csv",
-        subjects=f"{TABLES_DIR}/subjects.csv",
-        spm=f"{TABLES_DIR}/spm.csv",
-        counts=f"{TABLES_DIR}/cycle_counts.csv",
+        curves=rules.analysis_tables.output.curves,
+        subjects=rules.analysis_tables.output.subjects,
+        spm=rules.analysis_tables.output.spm,
+        counts=rules.analysis_tables.output.counts,
         qc=study_path("qc.csv"),
     output:
         **_figure("group_activation", "fig_group_activation"),
@@ -85,8 +84,8 @@ rule analysis_figures:
 rule report_front_page:
     # the report's landing text (Snakefile `report:`), written from the tables
     input:
-        comparison=f"{TABLES_DIR}/comparison.csv",
-        counts=f"{TABLES_DIR}/cycle_counts.csv",
+        comparison=rules.analysis_tables.output.comparison,
+        counts=rules.analysis_tables.output.counts,
         qc=study_path("qc.csv"),
     output:
         study_path("report/front_page.rst"),

@@ -318,7 +318,7 @@ def trial_cycle_files(name):
 
 
 def _figure(name, caption, category="Results"):
-    return {f"{name}_{ext}": report(f"{FIGURES_DIR}/{name}.{ext}", caption=f"../report/{caption}.rst",
+    return {f"{name}_{ext}": report(study_path(f"figures/{name}.{ext}"), caption=f"../report/{caption}.rst",
                                     category=category, subcategory="Figures" if ext == "png" else "Figures (SVG)")
             for ext in ("png", "svg")}
 
