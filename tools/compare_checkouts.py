@@ -1,0 +1,101 @@
+"""Does a refactor change what the workflow does? Compare two checkouts of retrorun on the
+same study: the jobs `snakemake -n` plans (rule, input, output, wildcards, log,
+benchmark; resources left out) and, with --run, the study's QC and result tables.
+
+    python tools/compare_checkouts.py OLD_REPO NEW_REPO [--run] [-- snakemake arguments]
+
+e.g. `git worktree add /tmp/old main` then
+`python tools/compare_checkouts.py /tmp/old . --run -- --configfile config/examples/gait2392-walk/config.yaml`.
+Each checkout runs with its own code first on PYTHONPATH, in its own temporary working
+directory; --configfile paths are taken relative to each checkout (the demo: its model
+must have been built in both, models/retrorun_planar/generated/). Exit status 1 when
+anything differs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+JOB_FIELDS = ("input", "output", "wildcards", "log", "benchmark")
+COMPARED_TABLES = ("qc.csv", "tables/*.csv")
+
+
+def snakemake(repo: Path, workdir: Path, args: list[str], *, dry_run: bool) -> subprocess.CompletedProcess:
+    args = [str(repo / a) if previous == "--configfile" else a for previous, a in zip([""] + args, args)]
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory", str(workdir),
+               "--cores", "2", *(["-n"] if dry_run else []), *args]
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    return subprocess.run(command, capture_output=True, text=True, env=env)
+
+
+def planned_jobs(repo: Path, workdir: Path, args: list[str]) -> list[str]:
+    """One line per planned job, sorted, with the checkout's own path replaced."""
+    run = snakemake(repo, workdir, args, dry_run=True)
+    if run.returncode != 0:
+        raise SystemExit(f"snakemake -n failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
+    jobs, job = [], None
+    for line in run.stdout.splitlines() + run.stderr.splitlines():
+        rule = re.match(r"^(?:local)?rule (\S+):", line)
+        if rule:
+            job = {"rule": rule.group(1)}
+            jobs.append(job)
+            continue
+        field = re.match(r"^\s+(\w+): (.*)$", line)
+        if job is not None and field and field.group(1) in JOB_FIELDS:
+            value = field.group(2)
+            if field.group(1) == "input" and job["rule"] == "all":
+                value = ", ".join(sorted(value.split(", ")))  # the targets' order is not behaviour
+            job[field.group(1)] = value.replace(str(repo), "<repo>").replace(str(workdir), "<work>")
+    return sorted(" | ".join([job["rule"]] + [job.get(k, "") for k in JOB_FIELDS]) for job in jobs)
+
+
+def tables(results: Path) -> dict[str, pd.DataFrame]:
+    return {str(p.relative_to(results)): pd.read_csv(p) for pattern in COMPARED_TABLES for p in sorted(results.glob(pattern))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("old", type=Path)
+    parser.add_argument("new", type=Path)
+    parser.add_argument("--run", action="store_true", help="also run both and compare qc.csv and tables/*.csv")
+    parser.add_argument("snakemake_args", nargs="*")
+    options = parser.parse_args()
+    repos = [options.old.resolve(), options.new.resolve()]
+    differs = False
+    with tempfile.TemporaryDirectory() as scratch:
+        work = [Path(scratch, "old"), Path(scratch, "new")]
+        plans = [planned_jobs(repo, w, options.snakemake_args) for repo, w in zip(repos, work)]
+        if plans[0] == plans[1]:
+            print(f"same plan: {len(plans[0])} jobs")
+        else:
+            differs = True
+            for line in sorted(set(plans[0]) ^ set(plans[1])):
+                print(("old only: " if line in plans[0] else "new only: ") + line)
+        if options.run:
+            for repo, w in zip(repos, work):
+                run = snakemake(repo, w, options.snakemake_args, dry_run=False)
+                if run.returncode != 0:
+                    raise SystemExit(f"the run failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
+            found = [tables(next(Path(w, "results").iterdir())) for w in work]
+            if sorted(found[0]) != sorted(found[1]):
+                differs = True
+                print(f"different tables: old {sorted(found[0])}, new {sorted(found[1])}")
+            for name in sorted(set(found[0]) & set(found[1])):
+                try:
+                    pd.testing.assert_frame_equal(found[0][name], found[1][name], check_exact=True)
+                    print(f"equal: {name} ({len(found[0][name])} rows)")
+                except AssertionError as err:
+                    differs = True
+                    print(f"DIFFERENT: {name}: {err}")
+    return 1 if differs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
