@@ -65,8 +65,10 @@ def main() -> int:
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
     parser.add_argument("--run", action="store_true", help="also run both and compare qc.csv and tables/*.csv")
-    parser.add_argument("snakemake_args", nargs="*")
-    options = parser.parse_args()
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    options = parser.parse_args(argv[:split])
+    options.snakemake_args = argv[split + 1:]
     repos = [options.old.resolve(), options.new.resolve()]
     differs = False
     with tempfile.TemporaryDirectory() as scratch:
