@@ -1,15 +1,16 @@
-"""Does a refactor change what the workflow does? Compare two checkouts of retrorun on the
-same study: the jobs `snakemake -n` plans (rule, input, output, wildcards, log,
-benchmark; resources left out) and, with --run, the study's QC and result tables.
+"""Does a refactor change which jobs the workflow plans? Compares the jobs `snakemake -n`
+plans in two checkouts of retrorun on the same study: rule, input, output, wildcards,
+log and benchmark of each (resources left out; the order of rule all's targets too).
 
-    python tools/compare_checkouts.py OLD_REPO NEW_REPO [--run] [-- snakemake arguments]
+    python tools/compare_plans.py OLD_REPO NEW_REPO [-- snakemake arguments]
 
 e.g. `git worktree add /tmp/old main` then
-`python tools/compare_checkouts.py /tmp/old . --run -- --configfile config/examples/gait2392-walk/config.yaml`.
-Each checkout runs with its own code first on PYTHONPATH, in its own temporary working
+`python tools/compare_plans.py /tmp/old . -- --configfile config/examples/gait2392-walk/config.yaml`.
+Each checkout plans with its own code first on PYTHONPATH, in its own temporary working
 directory; --configfile paths are taken relative to each checkout (the demo: its model
-must have been built in both, models/retrorun_planar/generated/). Exit status 1 when
-anything differs.
+must have been built in both, models/retrorun_planar/generated/). Exit status 1 when the
+plans differ. Whether the numbers are the same: run both and compare the results folders
+with tools/compare_study_results.py.
 """
 from __future__ import annotations
 
@@ -21,23 +22,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 JOB_FIELDS = ("input", "output", "wildcards", "log", "benchmark")
-COMPARED_TABLES = ("qc.csv", "tables/*.csv")
 
 
-def snakemake(repo: Path, workdir: Path, args: list[str], *, dry_run: bool) -> subprocess.CompletedProcess:
+def dry_run(repo: Path, workdir: Path, args: list[str]) -> subprocess.CompletedProcess:
     args = [str(repo / a) if previous == "--configfile" else a for previous, a in zip([""] + args, args)]
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory", str(workdir),
-               "--cores", "2", *(["-n"] if dry_run else []), *args]
+               "--cores", "2", "-n", *args]
     env = dict(os.environ, PYTHONPATH=str(repo))
     return subprocess.run(command, capture_output=True, text=True, env=env)
 
 
 def planned_jobs(repo: Path, workdir: Path, args: list[str]) -> list[str]:
     """One line per planned job, sorted, with the checkout's own path replaced."""
-    run = snakemake(repo, workdir, args, dry_run=True)
+    run = dry_run(repo, workdir, args)
     if run.returncode != 0:
         raise SystemExit(f"snakemake -n failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
     jobs, job = [], None
@@ -56,15 +54,10 @@ def planned_jobs(repo: Path, workdir: Path, args: list[str]) -> list[str]:
     return sorted(" | ".join([job["rule"]] + [job.get(k, "") for k in JOB_FIELDS]) for job in jobs)
 
 
-def tables(results: Path) -> dict[str, pd.DataFrame]:
-    return {str(p.relative_to(results)): pd.read_csv(p) for pattern in COMPARED_TABLES for p in sorted(results.glob(pattern))}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
-    parser.add_argument("--run", action="store_true", help="also run both and compare qc.csv and tables/*.csv")
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     options = parser.parse_args(argv[:split])
@@ -80,22 +73,6 @@ def main() -> int:
             differs = True
             for line in sorted(set(plans[0]) ^ set(plans[1])):
                 print(("old only: " if line in plans[0] else "new only: ") + line)
-        if options.run:
-            for repo, w in zip(repos, work):
-                run = snakemake(repo, w, options.snakemake_args, dry_run=False)
-                if run.returncode != 0:
-                    raise SystemExit(f"the run failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
-            found = [tables(next(Path(w, "results").iterdir())) for w in work]
-            if sorted(found[0]) != sorted(found[1]):
-                differs = True
-                print(f"different tables: old {sorted(found[0])}, new {sorted(found[1])}")
-            for name in sorted(set(found[0]) & set(found[1])):
-                try:
-                    pd.testing.assert_frame_equal(found[0][name], found[1][name], check_exact=True)
-                    print(f"equal: {name} ({len(found[0][name])} rows)")
-                except AssertionError as err:
-                    differs = True
-                    print(f"DIFFERENT: {name}: {err}")
     return 1 if differs else 0
 
 
