@@ -14,7 +14,7 @@ inp = snakemake.input
 out = snakemake.output
 params = snakemake.params
 settings = params.settings
-with jobs.job(snakemake, stage="residual_reduction", subject=params.subject) as log:
+with jobs.job(snakemake) as log:
     model = inp.model
     types = opensim_tools.coordinate_motion_types(opensim_tools.load_model(model, what="scaled model"))
     body = settings["adjusted_body"]

@@ -8,7 +8,7 @@ from retrorun import formats, jobs, opensim_tools, templates
 from retrorun.markers import prepare_markers
 
 subject = snakemake.wildcards.subject
-with jobs.job(snakemake, stage="scaling", subject=subject) as log:
+with jobs.job(snakemake) as log:
     work = Path(snakemake.output.model).parent / "work"
     markers = formats.read_trc(snakemake.input.static)
     markers = prepare_markers(markers, aliases=snakemake.params.aliases, gaps=snakemake.params.gaps,
