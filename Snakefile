@@ -14,7 +14,7 @@ include: "workflow/rules/common.smk"
 
 # The report's front page states the study's answer, written from its tables by rule
 # report_front_page; before that has run, the generic description.
-FRONT_PAGE = Path(STUDY_DIR, "report", "front_page.rst")
+FRONT_PAGE = Path(study_path("report/front_page.rst"))
 
 
 report: str(FRONT_PAGE.resolve()) if FRONT_PAGE.exists() else "workflow/report/workflow.rst"
@@ -57,7 +57,7 @@ if "synthetic" in config:
 
 rule all:
     input:
-        final_outputs(),
+        get_final_output(),
     default_target: True
 
 

@@ -18,13 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import config_schema
 from .errors import InputError
 from .formats import LENGTH_UNITS_TO_M, MarkerTable
 
 # OpenSim axis <- signed lab axis. Most labs record Z up with X along the walkway;
 # OpenSim's ground is Y up, so lab Z becomes Y and lab Y becomes -Z (a rotation,
 # not a mirror: the determinant stays +1).
-DEFAULT_AXES = {"x": "+x", "y": "+z", "z": "-y"}
+# (config c3d.axes; its default is stated in the config schema)
+DEFAULT_AXES = config_schema("c3d", "axes")["default"]
+DEFAULT_PLATE_FORCE = config_schema("c3d", "plate_force")["default"]
 FORCE_UNITS_TO_N = {"N": 1.0, "kN": 1e3}
 MOMENT_UNITS_TO_NM = {"Nm": 1.0, "N.m": 1.0, "Nmm": 1e-3, "N.mm": 1e-3}
 SUPPORTED_PLATE_TYPES = (2, 4)
@@ -78,7 +81,7 @@ def _parameter(parameters: dict, group: str, name: str, default=None):
 
 
 def read_c3d(path: str | Path, *, axes: dict[str, str] | None = None, cop_threshold_n: float,
-             plate_force: str = "reaction", subject: str = "", trial: str = "") -> C3DTrial:
+             plate_force: str = DEFAULT_PLATE_FORCE, subject: str = "", trial: str = "") -> C3DTrial:
     """Markers (metres) and force platforms (OpenSim frame) of a C3D file."""
     import ezc3d  # only C3D studies need it
 
@@ -236,6 +239,37 @@ def contacts(vertical_n: np.ndarray, *, threshold_n: float) -> list[tuple[int, i
     loaded = np.concatenate([[False], vertical_n >= threshold_n, [False]])
     edges = np.flatnonzero(np.diff(loaded.astype(int)))
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def check_force_plates(trial: C3DTrial, *, threshold_n: float) -> list[str]:
+    """A running trial's C3D must hold a force plate that some foot loads."""
+    if not trial.plates:
+        return [f"{trial.source} holds no force platform (FORCE_PLATFORM:USED is 0); give the GRF as a .mot in column "
+                f"'grf' with a TRC in 'markers', or export the C3D with its plates"]
+    if not any(np.nanmax(p.force_n[:, VERTICAL]) >= threshold_n for p in trial.plates):
+        return [f"no foot contact: no force plate in {trial.source} reaches c3d.cop_threshold_n = {threshold_n:g} N "
+                f"({len(trial.plates)} plate(s)); check the plates were recorded, or lower the threshold"]
+    return []
+
+
+def check_plate_sides(plate_sides: dict, sides) -> list[str]:
+    """c3d.plate_sides may only name the config's sides."""
+    unknown = sorted({str(v) for v in plate_sides.values()} - set(sides))
+    if unknown:
+        return [f"config c3d.plate_sides names side(s) {unknown}, not among the config's sides {sorted(sides)}; "
+                f"use the side names of the config key 'sides'"]
+    return []
+
+
+def check_foot_markers(trial: C3DTrial, *, foot_markers: dict[str, list[str]], plate_sides: dict) -> list[str]:
+    """Without fixed plate sides each foot needs a marker of c3d.foot_markers in the file:
+    a contact goes to the nearest foot, and a foot without markers would never be nearest."""
+    if plate_sides:
+        return []
+    return [f"{trial.source} has none of the foot markers {names} of side '{side}' (config c3d.foot_markers), "
+            f"so plates cannot be given to feet; name the lab's foot markers there (it has "
+            f"{', '.join(trial.markers.marker_names[:12])}...) or set c3d.plate_sides"
+            for side, names in foot_markers.items() if not set(names) & set(trial.markers.marker_names)]
 
 
 def assign_plates(trial: C3DTrial, *, threshold_n: float, foot_markers: dict[str, list[str]],

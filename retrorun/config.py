@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
-import numpy as np
 import pandas as pd
 import yaml
 from referencing import Registry, Resource
@@ -21,6 +20,8 @@ from referencing.jsonschema import DRAFT202012
 from .errors import ConfigError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
+# Every study writes below results/<study> of the directory Snakemake runs in.
+RESULTS_ROOT = Path("results")
 PATH_KEYS_MODEL = ("osim", "marker_set", "scale_setup", "ik_tasks", "external_loads")
 SUBJECT_PATH_COLUMNS = ("static_markers",)
 TRIAL_PATH_COLUMNS = ("markers", "grf", "external_loads")
@@ -29,6 +30,15 @@ TRIAL_PATH_COLUMNS = ("markers", "grf", "external_loads")
 def load_schema(name: str) -> dict:
     with open(SCHEMA_DIR / f"{name}.schema.yaml") as handle:
         return yaml.safe_load(handle)
+
+
+def config_schema(*keys: str) -> dict:
+    """The config schema's entry for the key at ``keys`` (e.g. "gaps", "max_gap_s"): a
+    library default or set of allowed values is read from here, so it is stated once."""
+    node = load_schema("config")
+    for key in keys:
+        node = node["properties"][key]
+    return node
 
 
 def _schema_registry() -> Registry:
@@ -107,7 +117,7 @@ def _study_source_problem(config: dict) -> str:
             "config file)")
 
 
-def study_config(snakemake_config: dict, *, given_files: list, command_line: dict, demo_config: Path) -> dict:
+def study_config(snakemake_config: dict, *, given_files: list, command_line: dict, demo_config: Path) -> StudyConfig:
     """The prepared config of the study Snakemake was asked to run.
 
     ``given_files`` are the --configfile(s) the user passed; Snakemake has merged them
@@ -121,7 +131,7 @@ def study_config(snakemake_config: dict, *, given_files: list, command_line: dic
     return prepare_config(snakemake_config, base_dir=Path(files[-1]).parent, source=source)
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+def load_config(path: str | Path, overrides: dict | None = None) -> StudyConfig:
     """Read config.yaml, apply ``overrides`` (e.g. Snakemake --config), fill defaults,
     validate against the schema and resolve every path against the config's folder."""
     path = Path(path).resolve()
@@ -139,15 +149,22 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     return prepare_config(config, base_dir=path.parent, source=source)
 
 
-def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
+@dataclass(frozen=True)
+class StudyConfig:
+    """A validated config: ``values`` with defaults filled and absolute paths, the folder
+    its relative paths (and the sheets' file columns) resolve against, and whether the
+    user named the compared conditions (the default is filled in): a named pair must
+    exist in the trials sheet even when the sheet has one condition."""
+
+    values: dict
+    config_dir: Path
+    compare_given: bool
+
+
+def prepare_config(config: dict, *, base_dir: Path, source: str) -> StudyConfig:
     """Validate an already-read config dict and resolve its paths (see load_config)."""
     config = copy.deepcopy(config)
-    config.pop("_config_dir", None)
-    # Whether the user named the compared conditions (the default is filled in below):
-    # a named pair must exist in the trials sheet even when the sheet has one condition.
-    compare_given = config.pop("_compare_given", None)
-    if compare_given is None:
-        compare_given = "compare" in (config.get("analysis") or {})
+    compare_given = "compare" in (config.get("analysis") or {})
     schema = load_schema("config")
     config = _coerce_command_line_values(config, schema)
     validator = _validator_filling_defaults(schema)
@@ -157,8 +174,6 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
         raise ConfigError(f"{source} does not match the config schema (workflow/schemas/config.schema.yaml):\n  - "
                           + "\n  - ".join(problems), fix="correct these keys (config/README.md documents each)")
     base_dir = Path(base_dir)
-    config["_config_dir"] = str(base_dir)
-    config["_compare_given"] = bool(compare_given)
     for key in ("subjects", "trials"):
         if key in config:
             config[key] = str((base_dir / config[key]).resolve())
@@ -169,7 +184,12 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> dict:
         raise ConfigError(f"{source}: two sides share a suffix in 'sides': {config['sides']}",
                           fix="give every side its own muscle-name suffix, e.g. {r: _r, l: _l}")
     check_primary_outcomes(config, source=source)
-    return config
+    return StudyConfig(values=config, config_dir=base_dir, compare_given=compare_given)
+
+
+def results_dir(study: str) -> Path:
+    """The folder (relative to Snakemake's working directory) of everything a study writes."""
+    return RESULTS_ROOT / study
 
 
 def outcome_names(muscle_groups) -> list[str]:
@@ -277,8 +297,9 @@ def _typed_rows(table: pd.DataFrame, schema: dict) -> list[dict]:
     return rows
 
 
-def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path) -> pd.DataFrame:
-    """Check every row of a sheet against its schema; resolve file columns to absolute paths."""
+def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path) -> list[dict]:
+    """Check every row of a sheet against its schema; one dict a row holding every column
+    of the schema (None where empty), file columns resolved to absolute Paths."""
     schema = load_schema(kind)
     problems = []
     missing = [c for c in schema["required"] if c not in table.columns]
@@ -297,74 +318,110 @@ def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path)
     if problems:
         raise ConfigError(f"{kind} sheet {path}:\n  - " + "\n  - ".join(problems),
                           fix="correct these cells (row numbers count the header as row 1)")
-    typed = pd.DataFrame(rows)
-    for column in schema["properties"]:
-        if column not in typed.columns:
-            typed[column] = None
     path_columns = SUBJECT_PATH_COLUMNS if kind == "subjects" else TRIAL_PATH_COLUMNS
-    for column in path_columns:
-        typed[column] = [str((base_dir / value).resolve()) if isinstance(value, str) and value else None
-                         for value in typed[column]]
-    return typed[list(schema["properties"])]
+    typed = []
+    for record in rows:
+        record = {column: record.get(column) for column in schema["properties"]}
+        for column in path_columns:
+            record[column] = (base_dir / record[column]).resolve() if record[column] else None
+        typed.append(record)
+    return typed
 
 
-def check_sheets(subjects: pd.DataFrame, trials: pd.DataFrame, *, subjects_path: str, trials_path: str,
-                 plausible: dict | None = None) -> None:
+@dataclass(frozen=True)
+class Subject:
+    """One row of subjects.tsv, typed: a missing optional value is None."""
+
+    name: str
+    mass_kg: float
+    height_m: float | None
+    static_markers: Path
+    static_start_s: float | None
+    static_end_s: float | None
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One row of trials.tsv, typed: a missing optional value is None. ``start_s`` and
+    ``end_s`` bound the optional region in which cycles are looked for."""
+
+    subject: str
+    name: str
+    condition: str
+    markers: Path
+    grf: Path | None
+    external_loads: Path | None
+    start_s: float | None
+    end_s: float | None
+
+    @property
+    def region(self) -> dict:
+        return {"start_s": self.start_s, "end_s": self.end_s}
+
+
+def is_c3d(path: str | Path | None) -> bool:
+    """Whether a study file is a C3D (imported by rule import_c3d before any stage reads it)."""
+    return bool(path) and str(path).lower().endswith(".c3d")
+
+
+def check_sheets(subjects: list[Subject], trials: list[Trial], *, subjects_path: str, trials_path: str,
+                 plausible: dict) -> None:
     """Cross-sheet checks: unique ids, known subjects, sane windows and masses.
 
     ``plausible`` is the config's ``sheets`` section: mass and height outside its
     ranges are almost certainly a unit slip (g, lb, cm) in the sheet."""
-    plausible = plausible or {}
-    mass_range = plausible.get("mass_kg_range", [20.0, 250.0])
-    height_range = plausible.get("height_m_range", [1.0, 2.5])
+    mass_range = plausible["mass_kg_range"]
+    height_range = plausible["height_m_range"]
     problems = []
-    duplicated = subjects["subject"][subjects["subject"].duplicated()].tolist()
+    names = [s.name for s in subjects]
+    duplicated = [name for index, name in enumerate(names) if name in names[:index]]
     if duplicated:
         problems.append(f"{subjects_path}: subject id(s) listed twice: {', '.join(duplicated)} (each subject needs one row)")
-    pairs = trials[["subject", "trial"]].apply(tuple, axis=1)
-    for subject, trial in pairs[pairs.duplicated()].tolist():
-        problems.append(f"{trials_path}: trial '{trial}' of subject '{subject}' is listed twice (trial ids must be unique per subject)")
-    known = set(subjects["subject"])
-    for index, subject in enumerate(trials["subject"]):
-        if subject not in known:
-            problems.append(f"{trials_path} row {index + 2}: subject '{subject}' is not in {subjects_path} "
+    pairs = [(t.subject, t.name) for t in trials]
+    for index, (subject, trial) in enumerate(pairs):
+        if (subject, trial) in pairs[:index]:
+            problems.append(f"{trials_path}: trial '{trial}' of subject '{subject}' is listed twice (trial ids must be unique per subject)")
+    known = set(names)
+    for index, trial in enumerate(trials):
+        if trial.subject not in known:
+            problems.append(f"{trials_path} row {index + 2}: subject '{trial.subject}' is not in {subjects_path} "
                             f"(add a row for it there, or fix the id; known: {', '.join(sorted(known))})")
     low, high = mass_range
-    for index, row in subjects.iterrows():
-        if not low <= row["mass_kg"] <= high:
-            problems.append(f"{subjects_path} row {index + 2}: mass_kg {row['mass_kg']:g} for subject '{row['subject']}' "
+    for index, subject in enumerate(subjects):
+        if not low <= subject.mass_kg <= high:
+            problems.append(f"{subjects_path} row {index + 2}: mass_kg {subject.mass_kg:g} for subject '{subject.name}' "
                             f"is outside {low:g}-{high:g} kg (is it in g or lb? config sheets.mass_kg_range sets the range)")
-        height = row.get("height_m")
-        if height is not None and not pd.isna(height) and not height_range[0] <= height <= height_range[1]:
-            problems.append(f"{subjects_path} row {index + 2}: height_m {height:g} for subject '{row['subject']}' "
+        height = subject.height_m
+        if height is not None and not height_range[0] <= height <= height_range[1]:
+            problems.append(f"{subjects_path} row {index + 2}: height_m {height:g} for subject '{subject.name}' "
                             f"is outside {height_range[0]:g}-{height_range[1]:g} m (is it in cm or mm? config "
                             f"sheets.height_m_range sets the range)")
-        if _both(row, "static_start_s", "static_end_s") and row["static_end_s"] <= row["static_start_s"]:
+        if None not in (subject.static_start_s, subject.static_end_s) and subject.static_end_s <= subject.static_start_s:
             problems.append(f"{subjects_path} row {index + 2}: static_end_s must be after static_start_s")
-    for index, row in trials.iterrows():
-        if _both(row, "start_s", "end_s") and row["end_s"] <= row["start_s"]:
-            problems.append(f"{trials_path} row {index + 2}: end_s ({row['end_s']:g}) must be after start_s ({row['start_s']:g})")
-        static = subjects.set_index("subject")["static_markers"].get(row["subject"])
-        if row["trial"] == "static" and str(row["markers"]).lower().endswith(".c3d") and str(static).lower().endswith(".c3d"):
+    static = {s.name: s.static_markers for s in subjects}
+    for index, trial in enumerate(trials):
+        if None not in (trial.start_s, trial.end_s) and trial.end_s <= trial.start_s:
+            problems.append(f"{trials_path} row {index + 2}: end_s ({trial.end_s:g}) must be after start_s ({trial.start_s:g})")
+        if trial.name == "static" and is_c3d(trial.markers) and is_c3d(static.get(trial.subject)):
             problems.append(f"{trials_path} row {index + 2}: trial id 'static' clashes with the import of subject "
-                            f"'{row['subject']}''s static C3D (both become inputs/{row['subject']}/static.trc); rename the trial")
-        if not str(row["markers"]).lower().endswith(".c3d") and _blank(row.get("grf")):
-            problems.append(f"{trials_path} row {index + 2}: trial '{row['trial']}' has no grf file "
+                            f"'{trial.subject}''s static C3D (both become inputs/{trial.subject}/static.trc); rename the trial")
+        if not is_c3d(trial.markers) and trial.grf is None:
+            problems.append(f"{trials_path} row {index + 2}: trial '{trial.name}' has no grf file "
                             f"(give an OpenSim .mot in column 'grf', or a .c3d with force plates in 'markers')")
     if problems:
         raise ConfigError("the study sheets disagree:\n  - " + "\n  - ".join(problems), fix="correct the rows named above")
 
 
-def check_compared_conditions(config: dict, trials: pd.DataFrame, *, trials_path: str) -> None:
+def check_compared_conditions(config: StudyConfig, trials: list[Trial], *, trials_path: str) -> None:
     """The conditions of analysis.compare must be in the trials sheet.
 
     With two or more conditions in the sheet both compared ones must be there. A
     one-condition study (an example, a pilot) still runs: it only fails when the pair
     was named in the config and neither is in the sheet, which is a typo."""
-    compare = (config.get("analysis") or {}).get("compare", ["forward", "backward"])
-    present = sorted(set(trials["condition"]))
+    compare = config.values["analysis"]["compare"]
+    present = sorted({t.condition for t in trials})
     absent = [c for c in compare if c not in present]
-    if len(present) <= 1 and (not config.get("_compare_given") or len(absent) < len(compare)):
+    if len(present) <= 1 and (not config.compare_given or len(absent) < len(compare)):
         return
     if absent:
         raise ConfigError(f"analysis.compare names condition(s) {', '.join(repr(c) for c in absent)}, which no trial in "
@@ -373,56 +430,46 @@ def check_compared_conditions(config: dict, trials: pd.DataFrame, *, trials_path
                               "or correct the condition labels in the sheet")
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
-
-
-def _both(row, a: str, b: str) -> bool:
-    return all(row.get(k) is not None and not pd.isna(row.get(k)) for k in (a, b))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Study:
-    """A validated study: config with defaults and absolute paths, and the two sheets."""
+    """A validated study: config with defaults and absolute paths, and its subjects and
+    trials in sheet order."""
 
     config: dict
-    subjects: pd.DataFrame
-    trials: pd.DataFrame
+    subjects: tuple[Subject, ...]
+    trials: tuple[Trial, ...]
 
     @property
-    def results_dir(self) -> str:
-        return f"results/{self.config['study']}"
+    def name(self) -> str:
+        return self.config["study"]
 
-    def subject_row(self, subject: str) -> dict:
-        return self.subjects.set_index("subject").loc[subject].to_dict() | {"subject": subject}
+    @property
+    def results_dir(self) -> Path:
+        return results_dir(self.name)
 
-    def trial_row(self, subject: str, trial: str) -> dict:
-        match = self.trials[(self.trials["subject"] == subject) & (self.trials["trial"] == trial)]
-        return match.iloc[0].to_dict()
+    def subject(self, name: str) -> Subject:
+        return next(s for s in self.subjects if s.name == name)
+
+    def trial(self, subject: str, trial: str) -> Trial:
+        return next(t for t in self.trials if t.subject == subject and t.name == trial)
 
 
-def load_study(config: dict) -> Study:
-    """Read and check the sheets named by a prepared config (see prepare_config)."""
-    base_dir = Path(config["_config_dir"])
-    subjects_path, trials_path = config["subjects"], config["trials"]
+def load_study(config: StudyConfig) -> Study:
+    """Read and check the sheets named by a prepared config (see prepare_config): the
+    one place where sheet cells become typed values."""
+    values = config.values
+    subjects_path, trials_path = values["subjects"], values["trials"]
     subjects = read_sheet(subjects_path, kind="subjects")
     trials = read_sheet(trials_path, kind="trials")
     # File paths in the sheets resolve against the config's folder, like every other path.
-    subjects = validate_sheet(_as_text(subjects), kind="subjects", path=subjects_path, base_dir=base_dir)
-    trials = validate_sheet(_as_text(trials), kind="trials", path=trials_path, base_dir=base_dir)
-    check_sheets(subjects, trials, subjects_path=subjects_path, trials_path=trials_path, plausible=config.get("sheets"))
+    subject_rows = validate_sheet(_as_text(subjects), kind="subjects", path=subjects_path, base_dir=config.config_dir)
+    trial_rows = validate_sheet(_as_text(trials), kind="trials", path=trials_path, base_dir=config.config_dir)
+    subjects = [Subject(name=row.pop("subject"), **row) for row in subject_rows]
+    trials = [Trial(name=row.pop("trial"), **row) for row in trial_rows]
+    check_sheets(subjects, trials, subjects_path=subjects_path, trials_path=trials_path, plausible=values["sheets"])
     check_compared_conditions(config, trials, trials_path=trials_path)
-    trials["start_s"] = trials["start_s"].astype(float)
-    trials["end_s"] = trials["end_s"].astype(float)
-    return Study(config=config, subjects=subjects, trials=trials)
+    return Study(config=values, subjects=tuple(subjects), trials=tuple(trials))
 
 
 def _as_text(table: pd.DataFrame) -> pd.DataFrame:
     return table.astype(object).where(table.notna(), "").astype(str).replace({"nan": "", "None": ""})
-
-
-def finite_or_none(value) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return None if np.isnan(value) else value

@@ -26,6 +26,78 @@ def analysis_range(times: np.ndarray, window: dict, margin_s: float) -> tuple[fl
     return start, end, max(float(times[0]), start - margin_s), min(float(times[-1]), end + margin_s)
 
 
+def check_time_increases(times: np.ndarray, *, grf_path) -> list[str]:
+    """The GRF's time column must increase (filtering needs one sample rate)."""
+    steps = np.diff(times)
+    if np.any(steps <= 0):
+        bad = int(np.flatnonzero(steps <= 0)[0])
+        return [f"the time column of {grf_path} does not increase at data row {bad + 2} "
+                f"({times[bad]:g} -> {times[bad + 1]:g} s); export the GRF again without repeated or reordered rows"]
+    return []
+
+
+def check_window_covered(times: np.ndarray, start_s: float, end_s: float, *, grf_path: str) -> list[str]:
+    """The GRF must cover the analysis window."""
+    if times[0] > start_s + 1e-6 or times[-1] < end_s - 1e-6:
+        return [f"the GRF in {grf_path} covers {times[0]:g}-{times[-1]:g} s, not the whole analysis window "
+                f"{start_s:g}-{end_s:g} s; correct start_s/end_s or the GRF file"]
+    return []
+
+
+def check_force_columns(columns, specs: list, *, grf_path: str, loads_path: str) -> list[str]:
+    """Every column an ExternalForce reads must be in the GRF file."""
+    problems = []
+    for spec in specs:
+        missing = [c for cols in spec.columns().values() for c in cols if c not in columns]
+        if missing:
+            problems.append(f"the GRF file {grf_path} lacks column(s) {', '.join(missing)} that ExternalForce "
+                            f"'{spec.name}' in {loads_path} reads; fix the identifiers in the external loads file or the GRF columns")
+    return problems
+
+
+def check_force_sides(specs: list, sides: dict[str, str], *, loads_path: str) -> list[str]:
+    """Every ExternalForce must act on a body whose name ends in a side suffix: that is
+    how its force goes to a foot."""
+    return [f"external loads {loads_path}: ExternalForce '{spec.name}' acts on '{spec.applied_to_body}', "
+            f"whose name ends in none of the side suffixes {sorted(sides.values())} (config 'sides')"
+            for spec in specs if side_of_body(spec.applied_to_body, sides) is None]
+
+
+def check_ground_frame(specs: list, *, loads_path: str) -> list[str]:
+    """Every ExternalForce must be expressed in the ground frame: that is where retrorun
+    filters the forces and finds each foot's contacts."""
+    return [f"ExternalForce '{spec.name}' in {loads_path} is expressed in a body frame; retrorun filters and checks "
+            f"GRF in the ground frame: export the GRF in the lab (ground) frame"
+            for spec in specs if spec.force_expressed_in_body != "ground" or spec.point_expressed_in_body != "ground"]
+
+
+def check_force_values(grf: pd.DataFrame, spec, *, grf_path: str, threshold_n: float) -> list[str]:
+    """NaN cells and downward vertical force in the columns one ExternalForce reads (checked
+    up front on the user's GRF files; the files the workflow writes hold neither)."""
+    problems = []
+    columns = [c for cols in spec.columns().values() for c in cols]
+    for column in columns:
+        empty = grf[column].isna().to_numpy()
+        if empty.any():
+            first = float(grf["time"].to_numpy()[empty][0])
+            problems.append(f"the GRF file {grf_path}: column '{column}' has {int(empty.sum())} empty/NaN value(s) in the "
+                            f"analysis window (first at {first:g} s); fill them (zero force out of contact) or export again")
+    vertical = spec.columns()["force"][1]
+    values = grf[vertical].to_numpy(dtype=float)
+    if np.nanmin(values, initial=0.0) < -threshold_n:
+        at = float(grf["time"].to_numpy()[np.nanargmin(values)])
+        problems.append(f"the GRF file {grf_path}: column '{vertical}' goes down to {np.nanmin(values):.0f} N at {at:g} s: "
+                        f"the ground can only push up, so the force sign or axes are wrong (OpenSim's vertical is +Y); "
+                        f"export the reaction force in OpenSim's frame")
+    return problems
+
+
+def _raise_problems(problems: list[str], *, subject: str, trial: str) -> None:
+    if problems:
+        raise InputError("; ".join(problems), subject=subject, trial=trial,
+                         fix="correct the GRF file, the external loads file or the sheet as said above")
+
+
 def prepare_grf(table: pd.DataFrame, *, external_loads: str, window: dict, margin_s: float, cutoff_hz: float,
                 contact_threshold_n: float, sides: dict[str, str], subject: str, trial: str,
                 source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -33,35 +105,25 @@ def prepare_grf(table: pd.DataFrame, *, external_loads: str, window: dict, margi
     specs = templates.external_forces(external_loads)
     times = table["time"].to_numpy()
     start, end, first, last = analysis_range(times, window, margin_s)
-    if times[0] > start + 1e-6 or times[-1] < end - 1e-6:
-        raise InputError(f"the GRF in {source} covers {times[0]:g}-{times[-1]:g} s, not the analysis window {start:g}-{end:g} s",
-                         subject=subject, trial=trial, fix="correct start_s/end_s in the trials sheet or export a longer GRF")
+    _raise_problems(check_time_increases(times, grf_path=source), subject=subject, trial=trial)
+    _raise_problems(check_window_covered(times, start, end, grf_path=source)
+                    + check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
+                    + check_force_sides(specs, sides, loads_path=external_loads)
+                    + check_ground_frame(specs, loads_path=external_loads), subject=subject, trial=trial)
     rate = sample_rate(times)
     prepared = {"time": times}
     per_side = {side: {"force": np.zeros((len(times), 3)), "moment": np.zeros((len(times), 3))} for side in sides}
     for spec in specs:
         columns = spec.columns()
-        missing = [c for cols in columns.values() for c in cols if c not in table.columns]
-        if missing:
-            raise InputError(f"{source} lacks column(s) {', '.join(missing)} read by ExternalForce '{spec.name}' of {external_loads}",
-                             subject=subject, trial=trial, fix="fix the identifiers in the external loads file or the GRF column names")
         force = table[columns["force"]].to_numpy(dtype=float)
         point = table[columns["point"]].to_numpy(dtype=float) if columns["point"] else np.zeros_like(force)
         torque = table[columns["torque"]].to_numpy(dtype=float) if columns["torque"] else np.zeros_like(force)
-        if spec.force_expressed_in_body != "ground" or spec.point_expressed_in_body != "ground":
-            raise InputError(f"ExternalForce '{spec.name}' in {external_loads} is expressed in a body frame; "
-                             "retrorun filters and checks GRF in the ground frame",
-                             subject=subject, trial=trial, fix="export the GRF in the lab (ground) frame")
         force, point, torque = filter_plate(force, point, torque, rate_hz=rate, cutoff_hz=cutoff_hz,
                                             contact_threshold_n=contact_threshold_n)
         for cols, values in ((columns["force"], force), (columns["point"], point), (columns["torque"], torque)):
             for i, column in enumerate(cols):
                 prepared[column] = values[:, i]
         side = side_of_body(spec.applied_to_body, sides)
-        if side is None:
-            raise InputError(f"ExternalForce '{spec.name}' in {external_loads} acts on '{spec.applied_to_body}', "
-                             f"which matches none of the side suffixes {sides}", subject=subject, trial=trial,
-                             fix="apply each ExternalForce to a body named with a side suffix (e.g. calcn_r)")
         per_side[side]["force"] += force
         # Moment about the ground origin, so plates under one foot combine into one centre of pressure.
         per_side[side]["moment"] += np.cross(point, force) + torque
@@ -106,17 +168,13 @@ def raw_contacts(table: pd.DataFrame, *, external_loads: str, window: dict, marg
     specs = templates.external_forces(external_loads)
     times = table["time"].to_numpy(dtype=float)
     _, _, first, last = analysis_range(times, window, margin_s)
+    _raise_problems(check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
+                    + check_force_sides(specs, sides, loads_path=external_loads)
+                    + check_ground_frame(specs, loads_path=external_loads), subject=subject, trial=trial)
     vertical = {side: np.zeros(len(times)) for side in sides}
     for spec in specs:
         column = spec.columns()["force"][1]  # Y: vertical in OpenSim's ground frame
-        if column not in table.columns:
-            raise InputError(f"{source} lacks column {column} read by ExternalForce '{spec.name}' of {external_loads}",
-                             subject=subject, trial=trial, fix="fix the identifiers in the external loads file or the GRF column names")
         side = side_of_body(spec.applied_to_body, sides)
-        if side is None:
-            raise InputError(f"ExternalForce '{spec.name}' in {external_loads} acts on '{spec.applied_to_body}', "
-                             f"which matches none of the side suffixes {sides}", subject=subject, trial=trial,
-                             fix="apply each ExternalForce to a body named with a side suffix (e.g. calcn_r)")
         vertical[side] += np.nan_to_num(table[column].to_numpy(dtype=float), nan=0.0)
     keep = (times >= first - 1e-9) & (times <= last + 1e-9)
     per_side = pd.DataFrame({"time_s": times[keep]} | {events.vertical_force_column(side): force[keep]

@@ -11,27 +11,27 @@ def group_column(group: str, side: str) -> str:
     return f"{group}_{side}"
 
 
+def check_group_muscles(names, *, groups: dict[str, list[str]], sides: dict[str, str], where: str) -> list[str]:
+    """Every muscle of config muscle_groups must be in ``names`` (the model's muscles, or
+    the columns of a stage's activations) with every side suffix: a group silently
+    missing a muscle would change its mean without anyone noticing."""
+    present = set(names)
+    return [f"config muscle_groups.{group}: muscle '{muscle}{suffix}' (side {side}) is not in {where} "
+            f"(its muscles: {', '.join(sorted(present - {'time_s'})[:12])}...)"
+            for group, muscles in groups.items() for muscle in muscles for side, suffix in sides.items()
+            if f"{muscle}{suffix}" not in present]
+
+
 def group_muscles(columns, *, groups: dict[str, list[str]], sides: dict[str, str], source: str = "",
                   subject: str = "", trial: str = "") -> dict[tuple[str, str], list[str]]:
-    """(group, side) -> the activation columns of that group's muscles on that side.
-
-    Every muscle named in ``groups`` must be present with every side suffix: a group
-    silently missing a muscle would change its mean without anyone noticing.
-    """
-    present = set(columns)
-    found, missing = {}, []
-    for group, muscles in groups.items():
-        for side, suffix in sides.items():
-            names = [f"{muscle}{suffix}" for muscle in muscles]
-            missing += [name for name in names if name not in present]
-            found[(group, side)] = names
-    if missing:
-        raise AnalysisError(
-            f"{source or 'the activations'} has no column(s) {', '.join(missing)}",
-            fix="name muscles in config muscle_groups exactly as the model does, without the side suffix "
-                f"(muscles with activations here include: {', '.join(sorted(present - {'time_s'})[:12])} ...)",
-            subject=subject, trial=trial)
-    return found
+    """(group, side) -> the activation columns of that group's muscles on that side
+    (every one must be there: check_group_muscles)."""
+    problems = check_group_muscles(columns, groups=groups, sides=sides, where=f"the activations {source}".rstrip())
+    if problems:
+        raise AnalysisError("; ".join(problems), subject=subject, trial=trial,
+                            fix="name muscles in config muscle_groups exactly as the model does, without the side suffix")
+    return {(group, side): [f"{muscle}{suffix}" for muscle in muscles]
+            for group, muscles in groups.items() for side, suffix in sides.items()}
 
 
 def group_activations(activations: pd.DataFrame, *, groups: dict[str, list[str]], sides: dict[str, str],

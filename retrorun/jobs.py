@@ -20,8 +20,31 @@ from .errors import RetrorunError
 log = logging.getLogger("retrorun")
 
 
+ERROR_RECORD = "error.json"  # in the trial's folder
+
+
 def error_record_path(trial_dir: str | Path) -> Path:
-    return Path(trial_dir) / "error.json"
+    return Path(trial_dir) / ERROR_RECORD
+
+
+def write_error_record(trial_dir: str | Path, record: dict) -> Path:
+    path = error_record_path(trial_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2))
+    return path
+
+
+def read_error_record(path: str | Path) -> dict:
+    """A record job() wrote: stage (where it failed), rule_stage (the rule), subject,
+    trial, message, fix, inputs, log, traceback."""
+    return json.loads(Path(path).read_text())
+
+
+def trial_folder(snakemake) -> Path | None:
+    """The folder of the trial a job works on, where its failure is recorded: the rule's
+    ``params.trial_dir`` (None for rules that record no trial failure)."""
+    folder = snakemake.params.get("trial_dir")
+    return Path(folder) if folder else None
 
 
 def _opensim_console_quiet():
@@ -35,8 +58,14 @@ def _opensim_console_quiet():
 
 
 @contextlib.contextmanager
-def job(snakemake, *, stage: str, subject: str = "", trial: str = "", trial_dir: str | None = None):
-    """Run a rule's body with logging to ``snakemake.log[0]``; record failures for the trial."""
+def job(snakemake):
+    """Run a rule's script body with logging to ``snakemake.log[0]``; record a failure in
+    the trial's folder (trial_folder). The rule, subject and trial come from the job:
+    ``snakemake.rule`` and ``snakemake.wildcards``."""
+    stage = snakemake.rule
+    subject = snakemake.wildcards.get("subject", "")
+    trial = snakemake.wildcards.get("trial", "")
+    trial_dir = trial_folder(snakemake)
     log_path = Path(snakemake.log[0]) if snakemake.log else None
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
@@ -44,7 +73,7 @@ def job(snakemake, *, stage: str, subject: str = "", trial: str = "", trial_dir:
         handlers.append(logging.FileHandler(log_path, mode="w"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
     started = time.time()
-    log.info("stage %s, subject %s, trial %s", stage, subject or "-", trial or "-")
+    log.info("rule %s, %s", stage, ", ".join(f"{k} {v}" for k, v in snakemake.wildcards.items()) or "no wildcards")
     try:
         with _opensim_console_quiet():
             yield log
@@ -64,16 +93,11 @@ def job(snakemake, *, stage: str, subject: str = "", trial: str = "", trial_dir:
             if said:
                 record["opensim_log"] = said[-5:]
         if trial_dir:
-            path = error_record_path(trial_dir)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record, indent=2))
-            log.error("error record written to %s", path)
+            log.error("error record written to %s", write_error_record(trial_dir, record))
         raise
     else:
         if trial_dir:
             stale = error_record_path(trial_dir)
-            if stale.is_file():
-                record = json.loads(stale.read_text())
-                if record.get("rule_stage") == stage:
-                    stale.unlink()
+            if stale.is_file() and read_error_record(stale).get("rule_stage") == stage:
+                stale.unlink()
         log.info("done in %.1f s", time.time() - started)

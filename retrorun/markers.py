@@ -15,13 +15,16 @@ import logging
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from .config import config_schema
 from .errors import InputError
 from .formats import MarkerTable
 
 log = logging.getLogger("retrorun")
 
-GAP_POLICIES = ("ignore_marker", "fail")
-DEFAULT_GAPS = {"max_gap_s": 0.1, "long_gap_policy": "ignore_marker"}
+# config gaps: its policies and defaults, as the config schema states them
+_GAPS = config_schema("gaps")["properties"]
+GAP_POLICIES = tuple(_GAPS["long_gap_policy"]["enum"])
+DEFAULT_GAPS = {name: entry["default"] for name, entry in _GAPS.items()}
 
 
 def prepare_markers(markers: MarkerTable, *, aliases: dict[str, str], gaps: dict, subject: str, trial: str) -> MarkerTable:
@@ -48,16 +51,39 @@ def apply_aliases(markers: MarkerTable, aliases: dict[str, str], *, subject: str
     return MarkerTable(markers.time_s, renamed, markers.rate_hz, markers.source, markers.header_units, dict(markers.extra))
 
 
+def check_marker_timing(markers: MarkerTable, path) -> list[str]:
+    """A TRC's time column must increase and agree with its declared DataRate."""
+    steps = np.diff(markers.time_s)
+    if len(steps) == 0:
+        return []  # a one-frame static trial has no timing to check
+    if np.any(steps <= 0):
+        bad = int(np.flatnonzero(steps <= 0)[0])
+        return [f"{path}: the Time column does not increase at frame {bad + 2} ({markers.time_s[bad]:g} -> "
+                f"{markers.time_s[bad + 1]:g} s); export the trial again"]
+    # Every time should sit on the DataRate grid (to rounding of the cells, e.g. 60 Hz
+    # written as 0.017 s), with consecutive frames one grid step apart; a few larger
+    # steps are frames missing from the export (gaps), not a wrong rate.
+    period = 1.0 / markers.rate_hz
+    grid = np.rint((markers.time_s - markers.time_s[0]) / period)
+    off_grid = np.abs(markers.time_s - markers.time_s[0] - grid * period) > 0.25 * period
+    grid_steps = np.diff(grid)
+    if off_grid.any() or np.any(grid_steps < 1) or np.median(grid_steps) != 1:
+        measured = (len(steps)) / float(markers.time_s[-1] - markers.time_s[0])
+        return [f"{path}: DataRate says {markers.rate_hz:g} Hz but the Time column steps at {measured:.4g} Hz; "
+                f"correct DataRate in the TRC header (line 3) or the Time column"]
+    return []
+
+
 def restore_missing_frames(markers: MarkerTable, *, subject: str = "", trial: str = "") -> MarkerTable:
     """Put frames missing from the file back as NaN rows, so they count as gaps."""
     time_s = markers.time_s
     steps = np.diff(time_s)
     if len(steps) == 0:
         return markers
-    if np.any(steps <= 0):
-        bad = int(np.flatnonzero(steps <= 0)[0])
-        raise InputError(f"{markers.source}: time does not increase at frame {bad + 2} ({time_s[bad]:g} -> {time_s[bad + 1]:g} s)",
-                         subject=subject, trial=trial, fix="export the trial again; frames must be in time order")
+    problems = check_marker_timing(markers, markers.source)
+    if problems:
+        raise InputError("; ".join(problems), subject=subject, trial=trial,
+                         fix="export the trial again; frames must be in time order, on the DataRate grid")
     period = 1.0 / markers.rate_hz
     if not np.any(steps > 1.5 * period):
         return markers

@@ -32,6 +32,14 @@ METHODS = ("none", "mass_com", "rra")
 WRENCH_COLUMNS = ["mx_nm", "my_nm", "mz_nm", "fx_n", "fy_n", "fz_n"]
 
 
+def check_adjusted_body(body: str, bodies: set[str]) -> list[str]:
+    """residual_reduction.adjusted_body must be a body of the model (ground excluded)."""
+    if body in bodies:
+        return []
+    return [f"config residual_reduction.adjusted_body: body '{body}' is not in the model (model bodies: "
+            f"{', '.join(sorted(bodies))}); name the body whose COM residual reduction may move"]
+
+
 def averaging_windows(cycles: pd.DataFrame, *, window_start_s: float, window_end_s: float
                       ) -> tuple[list[tuple[float, float]], str]:
     """The whole gait cycles the analysis uses (rule plan_cycles' cycles.csv, either foot);

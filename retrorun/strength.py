@@ -25,6 +25,18 @@ def model_mass_kg(model) -> float:
     return float(sum(body.getMass() for body in model.getBodySet()))
 
 
+def check_subject_size(*, law: str, mass_kg: float | None, height_m: float | None, subject: str) -> list[str]:
+    """The body size a law needs: mass for both laws, height too for mass_height."""
+    if law == "none":
+        return []
+    if not mass_kg or mass_kg <= 0:
+        return [f"subject {subject}: strength_scaling '{law}' needs the body mass; set mass_kg in the subjects sheet"]
+    if law == "mass_height" and (not height_m or height_m <= 0):
+        return [f"subject {subject}: strength_scaling mass_height needs the subject's height; fill height_m in the "
+                f"subjects sheet, or use static_optimization.strength_scaling: mass"]
+    return []
+
+
 def strength_factors(*, law: str, generic_model, scaled_model, mass_kg: float | None, height_m: float | None,
                      reference_height_m: float, subject: str = "") -> dict[str, float]:
     """Muscle name -> factor on its max isometric force, for opened OpenSim models."""
@@ -36,14 +48,12 @@ def strength_factors(*, law: str, generic_model, scaled_model, mass_kg: float | 
     muscles = [m.getName() for m in scaled_model.getMuscles()]
     if law == "none":
         return dict.fromkeys(muscles, 1.0)
-    if not mass_kg or mass_kg <= 0:
-        raise ConfigError(f"subject {subject}: strength_scaling '{law}' needs the body mass", fix="set mass_kg in the subjects sheet")
+    problems = check_subject_size(law=law, mass_kg=mass_kg, height_m=height_m, subject=subject)
+    if problems:
+        raise ConfigError("; ".join(problems), fix="complete the subjects sheet or change static_optimization.strength_scaling")
     mass_ratio = mass_kg / model_mass_kg(generic_model)
     if law == "mass":
         return dict.fromkeys(muscles, mass_ratio ** (2.0 / 3.0))
-    if not height_m or height_m <= 0:
-        raise ConfigError(f"subject {subject}: strength_scaling mass_height needs the subject's height",
-                          fix="fill height_m in the subjects sheet, or use static_optimization.strength_scaling: mass")
     volume_ratio = mass_ratio * height_m / reference_height_m
     generic = generic_model.getMuscles()
     factors = {}

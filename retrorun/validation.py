@@ -1,35 +1,36 @@
 """Checks of a study's files against each other and the model, before any job starts.
 
 Every problem found is collected and reported at once, each naming the subject,
-trial, file and what to change. Files that the workflow itself generates (the demo
-study, C3D imports) are checked by the rule that writes them instead.
+trial, file and what to change. A stage's own preconditions are its module's
+``check_...()`` functions (grf, c3d, markers, groups, strength, residual_reduction),
+which the stage raises with when it runs: here they are only called, on the study's
+files. Files that the workflow itself generates (the demo study, C3D imports) are
+checked by the rule that reads or writes them instead.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .config import Study
+from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
 from .formats import read_storage, read_trc
-from . import templates
+from . import c3d as c3d_lib, grf as grf_lib, groups, residual_reduction, strength, templates
+from .markers import check_marker_timing
 
-RESULTS_MARKER = f"{Path('results').resolve()}/"
 # The demo model is built by a rule (workflow/rules/model.smk) into models/<name>/generated/.
-GENERATED_MODELS_MARKER = f"{Path(__file__).resolve().parents[1] / 'models'}/"
+GENERATED_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
-def _generated(path: str | None) -> bool:
+def _generated(path: str | Path | None) -> bool:
+    """Whether a workflow rule writes the file (checked by that rule instead): below
+    results/ of the directory Snakemake runs in, or a generated model."""
     if not path:
         return False
-    resolved = str(Path(path).resolve())
-    return resolved.startswith(RESULTS_MARKER) or (resolved.startswith(GENERATED_MODELS_MARKER) and "/generated/" in resolved)
-
-
-def _is_c3d(path: str | None) -> bool:
-    return bool(path) and str(path).lower().endswith(".c3d")
+    resolved = Path(path).resolve()
+    return (resolved.is_relative_to(RESULTS_ROOT.resolve())
+            or (resolved.is_relative_to(GENERATED_MODELS_DIR) and "generated" in resolved.parts))
 
 
 def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]:
@@ -38,7 +39,7 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
     warnings: list[str] = []
     config = study.config
     model_cfg = config["model"]
-    for key in ("osim", "marker_set", "scale_setup", "ik_tasks", "external_loads"):
+    for key in PATH_KEYS_MODEL:
         path = model_cfg.get(key)
         if path and not _generated(path) and not Path(path).is_file():
             problems.append(f"config model.{key}: file {path} does not exist (paths are relative to the config's folder)")
@@ -54,6 +55,10 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
         warnings += template_warnings
         problems += check_muscle_groups(config, model_names)
         problems += check_residual_reduction(config, model_names)
+    law = config["static_optimization"]["strength_scaling"]
+    for subject in study.subjects:
+        problems += strength.check_subject_size(law=law, mass_kg=subject.mass_kg, height_m=subject.height_m,
+                                                subject=subject.name)
     problems += check_subject_files(study)
     problems += check_trial_files(study, model_names)
     if problems:
@@ -115,53 +120,54 @@ def _check_external_loads(path: str, names: dict[str, set[str]], sides: dict[str
                            ("point_expressed_in_body", spec.point_expressed_in_body)):
             if body not in names["bodies"]:
                 problems.append(f"external loads {path}: ExternalForce '{spec.name}' {what} '{body}' is not a body of the model")
-        if not any(spec.applied_to_body.endswith(suffix) for suffix in sides.values()):
-            problems.append(f"external loads {path}: ExternalForce '{spec.name}' acts on '{spec.applied_to_body}', "
-                            f"whose name ends in none of the side suffixes {sorted(sides.values())} (config 'sides')")
-    return problems
+    specs = templates.external_forces(path)
+    return (problems + grf_lib.check_force_sides(specs, sides, loads_path=path)
+            + grf_lib.check_ground_frame(specs, loads_path=path))
 
 
 def check_muscle_groups(config: dict, names: dict[str, set[str]]) -> list[str]:
-    problems = []
-    for group, muscles in config["muscle_groups"].items():
-        for muscle in muscles:
-            for side, suffix in config["sides"].items():
-                if f"{muscle}{suffix}" not in names["muscles"]:
-                    problems.append(f"config muscle_groups.{group}: muscle '{muscle}{suffix}' (side {side}) is not in the model "
-                                    f"(model muscles: {', '.join(sorted(names['muscles'])[:12])}...)")
-    return problems
+    return groups.check_group_muscles(names["muscles"], groups=config["muscle_groups"], sides=config["sides"],
+                                      where="the model")
 
 
 def check_residual_reduction(config: dict, names: dict[str, set[str]]) -> list[str]:
-    reduction = config.get("residual_reduction", {})
-    body = reduction.get("adjusted_body")
-    if reduction.get("method", "none") != "none" and body not in names["bodies"] - {"ground"}:
-        return [f"config residual_reduction.adjusted_body: body '{body}' is not in the model (model bodies: "
-                f"{', '.join(sorted(names['bodies'] - {'ground'}))}); name the body whose COM residual reduction may move"]
+    reduction = config["residual_reduction"]
+    if reduction["method"] == "none":
+        return []
+    return residual_reduction.check_adjusted_body(reduction["adjusted_body"], names["bodies"] - {"ground"})
+
+
+def _check_window_in_markers(time_s, start_s: float | None, end_s: float | None, path) -> list[str]:
+    """The trial's start_s/end_s (when given) must lie within its markers."""
+    start = time_s[0] if start_s is None else start_s
+    end = time_s[-1] if end_s is None else end_s
+    if start < time_s[0] - 1e-6 or end > time_s[-1] + 1e-6:
+        return [f"the analysis window {start:g}-{end:g} s is outside the markers in {path} "
+                f"({time_s[0]:g}-{time_s[-1]:g} s); correct start_s/end_s in the trials sheet"]
     return []
 
 
 def check_subject_files(study: Study) -> list[str]:
     problems = []
-    for row in study.subjects.to_dict("records"):
-        path = row["static_markers"]
-        if _is_c3d(path):
-            window = (row.get("static_start_s"), row.get("static_end_s"))
-            problems += [f"subject {row['subject']}: static_markers: {p}"
-                         for p in check_c3d(path, config=study.config, need_plates=False, window=window)]
+    for subject in study.subjects:
+        path = subject.static_markers
+        if is_c3d(path):
+            problems += [f"subject {subject.name}: static_markers: {p}"
+                         for p in check_c3d(path, config=study.config, need_plates=False,
+                                            window=(subject.static_start_s, subject.static_end_s))]
             continue
         if _generated(path):
             continue
         try:
             markers = read_trc(path)
         except InputError as err:
-            problems.append(f"subject {row['subject']}: static_markers: {err.message} ({err.fix})")
+            problems.append(f"subject {subject.name}: static_markers: {err.message} ({err.fix})")
             continue
-        problems += [f"subject {row['subject']}: {p}" for p in check_marker_timing(markers, path)]
+        problems += [f"subject {subject.name}: {p}" for p in check_marker_timing(markers, path)]
         for key in ("static_start_s", "static_end_s"):
-            value = row.get(key)
-            if value is not None and not np.isnan(value) and not markers.time_s[0] - 1e-6 <= value <= markers.time_s[-1] + 1e-6:
-                problems.append(f"subject {row['subject']}: {key} {value:g} s is outside the static trial {path} "
+            value = getattr(subject, key)
+            if value is not None and not markers.time_s[0] - 1e-6 <= value <= markers.time_s[-1] + 1e-6:
+                problems.append(f"subject {subject.name}: {key} {value:g} s is outside the static trial {path} "
                                 f"({markers.time_s[0]:g}-{markers.time_s[-1]:g} s)")
     return problems
 
@@ -172,50 +178,44 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
     if names is not None:
         weights = templates.marker_weights(templates.ik_task_set(study.config["model"]["ik_tasks"]))
         ik_markers = {m for m, w in weights.items() if w > 0}
-    for row in study.trials.to_dict("records"):
-        where = f"subject {row['subject']}, trial {row['trial']}"
-        if _is_c3d(row["markers"]):
-            problems += [f"{where}: {p}" for p in check_c3d(row["markers"], config=study.config, need_plates=True,
-                                                             window=(row["start_s"], row["end_s"]),
-                                                             external_loads=row.get("external_loads") or
-                                                             study.config["model"]["external_loads"])]
+    threshold_n = study.config["grf"]["contact_threshold_n"]
+    for trial in study.trials:
+        where = f"subject {trial.subject}, trial {trial.name}"
+        loads = str(trial.external_loads or study.config["model"]["external_loads"])
+        if is_c3d(trial.markers):
+            problems += [f"{where}: {p}" for p in check_c3d(trial.markers, config=study.config, need_plates=True,
+                                                             window=(trial.start_s, trial.end_s), external_loads=loads)]
             continue
-        if _generated(row["markers"]):
+        if _generated(trial.markers):
             continue
         try:
-            markers = read_trc(row["markers"])
+            markers = read_trc(trial.markers)
         except InputError as err:
             problems.append(f"{where}: markers: {err.message} ({err.fix})")
             continue
-        problems += [f"{where}: {p}" for p in check_marker_timing(markers, row["markers"])]
-        start = row["start_s"] if not np.isnan(row["start_s"]) else markers.time_s[0]
-        end = row["end_s"] if not np.isnan(row["end_s"]) else markers.time_s[-1]
-        if start < markers.time_s[0] - 1e-6 or end > markers.time_s[-1] + 1e-6:
-            problems.append(f"{where}: the analysis window {start:g}-{end:g} s is outside the markers in {row['markers']} "
-                            f"({markers.time_s[0]:g}-{markers.time_s[-1]:g} s); correct start_s/end_s in the trials sheet")
-        aliases = study.config.get("marker_aliases") or {}
+        problems += [f"{where}: {p}" for p in check_marker_timing(markers, trial.markers)]
+        window_problems = _check_window_in_markers(markers.time_s, trial.start_s, trial.end_s, trial.markers)
+        problems += [f"{where}: {p}" for p in window_problems]
+        start = markers.time_s[0] if trial.start_s is None else trial.start_s
+        end = markers.time_s[-1] if trial.end_s is None else trial.end_s
+        aliases = study.config["marker_aliases"]
         if ik_markers and not ik_markers & {aliases.get(name, name) for name in markers.marker_names}:
-            problems.append(f"{where}: none of the IK task markers are in {row['markers']} (it has "
+            problems.append(f"{where}: none of the IK task markers are in {trial.markers} (it has "
                             f"{', '.join(markers.marker_names[:8])}...): rename the markers, or add marker_aliases to the config")
-        grf_path = row.get("grf")
-        if not grf_path or _generated(grf_path):
+        grf_path = trial.grf
+        if grf_path is None or _generated(grf_path):
             continue
         try:
             grf, _ = read_storage(grf_path)
         except InputError as err:
             problems.append(f"{where}: grf: {err.message} ({err.fix})")
             continue
-        steps = np.diff(grf["time"].to_numpy())
-        if np.any(steps <= 0):
-            bad = int(np.flatnonzero(steps <= 0)[0])
-            problems.append(f"{where}: the time column of {grf_path} does not increase at data row {bad + 2} "
-                            f"({grf['time'].iloc[bad]:g} -> {grf['time'].iloc[bad + 1]:g} s); export the GRF again "
-                            f"without repeated or reordered rows")
+        disordered = grf_lib.check_time_increases(grf["time"].to_numpy(), grf_path=grf_path)
+        if disordered:
+            problems += [f"{where}: {p}" for p in disordered]
             continue
-        if grf["time"].iloc[0] > start + 1e-6 or grf["time"].iloc[-1] < end - 1e-6:
-            problems.append(f"{where}: the GRF in {grf_path} covers {grf['time'].iloc[0]:g}-{grf['time'].iloc[-1]:g} s, "
-                            f"not the whole analysis window {start:g}-{end:g} s; correct start_s/end_s or the GRF file")
-        loads = row.get("external_loads") or study.config["model"]["external_loads"]
+        problems += [f"{where}: {p}" for p in grf_lib.check_window_covered(grf["time"].to_numpy(), start, end,
+                                                                           grf_path=grf_path)]
         if _generated(loads):
             continue
         try:
@@ -223,99 +223,45 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         except InputError as err:
             problems.append(f"{where}: {err.message}")
             continue
+        if trial.external_loads:  # the config's template is checked with the model (check_templates)
+            problems += [f"{where}: {p}" for p in grf_lib.check_force_sides(specs, study.config["sides"], loads_path=loads)
+                         + grf_lib.check_ground_frame(specs, loads_path=loads)]
         in_window = (grf["time"] >= start - 1e-6) & (grf["time"] <= end + 1e-6)
         peak_vertical, readable = 0.0, bool(specs)
         for spec in specs:
-            missing = [c for cols in spec.columns().values() for c in cols if c not in grf.columns]
+            missing = grf_lib.check_force_columns(grf.columns, [spec], grf_path=grf_path, loads_path=loads)
             if missing:
-                problems.append(f"{where}: the GRF file {grf_path} lacks column(s) {', '.join(missing)} that ExternalForce "
-                                f"'{spec.name}' in {loads} reads; fix the identifiers in the external loads file or the GRF columns")
+                problems += [f"{where}: {p}" for p in missing]
                 readable = False
                 continue
-            problems += [f"{where}: {p}" for p in check_grf_values(
-                grf[in_window], spec, grf_path=grf_path, threshold_n=study.config["grf"]["contact_threshold_n"])]
+            problems += [f"{where}: {p}" for p in grf_lib.check_force_values(
+                grf[in_window], spec, grf_path=grf_path, threshold_n=threshold_n)]
             vertical = grf.loc[in_window, spec.columns()["force"][1]].to_numpy(dtype=float)
             peak_vertical = max(peak_vertical, float(np.nanmax(vertical, initial=0.0)))
-        if readable and peak_vertical < study.config["grf"]["contact_threshold_n"]:
+        if readable and peak_vertical < threshold_n:
             problems.append(f"{where}: no foot contact: the vertical force in {grf_path} never reaches "
-                            f"grf.contact_threshold_n = {study.config['grf']['contact_threshold_n']:g} N in the analysis window "
+                            f"grf.contact_threshold_n = {threshold_n:g} N in the analysis window "
                             f"{start:g}-{end:g} s (peak {peak_vertical:.1f} N); check the GRF file belongs to this trial, "
                             f"its vertical axis is Y, and start_s/end_s")
     return problems
 
 
-def check_marker_timing(markers, path: str) -> list[str]:
-    """A TRC's time column must increase and agree with its declared DataRate."""
-    steps = np.diff(markers.time_s)
-    if len(steps) == 0:
-        return []  # a one-frame static trial has no timing to check
-    if np.any(steps <= 0):
-        bad = int(np.flatnonzero(steps <= 0)[0])
-        return [f"{path}: the Time column does not increase at frame {bad + 2} ({markers.time_s[bad]:g} -> "
-                f"{markers.time_s[bad + 1]:g} s); export the trial again"]
-    # Every time should sit on the DataRate grid (to rounding of the cells, e.g. 60 Hz
-    # written as 0.017 s), with consecutive frames one grid step apart; a few larger
-    # steps are frames missing from the export (gaps), not a wrong rate.
-    period = 1.0 / markers.rate_hz
-    grid = np.rint((markers.time_s - markers.time_s[0]) / period)
-    off_grid = np.abs(markers.time_s - markers.time_s[0] - grid * period) > 0.25 * period
-    grid_steps = np.diff(grid)
-    if off_grid.any() or np.any(grid_steps < 1) or np.median(grid_steps) != 1:
-        measured = (len(steps)) / float(markers.time_s[-1] - markers.time_s[0])
-        return [f"{path}: DataRate says {markers.rate_hz:g} Hz but the Time column steps at {measured:.4g} Hz; "
-                f"correct DataRate in the TRC header (line 3) or the Time column"]
-    return []
-
-
-def check_grf_values(grf, spec, *, grf_path: str, threshold_n: float) -> list[str]:
-    """NaN cells and downward vertical force in the columns one ExternalForce reads."""
-    problems = []
-    columns = [c for cols in spec.columns().values() for c in cols]
-    for column in columns:
-        empty = grf[column].isna().to_numpy()
-        if empty.any():
-            first = float(grf["time"].to_numpy()[empty][0])
-            problems.append(f"the GRF file {grf_path}: column '{column}' has {int(empty.sum())} empty/NaN value(s) in the "
-                            f"analysis window (first at {first:g} s); fill them (zero force out of contact) or export again")
-    vertical = spec.columns()["force"][1]
-    values = grf[vertical].to_numpy(dtype=float)
-    if np.nanmin(values, initial=0.0) < -threshold_n:
-        at = float(grf["time"].to_numpy()[np.nanargmin(values)])
-        problems.append(f"the GRF file {grf_path}: column '{vertical}' goes down to {np.nanmin(values):.0f} N at {at:g} s: "
-                        f"the ground can only push up, so the force sign or axes are wrong (OpenSim's vertical is +Y); "
-                        f"export the reaction force in OpenSim's frame")
-    return problems
-
-
-def check_c3d(path: str, *, config: dict, need_plates: bool, window: tuple | None = None,
+def check_c3d(path: Path, *, config: dict, need_plates: bool, window: tuple[float | None, float | None],
               external_loads: str | None = None) -> list[str]:
     """Problems with a C3D trial found by reading it: units, plates, window, foot markers."""
-    from . import c3d
-
     settings = config["c3d"]
     try:
-        trial = c3d.read_c3d(path, axes=settings["axes"], cop_threshold_n=settings["cop_threshold_n"],
-                             plate_force=settings["plate_force"])
+        trial = c3d_lib.read_c3d(path, axes=settings["axes"], cop_threshold_n=settings["cop_threshold_n"],
+                                 plate_force=settings["plate_force"])
     except InputError as err:
         return [f"{err.message} ({err.fix})"]
-    problems = []
-    times = trial.markers.time_s
-    if window is not None:
-        start, end = (np.nan if w is None or pd.isna(w) else float(w) for w in window)
-        start = times[0] if np.isnan(start) else start
-        end = times[-1] if np.isnan(end) else end
-        if start < times[0] - 1e-6 or end > times[-1] + 1e-6:
-            problems.append(f"the analysis window {start:g}-{end:g} s is outside the markers in {path} "
-                            f"({times[0]:g}-{times[-1]:g} s); correct start_s/end_s in the trials sheet")
+    problems = _check_window_in_markers(trial.markers.time_s, *window, path)
     if not need_plates:
         return problems
+    plate_problems = c3d_lib.check_force_plates(trial, threshold_n=settings["cop_threshold_n"])
     if not trial.plates:
-        return problems + [f"{path} holds no force platform (FORCE_PLATFORM:USED is 0); give the GRF as a .mot in column "
-                           f"'grf' with a TRC in 'markers', or export the C3D with its plates"]
-    loaded = [p.number for p in trial.plates if np.nanmax(p.force_n[:, c3d.VERTICAL]) >= settings["cop_threshold_n"]]
-    if not loaded:
-        problems.append(f"no foot contact: no force plate in {path} reaches c3d.cop_threshold_n = "
-                        f"{settings['cop_threshold_n']:g} N; check the plates were recorded, or lower the threshold")
+        return problems + plate_problems
+    problems += plate_problems
     if external_loads and not _generated(external_loads):
         written = {f"{prefix}{axis}" for side in config["sides"] for axis in "xyz"
                    for prefix in (f"ground_force_{side}_v", f"ground_force_{side}_p", f"ground_torque_{side}_")}
@@ -331,13 +277,6 @@ def check_c3d(path: str, *, config: dict, need_plates: bool, window: tuple | Non
                 problems.append(f"external loads {external_loads}: ExternalForce '{spec.name}' reads {', '.join(missing)}, "
                                 f"which the C3D import of {Path(path).name} does not write; name the per-foot columns "
                                 f"ground_force_<side>_v, ground_force_<side>_p, ground_torque_<side>_ (config/README.md, c3d)")
-    unknown = sorted({str(v) for v in settings["plate_sides"].values()} - set(config["sides"]))
-    if unknown:
-        problems.append(f"config c3d.plate_sides names side(s) {unknown}, not among the config's sides {sorted(config['sides'])}")
-    if not settings["plate_sides"]:
-        for side, names in settings["foot_markers"].items():
-            if not set(names) & set(trial.markers.marker_names):
-                problems.append(f"{path} has none of the foot markers {names} of side '{side}' (config c3d.foot_markers), "
-                                f"so plates cannot be given to feet; name the lab's foot markers there (it has "
-                                f"{', '.join(trial.markers.marker_names[:12])}...) or set c3d.plate_sides")
-    return problems
+    problems += c3d_lib.check_plate_sides(settings["plate_sides"], config["sides"])
+    return problems + c3d_lib.check_foot_markers(trial, foot_markers=settings["foot_markers"],
+                                                 plate_sides=settings["plate_sides"])

@@ -5,10 +5,10 @@ import pandas as pd
 
 from retrorun import formats, jobs, qc
 
-with jobs.job(snakemake, stage="aggregate_qc") as log:
+with jobs.job(snakemake) as log:
     rows = [json.loads(open(path).read()) for path in snakemake.input]
     for path in snakemake.params.failed:
-        record = json.loads(open(path).read())
+        record = jobs.read_error_record(path)
         rows.append({"subject": record["subject"], "trial": record["trial"],
                      "condition": snakemake.params.conditions.get((record["subject"], record["trial"]), ""),
                      "status": "failed", "failed_stage": record.get("stage", ""), "pass": False,

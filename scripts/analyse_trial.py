@@ -6,7 +6,7 @@ from retrorun import analysis, formats, jobs, model_properties
 wc = snakemake.wildcards
 inp = snakemake.input
 params = snakemake.params
-with jobs.job(snakemake, stage="analysis", subject=wc.subject, trial=wc.trial, trial_dir=params.trial_dir) as log:
+with jobs.job(snakemake) as log:
     settings = params.settings
     names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
     properties = model_properties.muscle_properties(inp.model, names)

@@ -6,7 +6,7 @@ from retrorun import analysis, figures, jobs
 inp = snakemake.input
 out = snakemake.output
 params = snakemake.params
-with jobs.job(snakemake, stage="analysis_figures"):
+with jobs.job(snakemake):
     compare = params.compare
     curves = pd.read_csv(inp.curves)
     subjects = pd.read_csv(inp.subjects)

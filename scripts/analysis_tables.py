@@ -10,7 +10,7 @@ from retrorun.errors import AnalysisError
 
 params = snakemake.params
 out = snakemake.output
-with jobs.job(snakemake, stage="analysis_tables") as log:
+with jobs.job(snakemake) as log:
     settings = params.settings
     trials = params.trials
     cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
@@ -20,7 +20,7 @@ with jobs.job(snakemake, stage="analysis_tables") as log:
               for t, path in zip(trials, snakemake.input.curves)]
     failed = []
     for path in params.failed:
-        record = json.loads(open(path).read())
+        record = jobs.read_error_record(path)
         failed.append({"subject": record.get("subject", ""), "trial": record.get("trial", ""),
                        "condition": params.conditions.get((record.get("subject"), record.get("trial")), ""),
                        "stage": record.get("stage", "")})

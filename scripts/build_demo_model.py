@@ -4,7 +4,7 @@ from pathlib import Path
 from retrorun.demo import model as demo_model
 from retrorun import jobs
 
-with jobs.job(snakemake, stage="build_demo_model") as log:
+with jobs.job(snakemake) as log:
     out = Path(snakemake.output.model)
     written = demo_model.build_model(params_dir=snakemake.params.params_dir, out_dir=out.parent)
     if written.resolve() != out.resolve():

@@ -9,7 +9,7 @@ from retrorun.demo import truth
 
 wc = snakemake.wildcards
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
-with jobs.job(snakemake, stage="demo_truth", subject=wc.subject, trial=wc.trial) as log:
+with jobs.job(snakemake) as log:
     work = Path(out.id).parent / f".{wc.trial}_work"
     window = (params.window["start_s"], params.window["end_s"])
     id_forces = truth.inverse_dynamics(model_path=inp.model, coordinates_mot=inp.coordinates, grf_mot=inp.grf,

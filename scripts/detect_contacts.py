@@ -4,7 +4,7 @@ from retrorun import formats, grf as grf_lib, jobs
 
 wc = snakemake.wildcards
 params = snakemake.params
-with jobs.job(snakemake, stage="detect_contacts", subject=wc.subject, trial=wc.trial, trial_dir=params.trial_dir) as log:
+with jobs.job(snakemake) as log:
     table, _ = formats.read_storage(snakemake.input.grf)
     contacts = grf_lib.raw_contacts(
         table, external_loads=snakemake.input.external_loads, window={}, margin_s=0.0,

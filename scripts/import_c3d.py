@@ -9,26 +9,24 @@ from retrorun.errors import InputError
 wc = snakemake.wildcards
 settings = snakemake.params.c3d
 static = snakemake.params.static
-with jobs.job(snakemake, stage="import_c3d", subject=wc.subject, trial="" if static else wc.name,
-              trial_dir=None if static else snakemake.params.trial_dir) as log:
+with jobs.job(snakemake) as log:
+    sides = snakemake.params.sides
     trial = c3d.read_c3d(snakemake.input.c3d, axes=settings["axes"], cop_threshold_n=settings["cop_threshold_n"],
-                         plate_force=settings["plate_force"], subject=wc.subject, trial=wc.name)
+                         plate_force=settings["plate_force"], subject=wc.subject, trial=wc.trial)
+    problems = [] if static else (c3d.check_plate_sides(settings["plate_sides"], sides)
+                                  + c3d.check_force_plates(trial, threshold_n=settings["cop_threshold_n"])
+                                  + c3d.check_foot_markers(trial, foot_markers=settings["foot_markers"],
+                                                           plate_sides=settings["plate_sides"]))
+    if problems:
+        raise InputError("; ".join(problems), subject=wc.subject, trial=wc.trial,
+                         fix="correct the C3D file or the config's c3d section as said above")
     formats.write_trc(snakemake.output.trc, trial.markers)
     assignments = [] if static else c3d.assign_plates(
         trial, threshold_n=settings["cop_threshold_n"], foot_markers=settings["foot_markers"],
-        plate_sides=settings["plate_sides"], subject=wc.subject, trial_id=wc.name)
-    if not static and not assignments:
-        raise InputError(f"{snakemake.input.c3d}: no force plate reaches {settings['cop_threshold_n']:g} N vertical force "
-                         f"({len(trial.plates)} plate(s)), so the trial has no foot contact", subject=wc.subject, trial=wc.name,
-                         fix="check the plates were recorded and connected, or lower c3d.cop_threshold_n")
+        plate_sides=settings["plate_sides"], subject=wc.subject, trial_id=wc.trial)
     for record in assignments:
         log.info("plate %d %.3f-%.3f s -> side %s (%s)", record["plate"], record["start_s"], record["end_s"],
                  record["side"], record["how"])
-    sides = snakemake.params.sides
-    unknown = sorted({r["side"] for r in assignments} - set(sides))
-    if unknown:
-        raise InputError(f"c3d.plate_sides names side(s) {unknown}, not among the config's sides {sides}",
-                         subject=wc.subject, trial=wc.name, fix="use the side names of the config key 'sides'")
     table = c3d.grf_table(trial, assignments, sides=sides)
     if len(table):
         formats.write_storage(snakemake.output.mot, table, in_degrees=False, name="grf")

@@ -1,7 +1,6 @@
 """Rule inverse_dynamics (and inverse_dynamics_after_reduction): generalized forces from
 the filtered coordinates and GRF, on the given model."""
 import os
-from pathlib import Path
 
 from retrorun import formats, jobs, opensim_tools, tables
 
@@ -10,8 +9,8 @@ out = snakemake.output
 # the ID after residual reduction runs beside the first one: its own name keeps its
 # setup and raw result in work/ apart
 name = getattr(snakemake.params, "name", "id")
-with jobs.job(snakemake, stage="inverse_dynamics", subject=wc.subject, trial=wc.trial, trial_dir=Path(out.sto).parent) as log:
-    work = Path(out.sto).parent / "work"
+with jobs.job(snakemake) as log:
+    work = jobs.trial_folder(snakemake) / "work"
     coordinates, _ = formats.read_storage(snakemake.input.coordinates)
     loads, _ = formats.read_storage(snakemake.input.grf)
     first = max(coordinates["time"].iloc[0], loads["time"].iloc[0])

@@ -1,6 +1,5 @@
 """Rule inverse_kinematics: IK over the chosen cycles plus margin (analysis_span.json), then the
 coordinates low-pass filtered with the GRF's cutoff (Bisseling & Hof 2006)."""
-from pathlib import Path
 
 import pandas as pd
 
@@ -9,8 +8,8 @@ from retrorun.markers import prepare_markers
 
 wc = snakemake.wildcards
 out = snakemake.output
-with jobs.job(snakemake, stage="inverse_kinematics", subject=wc.subject, trial=wc.trial, trial_dir=Path(out.mot).parent) as log:
-    work = Path(out.mot).parent / "work"
+with jobs.job(snakemake) as log:
+    work = jobs.trial_folder(snakemake) / "work"
     recorded = formats.read_trc(snakemake.input.markers)
     span = cycle_plan.read_span(snakemake.input.span)
     start, end, first, last = span["so_start_s"], span["so_end_s"], span["ik_start_s"], span["ik_end_s"]

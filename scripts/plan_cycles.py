@@ -8,7 +8,7 @@ from retrorun import cycle_plan, formats, jobs
 
 wc = snakemake.wildcards
 params = snakemake.params
-with jobs.job(snakemake, stage="plan_cycles", subject=wc.subject, trial=wc.trial, trial_dir=params.trial_dir) as log:
+with jobs.job(snakemake) as log:
     marker_times = formats.read_trc(snakemake.input.markers).time_s
     grf_times = formats.read_storage(snakemake.input.grf)[0]["time"].to_numpy(dtype=float)
     # a cycle is usable only where both the markers (IK) and the force (ID, SO) exist

@@ -5,7 +5,7 @@ import numpy as np
 from retrorun import cycle_plan, formats, grf as grf_lib, jobs, templates
 
 wc = snakemake.wildcards
-with jobs.job(snakemake, stage="prepare_grf", subject=wc.subject, trial=wc.trial, trial_dir=snakemake.output.mot.rsplit("/", 1)[0]) as log:
+with jobs.job(snakemake) as log:
     table, _ = formats.read_storage(snakemake.input.grf)
     span = cycle_plan.read_span(snakemake.input.span)
     prepared, per_side = grf_lib.prepare_grf(

@@ -14,14 +14,15 @@ inp = snakemake.input
 out = snakemake.output
 params = snakemake.params
 settings = params.settings
-with jobs.job(snakemake, stage="residual_reduction", subject=params.subject) as log:
+with jobs.job(snakemake) as log:
     model = inp.model
     types = opensim_tools.coordinate_motion_types(opensim_tools.load_model(model, what="scaled model"))
     body = settings["adjusted_body"]
     masses = opensim_tools.body_masses(model)
-    if body not in masses:
-        raise InputError(f"residual_reduction.adjusted_body '{body}' is not a body of {model}", subject=params.subject,
-                            fix=f"set residual_reduction.adjusted_body to one of: {', '.join(masses)}")
+    problems = rr.check_adjusted_body(body, set(masses))
+    if problems:
+        raise InputError(f"{model}: " + "; ".join(problems), subject=params.subject,
+                         fix=f"set residual_reduction.adjusted_body to one of: {', '.join(masses)}")
     gravity = opensim_tools.gravity_m_s2(model)
     rows, means, rotations = [], [], []
     for trial, id_path, ik_path, cycles_path, span_path in zip(params.trials, inp.id_forces, inp.coordinates, inp.cycles,

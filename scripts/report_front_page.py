@@ -5,7 +5,7 @@ import pandas as pd
 
 from retrorun import formats, front_page, jobs
 
-with jobs.job(snakemake, stage="report_front_page") as log:
+with jobs.job(snakemake) as log:
     params = snakemake.params
     text = front_page.front_page(study=params.study, comparison=pd.read_csv(snakemake.input.comparison),
                                  counts=pd.read_csv(snakemake.input.counts), qc=pd.read_csv(snakemake.input.qc),

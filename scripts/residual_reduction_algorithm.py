@@ -12,8 +12,7 @@ wc = snakemake.wildcards
 inp = snakemake.input
 out = snakemake.output
 settings = snakemake.params.settings
-with jobs.job(snakemake, stage="residual_reduction", subject=wc.subject, trial=wc.trial,
-              trial_dir=Path(inp.coordinates).parent) as log:
+with jobs.job(snakemake) as log:
     # absolute paths: RRATool works from its results folder
     model, adjusted_model = str(Path(inp.model).resolve()), str(Path(out.model).resolve())
     work = Path(out.model).resolve().parent / "work"

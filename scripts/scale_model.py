@@ -8,23 +8,21 @@ from retrorun import formats, jobs, opensim_tools, templates
 from retrorun.markers import prepare_markers
 
 subject = snakemake.wildcards.subject
-with jobs.job(snakemake, stage="scaling", subject=subject) as log:
+with jobs.job(snakemake) as log:
     work = Path(snakemake.output.model).parent / "work"
     markers = formats.read_trc(snakemake.input.static)
     markers = prepare_markers(markers, aliases=snakemake.params.aliases, gaps=snakemake.params.gaps,
                               subject=subject, trial="static")
     start = snakemake.params.start_s
     end = snakemake.params.end_s
-    time_range = (markers.time_s[0] if start is None or np.isnan(start) else start,
-                  markers.time_s[-1] if end is None or np.isnan(end) else end)
+    time_range = (markers.time_s[0] if start is None else start, markers.time_s[-1] if end is None else end)
     static_trc = work / "static_markers.trc"
     formats.write_trc(static_trc, markers)
-    height = snakemake.params.height_m
     scaled = work / "scaled_model.osim"
     before_placement, pose = opensim_tools.scale(
         generic_model=snakemake.input.model, marker_set=snakemake.input.get("marker_set"),
         scale_setup=snakemake.input.scale_setup, static_trc=str(static_trc), mass_kg=snakemake.params.mass_kg,
-        height_m=None if height is None or np.isnan(height) else height, time_range=time_range,
+        height_m=snakemake.params.height_m, time_range=time_range,
         out_model=str(scaled), work_dir=str(work), subject=subject)
     weights = templates.scale_template(snakemake.input.scale_setup).placer_weights
     errors = opensim_tools.static_marker_errors(model_path=str(before_placement), pose_mot=str(pose), markers=markers,

@@ -8,7 +8,7 @@ from retrorun.errors import MuscleError
 
 wc = snakemake.wildcards
 out = snakemake.output
-with jobs.job(snakemake, stage="static_optimization", subject=wc.subject, trial=wc.trial, trial_dir=Path(out.forces).parent) as log:
+with jobs.job(snakemake) as log:
     chunk_files = sorted(snakemake.input.chunks, key=so_chunks.chunk_index)
     activation = so_chunks.merge([formats.read_storage(p)[0] for p in chunk_files if p.endswith("so_activation.sto")])
     force = so_chunks.merge([formats.read_storage(p)[0] for p in chunk_files if p.endswith("so_force.sto")])

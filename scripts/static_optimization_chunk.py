@@ -9,8 +9,7 @@ from retrorun import cycle_plan, fast_so, formats, jobs, opensim_tools, so_chunk
 wc = snakemake.wildcards
 out = snakemake.output
 settings = snakemake.params.settings
-trial_dir = Path(snakemake.input.coordinates).parent
-with jobs.job(snakemake, stage="static_optimization", subject=wc.subject, trial=wc.trial, trial_dir=trial_dir) as log:
+with jobs.job(snakemake) as log:
     work = Path(out.activation).parent / "work"
     coordinates, _ = formats.read_storage(snakemake.input.coordinates)
     times = coordinates["time"].to_numpy()

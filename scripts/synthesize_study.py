@@ -5,7 +5,7 @@ from retrorun import jobs
 from retrorun.demo import subjects
 
 wc = snakemake.wildcards
-with jobs.job(snakemake, stage="synthesize_study", subject=wc.subject) as log:
+with jobs.job(snakemake) as log:
     summary = subjects.generate_subject(snakemake.params.synthetic, subject=wc.subject,
                                         generic_model=snakemake.input.model,
                                         inputs_dir=snakemake.params.inputs_dir,

@@ -9,7 +9,7 @@ from retrorun import formats, jobs, qc, tables
 
 wc = snakemake.wildcards
 inp = snakemake.input
-with jobs.job(snakemake, stage="qc", subject=wc.subject, trial=wc.trial) as log:
+with jobs.job(snakemake) as log:
     forces = pd.read_csv(inp.forces)
     start, end = forces["time_s"].iloc[0], forces["time_s"].iloc[-1]
     ik_errors = tables.window(pd.read_csv(inp.ik_errors), start, end)

@@ -22,7 +22,7 @@ def knee_extension_sign(truth_dir: str) -> float:
 
 analysis = params.analysis
 compare = list(analysis["compare"])
-with jobs.job(snakemake, stage="validate_ground_truth") as log:
+with jobs.job(snakemake) as log:
     tables, true_metrics, per_trial = [], [], []
     for subject, paths in params.subjects.items():
         own = [row for row in params.trials if row["subject"] == subject]

@@ -282,6 +282,22 @@ def test_external_loads_naming_a_body_the_model_lacks(tmp_path, data):
     assert "grf.xml: ExternalForce 'ExternalForce_2' applied_to_body 'calcaneus_l' is not a body of the model" in message
 
 
+def test_external_loads_in_a_body_frame_are_refused_before_any_job(tmp_path, data):
+    """grf.check_ground_frame: the GRF stage's own check, made up front, for the config's
+    template and for a trial's own external loads."""
+    text = (data / "subject01_walk1_grf.xml").read_text()
+    text = text.replace("<force_expressed_in_body> ground </force_expressed_in_body>",
+                        "<force_expressed_in_body> calcn_r </force_expressed_in_body>", 1)
+    bad = tmp_path / "grf.xml"
+    bad.write_text(text)
+    message = refused(write_study(tmp_path, data, model={"external_loads": str(bad)}))
+    assert f"ExternalForce 'ExternalForce_1' in {bad} is expressed in a body frame" in message
+    config = write_study(tmp_path, data)
+    header = TRIAL_HEADER.replace("end_s", "end_s\texternal_loads")
+    (tmp_path / "trials.tsv").write_text(header + trial_row(data) + f"\t{bad}\n")
+    assert f"subject S01, trial walk1: ExternalForce 'ExternalForce_1' in {bad} is expressed" in refused(config)
+
+
 def test_muscle_group_naming_a_muscle_the_model_lacks(tmp_path, data):
     path = write_study(tmp_path, data, muscle_groups={"quadriceps": ["rect_fem", "vastus_lat"],
                                                       "hamstrings": ["semimem"]})
@@ -298,6 +314,21 @@ def gappy_markers(gap_frames: int) -> MarkerTable:
     holed = xyz.copy()
     holed[40:40 + gap_frames] = np.nan
     return MarkerTable(time_s, {"HEEL": holed, "TOE": xyz.copy()}, 100.0, "lab/walk.trc")
+
+
+def test_a_trial_whose_data_rate_is_wrong_is_refused_by_the_stage_as_at_validation():
+    """markers.check_marker_timing: before any job on the study's TRCs, and in IK and
+    scaling on the TRC they read (before, the stage took every second frame for a gap)."""
+    from retrorun.markers import check_marker_timing
+
+    markers = gappy_markers(0)
+    wrong = MarkerTable(markers.time_s, markers.positions_m, 200.0, markers.source)
+    assert check_marker_timing(wrong, wrong.source) == [
+        "lab/walk.trc: DataRate says 200 Hz but the Time column steps at 100 Hz; correct DataRate in the TRC header "
+        "(line 3) or the Time column"]
+    with pytest.raises(InputError) as err:
+        prepare_markers(wrong, aliases={}, gaps={}, subject="S01", trial="walk1")
+    assert err.value.message == check_marker_timing(wrong, wrong.source)[0]
 
 
 def test_short_gap_is_filled_by_a_cubic_spline():
@@ -402,6 +433,23 @@ def test_one_condition_study_naming_one_compared_condition_runs(tmp_path, data):
     validate_study_inputs(load_study(load_config(path)))
 
 
+def test_strength_scaling_by_height_without_a_height_is_refused_before_any_job(tmp_path, data):
+    """The SO stage's own check (strength.check_subject_size), made up front too."""
+    subjects = [f"S01\t72.6\t\t{data / 'subject01_static.trc'}\t1.0\t2.0"]
+    message = refused(write_study(tmp_path, data, subjects=subjects,
+                                  static_optimization={"strength_scaling": "mass_height"}))
+    assert "subject S01: strength_scaling mass_height needs the subject's height; fill height_m" in message
+
+
+def test_generated_files_are_those_below_results_of_the_directory_snakemake_runs_in(tmp_path, monkeypatch):
+    """The library reads the working directory when it checks, not when it is imported."""
+    from retrorun import validation
+
+    monkeypatch.chdir(tmp_path)
+    assert validation._generated(tmp_path / "results" / "demo" / "inputs" / "S01_static.trc")
+    assert not validation._generated(tmp_path / "data" / "S01_static.trc")
+
+
 def test_marker_out_of_view_at_the_start_is_left_empty_even_when_gaps_fail():
     markers = gappy_markers(0)
     markers.positions_m["HEEL"][:20] = np.nan
@@ -439,7 +487,7 @@ def test_a_name_that_is_no_plain_folder_name_is_refused_by_a_dry_run(tmp_path, d
 def test_study_names_follow_the_same_pattern(tmp_path, data, name, allowed):
     path = write_study(tmp_path, data, study=name)
     if allowed:
-        assert load_config(path)["study"] == name
+        assert load_config(path).values["study"] == name
     else:
         with pytest.raises(RetrorunError, match=f"key 'study': {re.escape(repr(name))} cannot be used as a name"):
             load_config(path)

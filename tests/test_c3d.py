@@ -159,6 +159,21 @@ def test_foot_markers_absent_is_a_clear_error():
         c3d.assign_plates(trial, threshold_n=THRESHOLD_N, foot_markers={"r": ["R.Heel"], "l": ["L.Heel"]})
 
 
+def test_the_import_s_preconditions_name_file_and_fix():
+    """c3d.check_*: what validation lists before any job and rule import_c3d raises with."""
+    trial = walking()
+    assert c3d.check_force_plates(trial, threshold_n=THRESHOLD_N) == []
+    [unloaded] = c3d.check_force_plates(trial, threshold_n=5000)
+    assert unloaded.startswith(f"no foot contact: no force plate in {trial.source} reaches c3d.cop_threshold_n = 5000 N")
+    assert c3d.check_plate_sides({"1": "x", "2": "r"}, ["r", "l"]) == [
+        "config c3d.plate_sides names side(s) ['x'], not among the config's sides ['l', 'r']; "
+        "use the side names of the config key 'sides'"]
+    assert c3d.check_foot_markers(trial, foot_markers=FEET, plate_sides={}) == []
+    [unseen] = c3d.check_foot_markers(trial, foot_markers={"r": FEET["r"], "l": ["L.Heel"]}, plate_sides={})
+    assert f"{trial.source} has none of the foot markers ['L.Heel'] of side 'l'" in unseen and "c3d.plate_sides" in unseen
+    assert c3d.check_foot_markers(trial, foot_markers={"l": ["L.Heel"]}, plate_sides={"1": "l", "2": "r"}) == []
+
+
 def c3d_study(tmp_path, *, static_c3d=False, **config_changes):
     """gait2392 walking model with walking2.c3d as its one trial, GRF template naming the per-foot columns."""
     data = shared("gait2392-walk")

@@ -30,17 +30,35 @@ def write_study(tmp_path: Path, *, subjects: str = SUBJECTS, trials: str = TRIAL
 
 
 def test_defaults_are_filled_and_paths_resolved_against_the_config_folder(tmp_path):
-    config = load_config(write_study(tmp_path))
+    prepared = load_config(write_study(tmp_path))
+    config = prepared.values
     assert config["filter_hz"] == 12
     assert config["sides"] == {"r": "_r", "l": "_l"}
     assert config["static_optimization"]["max_isometric_force_scale"] == 1.0
     assert config["qc"]["ik_marker_max_max_m"] == 0.04
     assert config["model"]["osim"] == str(tmp_path / "m.osim")
-    study = load_study(config)
-    assert list(study.trials["trial"]) == ["fwd1", "bwd1"]
-    assert study.trials.loc[0, "markers"] == str(tmp_path / "data" / "fwd1.trc")
-    assert study.trials.loc[0, "start_s"] == 1.0
-    assert study.trials["end_s"].isna().tolist() == [False, True]
+    study = load_study(prepared)
+    assert [t.name for t in study.trials] == ["fwd1", "bwd1"]
+    assert study.trials[0].markers == tmp_path / "data" / "fwd1.trc"
+    assert study.trials[0].start_s == 1.0
+    assert [t.end_s is None for t in study.trials] == [False, True]
+
+
+def test_the_study_holds_typed_subjects_and_trials(tmp_path):
+    """Sheet cells become typed values once, in load_study: an empty cell is None (not
+    NaN), a file a Path against the config's folder; the hidden keys stay out of the config."""
+    from retrorun.config import Subject, Trial
+
+    study = load_study(load_config(write_study(tmp_path)))
+    assert study.subject("S01") == Subject(name="S01", mass_kg=70.0, height_m=1.8,
+                                           static_markers=tmp_path / "data" / "static.trc",
+                                           static_start_s=None, static_end_s=None)
+    backward = study.trial("S01", "bwd1")
+    assert backward == Trial(subject="S01", name="bwd1", condition="backward", markers=tmp_path / "data" / "bwd1.trc",
+                             grf=tmp_path / "data" / "bwd1.mot", external_loads=None, start_s=None, end_s=None)
+    assert study.trial("S01", "fwd1").region == {"start_s": 1.0, "end_s": 2.0}
+    assert str(study.results_dir) == "results/unit"
+    assert not [key for key in study.config if key.startswith("_")]
 
 
 def test_unknown_and_wrong_keys_are_reported_together(tmp_path):
@@ -120,7 +138,7 @@ def test_mass_range_comes_from_the_config(tmp_path):
     with pytest.raises(ConfigError, match="mass_kg 15 for subject 'S01' is outside 20-250 kg"):
         load_study(load_config(write_study(tmp_path, subjects=subjects)))
     study = load_study(load_config(write_study(tmp_path, subjects=subjects, sheets={"mass_kg_range": [10, 250]})))
-    assert study.subjects["mass_kg"].iloc[0] == 15
+    assert study.subjects[0].mass_kg == 15
 
 
 def test_trial_named_static_clashes_with_a_static_c3d(tmp_path):
@@ -138,7 +156,7 @@ def test_nested_command_line_overrides_arrive_as_strings_and_are_typed(tmp_path)
               "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"},
               "static_optimization": {"chunks": "3", "max_isometric_force_scale": "2.5"},
               "qc": {"saturated_frame_share_max": "0.1"}}
-    prepared = prepare_config(config, base_dir=tmp_path, source="config.yaml")
+    prepared = prepare_config(config, base_dir=tmp_path, source="config.yaml").values
     assert prepared["static_optimization"]["chunks"] == 3
     assert prepared["static_optimization"]["max_isometric_force_scale"] == 2.5
     assert prepared["qc"]["saturated_frame_share_max"] == 0.1
@@ -149,7 +167,7 @@ def test_nested_command_line_overrides_arrive_as_strings_and_are_typed(tmp_path)
     config["static_optimization"]["chunks"] = "3"
     for given, typed in (("1", 1), ("all", "all")):
         config["analysis"] = {"cycles": given}
-        assert prepare_config(config, base_dir=tmp_path, source="config.yaml")["analysis"]["cycles"] == typed
+        assert prepare_config(config, base_dir=tmp_path, source="config.yaml").values["analysis"]["cycles"] == typed
     config["analysis"] = {"cycles": "0"}
     with pytest.raises(ConfigError, match="analysis.cycles"):
         prepare_config(config, base_dir=tmp_path, source="config.yaml")
@@ -166,10 +184,10 @@ def test_a_given_config_file_is_the_whole_study_and_the_demo_only_the_fallback(t
                                     "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]}}))
     own = write_study(tmp_path)
     given = yaml.safe_load(own.read_text())  # what Snakemake hands over for --configfile own
-    config = study_config(given, given_files=[own], command_line={}, demo_config=demo)
+    config = study_config(given, given_files=[own], command_line={}, demo_config=demo).values
     assert config["study"] == "unit" and "synthetic" not in config and config["filter_hz"] == 12
     assert config["model"]["osim"] == str(tmp_path / "m.osim")
-    fallback = study_config({"filter_hz": "8"}, given_files=[], command_line={"filter_hz": "8"}, demo_config=demo)
+    fallback = study_config({"filter_hz": "8"}, given_files=[], command_line={"filter_hz": "8"}, demo_config=demo).values
     assert fallback["study"] == "demo" and fallback["filter_hz"] == 8.0
     assert fallback["model"]["osim"] == str(demo.parent / "m.osim")
     with pytest.raises(ConfigError) as err:
@@ -210,7 +228,7 @@ def test_a_study_is_either_its_sheets_or_the_synthetic_demo(tmp_path, keys, said
 
 
 def test_analysis_defaults_for_primary_outcomes_qc_gate_knee_sign_and_strength(tmp_path):
-    config = load_config(write_study(tmp_path))
+    config = load_config(write_study(tmp_path)).values
     assert config["analysis"]["primary_outcomes"][0] == "quadriceps_hamstrings.ratio_mean_stance"
     assert config["analysis"]["qc_gate"] == "exclude"
     assert config["analysis"]["knee_extension_sign"] is None  # read from the model

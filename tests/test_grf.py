@@ -64,7 +64,7 @@ def test_per_side_table_and_window(tmp_path):
 def test_grf_shorter_than_window(tmp_path):
     path = tmp_path / "loads.xml"
     path.write_text(LOADS)
-    with pytest.raises(InputError, match="covers 0-1.999 s, not the analysis window 0.5-3 s"):
+    with pytest.raises(InputError, match="covers 0-1.999 s, not the whole analysis window 0.5-3 s"):
         grf.prepare_grf(stance_table(), external_loads=str(path), window={"start_s": 0.5, "end_s": 3.0}, margin_s=0.2,
                         cutoff_hz=15, contact_threshold_n=20, sides={"r": "_r", "l": "_l"}, subject="S", trial="T",
                         source="grf.mot")
@@ -75,3 +75,39 @@ def test_lowpass_removes_high_frequency_keeps_low():
     slow, fast = np.sin(2 * np.pi * 2 * t), 0.5 * np.sin(2 * np.pi * 80 * t)
     out = lowpass(slow + fast, rate_hz=1000, cutoff_hz=12)
     assert np.abs(out - slow)[200:-200].max() < 0.01
+
+
+def test_the_grf_stage_and_the_up_front_check_say_the_same(tmp_path):
+    """One implementation of each GRF precondition: prepare_grf and raw_contacts raise
+    with the very problems validation lists before any job (grf.check_*)."""
+    path = tmp_path / "loads.xml"
+    path.write_text(LOADS.replace("calcn_l", "calcn_left"))
+    table = stance_table().drop(columns=["r_mz"])
+    specs = grf.templates.external_forces(str(path))
+    sides = {"r": "_r", "l": "_l"}
+    expected = (grf.check_force_columns(table.columns, specs, grf_path="grf.mot", loads_path=str(path))
+                + grf.check_force_sides(specs, sides, loads_path=str(path)))
+    assert len(expected) == 2 and "lacks column(s) r_mz that ExternalForce 'r'" in expected[0]
+    assert "ExternalForce 'l' acts on 'calcn_left'" in expected[1]
+    with pytest.raises(InputError) as err:
+        grf.prepare_grf(table, external_loads=str(path), window={}, margin_s=0.2, cutoff_hz=15, contact_threshold_n=20,
+                        sides=sides, subject="S", trial="T", source="grf.mot")
+    assert err.value.message == "; ".join(expected) and (err.value.subject, err.value.trial) == ("S", "T")
+    with pytest.raises(InputError) as err:
+        grf.raw_contacts(table, external_loads=str(path), window={}, margin_s=0.0, threshold_n=20, min_contact_s=0.05,
+                         sides=sides, subject="S", trial="T", source="grf.mot")
+    assert err.value.message == "; ".join(expected)
+
+
+def test_a_grf_whose_time_goes_back_is_refused_by_the_stage_as_up_front(tmp_path):
+    path = tmp_path / "loads.xml"
+    path.write_text(LOADS)
+    table = stance_table()
+    table.loc[100, "time"] = table.loc[99, "time"]
+    expected = grf.check_time_increases(table["time"].to_numpy(), grf_path="grf.mot")
+    assert expected == ["the time column of grf.mot does not increase at data row 101 (0.099 -> 0.099 s); "
+                        "export the GRF again without repeated or reordered rows"]
+    with pytest.raises(InputError) as err:
+        grf.prepare_grf(table, external_loads=str(path), window={}, margin_s=0.2, cutoff_hz=15, contact_threshold_n=20,
+                        sides={"r": "_r", "l": "_l"}, subject="S", trial="T", source="grf.mot")
+    assert err.value.message == expected[0]

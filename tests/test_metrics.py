@@ -71,6 +71,21 @@ def test_group_activation_mean_and_weighted_mean():
     assert "s1/t1" in str(err.value) and "muscle_groups" in str(err.value)
 
 
+def test_the_analysis_and_validation_check_group_muscles_alike():
+    """groups.check_group_muscles: on the model's muscles before any job, on the
+    activations' columns in the analysis, with one message."""
+    from retrorun.groups import check_group_muscles
+
+    groups = {"quadriceps": ["vas"], "hamstrings": ["semimem"]}
+    assert check_group_muscles({"vas_r", "bf_r"}, groups=groups, sides={"r": "_r"}, where="the model") == [
+        "config muscle_groups.hamstrings: muscle 'semimem_r' (side r) is not in the model (its muscles: bf_r, vas_r...)"]
+    acts = pd.DataFrame({"time_s": [0.0], "vas_r": [0.2], "bf_r": [0.1]})
+    with pytest.raises(AnalysisError) as err:
+        group_activations(acts, groups=groups, sides={"r": "_r"}, source="so_activations.csv")
+    assert err.value.message == ("config muscle_groups.hamstrings: muscle 'semimem_r' (side r) is not in the "
+                                 "activations so_activations.csv (its muscles: bf_r, vas_r...)")
+
+
 def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="stance_pct"):
         metrics.activation_metrics(PERCENT, np.zeros(101), stance_pct=100.0, cycle_s=0.7)

@@ -1,19 +1,10 @@
 # Quadriceps vs hamstrings metrics per chosen cycle (rule plan_cycles), then the study
 # tables (paired forward/backward statistics, SPM) and figures, all in the report.
-TABLES_DIR = f"{STUDY_DIR}/tables"
-FIGURES_DIR = f"{STUDY_DIR}/figures"
+TABLES_DIR = study_path("tables")
 ANALYSIS = config["analysis"]
 # the keys one trial's cycles depend on: changing the statistics (compare, alpha,
 # min_subjects, min_cycles) reruns only the study tables
 TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign")}
-
-
-def analysis_trial_info():
-    return [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"]} for s, t in all_trials()]
-
-
-def trial_cycle_files(name):
-    return lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()]
 
 
 rule analyse_trial:
@@ -22,21 +13,21 @@ rule analyse_trial:
         # extension direction and, with weighting max_isometric_force, the weights (a
         # uniform strength scale in SO does not change them)
         model=reduced_model,
-        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
-        activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
+        cycles=trial_path("cycles.csv"),
+        activations=trial_path("so_activations.csv"),
         ik=reduced_coordinates_table,
         id_forces=dynamics_after_reduction,
     output:
-        metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
-        curves=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_curves.csv",
+        metrics=trial_path("cycle_metrics.csv"),
+        curves=trial_path("cycle_curves.csv"),
     params:
         settings=TRIAL_ANALYSIS,
         groups=config["muscle_groups"],
         sides=config["sides"],
-        mass_kg=lambda wc: subject_row(wc.subject)["mass_kg"],
-        trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
+        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        trial_dir=trial_folder,
     log:
-        log_path("analyse_trial", "{subject}", "{trial}"),
+        trial_log("analyse_trial"),
     script:
         "../../scripts/analyse_trial.py"
 
@@ -47,7 +38,7 @@ rule analysis_tables:
         metrics=trial_cycle_files("cycle_metrics.csv"),
         curves=trial_cycle_files("cycle_curves.csv"),
         spans=trial_cycle_files("analysis_span.json"),
-        qc=f"{STUDY_DIR}/qc.csv",
+        qc=study_path("qc.csv"),
     output:
         cycles=report(f"{TABLES_DIR}/cycles.csv", caption="../report/cycles.rst", category="Results", subcategory="Tables"),
         subjects=report(f"{TABLES_DIR}/subjects.csv", caption="../report/subjects.rst", category="Results", subcategory="Tables"),
@@ -57,30 +48,24 @@ rule analysis_tables:
         curves=f"{TABLES_DIR}/curves.csv",
     params:
         trials=lambda wc: analysis_trial_info(),
-        failed=lambda wc: [f"{trial_dir(s, t)}/error.json" for s, t in failed_trials()],
-        conditions={(s, t): c for s, t, c in TRIALS[["subject", "trial", "condition"]].itertuples(index=False)},
+        failed=failed_trial_records,
+        conditions={(t.subject, t.name): t.condition for t in TRIALS},
         settings=ANALYSIS,
         groups=config["muscle_groups"],
         sides=config["sides"],
     log:
-        log_path("analysis_tables", "all"),
+        study_log("analysis_tables"),
     script:
         "../../scripts/analysis_tables.py"
 
 
-def _figure(name, caption, category="Results"):
-    return {f"{name}_{ext}": report(f"{FIGURES_DIR}/{name}.{ext}", caption=f"../report/{caption}.rst",
-                                    category=category, subcategory="Figures" if ext == "png" else "Figures (SVG)")
-            for ext in ("png", "svg")}
-
-
 rule analysis_figures:
     input:
-        curves=f"{TABLES_DIR}/curves.csv",
-        subjects=f"{TABLES_DIR}/subjects.csv",
-        spm=f"{TABLES_DIR}/spm.csv",
-        counts=f"{TABLES_DIR}/cycle_counts.csv",
-        qc=f"{STUDY_DIR}/qc.csv",
+        curves=rules.analysis_tables.output.curves,
+        subjects=rules.analysis_tables.output.subjects,
+        spm=rules.analysis_tables.output.spm,
+        counts=rules.analysis_tables.output.counts,
+        qc=study_path("qc.csv"),
     output:
         **_figure("group_activation", "fig_group_activation"),
         **_figure("qh_ratio", "fig_qh_ratio"),
@@ -90,31 +75,26 @@ rule analysis_figures:
         compare=ANALYSIS["compare"],
         groups=config["muscle_groups"],
     log:
-        log_path("analysis_figures", "all"),
+        study_log("analysis_figures"),
     script:
         "../../scripts/analysis_figures.py"
 
-
-_EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_tables.output)
-_EXTRA_FINAL_OUTPUTS.extend(str(f) for f in rules.analysis_figures.output)
 
 
 rule report_front_page:
     # the report's landing text (Snakefile `report:`), written from the tables
     input:
-        comparison=f"{TABLES_DIR}/comparison.csv",
-        counts=f"{TABLES_DIR}/cycle_counts.csv",
-        qc=f"{STUDY_DIR}/qc.csv",
+        comparison=rules.analysis_tables.output.comparison,
+        counts=rules.analysis_tables.output.counts,
+        qc=study_path("qc.csv"),
     output:
-        f"{STUDY_DIR}/report/front_page.rst",
+        study_path("report/front_page.rst"),
     params:
         study=config["study"],
         qc_gate=ANALYSIS["qc_gate"],
         alpha=ANALYSIS["alpha"],
     log:
-        log_path("report_front_page", "all"),
+        study_log("report_front_page"),
     script:
         "../../scripts/report_front_page.py"
 
-
-_EXTRA_FINAL_OUTPUTS.append(f"{STUDY_DIR}/report/front_page.rst")

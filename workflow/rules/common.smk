@@ -1,13 +1,12 @@
-# Helpers shared by every rule file: the validated study, paths, input functions.
+# Helpers the rule files share (the validated study, paths, input functions).
 # The config and both sheets are validated here, when Snakemake parses the workflow,
 # so a mistake is reported before any job starts.
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from retrorun.config import load_study, study_config
+from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
+from retrorun.jobs import error_record_path
 from retrorun.validation import validate_study_inputs
 
 
@@ -19,13 +18,14 @@ DEMO_CONFIG = Path(workflow.basedir, "config", "config.yaml")
 try:
     _prepared = study_config(dict(config), given_files=list(workflow.overwrite_configfiles),
                              command_line=dict(workflow.config_settings.config), demo_config=DEMO_CONFIG)
-    if "synthetic" in _prepared and "subjects" not in _prepared:
+    if "synthetic" in _prepared.values and "subjects" not in _prepared.values:
         # The demo: its sheets follow from its config (no OpenSim, deterministic); they
         # are written beside the inputs it generates and read like any study's sheets.
         from retrorun.demo.design import write_study_sheets
 
-        _sheets = write_study_sheets(_prepared["synthetic"], inputs_dir=Path(f"results/{_prepared['study']}/inputs").resolve())
-        _prepared["subjects"], _prepared["trials"] = (str(p) for p in _sheets)
+        _sheets = write_study_sheets(_prepared.values["synthetic"],
+                                     inputs_dir=(results_dir(_prepared.values["study"]) / "inputs").resolve())
+        _prepared.values["subjects"], _prepared.values["trials"] = (str(p) for p in _sheets)
     STUDY = load_study(_prepared)
     # The files are checked once, by the main Snakemake process; a cluster job parses
     # this workflow again and need not reread every recording and the model.
@@ -37,7 +37,9 @@ except RetrorunError as err:
 config.clear()
 config.update(STUDY.config)
 
-STUDY_DIR = f"results/{config['study']}"
+STUDY_DIR = str(STUDY.results_dir)
+# The sheets' rows as typed records (retrorun.config.Subject, Trial), in sheet order:
+# rules pass their fields to the scripts as they are (None where a cell is empty).
 SUBJECTS = STUDY.subjects
 TRIALS = STUDY.trials
 
@@ -47,28 +49,60 @@ wildcard_constraints:
     trial="[^/]+",
 
 
-def subject_dir(subject):
+# Where each kind of output lives. With the default arguments a path is a wildcard
+# pattern (rules' input/output/log); with names it is one subject's or trial's file.
+def subject_dir(subject="{subject}"):
     return f"{STUDY_DIR}/subjects/{subject}"
 
 
-def trial_dir(subject, trial):
+def subject_path(name, subject="{subject}"):
+    return f"{subject_dir(subject)}/{name}"
+
+
+def trial_dir(subject="{subject}", trial="{trial}"):
     return f"{STUDY_DIR}/trials/{subject}/{trial}"
 
 
+def trial_path(name, subject="{subject}", trial="{trial}"):
+    return f"{trial_dir(subject, trial)}/{name}"
+
+
+def trial_folder(wildcards):
+    """params trial_dir: the folder where a failing job of this trial leaves its error
+    record (retrorun.jobs.job reads it; rules without it record no trial failure)."""
+    return trial_dir(wildcards.subject, wildcards.trial)
+
+
+def study_path(name):
+    return f"{STUDY_DIR}/{name}"
+
+
 def log_path(rule_name, *parts):
-    return f"{STUDY_DIR}/logs/{rule_name}/" + "/".join(parts) + ".log"
+    return f"{STUDY_DIR}/logs/{rule_name}/{'/'.join(parts)}.log"
 
 
 def benchmark_path(rule_name, *parts):
-    return f"{STUDY_DIR}/benchmarks/{rule_name}/" + "/".join(parts) + ".tsv"
+    return f"{STUDY_DIR}/benchmarks/{rule_name}/{'/'.join(parts)}.tsv"
 
 
-def subject_row(subject):
-    return STUDY.subject_row(subject)
+def trial_log(rule_name):
+    return log_path(rule_name, "{subject}", "{trial}")
 
 
-def trial_row(subject, trial):
-    return STUDY.trial_row(subject, trial)
+def trial_benchmark(rule_name):
+    return benchmark_path(rule_name, "{subject}", "{trial}")
+
+
+def subject_log(rule_name):
+    return log_path(rule_name, "{subject}")
+
+
+def subject_benchmark(rule_name):
+    return benchmark_path(rule_name, "{subject}")
+
+
+def study_log(rule_name):
+    return log_path(rule_name, "all")
 
 
 def failed_trials():
@@ -76,19 +110,22 @@ def failed_trials():
     (and listed as failed) until the record is deleted or --config retry_failed=true."""
     if config.get("retry_failed"):
         return []
-    return [(s, t) for s, t in TRIALS[["subject", "trial"]].itertuples(index=False)
-            if Path(trial_dir(s, t), "error.json").is_file()]
+    return [(t.subject, t.name) for t in TRIALS if error_record_path(trial_dir(t.subject, t.name)).is_file()]
+
+
+def failed_trial_records(wildcards):
+    return [str(error_record_path(trial_dir(s, t))) for s, t in failed_trials()]
 
 
 def all_trials():
     """(subject, trial) of every trial still expected to produce results."""
     failed = set(failed_trials())
-    return [(s, t) for s, t in TRIALS[["subject", "trial"]].itertuples(index=False) if (s, t) not in failed]
+    return [(t.subject, t.name) for t in TRIALS if (t.subject, t.name) not in failed]
 
 
 def external_loads_template(wildcards):
-    override = trial_row(wildcards.subject, wildcards.trial).get("external_loads")
-    return override if override else config["model"]["external_loads"]
+    override = STUDY.trial(wildcards.subject, wildcards.trial).external_loads
+    return str(override) if override else config["model"]["external_loads"]
 
 
 def model_inputs():
@@ -98,42 +135,197 @@ def model_inputs():
     return inputs
 
 
-def final_outputs():
-    outputs = [f"{STUDY_DIR}/qc.csv"]
-    outputs += [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]]
-    outputs += [f"{trial_dir(s, t)}/qc.json" for s, t in all_trials()]
-    outputs += extra_final_outputs()
-    return outputs
+def get_final_output():
+    """The targets of `all`; every subject's scaled model, every trial's QC, the study's
+    QC, tables, figures and report front page, and with config `synthetic` (the demo)
+    its validation against the known truth."""
+    outputs = [study_path("qc.csv")]
+    outputs += [subject_path("scaled_model.osim", s.name) for s in SUBJECTS]
+    outputs += [trial_path("qc.json", s, t) for s, t in all_trials()]
+    outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
+    if "synthetic" in config:
+        outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
+    return [str(path) for path in outputs]
 
 
-_EXTRA_FINAL_OUTPUTS = []
-
-
-def extra_final_outputs():
-    return list(_EXTRA_FINAL_OUTPUTS)
+def imported_path(suffix, subject="{subject}", trial="{trial}"):
+    """A file import_c3d writes from a recording (trial "static" is the static trial)."""
+    return f"{STUDY_DIR}/inputs/{subject}/{trial}{suffix}"
 
 
 def _imported(subject, name, ext):
-    return f"{STUDY_DIR}/inputs/{subject}/{name}.{ext}"
+    return imported_path(f".{ext}", subject, name)
 
 
 def static_markers_path(wildcards):
-    path = subject_row(wildcards.subject)["static_markers"]
-    return _imported(wildcards.subject, "static", "trc") if path.lower().endswith(".c3d") else path
+    path = STUDY.subject(wildcards.subject).static_markers
+    return _imported(wildcards.subject, "static", "trc") if is_c3d(path) else str(path)
 
 
 def trial_markers_path(wildcards):
-    path = trial_row(wildcards.subject, wildcards.trial)["markers"]
-    return _imported(wildcards.subject, wildcards.trial, "trc") if path.lower().endswith(".c3d") else path
+    path = STUDY.trial(wildcards.subject, wildcards.trial).markers
+    return _imported(wildcards.subject, wildcards.trial, "trc") if is_c3d(path) else str(path)
 
 
 def trial_grf_path(wildcards):
-    row = trial_row(wildcards.subject, wildcards.trial)
-    return _imported(wildcards.subject, wildcards.trial, "mot") if row["markers"].lower().endswith(".c3d") else row["grf"]
+    trial = STUDY.trial(wildcards.subject, wildcards.trial)
+    return _imported(wildcards.subject, wildcards.trial, "mot") if is_c3d(trial.markers) else str(trial.grf)
 
 
 def trial_region(wildcards):
     """start_s/end_s of the trials sheet: the optional region in which cycles are looked for."""
-    row = trial_row(wildcards.subject, wildcards.trial)
-    return {"start_s": None if pd.isna(row["start_s"]) else float(row["start_s"]),
-            "end_s": None if pd.isna(row["end_s"]) else float(row["end_s"])}
+    return STUDY.trial(wildcards.subject, wildcards.trial).region
+
+
+# C3D import (imports.smk)
+def c3d_source(wildcards):
+    static = STUDY.subject(wildcards.subject).static_markers
+    if wildcards.trial == "static" and is_c3d(static):
+        return str(static)
+    return str(STUDY.trial(wildcards.subject, wildcards.trial).markers)
+
+
+# gait events and cycles (cycles.smk)
+def analysis_span(wildcards):
+    return trial_path("analysis_span.json", wildcards.subject, wildcards.trial)
+
+
+def unused_trial_lines():
+    """One line per trial whose analysis_span.json says it has no usable cycle."""
+    lines = []
+    for s, t in all_trials():
+        path = Path(trial_path("analysis_span.json", s, t))
+        if path.is_file():
+            warning = json.loads(path.read_text()).get("warning")
+            if warning:
+                lines.append(warning)
+    return lines
+
+
+def print_cycle_summary():
+    # in Snakemake's own final output, so a trial with no cycle is seen without a log
+    lines = unused_trial_lines()
+    if lines:
+        logger.warning("retrorun: %d trial(s) with no usable %s:\n  %s" % (len(lines), config["analysis"]["unit"],
+                                                                          "\n  ".join(lines)))
+
+
+# static optimization (muscles.smk)
+def so_chunks(wildcards):
+    count = config["static_optimization"]["chunks"]
+    return expand(trial_path(f"so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto", wildcards.subject, wildcards.trial),
+                  chunk=range(count), kind=["activation", "force"])
+
+
+# residual reduction (residual_reduction.smk)
+REDUCTION = config["residual_reduction"]
+
+
+def subject_trials(subject):
+    return [t for s, t in all_trials() if s == subject]
+
+
+def mass_com_model(subject):
+    return subject_path("residual_reduction/model.osim", subject)
+
+
+def rra_dir(subject, trial):
+    return trial_path("rra", subject, trial)
+
+
+def reduced_model(wildcards):
+    """The model every stage after residual reduction runs on."""
+    if REDUCTION["method"] == "none":
+        return subject_path("scaled_model.osim", wildcards.subject)
+    if REDUCTION["method"] == "rra":
+        return f"{rra_dir(wildcards.subject, wildcards.trial)}/model.osim"
+    return mass_com_model(wildcards.subject)
+
+
+def reduced_coordinates(wildcards):
+    """The coordinates (.mot) ID after reduction and SO read: RRA's, or IK's."""
+    if REDUCTION["method"] == "rra":
+        return trial_path("rra_kinematics.mot", wildcards.subject, wildcards.trial)
+    return trial_path("ik.mot", wildcards.subject, wildcards.trial)
+
+
+def reduced_coordinates_table(wildcards):
+    """The same coordinates as a table (deg, m), for the analysis's joint angles."""
+    if REDUCTION["method"] == "rra":
+        return trial_path("rra_coordinates.csv", wildcards.subject, wildcards.trial)
+    return trial_path("ik_coordinates.csv", wildcards.subject, wildcards.trial)
+
+
+def dynamics_before_reduction(wildcards):
+    return trial_path("id_generalized_forces.csv", wildcards.subject, wildcards.trial)
+
+
+def dynamics_after_reduction(wildcards):
+    """ID generalized forces on the reduced model and kinematics (the first ID with `none`)."""
+    if REDUCTION["method"] == "none":
+        return dynamics_before_reduction(wildcards)
+    return trial_path("id_after_reduction.csv", wildcards.subject, wildcards.trial)
+
+
+def rra_qc_inputs(wildcards):
+    if REDUCTION["method"] != "rra":
+        return {}
+    folder = rra_dir(wildcards.subject, wildcards.trial)
+    return {"rra_changes": f"{folder}/kinematic_changes.csv", "rra_summary": f"{folder}/summary.csv"}
+
+
+def reduction_table(wildcards):
+    """The change table QC reads. mass_com adjusts one model from all of a subject's
+    trials, so its table is the subject's; otherwise nothing is shared between trials and
+    each trial has its own, so a trial that fails does not hold back the others."""
+    if REDUCTION["method"] == "mass_com":
+        return subject_path("residual_reduction/changes.csv", wildcards.subject)
+    return trial_path("residual_reduction/changes.csv", wildcards.subject, wildcards.trial)
+
+
+def reduction_scope(wildcards):
+    """(subject, trials) of a reduce_residuals job: 'subjects/<s>' is every trial of the
+    subject, 'trials/<s>/<t>' that one trial."""
+    parts = wildcards.scope.split("/")
+    return parts[1], (parts[2:] if parts[0] == "trials" else subject_trials(parts[1]))
+
+
+def _scope_files(name):
+    return lambda wc: [trial_path(name, reduction_scope(wc)[0], t) for t in reduction_scope(wc)[1]]
+
+
+# analysis (analysis.smk)
+def analysis_trial_info():
+    return [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition} for s, t in all_trials()]
+
+
+def trial_cycle_files(name):
+    return lambda wc: [trial_path(name, s, t) for s, t in all_trials()]
+
+
+def _figure(name, caption, category="Results"):
+    return {f"{name}_{ext}": report(study_path(f"figures/{name}.{ext}"), caption=f"../report/{caption}.rst",
+                                    category=category, subcategory="Figures" if ext == "png" else "Figures (SVG)")
+            for ext in ("png", "svg")}
+
+
+# the demo's truth (synthetic.smk; config `synthetic` only)
+def truth_dir(subject="{subject}"):
+    return study_path(f"truth/{subject}")
+
+
+def truth_path(name, subject="{subject}"):
+    return f"{truth_dir(subject)}/{name}"
+
+
+def synthetic_truth(subject):
+    from retrorun.demo.design import trial_names
+    from retrorun.demo.subjects import truth_paths
+
+    return [str(p) for p in truth_paths(truth_dir(subject), trial_names(config["synthetic"])).values()]
+
+
+def truth_outcomes(subject, trial):
+    from retrorun.demo.truth import outcome_paths
+
+    return {k: str(v) for k, v in outcome_paths(truth_dir(subject), trial).items()}

@@ -3,20 +3,19 @@
 
 rule inverse_dynamics:
     input:
-        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
-        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
-        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
-        external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+        model=subject_path("scaled_model.osim"),
+        coordinates=trial_path("ik.mot"),
+        grf=trial_path("grf.mot"),
+        external_loads=trial_path("external_loads.xml"),
     output:
-        sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id.sto",
-        table=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/id_generalized_forces.csv",
+        sto=trial_path("id.sto"),
+        table=trial_path("id_generalized_forces.csv"),
+    params:
+        trial_dir=trial_folder,
     log:
-        log_path("inverse_dynamics", "{subject}", "{trial}"),
+        trial_log("inverse_dynamics"),
     benchmark:
-        benchmark_path("inverse_dynamics", "{subject}", "{trial}")
-    resources:
-        # measured (tools/stage_times.py): 210 MB max RSS, 2-8 s per trial; attempt 2 doubles
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
+        trial_benchmark("inverse_dynamics")
+    # resources: the profile's defaults (measured (tools/stage_times.py): 210 MB max RSS, 2-8 s per trial; attempt 2 doubles)
     script:
         "../../scripts/inverse_dynamics.py"

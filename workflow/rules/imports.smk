@@ -2,30 +2,22 @@
 # force platforms to a per-foot GRF .mot, before any other stage reads them.
 
 
-def c3d_source(wildcards):
-    if wildcards.name == "static" and subject_row(wildcards.subject)["static_markers"].lower().endswith(".c3d"):
-        return subject_row(wildcards.subject)["static_markers"]
-    return trial_row(wildcards.subject, wildcards.name)["markers"]
-
-
 rule import_c3d:
     input:
         c3d=c3d_source,
     output:
-        trc=f"{STUDY_DIR}/inputs/{{subject}}/{{name}}.trc",
-        mot=f"{STUDY_DIR}/inputs/{{subject}}/{{name}}.mot",
-        contacts=f"{STUDY_DIR}/inputs/{{subject}}/{{name}}_contacts.csv",
+        trc=imported_path(".trc"),
+        mot=imported_path(".mot"),
+        contacts=imported_path("_contacts.csv"),
     params:
         c3d=config["c3d"],
         sides=list(config["sides"]),
-        static=lambda wc: wc.name == "static",
-        trial_dir=lambda wc: trial_dir(wc.subject, wc.name),
+        static=lambda wc: wc.trial == "static",
+        # a static trial's failure is the subject's: no trial folder to record it in
+        trial_dir=lambda wc: None if wc.trial == "static" else trial_dir(wc.subject, wc.trial),
     log:
-        log_path("import_c3d", "{subject}", "{name}"),
+        trial_log("import_c3d"),
     benchmark:
-        benchmark_path("import_c3d", "{subject}", "{name}")
-    resources:
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
+        trial_benchmark("import_c3d")
     script:
         "../../scripts/import_c3d.py"

@@ -8,47 +8,45 @@ rule prepare_grf:
         external_loads=external_loads_template,
         span=analysis_span,
     output:
-        mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
-        table=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
-        external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+        mot=trial_path("grf.mot"),
+        table=trial_path("grf.csv"),
+        external_loads=trial_path("external_loads.xml"),
     params:
+        trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
         contact_threshold_n=config["grf"]["contact_threshold_n"],
         sides=config["sides"],
     log:
-        log_path("prepare_grf", "{subject}", "{trial}"),
+        trial_log("prepare_grf"),
     benchmark:
-        benchmark_path("prepare_grf", "{subject}", "{trial}")
-    resources:
-        # measured: 265 MB max RSS, 3-15 s per trial; attempt 2 doubles
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
+        trial_benchmark("prepare_grf")
+    # resources: the profile's defaults (measured: 265 MB max RSS, 3-15 s per trial; attempt 2 doubles)
     script:
         "../../scripts/prepare_grf.py"
 
 
 rule inverse_kinematics:
     input:
-        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
+        model=subject_path("scaled_model.osim"),
         markers=trial_markers_path,
         ik_tasks=config["model"]["ik_tasks"],
         span=analysis_span,
     output:
-        mot=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik.mot",
-        coordinates=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_coordinates.csv",
-        marker_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
-        marker_errors_by_marker=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors_by_marker.csv",
+        mot=trial_path("ik.mot"),
+        coordinates=trial_path("ik_coordinates.csv"),
+        marker_errors=trial_path("ik_marker_errors.csv"),
+        marker_errors_by_marker=trial_path("ik_marker_errors_by_marker.csv"),
     params:
+        trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
         aliases=config["marker_aliases"],
         gaps=config["gaps"],
     log:
-        log_path("inverse_kinematics", "{subject}", "{trial}"),
+        trial_log("inverse_kinematics"),
     benchmark:
-        benchmark_path("inverse_kinematics", "{subject}", "{trial}")
+        trial_benchmark("inverse_kinematics")
     resources:
         # measured: 280 MB max RSS, 11-18 s per trial (Hamner 92-muscle model, 4.5 s of IK)
-        mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=lambda wc, attempt: 10 * attempt,
     script:
         "../../scripts/inverse_kinematics.py"

@@ -12,11 +12,9 @@ rule build_demo_model:
     output:
         model=str(DEMO_MODEL_PARAMS / "generated" / MODEL_FILE),
     params:
-        params_dir=str(DEMO_MODEL_PARAMS),
+        # the folder of the tables (model.yaml among them)
+        params_dir=lambda wc, input: str(Path(input.tables[-1]).parent),
     log:
         log_path("build_demo_model", "model"),
-    resources:
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
     script:
         "../../scripts/build_demo_model.py"

@@ -3,34 +3,24 @@
 # chunk has the IK margin around it), then merged into one table per trial.
 
 
-def so_chunks(wildcards):
-    count = config["static_optimization"]["chunks"]
-    return expand(f"{trial_dir(wildcards.subject, wildcards.trial)}/so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto",
-                  chunk=range(count), kind=["activation", "force"])
-
-
-def subject_height_m(subject):
-    height = subject_row(subject).get("height_m")
-    return float(height) if height is not None and height == height else None  # NaN: not given
-
-
 rule static_optimization_chunk:
     input:
         model=reduced_model,
         coordinates=reduced_coordinates,
-        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.mot",
-        external_loads=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/external_loads.xml",
+        grf=trial_path("grf.mot"),
+        external_loads=trial_path("external_loads.xml"),
         # its total mass is the reference of static_optimization.strength_scaling
         generic_model=config["model"]["osim"],
         span=analysis_span,
     output:
-        activation=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_activation.sto",
-        force=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_force.sto",
-        actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_chunks/{{chunk}}-of-{{chunks}}/so_actuators.csv",
+        activation=trial_path("so_chunks/{chunk}-of-{chunks}/so_activation.sto"),
+        force=trial_path("so_chunks/{chunk}-of-{chunks}/so_force.sto"),
+        actuators=trial_path("so_chunks/{chunk}-of-{chunks}/so_actuators.csv"),
     params:
+        trial_dir=trial_folder,
         settings=config["static_optimization"],
-        mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
-        height_m=lambda wc: subject_height_m(wc.subject),
+        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        height_m=lambda wc: STUDY.subject(wc.subject).height_m,
     wildcard_constraints:
         chunk=r"\d+",
         chunks=r"\d+",
@@ -43,7 +33,6 @@ rule static_optimization_chunk:
         # of CPU per frame (181 frames: 42-54 s); 30 min covers about 6000 frames per
         # chunk (50 s of running at 120 Hz). Solver fast: 4-6 ms of CPU per frame
         # (tools/benchmark_fast_so.py). Attempt 2 doubles memory and time.
-        mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     script:
         "../../scripts/static_optimization_chunk.py"
@@ -54,15 +43,14 @@ rule static_optimization:
         chunks=so_chunks,
         model=reduced_model,
     output:
-        activations_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.sto",
-        forces_sto=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.sto",
-        activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
-        forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.csv",
-        actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_actuators.csv",
+        activations_sto=trial_path("so_activations.sto"),
+        forces_sto=trial_path("so_forces.sto"),
+        activations=trial_path("so_activations.csv"),
+        forces=trial_path("so_forces.csv"),
+        actuators=trial_path("so_actuators.csv"),
+    params:
+        trial_dir=trial_folder,
     log:
-        log_path("static_optimization", "{subject}", "{trial}"),
-    resources:
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
+        trial_log("static_optimization"),
     script:
         "../../scripts/static_optimization.py"

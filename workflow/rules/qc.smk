@@ -4,39 +4,39 @@
 rule trial_qc:
     input:
         unpack(rra_qc_inputs),
-        scale_errors=f"{STUDY_DIR}/subjects/{{subject}}/scale_marker_errors.csv",
-        ik_errors=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/ik_marker_errors.csv",
-        grf=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/grf.csv",
+        scale_errors=subject_path("scale_marker_errors.csv"),
+        ik_errors=trial_path("ik_marker_errors.csv"),
+        grf=trial_path("grf.csv"),
         id_forces=dynamics_after_reduction,
         id_forces_before_reduction=dynamics_before_reduction,
-        activations=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_activations.csv",
-        forces=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_forces.csv",
-        actuators=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/so_actuators.csv",
-        cycle_metrics=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycle_metrics.csv",
-        cycles=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/cycles.csv",
-        span=f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/analysis_span.json",
+        activations=trial_path("so_activations.csv"),
+        forces=trial_path("so_forces.csv"),
+        actuators=trial_path("so_actuators.csv"),
+        cycle_metrics=trial_path("cycle_metrics.csv"),
+        cycles=trial_path("cycles.csv"),
+        span=trial_path("analysis_span.json"),
         reduction=reduction_table,
     output:
-        f"{STUDY_DIR}/trials/{{subject}}/{{trial}}/qc.json",
+        trial_path("qc.json"),
     params:
-        condition=lambda wc: trial_row(wc.subject, wc.trial)["condition"],
+        condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
         thresholds=config["qc"],
         max_mass_change_kg=config["residual_reduction"]["max_mass_change_kg"],
     log:
-        log_path("trial_qc", "{subject}", "{trial}"),
+        trial_log("trial_qc"),
     script:
         "../../scripts/trial_qc.py"
 
 
 rule aggregate_qc:
     input:
-        lambda wc: [f"{trial_dir(s, t)}/qc.json" for s, t in all_trials()],
+        lambda wc: [trial_path("qc.json", s, t) for s, t in all_trials()],
     output:
-        report(f"{STUDY_DIR}/qc.csv", caption="../report/qc.rst", category="Quality checks"),
+        report(study_path("qc.csv"), caption="../report/qc.rst", category="Quality checks"),
     params:
-        failed=lambda wc: [f"{trial_dir(s, t)}/error.json" for s, t in failed_trials()],
-        conditions={(s, t): c for s, t, c in TRIALS[["subject", "trial", "condition"]].itertuples(index=False)},
+        failed=failed_trial_records,
+        conditions={(t.subject, t.name): t.condition for t in TRIALS},
     log:
-        log_path("aggregate_qc", "all"),
+        study_log("aggregate_qc"),
     script:
         "../../scripts/aggregate_qc.py"

@@ -6,22 +6,19 @@ rule scale_model:
         unpack(lambda wc: model_inputs()),
         static=static_markers_path,
     output:
-        model=f"{STUDY_DIR}/subjects/{{subject}}/scaled_model.osim",
-        marker_errors=f"{STUDY_DIR}/subjects/{{subject}}/scale_marker_errors.csv",
+        model=subject_path("scaled_model.osim"),
+        marker_errors=subject_path("scale_marker_errors.csv"),
     params:
-        mass_kg=lambda wc: float(subject_row(wc.subject)["mass_kg"]),
-        height_m=lambda wc: subject_row(wc.subject).get("height_m"),
-        start_s=lambda wc: subject_row(wc.subject).get("static_start_s"),
-        end_s=lambda wc: subject_row(wc.subject).get("static_end_s"),
+        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        height_m=lambda wc: STUDY.subject(wc.subject).height_m,
+        start_s=lambda wc: STUDY.subject(wc.subject).static_start_s,
+        end_s=lambda wc: STUDY.subject(wc.subject).static_end_s,
         aliases=config["marker_aliases"],
         gaps=config["gaps"],
     log:
-        log_path("scale_model", "{subject}"),
+        subject_log("scale_model"),
     benchmark:
-        benchmark_path("scale_model", "{subject}")
-    resources:
-        # measured: 255 MB max RSS, 2-10 s per subject; attempt 2 doubles
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
+        subject_benchmark("scale_model")
+    # resources: the profile's defaults (measured: 255 MB max RSS, 2-10 s per subject; attempt 2 doubles)
     script:
         "../../scripts/scale_model.py"

@@ -4,23 +4,14 @@
 # demo_truth computes the study's outcomes on the truth (OpenSim ID and SO on the true
 # coordinates, true model and noise-free GRF); validate_ground_truth compares the
 # pipeline's outputs with it and with the published forward-backward facts.
-from retrorun.config import finite_or_none
 from retrorun.demo.design import trial_names
-from retrorun.demo.subjects import truth_paths
-from retrorun.demo.truth import outcome_paths
 
 if "synthetic" in config:
     SYNTHETIC_TRIALS = trial_names(config["synthetic"])
     # the sheets name absolute paths (config.load_study), so the outputs must too
-    SYNTHETIC_INPUTS = Path(STUDY_DIR, "inputs").resolve()
-    SYNTHETIC_TRUTH = f"{STUDY_DIR}/truth"
-    VALIDATION_DIR = f"{STUDY_DIR}/validation"
+    SYNTHETIC_INPUTS = Path(study_path("inputs")).resolve()
+    VALIDATION_DIR = study_path("validation")
 
-    def synthetic_truth(subject):
-        return [str(p) for p in truth_paths(f"{SYNTHETIC_TRUTH}/{subject}", SYNTHETIC_TRIALS).values()]
-
-    def truth_outcomes(subject, trial):
-        return {k: str(v) for k, v in outcome_paths(f"{SYNTHETIC_TRUTH}/{subject}", trial).items()}
 
     rule synthesize_study:
         input:
@@ -32,28 +23,25 @@ if "synthetic" in config:
             truth=synthetic_truth("{subject}"),
         params:
             synthetic=config["synthetic"],
-            inputs_dir=str(SYNTHETIC_INPUTS),
-            truth_dir=lambda wc: f"{SYNTHETIC_TRUTH}/{wc.subject}",
+            inputs_dir=lambda wc, output: str(Path(output.static).parent),
+            truth_dir=lambda wc: truth_dir(wc.subject),
         log:
-            log_path("synthesize_study", "{subject}"),
+            subject_log("synthesize_study"),
         benchmark:
-            benchmark_path("synthesize_study", "{subject}")
-        resources:
-            # measured: 370 MB max RSS, about 15 s of CPU per subject; attempt 2 doubles
-            mem_mb=lambda wc, attempt: 1000 * attempt,
-            runtime=lambda wc, attempt: 5 * attempt,
+            subject_benchmark("synthesize_study")
+        # resources: the profile's defaults (measured: 370 MB max RSS, about 15 s of CPU per subject; attempt 2 doubles)
         script:
             "../../scripts/synthesize_study.py"
 
     rule demo_truth:
         input:
-            model=f"{SYNTHETIC_TRUTH}/{{subject}}/true_model.osim",
-            coordinates=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_coordinates.mot",
-            coordinates_sampled=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_coordinates_marker_rate.mot",
-            grf=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_grf.mot",
-            contacts=f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_contacts.csv",
+            model=truth_path("true_model.osim"),
+            coordinates=truth_path("{trial}_coordinates.mot"),
+            coordinates_sampled=truth_path("{trial}_coordinates_marker_rate.mot"),
+            grf=truth_path("{trial}_grf.mot"),
+            contacts=truth_path("{trial}_contacts.csv"),
         output:
-            **{key: f"{SYNTHETIC_TRUTH}/{{subject}}/{{trial}}_{name}"
+            **{key: truth_path(f"{{trial}}_{name}")
                for key, name in (("id", "id_generalized_forces.csv"), ("activations", "so_activations.csv"),
                                  ("cycles", "cycles.csv"), ("metrics", "cycle_metrics.csv"))},
         params:
@@ -62,47 +50,43 @@ if "synthetic" in config:
             analysis=config["analysis"],
             groups=config["muscle_groups"],
             sides=config["sides"],
-            mass_kg=lambda wc: subject_row(wc.subject)["mass_kg"],
+            mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         log:
-            log_path("demo_truth", "{subject}", "{trial}"),
+            trial_log("demo_truth"),
         benchmark:
-            benchmark_path("demo_truth", "{subject}", "{trial}")
+            trial_benchmark("demo_truth")
         resources:
-            mem_mb=lambda wc, attempt: 1000 * attempt,
             runtime=lambda wc, attempt: 10 * attempt,
         script:
             "../../scripts/demo_truth.py"
 
     rule validate_ground_truth:
         input:
-            truth=lambda wc: [f for s in SUBJECTS["subject"] for f in synthetic_truth(s)],
+            truth=lambda wc: [f for s in SUBJECTS for f in synthetic_truth(s.name)],
             outcomes=lambda wc: [f for s, t in all_trials() for f in truth_outcomes(s, t).values()],
-            models=lambda wc: [f"{subject_dir(s)}/scaled_model.osim" for s in SUBJECTS["subject"]],
-            trial_files=lambda wc: [f"{trial_dir(s, t)}/{name}" for s, t in all_trials()
+            models=lambda wc: [subject_path("scaled_model.osim", s.name) for s in SUBJECTS],
+            trial_files=lambda wc: [trial_path(name, s, t) for s, t in all_trials()
                                     for name in ("ik_coordinates.csv", "id_generalized_forces.csv", "grf.csv",
                                                  "so_activations.csv", "contacts.csv", "cycles.csv",
                                                  "cycle_metrics.csv")],
-            comparison=f"{STUDY_DIR}/tables/comparison.csv",
-            subject_means=f"{STUDY_DIR}/tables/subjects.csv",
+            comparison=study_path("tables/comparison.csv"),
+            subject_means=study_path("tables/subjects.csv"),
         output:
             ground_truth=report(f"{VALIDATION_DIR}/ground_truth.csv", category="Quality checks"),
             literature=report(f"{VALIDATION_DIR}/literature.csv", category="Quality checks"),
-            truth_comparison=f"{SYNTHETIC_TRUTH}/comparison.csv",
+            truth_comparison=study_path("truth/comparison.csv"),
         params:
-            trials=lambda wc: [{"subject": s, "trial": t, "condition": trial_row(s, t)["condition"],
-                                "dir": trial_dir(s, t), "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
-                                "start_s": finite_or_none(trial_row(s, t)["start_s"]),
-                                "end_s": finite_or_none(trial_row(s, t)["end_s"])} for s, t in all_trials()],
-            subjects=lambda wc: {s: {"scaled_model": f"{subject_dir(s)}/scaled_model.osim",
-                                     "truth_dir": f"{SYNTHETIC_TRUTH}/{s}",
-                                     "mass_kg": float(subject_row(s)["mass_kg"])} for s in SUBJECTS["subject"]},
+            trials=lambda wc: [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition,
+                                "dir": trial_dir(s, t), "truth_dir": truth_dir(s),
+                                **STUDY.trial(s, t).region} for s, t in all_trials()],
+            subjects=lambda wc: {s.name: {"scaled_model": subject_path("scaled_model.osim", s.name),
+                                          "truth_dir": truth_dir(s.name),
+                                          "mass_kg": s.mass_kg} for s in SUBJECTS},
             contact_threshold_n=config["grf"]["contact_threshold_n"],
             analysis=config["analysis"],
             groups=config["muscle_groups"],
             sides=config["sides"],
         log:
-            log_path("validate_ground_truth", "all"),
+            study_log("validate_ground_truth"),
         script:
             "../../scripts/validate_ground_truth.py"
-
-    _EXTRA_FINAL_OUTPUTS.extend([f"{VALIDATION_DIR}/ground_truth.csv", f"{VALIDATION_DIR}/literature.csv"])
