@@ -357,6 +357,10 @@ class ExternalLoadForces:
                 "force_columns": self._columns(force.getForceIdentifier()),
                 "point_columns": self._columns(force.getPointIdentifier()),
                 "torque_columns": self._columns(force.getTorqueIdentifier())})
+            spec = self.forces[-1]
+            spec["index"] = int(spec["body"].getMobilizedBodyIndex())
+            spec["force_in_ground"] = spec["force_frame"].getAbsolutePathString() == "/ground"
+            spec["point_in_ground"] = spec["point_frame"].getAbsolutePathString() == "/ground"
         self.n_bodies = model.getBodySet().getSize() + 1
 
     def _frame(self, name: str) -> osim.PhysicalFrame:
@@ -391,20 +395,31 @@ class ExternalLoadForces:
     def generalized_forces(self, state: osim.State, values: list[dict], k: int) -> np.ndarray:
         """Generalized forces (n_u) of every external force at frame k (ExternalForce::
         computeForce: force and torque expressed in ground, the point moved to the
-        applied body); the state must be realized to Position at that frame."""
+        applied body); the state must be realized to Position at that frame. Vectors
+        given in ground (as GRF are) are used as they are: the moment of a force at a
+        ground point p about the body's origin o is (p - o) x F, one OpenSim call per
+        force instead of four."""
         body_forces = osim.VectorOfSpatialVec(self.n_bodies, osim.SpatialVec(osim.Vec3(0), osim.Vec3(0)))
         totals = {}
         for spec, value in zip(self.forces, values):
-            body = spec["body"]
-            force = spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["force"][k])).to_numpy()
+            body, force_frame, point_frame = spec["body"], spec["force_frame"], spec["point_frame"]
+            force = value["force"][k]
+            if not spec["force_in_ground"]:
+                force = force_frame.expressVectorInGround(state, osim.Vec3(*force)).to_numpy()
             moment = np.zeros(3)
             if value["point"] is not None:
-                point = osim.Vec3(*value["point"][k])
-                point = spec["point_frame"].findStationLocationInAnotherFrame(state, point, body)
-                moment += np.cross(body.expressVectorInGround(state, point).to_numpy(), force)
+                if spec["point_in_ground"]:
+                    arm = value["point"][k] - body.getPositionInGround(state).to_numpy()
+                else:
+                    point = point_frame.findStationLocationInAnotherFrame(state, osim.Vec3(*value["point"][k]), body)
+                    arm = body.expressVectorInGround(state, point).to_numpy()
+                moment += (arm[1] * force[2] - arm[2] * force[1], arm[2] * force[0] - arm[0] * force[2],
+                           arm[0] * force[1] - arm[1] * force[0])
             if value["torque"] is not None:
-                moment += spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["torque"][k])).to_numpy()
-            index = int(body.getMobilizedBodyIndex())
+                torque = value["torque"][k]
+                moment += torque if spec["force_in_ground"] else force_frame.expressVectorInGround(
+                    state, osim.Vec3(*torque)).to_numpy()
+            index = spec["index"]
             previous = totals.get(index, np.zeros(6))
             totals[index] = previous + np.concatenate([moment, force])
         for index, spatial in totals.items():
