@@ -17,7 +17,8 @@ tension in each muscle's path applies, as OpenSim applies it (muscle_paths.py), 
 the QP (p = 2) is solved by DAQP (0.2 ms per frame; OSQP 3.4 ms, SciPy's SLSQP 35 s,
 same solutions: tools/benchmark_fast_so.py). The desired accelerations are OpenSim's:
 a quintic GCV spline through the coordinates gives the speeds, a second one through
-the speeds gives the accelerations; external loads are OpenSim's own ExternalLoads.
+the speeds gives the accelerations (that spline evaluated here in numpy:
+NaturalQuinticSpline); external loads are OpenSim's ExternalLoads, evaluated here.
 """
 from __future__ import annotations
 
