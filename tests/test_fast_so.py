@@ -430,6 +430,23 @@ def test_kinematics_are_opensims_speeds_and_accelerations(demo_trial):
     assert np.abs(udot[inside]).max() > 10  # real accelerations are compared
 
 
+def test_a_coordinates_file_too_short_for_the_splines_is_refused_naming_it(demo_trial, tmp_path):
+    """OpenSim's GCVSpline of degree 5 needs 12 points (with fewer it prints an error
+    and leaves the spline without coefficients); the fast solver refuses such a file
+    before building anything, naming the subject, trial and file."""
+    from retrorun import formats
+    from retrorun.errors import MuscleError
+
+    table, _ = formats.read_storage(demo_trial["coordinates"])
+    short = tmp_path / "short_ik.mot"
+    formats.write_storage(short, table.iloc[40:48], in_degrees=True)
+    with pytest.raises(MuscleError, match=r"S01/forward_1.*short_ik\.mot has 8 frames.*12 or more") as raised:
+        fast_so.static_optimization(so_model_path=demo_trial["so_model"], coordinates_mot=short,
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.0, 5.0), activation_exponent=2,
+                                    subject="S01", trial="forward_1")
+    assert "IK" in raised.value.fix
+
+
 def test_external_loads_without_their_columns_are_refused_naming_the_file(demo_trial):
     """A force identifier that matches no three GRF columns: OpenSim refuses it, and so
     does the fast solver, naming the data file and the identifier (not a silent zero force)."""
