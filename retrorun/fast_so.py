@@ -17,7 +17,8 @@ tension in each muscle's path applies, as OpenSim applies it (muscle_paths.py), 
 the QP (p = 2) is solved by DAQP (0.2 ms per frame; OSQP 3.4 ms, SciPy's SLSQP 35 s,
 same solutions: tools/benchmark_fast_so.py). The desired accelerations are OpenSim's:
 a quintic GCV spline through the coordinates gives the speeds, a second one through
-the speeds gives the accelerations; external loads are OpenSim's own ExternalLoads.
+the speeds gives the accelerations (that spline evaluated here in numpy:
+NaturalQuinticSpline); external loads are OpenSim's ExternalLoads, evaluated here.
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ UNBOUNDED = 1e6
 # the cost's curvature p (p - 1) |x|^(p - 2), which is unbounded (p < 2) or zero (p > 2) at 0.
 NEWTON_ITERATIONS = 50
 CURVATURE_FLOOR = 1e-3
+# GCVSpline refuses fewer than twice its order (6 for degree 5) data points (opensim-core GCVSpline.cpp)
+GCV_MIN_FRAMES = 12
 
 
 @dataclass
@@ -94,40 +97,116 @@ def _state_indices(model: osim.Model, state: osim.State) -> dict[str, tuple[int,
 def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str],
                window: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Frame times, q, u, udot (frames x coordinates in ``names`` order) as OpenSim's
-    AnalyzeTool and StaticOptimization form them: radians, speeds from a quintic GCV
-    spline through q at every frame of the file, accelerations from a quintic GCV
-    spline through those speeds (evaluated inside ``window`` only, NaN outside)."""
-    storage = osim.Storage(str(coordinates_mot))
-    if storage.isInDegrees():
-        model.getSimbodyEngine().convertDegreesToRadians(storage)
-    column_labels = storage.getColumnLabels()
-    labels = [column_labels.get(i) for i in range(1, column_labels.getSize())]
-    missing = [n for n in names if n not in labels]
+    AnalyzeTool and StaticOptimization form them: radians (rotational coordinates of a
+    file in degrees converted, as SimbodyEngine::convertDegreesToRadians does), speeds
+    from a quintic GCV spline with zero error variance through q at every frame of the
+    file, accelerations from a second one through those speeds (NaN outside
+    ``window``). That spline is the natural quintic interpolating spline, evaluated here
+    by NaturalQuinticSpline: the same values as OpenSim's GCVSplineSet to about 1e-12
+    (tests/test_fast_so.py), in a few ms instead of 50 ms (gait2392, 135 frames)."""
+    table, header = formats.read_storage(coordinates_mot)
+    missing = [n for n in names if n not in table.columns]
     if missing:
         raise MuscleError(f"coordinates file {coordinates_mot} lacks coordinates {', '.join(missing)}",
                           fix="run IK with the same model")
-    times = osim.ArrayDouble()
-    storage.getTimeColumn(times)
-    times = np.array([times.get(i) for i in range(times.getSize())])
-    q = np.column_stack([_column(storage, n) for n in names])
-    q_splines = osim.GCVSplineSet(5, storage)
-    # the speeds at every frame, evaluated in one call (GCVSplineSet::constructStorage:
-    # the same evaluations at the same times as one by one, without 3000 Python calls)
-    speeds = q_splines.constructStorage(1)
-    u = np.column_stack([_column(speeds, n) for n in names])
-    u_splines = osim.GCVSplineSet(5, speeds)
-    u_index = {u_splines.get(i).getName(): i for i in range(u_splines.getSize())}
-    udot = np.full_like(u, np.nan)
-    for k, t in enumerate(times):
-        if window is None or window[0] - 1e-9 <= t <= window[1] + 1e-9:
-            udot[k] = [u_splines.evaluate(u_index[n], 1, float(t)) for n in names]
+    times = table["time"].to_numpy(dtype=float)
+    if len(times) < GCV_MIN_FRAMES or (np.diff(times) <= 0).any():
+        raise MuscleError(f"coordinates file {coordinates_mot} has {len(times)} frames"
+                          + ("" if len(times) < GCV_MIN_FRAMES else " whose times do not strictly increase")
+                          + f"; OpenSim's quintic GCV splines (speeds, accelerations) need {GCV_MIN_FRAMES} or more "
+                          "frames at increasing times", fix="check the IK output and the trial's frames")
+    q = table[names].to_numpy(dtype=float, copy=True)
+    if header.get("inDegrees", "no").strip().lower() == "yes":
+        coordinate_set = model.getCoordinateSet()
+        rotational = [coordinate_set.get(n).getMotionType() == osim.Coordinate.Rotational for n in names]
+        q[:, rotational] *= np.pi / 180
+    spline = NaturalQuinticSpline(times)
+    u = spline.derivative(q)
+    udot = spline.derivative(u)
+    if window is not None:
+        udot[(times < window[0] - 1e-9) | (times > window[1] + 1e-9)] = np.nan
     return times, q, u, udot
 
 
-def _column(storage: osim.Storage, name: str) -> np.ndarray:
-    values = osim.ArrayDouble()
-    storage.getDataColumn(name, values)
-    return np.array([values.get(i) for i in range(values.getSize())])
+class NaturalQuinticSpline:
+    """The natural quintic spline interpolating samples at the knots ``x``, which is
+    what OpenSim's GCVSpline of degree 5 with zero error variance computes (Woltring
+    1986, Adv Eng Softw 8(2): 104-113: at zero variance GCVSPL interpolates; beyond
+    the interpolation, derivatives 3 and 4 are continuous and zero at both ends).
+
+    Solved as a piecewise quintic Hermite in each knot's first and second derivative:
+    continuity of derivatives 3 and 4 at the inner knots and their zero at the ends
+    give a block-tridiagonal system of 2 x 2 blocks, factored once (block LU) for all
+    columns and solved in O(n): no dense kernel matrix, whose conditioning would
+    degrade on long trials (checked on 2000 frames at 200 Hz in the tests). Unknowns
+    are (f', scale f''), and rows scaled by scale^2 and scale^3, scale being the median
+    knot spacing, so every block is of order 1-100."""
+
+    def __init__(self, x: np.ndarray):
+        self.x = np.asarray(x, dtype=float)
+        self.h = np.diff(self.x)
+        self.scale = float(np.median(self.h))
+        self.r = (self.scale / self.h).tolist()
+        n, r = len(self.x), self.r
+        # blocks (rows: third, fourth derivative; columns: f', scale f'') on the knot
+        # before (L), at (C) and after (U) the row's knot
+        self.U = [None] * n
+        w, c_inv = [None] * n, [None] * n
+        c_inv[0] = _inverse2(((-36 * r[0] ** 2, -9 * r[0]), (192 * r[0] ** 3, 36 * r[0] ** 2)))
+        self.U[0] = ((-24 * r[0] ** 2, 3 * r[0]), (168 * r[0] ** 3, -24 * r[0] ** 2))
+        for i in range(1, n):
+            if i < n - 1:
+                a, b = r[i - 1], r[i]
+                lower = ((-24 * a ** 2, -3 * a), (-168 * a ** 3, -24 * a ** 2))
+                centre = ((36 * (b ** 2 - a ** 2), 9 * (a + b)), (-192 * (a ** 3 + b ** 3), 36 * (a ** 2 - b ** 2)))
+                self.U[i] = ((24 * b ** 2, -3 * b), (-168 * b ** 3, 24 * b ** 2))
+            else:
+                a = r[-1]
+                lower = ((-24 * a ** 2, -3 * a), (-168 * a ** 3, -24 * a ** 2))
+                centre = ((-36 * a ** 2, 9 * a), (-192 * a ** 3, 36 * a ** 2))
+            w[i] = _product2(lower, c_inv[i - 1])
+            c_inv[i] = _inverse2(_minus2(centre, _product2(w[i], self.U[i - 1])))
+        self.w = np.array([((0.0, 0.0), (0.0, 0.0))] + w[1:])
+        self.c_inv = np.array(c_inv)
+        self.upper = np.array(self.U[:-1] + [((0.0, 0.0), (0.0, 0.0))])
+
+    def derivatives(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and second derivatives at the knots (knots x columns) of the spline through y."""
+        y = np.asarray(y, dtype=float)
+        r = np.asarray(self.r)[:, None]
+        slope = np.diff(y, axis=0) / self.h[:, None]
+        rhs = np.empty((len(self.x), 2, y.shape[1]))
+        third, fourth = r ** 2 * slope, r ** 3 * slope
+        rhs[1:-1, 0] = 60 * (third[1:] - third[:-1])
+        rhs[1:-1, 1] = -360 * (fourth[:-1] + fourth[1:])
+        rhs[0, 0], rhs[0, 1] = -60 * third[0], 360 * fourth[0]
+        rhs[-1, 0], rhs[-1, 1] = -60 * third[-1], -360 * fourth[-1]
+        w, c_inv, upper = self.w, self.c_inv, self.upper
+        for i in range(1, len(rhs)):
+            rhs[i] -= w[i] @ rhs[i - 1]
+        rhs[-1] = c_inv[-1] @ rhs[-1]
+        for i in range(len(rhs) - 2, -1, -1):
+            rhs[i] = c_inv[i] @ (rhs[i] - upper[i] @ rhs[i + 1])
+        return rhs[:, 0], rhs[:, 1] / self.scale
+
+    def derivative(self, y: np.ndarray) -> np.ndarray:
+        return self.derivatives(y)[0]
+
+
+def _inverse2(m):
+    (a, b), (c, d) = m
+    det = a * d - b * c
+    return ((d / det, -b / det), (-c / det, a / det))
+
+
+def _product2(m, n):
+    (a, b), (c, d) = m
+    (e, f), (g, h) = n
+    return ((a * e + b * g, a * f + b * h), (c * e + d * g, c * f + d * h))
+
+
+def _minus2(m, n):
+    return ((m[0][0] - n[0][0], m[0][1] - n[0][1]), (m[1][0] - n[1][0], m[1][1] - n[1][1]))
 
 
 def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, external_loads_xml: str | Path,
@@ -279,6 +358,10 @@ class ExternalLoadForces:
                 "force_columns": self._columns(force.getForceIdentifier()),
                 "point_columns": self._columns(force.getPointIdentifier()),
                 "torque_columns": self._columns(force.getTorqueIdentifier())})
+            spec = self.forces[-1]
+            spec["index"] = int(spec["body"].getMobilizedBodyIndex())
+            spec["force_in_ground"] = spec["force_frame"].getAbsolutePathString() == "/ground"
+            spec["point_in_ground"] = spec["point_frame"].getAbsolutePathString() == "/ground"
         self.n_bodies = model.getBodySet().getSize() + 1
 
     def _frame(self, name: str) -> osim.PhysicalFrame:
@@ -313,20 +396,31 @@ class ExternalLoadForces:
     def generalized_forces(self, state: osim.State, values: list[dict], k: int) -> np.ndarray:
         """Generalized forces (n_u) of every external force at frame k (ExternalForce::
         computeForce: force and torque expressed in ground, the point moved to the
-        applied body); the state must be realized to Position at that frame."""
+        applied body); the state must be realized to Position at that frame. Vectors
+        given in ground (as GRF are) are used as they are: the moment of a force at a
+        ground point p about the body's origin o is (p - o) x F, one OpenSim call per
+        force instead of four."""
         body_forces = osim.VectorOfSpatialVec(self.n_bodies, osim.SpatialVec(osim.Vec3(0), osim.Vec3(0)))
         totals = {}
         for spec, value in zip(self.forces, values):
-            body = spec["body"]
-            force = spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["force"][k])).to_numpy()
+            body, force_frame, point_frame = spec["body"], spec["force_frame"], spec["point_frame"]
+            force = value["force"][k]
+            if not spec["force_in_ground"]:
+                force = force_frame.expressVectorInGround(state, osim.Vec3(*force)).to_numpy()
             moment = np.zeros(3)
             if value["point"] is not None:
-                point = osim.Vec3(*value["point"][k])
-                point = spec["point_frame"].findStationLocationInAnotherFrame(state, point, body)
-                moment += np.cross(body.expressVectorInGround(state, point).to_numpy(), force)
+                if spec["point_in_ground"]:
+                    arm = value["point"][k] - body.getPositionInGround(state).to_numpy()
+                else:
+                    point = point_frame.findStationLocationInAnotherFrame(state, osim.Vec3(*value["point"][k]), body)
+                    arm = body.expressVectorInGround(state, point).to_numpy()
+                moment += (arm[1] * force[2] - arm[2] * force[1], arm[2] * force[0] - arm[0] * force[2],
+                           arm[0] * force[1] - arm[1] * force[0])
             if value["torque"] is not None:
-                moment += spec["force_frame"].expressVectorInGround(state, osim.Vec3(*value["torque"][k])).to_numpy()
-            index = int(body.getMobilizedBodyIndex())
+                torque = value["torque"][k]
+                moment += torque if spec["force_in_ground"] else force_frame.expressVectorInGround(
+                    state, osim.Vec3(*torque)).to_numpy()
+            index = spec["index"]
             previous = totals.get(index, np.zeros(6))
             totals[index] = previous + np.concatenate([moment, force])
         for index, spatial in totals.items():

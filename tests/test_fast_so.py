@@ -365,6 +365,88 @@ def test_natural_cubic_spline_is_scipys():
                                         np.array([0.5]))[0, 0] == pytest.approx(43 / 56)
 
 
+def _opensim_gcv_derivatives(path, n_columns):
+    """First and second derivatives at every frame of OpenSim's GCVSplineSet of degree 5
+    (zero error variance, as AnalyzeTool builds it) through the columns of a .sto file."""
+    import opensim as osim
+
+    storage = osim.Storage(str(path))
+    splines = osim.GCVSplineSet(5, storage)
+    times = osim.ArrayDouble()
+    storage.getTimeColumn(times)
+    times = [times.get(i) for i in range(times.getSize())]
+    return [np.array([[splines.evaluate(j, order, t) for j in range(n_columns)] for t in times]) for order in (1, 2)]
+
+
+@pytest.mark.parametrize("rate_hz, n_frames", [(60, 135), (200, 2000)])
+def test_natural_quintic_spline_is_opensims_gcv_spline(tmp_path, rate_hz, n_frames):
+    """The coordinate speeds and accelerations come from fast_so.NaturalQuinticSpline
+    instead of OpenSim's GCVSplineSet (degree 5, zero error variance): its first and
+    second derivatives at every frame against OpenSim's, to 1e-9 of each column's
+    largest, on a gait-like 60 Hz trial with times rounded to the millisecond (uneven
+    steps, as IK writes them) and on a long 10 s trial at 200 Hz, where a dense
+    formulation would lose digits; columns are smooth, noisy and of very different sizes."""
+    from retrorun import formats
+
+    rng = np.random.default_rng(3)
+    times = np.round(np.arange(n_frames) / rate_hz + 0.083, 3)
+    phase = 2 * np.pi * 1.4 * times
+    columns = {"angle": 0.6 * np.sin(phase) + 0.1 * np.sin(3 * phase) + 1e-3 * rng.normal(size=n_frames),
+               "translation": 1.0 + 0.02 * np.cos(2 * phase) + times, "noise": 50 * rng.normal(size=n_frames),
+               "small": 1e-4 * np.sin(phase + 1)}
+    path = tmp_path / "signals.sto"
+    formats.write_storage(path, pd.DataFrame({"time": times, **columns}), in_degrees=False)
+    table, _ = formats.read_storage(path)  # the same rounded values OpenSim reads
+    expected_first, expected_second = _opensim_gcv_derivatives(path, len(columns))
+    first, second = fast_so.NaturalQuinticSpline(table["time"].to_numpy()).derivatives(table[list(columns)].to_numpy())
+    for got, expected in ((first, expected_first), (second, expected_second)):
+        relative = np.abs(got - expected).max(axis=0) / np.abs(expected).max(axis=0)
+        assert (relative <= 1e-9).all(), dict(zip(columns, relative))
+
+
+def test_kinematics_are_opensims_speeds_and_accelerations(demo_trial):
+    """fast_so.kinematics against AnalyzeTool's way, on the demo trial's IK-like file in
+    degrees: OpenSim's Storage converted to radians by the model, speeds from a GCV
+    spline through q, accelerations from one through those speeds; q, u and udot at
+    every frame of the window to 1e-9 of each coordinate's largest."""
+    import opensim as osim
+
+    model = osim.Model(str(demo_trial["so_model"]))
+    model.initSystem()
+    names = [c.getName() for c in model.getCoordinateSet()]
+    storage = osim.Storage(str(demo_trial["coordinates"]))
+    assert storage.isInDegrees()
+    model.getSimbodyEngine().convertDegreesToRadians(storage)
+    q_splines = osim.GCVSplineSet(5, storage)
+    u_splines = osim.GCVSplineSet(5, q_splines.constructStorage(1))
+    times, q, u, udot = fast_so.kinematics(model, demo_trial["coordinates"], names, (0.6, 0.8))
+    inside = np.flatnonzero((times >= 0.6) & (times <= 0.8))
+    assert len(inside) > 10 and np.isnan(udot[0]).all()
+    for got, splines, order in ((q, q_splines, 0), (u, q_splines, 1), (udot, u_splines, 1)):
+        index = {splines.get(i).getName(): i for i in range(splines.getSize())}
+        expected = np.array([[splines.evaluate(index[n], order, float(times[k])) for n in names] for k in inside])
+        scale = np.maximum(np.abs(expected).max(axis=0), 1e-6)
+        assert (np.abs(got[inside] - expected).max(axis=0) <= 1e-9 * scale).all(), order
+    assert np.abs(udot[inside]).max() > 10  # real accelerations are compared
+
+
+def test_a_coordinates_file_too_short_for_the_splines_is_refused_naming_it(demo_trial, tmp_path):
+    """OpenSim's GCVSpline of degree 5 needs 12 points (with fewer it prints an error
+    and leaves the spline without coefficients); the fast solver refuses such a file
+    before building anything, naming the subject, trial and file."""
+    from retrorun import formats
+    from retrorun.errors import MuscleError
+
+    table, _ = formats.read_storage(demo_trial["coordinates"])
+    short = tmp_path / "short_ik.mot"
+    formats.write_storage(short, table.iloc[40:48], in_degrees=True)
+    with pytest.raises(MuscleError, match=r"S01/forward_1.*short_ik\.mot has 8 frames.*12 or more") as raised:
+        fast_so.static_optimization(so_model_path=demo_trial["so_model"], coordinates_mot=short,
+                                    external_loads_xml=demo_trial["loads"], time_range=(0.0, 5.0), activation_exponent=2,
+                                    subject="S01", trial="forward_1")
+    assert "IK" in raised.value.fix
+
+
 def test_external_loads_without_their_columns_are_refused_naming_the_file(demo_trial):
     """A force identifier that matches no three GRF columns: OpenSim refuses it, and so
     does the fast solver, naming the data file and the identifier (not a silent zero force)."""
