@@ -19,6 +19,7 @@ FRONT_PAGE = Path(study_path("report/front_page.rst"))
 
 report: str(FRONT_PAGE.resolve()) if FRONT_PAGE.exists() else "workflow/report/workflow.rst"
 
+
 include: "workflow/rules/model.smk"
 include: "workflow/rules/imports.smk"
 include: "workflow/rules/synthetic.smk"
@@ -56,9 +57,9 @@ if "synthetic" in config:
 
 
 rule all:
+    default_target: True
     input:
         get_final_output(),
-    default_target: True
 
 
 onsuccess:

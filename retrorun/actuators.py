@@ -8,6 +8,7 @@
 - Coordinates no muscle crosses (arms, often the lumbar joint) get a strong ideal
   actuator instead: they are not "reserves" and are not counted in the reserve QC.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,8 +61,11 @@ def crossed_coordinates(model: osim.Model, state: osim.State) -> set[str]:
     muscles = list(model.getMuscles())
     for fraction in (None, 0.25):
         for coordinate in coordinates:
-            value = coordinate.getDefaultValue() if fraction is None else (
-                coordinate.getRangeMin() + fraction * (coordinate.getRangeMax() - coordinate.getRangeMin()))
+            value = (
+                coordinate.getDefaultValue()
+                if fraction is None
+                else (coordinate.getRangeMin() + fraction * (coordinate.getRangeMax() - coordinate.getRangeMin()))
+            )
             coordinate.setValue(state, value, False)
         model.assemble(state)
         model.realizePosition(state)
@@ -75,8 +79,14 @@ def crossed_coordinates(model: osim.Model, state: osim.State) -> set[str]:
     return crossed
 
 
-def actuator_specs(model: osim.Model, state: osim.State, *, residual_optimal_force: float,
-                   reserve_optimal_force: float, unmuscled_optimal_force: float) -> list[ActuatorSpec]:
+def actuator_specs(
+    model: osim.Model,
+    state: osim.State,
+    *,
+    residual_optimal_force: float,
+    reserve_optimal_force: float,
+    unmuscled_optimal_force: float,
+) -> list[ActuatorSpec]:
     roots = set(root_coordinates(model))
     crossed = crossed_coordinates(model, state)
     specs = []

@@ -10,6 +10,7 @@ assigned to the right or left foot contact by contact.
 Force data stay at the analog rate (no resampling): prepare_grf filters them and
 OpenSim interpolates them at the kinematics' times.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,12 +65,16 @@ def axis_matrix(axes: dict[str, str], *, source: str = "config c3d.axes") -> np.
     for row, osim_axis in enumerate("xyz"):
         spec = str(axes.get(osim_axis, "")).strip().lower()
         if len(spec) != 2 or spec[0] not in "+-" or spec[1] not in "xyz":
-            raise InputError(f"{source}: OpenSim axis '{osim_axis}' is given as '{spec}'",
-                             fix="give each of x, y, z as a signed lab axis, e.g. {x: '+x', y: '+z', z: '-y'}")
+            raise InputError(
+                f"{source}: OpenSim axis '{osim_axis}' is given as '{spec}'",
+                fix="give each of x, y, z as a signed lab axis, e.g. {x: '+x', y: '+z', z: '-y'}",
+            )
         matrix[row, "xyz".index(spec[1])] = 1.0 if spec[0] == "+" else -1.0
     if not np.isclose(np.linalg.det(matrix), 1.0):
-        raise InputError(f"{source}: {axes} is not a rotation (it mirrors or repeats a lab axis)",
-                         fix="use each lab axis once with signs that keep a right-handed frame, e.g. {x: '+x', y: '+z', z: '-y'}")
+        raise InputError(
+            f"{source}: {axes} is not a rotation (it mirrors or repeats a lab axis)",
+            fix="use each lab axis once with signs that keep a right-handed frame, e.g. {x: '+x', y: '+z', z: '-y'}",
+        )
     return matrix
 
 
@@ -80,37 +85,61 @@ def _parameter(parameters: dict, group: str, name: str, default=None):
         return default
 
 
-def read_c3d(path: str | Path, *, axes: dict[str, str] | None = None, cop_threshold_n: float,
-             plate_force: str = DEFAULT_PLATE_FORCE, subject: str = "", trial: str = "") -> C3DTrial:
+def read_c3d(
+    path: str | Path,
+    *,
+    axes: dict[str, str] | None = None,
+    cop_threshold_n: float,
+    plate_force: str = DEFAULT_PLATE_FORCE,
+    subject: str = "",
+    trial: str = "",
+) -> C3DTrial:
     """Markers (metres) and force platforms (OpenSim frame) of a C3D file."""
     import ezc3d  # only C3D studies need it
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"C3D file {path} does not exist", subject=subject, trial=trial, fix="check the path in the sheet")
+        raise InputError(
+            f"C3D file {path} does not exist", subject=subject, trial=trial, fix="check the path in the sheet"
+        )
     try:
         c3d = ezc3d.c3d(str(path), extract_forceplat_data=False)
     except Exception as err:
-        raise InputError(f"{path} cannot be read as a C3D file (ezc3d: {err})", subject=subject, trial=trial,
-                         fix="export the trial again as C3D") from None
+        raise InputError(
+            f"{path} cannot be read as a C3D file (ezc3d: {err})",
+            subject=subject,
+            trial=trial,
+            fix="export the trial again as C3D",
+        ) from None
     rotation = axis_matrix(axes or DEFAULT_AXES)
     parameters = c3d["parameters"]
     units = _parameter(parameters, "POINT", "UNITS")
     if not units or not str(units[0]).strip():
-        raise InputError(f"{path}: POINT:UNITS is missing, so the marker length unit is unknown", subject=subject,
-                         trial=trial, fix="set POINT:UNITS (e.g. mm) when exporting the C3D")
+        raise InputError(
+            f"{path}: POINT:UNITS is missing, so the marker length unit is unknown",
+            subject=subject,
+            trial=trial,
+            fix="set POINT:UNITS (e.g. mm) when exporting the C3D",
+        )
     unit = str(units[0]).strip()
     if unit not in LENGTH_UNITS_TO_M:
-        raise InputError(f"{path}: POINT:UNITS is '{unit}', not a length unit", subject=subject, trial=trial,
-                         fix=f"export the markers in one of {', '.join(LENGTH_UNITS_TO_M)}")
+        raise InputError(
+            f"{path}: POINT:UNITS is '{unit}', not a length unit",
+            subject=subject,
+            trial=trial,
+            fix=f"export the markers in one of {', '.join(LENGTH_UNITS_TO_M)}",
+        )
     to_m = LENGTH_UNITS_TO_M[unit]
     header = c3d["header"]
     rate = float(header["points"]["frame_rate"])
     first = int(header["points"]["first_frame"])
     points = c3d["data"]["points"]  # (4, markers, frames), NaN where the marker was not seen
     # a C3D parameter holds at most 255 labels: the rest continue in LABELS2, LABELS3...
-    labels = [str(label).strip() for key in ["LABELS"] + [f"LABELS{k}" for k in range(2, 10)]
-              for label in _parameter(parameters, "POINT", key, [])]
+    labels = [
+        str(label).strip()
+        for key in ["LABELS"] + [f"LABELS{k}" for k in range(2, 10)]
+        for label in _parameter(parameters, "POINT", key, [])
+    ]
     n_frames = points.shape[2]
     time_s = (first + np.arange(n_frames)) / rate
     positions = {}
@@ -122,13 +151,30 @@ def read_c3d(path: str | Path, *, axes: dict[str, str] | None = None, cop_thresh
     analog_rate = float(header["analogs"]["frame_rate"] or 0.0)
     analogs = c3d["data"]["analogs"]
     analog_time = first / rate + np.arange(analogs.shape[2]) / analog_rate if analog_rate else np.empty(0)
-    plates = _plates(path, c3d, rotation=rotation, to_m=to_m, threshold_n=cop_threshold_n, plate_force=plate_force,
-                     subject=subject, trial=trial)
+    plates = _plates(
+        path,
+        c3d,
+        rotation=rotation,
+        to_m=to_m,
+        threshold_n=cop_threshold_n,
+        plate_force=plate_force,
+        subject=subject,
+        trial=trial,
+    )
     return C3DTrial(markers=markers, analog_time_s=analog_time, plates=plates, source=str(path))
 
 
-def _plates(path: Path, c3d, *, rotation: np.ndarray, to_m: float, threshold_n: float, plate_force: str,
-            subject: str, trial: str) -> list[Plate]:
+def _plates(
+    path: Path,
+    c3d,
+    *,
+    rotation: np.ndarray,
+    to_m: float,
+    threshold_n: float,
+    plate_force: str,
+    subject: str,
+    trial: str,
+) -> list[Plate]:
     parameters = c3d["parameters"]
     used = int(np.asarray(_parameter(parameters, "FORCE_PLATFORM", "USED", [0])).ravel()[0])
     if used == 0:
@@ -147,9 +193,12 @@ def _plates(path: Path, c3d, *, rotation: np.ndarray, to_m: float, threshold_n: 
         kind = int(kinds[k])
         where = f"{path}: force platform {k + 1}"
         if kind not in SUPPORTED_PLATE_TYPES:
-            raise InputError(f"{where} is of type {kind}; retrorun reads types {SUPPORTED_PLATE_TYPES}",
-                             subject=subject, trial=trial,
-                             fix="export the plates as type 2 (six channels Fx Fy Fz Mx My Mz) or 4 (with a calibration matrix)")
+            raise InputError(
+                f"{where} is of type {kind}; retrorun reads types {SUPPORTED_PLATE_TYPES}",
+                subject=subject,
+                trial=trial,
+                fix="export the plates as type 2 (six channels Fx Fy Fz Mx My Mz) or 4 (with a calibration matrix)",
+            )
         index = channels[:, k].astype(int) - 1  # CHANNEL is 1-based
         raw = analogs[index, :].T  # (n, 6): Fx Fy Fz Mx My Mz in the plate frame (type 4: before calibration)
         # Type 4 channels are raw signals that the calibration matrix turns into N and
@@ -159,20 +208,30 @@ def _plates(path: Path, c3d, *, rotation: np.ndarray, to_m: float, threshold_n: 
             unit = analog_units[channel] if channel < len(analog_units) else ""
             table = FORCE_UNITS_TO_N if j < 3 else MOMENT_UNITS_TO_NM
             if unit not in table:
-                raise InputError(f"{where}: analog channel {channel + 1} has unit '{unit}', not a "
-                                 f"{'force' if j < 3 else 'moment'} unit ({', '.join(table)})", subject=subject,
-                                 trial=trial, fix="set ANALOG:UNITS for the force plate channels when exporting the C3D")
+                raise InputError(
+                    f"{where}: analog channel {channel + 1} has unit '{unit}', not a "
+                    f"{'force' if j < 3 else 'moment'} unit ({', '.join(table)})",
+                    subject=subject,
+                    trial=trial,
+                    fix="set ANALOG:UNITS for the force plate channels when exporting the C3D",
+                )
             scale[j] = table[unit]
         if kind == 4:
             if cal_matrices is None:
                 import ezc3d
 
-                cal_matrices = [np.asarray(p["cal_matrix"]) for p in
-                                ezc3d.c3d(str(path), extract_forceplat_data=True)["data"]["platform"]]
+                cal_matrices = [
+                    np.asarray(p["cal_matrix"])
+                    for p in ezc3d.c3d(str(path), extract_forceplat_data=True)["data"]["platform"]
+                ]
             cal = cal_matrices[k]
             if cal.shape != (6, 6) or not np.any(cal):
-                raise InputError(f"{where} is of type 4 but FORCE_PLATFORM:CAL_MATRIX is missing or empty",
-                                 subject=subject, trial=trial, fix="export the plate's 6x6 calibration matrix with the C3D")
+                raise InputError(
+                    f"{where} is of type 4 but FORCE_PLATFORM:CAL_MATRIX is missing or empty",
+                    subject=subject,
+                    trial=trial,
+                    fix="export the plate's 6x6 calibration matrix with the C3D",
+                )
             raw = raw @ cal.T
         wrench = raw * scale
         plate_corners = corners[:, :, k].T * to_m  # (4, 3) lab frame
@@ -182,22 +241,35 @@ def _plates(path: Path, c3d, *, rotation: np.ndarray, to_m: float, threshold_n: 
         # depth as positive, i.e. the vector the other way round (C3D user guide).
         if origin[2] > 0:
             origin = -origin
-        force, cop, free = _plate_loads(wrench, plate_corners, origin, up=rotation[VERTICAL], threshold_n=threshold_n,
-                                        plate_force=plate_force)
-        plates.append(Plate(number=k + 1, kind=kind, corners_m=plate_corners @ rotation.T, force_n=force @ rotation.T,
-                            cop_m=cop @ rotation.T, free_moment_nm=free @ rotation.T))
+        force, cop, free = _plate_loads(
+            wrench, plate_corners, origin, up=rotation[VERTICAL], threshold_n=threshold_n, plate_force=plate_force
+        )
+        plates.append(
+            Plate(
+                number=k + 1,
+                kind=kind,
+                corners_m=plate_corners @ rotation.T,
+                force_n=force @ rotation.T,
+                cop_m=cop @ rotation.T,
+                free_moment_nm=free @ rotation.T,
+            )
+        )
         up = plates[-1].force_n[:, VERTICAL]
         peak = up[np.argmax(np.abs(up))] if len(up) else 0.0
         if peak < -threshold_n:  # the ground pushes the subject up: a downward peak is a sign or axis slip
-            raise InputError(f"{where}: the vertical force points down at its peak ({peak:.0f} N)",
-                             subject=subject, trial=trial,
-                             fix="set c3d.plate_force to 'action' if the plates record the force on the plate, "
-                                 "or correct c3d.axes if the lab's vertical axis is not z")
+            raise InputError(
+                f"{where}: the vertical force points down at its peak ({peak:.0f} N)",
+                subject=subject,
+                trial=trial,
+                fix="set c3d.plate_force to 'action' if the plates record the force on the plate, "
+                "or correct c3d.axes if the lab's vertical axis is not z",
+            )
     return plates
 
 
-def _plate_loads(wrench: np.ndarray, corners: np.ndarray, origin: np.ndarray, *, up: np.ndarray, threshold_n: float,
-                 plate_force: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _plate_loads(
+    wrench: np.ndarray, corners: np.ndarray, origin: np.ndarray, *, up: np.ndarray, threshold_n: float, plate_force: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Force, centre of pressure and free moment in the lab frame from one plate's wrench.
 
     The wrench (force, moment at the transducer) is in the plate frame, whose x axis
@@ -244,11 +316,15 @@ def contacts(vertical_n: np.ndarray, *, threshold_n: float) -> list[tuple[int, i
 def check_force_plates(trial: C3DTrial, *, threshold_n: float) -> list[str]:
     """A running trial's C3D must hold a force plate that some foot loads."""
     if not trial.plates:
-        return [f"{trial.source} holds no force platform (FORCE_PLATFORM:USED is 0); give the GRF as a .mot in column "
-                f"'grf' with a TRC in 'markers', or export the C3D with its plates"]
+        return [
+            f"{trial.source} holds no force platform (FORCE_PLATFORM:USED is 0); give the GRF as a .mot in column "
+            f"'grf' with a TRC in 'markers', or export the C3D with its plates"
+        ]
     if not any(np.nanmax(p.force_n[:, VERTICAL]) >= threshold_n for p in trial.plates):
-        return [f"no foot contact: no force plate in {trial.source} reaches c3d.cop_threshold_n = {threshold_n:g} N "
-                f"({len(trial.plates)} plate(s)); check the plates were recorded, or lower the threshold"]
+        return [
+            f"no foot contact: no force plate in {trial.source} reaches c3d.cop_threshold_n = {threshold_n:g} N "
+            f"({len(trial.plates)} plate(s)); check the plates were recorded, or lower the threshold"
+        ]
     return []
 
 
@@ -256,8 +332,10 @@ def check_plate_sides(plate_sides: dict, sides) -> list[str]:
     """c3d.plate_sides may only name the config's sides."""
     unknown = sorted({str(v) for v in plate_sides.values()} - set(sides))
     if unknown:
-        return [f"config c3d.plate_sides names side(s) {unknown}, not among the config's sides {sorted(sides)}; "
-                f"use the side names of the config key 'sides'"]
+        return [
+            f"config c3d.plate_sides names side(s) {unknown}, not among the config's sides {sorted(sides)}; "
+            f"use the side names of the config key 'sides'"
+        ]
     return []
 
 
@@ -266,14 +344,24 @@ def check_foot_markers(trial: C3DTrial, *, foot_markers: dict[str, list[str]], p
     a contact goes to the nearest foot, and a foot without markers would never be nearest."""
     if plate_sides:
         return []
-    return [f"{trial.source} has none of the foot markers {names} of side '{side}' (config c3d.foot_markers), "
-            f"so plates cannot be given to feet; name the lab's foot markers there (it has "
-            f"{', '.join(trial.markers.marker_names[:12])}...) or set c3d.plate_sides"
-            for side, names in foot_markers.items() if not set(names) & set(trial.markers.marker_names)]
+    return [
+        f"{trial.source} has none of the foot markers {names} of side '{side}' (config c3d.foot_markers), "
+        f"so plates cannot be given to feet; name the lab's foot markers there (it has "
+        f"{', '.join(trial.markers.marker_names[:12])}...) or set c3d.plate_sides"
+        for side, names in foot_markers.items()
+        if not set(names) & set(trial.markers.marker_names)
+    ]
 
 
-def assign_plates(trial: C3DTrial, *, threshold_n: float, foot_markers: dict[str, list[str]],
-                  plate_sides: dict | None = None, subject: str = "", trial_id: str = "") -> list[dict]:
+def assign_plates(
+    trial: C3DTrial,
+    *,
+    threshold_n: float,
+    foot_markers: dict[str, list[str]],
+    plate_sides: dict | None = None,
+    subject: str = "",
+    trial_id: str = "",
+) -> list[dict]:
     """One record per contact: plate, first/last analog sample, side and how it was chosen.
 
     A contact goes to the side named for its plate in ``plate_sides`` if given, else
@@ -295,7 +383,7 @@ def assign_plates(trial: C3DTrial, *, threshold_n: float, foot_markers: dict[str
             if plate.number in plate_sides:
                 records.append(record | {"side": plate_sides[plate.number], "how": "config c3d.plate_sides"})
                 continue
-            cop = np.median(plate.cop_m[first:last + 1], axis=0)
+            cop = np.median(plate.cop_m[first : last + 1], axis=0)
             frames = (trial.markers.time_s >= t0) & (trial.markers.time_s <= t1)
             distances = {}
             for side, xyz in feet.items():
@@ -304,11 +392,14 @@ def assign_plates(trial: C3DTrial, *, threshold_n: float, foot_markers: dict[str
                 if np.isfinite(distance).any():
                     distances[side] = float(np.nanmedian(distance))
             if not distances:
-                raise InputError(f"{trial.source}: no foot marker of {sorted(foot_markers)} is visible during the "
-                                 f"contact on plate {plate.number} at {t0:.3f}-{t1:.3f} s, so it cannot be given to a foot",
-                                 subject=subject, trial=trial_id,
-                                 fix=f"name the lab's foot markers in c3d.foot_markers (now {foot_markers}) "
-                                     f"or fix the plate's side in c3d.plate_sides")
+                raise InputError(
+                    f"{trial.source}: no foot marker of {sorted(foot_markers)} is visible during the "
+                    f"contact on plate {plate.number} at {t0:.3f}-{t1:.3f} s, so it cannot be given to a foot",
+                    subject=subject,
+                    trial=trial_id,
+                    fix=f"name the lab's foot markers in c3d.foot_markers (now {foot_markers}) "
+                    f"or fix the plate's side in c3d.plate_sides",
+                )
             side = min(distances, key=distances.get)
             records.append(record | {"side": side, "how": f"nearest foot ({distances[side]:.3f} m)"})
     return records

@@ -4,6 +4,7 @@ Everything here runs when Snakemake parses the workflow, before any job starts, 
 a mistake in the config or a sheet is reported at once, naming the file, row and
 column and saying what to change. All problems found are reported together.
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,7 +46,8 @@ def _schema_registry() -> Registry:
     """Lets one schema refer to another by file name (`$ref: name.schema.yaml`)."""
     return Registry().with_resources(
         (path.name, Resource.from_contents(yaml.safe_load(path.read_text()), default_specification=DRAFT202012))
-        for path in sorted(SCHEMA_DIR.glob("*.schema.yaml")))
+        for path in sorted(SCHEMA_DIR.glob("*.schema.yaml"))
+    )
 
 
 def _validator(schema: dict):
@@ -107,14 +109,18 @@ def _study_source_problem(config: dict) -> str:
     """The config's top-level choice: sheets of recorded trials, or the demo's synthetic study."""
     sheets = [k for k in ("subjects", "trials") if k in config]
     if "synthetic" in config and sheets:
-        return ("it has both 'synthetic' (the built-in demo's generated study) and 'subjects'/'trials' (sheets of "
-                "recorded trials); a study is one or the other: delete the 'synthetic' section to run your sheets")
+        return (
+            "it has both 'synthetic' (the built-in demo's generated study) and 'subjects'/'trials' (sheets of "
+            "recorded trials); a study is one or the other: delete the 'synthetic' section to run your sheets"
+        )
     if len(sheets) == 1:
         missing = "trials" if sheets == ["subjects"] else "subjects"
         return f"it has '{sheets[0]}' but no '{missing}': add '{missing}: {missing}.tsv' (path relative to the config file)"
-    return ("it has neither 'subjects'/'trials' (the sheets of your subjects and trials) nor 'synthetic' (the "
-            "demo's generated study): add 'subjects: subjects.tsv' and 'trials: trials.tsv' (paths relative to the "
-            "config file)")
+    return (
+        "it has neither 'subjects'/'trials' (the sheets of your subjects and trials) nor 'synthetic' (the "
+        "demo's generated study): add 'subjects: subjects.tsv' and 'trials: trials.tsv' (paths relative to the "
+        "config file)"
+    )
 
 
 def study_config(snakemake_config: dict, *, given_files: list, command_line: dict, demo_config: Path) -> StudyConfig:
@@ -171,8 +177,11 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> StudyConfig:
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     problems = [_schema_problem(e) for e in errors]
     if problems:
-        raise ConfigError(f"{source} does not match the config schema (workflow/schemas/config.schema.yaml):\n  - "
-                          + "\n  - ".join(problems), fix="correct these keys (config/README.md documents each)")
+        raise ConfigError(
+            f"{source} does not match the config schema (workflow/schemas/config.schema.yaml):\n  - "
+            + "\n  - ".join(problems),
+            fix="correct these keys (config/README.md documents each)",
+        )
     base_dir = Path(base_dir)
     for key in ("subjects", "trials"):
         if key in config:
@@ -181,8 +190,10 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> StudyConfig:
         if config["model"].get(key):
             config["model"][key] = str((base_dir / config["model"][key]).resolve())
     if config["sides"] and len(set(config["sides"].values())) != len(config["sides"]):
-        raise ConfigError(f"{source}: two sides share a suffix in 'sides': {config['sides']}",
-                          fix="give every side its own muscle-name suffix, e.g. {r: _r, l: _l}")
+        raise ConfigError(
+            f"{source}: two sides share a suffix in 'sides': {config['sides']}",
+            fix="give every side its own muscle-name suffix, e.g. {r: _r, l: _l}",
+        )
     check_primary_outcomes(config, source=source)
     return StudyConfig(values=config, config_dir=base_dir, compare_given=compare_given)
 
@@ -208,9 +219,11 @@ def check_primary_outcomes(config: dict, *, source: str) -> None:
     known = outcome_names(config["muscle_groups"])
     unknown = [name for name in config["analysis"]["primary_outcomes"] if name not in known]
     if unknown:
-        raise ConfigError(f"{source}: analysis.primary_outcomes names {', '.join(unknown)}, which the comparison does not have",
-                          fix="name group.metric pairs from config/README.md (analysis), e.g. "
-                              "quadriceps_hamstrings.ratio_mean_stance or knee.peak_extension_moment_nm_per_kg")
+        raise ConfigError(
+            f"{source}: analysis.primary_outcomes names {', '.join(unknown)}, which the comparison does not have",
+            fix="name group.metric pairs from config/README.md (analysis), e.g. "
+            "quadriceps_hamstrings.ratio_mean_stance or knee.peak_extension_moment_nm_per_kg",
+        )
 
 
 def _coerce_command_line_values(value, schema: dict):
@@ -220,8 +233,10 @@ def _coerce_command_line_values(value, schema: dict):
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties")
-        return {key: _coerce_command_line_values(item, properties.get(key, extra if isinstance(extra, dict) else {}))
-                for key, item in value.items()}
+        return {
+            key: _coerce_command_line_values(item, properties.get(key, extra if isinstance(extra, dict) else {}))
+            for key, item in value.items()
+        }
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [_coerce_command_line_values(item, schema["items"]) for item in value]
     if not isinstance(value, str):
@@ -263,16 +278,20 @@ def read_sheet(path: str | Path, *, kind: str) -> pd.DataFrame:
     try:
         table = pd.read_csv(path, sep="\t", dtype=str, comment="#", skip_blank_lines=True, keep_default_na=False)
     except Exception as err:  # pandas raises several parser errors
-        raise ConfigError(f"{kind} sheet {path} cannot be read as tab-separated values: {err}",
-                          fix="save the sheet as TSV (tab-separated, first line = column names)") from None
+        raise ConfigError(
+            f"{kind} sheet {path} cannot be read as tab-separated values: {err}",
+            fix="save the sheet as TSV (tab-separated, first line = column names)",
+        ) from None
     table.columns = [c.strip() for c in table.columns]
     if len(table.columns) == 1:
         header = table.columns[0]
         for separator, name in ((",", "commas"), (";", "semicolons")):
             if separator in header:
-                raise ConfigError(f"{kind} sheet {path} is separated by {name}, not tabs (its header reads '{header}')",
-                                  fix="save the sheet as tab-separated text (in a spreadsheet: 'Text (tab delimited)'), "
-                                      "or replace the separators by tabs")
+                raise ConfigError(
+                    f"{kind} sheet {path} is separated by {name}, not tabs (its header reads '{header}')",
+                    fix="save the sheet as tab-separated text (in a spreadsheet: 'Text (tab delimited)'), "
+                    "or replace the separators by tabs",
+                )
     return table.apply(lambda col: col.str.strip())
 
 
@@ -293,7 +312,13 @@ def _typed_rows(table: pd.DataFrame, schema: dict) -> list[dict]:
                     record[column] = cell  # schema reports "is not of type number"
             else:
                 record[column] = cell
-        rows.append({k: v for k, v in record.items() if v is not None or "null" in str(schema["properties"].get(k, {}).get("type"))})
+        rows.append(
+            {
+                k: v
+                for k, v in record.items()
+                if v is not None or "null" in str(schema["properties"].get(k, {}).get("type"))
+            }
+        )
     return rows
 
 
@@ -304,8 +329,10 @@ def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path)
     problems = []
     missing = [c for c in schema["required"] if c not in table.columns]
     if missing:
-        raise ConfigError(f"{kind} sheet {path} lacks the column(s) {', '.join(missing)} (has: {', '.join(table.columns)})",
-                          fix=f"add the columns; config/README.md lists the {kind}.tsv columns")
+        raise ConfigError(
+            f"{kind} sheet {path} lacks the column(s) {', '.join(missing)} (has: {', '.join(table.columns)})",
+            fix=f"add the columns; config/README.md lists the {kind}.tsv columns",
+        )
     unknown = [c for c in table.columns if c not in schema["properties"]]
     if unknown:
         problems.append(f"unknown column(s) {', '.join(unknown)}; expected some of {', '.join(schema['properties'])}")
@@ -316,8 +343,10 @@ def validate_sheet(table: pd.DataFrame, *, kind: str, path: str, base_dir: Path)
             column = ".".join(str(p) for p in error.absolute_path) or "(row)"
             problems.append(f"row {index + 2}, column '{column}': {_message(error)}")
     if problems:
-        raise ConfigError(f"{kind} sheet {path}:\n  - " + "\n  - ".join(problems),
-                          fix="correct these cells (row numbers count the header as row 1)")
+        raise ConfigError(
+            f"{kind} sheet {path}:\n  - " + "\n  - ".join(problems),
+            fix="correct these cells (row numbers count the header as row 1)",
+        )
     path_columns = SUBJECT_PATH_COLUMNS if kind == "subjects" else TRIAL_PATH_COLUMNS
     typed = []
     for record in rows:
@@ -364,8 +393,9 @@ def is_c3d(path: str | Path | None) -> bool:
     return bool(path) and str(path).lower().endswith(".c3d")
 
 
-def check_sheets(subjects: list[Subject], trials: list[Trial], *, subjects_path: str, trials_path: str,
-                 plausible: dict) -> None:
+def check_sheets(
+    subjects: list[Subject], trials: list[Trial], *, subjects_path: str, trials_path: str, plausible: dict
+) -> None:
     """Cross-sheet checks: unique ids, known subjects, sane windows and masses.
 
     ``plausible`` is the config's ``sheets`` section: mass and height outside its
@@ -376,40 +406,61 @@ def check_sheets(subjects: list[Subject], trials: list[Trial], *, subjects_path:
     names = [s.name for s in subjects]
     duplicated = [name for index, name in enumerate(names) if name in names[:index]]
     if duplicated:
-        problems.append(f"{subjects_path}: subject id(s) listed twice: {', '.join(duplicated)} (each subject needs one row)")
+        problems.append(
+            f"{subjects_path}: subject id(s) listed twice: {', '.join(duplicated)} (each subject needs one row)"
+        )
     pairs = [(t.subject, t.name) for t in trials]
     for index, (subject, trial) in enumerate(pairs):
         if (subject, trial) in pairs[:index]:
-            problems.append(f"{trials_path}: trial '{trial}' of subject '{subject}' is listed twice (trial ids must be unique per subject)")
+            problems.append(
+                f"{trials_path}: trial '{trial}' of subject '{subject}' is listed twice (trial ids must be unique per subject)"
+            )
     known = set(names)
     for index, trial in enumerate(trials):
         if trial.subject not in known:
-            problems.append(f"{trials_path} row {index + 2}: subject '{trial.subject}' is not in {subjects_path} "
-                            f"(add a row for it there, or fix the id; known: {', '.join(sorted(known))})")
+            problems.append(
+                f"{trials_path} row {index + 2}: subject '{trial.subject}' is not in {subjects_path} "
+                f"(add a row for it there, or fix the id; known: {', '.join(sorted(known))})"
+            )
     low, high = mass_range
     for index, subject in enumerate(subjects):
         if not low <= subject.mass_kg <= high:
-            problems.append(f"{subjects_path} row {index + 2}: mass_kg {subject.mass_kg:g} for subject '{subject.name}' "
-                            f"is outside {low:g}-{high:g} kg (is it in g or lb? config sheets.mass_kg_range sets the range)")
+            problems.append(
+                f"{subjects_path} row {index + 2}: mass_kg {subject.mass_kg:g} for subject '{subject.name}' "
+                f"is outside {low:g}-{high:g} kg (is it in g or lb? config sheets.mass_kg_range sets the range)"
+            )
         height = subject.height_m
         if height is not None and not height_range[0] <= height <= height_range[1]:
-            problems.append(f"{subjects_path} row {index + 2}: height_m {height:g} for subject '{subject.name}' "
-                            f"is outside {height_range[0]:g}-{height_range[1]:g} m (is it in cm or mm? config "
-                            f"sheets.height_m_range sets the range)")
-        if None not in (subject.static_start_s, subject.static_end_s) and subject.static_end_s <= subject.static_start_s:
+            problems.append(
+                f"{subjects_path} row {index + 2}: height_m {height:g} for subject '{subject.name}' "
+                f"is outside {height_range[0]:g}-{height_range[1]:g} m (is it in cm or mm? config "
+                f"sheets.height_m_range sets the range)"
+            )
+        if (
+            None not in (subject.static_start_s, subject.static_end_s)
+            and subject.static_end_s <= subject.static_start_s
+        ):
             problems.append(f"{subjects_path} row {index + 2}: static_end_s must be after static_start_s")
     static = {s.name: s.static_markers for s in subjects}
     for index, trial in enumerate(trials):
         if None not in (trial.start_s, trial.end_s) and trial.end_s <= trial.start_s:
-            problems.append(f"{trials_path} row {index + 2}: end_s ({trial.end_s:g}) must be after start_s ({trial.start_s:g})")
+            problems.append(
+                f"{trials_path} row {index + 2}: end_s ({trial.end_s:g}) must be after start_s ({trial.start_s:g})"
+            )
         if trial.name == "static" and is_c3d(trial.markers) and is_c3d(static.get(trial.subject)):
-            problems.append(f"{trials_path} row {index + 2}: trial id 'static' clashes with the import of subject "
-                            f"'{trial.subject}''s static C3D (both become inputs/{trial.subject}/static.trc); rename the trial")
+            problems.append(
+                f"{trials_path} row {index + 2}: trial id 'static' clashes with the import of subject "
+                f"'{trial.subject}''s static C3D (both become inputs/{trial.subject}/static.trc); rename the trial"
+            )
         if not is_c3d(trial.markers) and trial.grf is None:
-            problems.append(f"{trials_path} row {index + 2}: trial '{trial.name}' has no grf file "
-                            f"(give an OpenSim .mot in column 'grf', or a .c3d with force plates in 'markers')")
+            problems.append(
+                f"{trials_path} row {index + 2}: trial '{trial.name}' has no grf file "
+                f"(give an OpenSim .mot in column 'grf', or a .c3d with force plates in 'markers')"
+            )
     if problems:
-        raise ConfigError("the study sheets disagree:\n  - " + "\n  - ".join(problems), fix="correct the rows named above")
+        raise ConfigError(
+            "the study sheets disagree:\n  - " + "\n  - ".join(problems), fix="correct the rows named above"
+        )
 
 
 def check_compared_conditions(config: StudyConfig, trials: list[Trial], *, trials_path: str) -> None:
@@ -424,10 +475,12 @@ def check_compared_conditions(config: StudyConfig, trials: list[Trial], *, trial
     if len(present) <= 1 and (not config.compare_given or len(absent) < len(compare)):
         return
     if absent:
-        raise ConfigError(f"analysis.compare names condition(s) {', '.join(repr(c) for c in absent)}, which no trial in "
-                          f"{trials_path} has (its conditions: {', '.join(present)})",
-                          fix="set analysis.compare in the config to two conditions of the sheet's 'condition' column, "
-                              "or correct the condition labels in the sheet")
+        raise ConfigError(
+            f"analysis.compare names condition(s) {', '.join(repr(c) for c in absent)}, which no trial in "
+            f"{trials_path} has (its conditions: {', '.join(present)})",
+            fix="set analysis.compare in the config to two conditions of the sheet's 'condition' column, "
+            "or correct the condition labels in the sheet",
+        )
 
 
 @dataclass(frozen=True)

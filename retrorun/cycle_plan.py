@@ -18,6 +18,7 @@ looked for: a unit is taken when it lies in the region within one marker frame a
 edge (the markers' frames are the finest time grid IK and SO know). ``analysis.cycles``
 is ``all`` or a number per side (the first N complete units of each side).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -37,15 +38,27 @@ OFF_PLATE = "off_plate"
 OTHER_FOOT_LOADED = "other_foot_loaded"
 STATUSES = [USED, OUTSIDE_REGION, NOT_CHOSEN, MISSING_CONTACT, IMPLAUSIBLE_DURATION, OFF_PLATE, OTHER_FOOT_LOADED]
 
-UNIT_COLUMNS = ["side", "cycle", "unit", "strike_s", "toe_off_s", "next_strike_s", "start_s", "end_s", "duration_s",
-                "stance_pct", "status", "reason"]
+UNIT_COLUMNS = [
+    "side",
+    "cycle",
+    "unit",
+    "strike_s",
+    "toe_off_s",
+    "next_strike_s",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "stance_pct",
+    "status",
+    "reason",
+]
 
 
 @dataclass
 class Plan:
-    units: pd.DataFrame          # every candidate with its status and reason (cycles.csv)
-    span: dict = field(default_factory=dict)   # where SO, and with margins IK/ID, run (analysis_span.json)
-    warning: str = ""            # one line when no unit is used: the nearest candidate and what to change
+    units: pd.DataFrame  # every candidate with its status and reason (cycles.csv)
+    span: dict = field(default_factory=dict)  # where SO, and with margins IK/ID, run (analysis_span.json)
+    warning: str = ""  # one line when no unit is used: the nearest candidate and what to change
 
 
 def parse_count(value) -> int | None:
@@ -58,10 +71,22 @@ def parse_count(value) -> int | None:
     return count
 
 
-def plan(contacts: pd.DataFrame, *, unit: str, count, record_start_s: float, record_end_s: float,
-         frame_s: float, min_cycle_s: float, max_cycle_s: float, margin_s: float,
-         region_start_s: float | None = None, region_end_s: float | None = None,
-         subject: str = "", trial: str = "") -> Plan:
+def plan(
+    contacts: pd.DataFrame,
+    *,
+    unit: str,
+    count,
+    record_start_s: float,
+    record_end_s: float,
+    frame_s: float,
+    min_cycle_s: float,
+    max_cycle_s: float,
+    margin_s: float,
+    region_start_s: float | None = None,
+    region_end_s: float | None = None,
+    subject: str = "",
+    trial: str = "",
+) -> Plan:
     """Candidates from ``detect_side_contacts`` output; the chosen ones and their span.
 
     ``record_*`` is the time both markers and GRF cover; ``frame_s`` the marker frame
@@ -75,8 +100,10 @@ def plan(contacts: pd.DataFrame, *, unit: str, count, record_start_s: float, rec
     if frame_s <= 0:
         raise ValueError(f"frame_s must be > 0, got {frame_s}")
     limit = parse_count(count)
-    region = (record_start_s if region_start_s is None else float(region_start_s),
-              record_end_s if region_end_s is None else float(region_end_s))
+    region = (
+        record_start_s if region_start_s is None else float(region_start_s),
+        record_end_s if region_end_s is None else float(region_end_s),
+    )
     rows = []
     for side, own in contacts.groupby("side", sort=False):
         own = own.sort_values("contact").reset_index(drop=True)
@@ -85,13 +112,26 @@ def plan(contacts: pd.DataFrame, *, unit: str, count, record_start_s: float, rec
             strike, toe_off = float(contact["strike_s"]), float(contact["toe_off_s"])
             following = float(own["strike_s"].iloc[i + 1]) if i + 1 < len(own) else np.nan
             if unit == CYCLE:
-                row = {"strike_s": strike, "toe_off_s": toe_off, "next_strike_s": following, "start_s": strike,
-                       "end_s": following, "duration_s": following - strike,
-                       "stance_pct": 100.0 * (toe_off - strike) / (following - strike)}
+                row = {
+                    "strike_s": strike,
+                    "toe_off_s": toe_off,
+                    "next_strike_s": following,
+                    "start_s": strike,
+                    "end_s": following,
+                    "duration_s": following - strike,
+                    "stance_pct": 100.0 * (toe_off - strike) / (following - strike),
+                }
                 status, reason = _classify_cycle(strike, toe_off, following, min_cycle_s, max_cycle_s)
             else:
-                row = {"strike_s": strike, "toe_off_s": toe_off, "next_strike_s": following, "start_s": strike,
-                       "end_s": toe_off, "duration_s": toe_off - strike, "stance_pct": 100.0}
+                row = {
+                    "strike_s": strike,
+                    "toe_off_s": toe_off,
+                    "next_strike_s": following,
+                    "start_s": strike,
+                    "end_s": toe_off,
+                    "duration_s": toe_off - strike,
+                    "stance_pct": 100.0,
+                }
                 status, reason = _classify_stance(strike, toe_off, others, max_cycle_s)
             if status == USED:
                 status, reason = _in_region(row["start_s"], row["end_s"], region, frame_s)
@@ -101,8 +141,10 @@ def plan(contacts: pd.DataFrame, *, unit: str, count, record_start_s: float, rec
         taken = units.index[(units["side"] == side) & (units["status"] == USED)]
         for n, index in enumerate(taken):
             if limit is not None and n >= limit:
-                units.loc[index, ["status", "reason"]] = [NOT_CHOSEN, f"analysis.cycles is {limit}: the first {limit} "
-                                                                      f"complete {unit}(s) of each side are analysed"]
+                units.loc[index, ["status", "reason"]] = [
+                    NOT_CHOSEN,
+                    f"analysis.cycles is {limit}: the first {limit} complete {unit}(s) of each side are analysed",
+                ]
             else:
                 units.loc[index, "cycle"] = n
     used = units[units["status"] == USED]
@@ -113,16 +155,32 @@ def plan(contacts: pd.DataFrame, *, unit: str, count, record_start_s: float, rec
         # nothing to analyse: the region (or the whole record) still runs, so the QC
         # of the trial exists and says why it holds no unit
         start, end = region
-        warning = empty_warning(units, unit=unit, region=region, record=(record_start_s, record_end_s),
-                                region_given=(region_start_s is not None, region_end_s is not None),
-                                subject=subject, trial=trial)
+        warning = empty_warning(
+            units,
+            unit=unit,
+            region=region,
+            record=(record_start_s, record_end_s),
+            region_given=(region_start_s is not None, region_end_s is not None),
+            subject=subject,
+            trial=trial,
+        )
     # one frame beyond each edge, so every unit's curves interpolate at its own edges
     so_start = max(record_start_s, start - frame_s)
     so_end = min(record_end_s, end + frame_s)
-    span = {"unit": unit, "n_used": int(len(used)), "so_start_s": so_start, "so_end_s": so_end,
-            "ik_start_s": max(record_start_s, so_start - margin_s), "ik_end_s": min(record_end_s, so_end + margin_s),
-            "region_start_s": region[0], "region_end_s": region[1], "record_start_s": record_start_s,
-            "record_end_s": record_end_s, "frame_s": frame_s, "warning": warning}
+    span = {
+        "unit": unit,
+        "n_used": int(len(used)),
+        "so_start_s": so_start,
+        "so_end_s": so_end,
+        "ik_start_s": max(record_start_s, so_start - margin_s),
+        "ik_end_s": min(record_end_s, so_end + margin_s),
+        "region_start_s": region[0],
+        "region_end_s": region[1],
+        "record_start_s": record_start_s,
+        "record_end_s": record_end_s,
+        "frame_s": frame_s,
+        "warning": warning,
+    }
     return Plan(units=units, span=span, warning=warning)
 
 
@@ -130,7 +188,10 @@ def _classify_cycle(strike, toe_off, following, min_cycle_s, max_cycle_s) -> tup
     if not np.isfinite(strike):
         return MISSING_CONTACT, "the contact was under way when the record started: no foot strike"
     if not np.isfinite(following):
-        return MISSING_CONTACT, "no next foot strike of this foot in the record (the record ends or the foot left the plates)"
+        return (
+            MISSING_CONTACT,
+            "no next foot strike of this foot in the record (the record ends or the foot left the plates)",
+        )
     if not np.isfinite(toe_off) or toe_off >= following:
         return MISSING_CONTACT, "no toe off between the two foot strikes"
     duration = following - strike
@@ -155,8 +216,10 @@ def _classify_stance(strike, toe_off, others: pd.DataFrame, max_cycle_s) -> tupl
     overlap = (other_strike < toe_off) & (other_toe_off > strike)
     if overlap.any():
         k = int(np.flatnonzero(overlap)[0])
-        return OTHER_FOOT_LOADED, (f"the {others['side'].iloc[k]} foot is loaded during this stance "
-                                   f"({other_strike[k]:.3f}-{other_toe_off[k]:.3f} s): not a single-support stance")
+        return OTHER_FOOT_LOADED, (
+            f"the {others['side'].iloc[k]} foot is loaded during this stance "
+            f"({other_strike[k]:.3f}-{other_toe_off[k]:.3f} s): not a single-support stance"
+        )
     return USED, ""
 
 
@@ -169,31 +232,45 @@ def _in_region(start, end, region, frame_s) -> tuple[str, str]:
         fixes.append(f"move start_s to at most {np.floor(start * 100) / 100:.2f} s")
     if end > high + 1e-9:
         fixes.append(f"extend end_s to at least {np.ceil(end * 100) / 100:.2f} s")
-    return OUTSIDE_REGION, (f"{start:.3f}-{end:.3f} s is not inside the region {region[0]:.3f}-{region[1]:.3f} s "
-                            f"(tolerance one marker frame, {frame_s * 1000:.1f} ms): " + " and ".join(fixes))
+    return OUTSIDE_REGION, (
+        f"{start:.3f}-{end:.3f} s is not inside the region {region[0]:.3f}-{region[1]:.3f} s "
+        f"(tolerance one marker frame, {frame_s * 1000:.1f} ms): " + " and ".join(fixes)
+    )
 
 
 def empty_warning(units: pd.DataFrame, *, unit: str, region, record, region_given, subject: str, trial: str) -> str:
     """One line: why the trial has no unit, the nearest candidate and what to change."""
-    where = (f"the region start_s-end_s {region[0]:.3f}-{region[1]:.3f} s" if any(region_given)
-             else f"the whole record {record[0]:.3f}-{record[1]:.3f} s")
+    where = (
+        f"the region start_s-end_s {region[0]:.3f}-{region[1]:.3f} s"
+        if any(region_given)
+        else f"the whole record {record[0]:.3f}-{record[1]:.3f} s"
+    )
     head = f"subject {subject}, trial {trial}: no usable {unit} in {where}"
     if units.empty:
-        return (head + "; no foot contact was detected: check analysis.contact_threshold_n and that the external "
-                       "loads apply the plates' forces to the feet")
+        return (
+            head + "; no foot contact was detected: check analysis.contact_threshold_n and that the external "
+            "loads apply the plates' forces to the feet"
+        )
     outside = units[units["status"] == OUTSIDE_REGION]
     if len(outside):
         # the candidate the region misses by least
         miss = np.maximum(region[0] - outside["start_s"], 0) + np.maximum(outside["end_s"] - region[1], 0)
         nearest = outside.loc[miss.idxmin()]
-        return (f"{head}; nearest {unit}: side {nearest['side']} {nearest['start_s']:.3f}-{nearest['end_s']:.3f} s, "
-                f"{nearest['reason']} (in the trials sheet)")
+        return (
+            f"{head}; nearest {unit}: side {nearest['side']} {nearest['start_s']:.3f}-{nearest['end_s']:.3f} s, "
+            f"{nearest['reason']} (in the trials sheet)"
+        )
     first = units.iloc[0]
-    change = ("use analysis.unit: stance for overground plates" if unit == CYCLE and
-              set(units["status"]) <= {MISSING_CONTACT, IMPLAUSIBLE_DURATION} else
-              "check the recording, analysis.contact_threshold_n, min_cycle_s and max_cycle_s")
-    return (f"{head}; candidates: " + ", ".join(f"{s} x{n}" for s, n in units["status"].value_counts().items())
-            + f"; e.g. side {first['side']} {first['strike_s']:.3f} s: {first['reason']}; {change}")
+    change = (
+        "use analysis.unit: stance for overground plates"
+        if unit == CYCLE and set(units["status"]) <= {MISSING_CONTACT, IMPLAUSIBLE_DURATION}
+        else "check the recording, analysis.contact_threshold_n, min_cycle_s and max_cycle_s"
+    )
+    return (
+        f"{head}; candidates: "
+        + ", ".join(f"{s} x{n}" for s, n in units["status"].value_counts().items())
+        + f"; e.g. side {first['side']} {first['strike_s']:.3f} s: {first['reason']}; {change}"
+    )
 
 
 def read_span(path) -> dict:

@@ -2,6 +2,7 @@
 
 Which cycles are analysed is decided in one place, ``cycle_plan``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 
 N_POINTS = 101  # 0, 1, ..., 100 % of the cycle
 PERCENT = np.linspace(0.0, 100.0, N_POINTS)
+
 
 def time_normalise(time_s, values, *, start_s: float, end_s: float, n_points: int = N_POINTS) -> np.ndarray:
     """``values`` (n,) or (n, k) sampled at ``time_s``, resampled at ``n_points`` instants
@@ -25,7 +27,9 @@ def time_normalise(time_s, values, *, start_s: float, end_s: float, n_points: in
         raise ValueError(f"n_points must be >= 2, got {n_points}")
     slack = 1e-6 * max(1.0, abs(end_s))
     if start_s < time_s[0] - slack or end_s > time_s[-1] + slack:
-        raise ValueError(f"the cycle {start_s:.4f}-{end_s:.4f} s is not inside the data {time_s[0]:.4f}-{time_s[-1]:.4f} s")
+        raise ValueError(
+            f"the cycle {start_s:.4f}-{end_s:.4f} s is not inside the data {time_s[0]:.4f}-{time_s[-1]:.4f} s"
+        )
     instants = np.linspace(start_s, end_s, n_points)
     if values.ndim == 1:
         return np.interp(instants, time_s, values)
@@ -35,8 +39,13 @@ def time_normalise(time_s, values, *, start_s: float, end_s: float, n_points: in
 def normalise_table(table: pd.DataFrame, *, start_s: float, end_s: float, n_points: int = N_POINTS) -> pd.DataFrame:
     """Every column but ``time_s`` of ``table`` normalised to the cycle: a ``pct`` column first."""
     columns = [c for c in table.columns if c != "time_s"]
-    data = time_normalise(table["time_s"].to_numpy(), table[columns].to_numpy(dtype=float),
-                          start_s=start_s, end_s=end_s, n_points=n_points)
+    data = time_normalise(
+        table["time_s"].to_numpy(),
+        table[columns].to_numpy(dtype=float),
+        start_s=start_s,
+        end_s=end_s,
+        n_points=n_points,
+    )
     out = pd.DataFrame(data, columns=columns)
     out.insert(0, "pct", np.linspace(0.0, 100.0, n_points))
     return out

@@ -3,6 +3,7 @@
 A message says what is wrong (naming subject, trial, file and column where known)
 and what to change; the stage classes let a failed trial report which stage failed.
 """
+
 from __future__ import annotations
 
 
@@ -11,8 +12,7 @@ class RetrorunError(Exception):
 
     stage = "retrorun"
 
-    def __init__(self, message: str, *, fix: str = "", subject: str = "", trial: str = "",
-                 opensim_message: str = ""):
+    def __init__(self, message: str, *, fix: str = "", subject: str = "", trial: str = "", opensim_message: str = ""):
         self.message = message
         self.fix = fix
         self.subject = subject

@@ -9,6 +9,7 @@ external loads assigned plates to feet, so a treadmill with two belts, overgroun
 plates or a single plate all look the same here: a foot that never loads a plate
 simply has no contacts.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +35,9 @@ def detect_contacts(time_s, vertical_force_n, *, threshold_n: float, min_contact
     time_s = np.asarray(time_s, dtype=float)
     force = np.asarray(vertical_force_n, dtype=float)
     if time_s.ndim != 1 or force.shape != time_s.shape:
-        raise ValueError(f"time_s and vertical_force_n must be 1-D and of equal length, got {time_s.shape} and {force.shape}")
+        raise ValueError(
+            f"time_s and vertical_force_n must be 1-D and of equal length, got {time_s.shape} and {force.shape}"
+        )
     if threshold_n <= 0:
         raise ValueError(f"threshold_n must be > 0 N, got {threshold_n}")
     if min_contact_s < 0:
@@ -56,7 +59,9 @@ def detect_contacts(time_s, vertical_force_n, *, threshold_n: float, min_contact
             strike = np.nan if first == 0 else _crossing(time_s, force, first - 1, first, threshold_n)
             toe_off = np.nan if last == len(loaded) - 1 else _crossing(time_s, force, last, last + 1, threshold_n)
             # the span measured with the samples when an edge is unknown
-            span = (toe_off if np.isfinite(toe_off) else time_s[last]) - (strike if np.isfinite(strike) else time_s[first])
+            span = (toe_off if np.isfinite(toe_off) else time_s[last]) - (
+                strike if np.isfinite(strike) else time_s[first]
+            )
             edge = first == 0 or last == len(loaded) - 1
             if span < min_contact_s and not edge:
                 continue

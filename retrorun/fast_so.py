@@ -20,6 +20,7 @@ a quintic GCV spline through the coordinates gives the speeds, a second one thro
 the speeds gives the accelerations (that spline evaluated here in numpy:
 NaturalQuinticSpline); external loads are OpenSim's ExternalLoads, evaluated here.
 """
+
 from __future__ import annotations
 
 import time
@@ -48,13 +49,14 @@ GCV_MIN_FRAMES = 12
 @dataclass
 class SOProblem:
     """Every frame's SO problem: A[k] @ x = b[k], lower <= x <= upper, min sum |x|^p."""
+
     times: np.ndarray
     actuators: list[str]
-    is_muscle: np.ndarray          # (n_act,) bool
-    coordinates: list[str]         # the constrained accelerations' coordinates
-    A: np.ndarray                  # (n_frames, n_acc, n_act) udot per unit control
+    is_muscle: np.ndarray  # (n_act,) bool
+    coordinates: list[str]  # the constrained accelerations' coordinates
+    A: np.ndarray  # (n_frames, n_acc, n_act) udot per unit control
     moment_per_control: np.ndarray  # (n_frames, n_acc, n_act) generalized force (N·m or N) per unit control
-    b: np.ndarray                  # (n_frames, n_acc) desired udot minus udot at zero control
+    b: np.ndarray  # (n_frames, n_acc) desired udot minus udot at zero control
     force_per_control: np.ndarray  # (n_frames, n_act) N (or N·m) per unit control
     lower: np.ndarray
     upper: np.ndarray
@@ -69,8 +71,10 @@ def _scalar_actuators(model: osim.Model) -> list[osim.ScalarActuator]:
     for force in model.getActuators():
         actuator = osim.ScalarActuator.safeDownCast(force)
         if actuator is None:
-            raise MuscleError(f"actuator {force.getName()} is not a scalar actuator; static optimization needs scalar actuators",
-                              fix="remove it from the model")
+            raise MuscleError(
+                f"actuator {force.getName()} is not a scalar actuator; static optimization needs scalar actuators",
+                fix="remove it from the model",
+            )
         if force.get_appliesForce():
             actuators.append(actuator)
     return actuators
@@ -94,8 +98,9 @@ def _state_indices(model: osim.Model, state: osim.State) -> dict[str, tuple[int,
     return indices
 
 
-def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str],
-               window: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def kinematics(
+    model: osim.Model, coordinates_mot: str | Path, names: list[str], window: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Frame times, q, u, udot (frames x coordinates in ``names`` order) as OpenSim's
     AnalyzeTool and StaticOptimization form them: radians (rotational coordinates of a
     file in degrees converted, as SimbodyEngine::convertDegreesToRadians does), speeds
@@ -107,14 +112,19 @@ def kinematics(model: osim.Model, coordinates_mot: str | Path, names: list[str],
     table, header = formats.read_storage(coordinates_mot)
     missing = [n for n in names if n not in table.columns]
     if missing:
-        raise MuscleError(f"coordinates file {coordinates_mot} lacks coordinates {', '.join(missing)}",
-                          fix="run IK with the same model")
+        raise MuscleError(
+            f"coordinates file {coordinates_mot} lacks coordinates {', '.join(missing)}",
+            fix="run IK with the same model",
+        )
     times = table["time"].to_numpy(dtype=float)
     if len(times) < GCV_MIN_FRAMES or (np.diff(times) <= 0).any():
-        raise MuscleError(f"coordinates file {coordinates_mot} has {len(times)} frames"
-                          + ("" if len(times) < GCV_MIN_FRAMES else " whose times do not strictly increase")
-                          + f"; OpenSim's quintic GCV splines (speeds, accelerations) need {GCV_MIN_FRAMES} or more "
-                          "frames at increasing times", fix="check the IK output and the trial's frames")
+        raise MuscleError(
+            f"coordinates file {coordinates_mot} has {len(times)} frames"
+            + ("" if len(times) < GCV_MIN_FRAMES else " whose times do not strictly increase")
+            + f"; OpenSim's quintic GCV splines (speeds, accelerations) need {GCV_MIN_FRAMES} or more "
+            "frames at increasing times",
+            fix="check the IK output and the trial's frames",
+        )
     q = table[names].to_numpy(dtype=float, copy=True)
     if header.get("inDegrees", "no").strip().lower() == "yes":
         coordinate_set = model.getCoordinateSet()
@@ -157,13 +167,13 @@ class NaturalQuinticSpline:
         for i in range(1, n):
             if i < n - 1:
                 a, b = r[i - 1], r[i]
-                lower = ((-24 * a ** 2, -3 * a), (-168 * a ** 3, -24 * a ** 2))
-                centre = ((36 * (b ** 2 - a ** 2), 9 * (a + b)), (-192 * (a ** 3 + b ** 3), 36 * (a ** 2 - b ** 2)))
-                self.U[i] = ((24 * b ** 2, -3 * b), (-168 * b ** 3, 24 * b ** 2))
+                lower = ((-24 * a**2, -3 * a), (-168 * a**3, -24 * a**2))
+                centre = ((36 * (b**2 - a**2), 9 * (a + b)), (-192 * (a**3 + b**3), 36 * (a**2 - b**2)))
+                self.U[i] = ((24 * b**2, -3 * b), (-168 * b**3, 24 * b**2))
             else:
                 a = r[-1]
-                lower = ((-24 * a ** 2, -3 * a), (-168 * a ** 3, -24 * a ** 2))
-                centre = ((-36 * a ** 2, 9 * a), (-192 * a ** 3, 36 * a ** 2))
+                lower = ((-24 * a**2, -3 * a), (-168 * a**3, -24 * a**2))
+                centre = ((-36 * a**2, 9 * a), (-192 * a**3, 36 * a**2))
             w[i] = _product2(lower, c_inv[i - 1])
             c_inv[i] = _inverse2(_minus2(centre, _product2(w[i], self.U[i - 1])))
         self.w = np.array([((0.0, 0.0), (0.0, 0.0))] + w[1:])
@@ -176,7 +186,7 @@ class NaturalQuinticSpline:
         r = np.asarray(self.r)[:, None]
         slope = np.diff(y, axis=0) / self.h[:, None]
         rhs = np.empty((len(self.x), 2, y.shape[1]))
-        third, fourth = r ** 2 * slope, r ** 3 * slope
+        third, fourth = r**2 * slope, r**3 * slope
         rhs[1:-1, 0] = 60 * (third[1:] - third[:-1])
         rhs[1:-1, 1] = -360 * (fourth[:-1] + fourth[1:])
         rhs[0, 0], rhs[0, 1] = -60 * third[0], 360 * fourth[0]
@@ -209,8 +219,13 @@ def _minus2(m, n):
     return ((m[0][0] - n[0][0], m[0][1] - n[0][1]), (m[1][0] - n[1][0], m[1][1] - n[1][1]))
 
 
-def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, external_loads_xml: str | Path,
-                  time_range: tuple[float, float]) -> SOProblem:
+def build_problem(
+    *,
+    so_model_path: str | Path,
+    coordinates_mot: str | Path,
+    external_loads_xml: str | Path,
+    time_range: tuple[float, float],
+) -> SOProblem:
     """OpenSim's SO problem at every coordinate frame inside ``time_range``.
 
     Muscle moment arms are the generalized forces OpenSim applies for a unit path
@@ -238,9 +253,11 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
     names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
     n_q, n_u = state.getNQ(), state.getNU()
     if n_q != n_u:
-        raise MuscleError(f"the model {so_model_path} has joints whose q and u differ (e.g. ball or free joints); "
-                          "the fast SO solver needs one generalized speed per coordinate",
-                          fix="set static_optimization.solver: opensim")
+        raise MuscleError(
+            f"the model {so_model_path} has joints whose q and u differ (e.g. ball or free joints); "
+            "the fast SO solver needs one generalized speed per coordinate",
+            fix="set static_optimization.solver: opensim",
+        )
     index = _state_indices(model, state)
     unconstrained = [n for n in names if not coordinate_set.get(n).isConstrained(state)]
     acc_rows = np.array(sorted(index[n][1] for n in unconstrained))
@@ -249,8 +266,10 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
     times, q_named, u_named, udot_named = kinematics(model, coordinates_mot, names, time_range)
     frames = np.flatnonzero((times >= time_range[0] - 1e-9) & (times <= time_range[1] + 1e-9))
     if not len(frames):
-        raise MuscleError(f"no coordinate frame of {coordinates_mot} lies in {time_range[0]:.3f}-{time_range[1]:.3f} s",
-                          fix="check the trial's analysis window")
+        raise MuscleError(
+            f"no coordinate frame of {coordinates_mot} lies in {time_range[0]:.3f}-{time_range[1]:.3f} s",
+            fix="check the trial's analysis window",
+        )
     # q, u, udot of the window's frames in state order
     q_all, u_all, udot_all = np.zeros((len(frames), n_q)), np.zeros((len(frames), n_u)), np.zeros((len(frames), n_u))
     q_cols, u_cols = [index[n][0] for n in names], [index[n][1] for n in names]
@@ -314,10 +333,18 @@ def build_problem(*, so_model_path: str | Path, coordinates_mot: str | Path, ext
         clock.lap("assembly")
     lower = np.array([max(a.getMinControl(), -UNBOUNDED) for a in actuators])
     upper = np.array([min(a.getMaxControl(), UNBOUNDED) for a in actuators])
-    problem = SOProblem(times=times[frames], actuators=[a.getName() for a in actuators],
-                        is_muscle=np.array([m is not None for m in muscles]), coordinates=[by_u[i] for i in acc_rows],
-                        A=A, moment_per_control=moment_per_control, b=b, force_per_control=force_per_control,
-                        lower=lower, upper=upper)
+    problem = SOProblem(
+        times=times[frames],
+        actuators=[a.getName() for a in actuators],
+        is_muscle=np.array([m is not None for m in muscles]),
+        coordinates=[by_u[i] for i in acc_rows],
+        A=A,
+        moment_per_control=moment_per_control,
+        b=b,
+        force_per_control=force_per_control,
+        lower=lower,
+        upper=upper,
+    )
     problem.cpu_s.update(clock.laps)
     problem.cpu_s["build"] = sum(clock.laps.values())
     return problem
@@ -351,13 +378,17 @@ class ExternalLoadForces:
             force = osim.ExternalForce.safeDownCast(loads.get(i))
             if force is None or not force.get_appliesForce():
                 continue
-            self.forces.append({
-                "force": force, "body": self._frame(force.getAppliedToBodyName()),
-                "force_frame": self._frame(force.getForceExpressedInBodyName()),
-                "point_frame": self._frame(force.getPointExpressedInBodyName() or force.getAppliedToBodyName()),
-                "force_columns": self._columns(force.getForceIdentifier()),
-                "point_columns": self._columns(force.getPointIdentifier()),
-                "torque_columns": self._columns(force.getTorqueIdentifier())})
+            self.forces.append(
+                {
+                    "force": force,
+                    "body": self._frame(force.getAppliedToBodyName()),
+                    "force_frame": self._frame(force.getForceExpressedInBodyName()),
+                    "point_frame": self._frame(force.getPointExpressedInBodyName() or force.getAppliedToBodyName()),
+                    "force_columns": self._columns(force.getForceIdentifier()),
+                    "point_columns": self._columns(force.getPointIdentifier()),
+                    "torque_columns": self._columns(force.getTorqueIdentifier()),
+                }
+            )
             spec = self.forces[-1]
             spec["index"] = int(spec["body"].getMobilizedBodyIndex())
             spec["force_in_ground"] = spec["force_frame"].getAbsolutePathString() == "/ground"
@@ -374,10 +405,12 @@ class ExternalLoadForces:
             return []
         columns = [c for c in self.columns if c.startswith(identifier)]
         if len(columns) != 3:
-            raise MuscleError(f"the external loads' data file {self.data_file} has {len(columns)} columns "
-                              f"starting with '{identifier}' ({', '.join(columns) or 'none'}); "
-                              "OpenSim's ExternalForce needs exactly 3",
-                              fix="check the GRF file's column names and the external loads' identifiers")
+            raise MuscleError(
+                f"the external loads' data file {self.data_file} has {len(columns)} columns "
+                f"starting with '{identifier}' ({', '.join(columns) or 'none'}); "
+                "OpenSim's ExternalForce needs exactly 3",
+                fix="check the GRF file's column names and the external loads' identifiers",
+            )
         return columns
 
     def at_times(self, times: np.ndarray) -> list[dict]:
@@ -390,8 +423,13 @@ class ExternalLoadForces:
         else:  # ExternalForce uses straight lines through 2-3 samples
             values = np.column_stack([np.interp(times, self.data_times, column) for column in data.T])
         column_of = {c: i for i, c in enumerate(used)}
-        return [{key: values[:, [column_of[c] for c in spec[f"{key}_columns"]]] if spec[f"{key}_columns"] else None
-                 for key in keys} for spec in self.forces]
+        return [
+            {
+                key: values[:, [column_of[c] for c in spec[f"{key}_columns"]]] if spec[f"{key}_columns"] else None
+                for key in keys
+            }
+            for spec in self.forces
+        ]
 
     def generalized_forces(self, state: osim.State, values: list[dict], k: int) -> np.ndarray:
         """Generalized forces (n_u) of every external force at frame k (ExternalForce::
@@ -414,12 +452,18 @@ class ExternalLoadForces:
                 else:
                     point = point_frame.findStationLocationInAnotherFrame(state, osim.Vec3(*value["point"][k]), body)
                     arm = body.expressVectorInGround(state, point).to_numpy()
-                moment += (arm[1] * force[2] - arm[2] * force[1], arm[2] * force[0] - arm[0] * force[2],
-                           arm[0] * force[1] - arm[1] * force[0])
+                moment += (
+                    arm[1] * force[2] - arm[2] * force[1],
+                    arm[2] * force[0] - arm[0] * force[2],
+                    arm[0] * force[1] - arm[1] * force[0],
+                )
             if value["torque"] is not None:
                 torque = value["torque"][k]
-                moment += torque if spec["force_in_ground"] else force_frame.expressVectorInGround(
-                    state, osim.Vec3(*torque)).to_numpy()
+                moment += (
+                    torque
+                    if spec["force_in_ground"]
+                    else force_frame.expressVectorInGround(state, osim.Vec3(*torque)).to_numpy()
+                )
             index = spec["index"]
             previous = totals.get(index, np.zeros(6))
             totals[index] = previous + np.concatenate([moment, force])
@@ -453,8 +497,11 @@ def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.nda
     k = np.clip(np.searchsorted(x, inside, side="right") - 1, 0, n - 2)
     left, right = (inside - x[k])[:, None], (x[k + 1] - inside)[:, None]
     width = h[k][:, None]
-    values = ((m[k] * right ** 3 + m[k + 1] * left ** 3) / (6 * width)
-              + (y[k] / width - m[k] * width / 6) * right + (y[k + 1] / width - m[k + 1] * width / 6) * left)
+    values = (
+        (m[k] * right**3 + m[k + 1] * left**3) / (6 * width)
+        + (y[k] / width - m[k] * width / 6) * right
+        + (y[k + 1] / width - m[k + 1] * width / 6) * left
+    )
     start_slope, end_slope = slopes[0] - h[0] * m[1] / 6, slopes[-1] + h[-1] * m[-2] / 6
     before, after = at < x[0], at > x[-1]
     values[before] += (at[before] - x[0])[:, None] * start_slope
@@ -531,8 +578,9 @@ def _qp(curvature, linear, A, b, lower, upper):
     """min 1/2 x' diag(curvature) x + linear' x  s.t. A x = b, lower <= x <= upper (DAQP)."""
     n_act = A.shape[1]
     sense = np.concatenate([np.zeros(n_act, dtype=np.int32), np.full(len(b), 5, dtype=np.int32)])
-    x, _, exitflag, _ = daqp.solve(np.diag(curvature), linear, A, np.concatenate([upper, b]), np.concatenate([lower, b]),
-                                   sense)
+    x, _, exitflag, _ = daqp.solve(
+        np.diag(curvature), linear, A, np.concatenate([upper, b]), np.concatenate([lower, b]), sense
+    )
     return np.asarray(x), exitflag == 1
 
 
@@ -545,27 +593,47 @@ def activation_and_force(problem: SOProblem, controls: np.ndarray) -> tuple[pd.D
     return activation, force
 
 
-def static_optimization(*, so_model_path: str | Path, coordinates_mot: str | Path, external_loads_xml: str | Path,
-                        time_range: tuple[float, float], activation_exponent: float, subject: str,
-                        trial: str) -> tuple[pd.DataFrame, pd.DataFrame, SOProblem]:
+def static_optimization(
+    *,
+    so_model_path: str | Path,
+    coordinates_mot: str | Path,
+    external_loads_xml: str | Path,
+    time_range: tuple[float, float],
+    activation_exponent: float,
+    subject: str,
+    trial: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, SOProblem]:
     """The fast solver's counterpart of opensim_tools.static_optimization: activation
     and force tables (columns as OpenSim writes them, without the external-load
     columns of its force file), and the problem (for its timings)."""
     try:
-        problem = build_problem(so_model_path=so_model_path, coordinates_mot=coordinates_mot,
-                                external_loads_xml=external_loads_xml, time_range=time_range)
+        problem = build_problem(
+            so_model_path=so_model_path,
+            coordinates_mot=coordinates_mot,
+            external_loads_xml=external_loads_xml,
+            time_range=time_range,
+        )
     except MuscleError as err:  # name the subject and trial
-        raise MuscleError(err.message, subject=subject, trial=trial, fix=err.fix, opensim_message=err.opensim_message) from None
+        raise MuscleError(
+            err.message, subject=subject, trial=trial, fix=err.fix, opensim_message=err.opensim_message
+        ) from None
     except Exception as err:
-        raise MuscleError("building the static optimization problem failed", subject=subject, trial=trial,
-                          opensim_message=str(err), fix="check the IK and GRF of this trial, or set "
-                          "static_optimization.solver: opensim") from None
+        raise MuscleError(
+            "building the static optimization problem failed",
+            subject=subject,
+            trial=trial,
+            opensim_message=str(err),
+            fix="check the IK and GRF of this trial, or set static_optimization.solver: opensim",
+        ) from None
     controls, ok = solve(problem, activation_exponent=activation_exponent)
     if not ok.all():
         failed = ", ".join(f"{t:.3f}" for t in problem.times[~ok][:10])
-        raise MuscleError(f"static optimization found no solution at {np.count_nonzero(~ok)} frame(s) (t = {failed} s)",
-                          subject=subject, trial=trial,
-                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
-                              "or check the IK and GRF of this trial")
+        raise MuscleError(
+            f"static optimization found no solution at {np.count_nonzero(~ok)} frame(s) (t = {failed} s)",
+            subject=subject,
+            trial=trial,
+            fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
+            "or check the IK and GRF of this trial",
+        )
     activation, force = activation_and_force(problem, controls)
     return activation, force, problem

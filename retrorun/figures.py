@@ -1,4 +1,5 @@
 """Figures of the study tables, saved as PNG and SVG. Headless: the Agg backend."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -11,9 +12,15 @@ import pandas as pd  # noqa: E402
 from .cycle_plan import STATUSES  # noqa: E402
 from .formats import atomic_path  # noqa: E402
 
-STATUS_COLOURS = {"used": "#2a9d8f", "outside_region": "#bdbdbd", "not_chosen": "#8ecae6",
-                  "missing_contact": "#e9c46a", "implausible_duration": "#e76f51", "off_plate": "#b08968",
-                  "other_foot_loaded": "#9d4edd"}
+STATUS_COLOURS = {
+    "used": "#2a9d8f",
+    "outside_region": "#bdbdbd",
+    "not_chosen": "#8ecae6",
+    "missing_contact": "#e9c46a",
+    "implausible_duration": "#e76f51",
+    "off_plate": "#b08968",
+    "other_foot_loaded": "#9d4edd",
+}
 
 
 def save(figure, *, png: str, svg: str) -> None:
@@ -35,8 +42,9 @@ def _no_data(axis, text: str) -> None:
     axis.set_yticks([])
 
 
-def mean_sd_curves(curves: pd.DataFrame, *, variables: dict[str, str], compare: list[str], title: str,
-                   spm: pd.DataFrame | None = None):
+def mean_sd_curves(
+    curves: pd.DataFrame, *, variables: dict[str, str], compare: list[str], title: str, spm: pd.DataFrame | None = None
+):
     """One panel per variable (column value -> axis label): mean ± SD over subjects
     of the subject-mean curves, one colour per condition; grey bands mark the SPM
     clusters of that variable in ``spm`` (spm.csv), if given."""
@@ -59,8 +67,13 @@ def mean_sd_curves(curves: pd.DataFrame, *, variables: dict[str, str], compare: 
         if spm is not None and len(spm):
             clusters = spm[(spm["variable"] == variable) & spm["cluster"].notna()]
             for k, cluster in enumerate(clusters.itertuples()):
-                axis.axvspan(cluster.start_pct, cluster.end_pct, color="0.85", zorder=0,
-                             label=f"SPM p < {cluster.alpha:g}" if k == 0 else None)
+                axis.axvspan(
+                    cluster.start_pct,
+                    cluster.end_pct,
+                    color="0.85",
+                    zorder=0,
+                    label=f"SPM p < {cluster.alpha:g}" if k == 0 else None,
+                )
         axis.set_xlabel("gait cycle (%)")
         axis.set_ylabel(label)
         axis.set_xlim(0, 100)
@@ -85,8 +98,14 @@ def paired_ratio(subjects: pd.DataFrame, *, compare: list[str], metrics: dict[st
             axis.plot(x, values.to_numpy(dtype=float), marker="o", color="0.4")
             last = np.flatnonzero(np.isfinite(values.to_numpy(dtype=float)))
             if last.size:
-                axis.annotate(str(subject), (x[last[-1]], values.iloc[last[-1]]), xytext=(5, 0),
-                              textcoords="offset points", fontsize=7, va="center")
+                axis.annotate(
+                    str(subject),
+                    (x[last[-1]], values.iloc[last[-1]]),
+                    xytext=(5, 0),
+                    textcoords="offset points",
+                    fontsize=7,
+                    va="center",
+                )
         axis.plot(x, wide.mean(axis=0).to_numpy(dtype=float), marker="s", color="k", linewidth=2.5, label="mean")
         axis.axhline(1.0, color="0.7", linestyle=":", linewidth=1)
         axis.set_xticks(x, compare)
@@ -101,8 +120,9 @@ def paired_ratio(subjects: pd.DataFrame, *, compare: list[str], metrics: dict[st
 def qc_overview(counts: pd.DataFrame, qc: pd.DataFrame):
     """Left: gait cycles per trial and side by status (used or why skipped), failed
     trials marked. Right: each trial's QC verdict."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, max(3.0, 0.35 * max(len(counts), 1) + 1.5)),
-                                         gridspec_kw={"width_ratios": [3, 2]})
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(12, max(3.0, 0.35 * max(len(counts), 1) + 1.5)), gridspec_kw={"width_ratios": [3, 2]}
+    )
     if counts.empty:
         _no_data(left, "no trial")
     else:
@@ -121,7 +141,9 @@ def qc_overview(counts: pd.DataFrame, qc: pd.DataFrame):
         left.set_yticks(y, labels, fontsize=8)
         left.invert_yaxis()
         left.set_xlabel("gait cycles")
-        figure.legend(*left.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower left", ncol=len(STATUSES))
+        figure.legend(
+            *left.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower left", ncol=len(STATUSES)
+        )
         left.xaxis.get_major_locator().set_params(integer=True)
         left.set_title("Gait cycles per trial and side")
     if qc.empty:
@@ -130,12 +152,14 @@ def qc_overview(counts: pd.DataFrame, qc: pd.DataFrame):
         table = qc.sort_values(["subject", "trial"])
         y = np.arange(len(table))
         passed = table["pass"].astype(str).str.lower().eq("true").to_numpy()
-        failed = table["status"].astype(str).eq("failed").to_numpy() if "status" in table else np.zeros(len(table), bool)
+        failed = (
+            table["status"].astype(str).eq("failed").to_numpy() if "status" in table else np.zeros(len(table), bool)
+        )
         colours = np.where(failed, "#c0392b", np.where(passed, "#2a9d8f", "#e9c46a"))
         right.barh(y, np.ones(len(table)), color=colours)
         for k, flags in enumerate(table["flags"].fillna("").astype(str)):
             names = [f for f in flags.split(";") if f]
-            wrapped = "\n".join(", ".join(names[i:i + 3]) for i in range(0, len(names), 3))
+            wrapped = "\n".join(", ".join(names[i : i + 3]) for i in range(0, len(names), 3))
             text = "failed" if failed[k] else ("pass" if passed[k] else wrapped)
             right.text(0.02, y[k], text, va="center", fontsize=7)
         right.set_yticks(y, [f"{r.subject}/{r.trial}" for r in table.itertuples()], fontsize=8)

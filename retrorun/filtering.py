@@ -5,6 +5,7 @@ One cutoff for both (Bisseling & Hof 2006, J Biomech 39:2438; Kristianslund et a
 filter is the common 4th-order zero-lag Butterworth (2nd order run forwards and
 backwards).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,16 @@ def filter_table(table: pd.DataFrame, *, cutoff_hz: float, columns: list[str] | 
     return out
 
 
-def filter_plate(force: np.ndarray, point: np.ndarray, torque: np.ndarray, *, rate_hz: float, cutoff_hz: float,
-                 contact_threshold_n: float, vertical_axis: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def filter_plate(
+    force: np.ndarray,
+    point: np.ndarray,
+    torque: np.ndarray,
+    *,
+    rate_hz: float,
+    cutoff_hz: float,
+    contact_threshold_n: float,
+    vertical_axis: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Filter one plate's force, centre of pressure and free torque.
 
     Plate noise out of contact (raw vertical force below the threshold) is set to zero

@@ -5,6 +5,7 @@ storage files follow the file's ``inDegrees`` flag and are reported as such.
 All writers are atomic: they write a temporary file beside the target and rename
 it, so an interrupted job never leaves a half-written file that looks finished.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -61,7 +62,7 @@ class MarkerTable:
     def marker_names(self) -> list[str]:
         return list(self.positions_m)
 
-    def window(self, start_s: float, end_s: float) -> "MarkerTable":
+    def window(self, start_s: float, end_s: float) -> MarkerTable:
         keep = (self.time_s >= start_s - 1e-9) & (self.time_s <= end_s + 1e-9)
         return MarkerTable(
             self.time_s[keep],
@@ -77,11 +78,13 @@ def read_trc(path: str | os.PathLike) -> MarkerTable:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"marker file {path} does not exist", fix="check the path in the sheet")
-    with open(path, "r", errors="replace") as handle:
+    with open(path, errors="replace") as handle:
         lines = handle.read().splitlines()
     if len(lines) < 6:
-        raise InputError(f"{path} is not a TRC file: it has fewer than 6 lines",
-                         fix="export the markers as a TRC file (header of 5 lines, then data)")
+        raise InputError(
+            f"{path} is not a TRC file: it has fewer than 6 lines",
+            fix="export the markers as a TRC file (header of 5 lines, then data)",
+        )
     keys = lines[1].split("\t")
     values = lines[2].split("\t")
     header = {k.strip(): v.strip() for k, v in zip(keys, values) if k.strip()}
@@ -100,12 +103,14 @@ def read_trc(path: str | os.PathLike) -> MarkerTable:
     try:
         rate_hz = float(header["DataRate"])
     except ValueError:
-        raise InputError(f"{path}: DataRate '{header['DataRate']}' is not a number",
-                         fix="set DataRate in the TRC header") from None
+        raise InputError(
+            f"{path}: DataRate '{header['DataRate']}' is not a number", fix="set DataRate in the TRC header"
+        ) from None
     name_cells = lines[3].split("\t")
     if len(name_cells) < 3 or name_cells[0].strip() != "Frame#":
-        raise InputError(f"{path}: TRC line 4 must start with 'Frame#\\tTime' and name the markers",
-                         fix="export a standard TRC file")
+        raise InputError(
+            f"{path}: TRC line 4 must start with 'Frame#\\tTime' and name the markers", fix="export a standard TRC file"
+        )
     names = [cell.strip() for cell in name_cells[2:] if cell.strip()]
     rows = []
     for line in lines[5:]:
@@ -124,7 +129,7 @@ def read_trc(path: str | os.PathLike) -> MarkerTable:
     if np.any(np.isnan(time_s)):
         raise InputError(f"{path}: the Time column has empty cells", fix="export the trial again")
     scale = LENGTH_UNITS_TO_M[units]
-    positions = {name: data[:, 2 + 3 * i: 5 + 3 * i] * scale for i, name in enumerate(names)}
+    positions = {name: data[:, 2 + 3 * i : 5 + 3 * i] * scale for i, name in enumerate(names)}
     return MarkerTable(time_s, positions, rate_hz, str(path), units)
 
 
@@ -172,13 +177,15 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
     path = Path(path)
     if not path.is_file():
         raise InputError(f"file {path} does not exist", fix="check the path in the sheet or config")
-    with open(path, "r", errors="replace") as handle:
+    with open(path, errors="replace") as handle:
         lines = handle.read().splitlines()
     try:
         end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
     except StopIteration:
-        raise InputError(f"{path}: no 'endheader' line, so this is not an OpenSim .mot/.sto file",
-                         fix="export the forces as an OpenSim .mot file (header ending in 'endheader')") from None
+        raise InputError(
+            f"{path}: no 'endheader' line, so this is not an OpenSim .mot/.sto file",
+            fix="export the forces as an OpenSim .mot file (header ending in 'endheader')",
+        ) from None
     header: dict[str, str] = {}
     for line in lines[:end]:
         if "=" in line:
@@ -196,9 +203,11 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
     if len(columns) <= 1:
         columns = lines[columns_line].split()
     if not columns or columns[0].lower() != "time":
-        raise InputError(f"{path}: the first column must be 'time' (found '{columns[0] if columns else ''}')",
-                         fix="export the file with a time column first")
-    rows = [line.split() for line in lines[columns_line + 1:] if line.strip()]
+        raise InputError(
+            f"{path}: the first column must be 'time' (found '{columns[0] if columns else ''}')",
+            fix="export the file with a time column first",
+        )
+    rows = [line.split() for line in lines[columns_line + 1 :] if line.strip()]
     try:
         data = np.array([[float(v) for v in row[: len(columns)]] for row in rows], dtype=float)
     except ValueError as err:
@@ -206,8 +215,10 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
     if data.size == 0:
         raise InputError(f"{path}: no data rows", fix="export the file again")
     if data.shape[1] != len(columns):
-        raise InputError(f"{path}: rows have {data.shape[1]} values but the header names {len(columns)} columns",
-                         fix="export the file again")
+        raise InputError(
+            f"{path}: rows have {data.shape[1]} values but the header names {len(columns)} columns",
+            fix="export the file again",
+        )
     table = pd.DataFrame(data, columns=columns)
     table = table.rename(columns={columns[0]: "time"})
     return table, header

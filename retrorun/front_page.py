@@ -2,15 +2,18 @@
 condition's mean, the difference or ratio with its CI, Holm-adjusted p), which trials
 were left out and why, and links to the figures. reStructuredText, as Snakemake's
 report renders it (a figure is linked as ``name.png_``)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-FIGURES = {"group_activation.png": "group activation over the gait cycle",
-           "qh_ratio.png": "quadriceps:hamstrings ratio per subject",
-           "knee_moment.png": "knee extension moment and angle",
-           "qc_overview.png": "cycles used and quality verdicts per trial"}
+FIGURES = {
+    "group_activation.png": "group activation over the gait cycle",
+    "qh_ratio.png": "quadriceps:hamstrings ratio per subject",
+    "knee_moment.png": "knee extension moment and angle",
+    "qc_overview.png": "cycles used and quality verdicts per trial",
+}
 
 
 def _number(value, digits: int = 3) -> str:
@@ -29,29 +32,41 @@ def outcome_line(row: pd.Series) -> str:
     level = f"{100 * row['ci_level']:.0f} %" if np.isfinite(row.get("ci_level", np.nan)) else "CI"
     if row.get("scale") == "log":
         means = f"{a} {_number(row['mean_a'])}, {b} {_number(row['mean_b'])} (geometric means)"
-        effect = (f"ratio {b}/{a} {_number(row['ratio_of_geometric_means'])} "
-                  f"[{level} CI {_number(row['ratio_ci_low'])} to {_number(row['ratio_ci_high'])}]")
+        effect = (
+            f"ratio {b}/{a} {_number(row['ratio_of_geometric_means'])} "
+            f"[{level} CI {_number(row['ratio_ci_low'])} to {_number(row['ratio_ci_high'])}]"
+        )
     else:
         means = f"{a} {_number(row['mean_a'])}, {b} {_number(row['mean_b'])}"
-        effect = (f"difference {b} - {a} {_number(row['difference_mean'])} "
-                  f"[{level} CI {_number(row['difference_ci_low'])} to {_number(row['difference_ci_high'])}]")
+        effect = (
+            f"difference {b} - {a} {_number(row['difference_mean'])} "
+            f"[{level} CI {_number(row['difference_ci_low'])} to {_number(row['difference_ci_high'])}]"
+        )
     tests = f"paired t-test p {_p(row['t_test_p'])}, Holm-adjusted {_p(row['t_test_p_holm'])}"
     note = f" *{row['note']}*" if isinstance(row.get("note"), str) and row["note"] else ""
     return f"- {name}, n = {int(row['n_subjects'])} subjects: {means}; {effect}; {tests}.{note}"
 
 
-def front_page(*, study: str, comparison: pd.DataFrame, counts: pd.DataFrame, qc: pd.DataFrame,
-               qc_gate: str, alpha: float) -> str:
+def front_page(
+    *, study: str, comparison: pd.DataFrame, counts: pd.DataFrame, qc: pd.DataFrame, qc_gate: str, alpha: float
+) -> str:
     a, b = comparison["condition_a"].iloc[0], comparison["condition_b"].iloc[0]
     used = counts[counts["status"] == "done"]
     per_condition = used.groupby("condition")["n_used"].sum()
     subjects = used[used["n_used"] > 0].groupby("condition")["subject"].nunique()
-    lines = [f"Study ``{study}``: {b} against {a}", "=" * 60, "",
-             f"Used gait cycles entering the statistics: {a} {int(per_condition.get(a, 0))} "
-             f"({int(subjects.get(a, 0))} subjects), {b} {int(per_condition.get(b, 0))} "
-             f"({int(subjects.get(b, 0))} subjects). Alpha {alpha:g}; p-values Holm-adjusted within the primary "
-             "family (and separately within the secondary one, in ``comparison.csv``).", "",
-             "Primary outcomes", "-" * 16, ""]
+    lines = [
+        f"Study ``{study}``: {b} against {a}",
+        "=" * 60,
+        "",
+        f"Used gait cycles entering the statistics: {a} {int(per_condition.get(a, 0))} "
+        f"({int(subjects.get(a, 0))} subjects), {b} {int(per_condition.get(b, 0))} "
+        f"({int(subjects.get(b, 0))} subjects). Alpha {alpha:g}; p-values Holm-adjusted within the primary "
+        "family (and separately within the secondary one, in ``comparison.csv``).",
+        "",
+        "Primary outcomes",
+        "-" * 16,
+        "",
+    ]
     primary = comparison[comparison["family"] == "primary"]
     if not primary.empty:
         lines += [outcome_line(row) for _, row in primary.iterrows()]
@@ -72,8 +87,12 @@ def front_page(*, study: str, comparison: pd.DataFrame, counts: pd.DataFrame, qc
         lines.append("- none: every trial ran and passed QC" if qc_gate == "exclude" else "- no trial failed")
     lines += ["", "Figures", "-" * 7, ""]
     lines += [f"- {name}_: {what}" for name, what in FIGURES.items()]
-    lines += ["", "retrorun scaled a generic OpenSim model to each subject, ran inverse kinematics, inverse "
-              "dynamics and static optimization on every trial, and compared quadriceps and hamstrings "
-              "activation between conditions; the tables and quality checks are under Results and Quality "
-              "checks.", ""]
+    lines += [
+        "",
+        "retrorun scaled a generic OpenSim model to each subject, ran inverse kinematics, inverse "
+        "dynamics and static optimization on every trial, and compared quadriceps and hamstrings "
+        "activation between conditions; the tables and quality checks are under Results and Quality "
+        "checks.",
+        "",
+    ]
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """Ground reaction forces: which columns act on which foot, filtering, per-side tables,
 and each foot's contacts (gait events) from the raw force."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,16 +32,20 @@ def check_time_increases(times: np.ndarray, *, grf_path) -> list[str]:
     steps = np.diff(times)
     if np.any(steps <= 0):
         bad = int(np.flatnonzero(steps <= 0)[0])
-        return [f"the time column of {grf_path} does not increase at data row {bad + 2} "
-                f"({times[bad]:g} -> {times[bad + 1]:g} s); export the GRF again without repeated or reordered rows"]
+        return [
+            f"the time column of {grf_path} does not increase at data row {bad + 2} "
+            f"({times[bad]:g} -> {times[bad + 1]:g} s); export the GRF again without repeated or reordered rows"
+        ]
     return []
 
 
 def check_window_covered(times: np.ndarray, start_s: float, end_s: float, *, grf_path: str) -> list[str]:
     """The GRF must cover the analysis window."""
     if times[0] > start_s + 1e-6 or times[-1] < end_s - 1e-6:
-        return [f"the GRF in {grf_path} covers {times[0]:g}-{times[-1]:g} s, not the whole analysis window "
-                f"{start_s:g}-{end_s:g} s; correct start_s/end_s or the GRF file"]
+        return [
+            f"the GRF in {grf_path} covers {times[0]:g}-{times[-1]:g} s, not the whole analysis window "
+            f"{start_s:g}-{end_s:g} s; correct start_s/end_s or the GRF file"
+        ]
     return []
 
 
@@ -50,25 +55,33 @@ def check_force_columns(columns, specs: list, *, grf_path: str, loads_path: str)
     for spec in specs:
         missing = [c for cols in spec.columns().values() for c in cols if c not in columns]
         if missing:
-            problems.append(f"the GRF file {grf_path} lacks column(s) {', '.join(missing)} that ExternalForce "
-                            f"'{spec.name}' in {loads_path} reads; fix the identifiers in the external loads file or the GRF columns")
+            problems.append(
+                f"the GRF file {grf_path} lacks column(s) {', '.join(missing)} that ExternalForce "
+                f"'{spec.name}' in {loads_path} reads; fix the identifiers in the external loads file or the GRF columns"
+            )
     return problems
 
 
 def check_force_sides(specs: list, sides: dict[str, str], *, loads_path: str) -> list[str]:
     """Every ExternalForce must act on a body whose name ends in a side suffix: that is
     how its force goes to a foot."""
-    return [f"external loads {loads_path}: ExternalForce '{spec.name}' acts on '{spec.applied_to_body}', "
-            f"whose name ends in none of the side suffixes {sorted(sides.values())} (config 'sides')"
-            for spec in specs if side_of_body(spec.applied_to_body, sides) is None]
+    return [
+        f"external loads {loads_path}: ExternalForce '{spec.name}' acts on '{spec.applied_to_body}', "
+        f"whose name ends in none of the side suffixes {sorted(sides.values())} (config 'sides')"
+        for spec in specs
+        if side_of_body(spec.applied_to_body, sides) is None
+    ]
 
 
 def check_ground_frame(specs: list, *, loads_path: str) -> list[str]:
     """Every ExternalForce must be expressed in the ground frame: that is where retrorun
     filters the forces and finds each foot's contacts."""
-    return [f"ExternalForce '{spec.name}' in {loads_path} is expressed in a body frame; retrorun filters and checks "
-            f"GRF in the ground frame: export the GRF in the lab (ground) frame"
-            for spec in specs if spec.force_expressed_in_body != "ground" or spec.point_expressed_in_body != "ground"]
+    return [
+        f"ExternalForce '{spec.name}' in {loads_path} is expressed in a body frame; retrorun filters and checks "
+        f"GRF in the ground frame: export the GRF in the lab (ground) frame"
+        for spec in specs
+        if spec.force_expressed_in_body != "ground" or spec.point_expressed_in_body != "ground"
+    ]
 
 
 def check_force_values(grf: pd.DataFrame, spec, *, grf_path: str, threshold_n: float) -> list[str]:
@@ -80,36 +93,58 @@ def check_force_values(grf: pd.DataFrame, spec, *, grf_path: str, threshold_n: f
         empty = grf[column].isna().to_numpy()
         if empty.any():
             first = float(grf["time"].to_numpy()[empty][0])
-            problems.append(f"the GRF file {grf_path}: column '{column}' has {int(empty.sum())} empty/NaN value(s) in the "
-                            f"analysis window (first at {first:g} s); fill them (zero force out of contact) or export again")
+            problems.append(
+                f"the GRF file {grf_path}: column '{column}' has {int(empty.sum())} empty/NaN value(s) in the "
+                f"analysis window (first at {first:g} s); fill them (zero force out of contact) or export again"
+            )
     vertical = spec.columns()["force"][1]
     values = grf[vertical].to_numpy(dtype=float)
     if np.nanmin(values, initial=0.0) < -threshold_n:
         at = float(grf["time"].to_numpy()[np.nanargmin(values)])
-        problems.append(f"the GRF file {grf_path}: column '{vertical}' goes down to {np.nanmin(values):.0f} N at {at:g} s: "
-                        f"the ground can only push up, so the force sign or axes are wrong (OpenSim's vertical is +Y); "
-                        f"export the reaction force in OpenSim's frame")
+        problems.append(
+            f"the GRF file {grf_path}: column '{vertical}' goes down to {np.nanmin(values):.0f} N at {at:g} s: "
+            f"the ground can only push up, so the force sign or axes are wrong (OpenSim's vertical is +Y); "
+            f"export the reaction force in OpenSim's frame"
+        )
     return problems
 
 
 def _raise_problems(problems: list[str], *, subject: str, trial: str) -> None:
     if problems:
-        raise InputError("; ".join(problems), subject=subject, trial=trial,
-                         fix="correct the GRF file, the external loads file or the sheet as said above")
+        raise InputError(
+            "; ".join(problems),
+            subject=subject,
+            trial=trial,
+            fix="correct the GRF file, the external loads file or the sheet as said above",
+        )
 
 
-def prepare_grf(table: pd.DataFrame, *, external_loads: str, window: dict, margin_s: float, cutoff_hz: float,
-                contact_threshold_n: float, sides: dict[str, str], subject: str, trial: str,
-                source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def prepare_grf(
+    table: pd.DataFrame,
+    *,
+    external_loads: str,
+    window: dict,
+    margin_s: float,
+    cutoff_hz: float,
+    contact_threshold_n: float,
+    sides: dict[str, str],
+    subject: str,
+    trial: str,
+    source: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Filter each ExternalForce's columns; return (OpenSim table, per-side tidy table), windowed with margin."""
     specs = templates.external_forces(external_loads)
     times = table["time"].to_numpy()
     start, end, first, last = analysis_range(times, window, margin_s)
     _raise_problems(check_time_increases(times, grf_path=source), subject=subject, trial=trial)
-    _raise_problems(check_window_covered(times, start, end, grf_path=source)
-                    + check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
-                    + check_force_sides(specs, sides, loads_path=external_loads)
-                    + check_ground_frame(specs, loads_path=external_loads), subject=subject, trial=trial)
+    _raise_problems(
+        check_window_covered(times, start, end, grf_path=source)
+        + check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
+        + check_force_sides(specs, sides, loads_path=external_loads)
+        + check_ground_frame(specs, loads_path=external_loads),
+        subject=subject,
+        trial=trial,
+    )
     rate = sample_rate(times)
     prepared = {"time": times}
     per_side = {side: {"force": np.zeros((len(times), 3)), "moment": np.zeros((len(times), 3))} for side in sides}
@@ -118,8 +153,9 @@ def prepare_grf(table: pd.DataFrame, *, external_loads: str, window: dict, margi
         force = table[columns["force"]].to_numpy(dtype=float)
         point = table[columns["point"]].to_numpy(dtype=float) if columns["point"] else np.zeros_like(force)
         torque = table[columns["torque"]].to_numpy(dtype=float) if columns["torque"] else np.zeros_like(force)
-        force, point, torque = filter_plate(force, point, torque, rate_hz=rate, cutoff_hz=cutoff_hz,
-                                            contact_threshold_n=contact_threshold_n)
+        force, point, torque = filter_plate(
+            force, point, torque, rate_hz=rate, cutoff_hz=cutoff_hz, contact_threshold_n=contact_threshold_n
+        )
         for cols, values in ((columns["force"], force), (columns["point"], point), (columns["torque"], torque)):
             for i, column in enumerate(cols):
                 prepared[column] = values[:, i]
@@ -153,9 +189,19 @@ def _centre_of_pressure(force: np.ndarray, moment: np.ndarray, *, floor_y: float
     return cop
 
 
-
-def raw_contacts(table: pd.DataFrame, *, external_loads: str, window: dict, margin_s: float, threshold_n: float,
-                 min_contact_s: float, sides: dict[str, str], subject: str, trial: str, source: str) -> pd.DataFrame:
+def raw_contacts(
+    table: pd.DataFrame,
+    *,
+    external_loads: str,
+    window: dict,
+    margin_s: float,
+    threshold_n: float,
+    min_contact_s: float,
+    sides: dict[str, str],
+    subject: str,
+    trial: str,
+    source: str,
+) -> pd.DataFrame:
     """Each foot's contacts (side, contact, strike_s, toe_off_s) from its raw vertical force.
 
     Detected on the unfiltered force at the plate's own rate, over the same span as
@@ -168,15 +214,22 @@ def raw_contacts(table: pd.DataFrame, *, external_loads: str, window: dict, marg
     specs = templates.external_forces(external_loads)
     times = table["time"].to_numpy(dtype=float)
     _, _, first, last = analysis_range(times, window, margin_s)
-    _raise_problems(check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
-                    + check_force_sides(specs, sides, loads_path=external_loads)
-                    + check_ground_frame(specs, loads_path=external_loads), subject=subject, trial=trial)
+    _raise_problems(
+        check_force_columns(table.columns, specs, grf_path=source, loads_path=external_loads)
+        + check_force_sides(specs, sides, loads_path=external_loads)
+        + check_ground_frame(specs, loads_path=external_loads),
+        subject=subject,
+        trial=trial,
+    )
     vertical = {side: np.zeros(len(times)) for side in sides}
     for spec in specs:
         column = spec.columns()["force"][1]  # Y: vertical in OpenSim's ground frame
         side = side_of_body(spec.applied_to_body, sides)
         vertical[side] += np.nan_to_num(table[column].to_numpy(dtype=float), nan=0.0)
     keep = (times >= first - 1e-9) & (times <= last + 1e-9)
-    per_side = pd.DataFrame({"time_s": times[keep]} | {events.vertical_force_column(side): force[keep]
-                                                        for side, force in vertical.items()})
-    return events.detect_side_contacts(per_side, sides=list(sides), threshold_n=threshold_n, min_contact_s=min_contact_s)
+    per_side = pd.DataFrame(
+        {"time_s": times[keep]} | {events.vertical_force_column(side): force[keep] for side, force in vertical.items()}
+    )
+    return events.detect_side_contacts(
+        per_side, sides=list(sides), threshold_n=threshold_n, min_contact_s=min_contact_s
+    )

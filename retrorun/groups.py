@@ -1,5 +1,6 @@
 """Group activations per side: the mean of the group's muscles, optionally weighted by
 each muscle's max isometric force (a strong vastus counts more than a weak one)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -16,33 +17,60 @@ def check_group_muscles(names, *, groups: dict[str, list[str]], sides: dict[str,
     the columns of a stage's activations) with every side suffix: a group silently
     missing a muscle would change its mean without anyone noticing."""
     present = set(names)
-    return [f"config muscle_groups.{group}: muscle '{muscle}{suffix}' (side {side}) is not in {where} "
-            f"(its muscles: {', '.join(sorted(present - {'time_s'})[:12])}...)"
-            for group, muscles in groups.items() for muscle in muscles for side, suffix in sides.items()
-            if f"{muscle}{suffix}" not in present]
+    return [
+        f"config muscle_groups.{group}: muscle '{muscle}{suffix}' (side {side}) is not in {where} "
+        f"(its muscles: {', '.join(sorted(present - {'time_s'})[:12])}...)"
+        for group, muscles in groups.items()
+        for muscle in muscles
+        for side, suffix in sides.items()
+        if f"{muscle}{suffix}" not in present
+    ]
 
 
-def group_muscles(columns, *, groups: dict[str, list[str]], sides: dict[str, str], source: str = "",
-                  subject: str = "", trial: str = "") -> dict[tuple[str, str], list[str]]:
+def group_muscles(
+    columns,
+    *,
+    groups: dict[str, list[str]],
+    sides: dict[str, str],
+    source: str = "",
+    subject: str = "",
+    trial: str = "",
+) -> dict[tuple[str, str], list[str]]:
     """(group, side) -> the activation columns of that group's muscles on that side
     (every one must be there: check_group_muscles)."""
     problems = check_group_muscles(columns, groups=groups, sides=sides, where=f"the activations {source}".rstrip())
     if problems:
-        raise AnalysisError("; ".join(problems), subject=subject, trial=trial,
-                            fix="name muscles in config muscle_groups exactly as the model does, without the side suffix")
-    return {(group, side): [f"{muscle}{suffix}" for muscle in muscles]
-            for group, muscles in groups.items() for side, suffix in sides.items()}
+        raise AnalysisError(
+            "; ".join(problems),
+            subject=subject,
+            trial=trial,
+            fix="name muscles in config muscle_groups exactly as the model does, without the side suffix",
+        )
+    return {
+        (group, side): [f"{muscle}{suffix}" for muscle in muscles]
+        for group, muscles in groups.items()
+        for side, suffix in sides.items()
+    }
 
 
-def group_activations(activations: pd.DataFrame, *, groups: dict[str, list[str]], sides: dict[str, str],
-                      weights: dict[str, float] | None = None, source: str = "", subject: str = "",
-                      trial: str = "") -> pd.DataFrame:
+def group_activations(
+    activations: pd.DataFrame,
+    *,
+    groups: dict[str, list[str]],
+    sides: dict[str, str],
+    weights: dict[str, float] | None = None,
+    source: str = "",
+    subject: str = "",
+    trial: str = "",
+) -> pd.DataFrame:
     """``time_s`` and one column ``<group>_<side>`` per group and side.
 
     ``weights`` (muscle column -> weight, e.g. max isometric force in N) gives a
     weighted mean; ``None`` the plain mean.
     """
-    members = group_muscles(activations.columns, groups=groups, sides=sides, source=source, subject=subject, trial=trial)
+    members = group_muscles(
+        activations.columns, groups=groups, sides=sides, source=source, subject=subject, trial=trial
+    )
     out = pd.DataFrame({"time_s": activations["time_s"].to_numpy()})
     for (group, side), names in members.items():
         if weights is None:
@@ -50,9 +78,12 @@ def group_activations(activations: pd.DataFrame, *, groups: dict[str, list[str]]
             continue
         lacking = [name for name in names if name not in weights]
         if lacking:
-            raise AnalysisError(f"no max isometric force for {', '.join(lacking)} in the model",
-                                fix="use analysis.weighting: mean, or a model that has these muscles",
-                                subject=subject, trial=trial)
+            raise AnalysisError(
+                f"no max isometric force for {', '.join(lacking)} in the model",
+                fix="use analysis.weighting: mean, or a model that has these muscles",
+                subject=subject,
+                trial=trial,
+            )
         w = pd.Series({name: float(weights[name]) for name in names})
         out[group_column(group, side)] = (activations[names] * w).sum(axis=1).to_numpy() / w.sum()
     return out

@@ -5,6 +5,7 @@ The error record lives beside the trial's outputs but is not a declared output, 
 Snakemake does not delete it when the job fails; the QC table lists it and the next
 successful run of that trial removes it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -71,20 +72,38 @@ def job(snakemake):
     if log_path:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True
+    )
     started = time.time()
     log.info("rule %s, %s", stage, ", ".join(f"{k} {v}" for k, v in snakemake.wildcards.items()) or "no wildcards")
     try:
         with _opensim_console_quiet():
             yield log
     except Exception as err:
-        record = err.as_record() if isinstance(err, RetrorunError) else {
-            "stage": stage, "subject": subject, "trial": trial, "message": f"{type(err).__name__}: {err}",
-            "fix": "this is unexpected: report it with the log file", "opensim_message": "",
-        }
-        record.update({"stage": record.get("stage") or stage, "rule_stage": stage, "subject": subject,
-                       "trial": trial, "inputs": [str(p) for p in snakemake.input],
-                       "log": str(log_path) if log_path else "", "traceback": traceback.format_exc()})
+        record = (
+            err.as_record()
+            if isinstance(err, RetrorunError)
+            else {
+                "stage": stage,
+                "subject": subject,
+                "trial": trial,
+                "message": f"{type(err).__name__}: {err}",
+                "fix": "this is unexpected: report it with the log file",
+                "opensim_message": "",
+            }
+        )
+        record.update(
+            {
+                "stage": record.get("stage") or stage,
+                "rule_stage": stage,
+                "subject": subject,
+                "trial": trial,
+                "inputs": [str(p) for p in snakemake.input],
+                "log": str(log_path) if log_path else "",
+                "traceback": traceback.format_exc(),
+            }
+        )
         log.error("%s", err)
         if log_path and log_path.is_file():
             # OpenSim's exceptions often say only "see messages window": its own

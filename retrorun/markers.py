@@ -8,6 +8,7 @@ skips a marker whose reference value is NaN: opensim-core pull request 2054), or
 fails the trial. A marker not yet (or no longer) in view at the start (end) of the
 recording has nothing to interpolate from and is always left as NaN there.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,13 +28,20 @@ GAP_POLICIES = tuple(_GAPS["long_gap_policy"]["enum"])
 DEFAULT_GAPS = {name: entry["default"] for name, entry in _GAPS.items()}
 
 
-def prepare_markers(markers: MarkerTable, *, aliases: dict[str, str], gaps: dict, subject: str, trial: str) -> MarkerTable:
+def prepare_markers(
+    markers: MarkerTable, *, aliases: dict[str, str], gaps: dict, subject: str, trial: str
+) -> MarkerTable:
     """Rename markers by ``aliases`` (lab name -> model name) and fill or mark gaps per ``gaps``."""
     markers = apply_aliases(markers, aliases or {}, subject=subject, trial=trial)
     settings = DEFAULT_GAPS | (gaps or {})
     markers = restore_missing_frames(markers, subject=subject, trial=trial)
-    return fill_gaps(markers, max_gap_s=float(settings["max_gap_s"]), long_gap_policy=settings["long_gap_policy"],
-                     subject=subject, trial=trial)
+    return fill_gaps(
+        markers,
+        max_gap_s=float(settings["max_gap_s"]),
+        long_gap_policy=settings["long_gap_policy"],
+        subject=subject,
+        trial=trial,
+    )
 
 
 def apply_aliases(markers: MarkerTable, aliases: dict[str, str], *, subject: str = "", trial: str = "") -> MarkerTable:
@@ -43,12 +51,18 @@ def apply_aliases(markers: MarkerTable, aliases: dict[str, str], *, subject: str
     for name, xyz in markers.positions_m.items():
         target = aliases.get(name, name)
         if target in renamed:
-            raise InputError(f"{markers.source}: markers '{origin[target]}' and '{name}' would both be called '{target}' "
-                             f"after marker_aliases", subject=subject, trial=trial,
-                             fix=f"map only one lab marker to '{target}' in the config's marker_aliases")
+            raise InputError(
+                f"{markers.source}: markers '{origin[target]}' and '{name}' would both be called '{target}' "
+                f"after marker_aliases",
+                subject=subject,
+                trial=trial,
+                fix=f"map only one lab marker to '{target}' in the config's marker_aliases",
+            )
         renamed[target] = xyz
         origin[target] = name
-    return MarkerTable(markers.time_s, renamed, markers.rate_hz, markers.source, markers.header_units, dict(markers.extra))
+    return MarkerTable(
+        markers.time_s, renamed, markers.rate_hz, markers.source, markers.header_units, dict(markers.extra)
+    )
 
 
 def check_marker_timing(markers: MarkerTable, path) -> list[str]:
@@ -58,8 +72,10 @@ def check_marker_timing(markers: MarkerTable, path) -> list[str]:
         return []  # a one-frame static trial has no timing to check
     if np.any(steps <= 0):
         bad = int(np.flatnonzero(steps <= 0)[0])
-        return [f"{path}: the Time column does not increase at frame {bad + 2} ({markers.time_s[bad]:g} -> "
-                f"{markers.time_s[bad + 1]:g} s); export the trial again"]
+        return [
+            f"{path}: the Time column does not increase at frame {bad + 2} ({markers.time_s[bad]:g} -> "
+            f"{markers.time_s[bad + 1]:g} s); export the trial again"
+        ]
     # Every time should sit on the DataRate grid (to rounding of the cells, e.g. 60 Hz
     # written as 0.017 s), with consecutive frames one grid step apart; a few larger
     # steps are frames missing from the export (gaps), not a wrong rate.
@@ -69,8 +85,10 @@ def check_marker_timing(markers: MarkerTable, path) -> list[str]:
     grid_steps = np.diff(grid)
     if off_grid.any() or np.any(grid_steps < 1) or np.median(grid_steps) != 1:
         measured = (len(steps)) / float(markers.time_s[-1] - markers.time_s[0])
-        return [f"{path}: DataRate says {markers.rate_hz:g} Hz but the Time column steps at {measured:.4g} Hz; "
-                f"correct DataRate in the TRC header (line 3) or the Time column"]
+        return [
+            f"{path}: DataRate says {markers.rate_hz:g} Hz but the Time column steps at {measured:.4g} Hz; "
+            f"correct DataRate in the TRC header (line 3) or the Time column"
+        ]
     return []
 
 
@@ -82,8 +100,12 @@ def restore_missing_frames(markers: MarkerTable, *, subject: str = "", trial: st
         return markers
     problems = check_marker_timing(markers, markers.source)
     if problems:
-        raise InputError("; ".join(problems), subject=subject, trial=trial,
-                         fix="export the trial again; frames must be in time order, on the DataRate grid")
+        raise InputError(
+            "; ".join(problems),
+            subject=subject,
+            trial=trial,
+            fix="export the trial again; frames must be in time order, on the DataRate grid",
+        )
     period = 1.0 / markers.rate_hz
     if not np.any(steps > 1.5 * period):
         return markers
@@ -105,14 +127,19 @@ def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def fill_gaps(markers: MarkerTable, *, max_gap_s: float, long_gap_policy: str, subject: str = "",
-              trial: str = "") -> MarkerTable:
+def fill_gaps(
+    markers: MarkerTable, *, max_gap_s: float, long_gap_policy: str, subject: str = "", trial: str = ""
+) -> MarkerTable:
     """Cubic-spline fill of gaps up to ``max_gap_s``; longer gaps per ``long_gap_policy``."""
     if max_gap_s < 0:
         raise ValueError(f"max_gap_s must be >= 0, got {max_gap_s}")
     if long_gap_policy not in GAP_POLICIES:
-        raise InputError(f"gaps.long_gap_policy is '{long_gap_policy}'", subject=subject, trial=trial,
-                         fix=f"set config gaps.long_gap_policy to one of {', '.join(GAP_POLICIES)}")
+        raise InputError(
+            f"gaps.long_gap_policy is '{long_gap_policy}'",
+            subject=subject,
+            trial=trial,
+            fix=f"set config gaps.long_gap_policy to one of {', '.join(GAP_POLICIES)}",
+        )
     time_s = markers.time_s
     n = len(time_s)
     positions, long_gaps, edge_gaps = {}, [], []
@@ -136,25 +163,33 @@ def fill_gaps(markers: MarkerTable, *, max_gap_s: float, long_gap_policy: str, s
             length_s = (last - first + 2) / markers.rate_hz
             if length_s <= max_gap_s + 1e-9 and seen.sum() >= 4:
                 spline = spline or CubicSpline(time_s[seen], xyz[seen], axis=0)
-                xyz[first:last + 1] = spline(time_s[first:last + 1])
+                xyz[first : last + 1] = spline(time_s[first : last + 1])
             else:
                 long_gaps.append((name, first, last))
         positions[name] = xyz
     if edge_gaps:
-        log.warning("%s: markers out of view at the start or end, left out of IK there: %s", markers.source,
-                    _describe(edge_gaps, time_s))
+        log.warning(
+            "%s: markers out of view at the start or end, left out of IK there: %s",
+            markers.source,
+            _describe(edge_gaps, time_s),
+        )
     if long_gaps:
         described = _describe(long_gaps, time_s)
         if long_gap_policy == "fail":
-            raise InputError(f"{markers.source}: marker gaps longer than gaps.max_gap_s = {max_gap_s:g} s: "
-                             f"{described}", subject=subject, trial=trial,
-                             fix="fill the gaps in the lab software, raise gaps.max_gap_s, or set "
-                                 "gaps.long_gap_policy: ignore_marker to give those markers no IK weight in those frames")
+            raise InputError(
+                f"{markers.source}: marker gaps longer than gaps.max_gap_s = {max_gap_s:g} s: {described}",
+                subject=subject,
+                trial=trial,
+                fix="fill the gaps in the lab software, raise gaps.max_gap_s, or set "
+                "gaps.long_gap_policy: ignore_marker to give those markers no IK weight in those frames",
+            )
         log.warning("%s: markers left out of IK where their gaps exceed %g s: %s", markers.source, max_gap_s, described)
     extra = dict(markers.extra) | {"long_gaps": long_gaps, "edge_gaps": edge_gaps}
     return MarkerTable(time_s, positions, markers.rate_hz, markers.source, markers.header_units, extra)
 
 
 def _describe(gaps: list[tuple[str, int, int]], time_s: np.ndarray, *, shown: int = 10) -> str:
-    text = "; ".join(f"{name} frames {a + 1}-{b + 1} ({time_s[a]:.3f}-{time_s[b]:.3f} s)" for name, a, b in gaps[:shown])
+    text = "; ".join(
+        f"{name} frames {a + 1}-{b + 1} ({time_s[a]:.3f}-{time_s[b]:.3f} s)" for name, a, b in gaps[:shown]
+    )
     return text + (f" and {len(gaps) - shown} more" if len(gaps) > shown else "")

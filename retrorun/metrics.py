@@ -13,12 +13,20 @@ Co-contraction index (CCI): Falconer & Winter 1985 (Electromyogr Clin Neurophysi
 ``CCI = 200 * integral(min(a, b)) / integral(a + b)`` in %: 0 % when only one group is
 active, 100 % when both are equally active throughout.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-ACTIVATION_METRICS = ["mean_cycle", "mean_stance", "mean_swing", "integrated_s", "integrated_stance_s", "peak",
-                      "peak_timing_pct"]
+ACTIVATION_METRICS = [
+    "mean_cycle",
+    "mean_stance",
+    "mean_swing",
+    "integrated_s",
+    "integrated_stance_s",
+    "peak",
+    "peak_timing_pct",
+]
 # Mean activation above the floor under which a group counts as silent over a phase: a
 # tenth of the 0.01 floor itself, far above SO's convergence noise (about 1e-6) and far
 # below any activation a muscle group is reported for.
@@ -80,8 +88,12 @@ def stance_activation_metrics(pct, activation, *, stance_s: float) -> dict[str, 
         raise ValueError(f"stance_s must be > 0 s, got {stance_s}")
     mean_stance = phase_mean(pct, activation, start_pct=pct[0], end_pct=pct[-1])
     peak_at = int(np.argmax(activation))
-    return {"mean_stance": mean_stance, "integrated_stance_s": mean_stance * stance_s,
-            "peak": float(activation[peak_at]), "peak_timing_pct": float(pct[peak_at])}
+    return {
+        "mean_stance": mean_stance,
+        "integrated_stance_s": mean_stance * stance_s,
+        "peak": float(activation[peak_at]),
+        "peak_timing_pct": float(pct[peak_at]),
+    }
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -111,8 +123,10 @@ def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float, notes: dict 
     if notes is not None:
         for name, h in (("ratio_mean_cycle", h_cycle), ("ratio_mean_stance", h_stance)):
             if not h >= SILENT_ACTIVATION:
-                notes[name] = (f"hamstrings at their activation floor over the {name.rsplit('_', 1)[1]} (mean {h:.2g} "
-                               f"above it, under {SILENT_ACTIVATION:g}): the ratio is undefined")
+                notes[name] = (
+                    f"hamstrings at their activation floor over the {name.rsplit('_', 1)[1]} (mean {h:.2g} "
+                    f"above it, under {SILENT_ACTIVATION:g}): the ratio is undefined"
+                )
     return {
         "ratio_mean_cycle": ratio(q_cycle, h_cycle),
         "ratio_mean_stance": ratio(q_stance, h_stance),
@@ -121,8 +135,9 @@ def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float, notes: dict 
     }
 
 
-def knee_extension_peak(pct, extension_moment_nm_per_kg, *, stance_pct: float,
-                        notes: dict | None = None) -> dict[str, float]:
+def knee_extension_peak(
+    pct, extension_moment_nm_per_kg, *, stance_pct: float, notes: dict | None = None
+) -> dict[str, float]:
     """Peak knee extension moment in stance (N·m/kg) and its timing (% of stance), to hold
     against Roos et al. 2012 (J Biomech 45:1656; forward and backward running at matched
     speed). A stance maximum that is not positive is no extension peak (usually a wrong
@@ -135,9 +150,13 @@ def knee_extension_peak(pct, extension_moment_nm_per_kg, *, stance_pct: float,
     at = int(np.argmax(np.where(stance, moment, -np.inf)))
     if not moment[at] > 0:
         if notes is not None:
-            reason = (f"no positive knee extension moment in stance (largest {moment[at]:.3g} N·m/kg): check the knee "
-                      "coordinate's sign (analysis.knee_extension_sign)")
+            reason = (
+                f"no positive knee extension moment in stance (largest {moment[at]:.3g} N·m/kg): check the knee "
+                "coordinate's sign (analysis.knee_extension_sign)"
+            )
             notes |= dict.fromkeys(KNEE_METRICS, reason)
         return dict.fromkeys(KNEE_METRICS, float("nan"))
-    return {"peak_extension_moment_nm_per_kg": float(moment[at]),
-            "peak_extension_moment_timing_pct_stance": float(100.0 * pct[at] / stance_pct)}
+    return {
+        "peak_extension_moment_nm_per_kg": float(moment[at]),
+        "peak_extension_moment_timing_pct_stance": float(100.0 * pct[at] / stance_pct),
+    }

@@ -1,6 +1,7 @@
 """Facts the analysis reads from a (scaled) OpenSim model rather than assumes: each
 muscle's activation floor, max isometric force, and which sign of the knee
 coordinate's moment extends the knee."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -28,13 +29,16 @@ def muscle_properties(model_path: str, muscles: list[str]) -> dict[str, dict[str
     for name in muscles:
         if muscle_set.contains(name):
             muscle = muscle_set.get(name)
-            found[name] = {"max_isometric_force_n": float(muscle.getMaxIsometricForce()),
-                           "min_control": float(muscle.getMinControl())}
+            found[name] = {
+                "max_isometric_force_n": float(muscle.getMaxIsometricForce()),
+                "min_control": float(muscle.getMinControl()),
+            }
     return found
 
 
-def knee_extension_signs(model_path: str, *, quadriceps: list[str], knee_coordinate: str,
-                         sides: dict[str, str]) -> dict[str, float]:
+def knee_extension_signs(
+    model_path: str, *, quadriceps: list[str], knee_coordinate: str, sides: dict[str, str]
+) -> dict[str, float]:
     """Per side: +1 when a positive moment of ``<knee_coordinate><suffix>`` extends the
     knee, -1 when a negative one does.
 
@@ -53,21 +57,28 @@ def knee_extension_signs(model_path: str, *, quadriceps: list[str], knee_coordin
         if not coordinates.contains(name):
             raise ValueError(f"the model {model_path} has no coordinate {name}")
         coordinate = coordinates.get(name)
-        arms = [muscle_set.get(f"{m}{suffix}").computeMomentArm(state, coordinate)
-                for m in quadriceps if muscle_set.contains(f"{m}{suffix}")]
+        arms = [
+            muscle_set.get(f"{m}{suffix}").computeMomentArm(state, coordinate)
+            for m in quadriceps
+            if muscle_set.contains(f"{m}{suffix}")
+        ]
         total = float(np.sum(arms)) if arms else 0.0
         if abs(total) < 1e-6:
-            raise ValueError(f"no quadriceps muscle of side {side} ({', '.join(m + suffix for m in quadriceps)}) has a "
-                             f"moment arm about {name} in {model_path}")
+            raise ValueError(
+                f"no quadriceps muscle of side {side} ({', '.join(m + suffix for m in quadriceps)}) has a "
+                f"moment arm about {name} in {model_path}"
+            )
         signs[side] = 1.0 if total > 0 else -1.0
     return signs
 
 
-def knee_extension_directions(model_path: str, *, analysis: dict, quadriceps: list[str],
-                              sides: dict[str, str]) -> dict[str, float]:
+def knee_extension_directions(
+    model_path: str, *, analysis: dict, quadriceps: list[str], sides: dict[str, str]
+) -> dict[str, float]:
     """Per side, the knee extension direction the analysis uses: the config's
     ``analysis.knee_extension_sign`` when set, else read from the model's quadriceps."""
     if analysis.get("knee_extension_sign") is not None:
         return {side: float(analysis["knee_extension_sign"]) for side in sides}
-    return knee_extension_signs(model_path, quadriceps=quadriceps, knee_coordinate=analysis["knee_coordinate"],
-                                sides=sides)
+    return knee_extension_signs(
+        model_path, quadriceps=quadriceps, knee_coordinate=analysis["knee_coordinate"], sides=sides
+    )

@@ -14,6 +14,7 @@ workflow runs they are neither accurate enough nor cheaper:
   path forces cost 0.5 ms per frame (37 ms for its 73-frame window): the fit pays
   only beyond about 2500 frames, and only for muscles without such points.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Each function writes the setup XML it ran next to its outputs, so any step can b
 re-run by hand in the OpenSim GUI or command line, and turns OpenSim's exceptions
 into the stage's RetrorunError with OpenSim's own message attached.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,6 +66,7 @@ def quiet_console():
         os.close(saved)
         os.close(devnull)
 
+
 # IK solver accuracy and SO convergence as in OpenSim's examples; more SO iterations
 # than the default 100 because a chunk's first frame has no warm start.
 IK_ACCURACY = 1e-5
@@ -85,8 +87,11 @@ def load_model(path: str | Path, *, what: str = "model") -> osim.Model:
         model = osim.Model(str(path))
         model.initSystem()
     except Exception as err:
-        raise InputError(f"OpenSim cannot load the {what} {path}", fix="open the model in the OpenSim GUI and fix what it reports",
-                         opensim_message=str(err)) from None
+        raise InputError(
+            f"OpenSim cannot load the {what} {path}",
+            fix="open the model in the OpenSim GUI and fix what it reports",
+            opensim_message=str(err),
+        ) from None
     return model
 
 
@@ -98,9 +103,19 @@ def coordinate_motion_types(model: osim.Model) -> dict[str, bool]:
 # ----------------------------------------------------------------------- scaling
 
 
-def scale(*, generic_model: str, marker_set: str | None, scale_setup: str, static_trc: str, mass_kg: float,
-          height_m: float | None, time_range: tuple[float, float], out_model: str, work_dir: str,
-          subject: str) -> tuple[Path, Path]:
+def scale(
+    *,
+    generic_model: str,
+    marker_set: str | None,
+    scale_setup: str,
+    static_trc: str,
+    mass_kg: float,
+    height_m: float | None,
+    time_range: tuple[float, float],
+    out_model: str,
+    work_dir: str,
+    subject: str,
+) -> tuple[Path, Path]:
     """Scale the generic model to a subject and place its markers.
 
     Returns (model scaled before marker placement, static pose .mot)."""
@@ -109,8 +124,12 @@ def scale(*, generic_model: str, marker_set: str | None, scale_setup: str, stati
     try:
         tool = osim.ScaleTool(_abs(scale_setup))
     except Exception as err:
-        raise ScalingError(f"OpenSim cannot read the scale setup {scale_setup}", subject=subject,
-                           fix="give model.scale_setup an OpenSim ScaleTool setup XML", opensim_message=str(err)) from None
+        raise ScalingError(
+            f"OpenSim cannot read the scale setup {scale_setup}",
+            subject=subject,
+            fix="give model.scale_setup an OpenSim ScaleTool setup XML",
+            opensim_message=str(err),
+        ) from None
     # Every path below is absolute: an empty path-to-subject stops OpenSim from
     # prefixing the template's folder (where the stale paths pointed).
     tool.setPathToSubject("")
@@ -149,16 +168,24 @@ def scale(*, generic_model: str, marker_set: str | None, scale_setup: str, stati
         recorded.setPathToSubject("")  # loading sets it to the setup's folder again
         ok = recorded.run()
     except Exception as err:
-        raise ScalingError("OpenSim's ScaleTool failed", subject=subject, opensim_message=str(err),
-                           fix="check that the scale setup's marker pairs and static-pose markers exist in the static trial") from None
+        raise ScalingError(
+            "OpenSim's ScaleTool failed",
+            subject=subject,
+            opensim_message=str(err),
+            fix="check that the scale setup's marker pairs and static-pose markers exist in the static trial",
+        ) from None
     if not ok or not Path(out_model).is_file():
-        raise ScalingError("OpenSim's ScaleTool did not write a scaled model", subject=subject,
-                           fix="read the job log for OpenSim's messages")
+        raise ScalingError(
+            "OpenSim's ScaleTool did not write a scaled model",
+            subject=subject,
+            fix="read the job log for OpenSim's messages",
+        )
     return work / "scaled_before_marker_placement.osim", pose
 
 
-def static_marker_errors(*, model_path: str, pose_mot: str, markers: MarkerTable, time_range: tuple[float, float],
-                         weights: dict[str, float]) -> pd.DataFrame:
+def static_marker_errors(
+    *, model_path: str, pose_mot: str, markers: MarkerTable, time_range: tuple[float, float], weights: dict[str, float]
+) -> pd.DataFrame:
     """Distance between each weighted model marker in the static pose and the mean experimental marker."""
     model = osim.Model(_abs(model_path))
     state = model.initSystem()
@@ -171,7 +198,9 @@ def static_marker_errors(*, model_path: str, pose_mot: str, markers: MarkerTable
         name = column.split("/")[-2] if column.endswith("/value") else column
         if name in types and not column.endswith("/speed"):
             value = float(pose[column].iloc[0])
-            model.getCoordinateSet().get(name).setValue(state, np.radians(value) if (in_degrees and types[name]) else value, False)
+            model.getCoordinateSet().get(name).setValue(
+                state, np.radians(value) if (in_degrees and types[name]) else value, False
+            )
     model.realizePosition(state)
     window = markers.window(*time_range)
     rows = []
@@ -191,8 +220,18 @@ def static_marker_errors(*, model_path: str, pose_mot: str, markers: MarkerTable
 # ----------------------------------------------------------- inverse kinematics
 
 
-def inverse_kinematics(*, model_path: str, trc: str, task_set_file: str, time_range: tuple[float, float],
-                       out_mot: str, work_dir: str, name: str, subject: str, trial: str) -> tuple[Path, Path]:
+def inverse_kinematics(
+    *,
+    model_path: str,
+    trc: str,
+    task_set_file: str,
+    time_range: tuple[float, float],
+    out_mot: str,
+    work_dir: str,
+    name: str,
+    subject: str,
+    trial: str,
+) -> tuple[Path, Path]:
     """Run IK; returns the marker-error and model-marker-location .sto files OpenSim writes."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -213,18 +252,28 @@ def inverse_kinematics(*, model_path: str, trc: str, task_set_file: str, time_ra
     try:
         ok = osim.InverseKinematicsTool(_abs(setup)).run()
     except Exception as err:
-        raise KinematicsError("OpenSim's InverseKinematicsTool failed", subject=subject, trial=trial,
-                              opensim_message=str(err),
-                              fix="check the markers of the trial against the IK tasks (names, gaps, units)") from None
+        raise KinematicsError(
+            "OpenSim's InverseKinematicsTool failed",
+            subject=subject,
+            trial=trial,
+            opensim_message=str(err),
+            fix="check the markers of the trial against the IK tasks (names, gaps, units)",
+        ) from None
     errors = work / f"{name}_ik_marker_errors.sto"
     locations = work / f"{name}_ik_model_marker_locations.sto"
     if not ok or not Path(out_mot).is_file() or not errors.is_file() or not locations.is_file():
-        raise KinematicsError("OpenSim's InverseKinematicsTool wrote no result", subject=subject, trial=trial,
-                              fix="read the job log for OpenSim's messages")
+        raise KinematicsError(
+            "OpenSim's InverseKinematicsTool wrote no result",
+            subject=subject,
+            trial=trial,
+            fix="read the job log for OpenSim's messages",
+        )
     return errors, locations
 
 
-def marker_errors_by_marker(locations_sto: str | Path, markers: MarkerTable, *, weights: dict[str, float]) -> pd.DataFrame:
+def marker_errors_by_marker(
+    locations_sto: str | Path, markers: MarkerTable, *, weights: dict[str, float]
+) -> pd.DataFrame:
     """Distance (m) between each weighted model marker, as IK placed it, and the measured
     marker at every IK frame: long table time_s, marker, error_m (frames where the
     marker was not seen are left out)."""
@@ -234,11 +283,14 @@ def marker_errors_by_marker(locations_sto: str | Path, markers: MarkerTable, *, 
         columns = [f"{name}_t{axis}" for axis in "xyz"]
         if name not in markers.positions_m or not set(columns) <= set(locations.columns):
             continue
-        measured = np.column_stack([np.interp(locations["time"], markers.time_s, markers.positions_m[name][:, i])
-                                    for i in range(3)])
+        measured = np.column_stack(
+            [np.interp(locations["time"], markers.time_s, markers.positions_m[name][:, i]) for i in range(3)]
+        )
         error = np.linalg.norm(locations[columns].to_numpy() - measured, axis=1)
         seen = ~np.isnan(error)
-        rows.append(pd.DataFrame({"time_s": locations["time"].to_numpy()[seen], "marker": name, "error_m": error[seen]}))
+        rows.append(
+            pd.DataFrame({"time_s": locations["time"].to_numpy()[seen], "marker": name, "error_m": error[seen]})
+        )
     if not rows:
         return pd.DataFrame(columns=["time_s", "marker", "error_m"])
     return pd.concat(rows, ignore_index=True)
@@ -247,8 +299,18 @@ def marker_errors_by_marker(locations_sto: str | Path, markers: MarkerTable, *, 
 # ------------------------------------------------------------ inverse dynamics
 
 
-def inverse_dynamics(*, model_path: str, coordinates_mot: str, external_loads_xml: str, time_range: tuple[float, float],
-                     out_sto: str, work_dir: str, name: str, subject: str, trial: str) -> None:
+def inverse_dynamics(
+    *,
+    model_path: str,
+    coordinates_mot: str,
+    external_loads_xml: str,
+    time_range: tuple[float, float],
+    out_sto: str,
+    work_dir: str,
+    name: str,
+    subject: str,
+    trial: str,
+) -> None:
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     out_sto = Path(out_sto)
@@ -270,20 +332,40 @@ def inverse_dynamics(*, model_path: str, coordinates_mot: str, external_loads_xm
     try:
         ok = osim.InverseDynamicsTool(_abs(setup)).run()
     except Exception as err:
-        raise DynamicsError("OpenSim's InverseDynamicsTool failed", subject=subject, trial=trial, opensim_message=str(err),
-                            fix="check the external loads (bodies, GRF columns) and that the GRF covers the IK time range") from None
+        raise DynamicsError(
+            "OpenSim's InverseDynamicsTool failed",
+            subject=subject,
+            trial=trial,
+            opensim_message=str(err),
+            fix="check the external loads (bodies, GRF columns) and that the GRF covers the IK time range",
+        ) from None
     if not ok or not out_sto.is_file():
-        raise DynamicsError("OpenSim's InverseDynamicsTool wrote no result", subject=subject, trial=trial,
-                            fix="read the job log for OpenSim's messages")
+        raise DynamicsError(
+            "OpenSim's InverseDynamicsTool wrote no result",
+            subject=subject,
+            trial=trial,
+            fix="read the job log for OpenSim's messages",
+        )
 
 
 # -------------------------------------------------------- static optimization
 
 
-def prepare_so_model(*, model_path: str, out_model: str, max_isometric_force_scale: float, residual_optimal_force: float,
-                     reserve_optimal_force: float, unmuscled_optimal_force: float, strength_scaling: str = "none",
-                     generic_model_path: str | None = None, mass_kg: float | None = None, height_m: float | None = None,
-                     reference_height_m: float = 1.8, subject: str = "") -> list[act.ActuatorSpec]:
+def prepare_so_model(
+    *,
+    model_path: str,
+    out_model: str,
+    max_isometric_force_scale: float,
+    residual_optimal_force: float,
+    reserve_optimal_force: float,
+    unmuscled_optimal_force: float,
+    strength_scaling: str = "none",
+    generic_model_path: str | None = None,
+    mass_kg: float | None = None,
+    height_m: float | None = None,
+    reference_height_m: float = 1.8,
+    subject: str = "",
+) -> list[act.ActuatorSpec]:
     """Write the model SO runs on: muscle strength scaled to body size (``strength.py``)
     and by ``max_isometric_force_scale``, residual/reserve actuators added."""
     from . import strength
@@ -291,43 +373,89 @@ def prepare_so_model(*, model_path: str, out_model: str, max_isometric_force_sca
     Path(out_model).parent.mkdir(parents=True, exist_ok=True)
     model = osim.Model(_abs(model_path))
     state = model.initSystem()
-    specs = act.actuator_specs(model, state, residual_optimal_force=residual_optimal_force,
-                               reserve_optimal_force=reserve_optimal_force, unmuscled_optimal_force=unmuscled_optimal_force)
+    specs = act.actuator_specs(
+        model,
+        state,
+        residual_optimal_force=residual_optimal_force,
+        reserve_optimal_force=reserve_optimal_force,
+        unmuscled_optimal_force=unmuscled_optimal_force,
+    )
     generic = osim.Model(_abs(generic_model_path)) if strength_scaling != "none" else None
-    factors = strength.strength_factors(law=strength_scaling, generic_model=generic, scaled_model=model, mass_kg=mass_kg,
-                                        height_m=height_m, reference_height_m=reference_height_m, subject=subject)
+    factors = strength.strength_factors(
+        law=strength_scaling,
+        generic_model=generic,
+        scaled_model=model,
+        mass_kg=mass_kg,
+        height_m=height_m,
+        reference_height_m=reference_height_m,
+        subject=subject,
+    )
     for muscle in model.getMuscles():
-        muscle.setMaxIsometricForce(muscle.getMaxIsometricForce() * factors[muscle.getName()] * max_isometric_force_scale)
+        muscle.setMaxIsometricForce(
+            muscle.getMaxIsometricForce() * factors[muscle.getName()] * max_isometric_force_scale
+        )
     act.add_actuators(model, specs)
     model.finalizeConnections()
     model.printToXML(_abs(out_model))
     return specs
 
 
-def static_optimization(*, so_model_path: str, coordinates_mot: str, external_loads_xml: str,
-                        time_range: tuple[float, float], activation_exponent: float, work_dir: str, name: str,
-                        subject: str, trial: str) -> tuple[Path, Path]:
+def static_optimization(
+    *,
+    so_model_path: str,
+    coordinates_mot: str,
+    external_loads_xml: str,
+    time_range: tuple[float, float],
+    activation_exponent: float,
+    work_dir: str,
+    name: str,
+    subject: str,
+    trial: str,
+) -> tuple[Path, Path]:
     """Run SO through the AnalyzeTool; returns (activation .sto, force .sto)."""
     work = Path(work_dir)
-    setup = write_so_setup(so_model_path=so_model_path, coordinates_mot=coordinates_mot,
-                           external_loads_xml=external_loads_xml, time_range=time_range,
-                           activation_exponent=activation_exponent, work_dir=work_dir, name=name)
+    setup = write_so_setup(
+        so_model_path=so_model_path,
+        coordinates_mot=coordinates_mot,
+        external_loads_xml=external_loads_xml,
+        time_range=time_range,
+        activation_exponent=activation_exponent,
+        work_dir=work_dir,
+        name=name,
+    )
     try:
         ok = osim.AnalyzeTool(_abs(setup)).run()
     except Exception as err:
-        raise MuscleError("static optimization failed", subject=subject, trial=trial, opensim_message=str(err),
-                          fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
-                              "or check the IK and GRF of this trial") from None
+        raise MuscleError(
+            "static optimization failed",
+            subject=subject,
+            trial=trial,
+            opensim_message=str(err),
+            fix="raise static_optimization.max_isometric_force_scale or reserve_optimal_force, "
+            "or check the IK and GRF of this trial",
+        ) from None
     activation = work / f"{name}_StaticOptimization_activation.sto"
     force = work / f"{name}_StaticOptimization_force.sto"
     if not ok or not activation.is_file() or not force.is_file():
-        raise MuscleError("static optimization wrote no result", subject=subject, trial=trial,
-                          fix="read the job log for OpenSim's messages")
+        raise MuscleError(
+            "static optimization wrote no result",
+            subject=subject,
+            trial=trial,
+            fix="read the job log for OpenSim's messages",
+        )
     return activation, force
 
 
-def write_so_setup(*, so_model_path: str, coordinates_mot: str, external_loads_xml: str, time_range: tuple[float, float],
-                   activation_exponent: float, work_dir: str, name: str) -> Path:
+def write_so_setup(
+    *,
+    so_model_path: str,
+    coordinates_mot: str,
+    external_loads_xml: str,
+    time_range: tuple[float, float],
+    activation_exponent: float,
+    work_dir: str,
+    name: str,
+) -> Path:
     """Write the AnalyzeTool + StaticOptimization setup (so_setup.xml) that OpenSim's SO
     runs; the fast solver writes it too, so its result can be checked by hand in OpenSim."""
     work = Path(work_dir)
@@ -365,12 +493,15 @@ def _rotation_and_origin(frame, state) -> tuple[np.ndarray, np.ndarray]:
     transform = frame.getTransformInGround(state)
     rotation = transform.R()
     origin = transform.p()
-    return (np.array([[rotation.get(i, j) for j in range(3)] for i in range(3)]),
-            np.array([origin.get(i) for i in range(3)]))
+    return (
+        np.array([[rotation.get(i, j) for j in range(3)] for i in range(3)]),
+        np.array([origin.get(i) for i in range(3)]),
+    )
 
 
-def root_jacobians(*, model_path: str, coordinates: pd.DataFrame, in_degrees: bool, body: str,
-                   step: float = 1e-6) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+def root_jacobians(
+    *, model_path: str, coordinates: pd.DataFrame, in_degrees: bool, body: str, step: float = 1e-6
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """At every row of an IK table (column ``time`` + coordinate names): the root body's
     angular and origin velocity in ground per unit speed of each root coordinate (6 x n,
     central differences of its pose) and the orientation of ``body`` (3 x 3, ground from
@@ -382,9 +513,11 @@ def root_jacobians(*, model_path: str, coordinates: pd.DataFrame, in_degrees: bo
     root_joint = next(j for j in model.getJointSet() if j.getParentFrame().findBaseFrame().getName() == "ground")
     if root_joint.getConcreteClassName() in ("FreeJoint", "BallJoint", "GimbalJoint"):
         # their rotational generalized forces are per angular velocity, not per coordinate speed
-        raise InputError(f"the model's root joint '{root_joint.getName()}' is a {root_joint.getConcreteClassName()}; "
-                         "residual reduction reads the root forces of a CustomJoint or PlanarJoint",
-                         fix="use residual_reduction.method none, or a model whose pelvis joint is a CustomJoint")
+        raise InputError(
+            f"the model's root joint '{root_joint.getName()}' is a {root_joint.getConcreteClassName()}; "
+            "residual reduction reads the root forces of a CustomJoint or PlanarJoint",
+            fix="use residual_reduction.method none, or a model whose pelvis joint is a CustomJoint",
+        )
     root_body = root_joint.getChildFrame().findBaseFrame()
     adjusted = model.getBodySet().get(body)
     coordinate_set = model.getCoordinateSet()
@@ -395,7 +528,9 @@ def root_jacobians(*, model_path: str, coordinates: pd.DataFrame, in_degrees: bo
     com_heights = np.zeros(len(coordinates))
     for row, values in enumerate(coordinates[names].to_numpy(dtype=float)):
         for name, value in zip(names, values):
-            coordinate_set.get(name).setValue(state, np.radians(value) if (in_degrees and types[name]) else value, False)
+            coordinate_set.get(name).setValue(
+                state, np.radians(value) if (in_degrees and types[name]) else value, False
+            )
         model.realizePosition(state)
         rotations[row] = _rotation_and_origin(adjusted, state)[0]
         com_heights[row] = model.calcMassCenterPosition(state).get(1)
@@ -426,13 +561,16 @@ def gravity_m_s2(model_path: str) -> float:
     gravity = model.getGravity()
     values = [gravity.get(i) for i in range(3)]
     if abs(values[0]) > 1e-9 or abs(values[2]) > 1e-9 or values[1] >= 0:
-        raise InputError(f"the model {model_path} has gravity {values}; residual reduction needs gravity along -Y",
-                         fix="set the model's gravity to (0, -9.80665, 0)")
+        raise InputError(
+            f"the model {model_path} has gravity {values}; residual reduction needs gravity along -Y",
+            fix="set the model's gravity to (0, -9.80665, 0)",
+        )
     return -values[1]
 
 
-def write_mass_com_model(*, model_path: str, out_model: str, body: str, com_shift_body_m: np.ndarray,
-                         masses_kg: dict[str, float]) -> None:
+def write_mass_com_model(
+    *, model_path: str, out_model: str, body: str, com_shift_body_m: np.ndarray, masses_kg: dict[str, float]
+) -> None:
     """Copy of the model with ``body``'s mass centre moved by ``com_shift_body_m`` (body
     frame) and every body's mass set from ``masses_kg`` (inertia scaled with the mass, so
     each body keeps its radius of gyration)."""
@@ -485,13 +623,17 @@ def residual_axis_names(model: osim.Model, state: osim.State) -> dict[str, str]:
             direction = p_plus - p_minus
         names[coordinate_name] = ("M" if rotational else "F") + "XYZ"[int(np.argmax(np.abs(direction)))]
     if len(set(names.values())) != len(names):
-        raise InputError(f"the root joint's coordinates {list(names)} do not move along distinct ground axes in the "
-                         f"default pose ({names})", fix="use residual_reduction.method mass_com or none for this model")
+        raise InputError(
+            f"the root joint's coordinates {list(names)} do not move along distinct ground axes in the "
+            f"default pose ({names})",
+            fix="use residual_reduction.method mass_com or none for this model",
+        )
     return names
 
 
-def write_rra_setup_files(*, model_path: str, work_dir: str, residual_force_optimal_force: float,
-                          residual_moment_optimal_force: float) -> tuple[Path, Path, dict[str, str]]:
+def write_rra_setup_files(
+    *, model_path: str, work_dir: str, residual_force_optimal_force: float, residual_moment_optimal_force: float
+) -> tuple[Path, Path, dict[str, str]]:
     """RRA's actuators (residuals named by axis, one strong actuator per other free
     coordinate) and tracking tasks (one per free coordinate), from the model itself."""
     work = Path(work_dir)
@@ -527,18 +669,32 @@ def write_rra_setup_files(*, model_path: str, work_dir: str, residual_force_opti
     return actuators_xml, tasks_xml, residual_names
 
 
-def residual_reduction_algorithm(*, model_path: str, coordinates_mot: str, external_loads_xml: str,
-                                 time_range: tuple[float, float], com_time_range: tuple[float, float], adjusted_body: str,
-                                 residual_force_optimal_force: float, residual_moment_optimal_force: float,
-                                 out_model: str, work_dir: str, name: str, subject: str,
-                                 trial: str) -> tuple[Path, Path, dict[str, str]]:
+def residual_reduction_algorithm(
+    *,
+    model_path: str,
+    coordinates_mot: str,
+    external_loads_xml: str,
+    time_range: tuple[float, float],
+    com_time_range: tuple[float, float],
+    adjusted_body: str,
+    residual_force_optimal_force: float,
+    residual_moment_optimal_force: float,
+    out_model: str,
+    work_dir: str,
+    name: str,
+    subject: str,
+    trial: str,
+) -> tuple[Path, Path, dict[str, str]]:
     """OpenSim's RRATool over ``time_range`` (COM adjusted from the mean residuals over
     ``com_time_range``); returns (kinematics .sto in degrees, actuation force .sto,
     root coordinate -> residual name)."""
     work = Path(work_dir)
     actuators_xml, tasks_xml, residual_names = write_rra_setup_files(
-        model_path=model_path, work_dir=work_dir, residual_force_optimal_force=residual_force_optimal_force,
-        residual_moment_optimal_force=residual_moment_optimal_force)
+        model_path=model_path,
+        work_dir=work_dir,
+        residual_force_optimal_force=residual_force_optimal_force,
+        residual_moment_optimal_force=residual_moment_optimal_force,
+    )
     tool = osim.RRATool()
     tool.setName(name)
     tool.setModelFilename(_abs(model_path))
@@ -560,24 +716,37 @@ def residual_reduction_algorithm(*, model_path: str, coordinates_mot: str, exter
     tool.printToXML(_abs(setup))
     # no setter in the Python API for the COM averaging range: set it in the setup file
     text = setup.read_text()
-    text = text.replace("<initial_time_for_com_adjustment>-1</initial_time_for_com_adjustment>",
-                        f"<initial_time_for_com_adjustment>{com_time_range[0]!r}</initial_time_for_com_adjustment>")
-    text = text.replace("<final_time_for_com_adjustment>-1</final_time_for_com_adjustment>",
-                        f"<final_time_for_com_adjustment>{com_time_range[1]!r}</final_time_for_com_adjustment>")
+    text = text.replace(
+        "<initial_time_for_com_adjustment>-1</initial_time_for_com_adjustment>",
+        f"<initial_time_for_com_adjustment>{com_time_range[0]!r}</initial_time_for_com_adjustment>",
+    )
+    text = text.replace(
+        "<final_time_for_com_adjustment>-1</final_time_for_com_adjustment>",
+        f"<final_time_for_com_adjustment>{com_time_range[1]!r}</final_time_for_com_adjustment>",
+    )
     setup.write_text(text)
     cwd = os.getcwd()
     try:
         ok = osim.RRATool(_abs(setup)).run()
     except Exception as err:
-        raise ResidualReductionError("OpenSim's RRATool failed", subject=subject, trial=trial, opensim_message=str(err),
-                            fix="check the IK and GRF of this trial, or use residual_reduction.method mass_com") from None
+        raise ResidualReductionError(
+            "OpenSim's RRATool failed",
+            subject=subject,
+            trial=trial,
+            opensim_message=str(err),
+            fix="check the IK and GRF of this trial, or use residual_reduction.method mass_com",
+        ) from None
     finally:
         os.chdir(cwd)  # RRATool may leave the process in another folder
     kinematics = work / f"{name}_Kinematics_q.sto"
     forces = work / f"{name}_Actuation_force.sto"
     if not ok or not kinematics.is_file() or not Path(out_model).is_file():
-        raise ResidualReductionError("OpenSim's RRATool wrote no result", subject=subject, trial=trial,
-                            fix="read the job log for OpenSim's messages")
+        raise ResidualReductionError(
+            "OpenSim's RRATool wrote no result",
+            subject=subject,
+            trial=trial,
+            fix="read the job log for OpenSim's messages",
+        )
     return kinematics, forces, residual_names
 
 

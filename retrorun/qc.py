@@ -9,23 +9,49 @@ force vector (the root joint's translational residual actuators, per frame) and 
 residual moment vector (its rotational ones), at their peak over the window; peak reserve < 10% of the peak joint moment. Saturation (activation
 >= 0.95) is reported because running models at published strength saturate in SO.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 QC_COLUMNS = [
-    "subject", "trial", "condition", "status", "failed_stage", "n_frames",
-    "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m", "ik_marker_max_m",
-    "peak_grf_n", "residual_force_peak_n", "residual_force_share_of_peak_grf", "residual_moment_peak_nm",
-    "reserve_peak_share", "reserve_worst_coordinate", "saturated_frame_share", "knee_extension_peak_missing_cycles",
+    "subject",
+    "trial",
+    "condition",
+    "status",
+    "failed_stage",
+    "n_frames",
+    "scale_marker_rms_m",
+    "scale_marker_max_m",
+    "ik_marker_rms_m",
+    "ik_marker_max_m",
+    "peak_grf_n",
+    "residual_force_peak_n",
+    "residual_force_share_of_peak_grf",
+    "residual_moment_peak_nm",
+    "reserve_peak_share",
+    "reserve_worst_coordinate",
+    "saturated_frame_share",
+    "knee_extension_peak_missing_cycles",
     # residual reduction (retrorun/residual_reduction.py): the residuals above are after it
-    "residual_reduction_method", "com_height_m", "residual_moment_share_of_com_height_x_peak_grf",
-    "residual_force_peak_n_before_reduction", "residual_force_share_of_peak_grf_before_reduction",
-    "residual_moment_peak_nm_before_reduction", "residual_moment_share_of_com_height_x_peak_grf_before_reduction",
-    "mass_change_recommended_kg", "mass_change_applied_kg", "com_shift_m", "com_shift_capped",
-    "kinematic_change_rms_max_deg", "kinematic_change_rms_max_cm", "kinematic_change_worst_coordinate",
-    "n_cycles_used", "pass", "flags",
+    "residual_reduction_method",
+    "com_height_m",
+    "residual_moment_share_of_com_height_x_peak_grf",
+    "residual_force_peak_n_before_reduction",
+    "residual_force_share_of_peak_grf_before_reduction",
+    "residual_moment_peak_nm_before_reduction",
+    "residual_moment_share_of_com_height_x_peak_grf_before_reduction",
+    "mass_change_recommended_kg",
+    "mass_change_applied_kg",
+    "com_shift_m",
+    "com_shift_capped",
+    "kinematic_change_rms_max_deg",
+    "kinematic_change_rms_max_cm",
+    "kinematic_change_worst_coordinate",
+    "n_cycles_used",
+    "pass",
+    "flags",
 ]
 
 
@@ -33,7 +59,7 @@ def scale_errors(errors: pd.DataFrame) -> dict:
     values = errors["error_m"].to_numpy(dtype=float)
     if len(values) == 0:
         return {"scale_marker_rms_m": np.nan, "scale_marker_max_m": np.nan}
-    return {"scale_marker_rms_m": float(np.sqrt(np.mean(values ** 2))), "scale_marker_max_m": float(values.max())}
+    return {"scale_marker_rms_m": float(np.sqrt(np.mean(values**2))), "scale_marker_max_m": float(values.max())}
 
 
 def ik_errors(errors: pd.DataFrame) -> dict:
@@ -87,17 +113,21 @@ def residual_moment_shares(metrics: dict, com_height_m: float) -> dict:
     shares = {"com_height_m": com_height_m}
     for suffix in ("", "_before_reduction"):
         shares[f"residual_moment_share_of_com_height_x_peak_grf{suffix}"] = (
-            metrics[f"residual_moment_peak_nm{suffix}"] / scale if scale > 0 else np.nan)
+            metrics[f"residual_moment_peak_nm{suffix}"] / scale if scale > 0 else np.nan
+        )
     return shares
 
 
 def reduction_changes(change: pd.Series) -> dict:
     """One trial's row of the subject's residual-reduction table (residual_reduction/changes.csv)."""
     applied = bool(change["mass_change_applied"])
-    return {"residual_reduction_method": change["method"],
-            "mass_change_recommended_kg": float(change["mass_change_recommended_kg"]),
-            "mass_change_applied_kg": float(change["mass_change_recommended_kg"]) if applied else 0.0,
-            "com_shift_m": float(change["com_shift_m"]), "com_shift_capped": bool(change["com_shift_capped"])}
+    return {
+        "residual_reduction_method": change["method"],
+        "mass_change_recommended_kg": float(change["mass_change_recommended_kg"]),
+        "mass_change_applied_kg": float(change["mass_change_recommended_kg"]) if applied else 0.0,
+        "com_shift_m": float(change["com_shift_m"]),
+        "com_shift_capped": bool(change["com_shift_capped"]),
+    }
 
 
 def kinematic_changes(changes: pd.DataFrame, *, rotation_max_deg: float, translation_max_cm: float) -> dict:
@@ -105,11 +135,14 @@ def kinematic_changes(changes: pd.DataFrame, *, rotation_max_deg: float, transla
     degrees and translations in cm, and the coordinate furthest over (or nearest) its limit."""
     rotation = changes["rms_change_deg"].max(skipna=True)
     translation = changes["rms_change_cm"].max(skipna=True)
-    relative = pd.concat([changes["rms_change_deg"] / rotation_max_deg, changes["rms_change_cm"] / translation_max_cm],
-                         axis=1).max(axis=1, skipna=True)
-    return {"kinematic_change_rms_max_deg": float(rotation) if np.isfinite(rotation) else 0.0,
-            "kinematic_change_rms_max_cm": float(translation) if np.isfinite(translation) else 0.0,
-            "kinematic_change_worst_coordinate": str(changes.loc[relative.idxmax(), "coordinate"]) if len(changes) else ""}
+    relative = pd.concat(
+        [changes["rms_change_deg"] / rotation_max_deg, changes["rms_change_cm"] / translation_max_cm], axis=1
+    ).max(axis=1, skipna=True)
+    return {
+        "kinematic_change_rms_max_deg": float(rotation) if np.isfinite(rotation) else 0.0,
+        "kinematic_change_rms_max_cm": float(translation) if np.isfinite(translation) else 0.0,
+        "kinematic_change_worst_coordinate": str(changes.loc[relative.idxmax(), "coordinate"]) if len(changes) else "",
+    }
 
 
 def total_grf_magnitude(grf: pd.DataFrame) -> np.ndarray:
@@ -125,7 +158,9 @@ def total_grf_magnitude(grf: pd.DataFrame) -> np.ndarray:
 def reserves(forces: pd.DataFrame, actuators: pd.DataFrame, id_forces: pd.DataFrame) -> dict:
     """Largest ratio of peak reserve to peak ID generalized force, over the reserve coordinates."""
     worst_share, worst = 0.0, ""
-    for name, coordinate, rotational in actuators.loc[actuators["kind"] == "reserve", ["name", "coordinate", "rotational"]].itertuples(index=False):
+    for name, coordinate, rotational in actuators.loc[
+        actuators["kind"] == "reserve", ["name", "coordinate", "rotational"]
+    ].itertuples(index=False):
         reserve_col = f"{name}_nm" if rotational else f"{name}_n"
         id_col = f"{coordinate}_moment_nm" if rotational else f"{coordinate}_force_n"
         if reserve_col not in forces or id_col not in id_forces:
@@ -145,8 +180,9 @@ def saturation(activations: pd.DataFrame, *, level: float) -> dict:
 def knee_extension_peaks(cycle_metrics: pd.DataFrame) -> dict:
     """Used cycles whose stance holds no positive knee extension moment (a wrong knee sign,
     or a knee that never extends): the peak was not reported for them."""
-    peaks = cycle_metrics[(cycle_metrics["group"] == "knee")
-                          & (cycle_metrics["metric"] == "peak_extension_moment_nm_per_kg")]
+    peaks = cycle_metrics[
+        (cycle_metrics["group"] == "knee") & (cycle_metrics["metric"] == "peak_extension_moment_nm_per_kg")
+    ]
     return {"knee_extension_peak_missing_cycles": int(peaks["value"].isna().sum())}
 
 
@@ -179,8 +215,14 @@ def verdict(metrics: dict, thresholds: dict) -> dict:
     return {"pass": not flags, "flags": ";".join(flags)}
 
 
-def reduction_flags(metrics: dict, *, moment_share_max: float, max_mass_change_kg: float,
-                    rotation_max_deg: float = np.inf, translation_max_cm: float = np.inf) -> list[str]:
+def reduction_flags(
+    metrics: dict,
+    *,
+    moment_share_max: float,
+    max_mass_change_kg: float,
+    rotation_max_deg: float = np.inf,
+    translation_max_cm: float = np.inf,
+) -> list[str]:
     """Checks of the residual reduction: the residual moment after it within the 1 % rule
     (Hicks et al. 2015), no recommended mass change above the limit (it was refused), and
     RRA's kinematic changes within the Best Practices limits (RMS 2 deg and 2 cm)."""
@@ -190,8 +232,10 @@ def reduction_flags(metrics: dict, *, moment_share_max: float, max_mass_change_k
         flags.append("residual_moment_share")
     if abs(metrics.get("mass_change_recommended_kg", 0.0)) > max_mass_change_kg:
         flags.append("mass_change")
-    if (metrics.get("kinematic_change_rms_max_deg", 0.0) > rotation_max_deg
-            or metrics.get("kinematic_change_rms_max_cm", 0.0) > translation_max_cm):
+    if (
+        metrics.get("kinematic_change_rms_max_deg", 0.0) > rotation_max_deg
+        or metrics.get("kinematic_change_rms_max_cm", 0.0) > translation_max_cm
+    ):
         flags.append("kinematic_change")
     return flags
 

@@ -19,6 +19,7 @@ coordinate, at each frame's pose), so any root joint (free, custom, planar) and 
 pelvis orientation reads the same. Thresholds of the results: Hicks et al. 2015
 (J Biomech Eng 137:020905).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,20 +37,28 @@ def check_adjusted_body(body: str, bodies: set[str]) -> list[str]:
     """residual_reduction.adjusted_body must be a body of the model (ground excluded)."""
     if body in bodies:
         return []
-    return [f"config residual_reduction.adjusted_body: body '{body}' is not in the model (model bodies: "
-            f"{', '.join(sorted(bodies))}); name the body whose COM residual reduction may move"]
+    return [
+        f"config residual_reduction.adjusted_body: body '{body}' is not in the model (model bodies: "
+        f"{', '.join(sorted(bodies))}); name the body whose COM residual reduction may move"
+    ]
 
 
-def averaging_windows(cycles: pd.DataFrame, *, window_start_s: float, window_end_s: float
-                      ) -> tuple[list[tuple[float, float]], str]:
+def averaging_windows(
+    cycles: pd.DataFrame, *, window_start_s: float, window_end_s: float
+) -> tuple[list[tuple[float, float]], str]:
     """The whole gait cycles the analysis uses (rule plan_cycles' cycles.csv, either foot);
     the whole window when there is none (or the units are stances, not whole cycles),
     said in the note."""
     used = cycles[(cycles["status"] == plan.USED) & (cycles["unit"] == plan.CYCLE)]
     if used.empty:
-        why = "stances, not whole gait cycles, are analysed" if (cycles["status"] == plan.USED).any() else \
-            "no whole gait cycle is analysed"
-        return [(window_start_s, window_end_s)], f"{why}: averaged over the whole window {window_start_s:.3f}-{window_end_s:.3f} s"
+        why = (
+            "stances, not whole gait cycles, are analysed"
+            if (cycles["status"] == plan.USED).any()
+            else "no whole gait cycle is analysed"
+        )
+        return [
+            (window_start_s, window_end_s)
+        ], f"{why}: averaged over the whole window {window_start_s:.3f}-{window_end_s:.3f} s"
     spans = [(float(a), float(b)) for a, b in used[["start_s", "end_s"]].itertuples(index=False)]
     note = "cycles " + ", ".join(f"{side} {a:.3f}-{b:.3f} s" for side, (a, b) in zip(used["side"], spans))
     return spans, note
@@ -71,8 +80,13 @@ def cycle_mean(time_s: np.ndarray, values: np.ndarray, spans: list[tuple[float, 
     for start, end in spans:
         inside = (time_s > start) & (time_s < end)
         t = np.concatenate([[start], time_s[inside], [end]])
-        v = np.vstack([[np.interp(start, time_s, values[:, k]) for k in range(values.shape[1])], values[inside],
-                       [np.interp(end, time_s, values[:, k]) for k in range(values.shape[1])]])
+        v = np.vstack(
+            [
+                [np.interp(start, time_s, values[:, k]) for k in range(values.shape[1])],
+                values[inside],
+                [np.interp(end, time_s, values[:, k]) for k in range(values.shape[1])],
+            ]
+        )
         means.append(np.trapezoid(v, t, axis=0) / (end - start))
     return np.mean(means, axis=0)
 
@@ -86,8 +100,14 @@ class MassComChange:
     mass_change_applied: bool  # False when above the limit
 
 
-def mass_com_change(mean_wrench: np.ndarray, *, body_mass_kg: float, gravity_m_s2: float, max_com_shift_m: float,
-                    max_mass_change_kg: float) -> MassComChange:
+def mass_com_change(
+    mean_wrench: np.ndarray,
+    *,
+    body_mass_kg: float,
+    gravity_m_s2: float,
+    max_com_shift_m: float,
+    max_mass_change_kg: float,
+) -> MassComChange:
     """RRA's closed form from the mean residual wrench (mx, my, mz, fx, fy, fz), ground axes, Y up."""
     mx, _, mz, _, fy, _ = mean_wrench
     weight = body_mass_kg * gravity_m_s2
@@ -96,9 +116,13 @@ def mass_com_change(mean_wrench: np.ndarray, *, body_mass_kg: float, gravity_m_s
     uncapped = np.array([-mz / weight, 0.0, mx / weight])
     capped = np.clip(uncapped, -max_com_shift_m, max_com_shift_m)
     mass_change = -fy / gravity_m_s2
-    return MassComChange(com_shift_ground_m=capped, com_shift_uncapped_m=uncapped,
-                         com_shift_capped=bool(np.any(capped != uncapped)), mass_change_kg=float(mass_change),
-                         mass_change_applied=bool(abs(mass_change) <= max_mass_change_kg))
+    return MassComChange(
+        com_shift_ground_m=capped,
+        com_shift_uncapped_m=uncapped,
+        com_shift_capped=bool(np.any(capped != uncapped)),
+        mass_change_kg=float(mass_change),
+        mass_change_applied=bool(abs(mass_change) <= max_mass_change_kg),
+    )
 
 
 def distribute_mass(masses_kg: dict[str, float], change_kg: float) -> dict[str, float]:
@@ -112,34 +136,82 @@ def root_generalized_forces(id_forces: pd.DataFrame, roots: list[str], *, rotati
     return id_forces[columns].to_numpy(dtype=float)
 
 
-TRIAL_COLUMNS = ["subject", "trial", "method", "averaged_over", "com_height_m",
-                 *[f"mean_residual_{c}_before_reduction" for c in WRENCH_COLUMNS]]
-SUBJECT_COLUMNS = ["adjusted_body", "com_shift_x_m", "com_shift_y_m", "com_shift_z_m", "com_shift_m",
-                   "com_shift_capped", "mass_before_kg", "mass_change_recommended_kg", "mass_change_applied",
-                   "mass_after_kg"]
+TRIAL_COLUMNS = [
+    "subject",
+    "trial",
+    "method",
+    "averaged_over",
+    "com_height_m",
+    *[f"mean_residual_{c}_before_reduction" for c in WRENCH_COLUMNS],
+]
+SUBJECT_COLUMNS = [
+    "adjusted_body",
+    "com_shift_x_m",
+    "com_shift_y_m",
+    "com_shift_z_m",
+    "com_shift_m",
+    "com_shift_capped",
+    "mass_before_kg",
+    "mass_change_recommended_kg",
+    "mass_change_applied",
+    "mass_after_kg",
+]
 
 
-def subject_changes(*, method: str, mean_wrench: np.ndarray, rotations: np.ndarray, masses_kg: dict[str, float],
-                    body: str, gravity: float, settings: dict) -> tuple[dict, dict[str, float], np.ndarray]:
+def subject_changes(
+    *,
+    method: str,
+    mean_wrench: np.ndarray,
+    rotations: np.ndarray,
+    masses_kg: dict[str, float],
+    body: str,
+    gravity: float,
+    settings: dict,
+) -> tuple[dict, dict[str, float], np.ndarray]:
     """The subject's adjustment: (table row, new body masses, COM shift in the body frame)."""
     total = sum(masses_kg.values())
     if method != "mass_com":
         # nothing applied here; with rra the mass change RRA would recommend (it applies
         # none either) is recorded, so QC can flag a large one
         recommended = -mean_wrench[4] / gravity if method == "rra" else 0.0
-        return ({"adjusted_body": "", "com_shift_x_m": 0.0, "com_shift_y_m": 0.0, "com_shift_z_m": 0.0, "com_shift_m": 0.0,
-                 "com_shift_capped": False, "mass_before_kg": total, "mass_change_recommended_kg": recommended,
-                 "mass_change_applied": False, "mass_after_kg": total}, dict(masses_kg), np.zeros(3))
-    change = mass_com_change(mean_wrench, body_mass_kg=masses_kg[body], gravity_m_s2=gravity,
-                             max_com_shift_m=settings["max_com_shift_m"], max_mass_change_kg=settings["max_mass_change_kg"])
+        return (
+            {
+                "adjusted_body": "",
+                "com_shift_x_m": 0.0,
+                "com_shift_y_m": 0.0,
+                "com_shift_z_m": 0.0,
+                "com_shift_m": 0.0,
+                "com_shift_capped": False,
+                "mass_before_kg": total,
+                "mass_change_recommended_kg": recommended,
+                "mass_change_applied": False,
+                "mass_after_kg": total,
+            },
+            dict(masses_kg),
+            np.zeros(3),
+        )
+    change = mass_com_change(
+        mean_wrench,
+        body_mass_kg=masses_kg[body],
+        gravity_m_s2=gravity,
+        max_com_shift_m=settings["max_com_shift_m"],
+        max_mass_change_kg=settings["max_mass_change_kg"],
+    )
     # ground -> body frame with the body's mean orientation over the averaged frames
     shift_body = rotations.mean(axis=0).T @ change.com_shift_ground_m
     new_masses = distribute_mass(masses_kg, change.mass_change_kg) if change.mass_change_applied else dict(masses_kg)
-    row = {"adjusted_body": body, "com_shift_x_m": shift_body[0], "com_shift_y_m": shift_body[1],
-           "com_shift_z_m": shift_body[2], "com_shift_m": float(np.linalg.norm(shift_body)),
-           "com_shift_capped": change.com_shift_capped, "mass_before_kg": total,
-           "mass_change_recommended_kg": change.mass_change_kg, "mass_change_applied": change.mass_change_applied,
-           "mass_after_kg": sum(new_masses.values())}
+    row = {
+        "adjusted_body": body,
+        "com_shift_x_m": shift_body[0],
+        "com_shift_y_m": shift_body[1],
+        "com_shift_z_m": shift_body[2],
+        "com_shift_m": float(np.linalg.norm(shift_body)),
+        "com_shift_capped": change.com_shift_capped,
+        "mass_before_kg": total,
+        "mass_change_recommended_kg": change.mass_change_kg,
+        "mass_change_applied": change.mass_change_applied,
+        "mass_after_kg": sum(new_masses.values()),
+    }
     return row, new_masses, shift_body
 
 
@@ -156,8 +228,9 @@ def resample(table: pd.DataFrame, time_s: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def kinematic_changes(ik: pd.DataFrame, adjusted: pd.DataFrame, *, rotational: dict[str, bool], start_s: float,
-                      end_s: float) -> pd.DataFrame:
+def kinematic_changes(
+    ik: pd.DataFrame, adjusted: pd.DataFrame, *, rotational: dict[str, bool], start_s: float, end_s: float
+) -> pd.DataFrame:
     """RMS and largest change of each coordinate from IK (``ik``, degrees and m) to RRA's
     kinematics (``adjusted``, same units) over the window: degrees for rotations, cm for
     translations (the units of the Best Practices limits, 2 deg and 2 cm RMS)."""
@@ -168,7 +241,7 @@ def kinematic_changes(ik: pd.DataFrame, adjusted: pd.DataFrame, *, rotational: d
         if name not in adjusted or name not in rotational:
             continue
         change = np.interp(time_s, adjusted["time"], adjusted[name]) - ik.loc[inside, name].to_numpy()
-        rms, largest = float(np.sqrt(np.mean(change ** 2))), float(np.abs(change).max())
+        rms, largest = float(np.sqrt(np.mean(change**2))), float(np.abs(change).max())
         if rotational[name]:
             rows.append({"coordinate": name, "rms_change_deg": rms, "max_change_deg": largest})
         else:

@@ -4,13 +4,13 @@ SO solves each frame on its own, so chunks can run as parallel jobs; each chunk'
 reads the whole filtered IK file, so coordinate splines and their derivatives at a
 chunk's edges are those of the unsplit run.
 """
+
 from __future__ import annotations
 
 import re
 
 import numpy as np
 import pandas as pd
-
 
 # SO warm-starts each frame from the previous frame's solution; a chunk started cold
 # in mid-stance can fail to converge (seen with the Hamner model at 1.3 s), so every

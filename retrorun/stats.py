@@ -10,22 +10,42 @@ separately to the primary and the secondary family of outcomes.
 Curves: SPM paired t-test (spm1d; Pataky 2012), supra-threshold clusters as % cycle.
 Below ``min_subjects`` no test is run and ``note`` says why.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats as sps
 
-COMPARISON_COLUMNS = ["n_subjects", "mean_a", "sd_a", "mean_b", "sd_b", "difference_mean", "difference_sd",
-                      "difference_ci95_low", "difference_ci95_high", "t_statistic", "t_test_p", "wilcoxon_p",
-                      "effect_size_dz", "scale", "ci_level", "difference_ci_low", "difference_ci_high",
-                      "ratio_of_geometric_means", "ratio_ci_low", "ratio_ci_high", "note"]
+COMPARISON_COLUMNS = [
+    "n_subjects",
+    "mean_a",
+    "sd_a",
+    "mean_b",
+    "sd_b",
+    "difference_mean",
+    "difference_sd",
+    "difference_ci95_low",
+    "difference_ci95_high",
+    "t_statistic",
+    "t_test_p",
+    "wilcoxon_p",
+    "effect_size_dz",
+    "scale",
+    "ci_level",
+    "difference_ci_low",
+    "difference_ci_high",
+    "ratio_of_geometric_means",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "note",
+]
 
 
 def wilcoxon_min_subjects(alpha: float) -> int:
     """Smallest n at which the exact two-sided Wilcoxon signed-rank test can reach ``alpha``:
     its smallest p, every difference of one sign, is 2 / 2**n."""
     n = 1
-    while 2.0 / 2 ** n > alpha:
+    while 2.0 / 2**n > alpha:
         n += 1
     return n
 
@@ -44,12 +64,22 @@ def holm(p_values) -> np.ndarray:
 
 
 def too_few_note(n: int, *, min_subjects: int, condition_a: str, condition_b: str) -> str:
-    return (f"{n} subject(s) with both '{condition_a}' and '{condition_b}': paired tests need at least "
-            f"{min_subjects} (analysis.min_subjects), so no test is run (no p-value, confidence interval or effect size)")
+    return (
+        f"{n} subject(s) with both '{condition_a}' and '{condition_b}': paired tests need at least "
+        f"{min_subjects} (analysis.min_subjects), so no test is run (no p-value, confidence interval or effect size)"
+    )
 
 
-def paired_comparison(a, b, *, min_subjects: int = 3, condition_a: str = "a", condition_b: str = "b",
-                      alpha: float = 0.05, log_scale: bool = False) -> dict:
+def paired_comparison(
+    a,
+    b,
+    *,
+    min_subjects: int = 3,
+    condition_a: str = "a",
+    condition_b: str = "b",
+    alpha: float = 0.05,
+    log_scale: bool = False,
+) -> dict:
     """Compare paired samples ``a`` and ``b`` (one value per subject, same order).
 
     ``log_scale`` (for ratios): every statistic is of the natural logs, ``mean_a`` and
@@ -77,23 +107,31 @@ def paired_comparison(a, b, *, min_subjects: int = 3, condition_a: str = "a", co
     out = dict.fromkeys(COMPARISON_COLUMNS, np.nan)
     out.update(n_subjects=n, note="", scale="log" if log_scale else "linear", ci_level=1.0 - alpha)
     if n:
-        out.update(mean_a=np.exp(a.mean()) if log_scale else a.mean(), mean_b=np.exp(b.mean()) if log_scale else b.mean(),
-                   difference_mean=d.mean())
+        out.update(
+            mean_a=np.exp(a.mean()) if log_scale else a.mean(),
+            mean_b=np.exp(b.mean()) if log_scale else b.mean(),
+            difference_mean=d.mean(),
+        )
         if log_scale:
             out["ratio_of_geometric_means"] = float(np.exp(d.mean()))
     if n >= 2:
         out.update(sd_a=a.std(ddof=1), sd_b=b.std(ddof=1), difference_sd=d.std(ddof=1))
     if n < min_subjects:
-        out["note"] = "; ".join(notes + [too_few_note(n, min_subjects=min_subjects, condition_a=condition_a,
-                                                      condition_b=condition_b)])
+        out["note"] = "; ".join(
+            notes + [too_few_note(n, min_subjects=min_subjects, condition_a=condition_a, condition_b=condition_b)]
+        )
         return out
     sd = d.std(ddof=1)
-    for level, low, high in ((0.95, "difference_ci95_low", "difference_ci95_high"),
-                             (1.0 - alpha, "difference_ci_low", "difference_ci_high")):
+    for level, low, high in (
+        (0.95, "difference_ci95_low", "difference_ci95_high"),
+        (1.0 - alpha, "difference_ci_low", "difference_ci_high"),
+    ):
         half = sps.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
         out.update({low: d.mean() - half, high: d.mean() + half})
     if log_scale:
-        out.update(ratio_ci_low=float(np.exp(out["difference_ci_low"])), ratio_ci_high=float(np.exp(out["difference_ci_high"])))
+        out.update(
+            ratio_ci_low=float(np.exp(out["difference_ci_low"])), ratio_ci_high=float(np.exp(out["difference_ci_high"]))
+        )
     if sd == 0:
         out["note"] = "; ".join(notes + ["every subject has the same difference: no test (zero variance)"])
         return out
@@ -101,16 +139,28 @@ def paired_comparison(a, b, *, min_subjects: int = 3, condition_a: str = "a", co
     out.update(t_statistic=float(test.statistic), t_test_p=float(test.pvalue), effect_size_dz=d.mean() / sd)
     reachable = wilcoxon_min_subjects(alpha)
     if n < reachable:
-        notes.append(f"Wilcoxon not reported: with {n} subjects its smallest exact two-sided p is {2.0 / 2 ** n:.3g}, "
-                     f"above alpha {alpha:g} (it needs at least {reachable})")
+        notes.append(
+            f"Wilcoxon not reported: with {n} subjects its smallest exact two-sided p is {2.0 / 2**n:.3g}, "
+            f"above alpha {alpha:g} (it needs at least {reachable})"
+        )
     elif np.any(d != 0):
         out["wilcoxon_p"] = float(sps.wilcoxon(b, a).pvalue)
     out["note"] = "; ".join(notes)
     return out
 
 
-SPM_COLUMNS = ["n_subjects", "cluster", "start_pct", "end_pct", "direction", "p", "t_critical", "p_upper_bound",
-               "p_text", "note"]
+SPM_COLUMNS = [
+    "n_subjects",
+    "cluster",
+    "start_pct",
+    "end_pct",
+    "direction",
+    "p",
+    "t_critical",
+    "p_upper_bound",
+    "p_text",
+    "note",
+]
 # spm1d's cluster p comes from random field theory and is written as 0 when it falls
 # below its numerical resolution; below this it is reported as a bound, never as 0
 SPM_P_RESOLUTION = 0.001
@@ -136,8 +186,16 @@ def _pct_ranges(values) -> str:
     return ", ".join(f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}" for lo, hi in runs)
 
 
-def spm_paired(curves_a, curves_b, *, alpha: float = 0.05, min_subjects: int = 3, condition_a: str = "a",
-               condition_b: str = "b", pct=None) -> list[dict]:
+def spm_paired(
+    curves_a,
+    curves_b,
+    *,
+    alpha: float = 0.05,
+    min_subjects: int = 3,
+    condition_a: str = "a",
+    condition_b: str = "b",
+    pct=None,
+) -> list[dict]:
     """SPM paired t-test (two-tailed) of ``curves_b`` against ``curves_a``, each
     (subjects, points). One dict per supra-threshold cluster; one row with an empty
     cluster and a note when there is none or the test cannot run."""
@@ -148,28 +206,55 @@ def spm_paired(curves_a, curves_b, *, alpha: float = 0.05, min_subjects: int = 3
     a, b = a[keep], b[keep]
     n = int(a.shape[0])
     pct = np.linspace(0.0, 100.0, a.shape[1]) if pct is None else np.asarray(pct, dtype=float)
-    empty = {"n_subjects": n, "cluster": np.nan, "start_pct": np.nan, "end_pct": np.nan, "direction": "",
-             "p": np.nan, "t_critical": np.nan, "p_upper_bound": np.nan, "p_text": ""}
+    empty = {
+        "n_subjects": n,
+        "cluster": np.nan,
+        "start_pct": np.nan,
+        "end_pct": np.nan,
+        "direction": "",
+        "p": np.nan,
+        "t_critical": np.nan,
+        "p_upper_bound": np.nan,
+        "p_text": "",
+    }
     if n < min_subjects:
-        return [empty | {"note": too_few_note(n, min_subjects=min_subjects, condition_a=condition_a, condition_b=condition_b)}]
+        return [
+            empty
+            | {"note": too_few_note(n, min_subjects=min_subjects, condition_a=condition_a, condition_b=condition_b)}
+        ]
     if np.allclose((b - a).std(axis=0, ddof=1), 0):
         return [empty | {"note": "the paired differences have no variance: SPM cannot run"}]
     # spm1d refuses a continuum where one condition is the same in every subject at some
     # node (e.g. a group at its activation floor over part of the cycle in everyone)
     flat = (a.std(axis=0) == 0) | (b.std(axis=0) == 0)
     if flat.any():
-        return [empty | {"note": "SPM cannot run: the curves are identical in every subject (e.g. at the activation "
-                                 f"floor) at {_pct_ranges(pct[flat])} % of the cycle; see the scalar metrics"}]
+        return [
+            empty
+            | {
+                "note": "SPM cannot run: the curves are identical in every subject (e.g. at the activation "
+                f"floor) at {_pct_ranges(pct[flat])} % of the cycle; see the scalar metrics"
+            }
+        ]
     import spm1d  # imported here: slow to import, and only this function needs it
 
     inference = spm1d.stats.ttest_paired(b, a).inference(alpha, two_tailed=True)
     rows = []
     for k, cluster in enumerate(inference.clusters):
         first, last = cluster.endpoints
-        rows.append({"n_subjects": n, "cluster": k, "start_pct": float(np.interp(first, np.arange(pct.size), pct)),
-                     "end_pct": float(np.interp(last, np.arange(pct.size), pct)),
-                     "direction": f"{condition_b} > {condition_a}" if cluster.csign > 0 else f"{condition_b} < {condition_a}",
-                     "t_critical": float(inference.zstar), "note": ""} | spm_p_fields(float(cluster.P)))
+        rows.append(
+            {
+                "n_subjects": n,
+                "cluster": k,
+                "start_pct": float(np.interp(first, np.arange(pct.size), pct)),
+                "end_pct": float(np.interp(last, np.arange(pct.size), pct)),
+                "direction": f"{condition_b} > {condition_a}"
+                if cluster.csign > 0
+                else f"{condition_b} < {condition_a}",
+                "t_critical": float(inference.zstar),
+                "note": "",
+            }
+            | spm_p_fields(float(cluster.P))
+        )
     if not rows:
         return [empty | {"t_critical": float(inference.zstar), "note": f"no supra-threshold cluster at alpha {alpha}"}]
     return rows

@@ -15,6 +15,7 @@ than the generic model would be relatively weaker. Two published laws:
 m0 is the generic model's total body mass (the sum of its bodies' masses, read from the
 model file), h0 the height it represents (``static_optimization.reference_height_m``).
 """
+
 from __future__ import annotations
 
 LAWS = ("none", "mass", "mass_height")
@@ -32,25 +33,39 @@ def check_subject_size(*, law: str, mass_kg: float | None, height_m: float | Non
     if not mass_kg or mass_kg <= 0:
         return [f"subject {subject}: strength_scaling '{law}' needs the body mass; set mass_kg in the subjects sheet"]
     if law == "mass_height" and (not height_m or height_m <= 0):
-        return [f"subject {subject}: strength_scaling mass_height needs the subject's height; fill height_m in the "
-                f"subjects sheet, or use static_optimization.strength_scaling: mass"]
+        return [
+            f"subject {subject}: strength_scaling mass_height needs the subject's height; fill height_m in the "
+            f"subjects sheet, or use static_optimization.strength_scaling: mass"
+        ]
     return []
 
 
-def strength_factors(*, law: str, generic_model, scaled_model, mass_kg: float | None, height_m: float | None,
-                     reference_height_m: float, subject: str = "") -> dict[str, float]:
+def strength_factors(
+    *,
+    law: str,
+    generic_model,
+    scaled_model,
+    mass_kg: float | None,
+    height_m: float | None,
+    reference_height_m: float,
+    subject: str = "",
+) -> dict[str, float]:
     """Muscle name -> factor on its max isometric force, for opened OpenSim models."""
     from .errors import ConfigError
 
     if law not in LAWS:
-        raise ConfigError(f"static_optimization.strength_scaling '{law}' is not one of {', '.join(LAWS)}",
-                          fix=f"use one of {', '.join(LAWS)}")
+        raise ConfigError(
+            f"static_optimization.strength_scaling '{law}' is not one of {', '.join(LAWS)}",
+            fix=f"use one of {', '.join(LAWS)}",
+        )
     muscles = [m.getName() for m in scaled_model.getMuscles()]
     if law == "none":
         return dict.fromkeys(muscles, 1.0)
     problems = check_subject_size(law=law, mass_kg=mass_kg, height_m=height_m, subject=subject)
     if problems:
-        raise ConfigError("; ".join(problems), fix="complete the subjects sheet or change static_optimization.strength_scaling")
+        raise ConfigError(
+            "; ".join(problems), fix="complete the subjects sheet or change static_optimization.strength_scaling"
+        )
     mass_ratio = mass_kg / model_mass_kg(generic_model)
     if law == "mass":
         return dict.fromkeys(muscles, mass_ratio ** (2.0 / 3.0))
@@ -59,7 +74,10 @@ def strength_factors(*, law: str, generic_model, scaled_model, mass_kg: float | 
     factors = {}
     for muscle in scaled_model.getMuscles():
         name = muscle.getName()
-        length_ratio = (muscle.getOptimalFiberLength() / generic.get(name).getOptimalFiberLength()
-                        if generic.contains(name) else height_m / reference_height_m)
+        length_ratio = (
+            muscle.getOptimalFiberLength() / generic.get(name).getOptimalFiberLength()
+            if generic.contains(name)
+            else height_m / reference_height_m
+        )
         factors[name] = volume_ratio / length_ratio
     return factors

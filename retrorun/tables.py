@@ -1,5 +1,6 @@
 """Tidy per-frame tables from OpenSim storage files: one row per frame, named
 columns with units (time_s, knee_angle_r_deg, knee_angle_r_moment_nm, vas_lat_r_n)."""
+
 from __future__ import annotations
 
 import pandas as pd

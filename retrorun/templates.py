@@ -5,6 +5,7 @@ a Windows folder). Only the *content* of a template is used here: the scale
 measurement set and marker weights, the IK marker weights, and which GRF columns act
 on which body. Every file path inside is ignored and set by the pipeline.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,7 +24,9 @@ def _parse(path: str | Path, *, what: str) -> ET.Element:
     try:
         return ET.parse(path).getroot()
     except ET.ParseError as err:
-        raise InputError(f"{what} {path} is not valid XML: {err}", fix="open it in a text editor and fix the XML") from None
+        raise InputError(
+            f"{what} {path} is not valid XML: {err}", fix="open it in a text editor and fix the XML"
+        ) from None
 
 
 def _write(root: ET.Element, path: str | Path) -> None:
@@ -47,8 +50,10 @@ def ik_task_set(path: str | Path) -> ET.Element:
     root = _parse(path, what="IK tasks file")
     found = root if root.tag == "IKTaskSet" else root.find(".//IKTaskSet")
     if found is None:
-        raise InputError(f"IK tasks file {path} holds no <IKTaskSet>",
-                         fix="give model.ik_tasks an OpenSim IK setup XML or an IKTaskSet XML")
+        raise InputError(
+            f"IK tasks file {path} holds no <IKTaskSet>",
+            fix="give model.ik_tasks an OpenSim IK setup XML or an IKTaskSet XML",
+        )
     return copy.deepcopy(found)
 
 
@@ -62,8 +67,9 @@ def marker_weights(task_set: ET.Element) -> dict[str, float]:
 
 
 def coordinate_tasks(task_set: ET.Element) -> list[str]:
-    return [task.get("name") for task in task_set.iter("IKCoordinateTask")
-            if _text(task, "apply", "true").lower() == "true"]
+    return [
+        task.get("name") for task in task_set.iter("IKCoordinateTask") if _text(task, "apply", "true").lower() == "true"
+    ]
 
 
 def write_ik_task_set(task_set: ET.Element, path: str | Path, *, keep_markers: set[str] | None = None) -> list[str]:
@@ -102,7 +108,9 @@ def scale_template(path: str | Path) -> ScaleTemplate:
     root = _parse(path, what="scale setup")
     tool = root if root.tag == "ScaleTool" else root.find(".//ScaleTool")
     if tool is None:
-        raise InputError(f"scale setup {path} holds no <ScaleTool>", fix="give model.scale_setup an OpenSim ScaleTool setup XML")
+        raise InputError(
+            f"scale setup {path} holds no <ScaleTool>", fix="give model.scale_setup an OpenSim ScaleTool setup XML"
+        )
     markers, bodies = set(), set()
     for pair in tool.iter("MarkerPair"):
         names = (pair.findtext("markers") or "").split()
@@ -139,19 +147,23 @@ def external_forces(path: str | Path) -> list[ExternalForceSpec]:
     root = _parse(path, what="external loads file")
     loads = root if root.tag == "ExternalLoads" else root.find(".//ExternalLoads")
     if loads is None:
-        raise InputError(f"external loads file {path} holds no <ExternalLoads>",
-                         fix="give model.external_loads an OpenSim ExternalLoads XML")
+        raise InputError(
+            f"external loads file {path} holds no <ExternalLoads>",
+            fix="give model.external_loads an OpenSim ExternalLoads XML",
+        )
     specs = []
     for force in loads.iter("ExternalForce"):
-        specs.append(ExternalForceSpec(
-            name=force.get("name", ""),
-            applied_to_body=_text(force, "applied_to_body", ""),
-            force_identifier=_text(force, "force_identifier", ""),
-            point_identifier=_text(force, "point_identifier", ""),
-            torque_identifier=_text(force, "torque_identifier", ""),
-            force_expressed_in_body=_text(force, "force_expressed_in_body", "ground"),
-            point_expressed_in_body=_text(force, "point_expressed_in_body", "ground"),
-        ))
+        specs.append(
+            ExternalForceSpec(
+                name=force.get("name", ""),
+                applied_to_body=_text(force, "applied_to_body", ""),
+                force_identifier=_text(force, "force_identifier", ""),
+                point_identifier=_text(force, "point_identifier", ""),
+                torque_identifier=_text(force, "torque_identifier", ""),
+                force_expressed_in_body=_text(force, "force_expressed_in_body", "ground"),
+                point_expressed_in_body=_text(force, "point_expressed_in_body", "ground"),
+            )
+        )
     if not specs:
         raise InputError(f"external loads file {path} has no <ExternalForce>", fix="add one ExternalForce per foot")
     return specs

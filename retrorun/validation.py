@@ -7,16 +7,19 @@ which the stage raises with when it runs: here they are only called, on the stud
 files. Files that the workflow itself generates (the demo study, C3D imports) are
 checked by the rule that reads or writes them instead.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
+from . import c3d as c3d_lib
+from . import grf as grf_lib
+from . import groups, residual_reduction, strength, templates
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
 from .formats import read_storage, read_trc
-from . import c3d as c3d_lib, grf as grf_lib, groups, residual_reduction, strength, templates
 from .markers import check_marker_timing
 
 # The demo model is built by a rule (workflow/rules/model.smk) into models/<name>/generated/.
@@ -29,8 +32,9 @@ def _generated(path: str | Path | None) -> bool:
     if not path:
         return False
     resolved = Path(path).resolve()
-    return (resolved.is_relative_to(RESULTS_ROOT.resolve())
-            or (resolved.is_relative_to(GENERATED_MODELS_DIR) and "generated" in resolved.parts))
+    return resolved.is_relative_to(RESULTS_ROOT.resolve()) or (
+        resolved.is_relative_to(GENERATED_MODELS_DIR) and "generated" in resolved.parts
+    )
 
 
 def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]:
@@ -42,9 +46,13 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
     for key in PATH_KEYS_MODEL:
         path = model_cfg.get(key)
         if path and not _generated(path) and not Path(path).is_file():
-            problems.append(f"config model.{key}: file {path} does not exist (paths are relative to the config's folder)")
+            problems.append(
+                f"config model.{key}: file {path} does not exist (paths are relative to the config's folder)"
+            )
     if problems:
-        raise ConfigError("model files are missing:\n  - " + "\n  - ".join(problems), fix="correct the paths in the config")
+        raise ConfigError(
+            "model files are missing:\n  - " + "\n  - ".join(problems), fix="correct the paths in the config"
+        )
     model_names = None
     # A generated model is checked once it exists (the second run on): before that the
     # rule that builds it is the only thing that can go wrong, and it says so itself.
@@ -57,20 +65,24 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
         problems += check_residual_reduction(config, model_names)
     law = config["static_optimization"]["strength_scaling"]
     for subject in study.subjects:
-        problems += strength.check_subject_size(law=law, mass_kg=subject.mass_kg, height_m=subject.height_m,
-                                                subject=subject.name)
+        problems += strength.check_subject_size(
+            law=law, mass_kg=subject.mass_kg, height_m=subject.height_m, subject=subject.name
+        )
     problems += check_subject_files(study)
     problems += check_trial_files(study, model_names)
     if problems:
-        raise ConfigError("the study's files do not fit together:\n  - " + "\n  - ".join(problems),
-                          fix="correct the files or the config as each line says")
+        raise ConfigError(
+            "the study's files do not fit together:\n  - " + "\n  - ".join(problems),
+            fix="correct the files or the config as each line says",
+        )
     return warnings
 
 
 def model_inventory(osim_path: str, *, marker_set: str | None) -> dict[str, set[str]]:
     """Names of bodies, coordinates, markers and muscles in the model (with the marker set file)."""
-    from .opensim_tools import load_model, quiet_console  # OpenSim is imported only when a model is checked
     import opensim as osim
+
+    from .opensim_tools import load_model, quiet_console  # OpenSim is imported only when a model is checked
 
     with quiet_console():
         model = load_model(osim_path)
@@ -79,8 +91,11 @@ def model_inventory(osim_path: str, *, marker_set: str | None) -> dict[str, set[
         try:
             markers |= {m.getName() for m in osim.MarkerSet(str(marker_set))}
         except Exception as err:
-            raise InputError(f"OpenSim cannot read the marker set {marker_set}", opensim_message=str(err),
-                             fix="give model.marker_set an OpenSim MarkerSet XML") from None
+            raise InputError(
+                f"OpenSim cannot read the marker set {marker_set}",
+                opensim_message=str(err),
+                fix="give model.marker_set an OpenSim MarkerSet XML",
+            ) from None
     return {
         "bodies": {b.getName() for b in model.getBodySet()} | {"ground"},
         "coordinates": {c.getName() for c in model.getCoordinateSet()},
@@ -97,15 +112,21 @@ def check_templates(config: dict, names: dict[str, set[str]]) -> tuple[list[str]
     # OpenSim skips a BodyScale for a body the model lacks, so this only warns
     # (gait2392's own setup scales patellae that gait2392 does not have).
     for body in sorted(scale.measurement_bodies - names["bodies"]):
-        warnings.append(f"scale setup {model_cfg['scale_setup']}: measurement scales body '{body}', which the model lacks; "
-                        f"OpenSim skips it")
+        warnings.append(
+            f"scale setup {model_cfg['scale_setup']}: measurement scales body '{body}', which the model lacks; "
+            f"OpenSim skips it"
+        )
     for marker in sorted((scale.measurement_markers | set(scale.placer_weights)) - names["markers"]):
-        problems.append(f"scale setup {model_cfg['scale_setup']}: marker '{marker}' is not in the model's marker set "
-                        f"(add it to the model/marker set or remove it from the setup)")
+        problems.append(
+            f"scale setup {model_cfg['scale_setup']}: marker '{marker}' is not in the model's marker set "
+            f"(add it to the model/marker set or remove it from the setup)"
+        )
     tasks = templates.ik_task_set(model_cfg["ik_tasks"])
     for marker in sorted(set(templates.marker_weights(tasks)) - names["markers"]):
-        problems.append(f"IK tasks {model_cfg['ik_tasks']}: marker '{marker}' is not in the model's marker set "
-                        f"(add it to the model or remove the task)")
+        problems.append(
+            f"IK tasks {model_cfg['ik_tasks']}: marker '{marker}' is not in the model's marker set "
+            f"(add it to the model or remove the task)"
+        )
     for coordinate in sorted(set(templates.coordinate_tasks(tasks)) - names["coordinates"]):
         problems.append(f"IK tasks {model_cfg['ik_tasks']}: coordinate '{coordinate}' is not in the model")
     if not _generated(model_cfg["external_loads"]):
@@ -116,18 +137,27 @@ def check_templates(config: dict, names: dict[str, set[str]]) -> tuple[list[str]
 def _check_external_loads(path: str, names: dict[str, set[str]], sides: dict[str, str]) -> list[str]:
     problems = []
     for spec in templates.external_forces(path):
-        for what, body in (("applied_to_body", spec.applied_to_body), ("force_expressed_in_body", spec.force_expressed_in_body),
-                           ("point_expressed_in_body", spec.point_expressed_in_body)):
+        for what, body in (
+            ("applied_to_body", spec.applied_to_body),
+            ("force_expressed_in_body", spec.force_expressed_in_body),
+            ("point_expressed_in_body", spec.point_expressed_in_body),
+        ):
             if body not in names["bodies"]:
-                problems.append(f"external loads {path}: ExternalForce '{spec.name}' {what} '{body}' is not a body of the model")
+                problems.append(
+                    f"external loads {path}: ExternalForce '{spec.name}' {what} '{body}' is not a body of the model"
+                )
     specs = templates.external_forces(path)
-    return (problems + grf_lib.check_force_sides(specs, sides, loads_path=path)
-            + grf_lib.check_ground_frame(specs, loads_path=path))
+    return (
+        problems
+        + grf_lib.check_force_sides(specs, sides, loads_path=path)
+        + grf_lib.check_ground_frame(specs, loads_path=path)
+    )
 
 
 def check_muscle_groups(config: dict, names: dict[str, set[str]]) -> list[str]:
-    return groups.check_group_muscles(names["muscles"], groups=config["muscle_groups"], sides=config["sides"],
-                                      where="the model")
+    return groups.check_group_muscles(
+        names["muscles"], groups=config["muscle_groups"], sides=config["sides"], where="the model"
+    )
 
 
 def check_residual_reduction(config: dict, names: dict[str, set[str]]) -> list[str]:
@@ -142,8 +172,10 @@ def _check_window_in_markers(time_s, start_s: float | None, end_s: float | None,
     start = time_s[0] if start_s is None else start_s
     end = time_s[-1] if end_s is None else end_s
     if start < time_s[0] - 1e-6 or end > time_s[-1] + 1e-6:
-        return [f"the analysis window {start:g}-{end:g} s is outside the markers in {path} "
-                f"({time_s[0]:g}-{time_s[-1]:g} s); correct start_s/end_s in the trials sheet"]
+        return [
+            f"the analysis window {start:g}-{end:g} s is outside the markers in {path} "
+            f"({time_s[0]:g}-{time_s[-1]:g} s); correct start_s/end_s in the trials sheet"
+        ]
     return []
 
 
@@ -152,9 +184,12 @@ def check_subject_files(study: Study) -> list[str]:
     for subject in study.subjects:
         path = subject.static_markers
         if is_c3d(path):
-            problems += [f"subject {subject.name}: static_markers: {p}"
-                         for p in check_c3d(path, config=study.config, need_plates=False,
-                                            window=(subject.static_start_s, subject.static_end_s))]
+            problems += [
+                f"subject {subject.name}: static_markers: {p}"
+                for p in check_c3d(
+                    path, config=study.config, need_plates=False, window=(subject.static_start_s, subject.static_end_s)
+                )
+            ]
             continue
         if _generated(path):
             continue
@@ -167,8 +202,10 @@ def check_subject_files(study: Study) -> list[str]:
         for key in ("static_start_s", "static_end_s"):
             value = getattr(subject, key)
             if value is not None and not markers.time_s[0] - 1e-6 <= value <= markers.time_s[-1] + 1e-6:
-                problems.append(f"subject {subject.name}: {key} {value:g} s is outside the static trial {path} "
-                                f"({markers.time_s[0]:g}-{markers.time_s[-1]:g} s)")
+                problems.append(
+                    f"subject {subject.name}: {key} {value:g} s is outside the static trial {path} "
+                    f"({markers.time_s[0]:g}-{markers.time_s[-1]:g} s)"
+                )
     return problems
 
 
@@ -183,8 +220,16 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         where = f"subject {trial.subject}, trial {trial.name}"
         loads = str(trial.external_loads or study.config["model"]["external_loads"])
         if is_c3d(trial.markers):
-            problems += [f"{where}: {p}" for p in check_c3d(trial.markers, config=study.config, need_plates=True,
-                                                             window=(trial.start_s, trial.end_s), external_loads=loads)]
+            problems += [
+                f"{where}: {p}"
+                for p in check_c3d(
+                    trial.markers,
+                    config=study.config,
+                    need_plates=True,
+                    window=(trial.start_s, trial.end_s),
+                    external_loads=loads,
+                )
+            ]
             continue
         if _generated(trial.markers):
             continue
@@ -200,8 +245,10 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         end = markers.time_s[-1] if trial.end_s is None else trial.end_s
         aliases = study.config["marker_aliases"]
         if ik_markers and not ik_markers & {aliases.get(name, name) for name in markers.marker_names}:
-            problems.append(f"{where}: none of the IK task markers are in {trial.markers} (it has "
-                            f"{', '.join(markers.marker_names[:8])}...): rename the markers, or add marker_aliases to the config")
+            problems.append(
+                f"{where}: none of the IK task markers are in {trial.markers} (it has "
+                f"{', '.join(markers.marker_names[:8])}...): rename the markers, or add marker_aliases to the config"
+            )
         grf_path = trial.grf
         if grf_path is None or _generated(grf_path):
             continue
@@ -214,8 +261,9 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         if disordered:
             problems += [f"{where}: {p}" for p in disordered]
             continue
-        problems += [f"{where}: {p}" for p in grf_lib.check_window_covered(grf["time"].to_numpy(), start, end,
-                                                                           grf_path=grf_path)]
+        problems += [
+            f"{where}: {p}" for p in grf_lib.check_window_covered(grf["time"].to_numpy(), start, end, grf_path=grf_path)
+        ]
         if _generated(loads):
             continue
         try:
@@ -224,8 +272,11 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
             problems.append(f"{where}: {err.message}")
             continue
         if trial.external_loads:  # the config's template is checked with the model (check_templates)
-            problems += [f"{where}: {p}" for p in grf_lib.check_force_sides(specs, study.config["sides"], loads_path=loads)
-                         + grf_lib.check_ground_frame(specs, loads_path=loads)]
+            problems += [
+                f"{where}: {p}"
+                for p in grf_lib.check_force_sides(specs, study.config["sides"], loads_path=loads)
+                + grf_lib.check_ground_frame(specs, loads_path=loads)
+            ]
         in_window = (grf["time"] >= start - 1e-6) & (grf["time"] <= end + 1e-6)
         peak_vertical, readable = 0.0, bool(specs)
         for spec in specs:
@@ -234,25 +285,39 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
                 problems += [f"{where}: {p}" for p in missing]
                 readable = False
                 continue
-            problems += [f"{where}: {p}" for p in grf_lib.check_force_values(
-                grf[in_window], spec, grf_path=grf_path, threshold_n=threshold_n)]
+            problems += [
+                f"{where}: {p}"
+                for p in grf_lib.check_force_values(grf[in_window], spec, grf_path=grf_path, threshold_n=threshold_n)
+            ]
             vertical = grf.loc[in_window, spec.columns()["force"][1]].to_numpy(dtype=float)
             peak_vertical = max(peak_vertical, float(np.nanmax(vertical, initial=0.0)))
         if readable and peak_vertical < threshold_n:
-            problems.append(f"{where}: no foot contact: the vertical force in {grf_path} never reaches "
-                            f"grf.contact_threshold_n = {threshold_n:g} N in the analysis window "
-                            f"{start:g}-{end:g} s (peak {peak_vertical:.1f} N); check the GRF file belongs to this trial, "
-                            f"its vertical axis is Y, and start_s/end_s")
+            problems.append(
+                f"{where}: no foot contact: the vertical force in {grf_path} never reaches "
+                f"grf.contact_threshold_n = {threshold_n:g} N in the analysis window "
+                f"{start:g}-{end:g} s (peak {peak_vertical:.1f} N); check the GRF file belongs to this trial, "
+                f"its vertical axis is Y, and start_s/end_s"
+            )
     return problems
 
 
-def check_c3d(path: Path, *, config: dict, need_plates: bool, window: tuple[float | None, float | None],
-              external_loads: str | None = None) -> list[str]:
+def check_c3d(
+    path: Path,
+    *,
+    config: dict,
+    need_plates: bool,
+    window: tuple[float | None, float | None],
+    external_loads: str | None = None,
+) -> list[str]:
     """Problems with a C3D trial found by reading it: units, plates, window, foot markers."""
     settings = config["c3d"]
     try:
-        trial = c3d_lib.read_c3d(path, axes=settings["axes"], cop_threshold_n=settings["cop_threshold_n"],
-                                 plate_force=settings["plate_force"])
+        trial = c3d_lib.read_c3d(
+            path,
+            axes=settings["axes"],
+            cop_threshold_n=settings["cop_threshold_n"],
+            plate_force=settings["plate_force"],
+        )
     except InputError as err:
         return [f"{err.message} ({err.fix})"]
     problems = _check_window_in_markers(trial.markers.time_s, *window, path)
@@ -263,10 +328,18 @@ def check_c3d(path: Path, *, config: dict, need_plates: bool, window: tuple[floa
         return problems + plate_problems
     problems += plate_problems
     if external_loads and not _generated(external_loads):
-        written = {f"{prefix}{axis}" for side in config["sides"] for axis in "xyz"
-                   for prefix in (f"ground_force_{side}_v", f"ground_force_{side}_p", f"ground_torque_{side}_")}
-        written |= {f"plate{p.number}_{kind}{axis}" for p in trial.plates for axis in "xyz"
-                    for kind in ("force_v", "force_p", "torque_")}
+        written = {
+            f"{prefix}{axis}"
+            for side in config["sides"]
+            for axis in "xyz"
+            for prefix in (f"ground_force_{side}_v", f"ground_force_{side}_p", f"ground_torque_{side}_")
+        }
+        written |= {
+            f"plate{p.number}_{kind}{axis}"
+            for p in trial.plates
+            for axis in "xyz"
+            for kind in ("force_v", "force_p", "torque_")
+        }
         try:
             specs = templates.external_forces(external_loads)
         except InputError as err:
@@ -274,9 +347,12 @@ def check_c3d(path: Path, *, config: dict, need_plates: bool, window: tuple[floa
         for spec in specs:
             missing = [c for cols in spec.columns().values() for c in cols if c not in written]
             if missing:
-                problems.append(f"external loads {external_loads}: ExternalForce '{spec.name}' reads {', '.join(missing)}, "
-                                f"which the C3D import of {Path(path).name} does not write; name the per-foot columns "
-                                f"ground_force_<side>_v, ground_force_<side>_p, ground_torque_<side>_ (config/README.md, c3d)")
+                problems.append(
+                    f"external loads {external_loads}: ExternalForce '{spec.name}' reads {', '.join(missing)}, "
+                    f"which the C3D import of {Path(path).name} does not write; name the per-foot columns "
+                    f"ground_force_<side>_v, ground_force_<side>_p, ground_torque_<side>_ (config/README.md, c3d)"
+                )
     problems += c3d_lib.check_plate_sides(settings["plate_sides"], config["sides"])
-    return problems + c3d_lib.check_foot_markers(trial, foot_markers=settings["foot_markers"],
-                                                 plate_sides=settings["plate_sides"])
+    return problems + c3d_lib.check_foot_markers(
+        trial, foot_markers=settings["foot_markers"], plate_sides=settings["plate_sides"]
+    )

@@ -1,4 +1,5 @@
 """Rule analyse_trial: one trial's gait cycles, normalised curves and cycle metrics."""
+
 import pandas as pd
 
 from retrorun import analysis, formats, jobs, model_properties
@@ -16,15 +17,26 @@ with jobs.job(snakemake) as log:
     if settings["weighting"] == "max_isometric_force":
         weights = {name: props["max_isometric_force_n"] for name, props in properties.items()}
         log.info("group weights: max isometric force (N) from %s", inp.model)
-    knee_signs = model_properties.knee_extension_directions(inp.model, analysis=settings,
-                                                            quadriceps=params.groups["quadriceps"], sides=params.sides)
+    knee_signs = model_properties.knee_extension_directions(
+        inp.model, analysis=settings, quadriceps=params.groups["quadriceps"], sides=params.sides
+    )
     log.info("knee extension sign per side (override, else the quadriceps' moment arms): %s", knee_signs)
     result = analysis.analyse_trial(
-        cycles=pd.read_csv(inp.cycles), activations=pd.read_csv(inp.activations),
-        ik=pd.read_csv(inp.ik), id_forces=pd.read_csv(inp.id_forces), groups=params.groups, sides=params.sides,
-        settings=settings, mass_kg=float(params.mass_kg), weights=weights, floors=floors, knee_signs=knee_signs,
-        subject=wc.subject, trial=wc.trial,
-        sources={"activations": inp.activations, "ik": inp.ik, "id_forces": inp.id_forces})
+        cycles=pd.read_csv(inp.cycles),
+        activations=pd.read_csv(inp.activations),
+        ik=pd.read_csv(inp.ik),
+        id_forces=pd.read_csv(inp.id_forces),
+        groups=params.groups,
+        sides=params.sides,
+        settings=settings,
+        mass_kg=float(params.mass_kg),
+        weights=weights,
+        floors=floors,
+        knee_signs=knee_signs,
+        subject=wc.subject,
+        trial=wc.trial,
+        sources={"activations": inp.activations, "ik": inp.ik, "id_forces": inp.id_forces},
+    )
     formats.write_csv(snakemake.output.metrics, result.metrics)
     formats.write_csv(snakemake.output.curves, result.curves)
     log.info("%d %s(s) analysed", int((result.cycles["status"] == "used").sum()), settings["unit"])

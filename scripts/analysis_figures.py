@@ -1,4 +1,5 @@
 """Rule analysis_figures: group activations, Q:H ratio per subject, knee moment, QC overview."""
+
 import pandas as pd
 
 from retrorun import analysis, figures, jobs
@@ -12,16 +13,46 @@ with jobs.job(snakemake):
     subjects = pd.read_csv(inp.subjects)
     spm = pd.read_csv(inp.spm)
     groups = {analysis.activation_column(g): f"{g} activation (0-1)" for g in params.groups}
-    figures.save(figures.mean_sd_curves(curves, variables=groups, compare=compare,
-                                        title="Group activation over the gait cycle (mean ± SD over subjects)", spm=spm),
-                 png=out.group_activation_png, svg=out.group_activation_svg)
-    figures.save(figures.paired_ratio(subjects, compare=compare, group=analysis.PAIR_GROUP,
-                                      metrics={"ratio_mean_cycle": "Q:H ratio, mean over the cycle",
-                                               "ratio_mean_stance": "Q:H ratio, mean over stance"}),
-                 png=out.qh_ratio_png, svg=out.qh_ratio_svg)
-    figures.save(figures.mean_sd_curves(curves, variables={analysis.KNEE_MOMENT: "knee extension moment (N·m/kg)",
-                                                           analysis.KNEE_ANGLE: "knee angle (deg, the model's sign)"},
-                                        compare=compare, title="Knee over the gait cycle (mean ± SD over subjects)",
-                                        spm=spm),
-                 png=out.knee_moment_png, svg=out.knee_moment_svg)
-    figures.save(figures.qc_overview(pd.read_csv(inp.counts), pd.read_csv(inp.qc)), png=out.qc_overview_png, svg=out.qc_overview_svg)
+    figures.save(
+        figures.mean_sd_curves(
+            curves,
+            variables=groups,
+            compare=compare,
+            title="Group activation over the gait cycle (mean ± SD over subjects)",
+            spm=spm,
+        ),
+        png=out.group_activation_png,
+        svg=out.group_activation_svg,
+    )
+    figures.save(
+        figures.paired_ratio(
+            subjects,
+            compare=compare,
+            group=analysis.PAIR_GROUP,
+            metrics={
+                "ratio_mean_cycle": "Q:H ratio, mean over the cycle",
+                "ratio_mean_stance": "Q:H ratio, mean over stance",
+            },
+        ),
+        png=out.qh_ratio_png,
+        svg=out.qh_ratio_svg,
+    )
+    figures.save(
+        figures.mean_sd_curves(
+            curves,
+            variables={
+                analysis.KNEE_MOMENT: "knee extension moment (N·m/kg)",
+                analysis.KNEE_ANGLE: "knee angle (deg, the model's sign)",
+            },
+            compare=compare,
+            title="Knee over the gait cycle (mean ± SD over subjects)",
+            spm=spm,
+        ),
+        png=out.knee_moment_png,
+        svg=out.knee_moment_svg,
+    )
+    figures.save(
+        figures.qc_overview(pd.read_csv(inp.counts), pd.read_csv(inp.qc)),
+        png=out.qc_overview_png,
+        svg=out.qc_overview_svg,
+    )

@@ -1,6 +1,7 @@
 """Rule analysis_tables: the study tables from every trial's cycle tables; failed trials,
 and with analysis.qc_gate exclude the trials that failed QC, left out of the statistics
 and listed in cycle_counts.csv."""
+
 import json
 
 import pandas as pd
@@ -16,14 +17,21 @@ with jobs.job(snakemake) as log:
     cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
     metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.metrics)]
     variables = [analysis.activation_column(g) for g in params.groups] + [analysis.KNEE_MOMENT, analysis.KNEE_ANGLE]
-    curves = [(t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables}))
-              for t, path in zip(trials, snakemake.input.curves)]
+    curves = [
+        (t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables}))
+        for t, path in zip(trials, snakemake.input.curves)
+    ]
     failed = []
     for path in params.failed:
         record = jobs.read_error_record(path)
-        failed.append({"subject": record.get("subject", ""), "trial": record.get("trial", ""),
-                       "condition": params.conditions.get((record.get("subject"), record.get("trial")), ""),
-                       "stage": record.get("stage", "")})
+        failed.append(
+            {
+                "subject": record.get("subject", ""),
+                "trial": record.get("trial", ""),
+                "condition": params.conditions.get((record.get("subject"), record.get("trial")), ""),
+                "stage": record.get("stage", ""),
+            }
+        )
         log.warning("left out: %s/%s failed at %s", record.get("subject"), record.get("trial"), record.get("stage"))
 
     excluded = analysis.qc_exclusions(pd.read_csv(snakemake.input.qc), gate=settings["qc_gate"])
@@ -32,30 +40,50 @@ with jobs.job(snakemake) as log:
         log.warning("left out of the statistics (analysis.qc_gate exclude): %s/%s, %s", subject, trial, reason)
     kept = lambda pairs: [(t, table) for t, table in pairs if (t["subject"], t["trial"]) not in left_out]
 
-    warnings = {(t["subject"], t["trial"]): json.loads(open(path).read())["warning"]
-                for t, path in zip(trials, snakemake.input.spans)}
+    warnings = {
+        (t["subject"], t["trial"]): json.loads(open(path).read())["warning"]
+        for t, path in zip(trials, snakemake.input.spans)
+    }
     empty = analysis.empty_comparison(cycles, warnings, compare=settings["compare"])
     if empty and not settings["allow_empty"]:
-        raise AnalysisError(empty, fix="change what each line says, or set analysis.allow_empty: true to write the "
-                                       "empty tables with a warning")
+        raise AnalysisError(
+            empty,
+            fix="change what each line says, or set analysis.allow_empty: true to write the "
+            "empty tables with a warning",
+        )
     if empty:
         log.warning("analysis.allow_empty: %s", empty)
     long = analysis.long_cycles(metrics)
     subjects = analysis.subject_means(analysis.long_cycles(kept(metrics)))
-    compared = analysis.comparison(subjects, compare=settings["compare"], min_cycles=settings["min_cycles"],
-                                   min_subjects=settings["min_subjects"], alpha=settings["alpha"],
-                                   primary_outcomes=settings["primary_outcomes"])
+    compared = analysis.comparison(
+        subjects,
+        compare=settings["compare"],
+        min_cycles=settings["min_cycles"],
+        min_subjects=settings["min_subjects"],
+        alpha=settings["alpha"],
+        primary_outcomes=settings["primary_outcomes"],
+    )
     mean_curves = analysis.mean_curves(kept(curves), variables=variables)
     # SPM on activation curves and the knee moment; knee angle is only drawn
-    spm = analysis.spm_table(mean_curves, variables=variables[:-1], compare=settings["compare"],
-                             alpha=settings["alpha"], min_subjects=settings["min_subjects"],
-                             min_cycles=settings["min_cycles"])
+    spm = analysis.spm_table(
+        mean_curves,
+        variables=variables[:-1],
+        compare=settings["compare"],
+        alpha=settings["alpha"],
+        min_subjects=settings["min_subjects"],
+        min_cycles=settings["min_cycles"],
+    )
     formats.write_csv(out.cycles, long)
     formats.write_csv(out.subjects, subjects)
     formats.write_csv(out.comparison, compared)
     formats.write_csv(out.spm, spm)
     formats.write_csv(out.counts, analysis.cycle_counts(cycles, failed, sides=list(params.sides), excluded=left_out))
     formats.write_csv(out.curves, mean_curves)
-    log.info("%d used cycles from %d trials (%d failed, %d left out by QC); comparison n = %s", len(long.drop_duplicates(
-        ["subject", "trial", "side", "cycle"])), len(trials), len(failed), len(left_out),
-        sorted(set(compared["n_subjects"].dropna().astype(int))))
+    log.info(
+        "%d used cycles from %d trials (%d failed, %d left out by QC); comparison n = %s",
+        len(long.drop_duplicates(["subject", "trial", "side", "cycle"])),
+        len(trials),
+        len(failed),
+        len(left_out),
+        sorted(set(compared["n_subjects"].dropna().astype(int))),
+    )

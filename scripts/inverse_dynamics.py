@@ -1,5 +1,6 @@
 """Rule inverse_dynamics (and inverse_dynamics_after_reduction): generalized forces from
 the filtered coordinates and GRF, on the given model."""
+
 import os
 
 from retrorun import formats, jobs, opensim_tools, tables
@@ -16,11 +17,26 @@ with jobs.job(snakemake) as log:
     first = max(coordinates["time"].iloc[0], loads["time"].iloc[0])
     last = min(coordinates["time"].iloc[-1], loads["time"].iloc[-1])
     raw = work / f"{name}.sto"
-    opensim_tools.inverse_dynamics(model_path=snakemake.input.model, coordinates_mot=snakemake.input.coordinates,
-                                   external_loads_xml=snakemake.input.external_loads, time_range=(first, last),
-                                   out_sto=str(raw), work_dir=str(work), name=name, subject=wc.subject, trial=wc.trial)
+    opensim_tools.inverse_dynamics(
+        model_path=snakemake.input.model,
+        coordinates_mot=snakemake.input.coordinates,
+        external_loads_xml=snakemake.input.external_loads,
+        time_range=(first, last),
+        out_sto=str(raw),
+        work_dir=str(work),
+        name=name,
+        subject=wc.subject,
+        trial=wc.trial,
+    )
     table, _ = formats.read_storage(raw)
     formats.write_csv(out.table, tables.generalized_forces_table(table))
     os.replace(raw, out.sto)
-    log.info("ID (%s) on %s and %s: %d frames %.3f-%.3f s", name, snakemake.input.model, snakemake.input.coordinates,
-             len(table), first, last)
+    log.info(
+        "ID (%s) on %s and %s: %d frames %.3f-%.3f s",
+        name,
+        snakemake.input.model,
+        snakemake.input.coordinates,
+        len(table),
+        first,
+        last,
+    )

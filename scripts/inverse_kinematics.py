@@ -14,8 +14,13 @@ with jobs.job(snakemake) as log:
     span = cycle_plan.read_span(snakemake.input.span)
     start, end, first, last = span["so_start_s"], span["so_end_s"], span["ik_start_s"], span["ik_end_s"]
     # gaps are judged where IK runs: a marker lost outside the window plus margin is no fault
-    markers = prepare_markers(recorded.window(first, last), aliases=snakemake.params.aliases,
-                              gaps=snakemake.params.gaps, subject=wc.subject, trial=wc.trial)
+    markers = prepare_markers(
+        recorded.window(first, last),
+        aliases=snakemake.params.aliases,
+        gaps=snakemake.params.gaps,
+        subject=wc.subject,
+        trial=wc.trial,
+    )
     trc = work / "markers.trc"
     formats.write_trc(trc, markers)
     task_set = templates.ik_task_set(snakemake.input.ik_tasks)
@@ -25,23 +30,52 @@ with jobs.job(snakemake) as log:
     raw_mot = work / "ik_unfiltered.mot"
     weights = {m: w for m, w in templates.marker_weights(task_set).items() if w > 0 and m not in dropped}
     errors_sto, locations_sto = opensim_tools.inverse_kinematics(
-        model_path=snakemake.input.model, trc=str(trc), task_set_file=str(work / "ik_tasks.xml"), time_range=(first, last),
-        out_mot=str(raw_mot), work_dir=str(work), name="ik", subject=wc.subject, trial=wc.trial)
+        model_path=snakemake.input.model,
+        trc=str(trc),
+        task_set_file=str(work / "ik_tasks.xml"),
+        time_range=(first, last),
+        out_mot=str(raw_mot),
+        work_dir=str(work),
+        name="ik",
+        subject=wc.subject,
+        trial=wc.trial,
+    )
     raw, _ = formats.read_storage(raw_mot)
     filtered = filtering.filter_table(raw, cutoff_hz=snakemake.params.filter_hz)
     formats.write_storage(out.mot, filtered, in_degrees=True, name="ik")
     model = opensim_tools.load_model(snakemake.input.model, what="scaled model")
-    formats.write_csv(out.coordinates, tables.coordinates_table(filtered, rotational=opensim_tools.coordinate_motion_types(model)))
+    formats.write_csv(
+        out.coordinates, tables.coordinates_table(filtered, rotational=opensim_tools.coordinate_motion_types(model))
+    )
     errors, _ = formats.read_storage(errors_sto)
-    marker_errors = pd.DataFrame({"time_s": errors["time"], "marker_rms_m": errors["marker_error_RMS"],
-                                  "marker_max_m": errors["marker_error_max"]})
+    marker_errors = pd.DataFrame(
+        {
+            "time_s": errors["time"],
+            "marker_rms_m": errors["marker_error_RMS"],
+            "marker_max_m": errors["marker_error_max"],
+        }
+    )
     formats.write_csv(out.marker_errors, marker_errors)
-    by_marker = tables.window(opensim_tools.marker_errors_by_marker(locations_sto, markers, weights=weights), start, end)
-    by_marker = (by_marker.groupby("marker")["error_m"].agg(rms_m=lambda e: float((e**2).mean() ** 0.5), max_m="max")
-                 .reset_index().sort_values("rms_m", ascending=False))
+    by_marker = tables.window(
+        opensim_tools.marker_errors_by_marker(locations_sto, markers, weights=weights), start, end
+    )
+    by_marker = (
+        by_marker.groupby("marker")["error_m"]
+        .agg(rms_m=lambda e: float((e**2).mean() ** 0.5), max_m="max")
+        .reset_index()
+        .sort_values("rms_m", ascending=False)
+    )
     by_marker.insert(1, "weight", by_marker["marker"].map(weights))
     formats.write_csv(out.marker_errors_by_marker, by_marker)
-    log.info("worst markers (RMS over the window): %s",
-             ", ".join(f"{m} {e * 100:.1f} cm" for m, e in by_marker[["marker", "rms_m"]].head(3).itertuples(index=False)))
-    log.info("IK %d frames %.3f-%.3f s; marker RMS mean %.4f m, max %.4f m", len(filtered), first, last,
-             marker_errors["marker_rms_m"].mean(), marker_errors["marker_max_m"].max())
+    log.info(
+        "worst markers (RMS over the window): %s",
+        ", ".join(f"{m} {e * 100:.1f} cm" for m, e in by_marker[["marker", "rms_m"]].head(3).itertuples(index=False)),
+    )
+    log.info(
+        "IK %d frames %.3f-%.3f s; marker RMS mean %.4f m, max %.4f m",
+        len(filtered),
+        first,
+        last,
+        marker_errors["marker_rms_m"].mean(),
+        marker_errors["marker_max_m"].max(),
+    )

@@ -1,4 +1,5 @@
 """Rule scale_model: scale the generic model to one subject and report marker errors."""
+
 import os
 from pathlib import Path
 
@@ -11,8 +12,9 @@ subject = snakemake.wildcards.subject
 with jobs.job(snakemake) as log:
     work = Path(snakemake.output.model).parent / "work"
     markers = formats.read_trc(snakemake.input.static)
-    markers = prepare_markers(markers, aliases=snakemake.params.aliases, gaps=snakemake.params.gaps,
-                              subject=subject, trial="static")
+    markers = prepare_markers(
+        markers, aliases=snakemake.params.aliases, gaps=snakemake.params.gaps, subject=subject, trial="static"
+    )
     start = snakemake.params.start_s
     end = snakemake.params.end_s
     time_range = (markers.time_s[0] if start is None else start, markers.time_s[-1] if end is None else end)
@@ -20,14 +22,26 @@ with jobs.job(snakemake) as log:
     formats.write_trc(static_trc, markers)
     scaled = work / "scaled_model.osim"
     before_placement, pose = opensim_tools.scale(
-        generic_model=snakemake.input.model, marker_set=snakemake.input.get("marker_set"),
-        scale_setup=snakemake.input.scale_setup, static_trc=str(static_trc), mass_kg=snakemake.params.mass_kg,
-        height_m=snakemake.params.height_m, time_range=time_range,
-        out_model=str(scaled), work_dir=str(work), subject=subject)
+        generic_model=snakemake.input.model,
+        marker_set=snakemake.input.get("marker_set"),
+        scale_setup=snakemake.input.scale_setup,
+        static_trc=str(static_trc),
+        mass_kg=snakemake.params.mass_kg,
+        height_m=snakemake.params.height_m,
+        time_range=time_range,
+        out_model=str(scaled),
+        work_dir=str(work),
+        subject=subject,
+    )
     weights = templates.scale_template(snakemake.input.scale_setup).placer_weights
-    errors = opensim_tools.static_marker_errors(model_path=str(before_placement), pose_mot=str(pose), markers=markers,
-                                                time_range=time_range, weights=weights)
-    log.info("scaling marker errors: RMS %.4f m, max %.4f m over %d markers",
-             np.sqrt(np.mean(errors["error_m"] ** 2)), errors["error_m"].max(), len(errors))
+    errors = opensim_tools.static_marker_errors(
+        model_path=str(before_placement), pose_mot=str(pose), markers=markers, time_range=time_range, weights=weights
+    )
+    log.info(
+        "scaling marker errors: RMS %.4f m, max %.4f m over %d markers",
+        np.sqrt(np.mean(errors["error_m"] ** 2)),
+        errors["error_m"].max(),
+        len(errors),
+    )
     formats.write_csv(snakemake.output.marker_errors, errors)
     os.replace(scaled, snakemake.output.model)

@@ -1,5 +1,6 @@
 """Rule static_optimization_chunk: SO over one of K consecutive parts of the span the chosen
 cycles cover, with OpenSim's StaticOptimization or the fast solver (config static_optimization.solver)."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -18,33 +19,72 @@ with jobs.job(snakemake) as log:
     first, last = so_chunks.chunk_range(times, start=start, end=end, chunk=int(wc.chunk), count=int(wc.chunks))
     so_model = work / "so_model.osim"
     specs = opensim_tools.prepare_so_model(
-        model_path=snakemake.input.model, out_model=str(so_model),
+        model_path=snakemake.input.model,
+        out_model=str(so_model),
         max_isometric_force_scale=settings["max_isometric_force_scale"],
-        residual_optimal_force=settings["residual_optimal_force"], reserve_optimal_force=settings["reserve_optimal_force"],
-        unmuscled_optimal_force=settings["unmuscled_optimal_force"], strength_scaling=settings["strength_scaling"],
-        generic_model_path=snakemake.input.generic_model, mass_kg=snakemake.params.mass_kg,
-        height_m=snakemake.params.height_m, reference_height_m=settings["reference_height_m"], subject=wc.subject)
+        residual_optimal_force=settings["residual_optimal_force"],
+        reserve_optimal_force=settings["reserve_optimal_force"],
+        unmuscled_optimal_force=settings["unmuscled_optimal_force"],
+        strength_scaling=settings["strength_scaling"],
+        generic_model_path=snakemake.input.generic_model,
+        mass_kg=snakemake.params.mass_kg,
+        height_m=snakemake.params.height_m,
+        reference_height_m=settings["reference_height_m"],
+        subject=wc.subject,
+    )
     # OpenSim's SO warm-starts each frame from the last; the fast solver needs no warm-up
-    solve_from = so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 and settings["solver"] == "opensim" else first
-    log.info("chunk %s of %s: %.4f-%.4f s (solved from %.4f s) with solver %s; actuators: %s", wc.chunk, wc.chunks, first,
-             last, solve_from, settings["solver"], ", ".join(f"{s.name} ({s.kind})" for s in specs))
+    solve_from = (
+        so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 and settings["solver"] == "opensim" else first
+    )
+    log.info(
+        "chunk %s of %s: %.4f-%.4f s (solved from %.4f s) with solver %s; actuators: %s",
+        wc.chunk,
+        wc.chunks,
+        first,
+        last,
+        solve_from,
+        settings["solver"],
+        ", ".join(f"{s.name} ({s.kind})" for s in specs),
+    )
     if settings["solver"] == "fast":
         activation, force, problem = fast_so.static_optimization(
-            so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
-            external_loads_xml=snakemake.input.external_loads, time_range=(solve_from, last),
-            activation_exponent=settings["activation_exponent"], subject=wc.subject, trial=wc.trial)
-        opensim_tools.write_so_setup(so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
-                                     external_loads_xml=snakemake.input.external_loads, time_range=(first, last),
-                                     activation_exponent=settings["activation_exponent"], work_dir=str(work), name="so")
-        log.info("fast SO: %d frames, CPU %.3f s building (%s), %.3f s solving; moment arms: %s", len(activation),
-                 problem.cpu_s["build"], ", ".join(f"{k} {v:.3f} s" for k, v in problem.cpu_s.items() if k not in ("build", "solve")),
-                 problem.cpu_s["solve"], problem.geometry["geometry"])
+            so_model_path=str(so_model),
+            coordinates_mot=snakemake.input.coordinates,
+            external_loads_xml=snakemake.input.external_loads,
+            time_range=(solve_from, last),
+            activation_exponent=settings["activation_exponent"],
+            subject=wc.subject,
+            trial=wc.trial,
+        )
+        opensim_tools.write_so_setup(
+            so_model_path=str(so_model),
+            coordinates_mot=snakemake.input.coordinates,
+            external_loads_xml=snakemake.input.external_loads,
+            time_range=(first, last),
+            activation_exponent=settings["activation_exponent"],
+            work_dir=str(work),
+            name="so",
+        )
+        log.info(
+            "fast SO: %d frames, CPU %.3f s building (%s), %.3f s solving; moment arms: %s",
+            len(activation),
+            problem.cpu_s["build"],
+            ", ".join(f"{k} {v:.3f} s" for k, v in problem.cpu_s.items() if k not in ("build", "solve")),
+            problem.cpu_s["solve"],
+            problem.geometry["geometry"],
+        )
     else:
         activation_sto, force_sto = opensim_tools.static_optimization(
-            so_model_path=str(so_model), coordinates_mot=snakemake.input.coordinates,
-            external_loads_xml=snakemake.input.external_loads, time_range=(solve_from, last),
-            activation_exponent=settings["activation_exponent"], work_dir=str(work), name="so", subject=wc.subject,
-            trial=wc.trial)
+            so_model_path=str(so_model),
+            coordinates_mot=snakemake.input.coordinates,
+            external_loads_xml=snakemake.input.external_loads,
+            time_range=(solve_from, last),
+            activation_exponent=settings["activation_exponent"],
+            work_dir=str(work),
+            name="so",
+            subject=wc.subject,
+            trial=wc.trial,
+        )
         activation, force = (formats.read_storage(path)[0] for path in (activation_sto, force_sto))
     formats.write_csv(out.actuators, pd.DataFrame([vars(s) for s in specs]))
     for table, target in ((activation, out.activation), (force, out.force)):

@@ -1,4 +1,5 @@
 """Rule synthesize_study: one synthetic subject's static and running trials, and its truth."""
+
 import json
 
 from retrorun import jobs
@@ -6,8 +7,11 @@ from retrorun.demo import subjects
 
 wc = snakemake.wildcards
 with jobs.job(snakemake) as log:
-    summary = subjects.generate_subject(snakemake.params.synthetic, subject=wc.subject,
-                                        generic_model=snakemake.input.model,
-                                        inputs_dir=snakemake.params.inputs_dir,
-                                        truth_dir=snakemake.params.truth_dir)
+    summary = subjects.generate_subject(
+        snakemake.params.synthetic,
+        subject=wc.subject,
+        generic_model=snakemake.input.model,
+        inputs_dir=snakemake.params.inputs_dir,
+        truth_dir=snakemake.params.truth_dir,
+    )
     log.info("generated %s", json.dumps(summary, indent=2))

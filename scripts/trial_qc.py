@@ -1,4 +1,5 @@
 """Rule trial_qc: one trial's quality metrics against the config thresholds."""
+
 import json
 from pathlib import Path
 
@@ -16,8 +17,16 @@ with jobs.job(snakemake) as log:
     grf = tables.window(pd.read_csv(inp.grf), start, end)
     id_forces = tables.window(pd.read_csv(inp.id_forces), start, end)
     actuators = pd.read_csv(inp.actuators)
-    metrics = {"subject": wc.subject, "trial": wc.trial, "condition": snakemake.params.condition, "status": "done",
-               "failed_stage": "", "n_frames": len(forces), "window_start_s": float(start), "window_end_s": float(end)}
+    metrics = {
+        "subject": wc.subject,
+        "trial": wc.trial,
+        "condition": snakemake.params.condition,
+        "status": "done",
+        "failed_stage": "",
+        "n_frames": len(forces),
+        "window_start_s": float(start),
+        "window_end_s": float(end),
+    }
     metrics |= qc.scale_errors(pd.read_csv(inp.scale_errors))
     metrics |= qc.ik_errors(ik_errors)
     metrics |= qc.residuals(forces, actuators, grf)
@@ -31,15 +40,23 @@ with jobs.job(snakemake) as log:
     metrics |= qc.residual_moment_shares(metrics, float(change["com_height_m"]))
     metrics |= qc.reduction_changes(change)
     thresholds = snakemake.params.thresholds
-    limits = {"rotation_max_deg": thresholds["kinematic_change_rms_max_deg"],
-              "translation_max_cm": thresholds["kinematic_change_rms_max_cm"]}
+    limits = {
+        "rotation_max_deg": thresholds["kinematic_change_rms_max_deg"],
+        "translation_max_cm": thresholds["kinematic_change_rms_max_cm"],
+    }
     if "rra_changes" in inp.keys():
         metrics |= qc.kinematic_changes(pd.read_csv(inp.rra_changes), **limits)
         shift = pd.read_csv(inp.rra_summary).iloc[0][["com_shift_x_m", "com_shift_y_m", "com_shift_z_m"]]
         metrics["com_shift_m"] = float(np.linalg.norm(shift.to_numpy(dtype=float)))
-    metrics |= qc.with_flags(qc.verdict(metrics, thresholds), qc.reduction_flags(
-        metrics, moment_share_max=thresholds["residual_moment_max_share_of_com_height_x_peak_grf"],
-        max_mass_change_kg=snakemake.params.max_mass_change_kg, **limits))
+    metrics |= qc.with_flags(
+        qc.verdict(metrics, thresholds),
+        qc.reduction_flags(
+            metrics,
+            moment_share_max=thresholds["residual_moment_max_share_of_com_height_x_peak_grf"],
+            max_mass_change_kg=snakemake.params.max_mass_change_kg,
+            **limits,
+        ),
+    )
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(json.dumps(metrics, indent=2, default=float))
     log.info("QC %s: %s", "pass" if metrics["pass"] else "FLAGGED", metrics["flags"] or "all thresholds met")

@@ -1,5 +1,6 @@
 """Helpers only the demo's tests use: running timing and centre-of-pressure measures
 taken from a GRF table (grf.csv form) with the pipeline's own contact detector."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,9 @@ def contacts(grf_table: pd.DataFrame, *, threshold_n: float, side: str) -> list[
         raise ValueError(f"grf_table lacks column '{column}' (has {', '.join(grf_table.columns)})")
     time_s = grf_table["time_s"].to_numpy()
     # contacts shorter than 50 ms are force-plate noise around the threshold
-    found = events.detect_contacts(time_s, grf_table[column].to_numpy(), threshold_n=threshold_n, min_contact_s=0.05).dropna()
+    found = events.detect_contacts(
+        time_s, grf_table[column].to_numpy(), threshold_n=threshold_n, min_contact_s=0.05
+    ).dropna()
     # each crossing lies between two samples: the loaded ones are those inside it
     firsts = np.searchsorted(time_s, found["strike_s"].to_numpy(), side="left")
     lasts = np.searchsorted(time_s, found["toe_off_s"].to_numpy(), side="right") - 1
@@ -53,8 +56,9 @@ def timing_summary(grf_table: pd.DataFrame, *, threshold_n: float, sides: tuple[
     }
 
 
-def contact_cop_share(grf_table: pd.DataFrame, markers: MarkerTable, *, side: str, heel_marker: str, toe_marker: str,
-                      threshold_n: float) -> float:
+def contact_cop_share(
+    grf_table: pd.DataFrame, markers: MarkerTable, *, side: str, heel_marker: str, toe_marker: str, threshold_n: float
+) -> float:
     """Mean position of the COP at the first loaded sample of each contact, as a share of
     the heel -> toe marker distance along X (0 = under the heel marker, 1 = under the toe)."""
     for name in (heel_marker, toe_marker):
@@ -78,7 +82,11 @@ def grf_sides_table(grf_storage: pd.DataFrame) -> pd.DataFrame:
     table = {"time_s": grf_storage["time"].to_numpy()}
     for side in SIDES:
         for axis in "xyz":
-            table[f"{side}_force_{axis}_n"] = grf_storage[GRF_SIDE_COLUMNS["force"].format(side=side, axis=axis)].to_numpy()
+            table[f"{side}_force_{axis}_n"] = grf_storage[
+                GRF_SIDE_COLUMNS["force"].format(side=side, axis=axis)
+            ].to_numpy()
         for axis in "xyz":
-            table[f"{side}_cop_{axis}_m"] = grf_storage[GRF_SIDE_COLUMNS["point"].format(side=side, axis=axis)].to_numpy()
+            table[f"{side}_cop_{axis}_m"] = grf_storage[
+                GRF_SIDE_COLUMNS["point"].format(side=side, axis=axis)
+            ].to_numpy()
     return pd.DataFrame(table)

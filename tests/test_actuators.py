@@ -1,15 +1,20 @@
 """Residual and reserve actuators are derived from the model, whatever the model."""
+
 import opensim as osim
+from conftest import shared
 
 from retrorun import actuators
-from conftest import shared
 
 
 def specs_for(path):
     model = osim.Model(str(path))
     state = model.initSystem()
-    return {s.coordinate: s for s in actuators.actuator_specs(model, state, residual_optimal_force=100,
-                                                              reserve_optimal_force=1, unmuscled_optimal_force=200)}
+    return {
+        s.coordinate: s
+        for s in actuators.actuator_specs(
+            model, state, residual_optimal_force=100, reserve_optimal_force=1, unmuscled_optimal_force=200
+        )
+    }
 
 
 def test_planar_model_gets_three_residuals():

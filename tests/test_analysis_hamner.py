@@ -1,15 +1,16 @@
 """End to end on the Hamner running trial (one subject, forward only): gait cycles, study
 tables, figures and the Snakemake report. With one subject and one condition the
 comparison and SPM tables must hold no p-values and say why."""
+
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, shared
-from retrorun.formats import read_storage
 from workflow_runner import ok, snakemake
+
+from retrorun.formats import read_storage
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +50,10 @@ def test_one_cycle_per_side_is_used_and_the_others_are_counted(hamner):
     _, _, results = hamner
     table, _ = read_storage(shared("hamner-run", "subject02_running_grf.mot"))
     # External_Loads.xml: ground_force_* on calcn_r, 1_ground_force_* on calcn_l
-    complete = {side: complete_cycles(table[column].to_numpy(), 20.0)
-                for side, column in (("r", "ground_force_vy"), ("l", "1_ground_force_vy"))}
+    complete = {
+        side: complete_cycles(table[column].to_numpy(), 20.0)
+        for side, column in (("r", "ground_force_vy"), ("l", "1_ground_force_vy"))
+    }
     assert complete == {"r": 13, "l": 14}
     counts = pd.read_csv(results / "tables" / "cycle_counts.csv").set_index("side")
     assert {side: int(counts.loc[side, "n_used"]) for side in "rl"} == {"r": 1, "l": 1}

@@ -2,19 +2,20 @@
 file and says what to change, at validation (when Snakemake parses the workflow),
 before any OpenSim job. The study is the real gait2392 walking data from
 ../shared/data with one thing broken per test, written to tmp_path."""
+
 import re
 
 import numpy as np
 import pytest
 import yaml
-
 from conftest import REPO, shared
+from workflow_runner import snakemake
+
 from retrorun.config import load_config, load_study
 from retrorun.errors import InputError, RetrorunError
 from retrorun.formats import MarkerTable, read_storage, read_trc, write_storage, write_trc
 from retrorun.markers import prepare_markers
 from retrorun.validation import validate_study_inputs
-from workflow_runner import snakemake
 
 SUBJECT_HEADER = "subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\n"
 TRIAL_HEADER = "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
@@ -38,7 +39,9 @@ def write_study(tmp_path, data, *, subjects=None, trials=None, **config_changes)
         else:
             config[key] = value
     subjects = subjects or [f"S01\t72.6\t1.80\t{data / 'subject01_static.trc'}\t1.0\t2.0"]
-    trials = trials or [f"S01\twalk1\twalk\t{data / 'subject01_walk1.trc'}\t{data / 'subject01_walk1_grf.mot'}\t0.6\t1.8"]
+    trials = trials or [
+        f"S01\twalk1\twalk\t{data / 'subject01_walk1.trc'}\t{data / 'subject01_walk1_grf.mot'}\t0.6\t1.8"
+    ]
     (tmp_path / "subjects.tsv").write_text(SUBJECT_HEADER + "\n".join(subjects) + "\n")
     (tmp_path / "trials.tsv").write_text(TRIAL_HEADER + "\n".join(trials) + "\n")
     path = tmp_path / "config.yaml"
@@ -54,8 +57,10 @@ def refused(path) -> str:
 
 
 def trial_row(data, *, markers=None, grf=None, start="0.6", end="1.8", trial="walk1", subject="S01", condition="walk"):
-    return (f"{subject}\t{trial}\t{condition}\t{markers or data / 'subject01_walk1.trc'}\t"
-            f"{grf or data / 'subject01_walk1_grf.mot'}\t{start}\t{end}")
+    return (
+        f"{subject}\t{trial}\t{condition}\t{markers or data / 'subject01_walk1.trc'}\t"
+        f"{grf or data / 'subject01_walk1_grf.mot'}\t{start}\t{end}"
+    )
 
 
 def test_the_valid_study_passes(tmp_path, data):
@@ -84,8 +89,10 @@ def test_missing_model_file(tmp_path, data):
 
 def test_model_opensim_cannot_load(tmp_path, data):
     broken = tmp_path / "broken.osim"
-    broken.write_text('<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><Model name="x"><BodySet><objects>'
-                      '<Body name="b"><mass>oops</mass></Body></objects></BodySet>\n')
+    broken.write_text(
+        '<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><Model name="x"><BodySet><objects>'
+        '<Body name="b"><mass>oops</mass></Body></objects></BodySet>\n'
+    )
     message = refused(write_study(tmp_path, data, model={"osim": str(broken)}))
     assert "OpenSim cannot load the model" in message and "broken.osim" in message
     assert "open the model in the OpenSim GUI" in message
@@ -146,6 +153,7 @@ def test_grf_time_not_increasing(tmp_path, data):
         t = t.copy()
         t.loc[[100, 101], "time"] = t.loc[[101, 100], "time"].to_numpy()
         return t
+
     message = refused(write_study(tmp_path, data, trials=[trial_row(data, grf=modified_grf(tmp_path, data, swap))]))
     assert "time column of" in message and "walk1_grf.mot does not increase at data row 102" in message
     assert "export the GRF again" in message
@@ -156,8 +164,11 @@ def test_nan_in_grf_vertical_force(tmp_path, data):
         t = t.copy()
         t.loc[(t["time"] > 1.0) & (t["time"] < 1.05), "ground_force_vy"] = np.nan
         return t
+
     message = refused(write_study(tmp_path, data, trials=[trial_row(data, grf=modified_grf(tmp_path, data, holes))]))
-    assert "walk1_grf.mot: column 'ground_force_vy' has" in message and "empty/NaN" in message and "fill them" in message
+    assert (
+        "walk1_grf.mot: column 'ground_force_vy' has" in message and "empty/NaN" in message and "fill them" in message
+    )
 
 
 def test_downward_grf_vertical_force(tmp_path, data):
@@ -169,6 +180,7 @@ def test_downward_grf_vertical_force(tmp_path, data):
 def test_no_foot_contact(tmp_path, data):
     def unloaded(t):
         return t.assign(**{c: 0.0 for c in t.columns if c != "time"})
+
     message = refused(write_study(tmp_path, data, trials=[trial_row(data, grf=modified_grf(tmp_path, data, unloaded))]))
     assert "no foot contact" in message and "walk1_grf.mot" in message and "grf.contact_threshold_n = 20 N" in message
 
@@ -190,20 +202,25 @@ def test_window_beyond_the_trial_end(tmp_path, data):
 
 
 def test_static_window_beyond_the_static_trial(tmp_path, data):
-    message = refused(write_study(tmp_path, data, subjects=[f"S01\t72.6\t1.80\t{data / 'subject01_static.trc'}\t1.0\t30"]))
+    message = refused(
+        write_study(tmp_path, data, subjects=[f"S01\t72.6\t1.80\t{data / 'subject01_static.trc'}\t1.0\t30"])
+    )
     assert "static_end_s 30 s is outside the static trial" in message and "subject01_static.trc" in message
 
 
 def test_markers_named_the_lab_s_way(tmp_path, data):
     markers = read_trc(data / "subject01_walk1.trc")
-    renamed = MarkerTable(markers.time_s, {f"LAB_{i}": xyz for i, xyz in enumerate(markers.positions_m.values())},
-                          markers.rate_hz)
+    renamed = MarkerTable(
+        markers.time_s, {f"LAB_{i}": xyz for i, xyz in enumerate(markers.positions_m.values())}, markers.rate_hz
+    )
     write_trc(tmp_path / "walk1.trc", renamed)
     message = refused(write_study(tmp_path, data, trials=[trial_row(data, markers=tmp_path / "walk1.trc")]))
     assert "none of the IK task markers are in" in message and "add marker_aliases to the config" in message
     # the fix the message names works: with aliases back to the model's names the study passes
     aliases = {f"LAB_{i}": name for i, name in enumerate(markers.positions_m)}
-    study = write_study(tmp_path, data, trials=[trial_row(data, markers=tmp_path / "walk1.trc")], marker_aliases=aliases)
+    study = write_study(
+        tmp_path, data, trials=[trial_row(data, markers=tmp_path / "walk1.trc")], marker_aliases=aliases
+    )
     validate_study_inputs(load_study(load_config(study)))
 
 
@@ -221,12 +238,19 @@ def test_duplicate_trial_ids(tmp_path, data):
     assert "trials.tsv: trial 'walk1' of subject 'S01' is listed twice" in message
 
 
-@pytest.mark.parametrize("mass, said", [("0", "less than or equal to the minimum of 0"),
-                                        ("-70", "less than or equal to the minimum of 0"),
-                                        ("72600", "is outside 20-250 kg (is it in g or lb? config sheets.mass_kg_range"),
-                                        ("7", "is outside 20-250 kg")])
+@pytest.mark.parametrize(
+    "mass, said",
+    [
+        ("0", "less than or equal to the minimum of 0"),
+        ("-70", "less than or equal to the minimum of 0"),
+        ("72600", "is outside 20-250 kg (is it in g or lb? config sheets.mass_kg_range"),
+        ("7", "is outside 20-250 kg"),
+    ],
+)
 def test_mass_not_plausible(tmp_path, data, mass, said):
-    message = refused(write_study(tmp_path, data, subjects=[f"S01\t{mass}\t1.80\t{data / 'subject01_static.trc'}\t1.0\t2.0"]))
+    message = refused(
+        write_study(tmp_path, data, subjects=[f"S01\t{mass}\t1.80\t{data / 'subject01_static.trc'}\t1.0\t2.0"])
+    )
     assert "subjects.tsv" in message and "mass_kg" in message and said in message
 
 
@@ -260,7 +284,11 @@ def test_one_condition_study_with_the_default_pair_runs(tmp_path, data):
 
 
 def test_ik_template_naming_a_marker_the_model_lacks(tmp_path, data):
-    text = (data / "subject01_Setup_IK.xml").read_text().replace('IKMarkerTask name="R.Heel"', 'IKMarkerTask name="R.Heal"')
+    text = (
+        (data / "subject01_Setup_IK.xml")
+        .read_text()
+        .replace('IKMarkerTask name="R.Heel"', 'IKMarkerTask name="R.Heal"')
+    )
     (tmp_path / "ik.xml").write_text(text)
     message = refused(write_study(tmp_path, data, model={"ik_tasks": str(tmp_path / "ik.xml")}))
     assert "ik.xml: marker 'R.Heal' is not in the model's marker set" in message and "remove the task" in message
@@ -279,15 +307,20 @@ def test_external_loads_naming_a_body_the_model_lacks(tmp_path, data):
     text = (data / "subject01_walk1_grf.xml").read_text().replace("calcn_l", "calcaneus_l")
     (tmp_path / "grf.xml").write_text(text)
     message = refused(write_study(tmp_path, data, model={"external_loads": str(tmp_path / "grf.xml")}))
-    assert "grf.xml: ExternalForce 'ExternalForce_2' applied_to_body 'calcaneus_l' is not a body of the model" in message
+    assert (
+        "grf.xml: ExternalForce 'ExternalForce_2' applied_to_body 'calcaneus_l' is not a body of the model" in message
+    )
 
 
 def test_external_loads_in_a_body_frame_are_refused_before_any_job(tmp_path, data):
     """grf.check_ground_frame: the GRF stage's own check, made up front, for the config's
     template and for a trial's own external loads."""
     text = (data / "subject01_walk1_grf.xml").read_text()
-    text = text.replace("<force_expressed_in_body> ground </force_expressed_in_body>",
-                        "<force_expressed_in_body> calcn_r </force_expressed_in_body>", 1)
+    text = text.replace(
+        "<force_expressed_in_body> ground </force_expressed_in_body>",
+        "<force_expressed_in_body> calcn_r </force_expressed_in_body>",
+        1,
+    )
     bad = tmp_path / "grf.xml"
     bad.write_text(text)
     message = refused(write_study(tmp_path, data, model={"external_loads": str(bad)}))
@@ -299,8 +332,9 @@ def test_external_loads_in_a_body_frame_are_refused_before_any_job(tmp_path, dat
 
 
 def test_muscle_group_naming_a_muscle_the_model_lacks(tmp_path, data):
-    path = write_study(tmp_path, data, muscle_groups={"quadriceps": ["rect_fem", "vastus_lat"],
-                                                      "hamstrings": ["semimem"]})
+    path = write_study(
+        tmp_path, data, muscle_groups={"quadriceps": ["rect_fem", "vastus_lat"], "hamstrings": ["semimem"]}
+    )
     message = refused(path)
     assert "config muscle_groups.quadriceps: muscle 'vastus_lat_r' (side r) is not in the model" in message
 
@@ -310,9 +344,9 @@ def test_muscle_group_naming_a_muscle_the_model_lacks(tmp_path, data):
 
 def gappy_markers(gap_frames: int) -> MarkerTable:
     time_s = np.arange(100) / 100.0
-    xyz = np.column_stack([np.sin(time_s), np.cos(time_s), time_s ** 2])
+    xyz = np.column_stack([np.sin(time_s), np.cos(time_s), time_s**2])
     holed = xyz.copy()
-    holed[40:40 + gap_frames] = np.nan
+    holed[40 : 40 + gap_frames] = np.nan
     return MarkerTable(time_s, {"HEEL": holed, "TOE": xyz.copy()}, 100.0, "lab/walk.trc")
 
 
@@ -325,15 +359,17 @@ def test_a_trial_whose_data_rate_is_wrong_is_refused_by_the_stage_as_at_validati
     wrong = MarkerTable(markers.time_s, markers.positions_m, 200.0, markers.source)
     assert check_marker_timing(wrong, wrong.source) == [
         "lab/walk.trc: DataRate says 200 Hz but the Time column steps at 100 Hz; correct DataRate in the TRC header "
-        "(line 3) or the Time column"]
+        "(line 3) or the Time column"
+    ]
     with pytest.raises(InputError) as err:
         prepare_markers(wrong, aliases={}, gaps={}, subject="S01", trial="walk1")
     assert err.value.message == check_marker_timing(wrong, wrong.source)[0]
 
 
 def test_short_gap_is_filled_by_a_cubic_spline():
-    filled = prepare_markers(gappy_markers(5), aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "fail"},
-                             subject="S01", trial="walk1")
+    filled = prepare_markers(
+        gappy_markers(5), aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "fail"}, subject="S01", trial="walk1"
+    )
     truth = np.sin(np.arange(100) / 100.0)
     assert not np.isnan(filled.positions_m["HEEL"]).any()
     assert np.allclose(filled.positions_m["HEEL"][40:45, 0], truth[40:45], atol=1e-6)
@@ -341,16 +377,26 @@ def test_short_gap_is_filled_by_a_cubic_spline():
 
 def test_long_gap_fails_naming_marker_trial_and_frames():
     with pytest.raises(InputError) as caught:
-        prepare_markers(gappy_markers(30), aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "fail"},
-                        subject="S01", trial="walk1")
+        prepare_markers(
+            gappy_markers(30),
+            aliases={},
+            gaps={"max_gap_s": 0.1, "long_gap_policy": "fail"},
+            subject="S01",
+            trial="walk1",
+        )
     message = str(caught.value)
     assert "S01/walk1" in message and "lab/walk.trc" in message and "HEEL frames 41-70 (0.400-0.690 s)" in message
     assert "raise gaps.max_gap_s" in message and "long_gap_policy: ignore_marker" in message
 
 
 def test_long_gap_is_left_out_of_ik_when_asked():
-    kept = prepare_markers(gappy_markers(30), aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "ignore_marker"},
-                           subject="S01", trial="walk1")
+    kept = prepare_markers(
+        gappy_markers(30),
+        aliases={},
+        gaps={"max_gap_s": 0.1, "long_gap_policy": "ignore_marker"},
+        subject="S01",
+        trial="walk1",
+    )
     heel = kept.positions_m["HEEL"]
     assert np.isnan(heel[40:70]).all() and not np.isnan(heel[:40]).any()  # NaN: OpenSim IK gives it no weight there
     assert kept.extra["long_gaps"] == [("HEEL", 40, 69)]
@@ -359,7 +405,9 @@ def test_long_gap_is_left_out_of_ik_when_asked():
 def test_frames_missing_from_the_file_count_as_a_gap():
     markers = gappy_markers(0)
     keep = np.r_[0:40, 43:100]
-    dropped = MarkerTable(markers.time_s[keep], {k: v[keep] for k, v in markers.positions_m.items()}, 100.0, "lab/walk.trc")
+    dropped = MarkerTable(
+        markers.time_s[keep], {k: v[keep] for k, v in markers.positions_m.items()}, 100.0, "lab/walk.trc"
+    )
     filled = prepare_markers(dropped, aliases={}, gaps={"max_gap_s": 0.1}, subject="S01", trial="walk1")
     assert len(filled.time_s) == 100
     assert np.allclose(filled.positions_m["TOE"][40:43, 0], np.sin(np.arange(40, 43) / 100.0), atol=1e-6)
@@ -369,7 +417,9 @@ def test_aliases_rename_lab_markers_and_refuse_a_clash():
     renamed = prepare_markers(gappy_markers(0), aliases={"HEEL": "R.Heel"}, gaps={}, subject="S01", trial="walk1")
     assert renamed.marker_names == ["R.Heel", "TOE"]
     with pytest.raises(InputError, match="markers 'HEEL' and 'TOE' would both be called 'R.Heel'"):
-        prepare_markers(gappy_markers(0), aliases={"HEEL": "R.Heel", "TOE": "R.Heel"}, gaps={}, subject="S01", trial="walk1")
+        prepare_markers(
+            gappy_markers(0), aliases={"HEEL": "R.Heel", "TOE": "R.Heel"}, gaps={}, subject="S01", trial="walk1"
+        )
 
 
 # ---------------------------------------------------------------------------- C3D
@@ -384,8 +434,9 @@ def c3d_with_units(tmp_path, unit):
     return path
 
 
-@pytest.mark.parametrize("unit, said", [("deg", "POINT:UNITS is 'deg', not a length unit"),
-                                        ("", "POINT:UNITS is missing")])
+@pytest.mark.parametrize(
+    "unit, said", [("deg", "POINT:UNITS is 'deg', not a length unit"), ("", "POINT:UNITS is missing")]
+)
 def test_c3d_marker_units_missing_or_not_length(tmp_path, data, unit, said):
     path = c3d_with_units(tmp_path, unit)
     message = refused(write_study(tmp_path, data, trials=[f"S01\twalk2\twalk\t{path}\t\t2.2\t3.3"]))
@@ -405,7 +456,9 @@ def test_c3d_window_beyond_the_trial(tmp_path, data):
 def test_snakemake_refuses_to_plan_a_bad_study(tmp_path, data):
     """The same checks run when Snakemake parses the workflow: a dry run fails, no job starts."""
     bad = modified_grf(tmp_path, data, lambda t: t[t["time"] <= 1.2])
-    config = write_study(tmp_path, data, trials=[trial_row(data, grf=bad), trial_row(data, trial="walk2", subject="S02")])
+    config = write_study(
+        tmp_path, data, trials=[trial_row(data, grf=bad), trial_row(data, trial="walk2", subject="S02")]
+    )
     work = tmp_path / "run"
     result = snakemake(work, config, "-n")
     said = result.stdout + result.stderr
@@ -436,8 +489,9 @@ def test_one_condition_study_naming_one_compared_condition_runs(tmp_path, data):
 def test_strength_scaling_by_height_without_a_height_is_refused_before_any_job(tmp_path, data):
     """The SO stage's own check (strength.check_subject_size), made up front too."""
     subjects = [f"S01\t72.6\t\t{data / 'subject01_static.trc'}\t1.0\t2.0"]
-    message = refused(write_study(tmp_path, data, subjects=subjects,
-                                  static_optimization={"strength_scaling": "mass_height"}))
+    message = refused(
+        write_study(tmp_path, data, subjects=subjects, static_optimization={"strength_scaling": "mass_height"})
+    )
     assert "subject S01: strength_scaling mass_height needs the subject's height; fill height_m" in message
 
 
@@ -453,37 +507,58 @@ def test_generated_files_are_those_below_results_of_the_directory_snakemake_runs
 def test_marker_out_of_view_at_the_start_is_left_empty_even_when_gaps_fail():
     markers = gappy_markers(0)
     markers.positions_m["HEEL"][:20] = np.nan
-    kept = prepare_markers(markers, aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "fail"}, subject="S01",
-                           trial="walk1")
+    kept = prepare_markers(
+        markers, aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "fail"}, subject="S01", trial="walk1"
+    )
     assert np.isnan(kept.positions_m["HEEL"][:20]).all() and kept.extra["edge_gaps"] == [("HEEL", 0, 19)]
 
 
 def test_frames_missing_from_a_trc_are_not_taken_for_a_wrong_rate(tmp_path, data):
     lines = (data / "subject01_walk1.trc").read_text().splitlines()
-    del lines[5 + 40:5 + 43]  # three frames lost in export: a gap for prepare_markers, not a header mistake
+    del lines[5 + 40 : 5 + 43]  # three frames lost in export: a gap for prepare_markers, not a header mistake
     (tmp_path / "walk1.trc").write_text("\n".join(lines) + "\n")
-    validate_study_inputs(load_study(load_config(write_study(tmp_path, data, trials=[
-        trial_row(data, markers=tmp_path / "walk1.trc")]))))
+    validate_study_inputs(
+        load_study(load_config(write_study(tmp_path, data, trials=[trial_row(data, markers=tmp_path / "walk1.trc")])))
+    )
 
 
-@pytest.mark.parametrize("column, name", [("subject", ".."), ("trial", ".hidden"), ("subject", "a/b"), ("trial", "a b")])
+@pytest.mark.parametrize(
+    "column, name", [("subject", ".."), ("trial", ".hidden"), ("subject", "a/b"), ("trial", "a b")]
+)
 def test_a_name_that_is_no_plain_folder_name_is_refused_by_a_dry_run(tmp_path, data, column, name):
     """Subject and trial ids become folders (results/<study>/trials/<subject>/<trial>/):
     `..` would put a subject's results outside its folder."""
     subject = name if column == "subject" else "S01"
     trial = name if column == "trial" else "walk1"
-    config = write_study(tmp_path, data, subjects=[f"{subject}\t72.6\t1.80\t{data / 'subject01_static.trc'}\t1.0\t2.0"],
-                         trials=[trial_row(data, subject=subject, trial=trial)])
+    config = write_study(
+        tmp_path,
+        data,
+        subjects=[f"{subject}\t72.6\t1.80\t{data / 'subject01_static.trc'}\t1.0\t2.0"],
+        trials=[trial_row(data, subject=subject, trial=trial)],
+    )
     result = snakemake(tmp_path / "run", config, "-n")
     said = result.stdout + result.stderr
     assert result.returncode != 0
     sheet = "subjects" if column == "subject" else "trials"
-    assert f"{sheet} sheet {tmp_path / f'{sheet}.tsv'}:\n  - row 2, column '{column}': {name!r} cannot be used as a name" in said
+    assert (
+        f"{sheet} sheet {tmp_path / f'{sheet}.tsv'}:\n  - row 2, column '{column}': {name!r} cannot be used as a name"
+        in said
+    )
     assert "Job stats" not in said
 
 
-@pytest.mark.parametrize("name, allowed", [("S01", True), ("run-2.b_x", True), ("..", False), (".hidden", False),
-                                           ("a/b", False), ("a b", False), ("../escape", False)])
+@pytest.mark.parametrize(
+    "name, allowed",
+    [
+        ("S01", True),
+        ("run-2.b_x", True),
+        ("..", False),
+        (".hidden", False),
+        ("a/b", False),
+        ("a b", False),
+        ("../escape", False),
+    ],
+)
 def test_study_names_follow_the_same_pattern(tmp_path, data, name, allowed):
     path = write_study(tmp_path, data, study=name)
     if allowed:

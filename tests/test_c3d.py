@@ -2,15 +2,16 @@
 2000 Hz analog, two type-2 force platforms): markers in metres and OpenSim's axes,
 both plates in the GRF, loads on the subject pointing up, centre of pressure on the
 plate, and the import rule run by Snakemake."""
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO, shared
+from workflow_runner import ok, planned_jobs, snakemake
+
 from retrorun import c3d, formats
 from retrorun.errors import InputError
-from workflow_runner import ok, planned_jobs, snakemake
 
 FEET = {"r": ["RCAL", "RMT1", "RMT2"], "l": ["LCAL", "LMT1", "LMT2"]}
 THRESHOLD_N = 20  # contact thresholds of 20-50 N are common practice
@@ -147,7 +148,9 @@ def test_fixed_plate_sides_override_the_nearest_foot():
     assert {(r["plate"], r["side"]) for r in records} == {(1, "l"), (2, "r")}
 
 
-@pytest.mark.parametrize("axes", [{"x": "+x", "y": "+y", "z": "-z"}, {"x": "+x", "y": "+x", "z": "+z"}, {"x": "x", "y": "+z", "z": "-y"}])
+@pytest.mark.parametrize(
+    "axes", [{"x": "+x", "y": "+y", "z": "-z"}, {"x": "+x", "y": "+x", "z": "+z"}, {"x": "x", "y": "+z", "z": "-y"}]
+)
 def test_axes_that_are_not_a_rotation_are_refused(axes):
     with pytest.raises(InputError, match="c3d.axes"):
         c3d.axis_matrix(axes)
@@ -164,13 +167,18 @@ def test_the_import_s_preconditions_name_file_and_fix():
     trial = walking()
     assert c3d.check_force_plates(trial, threshold_n=THRESHOLD_N) == []
     [unloaded] = c3d.check_force_plates(trial, threshold_n=5000)
-    assert unloaded.startswith(f"no foot contact: no force plate in {trial.source} reaches c3d.cop_threshold_n = 5000 N")
+    assert unloaded.startswith(
+        f"no foot contact: no force plate in {trial.source} reaches c3d.cop_threshold_n = 5000 N"
+    )
     assert c3d.check_plate_sides({"1": "x", "2": "r"}, ["r", "l"]) == [
         "config c3d.plate_sides names side(s) ['x'], not among the config's sides ['l', 'r']; "
-        "use the side names of the config key 'sides'"]
+        "use the side names of the config key 'sides'"
+    ]
     assert c3d.check_foot_markers(trial, foot_markers=FEET, plate_sides={}) == []
     [unseen] = c3d.check_foot_markers(trial, foot_markers={"r": FEET["r"], "l": ["L.Heel"]}, plate_sides={})
-    assert f"{trial.source} has none of the foot markers ['L.Heel'] of side 'l'" in unseen and "c3d.plate_sides" in unseen
+    assert (
+        f"{trial.source} has none of the foot markers ['L.Heel'] of side 'l'" in unseen and "c3d.plate_sides" in unseen
+    )
     assert c3d.check_foot_markers(trial, foot_markers={"l": ["L.Heel"]}, plate_sides={"1": "l", "2": "r"}) == []
 
 
@@ -178,9 +186,14 @@ def c3d_study(tmp_path, *, static_c3d=False, **config_changes):
     """gait2392 walking model with walking2.c3d as its one trial, GRF template naming the per-foot columns."""
     data = shared("gait2392-walk")
     template = (data / "subject01_walk1_grf.xml").read_text()
-    for old, new in (("> ground_force_v", "> ground_force_r_v"), ("> ground_force_p", "> ground_force_r_p"),
-                     ("> ground_torque_", "> ground_torque_r_"), ("1_ground_force_v", "ground_force_l_v"),
-                     ("1_ground_force_p", "ground_force_l_p"), ("1_ground_torque_", "ground_torque_l_")):
+    for old, new in (
+        ("> ground_force_v", "> ground_force_r_v"),
+        ("> ground_force_p", "> ground_force_r_p"),
+        ("> ground_torque_", "> ground_torque_r_"),
+        ("1_ground_force_v", "ground_force_l_v"),
+        ("1_ground_force_p", "ground_force_l_p"),
+        ("1_ground_torque_", "ground_torque_l_"),
+    ):
         template = template.replace(old, new)
     (tmp_path / "c3d_grf.xml").write_text(template)
     config = yaml.safe_load((REPO / "config/examples/gait2392-walk/config.yaml").read_text())
@@ -189,10 +202,14 @@ def c3d_study(tmp_path, *, static_c3d=False, **config_changes):
     config["model"]["external_loads"] = str(tmp_path / "c3d_grf.xml")
     config |= {"study": "labc3d", "subjects": "subjects.tsv", "trials": "trials.tsv"} | config_changes
     static = shared("c3d") / "walking2.c3d" if static_c3d else data / "subject01_static.trc"
-    (tmp_path / "subjects.tsv").write_text("subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\n"
-                                           f"S01\t72.6\t1.80\t{static}\t0.5\t0.6\n")
-    (tmp_path / "trials.tsv").write_text("subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
-                                         f"S01\twalk2\twalk\t{shared('c3d') / 'walking2.c3d'}\t\t2.2\t3.3\n")
+    (tmp_path / "subjects.tsv").write_text(
+        "subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\n"
+        f"S01\t72.6\t1.80\t{static}\t0.5\t0.6\n"
+    )
+    (tmp_path / "trials.tsv").write_text(
+        "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
+        f"S01\twalk2\twalk\t{shared('c3d') / 'walking2.c3d'}\t\t2.2\t3.3\n"
+    )
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -207,8 +224,13 @@ def test_import_rule_writes_trc_grf_and_contacts(tmp_path):
     ok(planned)
     assert "import_c3d" in planned.stdout and "prepare_grf" in planned.stdout  # the C3D feeds the rest of the pipeline
     # an option after --configfile ends its list of files, so the targets are read as targets
-    result = snakemake(work, config, "--keep-going", str(inputs.relative_to(work) / "walk2.trc"),
-                       str(inputs.relative_to(work) / "walk2.mot"))
+    result = snakemake(
+        work,
+        config,
+        "--keep-going",
+        str(inputs.relative_to(work) / "walk2.trc"),
+        str(inputs.relative_to(work) / "walk2.mot"),
+    )
     ok(result)
     grf, _ = formats.read_storage(inputs / "walk2.mot")
     assert grf["ground_force_r_vy"].max() > 500 and grf["ground_force_l_vy"].max() > 500
@@ -243,10 +265,23 @@ def test_c3d_mistakes_are_named_at_validation(tmp_path):
 
 
 # walking2's lab markers that have a counterpart in gait2392's marker set
-GAIT2392_ALIASES = {"RASI": "R.ASIS", "LASI": "L.ASIS", "RLFC": "R.Knee.Lat", "LLFC": "L.Knee.Lat",
-                    "RMFC": "R.Knee.Med", "LMFC": "L.Knee.Med", "RLMAL": "R.Ankle.Lat", "LLMAL": "L.Ankle.Lat",
-                    "RMMAL": "R.Ankle.Med", "LMMAL": "L.Ankle.Med", "RCAL": "R.Heel", "LCAL": "L.Heel",
-                    "RMT1": "R.Toe.Med", "LMT1": "L.Toe.Med", "STRN": "Sternum"}
+GAIT2392_ALIASES = {
+    "RASI": "R.ASIS",
+    "LASI": "L.ASIS",
+    "RLFC": "R.Knee.Lat",
+    "LLFC": "L.Knee.Lat",
+    "RMFC": "R.Knee.Med",
+    "LMFC": "L.Knee.Med",
+    "RLMAL": "R.Ankle.Lat",
+    "LLMAL": "L.Ankle.Lat",
+    "RMMAL": "R.Ankle.Med",
+    "LMMAL": "L.Ankle.Med",
+    "RCAL": "R.Heel",
+    "LCAL": "L.Heel",
+    "RMT1": "R.Toe.Med",
+    "LMT1": "L.Toe.Med",
+    "STRN": "Sternum",
+}
 
 
 @pytest.mark.slow
@@ -254,18 +289,27 @@ def test_inverse_kinematics_runs_on_a_c3d_trial(tmp_path):
     """Import, aliases and IK on walking2.c3d. walking2 has no static trial, so the model
     is gait2392 scaled from subject01's static TRC (another person): this checks the
     C3D trial flows through IK in OpenSim's frame, not the accuracy of the fit."""
-    tasks = "".join(f"<IKMarkerTask name=\"{name}\"><apply>true</apply><weight>1</weight></IKMarkerTask>"
-                    for name in GAIT2392_ALIASES.values())
-    (tmp_path / "ik_tasks.xml").write_text(f'<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><IKTaskSet name="c3d">'
-                                          f"<objects>{tasks}</objects></IKTaskSet></OpenSimDocument>\n")
+    tasks = "".join(
+        f'<IKMarkerTask name="{name}"><apply>true</apply><weight>1</weight></IKMarkerTask>'
+        for name in GAIT2392_ALIASES.values()
+    )
+    (tmp_path / "ik_tasks.xml").write_text(
+        f'<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><IKTaskSet name="c3d">'
+        f"<objects>{tasks}</objects></IKTaskSet></OpenSimDocument>\n"
+    )
     config = c3d_study(tmp_path, marker_aliases=GAIT2392_ALIASES)
     settings = yaml.safe_load(config.read_text())
     settings["model"]["ik_tasks"] = str(tmp_path / "ik_tasks.xml")
     config.write_text(yaml.safe_dump(settings))
     work = tmp_path / "run"
     trial = work / "results" / "labc3d" / "trials" / "S01" / "walk2"
-    result = snakemake(work, config, "--keep-going", str((trial / "ik.mot").relative_to(work)),
-                       str((trial / "grf.csv").relative_to(work)))
+    result = snakemake(
+        work,
+        config,
+        "--keep-going",
+        str((trial / "ik.mot").relative_to(work)),
+        str((trial / "grf.csv").relative_to(work)),
+    )
     ok(result)
     errors = pd.read_csv(trial / "ik_marker_errors.csv")
     assert errors["time_s"].min() <= 2.2 and errors["time_s"].max() >= 3.3

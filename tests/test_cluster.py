@@ -8,6 +8,7 @@ The demo runs with 2 subjects instead of 4: the smallest study with a paired
 forward/backward comparison, half the SLURM jobs (20; the light rules are local) and
 half the CI time.
 """
+
 import json
 import os
 import re
@@ -20,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
@@ -62,8 +62,10 @@ def slurm():
         yield
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("no SLURM answers `sinfo`, and one cannot be started here: "
-                    f"{START.relative_to(REPO)} needs root and apt-get (Debian/Ubuntu); CI has both")
+        pytest.skip(
+            "no SLURM answers `sinfo`, and one cannot be started here: "
+            f"{START.relative_to(REPO)} needs root and apt-get (Debian/Ubuntu); CI has both"
+        )
     started = _run(["bash", str(START)], SETUP_TIMEOUT_S)
     try:
         assert started.returncode == 0, f"{START.name} failed:\n{started.stdout}\n{started.stderr}"
@@ -80,8 +82,9 @@ def _default_partition() -> str:
 
 def _default_account() -> str:
     user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
-    result = subprocess.run(["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"], capture_output=True, text=True
+    )
     return result.stdout.strip() or "root"
 
 
@@ -101,14 +104,30 @@ def user_profile(folder: Path) -> Path:
 
 
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(CONFIG), "--config", CONFIG_OVERRIDE, *args]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(CONFIG),
+        "--config",
+        CONFIG_OVERRIDE,
+        *args,
+    ]
 
 
 def sacct_jobs(workdir: Path, since: str) -> pd.DataFrame:
     """SLURM's accounting records of the jobs run in ``workdir`` since ``since``."""
-    result = subprocess.run(["sacct", "-n", "-P", "-X", "-S", since, "-o", "JobID,State,ExitCode,WorkDir,Comment"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["sacct", "-n", "-P", "-X", "-S", since, "-o", "JobID,State,ExitCode,WorkDir,Comment"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = [line.split("|") for line in result.stdout.splitlines() if line.strip()]
     jobs = pd.DataFrame(rows, columns=["job_id", "state", "exit_code", "workdir", "comment"])
     return jobs[jobs["workdir"] == str(workdir)]
@@ -151,8 +170,10 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     finally:
         cancel_leftovers(cluster_dir)
     cluster_s = time.monotonic() - started
-    assert cluster.returncode == 0, (f"cluster run failed (exit {cluster.returncode}; 124 = timed out after "
-                                     f"{CLUSTER_TIMEOUT_S} s):\n{cluster.stdout[-3000:]}\n{cluster.stderr[-8000:]}")
+    assert cluster.returncode == 0, (
+        f"cluster run failed (exit {cluster.returncode}; 124 = timed out after "
+        f"{CLUSTER_TIMEOUT_S} s):\n{cluster.stdout[-3000:]}\n{cluster.stderr[-8000:]}"
+    )
 
     # every non-local job went to SLURM, ran once and completed
     log = cluster.stdout + cluster.stderr
@@ -160,7 +181,9 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     planned = re.findall(r"^rule (\w+):", log, flags=re.MULTILINE)
     jobs = sacct_jobs(cluster_dir, since)
     assert len(submitted) == len(planned) > 0, f"{len(planned)} rule jobs planned, {len(submitted)} submitted"
-    assert set(jobs["job_id"]) == submitted, f"sacct knows jobs {sorted(jobs['job_id'])}, snakemake submitted {sorted(submitted)}"
+    assert set(jobs["job_id"]) == submitted, (
+        f"sacct knows jobs {sorted(jobs['job_id'])}, snakemake submitted {sorted(submitted)}"
+    )
     assert (jobs["state"] == "COMPLETED").all(), jobs[jobs["state"] != "COMPLETED"].to_string()
     ran_rules = {re.sub(r"_wildcards_.*$", "", c).removeprefix("rule_") for c in jobs["comment"]}
     assert {"scale_model", "inverse_kinematics", "inverse_dynamics", "static_optimization_chunk"} <= ran_rules
@@ -176,7 +199,11 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     for name, table in here.items():
         pd.testing.assert_frame_equal(on_cluster[name], table, check_exact=True, obj=f"results/{STUDY}/{name}")
 
-    summary = {"slurm_jobs": len(jobs), "cluster_wall_s": round(cluster_s, 1), "local_wall_s": round(local_s, 1),
-               "tables_compared": len(here)}
+    summary = {
+        "slurm_jobs": len(jobs),
+        "cluster_wall_s": round(cluster_s, 1),
+        "local_wall_s": round(local_s, 1),
+        "tables_compared": len(here),
+    }
     (tmp_path / "cluster_vs_local.json").write_text(json.dumps(summary))
     print(f"\ncluster vs local: {json.dumps(summary)}")

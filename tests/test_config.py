@@ -1,4 +1,5 @@
 """Config and sheet validation: every mistake names the file, row, column and the fix."""
+
 from pathlib import Path
 
 import pytest
@@ -7,10 +8,14 @@ import yaml
 from retrorun.config import load_config, load_study
 from retrorun.errors import ConfigError
 
-SUBJECTS = "subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\nS01\t70\t1.80\tdata/static.trc\t\t\n"
-TRIALS = ("subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
-          "S01\tfwd1\tforward\tdata/fwd1.trc\tdata/fwd1.mot\t1.0\t2.0\n"
-          "S01\tbwd1\tbackward\tdata/bwd1.trc\tdata/bwd1.mot\t\t\n")
+SUBJECTS = (
+    "subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\nS01\t70\t1.80\tdata/static.trc\t\t\n"
+)
+TRIALS = (
+    "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
+    "S01\tfwd1\tforward\tdata/fwd1.trc\tdata/fwd1.mot\t1.0\t2.0\n"
+    "S01\tbwd1\tbackward\tdata/bwd1.trc\tdata/bwd1.mot\t\t\n"
+)
 
 
 def write_study(tmp_path: Path, *, subjects: str = SUBJECTS, trials: str = TRIALS, **config_changes) -> Path:
@@ -50,12 +55,25 @@ def test_the_study_holds_typed_subjects_and_trials(tmp_path):
     from retrorun.config import Subject, Trial
 
     study = load_study(load_config(write_study(tmp_path)))
-    assert study.subject("S01") == Subject(name="S01", mass_kg=70.0, height_m=1.8,
-                                           static_markers=tmp_path / "data" / "static.trc",
-                                           static_start_s=None, static_end_s=None)
+    assert study.subject("S01") == Subject(
+        name="S01",
+        mass_kg=70.0,
+        height_m=1.8,
+        static_markers=tmp_path / "data" / "static.trc",
+        static_start_s=None,
+        static_end_s=None,
+    )
     backward = study.trial("S01", "bwd1")
-    assert backward == Trial(subject="S01", name="bwd1", condition="backward", markers=tmp_path / "data" / "bwd1.trc",
-                             grf=tmp_path / "data" / "bwd1.mot", external_loads=None, start_s=None, end_s=None)
+    assert backward == Trial(
+        subject="S01",
+        name="bwd1",
+        condition="backward",
+        markers=tmp_path / "data" / "bwd1.trc",
+        grf=tmp_path / "data" / "bwd1.mot",
+        external_loads=None,
+        start_s=None,
+        end_s=None,
+    )
     assert study.trial("S01", "fwd1").region == {"start_s": 1.0, "end_s": 2.0}
     assert str(study.results_dir) == "results/unit"
     assert not [key for key in study.config if key.startswith("_")]
@@ -152,10 +170,14 @@ def test_nested_command_line_overrides_arrive_as_strings_and_are_typed(tmp_path)
     """snakemake --config static_optimization='{chunks: 3}' passes chunks as '3'."""
     from retrorun.config import prepare_config
 
-    config = {"study": "s", "synthetic": {}, "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
-              "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"},
-              "static_optimization": {"chunks": "3", "max_isometric_force_scale": "2.5"},
-              "qc": {"saturated_frame_share_max": "0.1"}}
+    config = {
+        "study": "s",
+        "synthetic": {},
+        "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
+        "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"},
+        "static_optimization": {"chunks": "3", "max_isometric_force_scale": "2.5"},
+        "qc": {"saturated_frame_share_max": "0.1"},
+    }
     prepared = prepare_config(config, base_dir=tmp_path, source="config.yaml").values
     assert prepared["static_optimization"]["chunks"] == 3
     assert prepared["static_optimization"]["max_isometric_force_scale"] == 2.5
@@ -178,16 +200,25 @@ def test_a_given_config_file_is_the_whole_study_and_the_demo_only_the_fallback(t
 
     demo = tmp_path / "demo" / "config.yaml"
     demo.parent.mkdir()
-    demo.write_text(yaml.safe_dump({"study": "demo", "synthetic": {}, "filter_hz": 10,
-                                    "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml",
-                                              "external_loads": "e.xml"},
-                                    "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]}}))
+    demo.write_text(
+        yaml.safe_dump(
+            {
+                "study": "demo",
+                "synthetic": {},
+                "filter_hz": 10,
+                "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"},
+                "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
+            }
+        )
+    )
     own = write_study(tmp_path)
     given = yaml.safe_load(own.read_text())  # what Snakemake hands over for --configfile own
     config = study_config(given, given_files=[own], command_line={}, demo_config=demo).values
     assert config["study"] == "unit" and "synthetic" not in config and config["filter_hz"] == 12
     assert config["model"]["osim"] == str(tmp_path / "m.osim")
-    fallback = study_config({"filter_hz": "8"}, given_files=[], command_line={"filter_hz": "8"}, demo_config=demo).values
+    fallback = study_config(
+        {"filter_hz": "8"}, given_files=[], command_line={"filter_hz": "8"}, demo_config=demo
+    ).values
     assert fallback["study"] == "demo" and fallback["filter_hz"] == 8.0
     assert fallback["model"]["osim"] == str(demo.parent / "m.osim")
     with pytest.raises(ConfigError) as err:
@@ -196,8 +227,9 @@ def test_a_given_config_file_is_the_whole_study_and_the_demo_only_the_fallback(t
 
 
 def test_schema_messages_quote_short_values_only(tmp_path):
-    path = write_study(tmp_path, muscle_groups={"quadriceps": ["vas_lat"] * 30},
-                       qc={"ik_marker_rms_max_m": -1, "ik_rms": 0.02})
+    path = write_study(
+        tmp_path, muscle_groups={"quadriceps": ["vas_lat"] * 30}, qc={"ik_marker_rms_max_m": -1, "ik_rms": 0.02}
+    )
     with pytest.raises(ConfigError) as err:
         load_config(path)
     message = str(err.value)
@@ -208,18 +240,24 @@ def test_schema_messages_quote_short_values_only(tmp_path):
     assert "vas_lat" not in message
 
 
-@pytest.mark.parametrize("keys, said", [
-    (("synthetic", "subjects", "trials"), "it has both 'synthetic'"),
-    (("synthetic", "subjects"), "it has both 'synthetic'"),
-    (("synthetic", "trials"), "it has both 'synthetic'"),
-    (("subjects",), "it has 'subjects' but no 'trials'"),
-    ((), "it has neither 'subjects'/'trials'"),
-])
+@pytest.mark.parametrize(
+    "keys, said",
+    [
+        (("synthetic", "subjects", "trials"), "it has both 'synthetic'"),
+        (("synthetic", "subjects"), "it has both 'synthetic'"),
+        (("synthetic", "trials"), "it has both 'synthetic'"),
+        (("subjects",), "it has 'subjects' but no 'trials'"),
+        ((), "it has neither 'subjects'/'trials'"),
+    ],
+)
 def test_a_study_is_either_its_sheets_or_the_synthetic_demo(tmp_path, keys, said):
     from retrorun.config import prepare_config
 
-    config = {"study": "s", "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
-              "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"}}
+    config = {
+        "study": "s",
+        "muscle_groups": {"quadriceps": ["a"], "hamstrings": ["b"]},
+        "model": {"osim": "m.osim", "scale_setup": "s.xml", "ik_tasks": "i.xml", "external_loads": "e.xml"},
+    }
     config |= {key: {} if key == "synthetic" else f"{key}.tsv" for key in keys}
     with pytest.raises(ConfigError) as err:
         prepare_config(config, base_dir=tmp_path, source="config.yaml")

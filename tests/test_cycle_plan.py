@@ -1,4 +1,5 @@
 """Which cycles (or stances) are analysed, why the others are not, and the span SO runs on."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,14 +8,33 @@ from retrorun import cycle_plan as cp
 
 
 def contacts(side, pairs):
-    return pd.DataFrame({"side": side, "contact": range(len(pairs)), "strike_s": [p[0] for p in pairs],
-                         "toe_off_s": [p[1] for p in pairs]})
+    return pd.DataFrame(
+        {
+            "side": side,
+            "contact": range(len(pairs)),
+            "strike_s": [p[0] for p in pairs],
+            "toe_off_s": [p[1] for p in pairs],
+        }
+    )
 
 
-RUNNING = pd.concat([contacts("r", [(0.50, 0.75), (1.20, 1.45), (1.90, 2.15), (2.60, 2.85)]),
-                     contacts("l", [(0.85, 1.10), (1.55, 1.80), (2.25, 2.50)])], ignore_index=True)
-COMMON = dict(record_start_s=0.0, record_end_s=3.0, frame_s=0.01, min_cycle_s=0.3, max_cycle_s=2.0, margin_s=0.5,
-              subject="s1", trial="t1")
+RUNNING = pd.concat(
+    [
+        contacts("r", [(0.50, 0.75), (1.20, 1.45), (1.90, 2.15), (2.60, 2.85)]),
+        contacts("l", [(0.85, 1.10), (1.55, 1.80), (2.25, 2.50)]),
+    ],
+    ignore_index=True,
+)
+COMMON = dict(
+    record_start_s=0.0,
+    record_end_s=3.0,
+    frame_s=0.01,
+    min_cycle_s=0.3,
+    max_cycle_s=2.0,
+    margin_s=0.5,
+    subject="s1",
+    trial="t1",
+)
 
 
 def status(plan, side):
@@ -68,8 +88,10 @@ def test_no_contact_at_all_says_so():
 
 
 def test_stances_need_both_edges_on_the_plate_and_the_other_foot_unloaded():
-    table = pd.concat([contacts("r", [(np.nan, 0.20), (0.50, 0.75), (1.20, 1.45)]),
-                       contacts("l", [(0.70, 1.00), (1.60, np.nan)])], ignore_index=True)
+    table = pd.concat(
+        [contacts("r", [(np.nan, 0.20), (0.50, 0.75), (1.20, 1.45)]), contacts("l", [(0.70, 1.00), (1.60, np.nan)])],
+        ignore_index=True,
+    )
     plan = cp.plan(table, unit="stance", count="all", **COMMON)
     assert status(plan, "r") == [cp.OFF_PLATE, cp.OTHER_FOOT_LOADED, cp.USED]
     assert status(plan, "l") == [cp.OTHER_FOOT_LOADED, cp.OFF_PLATE]
@@ -94,11 +116,21 @@ def test_cycles_setting_must_be_all_or_a_positive_whole_number(value):
 
 
 def test_missing_strikes_toe_offs_and_implausible_durations_are_refused_with_the_reason():
-    table = pd.concat([contacts("r", [(np.nan, 0.1), (0.5, np.nan), (1.2, 1.3), (1.4, 1.5), (1.9, 2.1)]),
-                       contacts("l", [(0.2, 0.4), (2.6, 2.8)])], ignore_index=True)
+    table = pd.concat(
+        [
+            contacts("r", [(np.nan, 0.1), (0.5, np.nan), (1.2, 1.3), (1.4, 1.5), (1.9, 2.1)]),
+            contacts("l", [(0.2, 0.4), (2.6, 2.8)]),
+        ],
+        ignore_index=True,
+    )
     plan = cp.plan(table, unit="cycle", count="all", **COMMON)
-    assert status(plan, "r") == [cp.MISSING_CONTACT, cp.MISSING_CONTACT, cp.IMPLAUSIBLE_DURATION, cp.USED,
-                                 cp.MISSING_CONTACT]
+    assert status(plan, "r") == [
+        cp.MISSING_CONTACT,
+        cp.MISSING_CONTACT,
+        cp.IMPLAUSIBLE_DURATION,
+        cp.USED,
+        cp.MISSING_CONTACT,
+    ]
     assert status(plan, "l") == [cp.IMPLAUSIBLE_DURATION, cp.MISSING_CONTACT]
     reasons = plan.units["reason"].tolist()
     assert "no foot strike" in reasons[0] and "no toe off between" in reasons[1]

@@ -1,4 +1,5 @@
 """Time normalisation of cycles (which cycles are analysed: test_cycle_plan.py)."""
+
 import numpy as np
 import pandas as pd
 import pytest

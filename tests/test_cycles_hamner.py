@@ -3,13 +3,14 @@ a region that cuts a cycle by less than a marker frame still takes it; a region 
 cycle stops the workflow saying which trial, which region and the nearest cycle (and
 analysis.allow_empty turns that into a warning); an overground-style recording (one plate
 contact per foot kept, the rest zeroed) is analysed stance by stance."""
+
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import shared
-from retrorun.formats import read_storage, write_storage
 from workflow_runner import hamner_study, ok, snakemake
+
+from retrorun.formats import read_storage, write_storage
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +76,7 @@ def overground_grf(source, target, keep_s):
         while last + 1 < len(loaded) and loaded[last + 1]:
             last += 1
         outside = np.ones(len(table), dtype=bool)
-        outside[first:last + 1] = False
+        outside[first : last + 1] = False
         columns = [c for c in table.columns if c != "time" and (c.startswith(prefix) if prefix else not c[0].isdigit())]
         table.loc[outside, columns] = 0.0
     write_storage(target, table, in_degrees=False, name="overground")
@@ -92,14 +93,20 @@ def test_overground_plates_are_analysed_stance_by_stance(tmp_path):
         assert np.count_nonzero(np.diff(loaded) == 1) == 1
     # qc_gate include: this subject misses the Best-Practice marker thresholds (see
     # test_analysis_hamner), and the comparison table is to hold the stance metrics
-    config = hamner_study(tmp_path, grf=tmp_path / "overground_grf.mot", analysis={"unit": "stance", "qc_gate": "include"},
-                        study="hamner-overground")
+    config = hamner_study(
+        tmp_path,
+        grf=tmp_path / "overground_grf.mot",
+        analysis={"unit": "stance", "qc_gate": "include"},
+        study="hamner-overground",
+    )
     ok(snakemake(tmp_path, config, "--keep-going"))
     results = tmp_path / "results/hamner-overground"
     cycles = pd.read_csv(results / TRIAL / "cycles.csv")
     used = cycles[cycles["status"] == "used"].set_index("side")
     assert sorted(used.index) == ["l", "r"]
-    assert used.loc["r", "start_s"] == pytest.approx(1.10, abs=0.02) and used.loc["l", "start_s"] == pytest.approx(1.44, abs=0.02)
+    assert used.loc["r", "start_s"] == pytest.approx(1.10, abs=0.02) and used.loc["l", "start_s"] == pytest.approx(
+        1.44, abs=0.02
+    )
     assert (used["stance_pct"] == 100).all() and used["duration_s"].between(0.2, 0.35).all()
     # SO ran over the two stances (plus a frame), not the 10 s record
     activations = pd.read_csv(results / TRIAL / "so_activations.csv")
@@ -107,8 +114,12 @@ def test_overground_plates_are_analysed_stance_by_stance(tmp_path):
     metrics = pd.read_csv(results / TRIAL / "cycle_metrics.csv")
     for side in "rl":
         own = metrics[metrics["side"] == side].set_index(["group", "metric"])["value"]
-        for key in (("quadriceps_hamstrings", "ratio_mean_stance"), ("quadriceps_hamstrings", "cci_stance_pct"),
-                    ("quadriceps", "mean_stance"), ("knee", "peak_extension_moment_timing_pct_stance")):
+        for key in (
+            ("quadriceps_hamstrings", "ratio_mean_stance"),
+            ("quadriceps_hamstrings", "cci_stance_pct"),
+            ("quadriceps", "mean_stance"),
+            ("knee", "peak_extension_moment_timing_pct_stance"),
+        ):
             assert np.isfinite(own[key]), (side, key)
         # Roos et al. 2012: about 2.2 N·m/kg forward; this runner is faster
         assert 1.0 < own["knee", "peak_extension_moment_nm_per_kg"] < 5.0

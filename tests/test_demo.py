@@ -4,15 +4,16 @@ retrorun builds its own planar model, generates a synthetic forward/backward run
 study with known truth, runs scaling, IK, ID and SO on it, and compares the results
 with that truth (issue 3, acceptance 1 and 2). Needs nothing outside the repository.
 """
+
 import time
 
 import pandas as pd
 import pytest
-
 from conftest import REPO
 from demo_helpers import timing_summary
-from retrorun.demo import checks
 from workflow_runner import ok, planned_jobs, snakemake
+
+from retrorun.demo import checks
 
 pytestmark = pytest.mark.slow
 
@@ -40,16 +41,32 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
     thresholds of the contract, and a note on every row that does not pass."""
     results, _, _ = demo
     table = pd.read_csv(results / "validation" / "ground_truth.csv", keep_default_na=False)
-    per_trial = {"ik_rms_error", "root_residual_force", "root_residual_moment", "event_timing_error", "joint_moment_rms_error",
-                 "joint_moment_peak_error", "activation_rms_error", "qh_stance_ratio_error"}
+    per_trial = {
+        "ik_rms_error",
+        "root_residual_force",
+        "root_residual_moment",
+        "event_timing_error",
+        "joint_moment_rms_error",
+        "joint_moment_peak_error",
+        "activation_rms_error",
+        "qh_stance_ratio_error",
+    }
     assert set(table["check"]) == per_trial | {"segment_length_error", "difference_error"}
     trials = table[table["check"].isin(per_trial)]
     assert trials.groupby("check")["subject"].nunique().eq(N_SUBJECTS).all()
     assert (trials.groupby(["subject", "check"])["trial"].nunique() == 2).all()
-    expected = {"event_timing_error": 5.0, "joint_moment_rms_error": 5.0, "joint_moment_peak_error": 5.0,
-                "activation_rms_error": 0.02, "qh_stance_ratio_error": 5.0, "difference_error": 10.0,
-                "ik_rms_error": 2.0, "segment_length_error": 3.0, "root_residual_force": 5.0,
-                "root_residual_moment": 1.0}
+    expected = {
+        "event_timing_error": 5.0,
+        "joint_moment_rms_error": 5.0,
+        "joint_moment_peak_error": 5.0,
+        "activation_rms_error": 0.02,
+        "qh_stance_ratio_error": 5.0,
+        "difference_error": 10.0,
+        "ik_rms_error": 2.0,
+        "segment_length_error": 3.0,
+        "root_residual_force": 5.0,
+        "root_residual_moment": 1.0,
+    }
     for check, threshold in expected.items():
         assert (table.loc[table["check"] == check, "threshold"].astype(float) == threshold).all(), check
     events = table[table["check"] == "event_timing_error"]

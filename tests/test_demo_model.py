@@ -1,5 +1,6 @@
 """The built-in planar running model: built from its tables, named like gait2392, anatomical
 moment arms, close to the gait10dof18musc reference, deterministic, consistent templates."""
+
 from __future__ import annotations
 
 import math
@@ -9,20 +10,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared
 
 from retrorun import templates
 from retrorun.demo import model as demo_model
 from retrorun.errors import ConfigError
 
-from conftest import shared
-
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = REPO / "models" / "retrorun_planar"
-MUSCLES = ["rect_fem", "vas_lat", "vas_med", "vas_int", "semimem", "semiten", "bifemlh", "bifemsh", "glut_max",
-           "iliopsoas", "gastroc", "soleus", "tib_ant"]
+MUSCLES = [
+    "rect_fem",
+    "vas_lat",
+    "vas_med",
+    "vas_int",
+    "semimem",
+    "semiten",
+    "bifemlh",
+    "bifemsh",
+    "glut_max",
+    "iliopsoas",
+    "gastroc",
+    "soleus",
+    "tib_ant",
+]
 BODIES = ["pelvis", "torso"] + [f"{b}_{s}" for s in "rl" for b in ("femur", "tibia", "talus", "calcn", "toes")]
 COORDINATES = ["pelvis_tilt", "pelvis_tx", "pelvis_ty", "lumbar_extension"] + [
-    f"{c}_{s}" for s in "rl" for c in ("hip_flexion", "knee_angle", "ankle_angle")]
+    f"{c}_{s}" for s in "rl" for c in ("hip_flexion", "knee_angle", "ankle_angle")
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +61,14 @@ def test_model_has_the_gait2392_bodies_coordinates_and_13_muscles_per_leg(built,
     assert built.name == "retrorun_planar.osim"
     assert sorted(_names(osim_model.getBodySet())) == sorted(BODIES)
     assert sorted(_names(osim_model.getCoordinateSet())) == sorted(COORDINATES)
-    assert {"ground_pelvis", "back"} | {f"{j}_{s}" for j in ("hip", "knee", "ankle", "subtalar", "mtp") for s in "rl"} \
-        == set(_names(osim_model.getJointSet()))
+    assert {"ground_pelvis", "back"} | {
+        f"{j}_{s}" for j in ("hip", "knee", "ankle", "subtalar", "mtp") for s in "rl"
+    } == set(_names(osim_model.getJointSet()))
     assert sorted(_names(osim_model.getMuscles())) == sorted(f"{m}_{s}" for m in MUSCLES for s in "rl")
-    assert all(osim_model.getMuscles().get(i).getConcreteClassName() == "Millard2012EquilibriumMuscle"
-               for i in range(osim_model.getMuscles().getSize()))
+    assert all(
+        osim_model.getMuscles().get(i).getConcreteClassName() == "Millard2012EquilibriumMuscle"
+        for i in range(osim_model.getMuscles().getSize())
+    )
     # the gait2392 anthropometry: a 75.16 kg subject (OpenSim gait2392 documentation)
     assert osim_model.getTotalMass(model[1]) == pytest.approx(75.16, abs=0.01)
 
@@ -61,7 +78,18 @@ def test_markers_cover_every_segment_with_heel_and_toe_per_foot(model):
     on = {}
     for marker in osim_model.getMarkerSet():
         on.setdefault(marker.getParentFrameName().split("/")[-1], []).append(marker.getName())
-    for body in ("pelvis", "torso", "femur_r", "femur_l", "tibia_r", "tibia_l", "calcn_r", "calcn_l", "toes_r", "toes_l"):
+    for body in (
+        "pelvis",
+        "torso",
+        "femur_r",
+        "femur_l",
+        "tibia_r",
+        "tibia_l",
+        "calcn_r",
+        "calcn_l",
+        "toes_r",
+        "toes_l",
+    ):
         assert on.get(body), f"no marker on {body}"
     # left markers mirror right ones: same x, y and opposite z
     right = osim_model.getMarkerSet().get("R.Knee.Lat").get_location()

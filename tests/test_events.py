@@ -1,10 +1,11 @@
 """Gait events from vertical GRF: synthetic contacts with known strike and toe-off times,
 forward and backward travel, one plate and two; and the Hamner treadmill record."""
+
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import shared
+
 from retrorun import events
 from retrorun.cycle_plan import USED, plan
 from retrorun.formats import read_storage
@@ -14,8 +15,17 @@ RATE_HZ = 1000.0
 
 def all_cycles(contacts, *, record_end_s):
     """Every complete cycle of the record (rule plan_cycles with no region, cycles all)."""
-    return plan(contacts, unit="cycle", count="all", record_start_s=0.0, record_end_s=record_end_s, frame_s=0.01,
-                min_cycle_s=0.3, max_cycle_s=2.0, margin_s=0.5).units
+    return plan(
+        contacts,
+        unit="cycle",
+        count="all",
+        record_start_s=0.0,
+        record_end_s=record_end_s,
+        frame_s=0.01,
+        min_cycle_s=0.3,
+        max_cycle_s=2.0,
+        margin_s=0.5,
+    ).units
 
 
 def half_sine_force(time_s, contacts, *, peak_n=1500.0):
@@ -122,8 +132,9 @@ def test_hamner_treadmill_cycles_match_the_contacts_in_the_record():
     15 contacts, so 13 + 14 = 27 cycles."""
     table, _ = read_storage(shared("hamner-run", "subject02_running_grf.mot"))
     # External_Loads.xml: ground_force_* acts on calcn_r, 1_ground_force_* on calcn_l
-    grf = pd.DataFrame({"time_s": table["time"], "r_force_y_n": table["ground_force_vy"],
-                        "l_force_y_n": table["1_ground_force_vy"]})
+    grf = pd.DataFrame(
+        {"time_s": table["time"], "r_force_y_n": table["ground_force_vy"], "l_force_y_n": table["1_ground_force_vy"]}
+    )
     threshold = 20.0
     found = events.detect_side_contacts(grf, sides=["r", "l"], threshold_n=threshold, min_contact_s=0.05)
     cycles = all_cycles(found, record_end_s=float(grf["time_s"].iloc[-1]))
@@ -152,7 +163,9 @@ def generated_trial(condition: str, *, mass_kg: float = 70.0, threshold_n: float
     the instants the noise-free designed force crosses ``threshold_n`` (the best any
     threshold detector can do). The only place this file reads the generator, whose
     module is moving."""
-    from retrorun.demo import design as demo_design, motion as demo_motion, subjects as demo_subjects
+    from retrorun.demo import design as demo_design
+    from retrorun.demo import motion as demo_motion
+    from retrorun.demo import subjects as demo_subjects
 
     cfg = demo_design.resolve_config({})
     design = cfg["conditions"][condition]
@@ -164,8 +177,9 @@ def generated_trial(condition: str, *, mass_kg: float = 70.0, threshold_n: float
     start, end = demo_design.analysis_window(cfg, design)
     stride_s, contact_s = 1.0 / design["stride_frequency_hz"], design["contact_time_s"]
     fine = np.arange(0.0, contact_s + 1e-6, 1e-6)  # one contact at 1 us
-    loaded = fine[demo_motion.design_forces(first + fine, design, mass_kg=mass_kg, first_contact_s=first)["r_fy"]
-                  >= threshold_n]
+    loaded = fine[
+        demo_motion.design_forces(first + fine, design, mass_kg=mass_kg, first_contact_s=first)["r_fy"] >= threshold_n
+    ]
     designed, crossing = {}, {}
     for side, offset in (("r", 0.0), ("l", 0.5 * stride_s)):
         strikes = first + offset + stride_s * np.arange(-10, 10)
@@ -181,9 +195,18 @@ def test_events_from_the_raw_force_match_the_designed_contacts(tmp_path, conditi
     loads = tmp_path / "loads.xml"
     loads.write_text(GENERATOR_LOADS)
     table, window, designed, crossing = generated_trial(condition)
-    contacts = grf.raw_contacts(table, external_loads=str(loads), window=window, margin_s=0.5, threshold_n=20.0,
-                                min_contact_s=0.05, sides={"r": "_r", "l": "_l"}, subject="S01", trial=condition,
-                                source="grf.mot")
+    contacts = grf.raw_contacts(
+        table,
+        external_loads=str(loads),
+        window=window,
+        margin_s=0.5,
+        threshold_n=20.0,
+        min_contact_s=0.05,
+        sides={"r": "_r", "l": "_l"},
+        subject="S01",
+        trial=condition,
+        source="grf.mot",
+    )
     span = (window["start_s"] - 0.5, window["end_s"] + 0.5)
     for side in ("r", "l"):
         found = contacts[contacts["side"] == side].dropna()
@@ -201,9 +224,18 @@ def test_events_from_the_raw_force_match_the_designed_contacts(tmp_path, conditi
             np.testing.assert_allclose(toe_offs, [designed[side][k][1] for k in keep], atol=0.005)
     # the kinematics' low-pass (10 Hz, the demo's filter_hz) moves the events by more than
     # that, which is why they are not taken from grf.csv
-    _, per_side = grf.prepare_grf(table, external_loads=str(loads), window=window, margin_s=0.5, cutoff_hz=10.0,
-                                  contact_threshold_n=20.0, sides={"r": "_r", "l": "_l"}, subject="S01",
-                                  trial=condition, source="grf.mot")
+    _, per_side = grf.prepare_grf(
+        table,
+        external_loads=str(loads),
+        window=window,
+        margin_s=0.5,
+        cutoff_hz=10.0,
+        contact_threshold_n=20.0,
+        sides={"r": "_r", "l": "_l"},
+        subject="S01",
+        trial=condition,
+        source="grf.mot",
+    )
     filtered = events.detect_side_contacts(per_side, sides=["r"], threshold_n=20.0, min_contact_s=0.05).dropna()
     expected = [s for s, t in designed["r"] if s > span[0] and t < span[1]]
     assert np.max(np.abs(filtered["strike_s"].to_numpy() - expected)) > 0.005
@@ -214,18 +246,22 @@ def test_the_analysis_takes_its_cycles_from_the_given_contacts():
 
     time_s = np.round(np.arange(0.0, 3.0, 0.002), 9)
     zero = np.zeros_like(time_s)
-    contacts = pd.DataFrame({"side": "r", "contact": [0, 1, 2, 3], "strike_s": [0.2, 0.9, 1.6, 2.3],
-                             "toe_off_s": [0.48, 1.18, 1.88, 2.58]})
+    contacts = pd.DataFrame(
+        {"side": "r", "contact": [0, 1, 2, 3], "strike_s": [0.2, 0.9, 1.6, 2.3], "toe_off_s": [0.48, 1.18, 1.88, 2.58]}
+    )
     cycles = all_cycles(contacts, record_end_s=float(time_s[-1]))
     result = analysis.analyse_trial(
         cycles=cycles,
         activations=pd.DataFrame({"time_s": time_s, "q_r": 0.3, "h_r": 0.2, "q_l": 0.3, "h_l": 0.2}),
         ik=pd.DataFrame({"time_s": time_s, "knee_angle_r_deg": zero, "knee_angle_l_deg": zero}),
-        id_forces=pd.DataFrame({"time_s": time_s, "knee_angle_r_moment_nm": 70 * np.sin(time_s),
-                                "knee_angle_l_moment_nm": zero}),
-        groups={"quadriceps": ["q"], "hamstrings": ["h"]}, sides={"r": "_r", "l": "_l"},
+        id_forces=pd.DataFrame(
+            {"time_s": time_s, "knee_angle_r_moment_nm": 70 * np.sin(time_s), "knee_angle_l_moment_nm": zero}
+        ),
+        groups={"quadriceps": ["q"], "hamstrings": ["h"]},
+        sides={"r": "_r", "l": "_l"},
         settings={"min_cycle_s": 0.3, "max_cycle_s": 2.0, "knee_coordinate": "knee_angle", "knee_extension_sign": 1},
-        mass_kg=70.0)
+        mass_kg=70.0,
+    )
     used = result.cycles[result.cycles["status"] == USED]
     np.testing.assert_allclose(used["strike_s"], [0.2, 0.9, 1.6])
     np.testing.assert_allclose(used["stance_pct"], 40.0)

@@ -1,15 +1,14 @@
 """The fast static-optimization solver (issue 13): the QP on a hand-checked case, and
 agreement with OpenSim's StaticOptimization on the same frames of the demo model."""
+
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from retrorun import fast_so
-
 from conftest import REPO
 
+from retrorun import fast_so
 
 # ------------------------------------------------------------- the QP, by hand
 
@@ -59,17 +58,30 @@ def demo_trial(tmp_path_factory):
     """A synthetic forward-running trial on the demo model (truth kinematics and GRF),
     its SO model (reserves and residuals) and external loads."""
     from retrorun import opensim_tools
-    from retrorun.demo import model as demo_model, subjects as demo_subjects, truth as demo_truth
+    from retrorun.demo import model as demo_model
+    from retrorun.demo import subjects as demo_subjects
+    from retrorun.demo import truth as demo_truth
 
     root = tmp_path_factory.mktemp("fast_so")
     demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
     design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
-    demo_subjects.generate_subject(design, subject="S01", generic_model=root / "retrorun_planar.osim",
-                               inputs_dir=root / "inputs", truth_dir=root / "truth")
+    demo_subjects.generate_subject(
+        design,
+        subject="S01",
+        generic_model=root / "retrorun_planar.osim",
+        inputs_dir=root / "inputs",
+        truth_dir=root / "truth",
+    )
     truth = demo_subjects.truth_paths(root / "truth", ["forward_1"])
     so_model = root / "so_model.osim"
-    opensim_tools.prepare_so_model(model_path=str(truth["model"]), out_model=str(so_model), max_isometric_force_scale=1,
-                                   residual_optimal_force=100, reserve_optimal_force=1, unmuscled_optimal_force=100)
+    opensim_tools.prepare_so_model(
+        model_path=str(truth["model"]),
+        out_model=str(so_model),
+        max_isometric_force_scale=1,
+        residual_optimal_force=100,
+        reserve_optimal_force=1,
+        unmuscled_optimal_force=100,
+    )
     loads = root / "external_loads.xml"
     demo_truth.write_external_loads(loads, grf_mot=root / "inputs" / "S01_forward_1.mot")
     return {"root": root, "so_model": so_model, "coordinates": truth["forward_1/coordinates_mot"], "loads": loads}
@@ -79,9 +91,16 @@ def _opensim_so(trial, time_range):
     from retrorun import formats, opensim_tools
 
     activation, force = opensim_tools.static_optimization(
-        so_model_path=str(trial["so_model"]), coordinates_mot=str(trial["coordinates"]), external_loads_xml=str(trial["loads"]),
-        time_range=time_range, activation_exponent=2, work_dir=str(trial["root"] / "opensim"), name="so", subject="S01",
-        trial="forward_1")
+        so_model_path=str(trial["so_model"]),
+        coordinates_mot=str(trial["coordinates"]),
+        external_loads_xml=str(trial["loads"]),
+        time_range=time_range,
+        activation_exponent=2,
+        work_dir=str(trial["root"] / "opensim"),
+        name="so",
+        subject="S01",
+        trial="forward_1",
+    )
     return formats.read_storage(activation)[0], formats.read_storage(force)[0]
 
 
@@ -92,9 +111,14 @@ def test_fast_so_reproduces_opensim_so_on_demo_frames(demo_trial):
     time_range = (0.70, 0.72)
     reference, reference_force = _opensim_so(demo_trial, time_range)
     activation, force, problem = fast_so.static_optimization(
-        so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-        external_loads_xml=demo_trial["loads"], time_range=time_range, activation_exponent=2, subject="S01",
-        trial="forward_1")
+        so_model_path=demo_trial["so_model"],
+        coordinates_mot=demo_trial["coordinates"],
+        external_loads_xml=demo_trial["loads"],
+        time_range=time_range,
+        activation_exponent=2,
+        subject="S01",
+        trial="forward_1",
+    )
     assert activation["time"].to_numpy() == pytest.approx(reference["time"].to_numpy(), abs=1e-9)
     assert list(activation.columns) == list(reference.columns)
     muscles = [name for name, is_muscle in zip(problem.actuators, problem.is_muscle) if is_muscle]
@@ -104,9 +128,12 @@ def test_fast_so_reproduces_opensim_so_on_demo_frames(demo_trial):
     assert difference.mean(axis=0).max() <= 0.005
     assert difference.max() <= 0.03
     controls = activation[problem.actuators].to_numpy()
-    assert (np.sum(controls ** 2, axis=1) <= np.sum(reference[problem.actuators].to_numpy() ** 2, axis=1) + 1e-6).all()
+    assert (np.sum(controls**2, axis=1) <= np.sum(reference[problem.actuators].to_numpy() ** 2, axis=1) + 1e-6).all()
     # the force file holds the same actuators' forces
-    relative = np.abs(force[muscles].to_numpy() - reference_force[muscles].to_numpy()) / reference_force[muscles].to_numpy().max()
+    relative = (
+        np.abs(force[muscles].to_numpy() - reference_force[muscles].to_numpy())
+        / reference_force[muscles].to_numpy().max()
+    )
     assert relative.max() <= 0.03
 
 
@@ -116,12 +143,18 @@ def test_constraint_matrix_is_opensims(demo_trial):
     accelerations at zero control."""
     import opensim as osim
 
-    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.70))
+    problem = fast_so.build_problem(
+        so_model_path=demo_trial["so_model"],
+        coordinates_mot=demo_trial["coordinates"],
+        external_loads_xml=demo_trial["loads"],
+        time_range=(0.70, 0.70),
+    )
     model = osim.Model(str(demo_trial["so_model"]))
     model.addModelComponent(osim.ExternalLoads(str(demo_trial["loads"]), True))
     state = model.initSystem()
-    times, q, u, _ = fast_so.kinematics(model, demo_trial["coordinates"], [c.getName() for c in model.getCoordinateSet()])
+    times, q, u, _ = fast_so.kinematics(
+        model, demo_trial["coordinates"], [c.getName() for c in model.getCoordinateSet()]
+    )
     frame = int(np.argmin(np.abs(times - 0.70)))
     for i, coordinate in enumerate(model.getCoordinateSet()):
         coordinate.setValue(state, q[frame, i], False)
@@ -145,8 +178,12 @@ def test_every_muscle_column_is_opensims(demo_trial):
     """The path forces are read as changes of a running total (muscle_paths.py): the
     first, a middle and the last muscle's columns of A against OpenSim's own
     acceleration change when only that muscle pulls."""
-    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-                                    external_loads_xml=demo_trial["loads"], time_range=(0.70, 0.70))
+    problem = fast_so.build_problem(
+        so_model_path=demo_trial["so_model"],
+        coordinates_mot=demo_trial["coordinates"],
+        external_loads_xml=demo_trial["loads"],
+        time_range=(0.70, 0.70),
+    )
     model, state, actuators = _opensim_at(demo_trial, 0.70, with_loads=True)
     model.realizeAcceleration(state)
     zero = state.getUDot().to_numpy()
@@ -166,8 +203,12 @@ def test_cached_external_loads_give_opensims_accelerations(demo_trial):
     instead of by OpenSim's ExternalForce at each realization. At stance and flight
     frames, b (desired minus zero-control accelerations) must equal the one made with
     OpenSim's own ExternalLoads in the model; a wrong force, point or torque fails it."""
-    problem = fast_so.build_problem(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-                                    external_loads_xml=demo_trial["loads"], time_range=(0.55, 0.95))
+    problem = fast_so.build_problem(
+        so_model_path=demo_trial["so_model"],
+        coordinates_mot=demo_trial["coordinates"],
+        external_loads_xml=demo_trial["loads"],
+        time_range=(0.55, 0.95),
+    )
     model, _, _ = _opensim_at(demo_trial, 0.70, with_loads=True)
     names = [c.getName() for c in model.getCoordinateSet()]
     times, _, _, udot = fast_so.kinematics(model, demo_trial["coordinates"], names, (0.55, 0.95))
@@ -196,7 +237,9 @@ def _opensim_at(demo_trial, t, *, with_loads):
     if with_loads:
         model.addModelComponent(osim.ExternalLoads(str(demo_trial["loads"]), True))
     state = model.initSystem()
-    times, q, u, _ = fast_so.kinematics(model, demo_trial["coordinates"], [c.getName() for c in model.getCoordinateSet()])
+    times, q, u, _ = fast_so.kinematics(
+        model, demo_trial["coordinates"], [c.getName() for c in model.getCoordinateSet()]
+    )
     frame = int(np.argmin(np.abs(times - t)))
     for i, coordinate in enumerate(model.getCoordinateSet()):
         coordinate.setValue(state, q[frame, i], False)
@@ -231,15 +274,30 @@ def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(tmp_path)
     shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
     config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
     trial = tmp_path / "results" / "hamner-run" / "trials" / "subject02" / "run"
-    ok(snakemake(tmp_path, config, "--config", "static_optimization={solver: fast}", "--keep-going",
-                 str(trial.relative_to(tmp_path) / "so_activations.csv")))
+    ok(
+        snakemake(
+            tmp_path,
+            config,
+            "--config",
+            "static_optimization={solver: fast}",
+            "--keep-going",
+            str(trial.relative_to(tmp_path) / "so_activations.csv"),
+        )
+    )
     fast_sto, _ = formats.read_storage(trial / "so_activations.sto")
     chunk = trial / "so_chunks" / "0-of-1"
     assert (chunk / "work" / "so_setup.xml").is_file()  # OpenSim's SO of these frames, to re-run by hand
     reference_sto, _ = opensim_tools.static_optimization(
-        so_model_path=str(chunk / "work" / "so_model.osim"), coordinates_mot=str(trial / "ik.mot"),
-        external_loads_xml=str(trial / "external_loads.xml"), time_range=(fast_sto["time"].iloc[0], fast_sto["time"].iloc[-1]),
-        activation_exponent=2, work_dir=str(tmp_path / "opensim"), name="so", subject="subject02", trial="run")
+        so_model_path=str(chunk / "work" / "so_model.osim"),
+        coordinates_mot=str(trial / "ik.mot"),
+        external_loads_xml=str(trial / "external_loads.xml"),
+        time_range=(fast_sto["time"].iloc[0], fast_sto["time"].iloc[-1]),
+        activation_exponent=2,
+        work_dir=str(tmp_path / "opensim"),
+        name="so",
+        subject="subject02",
+        trial="run",
+    )
     reference, _ = formats.read_storage(reference_sto)
     assert list(fast_sto.columns) == list(reference.columns)
     assert fast_sto["time"].to_numpy() == pytest.approx(reference["time"].to_numpy(), abs=1e-9)
@@ -268,14 +326,26 @@ def test_fast_so_reproduces_opensim_with_a_cubic_cost(demo_trial):
 
     time_range = (0.70, 0.705)
     activation_sto, _ = opensim_tools.static_optimization(
-        so_model_path=str(demo_trial["so_model"]), coordinates_mot=str(demo_trial["coordinates"]),
-        external_loads_xml=str(demo_trial["loads"]), time_range=time_range, activation_exponent=3,
-        work_dir=str(demo_trial["root"] / "opensim_p3"), name="so", subject="S01", trial="forward_1")
+        so_model_path=str(demo_trial["so_model"]),
+        coordinates_mot=str(demo_trial["coordinates"]),
+        external_loads_xml=str(demo_trial["loads"]),
+        time_range=time_range,
+        activation_exponent=3,
+        work_dir=str(demo_trial["root"] / "opensim_p3"),
+        name="so",
+        subject="S01",
+        trial="forward_1",
+    )
     reference, _ = formats.read_storage(activation_sto)
     activation, _, problem = fast_so.static_optimization(
-        so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-        external_loads_xml=demo_trial["loads"], time_range=time_range, activation_exponent=3, subject="S01",
-        trial="forward_1")
+        so_model_path=demo_trial["so_model"],
+        coordinates_mot=demo_trial["coordinates"],
+        external_loads_xml=demo_trial["loads"],
+        time_range=time_range,
+        activation_exponent=3,
+        subject="S01",
+        trial="forward_1",
+    )
     muscles = [name for name, is_muscle in zip(problem.actuators, problem.is_muscle) if is_muscle]
     difference = np.abs(activation[muscles].to_numpy() - reference[muscles].to_numpy())
     assert difference.max() <= 0.03
@@ -293,7 +363,6 @@ def test_fast_solver_matches_opensim_on_rajagopal_with_its_coupled_patella(tmp_p
     not matched, and issue 13's agreement targets hold (measured 0.0036 worst-muscle
     mean, 0.0068 max)."""
     import opensim as osim
-
     from conftest import shared
 
     from retrorun import formats, opensim_tools
@@ -306,27 +375,54 @@ def test_fast_solver_matches_opensim_on_rajagopal_with_its_coupled_patella(tmp_p
     times = np.arange(0, 1.0001, 0.01)
     rows = []
     for t in times:
-        for name, degrees in (("knee_angle_r", 30 + 30 * np.sin(2 * np.pi * t)), ("knee_angle_l", 20 + 15 * np.cos(2 * np.pi * t)),
-                              ("hip_flexion_r", 20 * np.sin(2 * np.pi * t)), ("ankle_angle_r", 10 * np.sin(2 * np.pi * t + 1))):
+        for name, degrees in (
+            ("knee_angle_r", 30 + 30 * np.sin(2 * np.pi * t)),
+            ("knee_angle_l", 20 + 15 * np.cos(2 * np.pi * t)),
+            ("hip_flexion_r", 20 * np.sin(2 * np.pi * t)),
+            ("ankle_angle_r", 10 * np.sin(2 * np.pi * t + 1)),
+        ):
             coordinates.get(name).setValue(state, np.radians(degrees), False)
         coordinates.get("pelvis_ty").setValue(state, 0.95, False)
         model.assemble(state)  # the patella coordinates follow their couplers
-        rows.append([t] + [np.degrees(c.getValue(state)) if c.getMotionType() == osim.Coordinate.Rotational else c.getValue(state)
-                           for c in coordinates])
+        rows.append(
+            [t]
+            + [
+                np.degrees(c.getValue(state)) if c.getMotionType() == osim.Coordinate.Rotational else c.getValue(state)
+                for c in coordinates
+            ]
+        )
     motion = tmp_path / "motion.mot"
-    formats.write_storage(motion, pd.DataFrame(rows, columns=["time"] + [c.getName() for c in coordinates]), in_degrees=True)
+    formats.write_storage(
+        motion, pd.DataFrame(rows, columns=["time"] + [c.getName() for c in coordinates]), in_degrees=True
+    )
     grf = pd.DataFrame({"time": times})
     for side in "rl":
-        for column in (*(f"ground_force_{side}_v{a}" for a in "xyz"), *(f"ground_force_{side}_p{a}" for a in "xyz"),
-                       *(f"ground_torque_{side}_{a}" for a in "xyz")):
+        for column in (
+            *(f"ground_force_{side}_v{a}" for a in "xyz"),
+            *(f"ground_force_{side}_p{a}" for a in "xyz"),
+            *(f"ground_torque_{side}_{a}" for a in "xyz"),
+        ):
             grf[column] = 0.0
     formats.write_storage(tmp_path / "grf.mot", grf, in_degrees=False)
     demo_truth.write_external_loads(tmp_path / "loads.xml", grf_mot=tmp_path / "grf.mot")
     so_model = tmp_path / "so_model.osim"
-    opensim_tools.prepare_so_model(model_path=str(model_path), out_model=str(so_model), max_isometric_force_scale=1,
-                                   residual_optimal_force=100, reserve_optimal_force=1, unmuscled_optimal_force=100)
-    common = dict(so_model_path=str(so_model), coordinates_mot=str(motion), external_loads_xml=str(tmp_path / "loads.xml"),
-                  time_range=(0.3, 0.4), activation_exponent=2, subject="made", trial="motion")
+    opensim_tools.prepare_so_model(
+        model_path=str(model_path),
+        out_model=str(so_model),
+        max_isometric_force_scale=1,
+        residual_optimal_force=100,
+        reserve_optimal_force=1,
+        unmuscled_optimal_force=100,
+    )
+    common = dict(
+        so_model_path=str(so_model),
+        coordinates_mot=str(motion),
+        external_loads_xml=str(tmp_path / "loads.xml"),
+        time_range=(0.3, 0.4),
+        activation_exponent=2,
+        subject="made",
+        trial="motion",
+    )
     reference_sto, _ = opensim_tools.static_optimization(**common, work_dir=str(tmp_path / "opensim"), name="so")
     reference, _ = formats.read_storage(reference_sto)
     activation, _, problem = fast_so.static_optimization(**common)
@@ -337,16 +433,22 @@ def test_fast_solver_matches_opensim_on_rajagopal_with_its_coupled_patella(tmp_p
     assert difference.mean(axis=0).max() <= 0.005, muscles[int(difference.mean(axis=0).argmax())]
     assert difference.max() <= 0.03
     controls, opensim_controls = activation[problem.actuators].to_numpy(), reference[problem.actuators].to_numpy()
-    assert (np.sum(controls ** 2, axis=1) <= np.sum(opensim_controls ** 2, axis=1) + 1e-9).all()
+    assert (np.sum(controls**2, axis=1) <= np.sum(opensim_controls**2, axis=1) + 1e-9).all()
 
 
 def test_a_window_without_frames_is_refused_naming_the_trial(demo_trial):
     from retrorun.errors import MuscleError
 
     with pytest.raises(MuscleError, match=r"S01/forward_1.*no coordinate frame") as raised:
-        fast_so.static_optimization(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-                                    external_loads_xml=demo_trial["loads"], time_range=(5.0, 6.0), activation_exponent=2,
-                                    subject="S01", trial="forward_1")
+        fast_so.static_optimization(
+            so_model_path=demo_trial["so_model"],
+            coordinates_mot=demo_trial["coordinates"],
+            external_loads_xml=demo_trial["loads"],
+            time_range=(5.0, 6.0),
+            activation_exponent=2,
+            subject="S01",
+            trial="forward_1",
+        )
     assert "analysis window" in raised.value.fix
 
 
@@ -361,8 +463,9 @@ def test_natural_cubic_spline_is_scipys():
     at = np.concatenate([[x[0]], np.sort(rng.uniform(x[0], x[-1], 50)), [x[-1]]])
     assert fast_so.natural_cubic_spline(x, y, at) == pytest.approx(CubicSpline(x, y, bc_type="natural")(at), abs=1e-10)
     # by hand: through (0,0) (1,1) (2,0) (3,1) (4,0), second derivatives 0, -30/7, 36/7, -30/7, 0
-    assert fast_so.natural_cubic_spline(np.arange(5.0), np.array([[0, 1, 0, 1, 0.0]]).T,
-                                        np.array([0.5]))[0, 0] == pytest.approx(43 / 56)
+    assert fast_so.natural_cubic_spline(np.arange(5.0), np.array([[0, 1, 0, 1, 0.0]]).T, np.array([0.5]))[
+        0, 0
+    ] == pytest.approx(43 / 56)
 
 
 def _opensim_gcv_derivatives(path, n_columns):
@@ -391,9 +494,12 @@ def test_natural_quintic_spline_is_opensims_gcv_spline(tmp_path, rate_hz, n_fram
     rng = np.random.default_rng(3)
     times = np.round(np.arange(n_frames) / rate_hz + 0.083, 3)
     phase = 2 * np.pi * 1.4 * times
-    columns = {"angle": 0.6 * np.sin(phase) + 0.1 * np.sin(3 * phase) + 1e-3 * rng.normal(size=n_frames),
-               "translation": 1.0 + 0.02 * np.cos(2 * phase) + times, "noise": 50 * rng.normal(size=n_frames),
-               "small": 1e-4 * np.sin(phase + 1)}
+    columns = {
+        "angle": 0.6 * np.sin(phase) + 0.1 * np.sin(3 * phase) + 1e-3 * rng.normal(size=n_frames),
+        "translation": 1.0 + 0.02 * np.cos(2 * phase) + times,
+        "noise": 50 * rng.normal(size=n_frames),
+        "small": 1e-4 * np.sin(phase + 1),
+    }
     path = tmp_path / "signals.sto"
     formats.write_storage(path, pd.DataFrame({"time": times, **columns}), in_degrees=False)
     table, _ = formats.read_storage(path)  # the same rounded values OpenSim reads
@@ -441,9 +547,15 @@ def test_a_coordinates_file_too_short_for_the_splines_is_refused_naming_it(demo_
     short = tmp_path / "short_ik.mot"
     formats.write_storage(short, table.iloc[40:48], in_degrees=True)
     with pytest.raises(MuscleError, match=r"S01/forward_1.*short_ik\.mot has 8 frames.*12 or more") as raised:
-        fast_so.static_optimization(so_model_path=demo_trial["so_model"], coordinates_mot=short,
-                                    external_loads_xml=demo_trial["loads"], time_range=(0.0, 5.0), activation_exponent=2,
-                                    subject="S01", trial="forward_1")
+        fast_so.static_optimization(
+            so_model_path=demo_trial["so_model"],
+            coordinates_mot=short,
+            external_loads_xml=demo_trial["loads"],
+            time_range=(0.0, 5.0),
+            activation_exponent=2,
+            subject="S01",
+            trial="forward_1",
+        )
     assert "IK" in raised.value.fix
 
 
@@ -457,9 +569,15 @@ def test_external_loads_without_their_columns_are_refused_naming_the_file(demo_t
     broken = Path(demo_trial["loads"]).with_name("misnamed_external_loads.xml")  # beside it: same data file
     broken.write_text(text.replace(f"<force_identifier>{identifier}", "<force_identifier>no_such_force_", 1))
     with pytest.raises(MuscleError, match="no_such_force_") as caught:
-        fast_so.static_optimization(so_model_path=demo_trial["so_model"], coordinates_mot=demo_trial["coordinates"],
-                                    external_loads_xml=broken, time_range=(0.70, 0.72), activation_exponent=2,
-                                    subject="S01", trial="forward_1")
+        fast_so.static_optimization(
+            so_model_path=demo_trial["so_model"],
+            coordinates_mot=demo_trial["coordinates"],
+            external_loads_xml=broken,
+            time_range=(0.70, 0.72),
+            activation_exponent=2,
+            subject="S01",
+            trial="forward_1",
+        )
     assert "S01" in str(caught.value) and ".mot" in str(caught.value)
 
 
@@ -480,8 +598,11 @@ def test_external_load_values_are_opensims_inside_and_beyond_the_grf_record(demo
     assert len(values) == loads.getSize() >= 2
     for i, value in enumerate(values):
         force = osim.ExternalForce.safeDownCast(loads.get(i))
-        for key, get in (("force", force.getForceAtTime), ("point", force.getPointAtTime),
-                         ("torque", force.getTorqueAtTime)):
+        for key, get in (
+            ("force", force.getForceAtTime),
+            ("point", force.getPointAtTime),
+            ("torque", force.getTorqueAtTime),
+        ):
             if value[key] is None:
                 continue
             expected = np.array([[get(float(t)).get(j) for j in range(3)] for t in times])

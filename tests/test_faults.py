@@ -4,6 +4,7 @@ Real OpenSim failures on real data (gait2392 walking from ../shared/data): a cop
 the walking trial with every marker missing for half a second makes OpenSim's IK
 fail for that trial only.
 """
+
 import json
 import os
 import signal
@@ -15,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO, shared
-from retrorun.formats import read_trc, write_trc
 from workflow_runner import ok, snakemake
+
+from retrorun.formats import read_trc, write_trc
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,8 @@ def walking_study(tmp_path, *, dropout_trial: bool):
     config["subjects"], config["trials"] = "subjects.tsv", "trials.tsv"
     (tmp_path / "subjects.tsv").write_text(
         "subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s\n"
-        f"subject01\t72.6\t1.8034\t{data / 'subject01_static.trc'}\t1.0\t2.0\n")
+        f"subject01\t72.6\t1.8034\t{data / 'subject01_static.trc'}\t1.0\t2.0\n"
+    )
     rows = [f"subject01\twalk1\twalk\t{data / 'subject01_walk1.trc'}\t{data / 'subject01_walk1_grf.mot'}\t\t"]
     if dropout_trial:
         markers = read_trc(data / "subject01_walk1.trc")
@@ -41,7 +43,9 @@ def walking_study(tmp_path, *, dropout_trial: bool):
             xyz[60:90] = np.nan  # every marker lost for 0.5 s: nothing for IK to track
         write_trc(tmp_path / "walk1_dropout.trc", markers)
         rows.append(f"subject01\twalk2\twalk\t{tmp_path / 'walk1_dropout.trc'}\t{data / 'subject01_walk1_grf.mot'}\t\t")
-    (tmp_path / "trials.tsv").write_text("subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n" + "\n".join(rows) + "\n")
+    (tmp_path / "trials.tsv").write_text(
+        "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n" + "\n".join(rows) + "\n"
+    )
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -71,8 +75,19 @@ def test_interrupted_run_resumes_without_redoing_finished_work(tmp_path):
     config = walking_study(tmp_path, dropout_trial=False)
     work = tmp_path / "run"
     work.mkdir()
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-               "--cores", "1", "--configfile", str(config)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        "1",
+        "--configfile",
+        str(config),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     trial = work / "results" / "faults" / "trials" / "subject01" / "walk1"
     ik = trial / "ik.mot"
@@ -88,8 +103,11 @@ def test_interrupted_run_resumes_without_redoing_finished_work(tmp_path):
     assert ik.is_file()
     assert not (work / "results" / "faults" / "qc.csv").exists(), "the run finished before it could be interrupted"
     stamp = ik.stat().st_mtime_ns
-    leftovers = [p for p in (work / "results").rglob("*") if p.is_file() and p.suffix in (".csv", ".sto", ".mot")
-                 and p.stat().st_size == 0]
+    leftovers = [
+        p
+        for p in (work / "results").rglob("*")
+        if p.is_file() and p.suffix in (".csv", ".sto", ".mot") and p.stat().st_size == 0
+    ]
     assert not leftovers, f"empty half-written outputs: {leftovers}"
 
     # A killed Snakemake leaves its lock behind and the killed job marked incomplete:

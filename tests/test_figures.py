@@ -1,5 +1,6 @@
 """Figures and study tables from constructed tables, including a study without any used
 gait cycle (every figure must still be drawn, saying why it is empty)."""
+
 import numpy as np
 import pandas as pd
 
@@ -11,19 +12,35 @@ def curves_table(n_subjects=4):
     rows, rng = [], np.random.default_rng(1)
     for k in range(n_subjects):
         for condition, shift in (("forward", 0.0), ("backward", 0.2)):
-            curve = 0.3 * np.exp(-0.5 * ((PERCENT - 20) / 8) ** 2) + shift * (PERCENT > 50) + 0.01 * k + rng.normal(0, 0.01, PERCENT.size)
-            rows += [{"subject": f"s{k}", "condition": condition, "variable": "quadriceps_activation", "pct": p,
-                      "value": v, "n_cycles": 2} for p, v in zip(PERCENT, curve)]
+            curve = (
+                0.3 * np.exp(-0.5 * ((PERCENT - 20) / 8) ** 2)
+                + shift * (PERCENT > 50)
+                + 0.01 * k
+                + rng.normal(0, 0.01, PERCENT.size)
+            )
+            rows += [
+                {
+                    "subject": f"s{k}",
+                    "condition": condition,
+                    "variable": "quadriceps_activation",
+                    "pct": p,
+                    "value": v,
+                    "n_cycles": 2,
+                }
+                for p, v in zip(PERCENT, curve)
+            ]
     return pd.DataFrame(rows)
 
 
 def test_figures_are_written_as_png_and_svg(tmp_path):
     curves = curves_table()
-    spm = analysis.spm_table(curves, variables=["quadriceps_activation"], compare=["forward", "backward"], alpha=0.05,
-                             min_subjects=3)
+    spm = analysis.spm_table(
+        curves, variables=["quadriceps_activation"], compare=["forward", "backward"], alpha=0.05, min_subjects=3
+    )
     assert spm["cluster"].notna().any()  # the step after 50 % is found
-    figure = figures.mean_sd_curves(curves, variables={"quadriceps_activation": "quadriceps"},
-                                    compare=["forward", "backward"], title="t", spm=spm)
+    figure = figures.mean_sd_curves(
+        curves, variables={"quadriceps_activation": "quadriceps"}, compare=["forward", "backward"], title="t", spm=spm
+    )
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert "forward (n=4)" in labels and "backward (n=4)" in labels and "SPM p < 0.05" in labels
     figures.save(figure, png=tmp_path / "a.png", svg=tmp_path / "a.svg")
@@ -37,21 +54,35 @@ def test_a_study_without_used_cycles_still_gets_tables_and_figures(tmp_path):
     subjects = analysis.subject_means(long)
     comparison = analysis.comparison(subjects, compare=["forward", "backward"], min_cycles=1, min_subjects=3)
     assert len(comparison) == 1 and "no used gait cycle" in comparison["note"].iloc[0]
-    curves = analysis.mean_curves([(info, pd.DataFrame(columns=["side", "cycle", "pct", "quadriceps_activation"]))],
-                                  variables=["quadriceps_activation"])
-    spm = analysis.spm_table(curves, variables=["quadriceps_activation"], compare=["forward", "backward"], alpha=0.05,
-                             min_subjects=3)
+    curves = analysis.mean_curves(
+        [(info, pd.DataFrame(columns=["side", "cycle", "pct", "quadriceps_activation"]))],
+        variables=["quadriceps_activation"],
+    )
+    spm = analysis.spm_table(
+        curves, variables=["quadriceps_activation"], compare=["forward", "backward"], alpha=0.05, min_subjects=3
+    )
     assert spm["n_subjects"].iloc[0] == 0 and "need at least 3" in spm["note"].iloc[0]
-    counts = analysis.cycle_counts([(info, pd.DataFrame(columns=["side", "status"]))],
-                                   [{"subject": "s2", "condition": "forward", "trial": "t2", "stage": "inverse_kinematics"}],
-                                   sides=["r", "l"])
-    qc = pd.DataFrame({"subject": ["s1", "s2"], "trial": ["t1", "t2"], "status": ["done", "failed"],
-                       "pass": [True, False], "flags": ["", "failed:inverse_kinematics"]})
+    counts = analysis.cycle_counts(
+        [(info, pd.DataFrame(columns=["side", "status"]))],
+        [{"subject": "s2", "condition": "forward", "trial": "t2", "stage": "inverse_kinematics"}],
+        sides=["r", "l"],
+    )
+    qc = pd.DataFrame(
+        {
+            "subject": ["s1", "s2"],
+            "trial": ["t1", "t2"],
+            "status": ["done", "failed"],
+            "pass": [True, False],
+            "flags": ["", "failed:inverse_kinematics"],
+        }
+    )
     for name, figure in {
-        "curves": figures.mean_sd_curves(curves, variables={"quadriceps_activation": "q"}, compare=["forward", "backward"],
-                                         title="t", spm=spm),
-        "ratio": figures.paired_ratio(subjects, compare=["forward", "backward"], metrics={"ratio_mean_cycle": "r"},
-                                      group="quadriceps_hamstrings"),
+        "curves": figures.mean_sd_curves(
+            curves, variables={"quadriceps_activation": "q"}, compare=["forward", "backward"], title="t", spm=spm
+        ),
+        "ratio": figures.paired_ratio(
+            subjects, compare=["forward", "backward"], metrics={"ratio_mean_cycle": "r"}, group="quadriceps_hamstrings"
+        ),
         "qc": figures.qc_overview(counts, qc),
     }.items():
         figures.save(figure, png=tmp_path / f"{name}.png", svg=tmp_path / f"{name}.svg")

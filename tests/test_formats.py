@@ -1,4 +1,5 @@
 """TRC and MOT files written here read back the same, in OpenSim too."""
+
 import numpy as np
 import opensim as osim
 import pandas as pd
@@ -10,8 +11,9 @@ from retrorun.formats import MarkerTable, read_storage, read_trc, write_storage,
 
 def test_trc_round_trip_in_metres_and_opensim_reads_it(tmp_path):
     time = np.arange(0, 1, 0.01)
-    markers = MarkerTable(time, {"A": np.column_stack([time, 2 * time, np.ones_like(time)]),
-                                 "B": np.full((len(time), 3), 0.5)}, 100.0)
+    markers = MarkerTable(
+        time, {"A": np.column_stack([time, 2 * time, np.ones_like(time)]), "B": np.full((len(time), 3), 0.5)}, 100.0
+    )
     markers.positions_m["B"][3] = np.nan  # a gap
     write_trc(tmp_path / "m.trc", markers)
     back = read_trc(tmp_path / "m.trc")
@@ -23,8 +25,10 @@ def test_trc_round_trip_in_metres_and_opensim_reads_it(tmp_path):
 
 
 def test_trc_without_length_units(tmp_path):
-    (tmp_path / "m.trc").write_text("PathFileType\t4\t(X/Y/Z)\tm.trc\nDataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\n"
-                                    "100\t100\t1\t1\tdeg\nFrame#\tTime\tA\n\t\tX1\tY1\tZ1\n1\t0\t1\t2\t3\n")
+    (tmp_path / "m.trc").write_text(
+        "PathFileType\t4\t(X/Y/Z)\tm.trc\nDataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\n"
+        "100\t100\t1\t1\tdeg\nFrame#\tTime\tA\n\t\tX1\tY1\tZ1\n1\t0\t1\t2\t3\n"
+    )
     with pytest.raises(InputError, match="units 'deg' are not a length unit"):
         read_trc(tmp_path / "m.trc")
 

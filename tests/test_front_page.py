@@ -1,25 +1,46 @@
 """The report's front page is written from the tables: primary outcomes, exclusions, figures."""
-import numpy as np
+
 import pandas as pd
+from test_stats import constructed_subjects
 
 from retrorun import analysis, front_page
-from test_stats import constructed_subjects
 
 
 def test_the_front_page_states_the_primary_outcomes_and_who_was_left_out():
     from docutils.core import publish_parts
 
     long = pd.concat([constructed_subjects(), constructed_subjects().assign(group="hamstrings", metric="mean_swing")])
-    comparison = analysis.comparison(analysis.subject_means(long), compare=["forward", "backward"], min_cycles=1,
-                                     min_subjects=3, alpha=0.05, primary_outcomes=["quadriceps.mean_stance"])
+    comparison = analysis.comparison(
+        analysis.subject_means(long),
+        compare=["forward", "backward"],
+        min_cycles=1,
+        min_subjects=3,
+        alpha=0.05,
+        primary_outcomes=["quadriceps.mean_stance"],
+    )
     cycles = pd.DataFrame({"side": ["r"], "status": ["used"]})
-    trials = [{"subject": f"s{k}", "trial": f"{c}_1", "condition": c} for k in range(6) for c in ("forward", "backward")]
-    counts = analysis.cycle_counts([(t, cycles) for t in trials], [{"subject": "s9", "trial": "forward_1",
-                                                                     "condition": "forward", "stage": "inverse_kinematics"}],
-                                   sides=["r"], excluded={("s5", "backward_1"): "QC failed: residual_force"})
-    qc = pd.DataFrame({"subject": ["s5"], "trial": ["backward_1"], "condition": ["backward"], "status": ["done"],
-                       "pass": [False], "flags": ["residual_force"]})
-    text = front_page.front_page(study="demo", comparison=comparison, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05)
+    trials = [
+        {"subject": f"s{k}", "trial": f"{c}_1", "condition": c} for k in range(6) for c in ("forward", "backward")
+    ]
+    counts = analysis.cycle_counts(
+        [(t, cycles) for t in trials],
+        [{"subject": "s9", "trial": "forward_1", "condition": "forward", "stage": "inverse_kinematics"}],
+        sides=["r"],
+        excluded={("s5", "backward_1"): "QC failed: residual_force"},
+    )
+    qc = pd.DataFrame(
+        {
+            "subject": ["s5"],
+            "trial": ["backward_1"],
+            "condition": ["backward"],
+            "status": ["done"],
+            "pass": [False],
+            "flags": ["residual_force"],
+        }
+    )
+    text = front_page.front_page(
+        study="demo", comparison=comparison, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05
+    )
     row = comparison.iloc[0]
     primary = [line for line in text.splitlines() if line.startswith("- ``quadriceps.mean_stance``")]
     assert len(primary) == 1 and "n = 6 subjects" in primary[0]
@@ -37,9 +58,13 @@ def test_the_front_page_states_the_primary_outcomes_and_who_was_left_out():
 
 
 def test_an_empty_comparison_says_why_on_the_front_page():
-    comparison = analysis.comparison(pd.DataFrame(columns=["subject", "condition", "group", "metric", "mean", "sd",
-                                                           "n_cycles"]), compare=["forward", "backward"], min_cycles=1,
-                                     min_subjects=3, primary_outcomes=["quadriceps.mean_stance"])
+    comparison = analysis.comparison(
+        pd.DataFrame(columns=["subject", "condition", "group", "metric", "mean", "sd", "n_cycles"]),
+        compare=["forward", "backward"],
+        min_cycles=1,
+        min_subjects=3,
+        primary_outcomes=["quadriceps.mean_stance"],
+    )
     counts = analysis.cycle_counts([], [], sides=["r"])
     qc = pd.DataFrame(columns=["subject", "trial", "condition", "status", "pass", "flags"])
     text = front_page.front_page(study="s", comparison=comparison, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05)

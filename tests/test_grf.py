@@ -1,4 +1,5 @@
 """GRF filtering keeps flight force-free and the centre of pressure where the foot is."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,9 +52,18 @@ def test_filtered_plate_is_zero_in_flight_and_never_pulls():
 def test_per_side_table_and_window(tmp_path):
     path = tmp_path / "loads.xml"
     path.write_text(LOADS)
-    prepared, per_side = grf.prepare_grf(stance_table(), external_loads=str(path), window={"start_s": 0.4, "end_s": 1.6},
-                                         margin_s=0.2, cutoff_hz=15, contact_threshold_n=20, sides={"r": "_r", "l": "_l"},
-                                         subject="S", trial="T", source="grf.mot")
+    prepared, per_side = grf.prepare_grf(
+        stance_table(),
+        external_loads=str(path),
+        window={"start_s": 0.4, "end_s": 1.6},
+        margin_s=0.2,
+        cutoff_hz=15,
+        contact_threshold_n=20,
+        sides={"r": "_r", "l": "_l"},
+        subject="S",
+        trial="T",
+        source="grf.mot",
+    )
     assert prepared["time"].iloc[0] == pytest.approx(0.2) and prepared["time"].iloc[-1] == pytest.approx(1.8)
     right_stance = per_side[(per_side.time_s > 0.55) & (per_side.time_s < 0.75)]
     assert right_stance["l_force_y_n"].abs().max() < 1e-3  # the left foot is in the air
@@ -65,9 +75,18 @@ def test_grf_shorter_than_window(tmp_path):
     path = tmp_path / "loads.xml"
     path.write_text(LOADS)
     with pytest.raises(InputError, match="covers 0-1.999 s, not the whole analysis window 0.5-3 s"):
-        grf.prepare_grf(stance_table(), external_loads=str(path), window={"start_s": 0.5, "end_s": 3.0}, margin_s=0.2,
-                        cutoff_hz=15, contact_threshold_n=20, sides={"r": "_r", "l": "_l"}, subject="S", trial="T",
-                        source="grf.mot")
+        grf.prepare_grf(
+            stance_table(),
+            external_loads=str(path),
+            window={"start_s": 0.5, "end_s": 3.0},
+            margin_s=0.2,
+            cutoff_hz=15,
+            contact_threshold_n=20,
+            sides={"r": "_r", "l": "_l"},
+            subject="S",
+            trial="T",
+            source="grf.mot",
+        )
 
 
 def test_lowpass_removes_high_frequency_keeps_low():
@@ -85,17 +104,38 @@ def test_the_grf_stage_and_the_up_front_check_say_the_same(tmp_path):
     table = stance_table().drop(columns=["r_mz"])
     specs = grf.templates.external_forces(str(path))
     sides = {"r": "_r", "l": "_l"}
-    expected = (grf.check_force_columns(table.columns, specs, grf_path="grf.mot", loads_path=str(path))
-                + grf.check_force_sides(specs, sides, loads_path=str(path)))
+    expected = grf.check_force_columns(
+        table.columns, specs, grf_path="grf.mot", loads_path=str(path)
+    ) + grf.check_force_sides(specs, sides, loads_path=str(path))
     assert len(expected) == 2 and "lacks column(s) r_mz that ExternalForce 'r'" in expected[0]
     assert "ExternalForce 'l' acts on 'calcn_left'" in expected[1]
     with pytest.raises(InputError) as err:
-        grf.prepare_grf(table, external_loads=str(path), window={}, margin_s=0.2, cutoff_hz=15, contact_threshold_n=20,
-                        sides=sides, subject="S", trial="T", source="grf.mot")
+        grf.prepare_grf(
+            table,
+            external_loads=str(path),
+            window={},
+            margin_s=0.2,
+            cutoff_hz=15,
+            contact_threshold_n=20,
+            sides=sides,
+            subject="S",
+            trial="T",
+            source="grf.mot",
+        )
     assert err.value.message == "; ".join(expected) and (err.value.subject, err.value.trial) == ("S", "T")
     with pytest.raises(InputError) as err:
-        grf.raw_contacts(table, external_loads=str(path), window={}, margin_s=0.0, threshold_n=20, min_contact_s=0.05,
-                         sides=sides, subject="S", trial="T", source="grf.mot")
+        grf.raw_contacts(
+            table,
+            external_loads=str(path),
+            window={},
+            margin_s=0.0,
+            threshold_n=20,
+            min_contact_s=0.05,
+            sides=sides,
+            subject="S",
+            trial="T",
+            source="grf.mot",
+        )
     assert err.value.message == "; ".join(expected)
 
 
@@ -105,9 +145,21 @@ def test_a_grf_whose_time_goes_back_is_refused_by_the_stage_as_up_front(tmp_path
     table = stance_table()
     table.loc[100, "time"] = table.loc[99, "time"]
     expected = grf.check_time_increases(table["time"].to_numpy(), grf_path="grf.mot")
-    assert expected == ["the time column of grf.mot does not increase at data row 101 (0.099 -> 0.099 s); "
-                        "export the GRF again without repeated or reordered rows"]
+    assert expected == [
+        "the time column of grf.mot does not increase at data row 101 (0.099 -> 0.099 s); "
+        "export the GRF again without repeated or reordered rows"
+    ]
     with pytest.raises(InputError) as err:
-        grf.prepare_grf(table, external_loads=str(path), window={}, margin_s=0.2, cutoff_hz=15, contact_threshold_n=20,
-                        sides={"r": "_r", "l": "_l"}, subject="S", trial="T", source="grf.mot")
+        grf.prepare_grf(
+            table,
+            external_loads=str(path),
+            window={},
+            margin_s=0.2,
+            cutoff_hz=15,
+            contact_threshold_n=20,
+            sides={"r": "_r", "l": "_l"},
+            subject="S",
+            trial="T",
+            source="grf.mot",
+        )
     assert err.value.message == expected[0]

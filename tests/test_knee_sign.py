@@ -1,6 +1,7 @@
 """The knee extension direction is read from the model: the demo model and a variant of it
 whose knee coordinate is flexion-positive (built here by mirroring every function of the
 knee coordinate) give opposite signs and the same extension moments."""
+
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -105,7 +106,9 @@ def test_the_variant_is_the_same_knee_and_gives_the_same_extension_moment(models
         model.realizeVelocity(state)
         forces = opensim.InverseDynamicsSolver(model).solve(state, udot)
         signs = knee_extension_signs(str(path), quadriceps=QUADRICEPS, knee_coordinate="knee_angle", sides=SIDES)
-        results[name] = {side: signs[side] * forces.get(order.index(f"knee_angle{suffix}")) for side, suffix in SIDES.items()}
+        results[name] = {
+            side: signs[side] * forces.get(order.index(f"knee_angle{suffix}")) for side, suffix in SIDES.items()
+        }
         results[name]["lengths"] = [model.getMuscles().get(f"vas_lat{s}").getLength(state) for s in SIDES.values()]
     for side in SIDES:
         assert results["variant"][side] == pytest.approx(results["original"][side], abs=1e-6)
@@ -130,14 +133,20 @@ def speed_order(model, state) -> list[str]:
 def demo_inputs(folder: Path, *, generic_model: Path, n_subjects: int) -> tuple[Path, Path]:
     """The demo study's generated inputs and its sheets: the one place this file reads the
     synthetic generator, whose module is moving."""
-    from retrorun.demo import design as demo_design, subjects as demo_subjects
+    from retrorun.demo import design as demo_design
+    from retrorun.demo import subjects as demo_subjects
 
     generator = {"n_subjects": n_subjects}
     inputs = folder / "inputs"
     subjects, trials = demo_design.study_sheets(generator, inputs_dir=inputs)
     for subject in subjects["subject"]:
-        demo_subjects.generate_subject(generator, subject=subject, generic_model=generic_model, inputs_dir=inputs,
-                                   truth_dir=folder / "truth" / subject)
+        demo_subjects.generate_subject(
+            generator,
+            subject=subject,
+            generic_model=generic_model,
+            inputs_dir=inputs,
+            truth_dir=folder / "truth" / subject,
+        )
     subjects.to_csv(folder / "subjects.tsv", sep="\t", index=False)
     trials.to_csv(folder / "trials.tsv", sep="\t", index=False)
     return folder / "subjects.tsv", folder / "trials.tsv"
@@ -148,11 +157,21 @@ def study_config(folder: Path, *, model: Path, sheets: tuple[Path, Path]) -> Pat
 
     params = REPO / "models" / "retrorun_planar"
     demo = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config = {"study": "knee", "subjects": str(sheets[0]), "trials": str(sheets[1]),
-              "model": {"osim": str(model), "scale_setup": str(params / "scale_setup.xml"),
-                        "ik_tasks": str(params / "ik_tasks.xml"), "external_loads": str(params / "external_loads.xml")},
-              "filter_hz": demo["filter_hz"], "static_optimization": demo["static_optimization"],
-              "muscle_groups": demo["muscle_groups"], "analysis": {"qc_gate": "include"}}
+    config = {
+        "study": "knee",
+        "subjects": str(sheets[0]),
+        "trials": str(sheets[1]),
+        "model": {
+            "osim": str(model),
+            "scale_setup": str(params / "scale_setup.xml"),
+            "ik_tasks": str(params / "ik_tasks.xml"),
+            "external_loads": str(params / "external_loads.xml"),
+        },
+        "filter_hz": demo["filter_hz"],
+        "static_optimization": demo["static_optimization"],
+        "muscle_groups": demo["muscle_groups"],
+        "analysis": {"qc_gate": "include"},
+    }
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -173,8 +192,10 @@ def test_a_flexion_positive_model_gives_the_same_study(models, tmp_path):
         ok(snakemake(workdir, study_config(workdir, model=model, sheets=sheets)))
         results = workdir / "results" / "knee" / "tables"
         tables[name] = (pd.read_csv(results / "curves.csv"), pd.read_csv(results / "comparison.csv"))
-    curves = {name: table[table["variable"] == "knee_extension_moment_nm_per_kg"].reset_index(drop=True)
-              for name, (table, _) in tables.items()}
+    curves = {
+        name: table[table["variable"] == "knee_extension_moment_nm_per_kg"].reset_index(drop=True)
+        for name, (table, _) in tables.items()
+    }
     assert len(curves["original"]) == 2 * 101 and curves["original"]["value"].max() > 1.5  # a running knee
     difference = (curves["variant"]["value"] - curves["original"]["value"]).abs().max()
     print("largest knee moment difference (N m/kg):", difference)

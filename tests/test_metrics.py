@@ -1,12 +1,13 @@
 """Cycle metrics with known answers: square waves and a triangle."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from retrorun import metrics
 from retrorun.cycles import PERCENT
-from retrorun.groups import group_activations
 from retrorun.errors import AnalysisError
+from retrorun.groups import group_activations
 
 
 def square(on_from, on_to, level=1.0, fine=10001):
@@ -36,8 +37,9 @@ def test_cocontraction_index_of_overlapping_curves():
     equal = np.full(101, 0.4)
     assert metrics.cocontraction_index_pct(PERCENT, equal, equal, start_pct=0, end_pct=100) == pytest.approx(100.0)
     # a = 0.2 and b = 0.6 throughout: common 0.2, total 0.8 -> 200 * 0.2 / 0.8 = 50 %
-    assert metrics.cocontraction_index_pct(PERCENT, np.full(101, 0.2), np.full(101, 0.6), start_pct=0,
-                                           end_pct=100) == pytest.approx(50.0)
+    assert metrics.cocontraction_index_pct(
+        PERCENT, np.full(101, 0.2), np.full(101, 0.6), start_pct=0, end_pct=100
+    ) == pytest.approx(50.0)
 
 
 def test_triangle_peak_timing_and_phase_mean():
@@ -62,12 +64,19 @@ def test_group_activation_mean_and_weighted_mean():
     groups = {"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}
     plain = group_activations(acts, groups=groups, sides={"r": "_r"})
     np.testing.assert_allclose(plain["quadriceps_r"], [0.4, 0.2])
-    weighted = group_activations(acts, groups=groups, sides={"r": "_r"}, weights={"vas_r": 3000.0, "rf_r": 1000.0,
-                                                                                  "bf_r": 900.0})
+    weighted = group_activations(
+        acts, groups=groups, sides={"r": "_r"}, weights={"vas_r": 3000.0, "rf_r": 1000.0, "bf_r": 900.0}
+    )
     np.testing.assert_allclose(weighted["quadriceps_r"], [(0.6 + 0.6) / 4, 1.2 / 4])
     with pytest.raises(AnalysisError, match="semimem_r") as err:
-        group_activations(acts, groups={"quadriceps": ["vas"], "hamstrings": ["semimem"]}, sides={"r": "_r"},
-                          source="so_activations.csv", subject="s1", trial="t1")
+        group_activations(
+            acts,
+            groups={"quadriceps": ["vas"], "hamstrings": ["semimem"]},
+            sides={"r": "_r"},
+            source="so_activations.csv",
+            subject="s1",
+            trial="t1",
+        )
     assert "s1/t1" in str(err.value) and "muscle_groups" in str(err.value)
 
 
@@ -78,12 +87,15 @@ def test_the_analysis_and_validation_check_group_muscles_alike():
 
     groups = {"quadriceps": ["vas"], "hamstrings": ["semimem"]}
     assert check_group_muscles({"vas_r", "bf_r"}, groups=groups, sides={"r": "_r"}, where="the model") == [
-        "config muscle_groups.hamstrings: muscle 'semimem_r' (side r) is not in the model (its muscles: bf_r, vas_r...)"]
+        "config muscle_groups.hamstrings: muscle 'semimem_r' (side r) is not in the model (its muscles: bf_r, vas_r...)"
+    ]
     acts = pd.DataFrame({"time_s": [0.0], "vas_r": [0.2], "bf_r": [0.1]})
     with pytest.raises(AnalysisError) as err:
         group_activations(acts, groups=groups, sides={"r": "_r"}, source="so_activations.csv")
-    assert err.value.message == ("config muscle_groups.hamstrings: muscle 'semimem_r' (side r) is not in the "
-                                 "activations so_activations.csv (its muscles: bf_r, vas_r...)")
+    assert err.value.message == (
+        "config muscle_groups.hamstrings: muscle 'semimem_r' (side r) is not in the "
+        "activations so_activations.csv (its muscles: bf_r, vas_r...)"
+    )
 
 
 def test_bad_arguments_name_the_parameter():
@@ -95,6 +107,7 @@ def test_bad_arguments_name_the_parameter():
 
 def test_max_isometric_forces_are_read_from_the_model():
     from conftest import shared
+
     from retrorun.groups import max_isometric_forces
 
     model = shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
@@ -131,19 +144,37 @@ def cycles_of(grf, *, unit="cycle", region=(0.5, 2.8)):
     from retrorun import cycle_plan, events
 
     contacts = events.detect_side_contacts(grf, sides=["r", "l"], threshold_n=20.0, min_contact_s=0.05)
-    return cycle_plan.plan(contacts, unit=unit, count="all", record_start_s=0.0, record_end_s=float(grf["time_s"].iloc[-1]),
-                           frame_s=0.01, min_cycle_s=0.3, max_cycle_s=2.0, margin_s=0.5, region_start_s=region[0],
-                           region_end_s=region[1]).units
+    return cycle_plan.plan(
+        contacts,
+        unit=unit,
+        count="all",
+        record_start_s=0.0,
+        record_end_s=float(grf["time_s"].iloc[-1]),
+        frame_s=0.01,
+        min_cycle_s=0.3,
+        max_cycle_s=2.0,
+        margin_s=0.5,
+        region_start_s=region[0],
+        region_end_s=region[1],
+    ).units
 
 
 def test_a_synthetic_trial_gives_the_known_metrics():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik, id_forces=id_forces,
-                                    groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
-                                    sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0,
-                                    subject="s1", trial="t1")
+    result = analysis.analyse_trial(
+        cycles=cycles_of(grf),
+        activations=activations,
+        ik=ik,
+        id_forces=id_forces,
+        groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+        sides={"r": "_r", "l": "_l"},
+        settings=SETTINGS,
+        mass_kg=70.0,
+        subject="s1",
+        trial="t1",
+    )
     # right strikes at 0.2 + 0.7 k (threshold crossing a little later): cycles wholly in 0.5-2.8 s
     # start at 0.9 and 1.6 s; 0.2 s is outside the region, 2.3 s has no next strike in the
     # record; the left foot is on no plate
@@ -172,9 +203,16 @@ def test_stance_units_give_the_stance_metrics_over_0_to_100_percent_of_stance():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(cycles=cycles_of(grf, unit="stance"), activations=activations, ik=ik,
-                                    id_forces=id_forces, groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
-                                    sides={"r": "_r", "l": "_l"}, settings=SETTINGS | {"unit": "stance"}, mass_kg=70.0)
+    result = analysis.analyse_trial(
+        cycles=cycles_of(grf, unit="stance"),
+        activations=activations,
+        ik=ik,
+        id_forces=id_forces,
+        groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+        sides={"r": "_r", "l": "_l"},
+        settings=SETTINGS | {"unit": "stance"},
+        mass_kg=70.0,
+    )
     used = result.cycles[result.cycles["status"] == "used"]
     # stances 0.9, 1.6, 2.3 s (0.28 s each) lie in 0.5-2.8 s; 0.2 s does not
     np.testing.assert_allclose(used["start_s"], [0.9, 1.6, 2.3], atol=0.005)
@@ -196,13 +234,22 @@ def test_failed_trials_are_listed_in_the_cycle_counts():
     from retrorun import analysis
 
     grf, activations, ik, id_forces = synthetic_trial()
-    result = analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik, id_forces=id_forces,
-                                    groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
-                                    sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0)
+    result = analysis.analyse_trial(
+        cycles=cycles_of(grf),
+        activations=activations,
+        ik=ik,
+        id_forces=id_forces,
+        groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+        sides={"r": "_r", "l": "_l"},
+        settings=SETTINGS,
+        mass_kg=70.0,
+    )
     info = {"subject": "s1", "condition": "forward", "trial": "t1"}
-    counts = analysis.cycle_counts([(info, result.cycles)],
-                                   [{"subject": "s2", "condition": "backward", "trial": "t9",
-                                     "stage": "static_optimization"}], sides=["r", "l"])
+    counts = analysis.cycle_counts(
+        [(info, result.cycles)],
+        [{"subject": "s2", "condition": "backward", "trial": "t9", "stage": "static_optimization"}],
+        sides=["r", "l"],
+    )
     assert list(counts["status"]) == ["done", "done", "failed:static_optimization"]
     right = counts[counts["side"] == "r"].iloc[0]
     assert right["n_used"] == 2 and right["n_outside_region"] == 1 and right["n_missing_contact"] == 1
@@ -213,14 +260,24 @@ def test_a_missing_knee_coordinate_names_the_file_and_the_key():
 
     grf, activations, ik, id_forces = synthetic_trial()
     with pytest.raises(AnalysisError, match="knee_coordinate") as err:
-        analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik, id_forces=id_forces,
-                               groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}, sides={"r": "_r", "l": "_l"},
-                               settings=SETTINGS | {"knee_coordinate": "knee"}, mass_kg=70.0, subject="s1",
-                               trial="t1", sources={"id_forces": "id_generalized_forces.csv"})
+        analysis.analyse_trial(
+            cycles=cycles_of(grf),
+            activations=activations,
+            ik=ik,
+            id_forces=id_forces,
+            groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+            sides={"r": "_r", "l": "_l"},
+            settings=SETTINGS | {"knee_coordinate": "knee"},
+            mass_kg=70.0,
+            subject="s1",
+            trial="t1",
+            sources={"id_forces": "id_generalized_forces.csv"},
+        )
     assert "id_generalized_forces.csv" in str(err.value) and "knee_r_moment_nm" in str(err.value)
 
 
 # ----------------------------------------- activation floor and knee sign (issue 9, items 2-3)
+
 
 def test_a_group_at_its_activation_floor_gives_no_ratio_and_no_cocontraction():
     from retrorun import analysis
@@ -229,9 +286,17 @@ def test_a_group_at_its_activation_floor_gives_no_ratio_and_no_cocontraction():
     # SO never goes below min_control 0.01: hamstrings sitting on it are silent
     activations[["bf_r", "bf_l"]] = 0.01
     floors = {c: 0.01 for c in activations.columns if c != "time_s"}
-    result = analysis.analyse_trial(cycles=cycles_of(grf), activations=activations, ik=ik,
-                                    id_forces=id_forces, groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
-                                    sides={"r": "_r", "l": "_l"}, settings=SETTINGS, mass_kg=70.0, floors=floors)
+    result = analysis.analyse_trial(
+        cycles=cycles_of(grf),
+        activations=activations,
+        ik=ik,
+        id_forces=id_forces,
+        groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+        sides={"r": "_r", "l": "_l"},
+        settings=SETTINGS,
+        mass_kg=70.0,
+        floors=floors,
+    )
     pair = result.metrics[result.metrics["group"] == "quadriceps_hamstrings"].set_index("metric")
     # without the floor: 0.5 / 0.01 = 50 and a CCI of 2 * 0.01 / 0.51 = 3.9 %
     assert pair.loc["ratio_mean_stance", "value"].isna().all()
@@ -248,8 +313,14 @@ def test_the_knee_sign_comes_from_the_model_and_a_negative_peak_is_flagged():
     # a flexion-positive knee: the same extension moment, opposite sign
     flipped = id_forces.assign(knee_angle_r_moment_nm=-id_forces["knee_angle_r_moment_nm"])
     settings = SETTINGS | {"knee_extension_sign": None}
-    kwargs = dict(cycles=cycles_of(grf), activations=activations, ik=ik,
-                  groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]}, sides={"r": "_r", "l": "_l"}, mass_kg=70.0)
+    kwargs = dict(
+        cycles=cycles_of(grf),
+        activations=activations,
+        ik=ik,
+        groups={"quadriceps": ["vas", "rf"], "hamstrings": ["bf"]},
+        sides={"r": "_r", "l": "_l"},
+        mass_kg=70.0,
+    )
     right = analysis.analyse_trial(id_forces=id_forces, settings=settings, knee_signs={"r": 1.0, "l": 1.0}, **kwargs)
     read = analysis.analyse_trial(id_forces=flipped, settings=settings, knee_signs={"r": -1.0, "l": -1.0}, **kwargs)
     pd.testing.assert_frame_equal(right.metrics, read.metrics)

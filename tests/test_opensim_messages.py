@@ -1,5 +1,6 @@
 """OpenSim's real warnings reach the job's log; its missing display-mesh warnings and the
 model summary do not (a model without its Geometry folder gave over 1000 lines per trial)."""
+
 import logging
 
 from conftest import shared

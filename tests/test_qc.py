@@ -1,18 +1,34 @@
 """QC verdicts against thresholds, and the metrics behind them."""
+
 import numpy as np
 import pandas as pd
 
 from retrorun import qc
 
-THRESHOLDS = {"scale_marker_rms_max_m": 0.01, "scale_marker_max_max_m": 0.02, "ik_marker_rms_max_m": 0.02,
-              "ik_marker_max_max_m": 0.04, "residual_force_max_share_of_peak_grf": 0.05, "residual_moment_max_nm": 75,
-              "reserve_peak_share_max": 0.1, "saturation_activation": 0.95, "saturated_frame_share_max": 0.05}
+THRESHOLDS = {
+    "scale_marker_rms_max_m": 0.01,
+    "scale_marker_max_max_m": 0.02,
+    "ik_marker_rms_max_m": 0.02,
+    "ik_marker_max_max_m": 0.04,
+    "residual_force_max_share_of_peak_grf": 0.05,
+    "residual_moment_max_nm": 75,
+    "reserve_peak_share_max": 0.1,
+    "saturation_activation": 0.95,
+    "saturated_frame_share_max": 0.05,
+}
 
 
 def good_metrics():
-    return {"scale_marker_rms_m": 0.008, "scale_marker_max_m": 0.015, "ik_marker_rms_m": 0.012, "ik_marker_max_m": 0.03,
-            "residual_force_share_of_peak_grf": 0.01, "residual_moment_peak_nm": 10, "reserve_peak_share": 0.02,
-            "saturated_frame_share": 0.0}
+    return {
+        "scale_marker_rms_m": 0.008,
+        "scale_marker_max_m": 0.015,
+        "ik_marker_rms_m": 0.012,
+        "ik_marker_max_m": 0.03,
+        "residual_force_share_of_peak_grf": 0.01,
+        "residual_moment_peak_nm": 10,
+        "reserve_peak_share": 0.02,
+        "saturated_frame_share": 0.0,
+    }
 
 
 def test_all_met_passes():
@@ -30,15 +46,38 @@ def test_missing_metric_fails():
 
 
 def test_reserve_share_and_residuals():
-    actuators = pd.DataFrame({"name": ["residual_pelvis_ty", "residual_pelvis_tilt", "reserve_knee_angle_r"],
-                              "coordinate": ["pelvis_ty", "pelvis_tilt", "knee_angle_r"],
-                              "kind": ["residual", "residual", "reserve"], "rotational": [False, True, True]})
-    forces = pd.DataFrame({"time_s": [0, 1], "residual_pelvis_ty_n": [5.0, -20.0], "residual_pelvis_tilt_nm": [1.0, 3.0],
-                           "reserve_knee_angle_r_nm": [2.0, -10.0]})
+    actuators = pd.DataFrame(
+        {
+            "name": ["residual_pelvis_ty", "residual_pelvis_tilt", "reserve_knee_angle_r"],
+            "coordinate": ["pelvis_ty", "pelvis_tilt", "knee_angle_r"],
+            "kind": ["residual", "residual", "reserve"],
+            "rotational": [False, True, True],
+        }
+    )
+    forces = pd.DataFrame(
+        {
+            "time_s": [0, 1],
+            "residual_pelvis_ty_n": [5.0, -20.0],
+            "residual_pelvis_tilt_nm": [1.0, 3.0],
+            "reserve_knee_angle_r_nm": [2.0, -10.0],
+        }
+    )
     id_forces = pd.DataFrame({"time_s": [0, 1], "knee_angle_r_moment_nm": [50.0, -200.0]})
-    grf = pd.DataFrame({"time_s": [0, 1], "r_force_x_n": [0, 0], "r_force_y_n": [1000.0, 0], "r_force_z_n": [0, 0],
-                        "l_force_x_n": [0, 0], "l_force_y_n": [0, 400.0], "l_force_z_n": [0, 0]})
-    assert qc.reserves(forces, actuators, id_forces) == {"reserve_peak_share": 0.05, "reserve_worst_coordinate": "knee_angle_r"}
+    grf = pd.DataFrame(
+        {
+            "time_s": [0, 1],
+            "r_force_x_n": [0, 0],
+            "r_force_y_n": [1000.0, 0],
+            "r_force_z_n": [0, 0],
+            "l_force_x_n": [0, 0],
+            "l_force_y_n": [0, 400.0],
+            "l_force_z_n": [0, 0],
+        }
+    )
+    assert qc.reserves(forces, actuators, id_forces) == {
+        "reserve_peak_share": 0.05,
+        "reserve_worst_coordinate": "knee_angle_r",
+    }
     residuals = qc.residuals(forces, actuators, grf)
     assert residuals["residual_force_peak_n"] == 20 and residuals["residual_moment_peak_nm"] == 3
     assert residuals["residual_force_share_of_peak_grf"] == 0.02
@@ -51,12 +90,23 @@ def test_saturation_share():
 
 def test_residual_force_and_moment_are_vector_magnitudes():
     # two force components of 30 and 40 N in one frame: 50 N, not the largest component (40 N)
-    actuators = pd.DataFrame({"name": ["residual_pelvis_tx", "residual_pelvis_ty", "residual_pelvis_list",
-                                       "residual_pelvis_tilt"],
-                              "coordinate": ["pelvis_tx", "pelvis_ty", "pelvis_list", "pelvis_tilt"],
-                              "kind": ["residual"] * 4, "rotational": [False, False, True, True]})
-    forces = pd.DataFrame({"time_s": [0, 1], "residual_pelvis_tx_n": [30.0, 45.0], "residual_pelvis_ty_n": [40.0, 0.0],
-                           "residual_pelvis_list_nm": [6.0, 0.0], "residual_pelvis_tilt_nm": [8.0, 9.0]})
+    actuators = pd.DataFrame(
+        {
+            "name": ["residual_pelvis_tx", "residual_pelvis_ty", "residual_pelvis_list", "residual_pelvis_tilt"],
+            "coordinate": ["pelvis_tx", "pelvis_ty", "pelvis_list", "pelvis_tilt"],
+            "kind": ["residual"] * 4,
+            "rotational": [False, False, True, True],
+        }
+    )
+    forces = pd.DataFrame(
+        {
+            "time_s": [0, 1],
+            "residual_pelvis_tx_n": [30.0, 45.0],
+            "residual_pelvis_ty_n": [40.0, 0.0],
+            "residual_pelvis_list_nm": [6.0, 0.0],
+            "residual_pelvis_tilt_nm": [8.0, 9.0],
+        }
+    )
     grf = pd.DataFrame({"time_s": [0, 1], "r_force_x_n": [0, 0], "r_force_y_n": [1000.0, 0], "r_force_z_n": [0, 0]})
     residuals = qc.residuals(forces, actuators, grf)
     assert residuals["residual_force_peak_n"] == 50.0 and residuals["residual_moment_peak_nm"] == 10.0
@@ -64,8 +114,15 @@ def test_residual_force_and_moment_are_vector_magnitudes():
 
 
 def test_a_cycle_without_a_knee_extension_peak_fails_qc():
-    cycle_metrics = pd.DataFrame({"side": ["r", "r", "l"], "cycle": [0, 1, 0], "group": "knee",
-                                  "metric": "peak_extension_moment_nm_per_kg", "value": [2.4, np.nan, 2.2]})
+    cycle_metrics = pd.DataFrame(
+        {
+            "side": ["r", "r", "l"],
+            "cycle": [0, 1, 0],
+            "group": "knee",
+            "metric": "peak_extension_moment_nm_per_kg",
+            "value": [2.4, np.nan, 2.2],
+        }
+    )
     metrics = good_metrics() | qc.knee_extension_peaks(cycle_metrics)
     assert metrics["knee_extension_peak_missing_cycles"] == 1
     assert qc.verdict(metrics, THRESHOLDS) == {"pass": False, "flags": "knee_extension_peak"}
@@ -74,17 +131,28 @@ def test_a_cycle_without_a_knee_extension_peak_fails_qc():
 def test_the_qc_gate_leaves_out_trials_that_failed_qc_and_says_why():
     from retrorun import analysis
 
-    table = pd.DataFrame({"subject": ["S1", "S1", "S2"], "trial": ["f", "b", "f"], "condition": ["forward", "backward", "forward"],
-                          "status": ["done", "done", "failed"], "pass": [True, False, False],
-                          "flags": ["", "residual_force;reserve", "failed:inverse_kinematics"]})
+    table = pd.DataFrame(
+        {
+            "subject": ["S1", "S1", "S2"],
+            "trial": ["f", "b", "f"],
+            "condition": ["forward", "backward", "forward"],
+            "status": ["done", "done", "failed"],
+            "pass": [True, False, False],
+            "flags": ["", "residual_force;reserve", "failed:inverse_kinematics"],
+        }
+    )
     excluded = analysis.qc_exclusions(table, gate="exclude")
     # a failed trial has no results to exclude; it is listed as failed elsewhere
     assert list(zip(excluded["subject"], excluded["trial"])) == [("S1", "b")]
     assert excluded.iloc[0]["reason"] == "QC failed: residual_force;reserve"
     assert analysis.qc_exclusions(table, gate="include").empty
     cycles = pd.DataFrame({"side": ["r"], "status": ["used"]})
-    counts = analysis.cycle_counts([({"subject": "S1", "trial": "b", "condition": "backward"}, cycles)], [], sides=["r"],
-                                   excluded={("S1", "b"): "QC failed: residual_force;reserve"})
+    counts = analysis.cycle_counts(
+        [({"subject": "S1", "trial": "b", "condition": "backward"}, cycles)],
+        [],
+        sides=["r"],
+        excluded={("S1", "b"): "QC failed: residual_force;reserve"},
+    )
     assert counts.iloc[0]["status"] == "excluded_qc" and "residual_force" in counts.iloc[0]["reason"]
 
 

@@ -5,9 +5,9 @@ No --directory here (the other workflow tests use it): the study is given with
 merged into it. Also: `-s path/to/Snakefile` from the study's own folder, --directory,
 the SLURM profile, and what a config that fails the schema is told.
 """
+
 import pytest
 import yaml
-
 from conftest import shared
 from workflow_runner import clone_repository, ok, planned_jobs, run_in
 
@@ -30,11 +30,13 @@ def user_study(folder, **changes):
     (folder / "data").symlink_to(data)
     (folder / "sheets").mkdir()
     (folder / "sheets" / "subjects.tsv").write_text(
-        "subject\tmass_kg\theight_m\tstatic_markers\nS01\t65.9\t1.83\tdata/subject02_static.trc\n")
+        "subject\tmass_kg\theight_m\tstatic_markers\nS01\t65.9\t1.83\tdata/subject02_static.trc\n"
+    )
     (folder / "sheets" / "trials.tsv").write_text(
         "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
         "S01\tfwd\tforward\tdata/subject02_running.trc\tdata/subject02_running_grf.mot\t0.7\t1.6\n"
-        "S01\tbwd\tbackward\tdata/subject02_running.trc\tdata/subject02_running_grf.mot\t0.7\t1.6\n")
+        "S01\tbwd\tbackward\tdata/subject02_running.trc\tdata/subject02_running_grf.mot\t0.7\t1.6\n"
+    )
     config = own_config() | changes
     (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return folder / "config.yaml"
@@ -45,10 +47,16 @@ def own_config():
         "study": "my-study",
         "subjects": "sheets/subjects.tsv",
         "trials": "sheets/trials.tsv",
-        "model": {"osim": "data/FullBodyModel_Hamner2010_v2_0.osim", "scale_setup": "data/Setup_Scale.xml",
-                  "ik_tasks": "data/Tasks_IK.xml", "external_loads": "data/External_Loads.xml"},
-        "muscle_groups": {"quadriceps": ["rect_fem", "vas_med", "vas_int", "vas_lat"],
-                          "hamstrings": ["semimem", "semiten", "bifemlh", "bifemsh"]},
+        "model": {
+            "osim": "data/FullBodyModel_Hamner2010_v2_0.osim",
+            "scale_setup": "data/Setup_Scale.xml",
+            "ik_tasks": "data/Tasks_IK.xml",
+            "external_loads": "data/External_Loads.xml",
+        },
+        "muscle_groups": {
+            "quadriceps": ["rect_fem", "vas_med", "vas_int", "vas_lat"],
+            "hamstrings": ["semimem", "semiten", "bifemlh", "bifemsh"],
+        },
     }
 
 
@@ -77,8 +85,11 @@ def test_own_study_in_its_own_folder_with_relative_paths(clone, tmp_path):
     # README step 3, from the root of the clone
     assert_own_study_planned(run_in(clone, clone, "-n", "--configfile", str(config)), "my-study", trials=2)
     # from the study's folder, naming the Snakefile
-    assert_own_study_planned(run_in(config.parent, clone, "-n", "-s", str(clone / "Snakefile"), "--configfile",
-                                    "config.yaml"), "my-study", trials=2)
+    assert_own_study_planned(
+        run_in(config.parent, clone, "-n", "-s", str(clone / "Snakefile"), "--configfile", "config.yaml"),
+        "my-study",
+        trials=2,
+    )
 
 
 @pytest.mark.slow
@@ -91,8 +102,21 @@ def test_results_land_in_the_working_directory(clone, tmp_path):
     assert (study / grf).is_file()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    ok(run_in(tmp_path, clone, grf, "--cores", "1", "-s", str(clone / "Snakefile"), "--directory", str(elsewhere),
-              "--configfile", str(config)))
+    ok(
+        run_in(
+            tmp_path,
+            clone,
+            grf,
+            "--cores",
+            "1",
+            "-s",
+            str(clone / "Snakefile"),
+            "--directory",
+            str(elsewhere),
+            "--configfile",
+            str(config),
+        )
+    )
     assert (elsewhere / grf).is_file()
     assert not (clone / "results" / "my-study").exists() and not (tmp_path / "results").exists()
 
@@ -111,11 +135,14 @@ def test_demo_runs_without_a_configfile(clone):
     assert "results/demo/qc.csv" in result.stdout and LOCALRULES_WARNING not in output_of(result)
 
 
-@pytest.mark.parametrize("change, sentence", [
-    ({"synthetic": {"seed": 1}}, "it has both 'synthetic'"),
-    ({"subjects": None, "trials": None}, "it has neither 'subjects'/'trials'"),
-    ({"trials": None}, "it has 'subjects' but no 'trials'"),
-])
+@pytest.mark.parametrize(
+    "change, sentence",
+    [
+        ({"synthetic": {"seed": 1}}, "it has both 'synthetic'"),
+        ({"subjects": None, "trials": None}, "it has neither 'subjects'/'trials'"),
+        ({"trials": None}, "it has 'subjects' but no 'trials'"),
+    ],
+)
 def test_schema_failure_names_the_given_file_and_says_what_to_change(clone, tmp_path, change, sentence):
     config = {k: v for k, v in (own_config() | change).items() if v is not None}
     config["filtr_hz"] = 10
@@ -125,7 +152,7 @@ def test_schema_failure_names_the_given_file_and_says_what_to_change(clone, tmp_
     assert result.returncode != 0
     text = output_of(result)
     assert "[config]" in text, text[-3000:]
-    message = text[text.index("[config]"):].strip()
+    message = text[text.index("[config]") :].strip()
     assert message.startswith(f"[config] {path} does not match the config schema")
     assert sentence in message
     assert "unknown key 'filtr_hz' (did you mean 'filter_hz'?)" in message

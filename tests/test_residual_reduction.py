@@ -1,11 +1,13 @@
 """Residual reduction: RRA's closed-form mass and COM adjustment on hand-computed cases,
 and on a small OpenSim model whose torso COM is off by a known offset."""
+
 import numpy as np
 import opensim as osim
 import pandas as pd
 import pytest
 
-from retrorun import opensim_tools, residual_reduction as rr
+from retrorun import opensim_tools
+from retrorun import residual_reduction as rr
 
 LIMITS = {"max_com_shift_m": 0.1, "max_mass_change_kg": 3.0}
 
@@ -14,7 +16,9 @@ def test_closed_form_by_hand():
     # torso 30 kg, g = 10: weight 300 N. Mean residual Mx = +6 N·m -> dz = 6/300 = +0.02 m;
     # Mz = -9 N·m -> dx = -(-9)/300 = +0.03 m; Fy = +20 N (the model needs holding up:
     # too heavy) -> mass change -20/10 = -2 kg, within the 3 kg limit.
-    change = rr.mass_com_change(np.array([6.0, 4.0, -9.0, 1.0, 20.0, -1.0]), body_mass_kg=30.0, gravity_m_s2=10.0, **LIMITS)
+    change = rr.mass_com_change(
+        np.array([6.0, 4.0, -9.0, 1.0, 20.0, -1.0]), body_mass_kg=30.0, gravity_m_s2=10.0, **LIMITS
+    )
     np.testing.assert_allclose(change.com_shift_ground_m, [0.03, 0.0, 0.02])
     assert change.mass_change_kg == pytest.approx(-2.0)
     assert change.mass_change_applied and not change.com_shift_capped
@@ -23,7 +27,9 @@ def test_closed_form_by_hand():
 def test_cap_and_refusal():
     # Mz = -60 N·m over 300 N asks for 0.2 m: capped at 0.1 m as RRA caps it; Fy = +50 N
     # asks for -5 kg: above the 3 kg limit, refused.
-    change = rr.mass_com_change(np.array([0.0, 0.0, -60.0, 0.0, 50.0, 0.0]), body_mass_kg=30.0, gravity_m_s2=10.0, **LIMITS)
+    change = rr.mass_com_change(
+        np.array([0.0, 0.0, -60.0, 0.0, 50.0, 0.0]), body_mass_kg=30.0, gravity_m_s2=10.0, **LIMITS
+    )
     np.testing.assert_allclose(change.com_shift_uncapped_m, [0.2, 0.0, 0.0])
     np.testing.assert_allclose(change.com_shift_ground_m, [0.1, 0.0, 0.0])
     assert change.com_shift_capped
@@ -56,8 +62,9 @@ def _two_body_model(torso_com, torso_mass):
         axis_transform.setCoordinateNames(osim.ArrayStr(name, 1))
         axis_transform.setAxis(osim.Vec3(*axis))
         axis_transform.set_function(osim.LinearFunction(1.0, 0.0))  # copies: setFunction would adopt a Python object
-    root = osim.CustomJoint("ground_pelvis", model.getGround(), osim.Vec3(0), osim.Vec3(0), pelvis, osim.Vec3(0),
-                            osim.Vec3(0), transform)
+    root = osim.CustomJoint(
+        "ground_pelvis", model.getGround(), osim.Vec3(0), osim.Vec3(0), pelvis, osim.Vec3(0), osim.Vec3(0), transform
+    )
     weld = osim.WeldJoint("back", pelvis, osim.Vec3(0, 0.1, 0), osim.Vec3(0), torso, osim.Vec3(0), osim.Vec3(0))
     for item in (pelvis, torso):
         model.addBody(item)
@@ -92,14 +99,22 @@ def test_known_com_offset_and_mass_given_back(tmp_path, rotation_deg):
     residual = _static_generalized_forces(model, pose) - _static_generalized_forces(true_model, pose)
 
     coordinates = pd.DataFrame([{"time": t, **{n: pose.get(n, 0.0) for n in names}} for t in (0.0, 1.0)])
-    roots, jacobians, rotations, com_heights = opensim_tools.root_jacobians(model_path=str(path), coordinates=coordinates,
-                                                                           in_degrees=False, body="torso")
+    roots, jacobians, rotations, com_heights = opensim_tools.root_jacobians(
+        model_path=str(path), coordinates=coordinates, in_degrees=False, body="torso"
+    )
     assert roots == names
     wrench = rr.wrench_from_generalized_forces(np.vstack([residual, residual]), jacobians)
     mean = rr.cycle_mean(coordinates["time"].to_numpy(), wrench, [(0.0, 1.0)])
     masses = {"pelvis": 10.0, "torso": 31.2}
-    row, new_masses, shift_body = rr.subject_changes(method="mass_com", mean_wrench=mean, rotations=rotations,
-                                                     masses_kg=masses, body="torso", gravity=9.80665, settings=LIMITS)
+    row, new_masses, shift_body = rr.subject_changes(
+        method="mass_com",
+        mean_wrench=mean,
+        rotations=rotations,
+        masses_kg=masses,
+        body="torso",
+        gravity=9.80665,
+        settings=LIMITS,
+    )
     # the vertical offset is invisible to a standing subject; the 5 deg tilt leaves a
     # small part of the torso's vertical axis in the horizontal plane, so not exact in y
     np.testing.assert_allclose(shift_body[[0, 2]], -offset[[0, 2]], atol=2e-3)
@@ -111,11 +126,22 @@ def test_known_com_offset_and_mass_given_back(tmp_path, rotation_deg):
 def test_qc_before_reduction_reads_the_root_id_forces():
     from retrorun import qc
 
-    actuators = pd.DataFrame({"name": ["residual_pelvis_ty", "residual_pelvis_tilt", "reserve_knee_angle_r"],
-                              "coordinate": ["pelvis_ty", "pelvis_tilt", "knee_angle_r"],
-                              "kind": ["residual", "residual", "reserve"], "rotational": [False, True, True]})
-    id_forces = pd.DataFrame({"time_s": [0, 1], "pelvis_ty_force_n": [30.0, -50.0], "pelvis_tilt_moment_nm": [4.0, -8.0],
-                              "knee_angle_r_moment_nm": [50.0, -200.0]})
+    actuators = pd.DataFrame(
+        {
+            "name": ["residual_pelvis_ty", "residual_pelvis_tilt", "reserve_knee_angle_r"],
+            "coordinate": ["pelvis_ty", "pelvis_tilt", "knee_angle_r"],
+            "kind": ["residual", "residual", "reserve"],
+            "rotational": [False, True, True],
+        }
+    )
+    id_forces = pd.DataFrame(
+        {
+            "time_s": [0, 1],
+            "pelvis_ty_force_n": [30.0, -50.0],
+            "pelvis_tilt_moment_nm": [4.0, -8.0],
+            "knee_angle_r_moment_nm": [50.0, -200.0],
+        }
+    )
     grf = pd.DataFrame({"time_s": [0, 1], "r_force_x_n": [0, 0], "r_force_y_n": [1000.0, 0], "r_force_z_n": [0, 0]})
     before = qc.residuals_before_reduction(id_forces, actuators, grf)
     assert before["residual_force_peak_n_before_reduction"] == 50.0
@@ -125,8 +151,9 @@ def test_qc_before_reduction_reads_the_root_id_forces():
     shares = qc.residual_moment_shares(metrics, 1.0)
     assert shares["residual_moment_share_of_com_height_x_peak_grf"] == pytest.approx(0.009)
     assert qc.reduction_flags(metrics | shares, moment_share_max=0.01, max_mass_change_kg=2.0) == []
-    assert qc.reduction_flags(metrics | shares | {"mass_change_recommended_kg": -2.5}, moment_share_max=0.005,
-                              max_mass_change_kg=2.0) == ["residual_moment_share", "mass_change"]
+    assert qc.reduction_flags(
+        metrics | shares | {"mass_change_recommended_kg": -2.5}, moment_share_max=0.005, max_mass_change_kg=2.0
+    ) == ["residual_moment_share", "mass_change"]
 
 
 def test_kinematic_changes_in_degrees_and_cm():
@@ -137,9 +164,12 @@ def test_kinematic_changes_in_degrees_and_cm():
     # RRA: knee 3 deg higher throughout, pelvis 1 cm lower in the second half; RRA's own
     # time grid is finer and reaches past the window
     fine = np.linspace(-0.1, 1.1, 121)
-    adjusted = pd.DataFrame({"time": fine, "knee_angle_r": 10 * fine + 3.0, "pelvis_ty": np.where(fine > 0.55, 0.89, 0.9)})
-    changes = rr.kinematic_changes(ik, adjusted, rotational={"knee_angle_r": True, "pelvis_ty": False},
-                                   start_s=0.0, end_s=1.0).set_index("coordinate")
+    adjusted = pd.DataFrame(
+        {"time": fine, "knee_angle_r": 10 * fine + 3.0, "pelvis_ty": np.where(fine > 0.55, 0.89, 0.9)}
+    )
+    changes = rr.kinematic_changes(
+        ik, adjusted, rotational={"knee_angle_r": True, "pelvis_ty": False}, start_s=0.0, end_s=1.0
+    ).set_index("coordinate")
     assert changes.loc["knee_angle_r", "rms_change_deg"] == pytest.approx(3.0)
     assert changes.loc["knee_angle_r", "max_change_deg"] == pytest.approx(3.0)
     assert np.isnan(changes.loc["knee_angle_r", "rms_change_cm"])
@@ -147,11 +177,18 @@ def test_kinematic_changes_in_degrees_and_cm():
     assert changes.loc["pelvis_ty", "rms_change_cm"] == pytest.approx(np.sqrt(5 / 11))
     assert changes.loc["pelvis_ty", "max_change_cm"] == pytest.approx(1.0)
     metrics = qc.kinematic_changes(changes.reset_index(), rotation_max_deg=2.0, translation_max_cm=2.0)
-    assert metrics == {"kinematic_change_rms_max_deg": pytest.approx(3.0),
-                       "kinematic_change_rms_max_cm": pytest.approx(np.sqrt(5 / 11)),
-                       "kinematic_change_worst_coordinate": "knee_angle_r"}
-    assert qc.reduction_flags({"residual_moment_share_of_com_height_x_peak_grf": 0.0, **metrics}, moment_share_max=0.01,
-                              max_mass_change_kg=2.0, rotation_max_deg=2.0, translation_max_cm=2.0) == ["kinematic_change"]
+    assert metrics == {
+        "kinematic_change_rms_max_deg": pytest.approx(3.0),
+        "kinematic_change_rms_max_cm": pytest.approx(np.sqrt(5 / 11)),
+        "kinematic_change_worst_coordinate": "knee_angle_r",
+    }
+    assert qc.reduction_flags(
+        {"residual_moment_share_of_com_height_x_peak_grf": 0.0, **metrics},
+        moment_share_max=0.01,
+        max_mass_change_kg=2.0,
+        rotation_max_deg=2.0,
+        translation_max_cm=2.0,
+    ) == ["kinematic_change"]
 
 
 def test_rra_setup_generated_from_the_model(tmp_path):
@@ -159,13 +196,24 @@ def test_rra_setup_generated_from_the_model(tmp_path):
     path = tmp_path / "model.osim"
     model.printToXML(str(path))
     actuators_xml, tasks_xml, residual_names = opensim_tools.write_rra_setup_files(
-        model_path=str(path), work_dir=str(tmp_path / "work"), residual_force_optimal_force=25.0,
-        residual_moment_optimal_force=8.0)
-    assert residual_names == {"pelvis_tilt": "MZ", "pelvis_list": "MX", "pelvis_rotation": "MY",
-                              "pelvis_tx": "FX", "pelvis_ty": "FY", "pelvis_tz": "FZ"}
+        model_path=str(path),
+        work_dir=str(tmp_path / "work"),
+        residual_force_optimal_force=25.0,
+        residual_moment_optimal_force=8.0,
+    )
+    assert residual_names == {
+        "pelvis_tilt": "MZ",
+        "pelvis_list": "MX",
+        "pelvis_rotation": "MY",
+        "pelvis_tx": "FX",
+        "pelvis_ty": "FY",
+        "pelvis_tz": "FZ",
+    }
     forces = osim.ForceSet(str(actuators_xml))
-    optimal = {forces.get(i).getName(): osim.CoordinateActuator.safeDownCast(forces.get(i)).getOptimalForce()
-               for i in range(forces.getSize())}
+    optimal = {
+        forces.get(i).getName(): osim.CoordinateActuator.safeDownCast(forces.get(i)).getOptimalForce()
+        for i in range(forces.getSize())
+    }
     assert optimal == {"MZ": 8.0, "MX": 8.0, "MY": 8.0, "FX": 25.0, "FY": 25.0, "FZ": 25.0}
     tasks = osim.CMC_TaskSet(str(tasks_xml))
     assert sorted(tasks.get(i).getName() for i in range(tasks.getSize())) == sorted(names)
@@ -183,10 +231,24 @@ def test_unknown_adjusted_body_refused_before_any_job(tmp_path):
 def test_rra_records_the_mass_change_it_would_recommend_without_applying_it():
     masses = {"pelvis": 10.0, "torso": 30.0}
     wrench = np.array([6.0, 0.0, -9.0, 0.0, 20.0, 0.0])
-    row, new_masses, shift = rr.subject_changes(method="rra", mean_wrench=wrench, rotations=np.eye(3)[None],
-                                                masses_kg=masses, body="torso", gravity=10.0, settings=LIMITS)
+    row, new_masses, shift = rr.subject_changes(
+        method="rra",
+        mean_wrench=wrench,
+        rotations=np.eye(3)[None],
+        masses_kg=masses,
+        body="torso",
+        gravity=10.0,
+        settings=LIMITS,
+    )
     assert row["mass_change_recommended_kg"] == pytest.approx(-2.0) and not row["mass_change_applied"]
     assert new_masses == masses and row["mass_after_kg"] == 40.0 and not shift.any()
-    none_row, _, _ = rr.subject_changes(method="none", mean_wrench=wrench, rotations=np.eye(3)[None], masses_kg=masses,
-                                        body="torso", gravity=10.0, settings=LIMITS)
+    none_row, _, _ = rr.subject_changes(
+        method="none",
+        mean_wrench=wrench,
+        rotations=np.eye(3)[None],
+        masses_kg=masses,
+        body="torso",
+        gravity=10.0,
+        settings=LIMITS,
+    )
     assert none_row["mass_change_recommended_kg"] == 0.0

@@ -3,13 +3,15 @@ backward): reduction must not make the residuals worse, and the kinematics SO th
 on must stay close to the true motion. Before reduction = the root ID forces on the IK
 kinematics, which on this model equal SO's residuals without reduction (measured: 3.83 %
 and 3.829 % of peak GRF)."""
+
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO
-from retrorun import formats, qc as qc_lib, tables
 from workflow_runner import ok, snakemake
+
+from retrorun import formats, tables
+from retrorun import qc as qc_lib
 
 pytestmark = pytest.mark.slow
 
@@ -17,8 +19,17 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo_rra")
-    ok(snakemake(workdir, REPO / "config" / "config.yaml", "--config", "synthetic={n_subjects: 1}",
-                 "residual_reduction={method: rra}", "--", "results/demo/qc.csv"))
+    ok(
+        snakemake(
+            workdir,
+            REPO / "config" / "config.yaml",
+            "--config",
+            "synthetic={n_subjects: 1}",
+            "residual_reduction={method: rra}",
+            "--",
+            "results/demo/qc.csv",
+        )
+    )
     return workdir / "results" / "demo"
 
 
@@ -28,8 +39,10 @@ def test_demo_rra_reduces_residuals_and_keeps_the_motion(study):
     # measured (2 subjects): force 3.5-4.7 % of peak GRF before, 0.9-1.0 % after; moment
     # 1.3-1.6 % of COM height x peak GRF before, 0.5-0.7 % after
     assert (qc["residual_force_share_of_peak_grf"] < qc["residual_force_share_of_peak_grf_before_reduction"] / 2).all()
-    assert (qc["residual_moment_share_of_com_height_x_peak_grf"]
-            < qc["residual_moment_share_of_com_height_x_peak_grf_before_reduction"]).all()
+    assert (
+        qc["residual_moment_share_of_com_height_x_peak_grf"]
+        < qc["residual_moment_share_of_com_height_x_peak_grf_before_reduction"]
+    ).all()
     assert (qc["residual_force_share_of_peak_grf"] <= 0.05).all()
     assert not qc["flags"].fillna("").str.contains("kinematic_change").any()
     for row in qc.itertuples(index=False):
@@ -40,8 +53,10 @@ def test_demo_rra_reduces_residuals_and_keeps_the_motion(study):
         rra, _ = formats.read_storage(trial / "rra_kinematics.mot")
         for column in truth.columns[1:]:
             name, unit = column.rsplit("_", 1)
-            error = {label: np.sqrt(np.mean((np.interp(inside["time_s"], table["time"], table[name]) - inside[column]) ** 2))
-                     for label, table in (("ik", ik), ("rra", rra))}
+            error = {
+                label: np.sqrt(np.mean((np.interp(inside["time_s"], table["time"], table[name]) - inside[column]) ** 2))
+                for label, table in (("ik", ik), ("rra", rra))
+            }
             if unit == "deg":
                 # measured: RRA's angles within 0.03 deg of IK's error to the truth
                 assert error["rra"] < error["ik"] + 0.2, (row.trial, name, error)
@@ -68,6 +83,7 @@ def test_demo_rra_analysis_and_reserve_qc_read_the_reduced_dynamics(study):
 
             def worst(column, table):
                 return float(np.abs(curve[column] - np.interp(time_s, table["time_s"], table[column])).max())
+
             # measured: within 5e-6 of the reduced ID and RRA's angle (csv rounding); 0.8-1.3 N·m
             # from the first ID and 0.008-0.02 deg from IK
             assert worst(moment, after) < 1e-3 and worst(moment, before) > 0.1, (trial.name, cycle)
@@ -77,7 +93,9 @@ def test_demo_rra_analysis_and_reserve_qc_read_the_reduced_dynamics(study):
         row = pd.read_csv(study / "qc.csv").set_index("trial").loc[trial.name]
         expected = qc_lib.reserves(forces, actuators, tables.window(after, start, end))
         assert row["reserve_peak_share"] == pytest.approx(expected["reserve_peak_share"], rel=1e-6)
-        first = qc_lib.residuals_before_reduction(tables.window(before, start, end), actuators,
-                                                  tables.window(pd.read_csv(trial / "grf.csv"), start, end))
+        first = qc_lib.residuals_before_reduction(
+            tables.window(before, start, end), actuators, tables.window(pd.read_csv(trial / "grf.csv"), start, end)
+        )
         assert row["residual_force_peak_n_before_reduction"] == pytest.approx(
-            first["residual_force_peak_n_before_reduction"], rel=1e-6)
+            first["residual_force_peak_n_before_reduction"], rel=1e-6
+        )

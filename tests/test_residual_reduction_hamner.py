@@ -1,13 +1,13 @@
 """End to end on the shared Hamner running trial with residual_reduction.method mass_com:
 the adjusted model is the one SO runs on, the changes are recorded and within their
 limits, and QC carries the residuals before and after reduction."""
+
 import json
 
 import numpy as np
 import opensim as osim
 import pandas as pd
 import pytest
-
 from conftest import shared
 from workflow_runner import hamner_study, ok, snakemake
 
@@ -23,8 +23,10 @@ def knee_curve_error(trial, id_name, coordinates_name):
     for cycle in cycles[cycles["status"] == "used"].itertuples(index=False):
         curve = curves[(curves["side"] == cycle.side) & (curves["cycle"] == cycle.cycle)]
         time_s = cycle.strike_s + curve["pct"] / 100 * cycle.duration_s
-        for table, column, error in ((dynamics, f"knee_angle_{cycle.side}_moment_nm", "moment"),
-                                     (coordinates, f"knee_angle_{cycle.side}_deg", "angle")):
+        for table, column, error in (
+            (dynamics, f"knee_angle_{cycle.side}_moment_nm", "moment"),
+            (coordinates, f"knee_angle_{cycle.side}_deg", "angle"),
+        ):
             worst = float(np.abs(curve[column] - np.interp(time_s, table["time_s"], table[column])).max())
             if error == "moment":
                 moment_error = max(moment_error, worst)
@@ -56,9 +58,16 @@ def test_hamner_mass_com(tmp_path):
     scaled = osim.Model(str(subject / "scaled_model.osim"))
     total = sum(b.getMass() for b in so_model.getBodySet())
     assert total == pytest.approx(changes["mass_after_kg"], abs=1e-4)
-    shift = np.array([so_model.getBodySet().get("torso").getMassCenter().get(i)
-                      - scaled.getBodySet().get("torso").getMassCenter().get(i) for i in range(3)])
-    np.testing.assert_allclose(shift, changes[["com_shift_x_m", "com_shift_y_m", "com_shift_z_m"]].to_numpy(float), atol=1e-6)
+    shift = np.array(
+        [
+            so_model.getBodySet().get("torso").getMassCenter().get(i)
+            - scaled.getBodySet().get("torso").getMassCenter().get(i)
+            for i in range(3)
+        ]
+    )
+    np.testing.assert_allclose(
+        shift, changes[["com_shift_x_m", "com_shift_y_m", "com_shift_z_m"]].to_numpy(float), atol=1e-6
+    )
 
     activations = pd.read_csv(trial / "so_activations.csv")
     assert not activations.isna().any().any()
@@ -67,8 +76,12 @@ def test_hamner_mass_com(tmp_path):
     assert knee_curve_error(trial, "id_after_reduction.csv", "ik_coordinates.csv")[0] < 1e-3
     qc = json.loads((trial / "qc.json").read_text())
     assert qc["residual_reduction_method"] == "mass_com"
-    for key in ("residual_force_peak_n_before_reduction", "residual_moment_peak_nm_before_reduction",
-                "residual_moment_share_of_com_height_x_peak_grf", "com_height_m"):
+    for key in (
+        "residual_force_peak_n_before_reduction",
+        "residual_moment_peak_nm_before_reduction",
+        "residual_moment_share_of_com_height_x_peak_grf",
+        "com_height_m",
+    ):
         assert np.isfinite(qc[key]), key
     assert 0.9 < qc["com_height_m"] < 1.1  # running COM height of a 1.83 m subject
     # measured: the moment peak falls (ID 127 N·m before, SO 102 after); the force peak
@@ -101,8 +114,10 @@ def test_hamner_rra(tmp_path):
     # not met: see config/README.md); kinematic changes at most 0.4 deg and 0.7 cm RMS
     assert qc["residual_force_share_of_peak_grf"] <= 0.05
     assert qc["residual_force_share_of_peak_grf"] < qc["residual_force_share_of_peak_grf_before_reduction"] / 4
-    assert (qc["residual_moment_share_of_com_height_x_peak_grf"]
-            < qc["residual_moment_share_of_com_height_x_peak_grf_before_reduction"] / 2)
+    assert (
+        qc["residual_moment_share_of_com_height_x_peak_grf"]
+        < qc["residual_moment_share_of_com_height_x_peak_grf_before_reduction"] / 2
+    )
     worst = changes[["rms_change_deg", "rms_change_cm"]].max()
     assert qc["kinematic_change_rms_max_deg"] == pytest.approx(worst["rms_change_deg"])
     assert qc["kinematic_change_rms_max_cm"] == pytest.approx(worst["rms_change_cm"])

@@ -2,10 +2,10 @@
 run of the demo: with a method other than none, ID runs again on the reduced model and
 kinematics, and SO, the analysis (knee angle and moment) and the reserve QC read that;
 only QC's *_before_reduction columns read the first ID. With none nothing new runs."""
+
 import re
 
 import pytest
-
 from conftest import REPO
 from workflow_runner import ok, planned_jobs, snakemake
 
@@ -27,16 +27,25 @@ def planned_inputs(result) -> dict[str, list[str]]:
 
 
 def dry_run(tmp_path, method):
-    result = snakemake(tmp_path, REPO / "config" / "config.yaml", "-n", "--config", "synthetic={n_subjects: 1}",
-                       f"residual_reduction={{method: {method}}}")
+    result = snakemake(
+        tmp_path,
+        REPO / "config" / "config.yaml",
+        "-n",
+        "--config",
+        "synthetic={n_subjects: 1}",
+        f"residual_reduction={{method: {method}}}",
+    )
     ok(result)
     return planned_inputs(result), planned_jobs(result)
 
 
-@pytest.mark.parametrize("method, model, coordinates, table", [
-    ("mass_com", f"{SUBJECT}/residual_reduction/model.osim", f"{TRIAL}/ik.mot", f"{TRIAL}/ik_coordinates.csv"),
-    ("rra", f"{TRIAL}/rra/model.osim", f"{TRIAL}/rra_kinematics.mot", f"{TRIAL}/rra_coordinates.csv"),
-])
+@pytest.mark.parametrize(
+    "method, model, coordinates, table",
+    [
+        ("mass_com", f"{SUBJECT}/residual_reduction/model.osim", f"{TRIAL}/ik.mot", f"{TRIAL}/ik_coordinates.csv"),
+        ("rra", f"{TRIAL}/rra/model.osim", f"{TRIAL}/rra_kinematics.mot", f"{TRIAL}/rra_coordinates.csv"),
+    ],
+)
 def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method, model, coordinates, table):
     inputs, jobs = dry_run(tmp_path, method)
     assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["inverse_dynamics"] == 2
@@ -54,5 +63,6 @@ def test_none_runs_nothing_new(tmp_path):
     inputs, jobs = dry_run(tmp_path, "none")
     assert "inverse_dynamics_after_reduction" not in jobs and "residual_reduction_algorithm" not in jobs
     assert not any("id_after_reduction" in f or "rra" in f for files in inputs.values() for f in files)
-    assert {f"{SUBJECT}/scaled_model.osim", f"{TRIAL}/ik_coordinates.csv", f"{TRIAL}/id_generalized_forces.csv"} \
-        <= set(inputs["analyse_trial"])
+    assert {f"{SUBJECT}/scaled_model.osim", f"{TRIAL}/ik_coordinates.csv", f"{TRIAL}/id_generalized_forces.csv"} <= set(
+        inputs["analyse_trial"]
+    )

@@ -1,4 +1,5 @@
 """Chunk boundaries fall on frames, cover the window once, and merge back in order."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,9 +54,20 @@ def test_chunked_so_matches_unsplit_on_hamner_running(tmp_path):
     # goes between --configfile (which takes several values) and the target
     # the first cycle of each side (0.05-1.12 s, 64 frames), not all 27 of the trial
     first = ("--config", "analysis={cycles: 1}")
-    ok(snakemake(tmp_path, examples / "config.yaml", *first, "--keep-going", f"results/hamner-run/{trial}/so_activations.csv"))
-    ok(snakemake(tmp_path, examples / "config_chunks.yaml", *first, "--keep-going",
-                 f"results/hamner-run-chunked/{trial}/so_activations.csv"))
+    ok(
+        snakemake(
+            tmp_path, examples / "config.yaml", *first, "--keep-going", f"results/hamner-run/{trial}/so_activations.csv"
+        )
+    )
+    ok(
+        snakemake(
+            tmp_path,
+            examples / "config_chunks.yaml",
+            *first,
+            "--keep-going",
+            f"results/hamner-run-chunked/{trial}/so_activations.csv",
+        )
+    )
     whole = pd.read_csv(tmp_path / "results/hamner-run" / trial / "so_activations.csv")
     split = pd.read_csv(tmp_path / "results/hamner-run-chunked" / trial / "so_activations.csv")
     assert len(list((tmp_path / "results/hamner-run-chunked" / trial / "so_chunks").glob("*-of-3"))) == 3

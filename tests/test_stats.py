@@ -1,4 +1,5 @@
 """Paired statistics on constructed tables with known answers, and SPM on known curves."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,9 +18,18 @@ def constructed_subjects():
     for k, (base, diff) in enumerate(zip(forward, DIFFERENCES)):
         for condition, value in (("forward", base), ("backward", base + diff)):
             for cycle, wobble in enumerate((-0.01, 0.01)):  # cycle means average back to value
-                rows.append({"subject": f"s{k}", "condition": condition, "trial": f"{condition}_1", "side": "r",
-                             "cycle": cycle, "group": "quadriceps", "metric": "mean_stance",
-                             "value": value + wobble})
+                rows.append(
+                    {
+                        "subject": f"s{k}",
+                        "condition": condition,
+                        "trial": f"{condition}_1",
+                        "side": "r",
+                        "cycle": cycle,
+                        "group": "quadriceps",
+                        "metric": "mean_stance",
+                        "value": value + wobble,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -47,15 +57,17 @@ def test_paired_comparison_of_six_subjects_with_a_known_difference():
 def test_too_few_subjects_give_no_p_values_and_say_why():
     one = constructed_subjects()
     one = one[one["subject"].isin(["s0", "s1"])]
-    table = analysis.comparison(analysis.subject_means(one), compare=["forward", "backward"], min_cycles=1,
-                                min_subjects=3)
+    table = analysis.comparison(
+        analysis.subject_means(one), compare=["forward", "backward"], min_cycles=1, min_subjects=3
+    )
     row = table.iloc[0]
     assert row["n_subjects"] == 2
     assert np.isnan(row["t_test_p"]) and np.isnan(row["wilcoxon_p"]) and np.isnan(row["difference_ci95_low"])
     assert "need at least 3" in row["note"]
     only_forward = one[one["condition"] == "forward"]
-    row = analysis.comparison(analysis.subject_means(only_forward), compare=["forward", "backward"], min_cycles=1,
-                              min_subjects=3).iloc[0]
+    row = analysis.comparison(
+        analysis.subject_means(only_forward), compare=["forward", "backward"], min_cycles=1, min_subjects=3
+    ).iloc[0]
     assert row["n_subjects"] == 0 and row["n_subjects_a"] == 2 and row["n_subjects_b"] == 0
     assert "'backward'" in row["note"] and np.isnan(row["t_test_p"])
 
@@ -104,8 +116,9 @@ def test_spm_on_curves_flat_in_every_subject_says_where_instead_of_failing():
 
 
 def test_spm_with_too_few_subjects_says_why():
-    rows = stats.spm_paired(np.zeros((2, 101)), np.ones((2, 101)), min_subjects=3, condition_a="forward",
-                            condition_b="backward")
+    rows = stats.spm_paired(
+        np.zeros((2, 101)), np.ones((2, 101)), min_subjects=3, condition_a="forward", condition_b="backward"
+    )
     assert rows[0]["n_subjects"] == 2 and "need at least 3" in rows[0]["note"]
 
 
@@ -114,25 +127,49 @@ def test_spm_table_pairs_subjects_by_name():
     for k in range(5):
         for condition, shift in (("forward", 0.0), ("backward", 0.5)):
             for pct, value in zip(PERCENT, bump(50) + shift + 0.01 * k * (1 if condition == "forward" else -1)):
-                rows.append({"subject": f"s{k}", "condition": condition, "variable": "quadriceps_activation",
-                             "pct": pct, "value": value, "n_cycles": 2})
-    table = analysis.spm_table(pd.DataFrame(rows), variables=["quadriceps_activation"], compare=["forward", "backward"],
-                               alpha=0.05, min_subjects=3)
+                rows.append(
+                    {
+                        "subject": f"s{k}",
+                        "condition": condition,
+                        "variable": "quadriceps_activation",
+                        "pct": pct,
+                        "value": value,
+                        "n_cycles": 2,
+                    }
+                )
+    table = analysis.spm_table(
+        pd.DataFrame(rows),
+        variables=["quadriceps_activation"],
+        compare=["forward", "backward"],
+        alpha=0.05,
+        min_subjects=3,
+    )
     assert (table["n_subjects"] == 5).all()
     assert table["start_pct"].iloc[0] == pytest.approx(0.0) and table["end_pct"].iloc[0] == pytest.approx(100.0)
 
 
 # ------------------------------------------- primary outcomes, multiplicity, CI level (issue 9)
 
+
 def test_holm_adjusts_within_each_family_and_matches_the_textbook_steps():
     # Holm 1979: sorted p 0.01, 0.02, 0.03 with m = 3 -> 0.03, 0.04, 0.04 (monotone)
     np.testing.assert_allclose(stats.holm([0.03, 0.01, 0.02, np.nan]), [0.04, 0.03, 0.04, np.nan])
-    subjects = analysis.subject_means(pd.concat([
-        constructed_subjects(),
-        constructed_subjects().assign(group="hamstrings"),
-        constructed_subjects().assign(group="knee", metric="peak_extension_moment_nm_per_kg")]))
-    table = analysis.comparison(subjects, compare=["forward", "backward"], min_cycles=1, min_subjects=3,
-                                primary_outcomes=["knee.peak_extension_moment_nm_per_kg", "quadriceps.mean_stance"])
+    subjects = analysis.subject_means(
+        pd.concat(
+            [
+                constructed_subjects(),
+                constructed_subjects().assign(group="hamstrings"),
+                constructed_subjects().assign(group="knee", metric="peak_extension_moment_nm_per_kg"),
+            ]
+        )
+    )
+    table = analysis.comparison(
+        subjects,
+        compare=["forward", "backward"],
+        min_cycles=1,
+        min_subjects=3,
+        primary_outcomes=["knee.peak_extension_moment_nm_per_kg", "quadriceps.mean_stance"],
+    )
     assert list(table["family"]) == ["primary", "primary", "secondary"]
     assert list(table["group"]) == ["knee", "quadriceps", "hamstrings"]  # primary first, in config order
     primary = table[table["family"] == "primary"]
@@ -142,8 +179,9 @@ def test_holm_adjusts_within_each_family_and_matches_the_textbook_steps():
 
 def test_the_confidence_interval_follows_alpha():
     subjects = analysis.subject_means(constructed_subjects())
-    row = analysis.comparison(subjects, compare=["forward", "backward"], min_cycles=1, min_subjects=3,
-                              alpha=0.01).iloc[0]
+    row = analysis.comparison(subjects, compare=["forward", "backward"], min_cycles=1, min_subjects=3, alpha=0.01).iloc[
+        0
+    ]
     sd = np.std(DIFFERENCES, ddof=1)
     assert row["ci_level"] == pytest.approx(0.99)
     assert row["difference_ci_high"] - 0.10 == pytest.approx(sps.t.ppf(0.995, 5) * sd / np.sqrt(6))
@@ -171,8 +209,11 @@ def test_ratios_are_compared_as_a_ratio_of_geometric_means():
 
 
 def test_spm_p_below_resolution_is_a_bound_not_zero():
-    assert stats.spm_p_fields(0.0) == {"p": pytest.approx(np.nan, nan_ok=True), "p_upper_bound": 0.001,
-                                       "p_text": "<0.001"}
+    assert stats.spm_p_fields(0.0) == {
+        "p": pytest.approx(np.nan, nan_ok=True),
+        "p_upper_bound": 0.001,
+        "p_text": "<0.001",
+    }
     assert stats.spm_p_fields(0.0213)["p_text"] == "0.021"
 
 
@@ -180,13 +221,29 @@ def test_the_subject_q_to_h_ratio_is_a_ratio_of_summed_activations():
     rows = []
     # two cycles: hamstrings almost silent in the first (0.002 above the floor), active in the second
     for cycle, (q, h) in enumerate(((0.2, 0.002), (0.2, 0.2))):
-        values = {("quadriceps", "integrated_stance_s"): q * 0.25, ("hamstrings", "integrated_stance_s"): h * 0.25,
-                  ("quadriceps", "integrated_s"): q * 0.25, ("hamstrings", "integrated_s"): h * 0.7,
-                  ("quadriceps_hamstrings", "ratio_mean_stance"): q / h,
-                  ("quadriceps_hamstrings", "ratio_mean_cycle"): q * 0.25 / (h * 0.7),
-                  ("cycle", "duration_s"): 0.7, ("cycle", "stance_pct"): 100 * 0.25 / 0.7}
-        rows += [{"subject": "s1", "condition": "forward", "trial": "t", "side": "r", "cycle": cycle, "group": g,
-                  "metric": m, "value": v} for (g, m), v in values.items()]
+        values = {
+            ("quadriceps", "integrated_stance_s"): q * 0.25,
+            ("hamstrings", "integrated_stance_s"): h * 0.25,
+            ("quadriceps", "integrated_s"): q * 0.25,
+            ("hamstrings", "integrated_s"): h * 0.7,
+            ("quadriceps_hamstrings", "ratio_mean_stance"): q / h,
+            ("quadriceps_hamstrings", "ratio_mean_cycle"): q * 0.25 / (h * 0.7),
+            ("cycle", "duration_s"): 0.7,
+            ("cycle", "stance_pct"): 100 * 0.25 / 0.7,
+        }
+        rows += [
+            {
+                "subject": "s1",
+                "condition": "forward",
+                "trial": "t",
+                "side": "r",
+                "cycle": cycle,
+                "group": g,
+                "metric": m,
+                "value": v,
+            }
+            for (g, m), v in values.items()
+        ]
     subjects = analysis.subject_means(pd.DataFrame(rows)).set_index(["group", "metric"])
     # mean of per-cycle ratios would be (100 + 1) / 2 = 50.5; summed: 0.4 / 0.202
     assert subjects.loc[("quadriceps_hamstrings", "ratio_mean_stance"), "mean"] == pytest.approx(0.4 / 0.202)

@@ -1,6 +1,6 @@
 """Strength follows body size: static_optimization.strength_scaling in the SO model."""
-import pytest
 
+import pytest
 from conftest import shared
 
 VAS_LAT_N = 1871.0  # vas_lat_r in FullBodyModel_Hamner2010_v2_0.osim
@@ -22,8 +22,13 @@ def test_the_laws_scale_force_by_mass_and_by_mass_times_height(hamner):
     assert 70 < m0 < 80  # the generic model's total mass, the reference
 
     def factor(law, **subject):
-        return strength_factors(law=law, generic_model=model, scaled_model=model, reference_height_m=1.8,
-                                **({"mass_kg": None, "height_m": None} | subject))["vas_lat_r"]
+        return strength_factors(
+            law=law,
+            generic_model=model,
+            scaled_model=model,
+            reference_height_m=1.8,
+            **({"mass_kg": None, "height_m": None} | subject),
+        )["vas_lat_r"]
 
     assert factor("none", mass_kg=2 * m0) == 1.0
     assert factor("mass", mass_kg=2 * m0) == pytest.approx(2 ** (2 / 3))  # geometric similarity
@@ -40,9 +45,17 @@ def test_the_so_model_carries_the_scaled_strength(tmp_path, hamner):
 
     path, model = hamner
     out = tmp_path / "so_model.osim"
-    opensim_tools.prepare_so_model(model_path=str(path), out_model=str(out), max_isometric_force_scale=3.0,
-                                   residual_optimal_force=100.0, reserve_optimal_force=1.0, unmuscled_optimal_force=100.0,
-                                   strength_scaling="mass", generic_model_path=str(path), mass_kg=2 * model_mass_kg(model))
+    opensim_tools.prepare_so_model(
+        model_path=str(path),
+        out_model=str(out),
+        max_isometric_force_scale=3.0,
+        residual_optimal_force=100.0,
+        reserve_optimal_force=1.0,
+        unmuscled_optimal_force=100.0,
+        strength_scaling="mass",
+        generic_model_path=str(path),
+        mass_kg=2 * model_mass_kg(model),
+    )
     prepared = opensim.Model(str(out))  # held: a muscle of a freed model is a dangling pointer
     assert prepared.getMuscles().get("vas_lat_r").getMaxIsometricForce() == pytest.approx(VAS_LAT_N * 2 ** (2 / 3) * 3)
 
@@ -53,6 +66,13 @@ def test_mass_height_without_a_height_says_what_to_fill(hamner):
 
     _, model = hamner
     with pytest.raises(ConfigError, match="height_m") as err:
-        strength_factors(law="mass_height", generic_model=model, scaled_model=model, mass_kg=70.0, height_m=None,
-                         reference_height_m=1.8, subject="S07")
+        strength_factors(
+            law="mass_height",
+            generic_model=model,
+            scaled_model=model,
+            mass_kg=70.0,
+            height_m=None,
+            reference_height_m=1.8,
+            subject="S07",
+        )
     assert "S07" in str(err.value)

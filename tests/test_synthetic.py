@@ -1,5 +1,6 @@
 """The synthetic demo study: design (fast, no OpenSim), one generated subject, its truth
 outcomes, and the ground-truth checks (they pass the truth and fail a distorted copy)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from demo_helpers import contact_cop_share, grf_sides_table, timing_summary
-from retrorun.demo import checks, design as de, motion as mo, subjects as su, truth as tr
+
+from retrorun.demo import checks
+from retrorun.demo import design as de
 from retrorun.demo import model as demo_model
+from retrorun.demo import motion as mo
+from retrorun.demo import subjects as su
+from retrorun.demo import truth as tr
 from retrorun.errors import ConfigError
 from retrorun.formats import read_storage, read_trc
 
@@ -51,9 +56,17 @@ def test_config_module_does_not_import_the_demo():
     import subprocess
     import sys
 
-    loaded = subprocess.run([sys.executable, "-c", "import sys, retrorun.config; "
-                             "print(' '.join(m for m in sys.modules if m.startswith('retrorun.demo')))"],
-                            capture_output=True, text=True, check=True, cwd=REPO).stdout.split()
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, retrorun.config; print(' '.join(m for m in sys.modules if m.startswith('retrorun.demo')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout.split()
     assert loaded == []
     assert "retrorun.demo" not in (REPO / "retrorun" / "config.py").read_text()
 
@@ -67,14 +80,17 @@ def test_analysis_window_holds_the_requested_strides_with_margin():
             assert start >= 0.5 and end <= cfg["trial_duration_s"] - 0.5  # room for the IK margin
 
 
-@pytest.mark.parametrize("cfg, word", [
-    ({"sead": 1}, "sead"),
-    ({"trial_duration_s": 1.0}, "trial_duration_s"),
-    ({"marker_placement_sd_m": -1}, "marker_placement_sd_m"),
-    ({"conditions": {"forward": {"direction": 2}}}, "direction"),
-    ({"conditions": {"sideways": {"speed_m_s": 3}}}, "pattern"),
-    ({"conditions": {"forward": {"contact_time_s": 0.5}}}, "contact_time_s"),
-])
+@pytest.mark.parametrize(
+    "cfg, word",
+    [
+        ({"sead": 1}, "sead"),
+        ({"trial_duration_s": 1.0}, "trial_duration_s"),
+        ({"marker_placement_sd_m": -1}, "marker_placement_sd_m"),
+        ({"conditions": {"forward": {"direction": 2}}}, "direction"),
+        ({"conditions": {"sideways": {"speed_m_s": 3}}}, "pattern"),
+        ({"conditions": {"forward": {"contact_time_s": 0.5}}}, "contact_time_s"),
+    ],
+)
 def test_bad_synthetic_config_names_the_key(cfg, word):
     with pytest.raises(ConfigError, match=word):
         de.resolve_config(cfg)
@@ -168,8 +184,12 @@ def test_backward_pattern_is_forward_reversed_with_plantarflexed_contact():
     forward, backward = _design("forward"), _design("backward")
     phase = np.linspace(0, 1, 1001)[:-1]
     f = mo.leg_angles_deg(phase, pattern="forward", duty=forward["contact_time_s"] * forward["stride_frequency_hz"])
-    b = mo.leg_angles_deg(phase, pattern="backward", duty=backward["contact_time_s"] * backward["stride_frequency_hz"],
-                          range_scale=backward["range_scale"])
+    b = mo.leg_angles_deg(
+        phase,
+        pattern="backward",
+        duty=backward["contact_time_s"] * backward["stride_frequency_hz"],
+        range_scale=backward["range_scale"],
+    )
     assert b["ankle_dorsiflexion"][0] < -10 and b["hip_flexion"][0] < 0  # lands as forward running leaves
     assert np.ptp(b["knee_flexion"]) < np.ptp(f["knee_flexion"])  # smaller ranges backward
 
@@ -212,8 +232,14 @@ def test_moment_check_measures_rms_and_peak_error_as_share_of_the_true_peak():
 
 
 def test_difference_check_fails_an_opposite_sign_and_a_15_percent_error():
-    true = pd.DataFrame({"group": ["knee", "quadriceps"], "metric": ["peak_extension_moment_nm_per_kg", "mean_stance"],
-                         "difference_mean": [-0.4, 0.02], "n_subjects": [8, 8]})
+    true = pd.DataFrame(
+        {
+            "group": ["knee", "quadriceps"],
+            "metric": ["peak_extension_moment_nm_per_kg", "mean_stance"],
+            "difference_mean": [-0.4, 0.02],
+            "n_subjects": [8, 8],
+        }
+    )
     measured = true.assign(difference_mean=[-0.46, -0.02])
     rows = checks.difference_rows(measured, true, compare=["forward", "backward"])
     assert rows["value"].to_numpy() == pytest.approx([15.0, 200.0]) and not rows["pass"].any()
@@ -229,8 +255,13 @@ SMALL = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.8, "lead_in_s": 0.6}
 def generated(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic")
     demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
-    summary = su.generate_subject(SMALL, subject="S01", generic_model=root / "retrorun_planar.osim",
-                                  inputs_dir=root / "inputs", truth_dir=root / "truth" / "S01")
+    summary = su.generate_subject(
+        SMALL,
+        subject="S01",
+        generic_model=root / "retrorun_planar.osim",
+        inputs_dir=root / "inputs",
+        truth_dir=root / "truth" / "S01",
+    )
     return root, summary
 
 
@@ -240,8 +271,11 @@ def _foot_markers(model_path: str, side: str) -> tuple[str, str]:
 
     model = osim.Model(model_path)
     state = model.initSystem()
-    candidates = [(m.getLocationInGround(state).get(0), m.getName()) for m in model.getMarkerSet()
-                  if m.getParentFrameName().split("/")[-1] in (f"calcn_{side}", f"toes_{side}")]
+    candidates = [
+        (m.getLocationInGround(state).get(0), m.getName())
+        for m in model.getMarkerSet()
+        if m.getParentFrameName().split("/")[-1] in (f"calcn_{side}", f"toes_{side}")
+    ]
     return min(candidates)[1], max(candidates)[1]
 
 
@@ -312,8 +346,13 @@ def test_inverse_dynamics_on_the_truth_leaves_no_root_residual(generated, tmp_pa
     peaks = {}
     for trial in ("forward_1", "backward_1"):
         truth = su.truth_paths(root / "truth" / "S01", [trial])
-        forces = tr.inverse_dynamics(model_path=truth["model"], coordinates_mot=truth[f"{trial}/coordinates_mot"],
-                                     grf_mot=truth[f"{trial}/grf"], work_dir=tmp_path / trial, time_range=(0.5, 2.1))
+        forces = tr.inverse_dynamics(
+            model_path=truth["model"],
+            coordinates_mot=truth[f"{trial}/coordinates_mot"],
+            grf_mot=truth[f"{trial}/grf"],
+            work_dir=tmp_path / trial,
+            time_range=(0.5, 2.1),
+        )
         stance = forces["grf_n"] > 20
         assert forces["root_residual_n"][stance].max() < 0.02 * forces["grf_n"].max()
         assert forces["pelvis_tilt_moment_nm"].abs().max() < 20.0  # angular momentum balanced too
@@ -330,21 +369,47 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
     trial, truth_dir = "forward_1", root / "truth" / "S01"
     truth = su.truth_paths(truth_dir, [trial])
     window = de.analysis_window(de.resolve_config(SMALL), de.sample_subjects(SMALL)[0].conditions["forward"])
-    settings = {"max_isometric_force_scale": 1.0, "residual_optimal_force": 100.0, "reserve_optimal_force": 1.0,
-                "unmuscled_optimal_force": 100.0, "activation_exponent": 2}
-    groups = {"quadriceps": ["rect_fem", "vas_lat", "vas_med", "vas_int"],
-              "hamstrings": ["semimem", "semiten", "bifemlh", "bifemsh"]}
+    settings = {
+        "max_isometric_force_scale": 1.0,
+        "residual_optimal_force": 100.0,
+        "reserve_optimal_force": 1.0,
+        "unmuscled_optimal_force": 100.0,
+        "activation_exponent": 2,
+    }
+    groups = {
+        "quadriceps": ["rect_fem", "vas_lat", "vas_med", "vas_int"],
+        "hamstrings": ["semimem", "semiten", "bifemlh", "bifemsh"],
+    }
     sides = {"r": "_r", "l": "_l"}
     out = tr.outcome_paths(truth_dir, trial)
-    id_forces = tr.inverse_dynamics(model_path=truth["model"], coordinates_mot=truth[f"{trial}/coordinates_mot"],
-                                    grf_mot=truth[f"{trial}/grf"], work_dir=tmp_path / "id", time_range=window)
-    activations = tr.static_optimization(model_path=truth["model"], coordinates_mot=truth[f"{trial}/coordinates_sampled_mot"],
-                                         grf_mot=truth[f"{trial}/grf"], settings=settings, work_dir=tmp_path / "so",
-                                         time_range=window)
+    id_forces = tr.inverse_dynamics(
+        model_path=truth["model"],
+        coordinates_mot=truth[f"{trial}/coordinates_mot"],
+        grf_mot=truth[f"{trial}/grf"],
+        work_dir=tmp_path / "id",
+        time_range=window,
+    )
+    activations = tr.static_optimization(
+        model_path=truth["model"],
+        coordinates_mot=truth[f"{trial}/coordinates_sampled_mot"],
+        grf_mot=truth[f"{trial}/grf"],
+        settings=settings,
+        work_dir=tmp_path / "so",
+        time_range=window,
+    )
     cycles = tr.true_cycles(pd.read_csv(truth[f"{trial}/contacts"]), window_start_s=window[0], window_end_s=window[1])
-    metrics = tr.cycle_metrics(cycles, activations=activations, id_forces=id_forces, groups=groups, sides=sides,
-                               weights=None, mass_kg=70.0, knee_coordinate="knee_angle",
-                               knee_signs={"r": 1.0, "l": 1.0}, floors={})
+    metrics = tr.cycle_metrics(
+        cycles,
+        activations=activations,
+        id_forces=id_forces,
+        groups=groups,
+        sides=sides,
+        weights=None,
+        mass_kg=70.0,
+        knee_coordinate="knee_angle",
+        knee_signs={"r": 1.0, "l": 1.0},
+        floors={},
+    )
     assert len(cycles) == 3 and activations.drop(columns="time_s").notna().all().all()
     for key, table in (("id", id_forces), ("activations", activations), ("cycles", cycles), ("metrics", metrics)):
         table.to_csv(out[key], index=False)
@@ -363,14 +428,25 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
         ids.to_csv(fake / "id_generalized_forces.csv", index=False)
         contacts.to_csv(fake / "cycles.csv", index=False)
         contacts.to_csv(fake / "contacts.csv", index=False)  # rule detect_contacts' table (extra columns unread)
-        table = checks.ground_truth_rows(subject="S01", truth_dir=truth_dir, scaled_model=truth["model"],
-                                         trials={trial: {"dir": fake, "start_s": window[0], "end_s": window[1]}},
-                                         groups=groups, sides=sides)
+        table = checks.ground_truth_rows(
+            subject="S01",
+            truth_dir=truth_dir,
+            scaled_model=truth["model"],
+            trials={trial: {"dir": fake, "start_s": window[0], "end_s": window[1]}},
+            groups=groups,
+            sides=sides,
+        )
         return table[~table["check"].isin(["segment_length_error", "ik_rms_error", "root_residual_force"])]
 
     table = check(id_forces, every)
-    assert set(table["check"]) == {"event_timing_error", "joint_moment_rms_error", "joint_moment_peak_error",
-                                   "activation_rms_error", "qh_stance_ratio_error", "root_residual_moment"}
+    assert set(table["check"]) == {
+        "event_timing_error",
+        "joint_moment_rms_error",
+        "joint_moment_peak_error",
+        "activation_rms_error",
+        "qh_stance_ratio_error",
+        "root_residual_moment",
+    }
     assert table["pass"].all(), table[~table["pass"]]
     late = check(id_forces, every.assign(strike_s=every["strike_s"] + 0.006))
     assert set(late[~late["pass"]]["check"]) == {"event_timing_error"}
@@ -382,4 +458,3 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
     assert "joint_moment_peak_error" in set(failed["check"])
     assert set(failed["check"]) <= {"joint_moment_rms_error", "joint_moment_peak_error"}
     assert set(failed["quantity"].str.split("_").str[0]) == {"knee"}
-

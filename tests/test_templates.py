@@ -1,12 +1,11 @@
 """Users' setup files are read for their content; their stale paths never matter."""
-import xml.etree.ElementTree as ET
 
 import opensim as osim
 import pytest
+from conftest import shared
 
 from retrorun import templates
 from retrorun.errors import InputError
-from conftest import shared
 
 EXTERNAL_LOADS = """<?xml version="1.0" encoding="UTF-8" ?>
 <OpenSimDocument Version="30000"><ExternalLoads name="x"><objects>

@@ -7,21 +7,32 @@
 Then: a second run does nothing, and changing filter_hz reruns IK and what depends
 on it, not scaling.
 """
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, shared
-from retrorun.formats import read_storage
 from workflow_runner import clone_repository, ok, planned_jobs, run_in, snakemake
+
+from retrorun.formats import read_storage
 
 pytestmark = pytest.mark.slow
 
-QC_REQUIRED = ["subject", "trial", "condition", "scale_marker_rms_m", "scale_marker_max_m", "ik_marker_rms_m",
-               "ik_marker_max_m", "residual_force_peak_n", "residual_moment_peak_nm", "reserve_peak_share",
-               "saturated_frame_share", "pass", "flags"]
+QC_REQUIRED = [
+    "subject",
+    "trial",
+    "condition",
+    "scale_marker_rms_m",
+    "scale_marker_max_m",
+    "ik_marker_rms_m",
+    "ik_marker_max_m",
+    "residual_force_peak_n",
+    "residual_moment_peak_nm",
+    "reserve_peak_share",
+    "saturated_frame_share",
+    "pass",
+    "flags",
+]
 
 
 def check_outputs(workdir, study, subject, trial, *, n_frames):
@@ -40,8 +51,16 @@ def check_outputs(workdir, study, subject, trial, *, n_frames):
     by_marker = pd.read_csv(trial_dir / "ik_marker_errors_by_marker.csv")
     assert by_marker["rms_m"].is_monotonic_decreasing and (by_marker["max_m"] >= by_marker["rms_m"]).all()
     assert by_marker["rms_m"].max() < 0.1 and (by_marker["weight"] > 0).all()
-    for name in ("ik.mot", "id.sto", "so_activations.sto", "so_forces.sto", "ik_coordinates.csv",
-                 "id_generalized_forces.csv", "so_forces.csv", "grf.csv"):
+    for name in (
+        "ik.mot",
+        "id.sto",
+        "so_activations.sto",
+        "so_forces.sto",
+        "ik_coordinates.csv",
+        "id_generalized_forces.csv",
+        "so_forces.csv",
+        "grf.csv",
+    ):
         assert (trial_dir / name).is_file(), name
     assert (results / "subjects" / subject / "scaled_model.osim").is_file()
     assert list((results / "benchmarks" / "static_optimization_chunk").rglob("*.tsv"))
@@ -105,5 +124,7 @@ def test_gait2392_walking(tmp_path):
     assert sorted(cycles.loc[cycles["status"] == "used", "side"]) == ["l", "r"]
     assert float(row["ik_marker_rms_m"]) < 0.025
     grf = pd.read_csv(trial_dir / "grf.csv")
-    assert (len(grf) - 1) / (grf["time_s"].iloc[-1] - grf["time_s"].iloc[0]) == pytest.approx(600, rel=0.01)  # kept at the plates' rate
+    assert (len(grf) - 1) / (grf["time_s"].iloc[-1] - grf["time_s"].iloc[0]) == pytest.approx(
+        600, rel=0.01
+    )  # kept at the plates' rate
     assert grf["r_force_y_n"].min() >= 0 and grf["l_force_y_n"].min() >= 0

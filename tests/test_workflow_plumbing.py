@@ -1,15 +1,16 @@
 """Workflow plumbing said once: jobs.job takes everything from the job's `snakemake`
 object, the error record has one name, writer and reader, the rule files compose no
 results paths and no memory lambdas themselves. (`snakemake --lint`: tools/lint_workflow.py.)"""
+
 import re
 from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import REPO
 from snakemake.iocontainers import Params, Wildcards
 from snakemake.resources import Resource  # evaluates a profile's expression as Snakemake does per job
 
-from conftest import REPO
 from retrorun import jobs
 from retrorun.errors import KinematicsError
 
@@ -19,8 +20,13 @@ RULE_FILES = sorted((REPO / "workflow" / "rules").glob("*.smk"))
 def job_object(tmp_path, rule, wildcards, trial_dir=None):
     """What Snakemake hands a script: the rule's name, wildcards, params, input and log."""
     params = {"trial_dir": str(trial_dir)} if trial_dir else {}
-    return SimpleNamespace(rule=rule, wildcards=Wildcards(fromdict=wildcards), params=Params(fromdict=params),
-                           input=[str(tmp_path / "in.trc")], log=[str(tmp_path / "logs" / f"{rule}.log")])
+    return SimpleNamespace(
+        rule=rule,
+        wildcards=Wildcards(fromdict=wildcards),
+        params=Params(fromdict=params),
+        input=[str(tmp_path / "in.trc")],
+        log=[str(tmp_path / "logs" / f"{rule}.log")],
+    )
 
 
 def test_job_records_a_failure_from_the_snakemake_object(tmp_path):
@@ -29,8 +35,12 @@ def test_job_records_a_failure_from_the_snakemake_object(tmp_path):
         with jobs.job(job_object(tmp_path, "inverse_kinematics", {"subject": "s1", "trial": "t1"}, folder)):
             raise RuntimeError("IK diverged")
     record = jobs.read_error_record(jobs.error_record_path(folder))
-    assert (record["rule_stage"], record["stage"], record["subject"], record["trial"]) == \
-        ("inverse_kinematics", "inverse_kinematics", "s1", "t1")
+    assert (record["rule_stage"], record["stage"], record["subject"], record["trial"]) == (
+        "inverse_kinematics",
+        "inverse_kinematics",
+        "s1",
+        "t1",
+    )
     assert record["inputs"] == [str(tmp_path / "in.trc")] and "IK diverged" in record["message"]
     assert "rule inverse_kinematics, subject s1, trial t1" in (tmp_path / "logs" / "inverse_kinematics.log").read_text()
 
@@ -70,8 +80,13 @@ def test_rule_files_compose_no_results_paths_and_no_memory_lambdas():
 
 
 def test_error_record_name_is_said_once_and_every_script_runs_in_job():
-    sources = [REPO / "Snakefile", *RULE_FILES, *(REPO / "scripts").glob("*.py"), *(REPO / "retrorun").rglob("*.py"),
-               *(REPO / "workflow" / "profiles").rglob("*.yaml")]
+    sources = [
+        REPO / "Snakefile",
+        *RULE_FILES,
+        *(REPO / "scripts").glob("*.py"),
+        *(REPO / "retrorun").rglob("*.py"),
+        *(REPO / "workflow" / "profiles").rglob("*.yaml"),
+    ]
     said = [str(p.relative_to(REPO)) for p in sources for line in p.read_text().splitlines() if "error.json" in line]
     assert said == ["retrorun/jobs.py"], said
     for script in sorted((REPO / "scripts").glob("*.py")):
@@ -83,6 +98,10 @@ def test_slurm_profile_defaults_double_on_the_retry():
     profile = yaml.safe_load((REPO / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
     defaults = profile["default-resources"]
     for attempt, expected in ((1, {"mem_mb": 1000, "runtime": 5}), (2, {"mem_mb": 2000, "runtime": 10})):
-        got = {name: Resource.cli_evaluator(name, str(defaults[name]), wildcards=None, input=None, attempt=attempt,
-                                            async_run=None) for name in expected}
+        got = {
+            name: Resource.cli_evaluator(
+                name, str(defaults[name]), wildcards=None, input=None, attempt=attempt, async_run=None
+            )
+            for name in expected
+        }
         assert got == expected

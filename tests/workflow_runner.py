@@ -1,4 +1,5 @@
 """Run the real Snakemake workflow from tests, in a scratch working directory."""
+
 import os
 import shutil
 import subprocess
@@ -12,8 +13,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def snakemake(workdir: Path, configfile: Path | None, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--cores", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+    ]
     if configfile is not None:
         command += ["--configfile", str(configfile)]
     return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout)
@@ -44,8 +54,12 @@ def clone_repository(parent: Path) -> Path:
     """A copy of this repository's files (tracked and new, not ignored) in parent/retrorun,
     as a user's clone: results/ lands inside it. parent/shared points at the reference
     data beside this repository, so the examples' ../shared/data paths hold in the clone."""
-    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            capture_output=True, text=True, check=True).stdout.split("\0")
+    listed = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
     clone = parent / "retrorun"
     for name in filter(None, listed):
         source = REPO / name
@@ -60,8 +74,9 @@ def clone_repository(parent: Path) -> Path:
 def run_in(cwd: Path, clone: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     """`snakemake <args>` typed in cwd, with the clone's retrorun installed (as pip install -e . would)."""
     env = dict(os.environ, PYTHONPATH=str(clone))
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def hamner_study(folder, *, region=(None, None), grf=None, analysis=None, study="hamner-cycles"):
@@ -78,7 +93,8 @@ def hamner_study(folder, *, region=(None, None), grf=None, analysis=None, study=
     (folder / "trials.tsv").write_text(
         "subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s\n"
         f"subject02\trun\tforward\t{data / 'subject02_running.trc'}\t{grf or data / 'subject02_running_grf.mot'}"
-        f"\t{start}\t{end}\n")
+        f"\t{start}\t{end}\n"
+    )
     # the subjects sheet names its files relative to the example folder
     subjects = pd.read_csv(example / "subjects.tsv", sep="\t", dtype=str, keep_default_na=False)
     subjects["static_markers"] = [str((example / p).resolve()) for p in subjects["static_markers"]]

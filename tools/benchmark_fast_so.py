@@ -17,6 +17,7 @@ StaticOptimization (AnalyzeTool) and retrorun's fast solver. Prints
   shares, for both solvers;
 - the QP libraries' CPU per frame on the same QPs.
 """
+
 import argparse
 import shutil
 import subprocess
@@ -57,38 +58,67 @@ def prepare(name: str, workdir: Path, window: tuple[float, float]) -> tuple[Path
     subjects.to_csv(workdir / "subjects.tsv", sep="\t", index=False)
     config["subjects"], config["trials"] = "subjects.tsv", "trials.tsv"
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-                    "--configfile", str(workdir / "config.yaml"), "--cores", "1", "--quiet", "--until", "inverse_dynamics"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(workdir / "config.yaml"),
+            "--cores",
+            "1",
+            "--quiet",
+            "--until",
+            "inverse_dynamics",
+        ],
+        check=True,
+        capture_output=True,
+    )
     subject, trial = DATASETS[name]
     return workdir / "results" / config["study"] / "trials" / subject / trial, config, window
 
 
 def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float], repeat: int) -> None:
-    settings = {"max_isometric_force_scale": 1.0, "reserve_optimal_force": 1.0, "residual_optimal_force": 100.0,
-                "unmuscled_optimal_force": 100.0, **config.get("static_optimization", {})}
+    settings = {
+        "max_isometric_force_scale": 1.0,
+        "reserve_optimal_force": 1.0,
+        "residual_optimal_force": 100.0,
+        "unmuscled_optimal_force": 100.0,
+        **config.get("static_optimization", {}),
+    }
     subject = DATASETS[name][0]
     scaled = trial_dir.parents[1] / ".." / "subjects" / subject / "scaled_model.osim"
     work = trial_dir / "bench"
     so_model = work / "so_model.osim"
-    opensim_tools.prepare_so_model(model_path=str(scaled.resolve()), out_model=str(so_model),
-                                   max_isometric_force_scale=settings["max_isometric_force_scale"],
-                                   residual_optimal_force=settings["residual_optimal_force"],
-                                   reserve_optimal_force=settings["reserve_optimal_force"],
-                                   unmuscled_optimal_force=settings["unmuscled_optimal_force"])
+    opensim_tools.prepare_so_model(
+        model_path=str(scaled.resolve()),
+        out_model=str(so_model),
+        max_isometric_force_scale=settings["max_isometric_force_scale"],
+        residual_optimal_force=settings["residual_optimal_force"],
+        reserve_optimal_force=settings["reserve_optimal_force"],
+        unmuscled_optimal_force=settings["unmuscled_optimal_force"],
+    )
     ik, _ = formats.read_storage(trial_dir / "ik.mot")
     times = ik["time"].to_numpy()
     inside = times[(times >= window[0] - 1e-9) & (times <= window[1] + 1e-9)]
     window = (float(inside[0]), float(inside[-1]))
-    common = dict(so_model_path=str(so_model), coordinates_mot=str(trial_dir / "ik.mot"),
-                  external_loads_xml=str(trial_dir / "external_loads.xml"), time_range=window)
+    common = dict(
+        so_model_path=str(so_model),
+        coordinates_mot=str(trial_dir / "ik.mot"),
+        external_loads_xml=str(trial_dir / "external_loads.xml"),
+        time_range=window,
+    )
 
     opensim_cpu = fast_cpu = opensim_wall = fast_wall = np.inf
     for _ in range(repeat):  # the least CPU of each: other work on the machine only adds
         cpu, wall = time.process_time(), time.time()
-        activation_sto, _ = opensim_tools.static_optimization(**common, activation_exponent=2,
-                                                              work_dir=str(work / "opensim"), name="so", subject=subject,
-                                                              trial=name)
+        activation_sto, _ = opensim_tools.static_optimization(
+            **common, activation_exponent=2, work_dir=str(work / "opensim"), name="so", subject=subject, trial=name
+        )
         opensim_cpu, opensim_wall = min(opensim_cpu, time.process_time() - cpu), min(opensim_wall, time.time() - wall)
         cpu, wall = time.process_time(), time.time()
         activation, _, run = fast_so.static_optimization(**common, activation_exponent=2, subject=subject, trial=name)
@@ -103,26 +133,39 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
     parts = problem.cpu_s
     fixed = sum(parts.get(k, 0.0) for k in ("setup", "kinematics"))
     per_frame = {k: v / n * 1000 for k, v in parts.items() if k not in ("setup", "kinematics", "build")}
-    print(f"\n=== {name}: {len(muscles)} muscles, {len(problem.actuators) - len(muscles)} other actuators, "
-          f"{len(problem.coordinates)} acceleration constraints, {n} frames {window[0]:.3f}-{window[1]:.3f} s")
+    print(
+        f"\n=== {name}: {len(muscles)} muscles, {len(problem.actuators) - len(muscles)} other actuators, "
+        f"{len(problem.coordinates)} acceleration constraints, {n} frames {window[0]:.3f}-{window[1]:.3f} s"
+    )
     print(f"opensim SO: {opensim_cpu:.2f} s CPU ({opensim_cpu / n * 1000:.1f} ms/frame), {opensim_wall:.2f} s wall")
     print(f"fast SO:    {fast_cpu:.2f} s CPU ({fast_cpu / n * 1000:.2f} ms/frame all in), {fast_wall:.2f} s wall")
-    print(f"  fixed set-up {fixed:.3f} s CPU (model {parts['setup']:.3f}, kinematics splines {parts['kinematics']:.3f}"
-          f") = {fixed / n * 1000:.2f} ms/frame amortised over {n} frames")
-    print("  per frame (ms CPU): " + ", ".join(f"{k} {v:.2f}" for k, v in per_frame.items())
-          + f"; sum {sum(per_frame.values()):.2f}")
-    print(f"  speedup, everything counted: {opensim_cpu / fast_cpu:.1f}x CPU ({opensim_wall / fast_wall:.1f}x wall); "
-          f"per-frame parts only: {opensim_cpu / n * 1000 / sum(per_frame.values()):.1f}x")
+    print(
+        f"  fixed set-up {fixed:.3f} s CPU (model {parts['setup']:.3f}, kinematics splines {parts['kinematics']:.3f}"
+        f") = {fixed / n * 1000:.2f} ms/frame amortised over {n} frames"
+    )
+    print(
+        "  per frame (ms CPU): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in per_frame.items())
+        + f"; sum {sum(per_frame.values()):.2f}"
+    )
+    print(
+        f"  speedup, everything counted: {opensim_cpu / fast_cpu:.1f}x CPU ({opensim_wall / fast_wall:.1f}x wall); "
+        f"per-frame parts only: {opensim_cpu / n * 1000 / sum(per_frame.values()):.1f}x"
+    )
 
     difference = np.abs(activation[muscles].to_numpy() - reference[muscles].to_numpy())
     per_muscle_mean, per_muscle_max = difference.mean(axis=0), difference.max(axis=0)
-    print(f"activations: mean |diff| {difference.mean():.5f}; worst muscle mean {per_muscle_mean.max():.5f} "
-          f"({muscles[per_muscle_mean.argmax()]}), max {per_muscle_max.max():.5f} ({muscles[per_muscle_max.argmax()]}); "
-          f"targets <= 0.005 and <= 0.03")
+    print(
+        f"activations: mean |diff| {difference.mean():.5f}; worst muscle mean {per_muscle_mean.max():.5f} "
+        f"({muscles[per_muscle_mean.argmax()]}), max {per_muscle_max.max():.5f} ({muscles[per_muscle_max.argmax()]}); "
+        f"targets <= 0.005 and <= 0.03"
+    )
     id_table, _ = formats.read_storage(trial_dir / "id.sto")
     id_at = {c: np.interp(problem.times, id_table["time"], id_table[c]) for c in id_table.columns[1:]}
-    for label, controls in (("fast", activation[problem.actuators].to_numpy()),
-                            ("opensim", reference[problem.actuators].to_numpy())):
+    for label, controls in (
+        ("fast", activation[problem.actuators].to_numpy()),
+        ("opensim", reference[problem.actuators].to_numpy()),
+    ):
         moments = np.einsum("kca,ka->kc", problem.moment_per_control, controls)
         shares = {}
         for c, coordinate in enumerate(problem.coordinates):
@@ -136,15 +179,19 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
         reserves = [j for j, a in enumerate(problem.actuators) if a.startswith("reserve_")]
         reserve_share = 0.0
         for j in reserves:
-            coordinate = problem.actuators[j][len("reserve_"):]
+            coordinate = problem.actuators[j][len("reserve_") :]
             column = next((k for k in (f"{coordinate}_moment", f"{coordinate}_force") if k in id_at), None)
             if column and np.abs(id_at[column]).max() > 0:
-                reserve_share = max(reserve_share, np.abs(controls[:, j] * problem.force_per_control[:, j]).max()
-                                    / np.abs(id_at[column]).max())
-        print(f"{label:8s}: muscles + actuators vs ID, {len(over)}/{len(shares)} coordinates beyond 1 % of their peak"
-              + (f" ({', '.join(f'{k} {100 * v:.1f} %' for v, k in over[:4])})" if over else "")
-              + f", median {100 * np.median(list(shares.values())):.2f} %; "
-              f"saturated frames {saturated}/{n}; peak reserve share {100 * reserve_share:.2f} %")
+                reserve_share = max(
+                    reserve_share,
+                    np.abs(controls[:, j] * problem.force_per_control[:, j]).max() / np.abs(id_at[column]).max(),
+                )
+        print(
+            f"{label:8s}: muscles + actuators vs ID, {len(over)}/{len(shares)} coordinates beyond 1 % of their peak"
+            + (f" ({', '.join(f'{k} {100 * v:.1f} %' for v, k in over[:4])})" if over else "")
+            + f", median {100 * np.median(list(shares.values())):.2f} %; "
+            f"saturated frames {saturated}/{n}; peak reserve share {100 * reserve_share:.2f} %"
+        )
 
     qp_libraries(problem)
 
@@ -156,8 +203,9 @@ def qp_libraries(problem) -> None:
     n_frames, _, n_act = problem.A.shape
     results = {}
     cpu = time.process_time()
-    daqp_x = np.array([fast_so.solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper)[0]
-                       for k in range(n_frames)])
+    daqp_x = np.array(
+        [fast_so.solve_frame(problem.A[k], problem.b[k], problem.lower, problem.upper)[0] for k in range(n_frames)]
+    )
     results["daqp"] = (time.process_time() - cpu, 0.0)
     try:
         import osqp
@@ -170,18 +218,31 @@ def qp_libraries(problem) -> None:
         for k in range(n_frames):
             solver = osqp.OSQP()
             constraints = sparse.vstack([sparse.csc_matrix(problem.A[k]), sparse.eye(n_act)], format="csc")
-            solver.setup(P=sparse.eye(n_act, format="csc") * 2.0, q=np.zeros(n_act), A=constraints,
-                         l=np.concatenate([problem.b[k], problem.lower]), u=np.concatenate([problem.b[k], problem.upper]),
-                         eps_abs=1e-6, eps_rel=1e-6, max_iter=20000, polishing=True, verbose=False)
+            solver.setup(
+                P=sparse.eye(n_act, format="csc") * 2.0,
+                q=np.zeros(n_act),
+                A=constraints,
+                l=np.concatenate([problem.b[k], problem.lower]),
+                u=np.concatenate([problem.b[k], problem.upper]),
+                eps_abs=1e-6,
+                eps_rel=1e-6,
+                max_iter=20000,
+                polishing=True,
+                verbose=False,
+            )
             xs.append(solver.solve().x)
         results["osqp"] = (time.process_time() - cpu, np.abs(np.array(xs) - daqp_x)[:, problem.is_muscle].max())
-    print("QP libraries, CPU per frame and max |activation difference| from DAQP: " + "; ".join(
-        f"{name} {1000 * t / n_frames:.2f} ms ({d:.1e})" for name, (t, d) in results.items()))
+    print(
+        "QP libraries, CPU per frame and max |activation difference| from DAQP: "
+        + "; ".join(f"{name} {1000 * t / n_frames:.2f} ms ({d:.1e})" for name, (t, d) in results.items())
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hamner-end", type=float, default=3.7, help="end of the Hamner SO window (s); starts at 0.7 s")
+    parser.add_argument(
+        "--hamner-end", type=float, default=3.7, help="end of the Hamner SO window (s); starts at 0.7 s"
+    )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it instead of a temporary one")
     parser.add_argument("--only", choices=sorted(DATASETS), help="one dataset only")
     parser.add_argument("--repeat", type=int, default=2, help="run each solver this many times, report the least CPU")

@@ -9,6 +9,7 @@ time the SO stage used, the load average around each run (other work on the mach
 slows both, so compare runs made under similar load), and the largest absolute
 difference between the merged and the unsplit activations.
 """
+
 import argparse
 import os
 import resource
@@ -47,14 +48,29 @@ def run(workdir: Path, *, chunks: int, end: float, cores: int) -> tuple[dict, pd
     subjects.to_csv(workdir / "subjects.tsv", sep="\t", index=False)
     config["subjects"], config["trials"] = "subjects.tsv", "trials.tsv"
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    base = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(workdir / "config.yaml"), "--cores", str(cores), "--quiet"]
+    base = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        str(cores),
+        "--quiet",
+    ]
     # everything up to SO first, so the timing covers SO alone
     subprocess.run(base + ["--until", "inverse_dynamics"], check=True, capture_output=True)
     load_before, cpu_before, started = os.getloadavg()[0], _children_cpu_s(), time.time()
     subprocess.run(base + ["--until", "static_optimization"], check=True, capture_output=True)
-    timing = {"wall_s": time.time() - started, "cpu_s": _children_cpu_s() - cpu_before,
-              "load": (load_before, os.getloadavg()[0])}
+    timing = {
+        "wall_s": time.time() - started,
+        "cpu_s": _children_cpu_s() - cpu_before,
+        "load": (load_before, os.getloadavg()[0]),
+    }
     return timing, pd.read_csv(workdir / "results/bench/trials/subject02/run/so_activations.csv")
 
 
@@ -63,7 +79,9 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=2)
     parser.add_argument("--end", type=float, default=3.7)
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--keep", type=Path, help="run in this folder and keep it (logs, benchmarks) instead of a temporary one")
+    parser.add_argument(
+        "--keep", type=Path, help="run in this folder and keep it (logs, benchmarks) instead of a temporary one"
+    )
     args = parser.parse_args()
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="so-chunks-"))
     try:
@@ -76,7 +94,9 @@ def main() -> None:
     difference = (whole.drop(columns="time_s") - split.drop(columns="time_s")).abs().to_numpy().max()
     print(f"SO frames: {len(whole)} (0.7-{args.end} s), cores: {args.cores}")
     for label, t in (("unsplit", whole_t), (f"{args.chunks} chunks", split_t)):
-        print(f"{label} SO: {t['wall_s']:.1f} s wall, {t['cpu_s']:.1f} s CPU, load average {t['load'][0]:.1f} -> {t['load'][1]:.1f}")
+        print(
+            f"{label} SO: {t['wall_s']:.1f} s wall, {t['cpu_s']:.1f} s CPU, load average {t['load'][0]:.1f} -> {t['load'][1]:.1f}"
+        )
     print(f"wall-time speedup {whole_t['wall_s'] / split_t['wall_s']:.2f}x")
     print(f"max |activation difference|: {difference:.4f}")
 

@@ -8,6 +8,7 @@ muscle. Exits 1 when any row fails.
 
     python tools/check_moment_arms.py --out results/model_check
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", default=str(REPO / "models" / "retrorun_planar"), help="parameter table folder")
     parser.add_argument("--model", help="a built model (default: build one from --params in a temporary folder)")
-    parser.add_argument("--reference", default=str(REPO.parent / "shared" / "data" / "gait10dof18musc" / "gait10dof18musc.osim"),
-                        help="reference model (default: ../shared/data/gait10dof18musc/gait10dof18musc.osim)")
+    parser.add_argument(
+        "--reference",
+        default=str(REPO.parent / "shared" / "data" / "gait10dof18musc" / "gait10dof18musc.osim"),
+        help="reference model (default: ../shared/data/gait10dof18musc/gait10dof18musc.osim)",
+    )
     parser.add_argument("--out", default=str(REPO / "results" / "model_check"), help="folder for the CSV tables")
     parser.add_argument("--side", default="r", choices=sorted(demo_model.SIDES))
     args = parser.parse_args(argv)
@@ -43,15 +47,35 @@ def main(argv: list[str] | None = None) -> int:
         reference = None
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(args.model) if args.model else demo_model.build_model(params_dir=args.params, out_dir=tmp)
-        arms = demo_model.moment_arm_table(model_path=model, params_dir=args.params, reference_path=reference,
-                                           side=args.side, tolerance=TOLERANCE)
-        strength = (demo_model.strength_table(model_path=model, reference_path=reference, params_dir=args.params,
-                                              side=args.side) if reference else None)
+        arms = demo_model.moment_arm_table(
+            model_path=model, params_dir=args.params, reference_path=reference, side=args.side, tolerance=TOLERANCE
+        )
+        strength = (
+            demo_model.strength_table(
+                model_path=model, reference_path=reference, params_dir=args.params, side=args.side
+            )
+            if reference
+            else None
+        )
     out = Path(args.out)
     write_csv(out / "moment_arms.csv", arms)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 30):
-        shown = [c for c in ("muscle", "coordinate", "expected_sign", "moment_arm_min_m", "moment_arm_max_m", "sign_ok",
-                             "peak_abs_moment_arm_cm", "reference_peak_abs_moment_arm_cm", "ratio", "pass") if c in arms]
+        shown = [
+            c
+            for c in (
+                "muscle",
+                "coordinate",
+                "expected_sign",
+                "moment_arm_min_m",
+                "moment_arm_max_m",
+                "sign_ok",
+                "peak_abs_moment_arm_cm",
+                "reference_peak_abs_moment_arm_cm",
+                "ratio",
+                "pass",
+            )
+            if c in arms
+        ]
         print(arms[shown].round(4).to_string(index=False))
         if strength is not None:
             write_csv(out / "strength.csv", strength)
@@ -60,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {out / 'moment_arms.csv'}" + (f" and {out / 'strength.csv'}" if strength is not None else ""))
     failed = arms[~arms["pass"]]
     if len(failed):
-        print(f"{len(failed)} row(s) failed: {', '.join(failed['muscle'] + '@' + failed['coordinate'])}", file=sys.stderr)
+        print(
+            f"{len(failed)} row(s) failed: {', '.join(failed['muscle'] + '@' + failed['coordinate'])}", file=sys.stderr
+        )
         return 1
     return 0
 

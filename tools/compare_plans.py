@@ -12,6 +12,7 @@ must have been built in both, models/retrorun_planar/generated/). Exit status 1 
 plans differ. Whether the numbers are the same: run both and compare the results folders
 with tools/compare_study_results.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,19 @@ JOB_FIELDS = ("input", "output", "wildcards", "log", "benchmark")
 
 def dry_run(repo: Path, workdir: Path, args: list[str]) -> subprocess.CompletedProcess:
     args = [str(repo / a) if previous == "--configfile" else a for previous, a in zip([""] + args, args)]
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory", str(workdir),
-               "--cores", "2", "-n", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(repo / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "-n",
+        *args,
+    ]
     env = dict(os.environ, PYTHONPATH=str(repo))
     return subprocess.run(command, capture_output=True, text=True, env=env)
 
@@ -61,7 +73,7 @@ def main() -> int:
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     options = parser.parse_args(argv[:split])
-    options.snakemake_args = argv[split + 1:]
+    options.snakemake_args = argv[split + 1 :]
     repos = [options.old.resolve(), options.new.resolve()]
     differs = False
     with tempfile.TemporaryDirectory() as scratch:

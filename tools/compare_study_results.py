@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ONLY IN {'OLD' if name in old_tables else 'NEW'}  {name}")
             differing += 1
             continue
-        what = difference(read(old_tables[name], old_root), read(new_tables[name], new_root),
-                          rtol=args.rtol, atol=args.atol)
+        what = difference(
+            read(old_tables[name], old_root), read(new_tables[name], new_root), rtol=args.rtol, atol=args.atol
+        )
         print(f"{'DIFFERS' if what else 'same':8} {name}" + (f": {what}" if what else ""))
         differing += bool(what)
     print(f"{len(set(old_tables) | set(new_tables))} tables, {differing} differ")

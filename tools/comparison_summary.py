@@ -3,16 +3,31 @@ issue 9 used it for the demo's table before and after).
 
     python tools/comparison_summary.py results/demo/tables/comparison.csv [other.csv ...]
 """
+
 import sys
 
 import pandas as pd
 
-ROWS = [("quadriceps_hamstrings", "ratio_mean_stance"), ("quadriceps_hamstrings", "cci_stance_pct"),
-        ("quadriceps", "mean_stance"), ("hamstrings", "mean_stance"), ("cycle", "stance_pct"),
-        ("cycle", "duration_s"), ("knee", "peak_extension_moment_nm_per_kg"),
-        ("knee", "peak_extension_moment_timing_pct_stance")]
-COLUMNS = ["n_subjects", "mean_a", "mean_b", "difference_mean", "ratio_of_geometric_means", "t_test_p", "t_test_p_holm",
-           "wilcoxon_p"]
+ROWS = [
+    ("quadriceps_hamstrings", "ratio_mean_stance"),
+    ("quadriceps_hamstrings", "cci_stance_pct"),
+    ("quadriceps", "mean_stance"),
+    ("hamstrings", "mean_stance"),
+    ("cycle", "stance_pct"),
+    ("cycle", "duration_s"),
+    ("knee", "peak_extension_moment_nm_per_kg"),
+    ("knee", "peak_extension_moment_timing_pct_stance"),
+]
+COLUMNS = [
+    "n_subjects",
+    "mean_a",
+    "mean_b",
+    "difference_mean",
+    "ratio_of_geometric_means",
+    "t_test_p",
+    "t_test_p_holm",
+    "wilcoxon_p",
+]
 
 for path in sys.argv[1:]:
     table = pd.read_csv(path).set_index(["group", "metric"])

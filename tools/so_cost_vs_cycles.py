@@ -9,6 +9,7 @@ solved, the CPU seconds (user + sys) of SO and its merge (Snakemake's start-up
 subtracted), the figure to compare on a loaded machine, and SO's wall seconds from
 Snakemake's benchmark file.
 """
+
 import argparse
 import json
 import resource
@@ -28,10 +29,28 @@ def snakemake(workdir: Path, cycles: str, solver: str, *args: str) -> float:
     """Run Snakemake; return the CPU seconds (user + sys) it and its jobs used."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     # the targets first: --configfile and --config would take them as their values
-    subprocess.run([sys.executable, "-m", "snakemake", *args, "--snakefile", str(REPO / "Snakefile"), "--directory",
-                    str(workdir), "--cores", "1", "--configfile", str(CONFIG), "--config", f"analysis={{cycles: {cycles}}}",
-                    f"static_optimization={{solver: {solver}}}"],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            *args,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "1",
+            "--configfile",
+            str(CONFIG),
+            "--config",
+            f"analysis={{cycles: {cycles}}}",
+            f"static_optimization={{solver: {solver}}}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -45,11 +64,22 @@ def run(workdir: Path, cycles: str, solver: str) -> dict:
     so_cpu = snakemake(workdir, cycles, solver, f"{TRIAL}/so_activations.csv") - start_up
     span = json.loads((trial / "analysis_span.json").read_text())
     frames = len(pd.read_csv(trial / "so_activations.csv"))
-    bench = pd.concat([pd.read_csv(p, sep="\t") for p in
-                       (workdir / "results/hamner-run/benchmarks/static_optimization_chunk").rglob("*.tsv")])
-    return {"solver": solver, "cycles": cycles, "cycles_used": span["n_used"], "so_span_s": f"{span['so_start_s']:.3f}-{span['so_end_s']:.3f}",
-            "so_frames": frames, "so_cpu_s": round(so_cpu, 1), "so_cpu_ms_per_frame": round(1000 * so_cpu / frames),
-            "so_wall_s": round(float(bench["s"].sum()), 1)}
+    bench = pd.concat(
+        [
+            pd.read_csv(p, sep="\t")
+            for p in (workdir / "results/hamner-run/benchmarks/static_optimization_chunk").rglob("*.tsv")
+        ]
+    )
+    return {
+        "solver": solver,
+        "cycles": cycles,
+        "cycles_used": span["n_used"],
+        "so_span_s": f"{span['so_start_s']:.3f}-{span['so_end_s']:.3f}",
+        "so_frames": frames,
+        "so_cpu_s": round(so_cpu, 1),
+        "so_cpu_ms_per_frame": round(1000 * so_cpu / frames),
+        "so_wall_s": round(float(bench["s"].sum()), 1),
+    }
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 Prints one row per rule and subject/trial (seconds, max RSS in MB) and, for trials,
 the frames SO processed (from qc.csv), so per-frame costs can be compared.
 """
+
 import sys
 from pathlib import Path
 
@@ -16,8 +17,14 @@ def stage_times(study_dir: Path) -> pd.DataFrame:
     for path in sorted((study_dir / "benchmarks").rglob("*.tsv")):
         parts = path.relative_to(study_dir / "benchmarks").with_suffix("").parts
         bench = pd.read_csv(path, sep="\t")
-        rows.append({"rule": parts[0], "job": "/".join(parts[1:]), "wall_s": float(bench["s"].iloc[0]),
-                     "max_rss_mb": float(bench["max_rss"].iloc[0]) if "max_rss" in bench else float("nan")})
+        rows.append(
+            {
+                "rule": parts[0],
+                "job": "/".join(parts[1:]),
+                "wall_s": float(bench["s"].iloc[0]),
+                "max_rss_mb": float(bench["max_rss"].iloc[0]) if "max_rss" in bench else float("nan"),
+            }
+        )
     table = pd.DataFrame(rows)
     qc_path = study_dir / "qc.csv"
     if qc_path.is_file() and len(table):

@@ -9,6 +9,7 @@ Issue 3 asks for <= 10 minutes on 2 cores. On a machine shared with other work t
 time says little; CPU time / cores is the wall time an idle machine would need if the
 jobs kept every core busy (a lower bound; the job graph's serial parts add to it).
 """
+
 import argparse
 import resource
 import subprocess
@@ -28,8 +29,21 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="run in this directory (kept) instead of a temporary one")
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="retrorun-demo-"))
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--cores", str(args.cores), "--configfile", str(REPO / "config" / "config.yaml"), "--quiet", "rules"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(args.cores),
+        "--configfile",
+        str(REPO / "config" / "config.yaml"),
+        "--quiet",
+        "rules",
+    ]
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True)
     wall_s = time.monotonic() - started
@@ -41,8 +55,10 @@ def main() -> None:
     summary = table.groupby("rule")["wall_s"].agg(jobs="count", total_s="sum", longest_s="max").sort_values("total_s")
     print(summary.round(1).to_string())
     print(f"\ndemo wall time with --cores {args.cores}: {wall_s:.0f} s ({wall_s / 60:.1f} min); results in {workdir}")
-    print(f"CPU time (user + system, all jobs): {cpu_s:.0f} s; / {args.cores} cores = {cpu_s / args.cores:.0f} s "
-          f"({cpu_s / args.cores / 60:.1f} min) on an idle machine at best")
+    print(
+        f"CPU time (user + system, all jobs): {cpu_s:.0f} s; / {args.cores} cores = {cpu_s / args.cores:.0f} s "
+        f"({cpu_s / args.cores / 60:.1f} min) on an idle machine at best"
+    )
 
 
 if __name__ == "__main__":

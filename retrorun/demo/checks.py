@@ -5,6 +5,7 @@ The pipeline's outputs are read through ``pipeline_contacts``, ``pipeline_cycle_
 and ``pipeline_differences`` only, so a change of the pipeline's file layout is one
 edit here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,8 @@ import pandas as pd
 from .. import analysis, events
 from .. import groups as grp
 from .design import SIDES
-from .subjects import segment_lengths, standing_com_height_m, truth_paths
 from .motion import _osim
+from .subjects import segment_lengths, standing_com_height_m, truth_paths
 from .truth import JOINTS, PAIR_GROUP, outcome_paths
 
 GROUND_TRUTH_COLUMNS = ["subject", "trial", "check", "quantity", "value", "threshold", "unit", "pass", "note"]
@@ -25,17 +26,21 @@ LITERATURE_COLUMNS = ["fact", "source", "expected", "measured", "pass"]
 # The study's primary outcomes as (group, metric) of the cycle metrics and comparison
 # tables: Q:H ratio of mean stance activation, each group's mean stance activation and
 # the peak knee extension moment.
-PRIMARY_OUTCOMES = [(PAIR_GROUP, "ratio_mean_stance"), ("quadriceps", "mean_stance"), ("hamstrings", "mean_stance"),
-                    ("knee", "peak_extension_moment_nm_per_kg")]
+PRIMARY_OUTCOMES = [
+    (PAIR_GROUP, "ratio_mean_stance"),
+    ("quadriceps", "mean_stance"),
+    ("hamstrings", "mean_stance"),
+    ("knee", "peak_extension_moment_nm_per_kg"),
+]
 
 # Thresholds of the issue-10 contract.
 THRESHOLDS = {
-    "event_ms": 5.0,             # detected strike / toe off vs designed
-    "moment_rms_pct": 5.0,       # RMS error, % of the true peak
-    "moment_peak_pct": 5.0,      # peak error, % of the true peak
-    "activation_rms": 0.02,      # group activation curve, RMS
-    "ratio_pct": 5.0,            # Q:H stance ratio, relative
-    "difference_pct": 10.0,      # forward-backward difference, relative (opposite sign fails)
+    "event_ms": 5.0,  # detected strike / toe off vs designed
+    "moment_rms_pct": 5.0,  # RMS error, % of the true peak
+    "moment_peak_pct": 5.0,  # peak error, % of the true peak
+    "activation_rms": 0.02,  # group activation curve, RMS
+    "ratio_pct": 5.0,  # Q:H stance ratio, relative
+    "difference_pct": 10.0,  # forward-backward difference, relative (opposite sign fails)
 }
 # Residual moment target of Hicks et al. 2015 (J Biomech Eng 137:020905): below 1 % of
 # COM height x peak external force.
@@ -45,31 +50,31 @@ RESIDUAL_MOMENT_PCT = 1.0
 # Why a check fails when it does, as measured on the demo (the note column of a failing row).
 FAILURE_NOTES = {
     "event_timing_error": "forward toe-off: the design's vertical force ends as sin^2 (zero slope at toe-off), so it "
-                          "is below the 20 N detection threshold for about 8-9 ms before the designed toe-off; "
-                          "a real force falls more steeply there (the threshold crossing of the noise-free design "
-                          "is met within 1 ms: tests/test_events.py)",
+    "is below the 20 N detection threshold for about 8-9 ms before the designed toe-off; "
+    "a real force falls more steeply there (the threshold crossing of the noise-free design "
+    "is met within 1 ms: tests/test_events.py)",
     "segment_length_error": "non-uniform proportions: the scaling measures this segment from markers along other "
-                            "axes than the one this length lies on, so one factor per segment cannot fit both",
+    "axes than the one this length lies on, so one factor per segment cannot fit both",
     "ik_rms_error": "placement offsets and soft-tissue artefact of the skin markers tilt the fitted segments "
-                    "(pelvis and trunk from 3-4 markers 0.1-0.2 m apart: 5-10 mm offsets are 2-4 deg); the "
-                    "static-pose marker placement absorbs only part of it",
+    "(pelvis and trunk from 3-4 markers 0.1-0.2 m apart: 5-10 mm offsets are 2-4 deg); the "
+    "static-pose marker placement absorbs only part of it",
     "root_residual_moment": "the low-pass filtered pose and GRF are not consistent with each other at the root (up to "
-                            "1.6 % without any marker mismatch at 10 Hz); the scaled model's masses and the fitted "
-                            "pose add to it",
+    "1.6 % without any marker mismatch at 10 Hz); the scaled model's masses and the fitted "
+    "pose add to it",
     "root_residual_force": "the scaled model's segment masses and the fitted pose differ from the truth's, and the "
-                           "cutoff passes marker noise into the accelerations (2 subjects at 10 Hz: 3.2-5.5 %)",
+    "cutoff passes marker noise into the accelerations (2 subjects at 10 Hz: 3.2-5.5 %)",
     "joint_moment_rms_error": "the matched 10-15 Hz low-pass of coordinates and GRF smooths the stance moments "
-                              "(without any marker mismatch, at 10 Hz: knee peak -8 % forward, -13 % backward); "
-                              "marker mismatch and scaling errors add to it",
+    "(without any marker mismatch, at 10 Hz: knee peak -8 % forward, -13 % backward); "
+    "marker mismatch and scaling errors add to it",
     "joint_moment_peak_error": "the matched 10-15 Hz low-pass of coordinates and GRF lowers the stance peaks "
-                               "(without any marker mismatch, at 10 Hz: knee -8 % forward, -13 % backward, hip up to "
-                               "-19 %); marker mismatch and scaling errors add to it",
+    "(without any marker mismatch, at 10 Hz: knee -8 % forward, -13 % backward, hip up to "
+    "-19 %); marker mismatch and scaling errors add to it",
     "activation_rms_error": "SO sees the smoothed joint moments and the scaled model's muscle geometry, not the "
-                            "truth's",
+    "truth's",
     "qh_stance_ratio_error": "stance is cut at the detected events and the hamstrings' stance activation is small, "
-                             "so a small absolute error in either group is a large relative one",
+    "so a small absolute error in either group is a large relative one",
     "difference_error": "the pipeline's errors differ between the directions (the shorter backward pulse is "
-                        "smoothed more, events shift differently), so the forward-backward difference inherits them",
+    "smoothed more, events shift differently), so the forward-backward difference inherits them",
 }
 
 
@@ -126,9 +131,16 @@ def ik_errors(ik: pd.DataFrame, truth: pd.DataFrame, *, start_s: float | None, e
     return errors
 
 
-def root_residual_share(id_forces: pd.DataFrame, grf: pd.DataFrame, *, threshold_n: float, start_s: float | None,
-                        end_s: float | None, root_forces: tuple[str, ...] = ("pelvis_tx_force_n", "pelvis_ty_force_n"),
-                        sides: tuple[str, ...] = SIDES) -> tuple[float, float]:
+def root_residual_share(
+    id_forces: pd.DataFrame,
+    grf: pd.DataFrame,
+    *,
+    threshold_n: float,
+    start_s: float | None,
+    end_s: float | None,
+    root_forces: tuple[str, ...] = ("pelvis_tx_force_n", "pelvis_ty_force_n"),
+    sides: tuple[str, ...] = SIDES,
+) -> tuple[float, float]:
     """(peak magnitude in stance of the root residual ``root_forces`` (forces, N, or
     moments, N m), peak GRF magnitude (N)) over the window."""
     missing = [c for c in root_forces if c not in id_forces.columns]
@@ -158,12 +170,20 @@ def event_errors_ms(detected: pd.DataFrame, designed: pd.DataFrame, *, start_s: 
                 nearest = own[event].to_numpy()[np.argmin(np.abs(own[event].to_numpy() - getattr(row, event)))]
                 error = 1000.0 * (nearest - getattr(row, event))
                 error = error if abs(error) <= 50.0 else np.nan
-            rows.append({"side": row.side, "event": event[: -len("_s")], "true_s": getattr(row, event), "error_ms": error})
+            rows.append(
+                {"side": row.side, "event": event[: -len("_s")], "true_s": getattr(row, event), "error_ms": error}
+            )
     return pd.DataFrame(rows, columns=["side", "event", "true_s", "error_ms"])
 
 
-def moment_errors(id_forces: pd.DataFrame, true_id: pd.DataFrame, cycles: pd.DataFrame, *, sides: dict[str, str],
-                  knee_extension_sign: float) -> pd.DataFrame:
+def moment_errors(
+    id_forces: pd.DataFrame,
+    true_id: pd.DataFrame,
+    cycles: pd.DataFrame,
+    *,
+    sides: dict[str, str],
+    knee_extension_sign: float,
+) -> pd.DataFrame:
     """Per true cycle and joint: RMS error of the pipeline's joint moment over the cycle
     and error of its stance peak (knee: extension peak; hip, ankle: the peak in the
     direction of the true moment's largest magnitude), both as % of the true peak. The pipeline's moments are compared at their own times
@@ -182,32 +202,54 @@ def moment_errors(id_forces: pd.DataFrame, true_id: pd.DataFrame, cycles: pd.Dat
             sign = knee_extension_sign if joint == "knee" else np.sign(true[stance][np.argmax(np.abs(true[stance]))])
             peak_true, peak_measured = np.max(sign * true[stance]), np.max(sign * measured[stance])
             scale = abs(peak_true)
-            rows.append({"side": cycle.side, "cycle": cycle.cycle, "joint": joint,
-                         "rms_pct": 100.0 * float(np.sqrt(np.mean((measured - true) ** 2))) / scale,
-                         "peak_pct": 100.0 * abs(peak_measured - peak_true) / scale})
+            rows.append(
+                {
+                    "side": cycle.side,
+                    "cycle": cycle.cycle,
+                    "joint": joint,
+                    "rms_pct": 100.0 * float(np.sqrt(np.mean((measured - true) ** 2))) / scale,
+                    "peak_pct": 100.0 * abs(peak_measured - peak_true) / scale,
+                }
+            )
     return pd.DataFrame(rows, columns=["side", "cycle", "joint", "rms_pct", "peak_pct"])
 
 
-def activation_errors(activations: pd.DataFrame, true_activations: pd.DataFrame, cycles: pd.DataFrame, *,
-                      groups: dict[str, list[str]], sides: dict[str, str],
-                      weights: dict[str, float] | None, true_weights: dict[str, float] | None) -> pd.DataFrame:
+def activation_errors(
+    activations: pd.DataFrame,
+    true_activations: pd.DataFrame,
+    cycles: pd.DataFrame,
+    *,
+    groups: dict[str, list[str]],
+    sides: dict[str, str],
+    weights: dict[str, float] | None,
+    true_weights: dict[str, float] | None,
+) -> pd.DataFrame:
     """Per true cycle and muscle group: RMS difference of the pipeline's group activation
     from the true one (SO on the truth), at the pipeline's times over the true cycle."""
     measured_groups = grp.group_activations(activations, groups=groups, sides=sides, weights=weights, source="pipeline")
-    true_groups = grp.group_activations(true_activations, groups=groups, sides=sides, weights=true_weights, source="truth")
+    true_groups = grp.group_activations(
+        true_activations, groups=groups, sides=sides, weights=true_weights, source="truth"
+    )
     rows = []
     for cycle in cycles.itertuples(index=False):
         span = _window(measured_groups, cycle.strike_s, cycle.next_strike_s)
         for group in groups:
             column = grp.group_column(group, cycle.side)
             true = np.interp(span["time_s"], true_groups["time_s"], true_groups[column])
-            rows.append({"side": cycle.side, "cycle": cycle.cycle, "group": group,
-                         "rms": float(np.sqrt(np.mean((span[column].to_numpy() - true) ** 2)))})
+            rows.append(
+                {
+                    "side": cycle.side,
+                    "cycle": cycle.cycle,
+                    "group": group,
+                    "rms": float(np.sqrt(np.mean((span[column].to_numpy() - true) ** 2))),
+                }
+            )
     return pd.DataFrame(rows, columns=["side", "cycle", "group", "rms"])
 
 
-def matched_metric_errors(measured: pd.DataFrame, true: pd.DataFrame, *, group: str, metric: str,
-                          tolerance_s: float = 0.05) -> pd.DataFrame:
+def matched_metric_errors(
+    measured: pd.DataFrame, true: pd.DataFrame, *, group: str, metric: str, tolerance_s: float = 0.05
+) -> pd.DataFrame:
     """Per true cycle: the pipeline's value of one cycle metric for the cycle of the same
     side whose strike is nearest (within ``tolerance_s``), and its relative error (%)."""
     own_true = true[(true["group"] == group) & (true["metric"] == metric)]
@@ -217,8 +259,15 @@ def matched_metric_errors(measured: pd.DataFrame, true: pd.DataFrame, *, group: 
         same_side = own_measured[own_measured["side"] == row.side]
         gaps = np.abs(same_side["strike_s"].to_numpy() - row.strike_s)
         value = same_side["value"].to_numpy()[np.argmin(gaps)] if len(gaps) and gaps.min() <= tolerance_s else np.nan
-        rows.append({"side": row.side, "cycle": row.cycle, "true": row.value, "measured": value,
-                     "error_pct": 100.0 * abs(value - row.value) / abs(row.value)})
+        rows.append(
+            {
+                "side": row.side,
+                "cycle": row.cycle,
+                "true": row.value,
+                "measured": value,
+                "error_pct": 100.0 * abs(value - row.value) / abs(row.value),
+            }
+        )
     return pd.DataFrame(rows, columns=["side", "cycle", "true", "measured", "error_pct"])
 
 
@@ -228,16 +277,30 @@ def _worst(values: pd.Series) -> float:
     return float("inf") if values.isna().any() or values.empty else float(values.max())
 
 
-def ground_truth_rows(*, subject: str, truth_dir: str | Path, scaled_model: str | Path, trials: dict[str, dict],
-                      groups: dict[str, list[str]], sides: dict[str, str], weighting: str = "mean",
-                      knee_extension_sign: float = 1.0, ik_threshold_deg: float = 2.0, length_threshold_pct: float = 3.0,
-                      residual_threshold_pct: float = 5.0, contact_threshold_n: float = 20.0) -> pd.DataFrame:
+def ground_truth_rows(
+    *,
+    subject: str,
+    truth_dir: str | Path,
+    scaled_model: str | Path,
+    trials: dict[str, dict],
+    groups: dict[str, list[str]],
+    sides: dict[str, str],
+    weighting: str = "mean",
+    knee_extension_sign: float = 1.0,
+    ik_threshold_deg: float = 2.0,
+    length_threshold_pct: float = 3.0,
+    residual_threshold_pct: float = 5.0,
+    contact_threshold_n: float = 20.0,
+) -> pd.DataFrame:
     """Compare one subject's pipeline outputs with the truth.
 
     ``trials``: trial -> {dir (the pipeline's trial folder), start_s, end_s}. Rows:
     subject, trial, check, quantity, value, threshold, unit, pass."""
-    for name, value in (("ik_threshold_deg", ik_threshold_deg), ("length_threshold_pct", length_threshold_pct),
-                        ("residual_threshold_pct", residual_threshold_pct)):
+    for name, value in (
+        ("ik_threshold_deg", ik_threshold_deg),
+        ("length_threshold_pct", length_threshold_pct),
+        ("residual_threshold_pct", residual_threshold_pct),
+    ):
         if not value > 0:
             raise ValueError(f"{name} must be > 0, got {value}")
     osim = _osim()
@@ -245,15 +308,30 @@ def ground_truth_rows(*, subject: str, truth_dir: str | Path, scaled_model: str 
     rows = []
 
     def add(trial, check, quantity, value, threshold, unit):
-        rows.append({"subject": subject, "trial": trial, "check": check, "quantity": quantity, "value": value,
-                     "threshold": threshold, "unit": unit})
+        rows.append(
+            {
+                "subject": subject,
+                "trial": trial,
+                "check": check,
+                "quantity": quantity,
+                "value": value,
+                "threshold": threshold,
+                "unit": unit,
+            }
+        )
 
     com_height_m = standing_com_height_m(osim.Model(str(truth["model"])))
     true_lengths = pd.read_csv(truth["segment_lengths"]).set_index("segment")["length_m"]
     scaled = segment_lengths(osim.Model(str(scaled_model)))
     for segment, true_length in true_lengths.items():
-        add("", "segment_length_error", segment, 100.0 * abs(scaled[segment] - true_length) / true_length,
-            length_threshold_pct, "%")
+        add(
+            "",
+            "segment_length_error",
+            segment,
+            100.0 * abs(scaled[segment] - true_length) / true_length,
+            length_threshold_pct,
+            "%",
+        )
     weights = true_weights = None
     if weighting == "max_isometric_force":
         names = [f"{m}{suffix}" for muscles in groups.values() for m in muscles for suffix in sides.values()]
@@ -263,45 +341,112 @@ def ground_truth_rows(*, subject: str, truth_dir: str | Path, scaled_model: str 
         trial_dir = Path(files["dir"])
         start, end = files.get("start_s"), files.get("end_s")
         ik = pd.read_csv(trial_dir / "ik_coordinates.csv")
-        for coordinate, rms in ik_errors(ik, pd.read_csv(truth[f"{trial}/coordinates"]), start_s=start, end_s=end).items():
+        for coordinate, rms in ik_errors(
+            ik, pd.read_csv(truth[f"{trial}/coordinates"]), start_s=start, end_s=end
+        ).items():
             add(trial, "ik_rms_error", coordinate, rms, ik_threshold_deg, "deg")
         id_forces = pd.read_csv(trial_dir / "id_generalized_forces.csv")
-        peak_residual, peak_grf = root_residual_share(id_forces, pd.read_csv(trial_dir / "grf.csv"),
-                                                      threshold_n=contact_threshold_n, start_s=start, end_s=end)
-        add(trial, "root_residual_force", "peak_in_stance_share_of_peak_grf", 100.0 * peak_residual / peak_grf,
-            residual_threshold_pct, "%")
+        peak_residual, peak_grf = root_residual_share(
+            id_forces, pd.read_csv(trial_dir / "grf.csv"), threshold_n=contact_threshold_n, start_s=start, end_s=end
+        )
+        add(
+            trial,
+            "root_residual_force",
+            "peak_in_stance_share_of_peak_grf",
+            100.0 * peak_residual / peak_grf,
+            residual_threshold_pct,
+            "%",
+        )
         # the same for the root's residual moment (vector magnitude of its moment columns),
         # against COM height x peak external force (Hicks et al. 2015, J Biomech Eng 137:020905)
         moments = tuple(c for c in id_forces.columns if c.startswith("pelvis_") and c.endswith("_moment_nm"))
-        peak_moment, _ = root_residual_share(id_forces, pd.read_csv(trial_dir / "grf.csv"), threshold_n=contact_threshold_n,
-                                             start_s=start, end_s=end, root_forces=moments)
-        add(trial, "root_residual_moment", "peak_in_stance_share_of_com_height_x_peak_grf",
-            100.0 * peak_moment / (com_height_m * peak_grf), RESIDUAL_MOMENT_PCT, "%")
+        peak_moment, _ = root_residual_share(
+            id_forces,
+            pd.read_csv(trial_dir / "grf.csv"),
+            threshold_n=contact_threshold_n,
+            start_s=start,
+            end_s=end,
+            root_forces=moments,
+        )
+        add(
+            trial,
+            "root_residual_moment",
+            "peak_in_stance_share_of_com_height_x_peak_grf",
+            100.0 * peak_moment / (com_height_m * peak_grf),
+            RESIDUAL_MOMENT_PCT,
+            "%",
+        )
 
         designed = pd.read_csv(truth[f"{trial}/contacts"])
         outcomes = outcome_paths(truth_dir, trial)
         true_cycles = pd.read_csv(outcomes["cycles"])
-        events_table = event_errors_ms(pipeline_contacts(trial_dir), designed,
-                                       start_s=float(true_cycles["strike_s"].min()),
-                                       end_s=float(true_cycles["next_strike_s"].max()))
+        events_table = event_errors_ms(
+            pipeline_contacts(trial_dir),
+            designed,
+            start_s=float(true_cycles["strike_s"].min()),
+            end_s=float(true_cycles["next_strike_s"].max()),
+        )
         for (side, event), own in events_table.groupby(["side", "event"], sort=True):
-            add(trial, "event_timing_error", f"{event}_{side}_max_abs", _worst(own["error_ms"].abs()),
-                THRESHOLDS["event_ms"], "ms")
-        moments = moment_errors(id_forces, pd.read_csv(outcomes["id"]), true_cycles, sides=sides,
-                                knee_extension_sign=knee_extension_sign)
+            add(
+                trial,
+                "event_timing_error",
+                f"{event}_{side}_max_abs",
+                _worst(own["error_ms"].abs()),
+                THRESHOLDS["event_ms"],
+                "ms",
+            )
+        moments = moment_errors(
+            id_forces, pd.read_csv(outcomes["id"]), true_cycles, sides=sides, knee_extension_sign=knee_extension_sign
+        )
         for joint, own in moments.groupby("joint", sort=False):
-            add(trial, "joint_moment_rms_error", f"{joint}_worst_cycle_share_of_true_peak", _worst(own["rms_pct"]),
-                THRESHOLDS["moment_rms_pct"], "%")
-            add(trial, "joint_moment_peak_error", f"{joint}_worst_cycle_share_of_true_peak", _worst(own["peak_pct"]),
-                THRESHOLDS["moment_peak_pct"], "%")
-        activations = activation_errors(pd.read_csv(trial_dir / "so_activations.csv"),
-                                        pd.read_csv(outcomes["activations"]), true_cycles, groups=groups, sides=sides,
-                                        weights=weights, true_weights=true_weights)
+            add(
+                trial,
+                "joint_moment_rms_error",
+                f"{joint}_worst_cycle_share_of_true_peak",
+                _worst(own["rms_pct"]),
+                THRESHOLDS["moment_rms_pct"],
+                "%",
+            )
+            add(
+                trial,
+                "joint_moment_peak_error",
+                f"{joint}_worst_cycle_share_of_true_peak",
+                _worst(own["peak_pct"]),
+                THRESHOLDS["moment_peak_pct"],
+                "%",
+            )
+        activations = activation_errors(
+            pd.read_csv(trial_dir / "so_activations.csv"),
+            pd.read_csv(outcomes["activations"]),
+            true_cycles,
+            groups=groups,
+            sides=sides,
+            weights=weights,
+            true_weights=true_weights,
+        )
         for group, own in activations.groupby("group", sort=False):
-            add(trial, "activation_rms_error", f"{group}_worst_cycle", _worst(own["rms"]), THRESHOLDS["activation_rms"], "")
-        ratios = matched_metric_errors(pipeline_cycle_metrics(trial_dir), pd.read_csv(outcomes["metrics"]),
-                                       group=PAIR_GROUP, metric="ratio_mean_stance")
-        add(trial, "qh_stance_ratio_error", "worst_cycle_relative", _worst(ratios["error_pct"]), THRESHOLDS["ratio_pct"], "%")
+            add(
+                trial,
+                "activation_rms_error",
+                f"{group}_worst_cycle",
+                _worst(own["rms"]),
+                THRESHOLDS["activation_rms"],
+                "",
+            )
+        ratios = matched_metric_errors(
+            pipeline_cycle_metrics(trial_dir),
+            pd.read_csv(outcomes["metrics"]),
+            group=PAIR_GROUP,
+            metric="ratio_mean_stance",
+        )
+        add(
+            trial,
+            "qh_stance_ratio_error",
+            "worst_cycle_relative",
+            _worst(ratios["error_pct"]),
+            THRESHOLDS["ratio_pct"],
+            "%",
+        )
     return _judged(pd.DataFrame(rows, columns=GROUND_TRUTH_COLUMNS[:-2]))
 
 
@@ -320,8 +465,14 @@ def truth_differences(true_metrics: pd.DataFrame, *, compare: list[str]) -> pd.D
     for group, metric in PRIMARY_OUTCOMES:
         match = table[(table["group"] == group) & (table["metric"] == metric)]
         if len(match):
-            rows.append({"group": group, "metric": metric, "difference_mean": float(match["difference_mean"].iloc[0]),
-                         "n_subjects": int(match["n_subjects"].iloc[0])})
+            rows.append(
+                {
+                    "group": group,
+                    "metric": metric,
+                    "difference_mean": float(match["difference_mean"].iloc[0]),
+                    "n_subjects": int(match["n_subjects"].iloc[0]),
+                }
+            )
     return pd.DataFrame(rows, columns=["group", "metric", "difference_mean", "n_subjects"])
 
 
@@ -333,10 +484,17 @@ def difference_rows(measured: pd.DataFrame, true: pd.DataFrame, *, compare: list
         match = measured[(measured["group"] == row.group) & (measured["metric"] == row.metric)]
         value = match["difference_mean"].iloc[0] if len(match) else np.nan
         error = 100.0 * abs(value - row.difference_mean) / abs(row.difference_mean)
-        rows.append({"subject": "all", "trial": f"{compare[1]}-{compare[0]}", "check": "difference_error",
-                     "quantity": f"{row.group}.{row.metric} (truth {row.difference_mean:.4g}, pipeline {value:.4g})",
-                     "value": error if np.isfinite(error) else float("inf"),
-                     "threshold": THRESHOLDS["difference_pct"], "unit": "%"})
+        rows.append(
+            {
+                "subject": "all",
+                "trial": f"{compare[1]}-{compare[0]}",
+                "check": "difference_error",
+                "quantity": f"{row.group}.{row.metric} (truth {row.difference_mean:.4g}, pipeline {value:.4g})",
+                "value": error if np.isfinite(error) else float("inf"),
+                "threshold": THRESHOLDS["difference_pct"],
+                "unit": "%",
+            }
+        )
     return _judged(pd.DataFrame(rows, columns=GROUND_TRUTH_COLUMNS[:-2]))
 
 
@@ -351,13 +509,16 @@ def trial_timing(contacts: pd.DataFrame, *, start_s: float, end_s: float) -> dic
         raise ValueError(f"fewer than two complete contacts inside {start_s}-{end_s} s")
     strikes, toe_offs, side = (inside[c].to_numpy() for c in ("strike_s", "toe_off_s", "side"))
     alternate = side[1:] != side[:-1]
-    return {"contact_time_s": float(np.mean(toe_offs - strikes)),
-            "step_frequency_hz": float(1.0 / np.mean(np.diff(strikes))),
-            "flight_time_s": float(np.mean((strikes[1:] - toe_offs[:-1])[alternate]))}
+    return {
+        "contact_time_s": float(np.mean(toe_offs - strikes)),
+        "step_frequency_hz": float(1.0 / np.mean(np.diff(strikes))),
+        "flight_time_s": float(np.mean((strikes[1:] - toe_offs[:-1])[alternate])),
+    }
 
 
-def contact_forces(grf: pd.DataFrame, contacts: pd.DataFrame, *, start_s: float, end_s: float,
-                   body_weight_n: float) -> dict[str, float]:
+def contact_forces(
+    grf: pd.DataFrame, contacts: pd.DataFrame, *, start_s: float, end_s: float, body_weight_n: float
+) -> dict[str, float]:
     """Mean over the contacts inside [start_s, end_s] of the peak vertical force (BW) and
     of the COP travel along +X from strike to toe off (m; + = heel to toe when facing +X)."""
     peaks, travel = [], []
@@ -380,7 +541,9 @@ def literature_rows(per_trial: pd.DataFrame, subject_means: pd.DataFrame, *, com
     ``subject_means``: the pipeline's subjects.csv (subject, condition, group, metric, mean)."""
     forward, backward = compare
     per = per_trial.groupby("condition").mean(numeric_only=True)
-    knee = subject_means[subject_means["group"] == "knee"].pivot_table(index="metric", columns="condition", values="mean")
+    knee = subject_means[subject_means["group"] == "knee"].pivot_table(
+        index="metric", columns="condition", values="mean"
+    )
     peak_f, peak_b = knee.loc["peak_extension_moment_nm_per_kg", [forward, backward]]
     timing_f, timing_b = knee.loc["peak_extension_moment_timing_pct_stance", [forward, backward]]
     peak_change = 100.0 * (peak_b - peak_f) / peak_f
@@ -388,30 +551,55 @@ def literature_rows(per_trial: pd.DataFrame, subject_means: pd.DataFrame, *, com
     roos = "Roos, Barton & van Deursen 2012, J Biomech 45:1656"
     cavagna = "Cavagna, Legramandi & La Torre 2012, J Exp Biol 215:75"
     rows = [
-        {"fact": "peak knee extension moment lower backward (157 +- 54 vs 124 +- 51 N m: -21 %)", "source": roos,
-         "expected": "backward - forward between -40 % and -5 %",
-         "measured": f"{peak_change:.1f} % ({peak_f:.2f} vs {peak_b:.2f} N m/kg)", "pass": -40.0 <= peak_change <= -5.0},
-        {"fact": "knee extension moment peaks later in stance backward (52 +- 4 vs 35 +- 3 % of stance)",
-         "source": "Flynn & Soutas-Little 1995, J Orthop Sports Phys Ther 21:277",
-         "expected": "backward later", "measured": f"{timing_f:.1f} vs {timing_b:.1f} % of stance",
-         "pass": timing_b > timing_f},
-        {"fact": "shorter contact time backward", "source": cavagna, "expected": "backward < forward",
-         "measured": f"{per.loc[forward, 'contact_time_s']:.3f} vs {per.loc[backward, 'contact_time_s']:.3f} s",
-         "pass": per.loc[backward, "contact_time_s"] < per.loc[forward, "contact_time_s"]},
-        {"fact": "higher step frequency backward", "source": cavagna, "expected": "backward > forward",
-         "measured": f"{per.loc[forward, 'step_frequency_hz']:.2f} vs {per.loc[backward, 'step_frequency_hz']:.2f} steps/s",
-         "pass": per.loc[backward, "step_frequency_hz"] > per.loc[forward, "step_frequency_hz"]},
-        {"fact": "longer flight backward (0.098 vs 0.072 s)", "source": cavagna, "expected": "backward > forward",
-         "measured": f"{per.loc[forward, 'flight_time_s']:.3f} vs {per.loc[backward, 'flight_time_s']:.3f} s",
-         "pass": per.loc[backward, "flight_time_s"] > per.loc[forward, "flight_time_s"]},
-        {"fact": "forefoot contact backward: the centre of pressure moves toe to heel (heel to toe forward)",
-         "source": "Threlkeld et al. 1989, J Orthop Sports Phys Ther 11:56; Sterzing, Frommhold & Rosenbaum 2016, Gait Posture 46:135",
-         "expected": "COP travel along the runner's facing direction: forward > 0 > backward",
-         "measured": f"{1000 * per.loc[forward, 'cop_travel_m']:.0f} vs {1000 * per.loc[backward, 'cop_travel_m']:.0f} mm",
-         "pass": per.loc[forward, "cop_travel_m"] > 0 > per.loc[backward, "cop_travel_m"]},
-        {"fact": "peak vertical GRF similar (2.3 +- 0.3 vs 2.4 +- 0.2 BW at the knee-moment peak)", "source": roos,
-         "expected": "backward / forward between 0.9 and 1.1",
-         "measured": f"{per.loc[forward, 'peak_vertical_grf_bw']:.2f} vs {per.loc[backward, 'peak_vertical_grf_bw']:.2f} BW "
-                     f"(ratio {grf_ratio:.3f})", "pass": 0.9 <= grf_ratio <= 1.1},
+        {
+            "fact": "peak knee extension moment lower backward (157 +- 54 vs 124 +- 51 N m: -21 %)",
+            "source": roos,
+            "expected": "backward - forward between -40 % and -5 %",
+            "measured": f"{peak_change:.1f} % ({peak_f:.2f} vs {peak_b:.2f} N m/kg)",
+            "pass": -40.0 <= peak_change <= -5.0,
+        },
+        {
+            "fact": "knee extension moment peaks later in stance backward (52 +- 4 vs 35 +- 3 % of stance)",
+            "source": "Flynn & Soutas-Little 1995, J Orthop Sports Phys Ther 21:277",
+            "expected": "backward later",
+            "measured": f"{timing_f:.1f} vs {timing_b:.1f} % of stance",
+            "pass": timing_b > timing_f,
+        },
+        {
+            "fact": "shorter contact time backward",
+            "source": cavagna,
+            "expected": "backward < forward",
+            "measured": f"{per.loc[forward, 'contact_time_s']:.3f} vs {per.loc[backward, 'contact_time_s']:.3f} s",
+            "pass": per.loc[backward, "contact_time_s"] < per.loc[forward, "contact_time_s"],
+        },
+        {
+            "fact": "higher step frequency backward",
+            "source": cavagna,
+            "expected": "backward > forward",
+            "measured": f"{per.loc[forward, 'step_frequency_hz']:.2f} vs {per.loc[backward, 'step_frequency_hz']:.2f} steps/s",
+            "pass": per.loc[backward, "step_frequency_hz"] > per.loc[forward, "step_frequency_hz"],
+        },
+        {
+            "fact": "longer flight backward (0.098 vs 0.072 s)",
+            "source": cavagna,
+            "expected": "backward > forward",
+            "measured": f"{per.loc[forward, 'flight_time_s']:.3f} vs {per.loc[backward, 'flight_time_s']:.3f} s",
+            "pass": per.loc[backward, "flight_time_s"] > per.loc[forward, "flight_time_s"],
+        },
+        {
+            "fact": "forefoot contact backward: the centre of pressure moves toe to heel (heel to toe forward)",
+            "source": "Threlkeld et al. 1989, J Orthop Sports Phys Ther 11:56; Sterzing, Frommhold & Rosenbaum 2016, Gait Posture 46:135",
+            "expected": "COP travel along the runner's facing direction: forward > 0 > backward",
+            "measured": f"{1000 * per.loc[forward, 'cop_travel_m']:.0f} vs {1000 * per.loc[backward, 'cop_travel_m']:.0f} mm",
+            "pass": per.loc[forward, "cop_travel_m"] > 0 > per.loc[backward, "cop_travel_m"],
+        },
+        {
+            "fact": "peak vertical GRF similar (2.3 +- 0.3 vs 2.4 +- 0.2 BW at the knee-moment peak)",
+            "source": roos,
+            "expected": "backward / forward between 0.9 and 1.1",
+            "measured": f"{per.loc[forward, 'peak_vertical_grf_bw']:.2f} vs {per.loc[backward, 'peak_vertical_grf_bw']:.2f} BW "
+            f"(ratio {grf_ratio:.3f})",
+            "pass": 0.9 <= grf_ratio <= 1.1,
+        },
     ]
     return pd.DataFrame(rows, columns=LITERATURE_COLUMNS)

@@ -1,5 +1,6 @@
 """The demo study's design: its config, its subjects (body, speed, timing, joint ranges)
 and the subjects and trials sheets the ordinary study loader reads. No OpenSim here."""
+
 from __future__ import annotations
 
 import copy
@@ -112,31 +113,47 @@ def resolve_config(synthetic_cfg: dict | None) -> dict:
     conditions = given.pop("conditions", None)
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
-        raise ConfigError(f"unknown key(s) under 'synthetic': {', '.join(unknown)}",
-                          fix=f"use only {', '.join(sorted(DEFAULTS))} (config/README.md)")
+        raise ConfigError(
+            f"unknown key(s) under 'synthetic': {', '.join(unknown)}",
+            fix=f"use only {', '.join(sorted(DEFAULTS))} (config/README.md)",
+        )
     cfg.update(given)
     if conditions is not None:
         cfg["conditions"] = conditions
     if not cfg["conditions"]:
-        raise ConfigError("synthetic.conditions is empty", fix="name at least one condition, e.g. forward: {speed_m_s: 3.0}")
+        raise ConfigError(
+            "synthetic.conditions is empty", fix="name at least one condition, e.g. forward: {speed_m_s: 3.0}"
+        )
     for key in ("marker_rate_hz", "grf_rate_hz", "trial_duration_s", "static_duration_s"):
         if not float(cfg[key]) > 0:
-            raise ConfigError(f"synthetic.{key} must be > 0, got {cfg[key]}", fix=f"set synthetic.{key} to a positive number")
-    for key in ("marker_noise_m", "grf_noise_n", "lead_in_s", "marker_placement_sd_m", "soft_tissue_scale",
-                "between_subject_scale"):
+            raise ConfigError(
+                f"synthetic.{key} must be > 0, got {cfg[key]}", fix=f"set synthetic.{key} to a positive number"
+            )
+    for key in (
+        "marker_noise_m",
+        "grf_noise_n",
+        "lead_in_s",
+        "marker_placement_sd_m",
+        "soft_tissue_scale",
+        "between_subject_scale",
+    ):
         if float(cfg[key]) < 0:
             raise ConfigError(f"synthetic.{key} must be >= 0, got {cfg[key]}", fix=f"set synthetic.{key} to 0 or more")
     if int(cfg["n_subjects"]) < 1 or int(cfg["analysis_strides"]) < 1:
-        raise ConfigError("synthetic.n_subjects and synthetic.analysis_strides must be >= 1", fix="set them to 1 or more")
+        raise ConfigError(
+            "synthetic.n_subjects and synthetic.analysis_strides must be >= 1", fix="set them to 1 or more"
+        )
     cfg["conditions"] = {name: condition_design(name, spec) for name, spec in cfg["conditions"].items()}
     for name, design in cfg["conditions"].items():
         # the slowest stride a subject can get: 2.5 SD below the mean frequency
         slowest_hz = design["stride_frequency_hz"] * (1 - 2.5 * _spread(cfg, "stride_frequency_hz"))
         needed = float(cfg["lead_in_s"]) + int(cfg["analysis_strides"]) / slowest_hz + 0.5
         if needed > float(cfg["trial_duration_s"]):
-            raise ConfigError(f"synthetic.trial_duration_s {cfg['trial_duration_s']} s is too short for condition '{name}': "
-                              f"lead-in, {cfg['analysis_strides']} strides and 0.5 s of margin need {needed:.2f} s",
-                              fix="raise synthetic.trial_duration_s or lower analysis_strides / lead_in_s")
+            raise ConfigError(
+                f"synthetic.trial_duration_s {cfg['trial_duration_s']} s is too short for condition '{name}': "
+                f"lead-in, {cfg['analysis_strides']} strides and 0.5 s of margin need {needed:.2f} s",
+                fix="raise synthetic.trial_duration_s or lower analysis_strides / lead_in_s",
+            )
     return cfg
 
 
@@ -152,27 +169,37 @@ def condition_design(name: str, spec: dict | None) -> dict:
     spec = dict(spec or {})
     pattern = spec.get("pattern", name if name in PATTERN_TIMING else None)
     if pattern not in PATTERN_TIMING:
-        raise ConfigError(f"synthetic.conditions.{name}: pattern '{pattern}' is not one of {', '.join(PATTERN_TIMING)}",
-                          fix=f"add pattern: forward or pattern: backward to synthetic.conditions.{name}")
+        raise ConfigError(
+            f"synthetic.conditions.{name}: pattern '{pattern}' is not one of {', '.join(PATTERN_TIMING)}",
+            fix=f"add pattern: forward or pattern: backward to synthetic.conditions.{name}",
+        )
     design = {"pattern": pattern, "speed_m_s": 3.0, "direction": 1 if pattern == "forward" else -1}
     design.update(PATTERN_TIMING[pattern])
     unknown = sorted(set(spec) - set(design))
     if unknown:
-        raise ConfigError(f"synthetic.conditions.{name}: unknown key(s) {', '.join(unknown)}",
-                          fix=f"use only {', '.join(sorted(design))}")
+        raise ConfigError(
+            f"synthetic.conditions.{name}: unknown key(s) {', '.join(unknown)}",
+            fix=f"use only {', '.join(sorted(design))}",
+        )
     design.update(spec)
     design = {k: (v if k == "pattern" else float(v)) for k, v in design.items()}
     if design["direction"] not in (1.0, -1.0):
-        raise ConfigError(f"synthetic.conditions.{name}.direction must be 1 or -1, got {design['direction']}",
-                          fix="1 = progress along +X, -1 = along -X (the runner faces +X in both)")
+        raise ConfigError(
+            f"synthetic.conditions.{name}.direction must be 1 or -1, got {design['direction']}",
+            fix="1 = progress along +X, -1 = along -X (the runner faces +X in both)",
+        )
     if design["speed_m_s"] <= 0 or design["stride_frequency_hz"] <= 0 or design["range_scale"] <= 0:
-        raise ConfigError(f"synthetic.conditions.{name}: speed_m_s, stride_frequency_hz and range_scale must be > 0",
-                          fix="set positive values")
+        raise ConfigError(
+            f"synthetic.conditions.{name}: speed_m_s, stride_frequency_hz and range_scale must be > 0",
+            fix="set positive values",
+        )
     step_s = 0.5 / design["stride_frequency_hz"]
     if not 0 < design["contact_time_s"] < step_s:
-        raise ConfigError(f"synthetic.conditions.{name}: contact_time_s {design['contact_time_s']} must be between 0 and "
-                          f"the step time {step_s:.3f} s (running has a flight phase)",
-                          fix="lower contact_time_s or stride_frequency_hz")
+        raise ConfigError(
+            f"synthetic.conditions.{name}: contact_time_s {design['contact_time_s']} must be between 0 and "
+            f"the step time {step_s:.3f} s (running has a flight phase)",
+            fix="lower contact_time_s or stride_frequency_hz",
+        )
     return design
 
 
@@ -221,7 +248,9 @@ def sample_subjects(synthetic_cfg: dict | None) -> list[SubjectDesign]:
                 own = float(np.clip(rng.standard_normal(), -2, 2))
                 design[key] = round(base[key] * (1 + spread * (shared_sd * shared[key] + own_sd * own)), 4)
             designs[name] = condition_design(name, design)
-        subjects.append(SubjectDesign(f"S{index + 1:02d}", round(height, 3), round(bmi * height**2, 1), factors, designs))
+        subjects.append(
+            SubjectDesign(f"S{index + 1:02d}", round(height, 3), round(bmi * height**2, 1), factors, designs)
+        )
     return subjects
 
 
@@ -251,16 +280,30 @@ def study_sheets(synthetic_cfg: dict | None, *, inputs_dir: str | Path) -> tuple
     inputs_dir = Path(inputs_dir)
     subjects, trials = [], []
     for person in sample_subjects(cfg):
-        subjects.append({"subject": person.subject, "mass_kg": person.mass_kg, "height_m": person.height_m,
-                         "static_markers": str(inputs_dir / f"{person.subject}_static.trc"),
-                         "static_start_s": 0.0, "static_end_s": float(cfg["static_duration_s"])})
+        subjects.append(
+            {
+                "subject": person.subject,
+                "mass_kg": person.mass_kg,
+                "height_m": person.height_m,
+                "static_markers": str(inputs_dir / f"{person.subject}_static.trc"),
+                "static_start_s": 0.0,
+                "static_end_s": float(cfg["static_duration_s"]),
+            }
+        )
         for condition, design in person.conditions.items():
             trial = f"{condition}_1"
             start, end = analysis_window(cfg, design)
-            trials.append({"subject": person.subject, "trial": trial, "condition": condition,
-                           "markers": str(inputs_dir / f"{person.subject}_{trial}.trc"),
-                           "grf": str(inputs_dir / f"{person.subject}_{trial}.mot"),
-                           "start_s": start, "end_s": end})
+            trials.append(
+                {
+                    "subject": person.subject,
+                    "trial": trial,
+                    "condition": condition,
+                    "markers": str(inputs_dir / f"{person.subject}_{trial}.trc"),
+                    "grf": str(inputs_dir / f"{person.subject}_{trial}.mot"),
+                    "start_s": start,
+                    "end_s": end,
+                }
+            )
     return pd.DataFrame(subjects), pd.DataFrame(trials)
 
 

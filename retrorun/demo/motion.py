@@ -9,6 +9,7 @@ is ballistic in flight, and the GRF is the whole-body equation of motion,
 F = m (a_com - g), applied under the stance foot. Inverse dynamics on the true
 coordinates and this GRF therefore leaves no residual force at the pelvis.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -71,7 +72,9 @@ def _fourier_eval(coefficients: np.ndarray, phase: np.ndarray) -> np.ndarray:
     return terms[:, 0].real + 2 * terms[:, 1:].real.sum(axis=1)
 
 
-_FORWARD_SERIES = {name: _fourier_coefficients(frames, FOURIER_HARMONICS) for name, frames in FORWARD_KEYFRAMES_DEG.items()}
+_FORWARD_SERIES = {
+    name: _fourier_coefficients(frames, FOURIER_HARMONICS) for name, frames in FORWARD_KEYFRAMES_DEG.items()
+}
 FORWARD_DUTY = 0.37  # toe-off phase of the keyframes
 _MEANS = {name: float(series[0].real) for name, series in _FORWARD_SERIES.items()}
 
@@ -163,7 +166,14 @@ def design_forces(time_s: np.ndarray, design: dict, *, mass_kg: float, first_con
     forces = {}
     for side in SIDES:
         u = stance_phase(time_s, design, first_contact_s=first_contact_s, side=side)
-        fy = mass_kg * GRAVITY_M_S2 * step_s / design["contact_time_s"] * _vertical_shape(u, design["pattern"]) / mean_shape
+        fy = (
+            mass_kg
+            * GRAVITY_M_S2
+            * step_s
+            / design["contact_time_s"]
+            * _vertical_shape(u, design["pattern"])
+            / mean_shape
+        )
         cos_term = np.where(np.isnan(u), 0.0, np.cos(np.pi * np.nan_to_num(u)) - mean_cos / mean_shape)
         forces[f"{side}_fy"] = fy
         forces[f"{side}_fx"] = -design["direction"] * HORIZONTAL_FORCE_RATIO * fy * cos_term
@@ -171,8 +181,9 @@ def design_forces(time_s: np.ndarray, design: dict, *, mass_kg: float, first_con
     return forces
 
 
-def design_com(time_s: np.ndarray, design: dict, *, mass_kg: float, first_contact_s: float,
-               mean_height_m: float) -> dict[str, np.ndarray]:
+def design_com(
+    time_s: np.ndarray, design: dict, *, mass_kg: float, first_contact_s: float, mean_height_m: float
+) -> dict[str, np.ndarray]:
     """COM position, velocity, acceleration in X and Y from the designed forces.
 
     Integrated twice on a fine grid over whole strides; the integration constants make
@@ -182,8 +193,10 @@ def design_com(time_s: np.ndarray, design: dict, *, mass_kg: float, first_contac
     n_fine = 4000
     fine = first_contact_s + np.arange(n_fine) * stride_s / n_fine  # one stride, periodic
     forces = design_forces(fine, design, mass_kg=mass_kg, first_contact_s=first_contact_s)
-    acc = {"x": (forces["r_fx"] + forces["l_fx"]) / mass_kg,
-           "y": (forces["r_fy"] + forces["l_fy"]) / mass_kg - GRAVITY_M_S2}
+    acc = {
+        "x": (forces["r_fx"] + forces["l_fx"]) / mass_kg,
+        "y": (forces["r_fy"] + forces["l_fy"]) / mass_kg - GRAVITY_M_S2,
+    }
     k = np.fft.rfftfreq(n_fine, d=stride_s / n_fine) * 2 * np.pi
     out = {}
     for axis, a in acc.items():
@@ -213,8 +226,8 @@ def _periodic_eval(spectrum: np.ndarray, phase: np.ndarray, n: int) -> np.ndarra
         weights[-1] = 1.0
     values = np.zeros(len(phase))
     for start in range(0, len(phase), 2000):  # chunks keep the phase table small
-        block = np.exp(2j * np.pi * np.outer(phase[start:start + 2000], k))
-        values[start:start + 2000] = (block * (weights * spectrum)).real.sum(axis=1) / n
+        block = np.exp(2j * np.pi * np.outer(phase[start : start + 2000], k))
+        values[start : start + 2000] = (block * (weights * spectrum)).real.sum(axis=1) / n
     return values
 
 
@@ -323,8 +336,11 @@ def balance_angular_momentum(model, design: dict, *, mass_kg: float, iterations:
         probe.set_pose({"pelvis_tilt": coords["pelvis_tilt"][0]})
         inertia = probe.central_angular_momentum({"pelvis_tilt": 1.0})
         rate = np.fft.irfft(1j * omega * np.fft.rfft(momentum), n)
-        grf_moment = sum((np.nan_to_num(kin["cop"][s][:, 0]) - kin["com"]["x"]) * kin["forces"][f"{s}_fy"]
-                         + kin["com"]["y"] * kin["forces"][f"{s}_fx"] for s in SIDES)
+        grf_moment = sum(
+            (np.nan_to_num(kin["cop"][s][:, 0]) - kin["com"]["x"]) * kin["forces"][f"{s}_fy"]
+            + kin["com"]["y"] * kin["forces"][f"{s}_fx"]
+            for s in SIDES
+        )
         residual = rate - grf_moment
         balance["cop_shift"] += float(residual.mean()) / (mass_kg * GRAVITY_M_S2) / probe.sole_length("r")
         spectrum = np.fft.rfft(residual - residual.mean())
@@ -338,8 +354,9 @@ def _frames(coords: dict[str, np.ndarray], index: int) -> dict[str, float]:
     return {name: values[index] for name, values in coords.items()}
 
 
-def trial_kinematics(model, design: dict, *, time_s: np.ndarray, mass_kg: float, first_contact_s: float,
-                     balance: dict | None = None) -> dict:
+def trial_kinematics(
+    model, design: dict, *, time_s: np.ndarray, mass_kg: float, first_contact_s: float, balance: dict | None = None
+) -> dict:
     """True coordinates (pelvis placed so the COM follows the design), per-foot GRF with
     the COP on the stance foot's sole, and the stance sole heights, at ``time_s``.
 
@@ -368,8 +385,14 @@ def trial_kinematics(model, design: dict, *, time_s: np.ndarray, mass_kg: float,
     # The floor is at y = 0: the COM's mean height is set so the stance sole, averaged
     # over stance, sits on it (the pelvis offset does not depend on pelvis translation).
     com = design_com(time_s, design, mass_kg=mass_kg, first_contact_s=first_contact_s, mean_height_m=0.0)
-    relative_sole = np.concatenate([soles[s][~np.isnan(soles[s][:, 1]), 1] + com["y"][~np.isnan(soles[s][:, 1])]
-                                    - offsets[~np.isnan(soles[s][:, 1]), 1] for s in SIDES])
+    relative_sole = np.concatenate(
+        [
+            soles[s][~np.isnan(soles[s][:, 1]), 1]
+            + com["y"][~np.isnan(soles[s][:, 1])]
+            - offsets[~np.isnan(soles[s][:, 1]), 1]
+            for s in SIDES
+        ]
+    )
     mean_height = -float(np.mean(relative_sole))
     com["y"] = com["y"] + mean_height
     coords["pelvis_tx"] = com["x"] - offsets[:, 0]
@@ -383,4 +406,3 @@ def trial_kinematics(model, design: dict, *, time_s: np.ndarray, mass_kg: float,
         cop[:, 1] = 0.0
         result["cop"][side] = cop
     return result
-

@@ -5,6 +5,7 @@ Everything the pipeline reads (markers, GRF) goes to ``inputs_dir``; the truth (
 coordinates, noise-free GRF, contact times, marker offsets, segment lengths) goes to a
 separate ``truth_dir`` that only the ground-truth check reads.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,10 @@ def true_model(generic_model: str | Path, person: SubjectDesign):
     for segment, bodies in SEGMENTS.items():
         for body in bodies:
             if not model.getBodySet().contains(body):
-                raise ConfigError(f"the generic model {generic_model} has no body '{body}' (segment '{segment}')",
-                                  fix="use the demo model or a model with the gait2392 body names")
+                raise ConfigError(
+                    f"the generic model {generic_model} has no body '{body}' (segment '{segment}')",
+                    fix="use the demo model or a model with the gait2392 body names",
+                )
             scale = osim.Scale()
             scale.setSegmentName(body)
             scale.setScaleFactors(osim.Vec3(*person.scale_factors[segment]))
@@ -112,23 +115,42 @@ def skin_markers(model, *, placement_sd_m: float, soft_tissue_scale: float, rng:
         section = body.rsplit("_", 1)[0]
         axis, gain = SOFT_TISSUE_M_PER_RAD.get(section, (0, 0.0))
         share = float(rng.uniform(-1.0, 1.0))
-        rows.append({"marker": marker.getName(), "body": body, "side": body.rsplit("_", 1)[-1] if "_" in body else "",
-                     "x_m": location.get(0), "y_m": location.get(1), "z_m": location.get(2),
-                     "offset_x_m": float(offset[0]), "offset_y_m": float(offset[1]),
-                     "sta_axis": axis, "sta_m_per_rad": soft_tissue_scale * gain * share})
+        rows.append(
+            {
+                "marker": marker.getName(),
+                "body": body,
+                "side": body.rsplit("_", 1)[-1] if "_" in body else "",
+                "x_m": location.get(0),
+                "y_m": location.get(1),
+                "z_m": location.get(2),
+                "offset_x_m": float(offset[0]),
+                "offset_y_m": float(offset[1]),
+                "sta_axis": axis,
+                "sta_m_per_rad": soft_tissue_scale * gain * share,
+            }
+        )
     if not rows:
         raise ConfigError(f"model {model.getName()} has no markers", fix="use a generic model with a marker set")
     return pd.DataFrame(rows)
 
 
-def marker_table(model, skin: pd.DataFrame, coords: dict[str, np.ndarray], time_s: np.ndarray, *, noise_m: float,
-                 rng: np.random.Generator, rate_hz: float) -> MarkerTable:
+def marker_table(
+    model,
+    skin: pd.DataFrame,
+    coords: dict[str, np.ndarray],
+    time_s: np.ndarray,
+    *,
+    noise_m: float,
+    rng: np.random.Generator,
+    rate_hz: float,
+) -> MarkerTable:
     """Skin-marker positions: placed with their offsets, moved by soft tissue with the
     knee angle of their side, by forward kinematics of the true model, plus Gaussian noise."""
     probe = PoseProbe(model)
     positions = {name: np.zeros((len(time_s), 3)) for name in skin["marker"]}
     base = skin[["x_m", "y_m", "z_m"]].to_numpy() + np.column_stack(
-        [skin["offset_x_m"], skin["offset_y_m"], np.zeros(len(skin))])
+        [skin["offset_x_m"], skin["offset_y_m"], np.zeros(len(skin))]
+    )
     for i in range(len(time_s)):
         frame = _frames(coords, i)
         probe.set_pose(frame)
@@ -219,9 +241,13 @@ def _storage_name(column: str) -> str:
 def truth_paths(truth_dir: str | Path, trials: list[str]) -> dict[str, Path]:
     """Every truth file the generator writes for one subject, by key."""
     truth_dir = Path(truth_dir)
-    paths = {"model": truth_dir / "true_model.osim", "subject": truth_dir / "subject.json",
-             "scale_factors": truth_dir / "scale_factors.csv", "segment_lengths": truth_dir / "segment_lengths.csv",
-             "skin_markers": truth_dir / "skin_markers.csv"}
+    paths = {
+        "model": truth_dir / "true_model.osim",
+        "subject": truth_dir / "subject.json",
+        "scale_factors": truth_dir / "scale_factors.csv",
+        "segment_lengths": truth_dir / "segment_lengths.csv",
+        "skin_markers": truth_dir / "skin_markers.csv",
+    }
     for trial in trials:
         paths[f"{trial}/coordinates"] = truth_dir / f"{trial}_coordinates.csv"
         paths[f"{trial}/coordinates_mot"] = truth_dir / f"{trial}_coordinates.mot"
@@ -231,8 +257,14 @@ def truth_paths(truth_dir: str | Path, trials: list[str]) -> dict[str, Path]:
     return paths
 
 
-def generate_subject(synthetic_cfg: dict | None, *, subject: str, generic_model: str | Path,
-                     inputs_dir: str | Path, truth_dir: str | Path) -> dict:
+def generate_subject(
+    synthetic_cfg: dict | None,
+    *,
+    subject: str,
+    generic_model: str | Path,
+    inputs_dir: str | Path,
+    truth_dir: str | Path,
+) -> dict:
     """Write one subject's static trial, running trials (TRC + GRF .mot) and truth files.
 
     Returns a summary (timings, sole heights, peak forces) for the job log."""
@@ -247,21 +279,47 @@ def generate_subject(synthetic_cfg: dict | None, *, subject: str, generic_model:
         model.printToXML(str(tmp))
     with atomic_path(truth["subject"]) as tmp:
         tmp.write_text(json.dumps(asdict(person), indent=2))
-    write_csv(truth["scale_factors"], pd.DataFrame(
-        [{"segment": seg, "body": body, "factor_x": person.scale_factors[seg][0], "factor_y": person.scale_factors[seg][1],
-          "factor_z": person.scale_factors[seg][2]} for seg, bodies in SEGMENTS.items() for body in bodies]))
-    write_csv(truth["segment_lengths"], pd.DataFrame(
-        [{"segment": name, "length_m": value} for name, value in segment_lengths(model).items()]))
+    write_csv(
+        truth["scale_factors"],
+        pd.DataFrame(
+            [
+                {
+                    "segment": seg,
+                    "body": body,
+                    "factor_x": person.scale_factors[seg][0],
+                    "factor_y": person.scale_factors[seg][1],
+                    "factor_z": person.scale_factors[seg][2],
+                }
+                for seg, bodies in SEGMENTS.items()
+                for body in bodies
+            ]
+        ),
+    )
+    write_csv(
+        truth["segment_lengths"],
+        pd.DataFrame([{"segment": name, "length_m": value} for name, value in segment_lengths(model).items()]),
+    )
 
     marker_rate, grf_rate = float(cfg["marker_rate_hz"]), float(cfg["grf_rate_hz"])
     rng = np.random.default_rng([int(cfg["seed"]), index])
-    skin = skin_markers(model, placement_sd_m=float(cfg["marker_placement_sd_m"]),
-                        soft_tissue_scale=float(cfg["soft_tissue_scale"]), rng=rng)
+    skin = skin_markers(
+        model,
+        placement_sd_m=float(cfg["marker_placement_sd_m"]),
+        soft_tissue_scale=float(cfg["soft_tissue_scale"]),
+        rng=rng,
+    )
     write_csv(truth["skin_markers"], skin)
     static_time = np.arange(int(round(float(cfg["static_duration_s"]) * marker_rate)) + 1) / marker_rate
     pose = standing_pose(model)
-    static = marker_table(model, skin, {k: np.full(len(static_time), v) for k, v in pose.items()}, static_time,
-                          noise_m=float(cfg["marker_noise_m"]), rng=rng, rate_hz=marker_rate)
+    static = marker_table(
+        model,
+        skin,
+        {k: np.full(len(static_time), v) for k, v in pose.items()},
+        static_time,
+        noise_m=float(cfg["marker_noise_m"]),
+        rng=rng,
+        rate_hz=marker_rate,
+    )
     write_trc(inputs_dir / f"{subject}_static.trc", static)
 
     summary = {"subject": subject, "mass_kg": person.mass_kg, "height_m": person.height_m, "trials": {}}
@@ -270,24 +328,46 @@ def generate_subject(synthetic_cfg: dict | None, *, subject: str, generic_model:
         grf_time = np.arange(int(round(duration * grf_rate)) + 1) / grf_rate
         marker_time = np.arange(int(round(duration * marker_rate)) + 1) / marker_rate
         balance = balance_angular_momentum(model, design, mass_kg=person.mass_kg)
-        kin = trial_kinematics(model, design, time_s=grf_time, mass_kg=person.mass_kg,
-                               first_contact_s=float(cfg["lead_in_s"]), balance=balance)
+        kin = trial_kinematics(
+            model,
+            design,
+            time_s=grf_time,
+            mass_kg=person.mass_kg,
+            first_contact_s=float(cfg["lead_in_s"]),
+            balance=balance,
+        )
         coords_m = _resample(kin["coordinates"], grf_time, marker_time)
-        markers = marker_table(model, skin, coords_m, marker_time, noise_m=float(cfg["marker_noise_m"]), rng=rng,
-                               rate_hz=marker_rate)
+        markers = marker_table(
+            model, skin, coords_m, marker_time, noise_m=float(cfg["marker_noise_m"]), rng=rng, rate_hz=marker_rate
+        )
         write_trc(inputs_dir / f"{subject}_{trial}.trc", markers)
-        write_storage(inputs_dir / f"{subject}_{trial}.mot",
-                      grf_storage_table(kin, noise_n=float(cfg["grf_noise_n"]), rng=rng), in_degrees=False,
-                      name=f"{subject}_{trial}_grf")
-        write_storage(truth[f"{trial}/grf"], grf_storage_table(kin, noise_n=0.0, rng=None), in_degrees=False,
-                      name=f"{subject}_{trial}_grf_true")
+        write_storage(
+            inputs_dir / f"{subject}_{trial}.mot",
+            grf_storage_table(kin, noise_n=float(cfg["grf_noise_n"]), rng=rng),
+            in_degrees=False,
+            name=f"{subject}_{trial}_grf",
+        )
+        write_storage(
+            truth[f"{trial}/grf"],
+            grf_storage_table(kin, noise_n=0.0, rng=None),
+            in_degrees=False,
+            name=f"{subject}_{trial}_grf_true",
+        )
         write_csv(truth[f"{trial}/coordinates"], coordinates_table(coords_m, marker_time))
-        for key, table in (("coordinates_mot", coordinates_table(kin["coordinates"], grf_time)),
-                           ("coordinates_sampled_mot", coordinates_table(coords_m, marker_time))):
-            write_storage(truth[f"{trial}/{key}"], table.rename(columns=_storage_name), in_degrees=True,
-                          name=f"{subject}_{trial}_true")
-        write_csv(truth[f"{trial}/contacts"], designed_contacts(design, first_contact_s=float(cfg["lead_in_s"]),
-                                                                duration_s=duration))
+        for key, table in (
+            ("coordinates_mot", coordinates_table(kin["coordinates"], grf_time)),
+            ("coordinates_sampled_mot", coordinates_table(coords_m, marker_time)),
+        ):
+            write_storage(
+                truth[f"{trial}/{key}"],
+                table.rename(columns=_storage_name),
+                in_degrees=True,
+                name=f"{subject}_{trial}_true",
+            )
+        write_csv(
+            truth[f"{trial}/contacts"],
+            designed_contacts(design, first_contact_s=float(cfg["lead_in_s"]), duration_s=duration),
+        )
         stance = {s: ~np.isnan(kin["forces"][f"{s}_u"]) for s in SIDES}
         summary["trials"][trial] = {
             "condition": condition,
@@ -295,10 +375,12 @@ def generate_subject(synthetic_cfg: dict | None, *, subject: str, generic_model:
             "cop_shift_share_of_sole": balance["cop_shift"],
             "angular_momentum_residual_rms_nm": balance["residual_rms_nm"],
             "pelvis_tilt_range_deg": float(np.degrees(np.ptp(kin["coordinates"]["pelvis_tilt"]))),
-            "sole_height_in_stance_m": [float(min(kin["sole_height_m"][s][stance[s]].min() for s in SIDES)),
-                                        float(max(kin["sole_height_m"][s][stance[s]].max() for s in SIDES))],
-            "peak_vertical_grf_bw": float(max(kin["forces"][f"{s}_fy"].max() for s in SIDES)
-                                          / (person.mass_kg * GRAVITY_M_S2)),
+            "sole_height_in_stance_m": [
+                float(min(kin["sole_height_m"][s][stance[s]].min() for s in SIDES)),
+                float(max(kin["sole_height_m"][s][stance[s]].max() for s in SIDES)),
+            ],
+            "peak_vertical_grf_bw": float(
+                max(kin["forces"][f"{s}_fy"].max() for s in SIDES) / (person.mass_kg * GRAVITY_M_S2)
+            ),
         }
     return summary
-

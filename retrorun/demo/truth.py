@@ -6,6 +6,7 @@ The outcome definitions (group activation, Q:H ratio, knee extension peak) are t
 study's own (retrorun.metrics, retrorun.groups), so truth and pipeline differ only in
 what the measurement chain (markers, scaling, IK, filtering, event detection) changes.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,10 +29,12 @@ PAIR_GROUP = "quadriceps_hamstrings"
 def outcome_paths(truth_dir: str | Path, trial: str) -> dict[str, Path]:
     """The truth outcome files of one trial (written by rule demo_truth)."""
     truth_dir = Path(truth_dir)
-    return {"id": truth_dir / f"{trial}_id_generalized_forces.csv",
-            "activations": truth_dir / f"{trial}_so_activations.csv",
-            "cycles": truth_dir / f"{trial}_cycles.csv",
-            "metrics": truth_dir / f"{trial}_cycle_metrics.csv"}
+    return {
+        "id": truth_dir / f"{trial}_id_generalized_forces.csv",
+        "activations": truth_dir / f"{trial}_so_activations.csv",
+        "cycles": truth_dir / f"{trial}_cycles.csv",
+        "metrics": truth_dir / f"{trial}_cycle_metrics.csv",
+    }
 
 
 def write_external_loads(path: str | Path, *, grf_mot: str | Path) -> None:
@@ -54,16 +57,29 @@ def write_external_loads(path: str | Path, *, grf_mot: str | Path) -> None:
         loads.printToXML(str(tmp))
 
 
-def inverse_dynamics(*, model_path: str | Path, coordinates_mot: str | Path, grf_mot: str | Path,
-                     work_dir: str | Path, time_range: tuple[float, float]) -> pd.DataFrame:
+def inverse_dynamics(
+    *,
+    model_path: str | Path,
+    coordinates_mot: str | Path,
+    grf_mot: str | Path,
+    work_dir: str | Path,
+    time_range: tuple[float, float],
+) -> pd.DataFrame:
     """OpenSim's InverseDynamicsTool on the given coordinates and GRF: its generalized
     forces, with the root residual force magnitude (N) and the total GRF magnitude (N)."""
     work = Path(work_dir)
     write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
-    opensim_tools.inverse_dynamics(model_path=str(model_path), coordinates_mot=str(coordinates_mot),
-                                   external_loads_xml=str(work / "external_loads.xml"), time_range=time_range,
-                                   out_sto=str(work / "id.sto"), work_dir=str(work), name="truth_id",
-                                   subject="", trial="")
+    opensim_tools.inverse_dynamics(
+        model_path=str(model_path),
+        coordinates_mot=str(coordinates_mot),
+        external_loads_xml=str(work / "external_loads.xml"),
+        time_range=time_range,
+        out_sto=str(work / "id.sto"),
+        work_dir=str(work),
+        name="truth_id",
+        subject="",
+        trial="",
+    )
     forces = tables.generalized_forces_table(read_storage(work / "id.sto")[0])
     grf, _ = read_storage(grf_mot)
     total = sum(grf[[GRF_SIDE_COLUMNS["force"].format(side=s, axis=a) for a in "xyz"]].to_numpy() for s in SIDES)
@@ -72,22 +88,39 @@ def inverse_dynamics(*, model_path: str | Path, coordinates_mot: str | Path, grf
     return forces
 
 
-def static_optimization(*, model_path: str | Path, coordinates_mot: str | Path, grf_mot: str | Path,
-                        settings: dict, work_dir: str | Path, time_range: tuple[float, float]) -> pd.DataFrame:
+def static_optimization(
+    *,
+    model_path: str | Path,
+    coordinates_mot: str | Path,
+    grf_mot: str | Path,
+    settings: dict,
+    work_dir: str | Path,
+    time_range: tuple[float, float],
+) -> pd.DataFrame:
     """OpenSim's static optimization with the study's settings (the same actuators,
     strength scale and activation exponent as the pipeline): time_s, one column per muscle."""
     work = Path(work_dir)
     write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
     so_model = work / "so_model.osim"
     specs = opensim_tools.prepare_so_model(
-        model_path=str(model_path), out_model=str(so_model),
+        model_path=str(model_path),
+        out_model=str(so_model),
         max_isometric_force_scale=settings["max_isometric_force_scale"],
-        residual_optimal_force=settings["residual_optimal_force"], reserve_optimal_force=settings["reserve_optimal_force"],
-        unmuscled_optimal_force=settings["unmuscled_optimal_force"])
+        residual_optimal_force=settings["residual_optimal_force"],
+        reserve_optimal_force=settings["reserve_optimal_force"],
+        unmuscled_optimal_force=settings["unmuscled_optimal_force"],
+    )
     activation_sto, _ = opensim_tools.static_optimization(
-        so_model_path=str(so_model), coordinates_mot=str(coordinates_mot),
-        external_loads_xml=str(work / "external_loads.xml"), time_range=time_range,
-        activation_exponent=settings["activation_exponent"], work_dir=str(work), name="truth_so", subject="", trial="")
+        so_model_path=str(so_model),
+        coordinates_mot=str(coordinates_mot),
+        external_loads_xml=str(work / "external_loads.xml"),
+        time_range=time_range,
+        activation_exponent=settings["activation_exponent"],
+        work_dir=str(work),
+        name="truth_so",
+        subject="",
+        trial="",
+    )
     activation, _ = read_storage(activation_sto)
     actuators = {s.name for s in specs}
     return tables.activations_table(activation, muscles=[c for c in activation.columns[1:] if c not in actuators])
@@ -103,23 +136,43 @@ def true_cycles(contacts: pd.DataFrame, *, window_start_s: float, window_end_s: 
         for i in range(len(own) - 1):
             strike, following = own["strike_s"].iloc[i], own["strike_s"].iloc[i + 1]
             if strike >= window_start_s - 1e-9 and following <= window_end_s + 1e-9:
-                rows.append({"side": side, "cycle": cycle, "strike_s": strike, "toe_off_s": own["toe_off_s"].iloc[i],
-                             "next_strike_s": following, "duration_s": following - strike,
-                             "stance_pct": 100.0 * (own["toe_off_s"].iloc[i] - strike) / (following - strike)})
+                rows.append(
+                    {
+                        "side": side,
+                        "cycle": cycle,
+                        "strike_s": strike,
+                        "toe_off_s": own["toe_off_s"].iloc[i],
+                        "next_strike_s": following,
+                        "duration_s": following - strike,
+                        "stance_pct": 100.0 * (own["toe_off_s"].iloc[i] - strike) / (following - strike),
+                    }
+                )
                 cycle += 1
-    return pd.DataFrame(rows, columns=["side", "cycle", "strike_s", "toe_off_s", "next_strike_s", "duration_s", "stance_pct"])
+    return pd.DataFrame(
+        rows, columns=["side", "cycle", "strike_s", "toe_off_s", "next_strike_s", "duration_s", "stance_pct"]
+    )
 
 
-def cycle_metrics(cycles: pd.DataFrame, *, activations: pd.DataFrame, id_forces: pd.DataFrame,
-                  groups: dict[str, list[str]], sides: dict[str, str], weights: dict[str, float] | None,
-                  mass_kg: float, knee_coordinate: str, knee_signs: dict[str, float],
-                  floors: dict[str, float]) -> pd.DataFrame:
+def cycle_metrics(
+    cycles: pd.DataFrame,
+    *,
+    activations: pd.DataFrame,
+    id_forces: pd.DataFrame,
+    groups: dict[str, list[str]],
+    sides: dict[str, str],
+    weights: dict[str, float] | None,
+    mass_kg: float,
+    knee_coordinate: str,
+    knee_signs: dict[str, float],
+    floors: dict[str, float],
+) -> pd.DataFrame:
     """The study's per-cycle outcomes (long: side, cycle, group, metric, value) on the
     given cycles, with the definitions of retrorun.analysis: activation above each
     muscle's floor (``floors``: the model's min_control), the knee extension moment by the
     model's extension direction per side (``knee_signs``)."""
-    group_table = grp.group_activations(grp.above_floor(activations, floors), groups=groups, sides=sides,
-                                        weights=weights, source="truth")
+    group_table = grp.group_activations(
+        grp.above_floor(activations, floors), groups=groups, sides=sides, weights=weights, source="truth"
+    )
     rows = []
     for row in cycles.itertuples(index=False):
         span = {"start_s": row.strike_s, "end_s": row.next_strike_s}
@@ -128,15 +181,25 @@ def cycle_metrics(cycles: pd.DataFrame, *, activations: pd.DataFrame, id_forces:
         pct, stance = curves["pct"].to_numpy(), float(row.stance_pct)
         values = {("cycle", "duration_s"): row.duration_s, ("cycle", "stance_pct"): stance}
         for group in groups:
-            for name, value in metrics.activation_metrics(pct, curves[grp.group_column(group, row.side)], stance_pct=stance,
-                                                          cycle_s=row.duration_s).items():
+            for name, value in metrics.activation_metrics(
+                pct, curves[grp.group_column(group, row.side)], stance_pct=stance, cycle_s=row.duration_s
+            ).items():
                 values[(group, name)] = value
         if "quadriceps" in groups and "hamstrings" in groups:
-            pair = metrics.pair_metrics(pct, curves[grp.group_column("quadriceps", row.side)],
-                                        curves[grp.group_column("hamstrings", row.side)], stance_pct=stance)
+            pair = metrics.pair_metrics(
+                pct,
+                curves[grp.group_column("quadriceps", row.side)],
+                curves[grp.group_column("hamstrings", row.side)],
+                stance_pct=stance,
+            )
             values |= {(PAIR_GROUP, name): value for name, value in pair.items()}
         extension = knee_signs[row.side] * moment.iloc[:, 1].to_numpy() / mass_kg
-        values |= {("knee", name): value for name, value in metrics.knee_extension_peak(pct, extension, stance_pct=stance).items()}
-        rows += [{"side": row.side, "cycle": row.cycle, "strike_s": row.strike_s, "group": g, "metric": m, "value": float(v)}
-                 for (g, m), v in values.items()]
+        values |= {
+            ("knee", name): value
+            for name, value in metrics.knee_extension_peak(pct, extension, stance_pct=stance).items()
+        }
+        rows += [
+            {"side": row.side, "cycle": row.cycle, "strike_s": row.strike_s, "group": g, "metric": m, "value": float(v)}
+            for (g, m), v in values.items()
+        ]
     return pd.DataFrame(rows, columns=["side", "cycle", "strike_s", "group", "metric", "value"])

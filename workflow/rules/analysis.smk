@@ -20,14 +20,14 @@ rule analyse_trial:
     output:
         metrics=trial_path("cycle_metrics.csv"),
         curves=trial_path("cycle_curves.csv"),
+    log:
+        trial_log("analyse_trial"),
     params:
         settings=TRIAL_ANALYSIS,
         groups=config["muscle_groups"],
         sides=config["sides"],
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         trial_dir=trial_folder,
-    log:
-        trial_log("analyse_trial"),
     script:
         "../../scripts/analyse_trial.py"
 
@@ -40,12 +40,23 @@ rule analysis_tables:
         spans=trial_cycle_files("analysis_span.json"),
         qc=study_path("qc.csv"),
     output:
-        cycles=report(f"{TABLES_DIR}/cycles.csv", caption="../report/cycles.rst", category="Results", subcategory="Tables"),
-        subjects=report(f"{TABLES_DIR}/subjects.csv", caption="../report/subjects.rst", category="Results", subcategory="Tables"),
-        comparison=report(f"{TABLES_DIR}/comparison.csv", caption="../report/comparison.rst", category="Results", subcategory="Tables"),
+        cycles=report(
+            f"{TABLES_DIR}/cycles.csv", caption="../report/cycles.rst", category="Results", subcategory="Tables"
+        ),
+        subjects=report(
+            f"{TABLES_DIR}/subjects.csv", caption="../report/subjects.rst", category="Results", subcategory="Tables"
+        ),
+        comparison=report(
+            f"{TABLES_DIR}/comparison.csv",
+            caption="../report/comparison.rst",
+            category="Results",
+            subcategory="Tables",
+        ),
         spm=report(f"{TABLES_DIR}/spm.csv", caption="../report/spm.rst", category="Results", subcategory="Tables"),
         counts=report(f"{TABLES_DIR}/cycle_counts.csv", caption="../report/cycle_counts.rst", category="Quality checks"),
         curves=f"{TABLES_DIR}/curves.csv",
+    log:
+        study_log("analysis_tables"),
     params:
         trials=lambda wc: analysis_trial_info(),
         failed=failed_trial_records,
@@ -53,8 +64,6 @@ rule analysis_tables:
         settings=ANALYSIS,
         groups=config["muscle_groups"],
         sides=config["sides"],
-    log:
-        study_log("analysis_tables"),
     script:
         "../../scripts/analysis_tables.py"
 
@@ -71,14 +80,13 @@ rule analysis_figures:
         **_figure("qh_ratio", "fig_qh_ratio"),
         **_figure("knee_moment", "fig_knee_moment"),
         **_figure("qc_overview", "fig_qc_overview", category="Quality checks"),
+    log:
+        study_log("analysis_figures"),
     params:
         compare=ANALYSIS["compare"],
         groups=config["muscle_groups"],
-    log:
-        study_log("analysis_figures"),
     script:
         "../../scripts/analysis_figures.py"
-
 
 
 rule report_front_page:
@@ -89,12 +97,11 @@ rule report_front_page:
         qc=study_path("qc.csv"),
     output:
         study_path("report/front_page.rst"),
+    log:
+        study_log("report_front_page"),
     params:
         study=config["study"],
         qc_gate=ANALYSIS["qc_gate"],
         alpha=ANALYSIS["alpha"],
-    log:
-        study_log("report_front_page"),
     script:
         "../../scripts/report_front_page.py"
-

@@ -9,22 +9,26 @@ from retrorun.errors import RetrorunError
 from retrorun.jobs import error_record_path
 from retrorun.validation import validate_study_inputs
 
-
 # The study is the --configfile(s) the user gave, whole; without one it is the built-in
 # demo beside this Snakefile. (No `configfile:` directive: Snakemake would merge the
 # user's file into the demo's config, and every study would inherit the demo's keys.)
 DEMO_CONFIG = Path(workflow.basedir, "config", "config.yaml")
 
 try:
-    _prepared = study_config(dict(config), given_files=list(workflow.overwrite_configfiles),
-                             command_line=dict(workflow.config_settings.config), demo_config=DEMO_CONFIG)
+    _prepared = study_config(
+        dict(config),
+        given_files=list(workflow.overwrite_configfiles),
+        command_line=dict(workflow.config_settings.config),
+        demo_config=DEMO_CONFIG,
+    )
     if "synthetic" in _prepared.values and "subjects" not in _prepared.values:
         # The demo: its sheets follow from its config (no OpenSim, deterministic); they
         # are written beside the inputs it generates and read like any study's sheets.
         from retrorun.demo.design import write_study_sheets
 
-        _sheets = write_study_sheets(_prepared.values["synthetic"],
-                                     inputs_dir=(results_dir(_prepared.values["study"]) / "inputs").resolve())
+        _sheets = write_study_sheets(
+            _prepared.values["synthetic"], inputs_dir=(results_dir(_prepared.values["study"]) / "inputs").resolve()
+        )
         _prepared.values["subjects"], _prepared.values["trials"] = (str(p) for p in _sheets)
     STUDY = load_study(_prepared)
     # The files are checked once, by the main Snakemake process; a cluster job parses
@@ -206,15 +210,20 @@ def print_cycle_summary():
     # in Snakemake's own final output, so a trial with no cycle is seen without a log
     lines = unused_trial_lines()
     if lines:
-        logger.warning("retrorun: %d trial(s) with no usable %s:\n  %s" % (len(lines), config["analysis"]["unit"],
-                                                                          "\n  ".join(lines)))
+        logger.warning(
+            "retrorun: %d trial(s) with no usable %s:\n  %s"
+            % (len(lines), config["analysis"]["unit"], "\n  ".join(lines))
+        )
 
 
 # static optimization (muscles.smk)
 def so_chunks(wildcards):
     count = config["static_optimization"]["chunks"]
-    return expand(trial_path(f"so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto", wildcards.subject, wildcards.trial),
-                  chunk=range(count), kind=["activation", "force"])
+    return expand(
+        trial_path(f"so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto", wildcards.subject, wildcards.trial),
+        chunk=range(count),
+        kind=["activation", "force"],
+    )
 
 
 # residual reduction (residual_reduction.smk)
@@ -304,9 +313,15 @@ def trial_cycle_files(name):
 
 
 def _figure(name, caption, category="Results"):
-    return {f"{name}_{ext}": report(study_path(f"figures/{name}.{ext}"), caption=f"../report/{caption}.rst",
-                                    category=category, subcategory="Figures" if ext == "png" else "Figures (SVG)")
-            for ext in ("png", "svg")}
+    return {
+        f"{name}_{ext}": report(
+            study_path(f"figures/{name}.{ext}"),
+            caption=f"../report/{caption}.rst",
+            category=category,
+            subcategory="Figures" if ext == "png" else "Figures (SVG)",
+        )
+        for ext in ("png", "svg")
+    }
 
 
 # the demo's truth (synthetic.smk; config `synthetic` only)

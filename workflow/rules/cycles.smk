@@ -10,13 +10,13 @@ rule detect_contacts:
         external_loads=external_loads_template,
     output:
         contacts=trial_path("contacts.csv"),
+    log:
+        trial_log("detect_contacts"),
     params:
         threshold_n=config["analysis"]["contact_threshold_n"],
         min_contact_s=config["analysis"]["min_contact_s"],
         sides=config["sides"],
         trial_dir=trial_folder,
-    log:
-        trial_log("detect_contacts"),
     script:
         "../../scripts/detect_contacts.py"
 
@@ -29,6 +29,8 @@ rule plan_cycles:
     output:
         cycles=trial_path("cycles.csv"),
         span=trial_path("analysis_span.json"),
+    log:
+        trial_log("plan_cycles"),
     params:
         region=trial_region,
         unit=config["analysis"]["unit"],
@@ -37,9 +39,5 @@ rule plan_cycles:
         max_cycle_s=config["analysis"]["max_cycle_s"],
         margin_s=config["ik_margin_s"],
         trial_dir=trial_folder,
-    log:
-        trial_log("plan_cycles"),
     script:
         "../../scripts/plan_cycles.py"
-
-

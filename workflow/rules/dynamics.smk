@@ -10,12 +10,12 @@ rule inverse_dynamics:
     output:
         sto=trial_path("id.sto"),
         table=trial_path("id_generalized_forces.csv"),
-    params:
-        trial_dir=trial_folder,
     log:
         trial_log("inverse_dynamics"),
     benchmark:
         trial_benchmark("inverse_dynamics")
+    params:
+        trial_dir=trial_folder,
     # resources: the profile's defaults (measured (tools/stage_times.py): 210 MB max RSS, 2-8 s per trial; attempt 2 doubles)
     script:
         "../../scripts/inverse_dynamics.py"

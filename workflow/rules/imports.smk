@@ -9,15 +9,15 @@ rule import_c3d:
         trc=imported_path(".trc"),
         mot=imported_path(".mot"),
         contacts=imported_path("_contacts.csv"),
+    log:
+        trial_log("import_c3d"),
+    benchmark:
+        trial_benchmark("import_c3d")
     params:
         c3d=config["c3d"],
         sides=list(config["sides"]),
         static=lambda wc: wc.trial == "static",
         # a static trial's failure is the subject's: no trial folder to record it in
         trial_dir=lambda wc: None if wc.trial == "static" else trial_dir(wc.subject, wc.trial),
-    log:
-        trial_log("import_c3d"),
-    benchmark:
-        trial_benchmark("import_c3d")
     script:
         "../../scripts/import_c3d.py"

@@ -11,15 +11,15 @@ rule prepare_grf:
         mot=trial_path("grf.mot"),
         table=trial_path("grf.csv"),
         external_loads=trial_path("external_loads.xml"),
+    log:
+        trial_log("prepare_grf"),
+    benchmark:
+        trial_benchmark("prepare_grf")
     params:
         trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
         contact_threshold_n=config["grf"]["contact_threshold_n"],
         sides=config["sides"],
-    log:
-        trial_log("prepare_grf"),
-    benchmark:
-        trial_benchmark("prepare_grf")
     # resources: the profile's defaults (measured: 265 MB max RSS, 3-15 s per trial; attempt 2 doubles)
     script:
         "../../scripts/prepare_grf.py"
@@ -36,11 +36,6 @@ rule inverse_kinematics:
         coordinates=trial_path("ik_coordinates.csv"),
         marker_errors=trial_path("ik_marker_errors.csv"),
         marker_errors_by_marker=trial_path("ik_marker_errors_by_marker.csv"),
-    params:
-        trial_dir=trial_folder,
-        filter_hz=config["filter_hz"],
-        aliases=config["marker_aliases"],
-        gaps=config["gaps"],
     log:
         trial_log("inverse_kinematics"),
     benchmark:
@@ -48,5 +43,10 @@ rule inverse_kinematics:
     resources:
         # measured: 280 MB max RSS, 11-18 s per trial (Hamner 92-muscle model, 4.5 s of IK)
         runtime=lambda wc, attempt: 10 * attempt,
+    params:
+        trial_dir=trial_folder,
+        filter_hz=config["filter_hz"],
+        aliases=config["marker_aliases"],
+        gaps=config["gaps"],
     script:
         "../../scripts/inverse_kinematics.py"

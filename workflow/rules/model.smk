@@ -11,10 +11,10 @@ rule build_demo_model:
         tables=[str(p) for p in parameter_files(DEMO_MODEL_PARAMS)],
     output:
         model=str(DEMO_MODEL_PARAMS / "generated" / MODEL_FILE),
+    log:
+        log_path("build_demo_model", "model"),
     params:
         # the folder of the tables (model.yaml among them)
         params_dir=lambda wc, input: str(Path(input.tables[-1]).parent),
-    log:
-        log_path("build_demo_model", "model"),
     script:
         "../../scripts/build_demo_model.py"

@@ -16,24 +16,24 @@ rule static_optimization_chunk:
         activation=trial_path("so_chunks/{chunk}-of-{chunks}/so_activation.sto"),
         force=trial_path("so_chunks/{chunk}-of-{chunks}/so_force.sto"),
         actuators=trial_path("so_chunks/{chunk}-of-{chunks}/so_actuators.csv"),
-    params:
-        trial_dir=trial_folder,
-        settings=config["static_optimization"],
-        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
-        height_m=lambda wc: STUDY.subject(wc.subject).height_m,
-    wildcard_constraints:
-        chunk=r"\d+",
-        chunks=r"\d+",
     log:
         log_path("static_optimization_chunk", "{subject}", "{trial}", "{chunk}-of-{chunks}"),
     benchmark:
         benchmark_path("static_optimization_chunk", "{subject}", "{trial}", "{chunk}-of-{chunks}")
+    wildcard_constraints:
+        chunk=r"\d+",
+        chunks=r"\d+",
     resources:
         # measured with solver opensim: 370 MB max RSS (Hamner, 92 muscles), about 0.3 s
         # of CPU per frame (181 frames: 42-54 s); 30 min covers about 6000 frames per
         # chunk (50 s of running at 120 Hz). Solver fast: 4-6 ms of CPU per frame
         # (tools/benchmark_fast_so.py). Attempt 2 doubles memory and time.
         runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        trial_dir=trial_folder,
+        settings=config["static_optimization"],
+        mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        height_m=lambda wc: STUDY.subject(wc.subject).height_m,
     script:
         "../../scripts/static_optimization_chunk.py"
 
@@ -48,9 +48,9 @@ rule static_optimization:
         activations=trial_path("so_activations.csv"),
         forces=trial_path("so_forces.csv"),
         actuators=trial_path("so_actuators.csv"),
-    params:
-        trial_dir=trial_folder,
     log:
         trial_log("static_optimization"),
+    params:
+        trial_dir=trial_folder,
     script:
         "../../scripts/static_optimization.py"

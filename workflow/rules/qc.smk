@@ -18,12 +18,12 @@ rule trial_qc:
         reduction=reduction_table,
     output:
         trial_path("qc.json"),
+    log:
+        trial_log("trial_qc"),
     params:
         condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
         thresholds=config["qc"],
         max_mass_change_kg=config["residual_reduction"]["max_mass_change_kg"],
-    log:
-        trial_log("trial_qc"),
     script:
         "../../scripts/trial_qc.py"
 
@@ -33,10 +33,10 @@ rule aggregate_qc:
         lambda wc: [trial_path("qc.json", s, t) for s, t in all_trials()],
     output:
         report(study_path("qc.csv"), caption="../report/qc.rst", category="Quality checks"),
+    log:
+        study_log("aggregate_qc"),
     params:
         failed=failed_trial_records,
         conditions={(t.subject, t.name): t.condition for t in TRIALS},
-    log:
-        study_log("aggregate_qc"),
     script:
         "../../scripts/aggregate_qc.py"

@@ -19,16 +19,16 @@ rule reduce_residuals:
         model=study_path("{scope}/residual_reduction/model.osim"),
         table=study_path("{scope}/residual_reduction/changes.csv"),
         bodies=study_path("{scope}/residual_reduction/body_masses.csv"),
+    log:
+        log_path("reduce_residuals", "{scope}"),
+    benchmark:
+        benchmark_path("reduce_residuals", "{scope}")
     wildcard_constraints:
         scope=r"subjects/[^/]+|trials/[^/]+/[^/]+",
     params:
         subject=lambda wc: reduction_scope(wc)[0],
         trials=lambda wc: reduction_scope(wc)[1],
         settings=REDUCTION,
-    log:
-        log_path("reduce_residuals", "{scope}"),
-    benchmark:
-        benchmark_path("reduce_residuals", "{scope}")
     # resources: the profile's defaults (measured: 0.5-1 s of CPU per trial; a local rule under a cluster profile)
     script:
         "../../scripts/reduce_residuals.py"
@@ -48,9 +48,6 @@ rule residual_reduction_algorithm:
         coordinates_table=trial_path("rra_coordinates.csv"),
         changes=trial_path("rra/kinematic_changes.csv"),
         summary=trial_path("rra/summary.csv"),
-    params:
-        trial_dir=trial_folder,
-        settings=REDUCTION,
     log:
         trial_log("residual_reduction_algorithm"),
     benchmark:
@@ -58,6 +55,9 @@ rule residual_reduction_algorithm:
     resources:
         # measured: about 30 s of CPU for 1.1 s of Hamner running (37 coordinates)
         runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        trial_dir=trial_folder,
+        settings=REDUCTION,
     script:
         "../../scripts/residual_reduction_algorithm.py"
 
@@ -72,13 +72,13 @@ rule inverse_dynamics_after_reduction:
     output:
         sto=trial_path("id_after_reduction.sto"),
         table=trial_path("id_after_reduction.csv"),
-    params:
-        trial_dir=trial_folder,
-        name="id_after_reduction",
     log:
         trial_log("inverse_dynamics_after_reduction"),
     benchmark:
         trial_benchmark("inverse_dynamics_after_reduction")
+    params:
+        trial_dir=trial_folder,
+        name="id_after_reduction",
     # as rule inverse_dynamics
     script:
         "../../scripts/inverse_dynamics.py"

@@ -8,6 +8,10 @@ rule scale_model:
     output:
         model=subject_path("scaled_model.osim"),
         marker_errors=subject_path("scale_marker_errors.csv"),
+    log:
+        subject_log("scale_model"),
+    benchmark:
+        subject_benchmark("scale_model")
     params:
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         height_m=lambda wc: STUDY.subject(wc.subject).height_m,
@@ -15,10 +19,6 @@ rule scale_model:
         end_s=lambda wc: STUDY.subject(wc.subject).static_end_s,
         aliases=config["marker_aliases"],
         gaps=config["gaps"],
-    log:
-        subject_log("scale_model"),
-    benchmark:
-        subject_benchmark("scale_model")
     # resources: the profile's defaults (measured: 255 MB max RSS, 2-10 s per subject; attempt 2 doubles)
     script:
         "../../scripts/scale_model.py"

@@ -12,7 +12,6 @@ if "synthetic" in config:
     SYNTHETIC_INPUTS = Path(study_path("inputs")).resolve()
     VALIDATION_DIR = study_path("validation")
 
-
     rule synthesize_study:
         input:
             model=config["model"]["osim"],
@@ -21,14 +20,14 @@ if "synthetic" in config:
             markers=[f"{SYNTHETIC_INPUTS}/{{subject}}_{t}.trc" for t in SYNTHETIC_TRIALS],
             grf=[f"{SYNTHETIC_INPUTS}/{{subject}}_{t}.mot" for t in SYNTHETIC_TRIALS],
             truth=synthetic_truth("{subject}"),
-        params:
-            synthetic=config["synthetic"],
-            inputs_dir=lambda wc, output: str(Path(output.static).parent),
-            truth_dir=lambda wc: truth_dir(wc.subject),
         log:
             subject_log("synthesize_study"),
         benchmark:
             subject_benchmark("synthesize_study")
+        params:
+            synthetic=config["synthetic"],
+            inputs_dir=lambda wc, output: str(Path(output.static).parent),
+            truth_dir=lambda wc: truth_dir(wc.subject),
         # resources: the profile's defaults (measured: 370 MB max RSS, about 15 s of CPU per subject; attempt 2 doubles)
         script:
             "../../scripts/synthesize_study.py"
@@ -41,9 +40,21 @@ if "synthetic" in config:
             grf=truth_path("{trial}_grf.mot"),
             contacts=truth_path("{trial}_contacts.csv"),
         output:
-            **{key: truth_path(f"{{trial}}_{name}")
-               for key, name in (("id", "id_generalized_forces.csv"), ("activations", "so_activations.csv"),
-                                 ("cycles", "cycles.csv"), ("metrics", "cycle_metrics.csv"))},
+            **{
+                key: truth_path(f"{{trial}}_{name}")
+                for key, name in (
+                    ("id", "id_generalized_forces.csv"),
+                    ("activations", "so_activations.csv"),
+                    ("cycles", "cycles.csv"),
+                    ("metrics", "cycle_metrics.csv"),
+                )
+            },
+        log:
+            trial_log("demo_truth"),
+        benchmark:
+            trial_benchmark("demo_truth")
+        resources:
+            runtime=lambda wc, attempt: 10 * attempt,
         params:
             window=trial_region,
             settings=config["static_optimization"],
@@ -51,12 +62,6 @@ if "synthetic" in config:
             groups=config["muscle_groups"],
             sides=config["sides"],
             mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
-        log:
-            trial_log("demo_truth"),
-        benchmark:
-            trial_benchmark("demo_truth")
-        resources:
-            runtime=lambda wc, attempt: 10 * attempt,
         script:
             "../../scripts/demo_truth.py"
 
@@ -65,28 +70,50 @@ if "synthetic" in config:
             truth=lambda wc: [f for s in SUBJECTS for f in synthetic_truth(s.name)],
             outcomes=lambda wc: [f for s, t in all_trials() for f in truth_outcomes(s, t).values()],
             models=lambda wc: [subject_path("scaled_model.osim", s.name) for s in SUBJECTS],
-            trial_files=lambda wc: [trial_path(name, s, t) for s, t in all_trials()
-                                    for name in ("ik_coordinates.csv", "id_generalized_forces.csv", "grf.csv",
-                                                 "so_activations.csv", "contacts.csv", "cycles.csv",
-                                                 "cycle_metrics.csv")],
+            trial_files=lambda wc: [
+                trial_path(name, s, t)
+                for s, t in all_trials()
+                for name in (
+                    "ik_coordinates.csv",
+                    "id_generalized_forces.csv",
+                    "grf.csv",
+                    "so_activations.csv",
+                    "contacts.csv",
+                    "cycles.csv",
+                    "cycle_metrics.csv",
+                )
+            ],
             comparison=study_path("tables/comparison.csv"),
             subject_means=study_path("tables/subjects.csv"),
         output:
             ground_truth=report(f"{VALIDATION_DIR}/ground_truth.csv", category="Quality checks"),
             literature=report(f"{VALIDATION_DIR}/literature.csv", category="Quality checks"),
             truth_comparison=study_path("truth/comparison.csv"),
+        log:
+            study_log("validate_ground_truth"),
         params:
-            trials=lambda wc: [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition,
-                                "dir": trial_dir(s, t), "truth_dir": truth_dir(s),
-                                **STUDY.trial(s, t).region} for s, t in all_trials()],
-            subjects=lambda wc: {s.name: {"scaled_model": subject_path("scaled_model.osim", s.name),
-                                          "truth_dir": truth_dir(s.name),
-                                          "mass_kg": s.mass_kg} for s in SUBJECTS},
+            trials=lambda wc: [
+                {
+                    "subject": s,
+                    "trial": t,
+                    "condition": STUDY.trial(s, t).condition,
+                    "dir": trial_dir(s, t),
+                    "truth_dir": truth_dir(s),
+                    **STUDY.trial(s, t).region,
+                }
+                for s, t in all_trials()
+            ],
+            subjects=lambda wc: {
+                s.name: {
+                    "scaled_model": subject_path("scaled_model.osim", s.name),
+                    "truth_dir": truth_dir(s.name),
+                    "mass_kg": s.mass_kg,
+                }
+                for s in SUBJECTS
+            },
             contact_threshold_n=config["grf"]["contact_threshold_n"],
             analysis=config["analysis"],
             groups=config["muscle_groups"],
             sides=config["sides"],
-        log:
-            study_log("validate_ground_truth"),
         script:
             "../../scripts/validate_ground_truth.py"
