@@ -115,7 +115,10 @@ def _study_source_problem(config: dict) -> str:
         )
     if len(sheets) == 1:
         missing = "trials" if sheets == ["subjects"] else "subjects"
-        return f"it has '{sheets[0]}' but no '{missing}': add '{missing}: {missing}.tsv' (path relative to the config file)"
+        return (
+            f"it has '{sheets[0]}' but no '{missing}': add '{missing}: {missing}.tsv' "
+            "(path relative to the config file)"
+        )
     return (
         "it has neither 'subjects'/'trials' (the sheets of your subjects and trials) nor 'synthetic' (the "
         "demo's generated study): add 'subjects: subjects.tsv' and 'trials: trials.tsv' (paths relative to the "
@@ -413,7 +416,8 @@ def check_sheets(
     for index, (subject, trial) in enumerate(pairs):
         if (subject, trial) in pairs[:index]:
             problems.append(
-                f"{trials_path}: trial '{trial}' of subject '{subject}' is listed twice (trial ids must be unique per subject)"
+                f"{trials_path}: trial '{trial}' of subject '{subject}' is listed twice "
+                "(trial ids must be unique per subject)"
             )
     known = set(names)
     for index, trial in enumerate(trials):

@@ -4,10 +4,10 @@ Only the vertical force is read, so the direction of travel plays no part: a bac
 trial is detected exactly as a forward one (detectors that read the anterior-posterior
 force or centre of pressure assume forward progression and break on backward trials).
 The force read here is the raw one (``grf.raw_contacts``): a low-pass filter at the
-kinematics' cutoff smears the contact edges by tens of milliseconds. Each foot's force comes from its own column of ``grf.csv``, as the
-external loads assigned plates to feet, so a treadmill with two belts, overground
-plates or a single plate all look the same here: a foot that never loads a plate
-simply has no contacts.
+kinematics' cutoff smears the contact edges by tens of milliseconds. Each foot's force
+comes from its own column of ``grf.csv``, as the external loads assigned plates to
+feet, so a treadmill with two belts, overground plates or a single plate all look the
+same here: a foot that never loads a plate simply has no contacts.
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ def check_force_columns(columns, specs: list, *, grf_path: str, loads_path: str)
         if missing:
             problems.append(
                 f"the GRF file {grf_path} lacks column(s) {', '.join(missing)} that ExternalForce "
-                f"'{spec.name}' in {loads_path} reads; fix the identifiers in the external loads file or the GRF columns"
+                f"'{spec.name}' in {loads_path} reads; fix the identifiers in the external loads file "
+                "or the GRF columns"
             )
     return problems
 

@@ -6,8 +6,9 @@ IK marker error RMS about 2 cm, max < 4 cm; residual force < 5% of peak external
 force (the normalised target AddBiomechanics uses after Hicks et al. 2015); residual
 moment < 75 N·m. Residuals are one definition everywhere: the magnitude of the residual
 force vector (the root joint's translational residual actuators, per frame) and of the
-residual moment vector (its rotational ones), at their peak over the window; peak reserve < 10% of the peak joint moment. Saturation (activation
->= 0.95) is reported because running models at published strength saturate in SO.
+residual moment vector (its rotational ones), at their peak over the window; peak
+reserve < 10% of the peak joint moment. Saturation (activation >= 0.95) is reported
+because running models at published strength saturate in SO.
 """
 
 from __future__ import annotations

@@ -38,7 +38,9 @@ with jobs.job(snakemake) as log:
     left_out = {(s, t): reason for s, t, reason in excluded[["subject", "trial", "reason"]].itertuples(index=False)}
     for (subject, trial), reason in left_out.items():
         log.warning("left out of the statistics (analysis.qc_gate exclude): %s/%s, %s", subject, trial, reason)
-    kept = lambda pairs: [(t, table) for t, table in pairs if (t["subject"], t["trial"]) not in left_out]
+
+    def kept(pairs):
+        return [(t, table) for t, table in pairs if (t["subject"], t["trial"]) not in left_out]
 
     warnings = {
         (t["subject"], t["trial"]): json.loads(open(path).read())["warning"]

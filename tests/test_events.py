@@ -152,8 +152,16 @@ def test_hamner_treadmill_cycles_match_the_contacts_in_the_record():
 # ------------------------------------------------ events on the raw force (issue 9, item 1)
 
 GENERATOR_LOADS = """<OpenSimDocument><ExternalLoads><objects>
-<ExternalForce name="r"><applied_to_body>calcn_r</applied_to_body><force_expressed_in_body>ground</force_expressed_in_body><point_expressed_in_body>ground</point_expressed_in_body><force_identifier>ground_force_r_v</force_identifier><point_identifier>ground_force_r_p</point_identifier><torque_identifier>ground_torque_r_</torque_identifier></ExternalForce>
-<ExternalForce name="l"><applied_to_body>calcn_l</applied_to_body><force_expressed_in_body>ground</force_expressed_in_body><point_expressed_in_body>ground</point_expressed_in_body><force_identifier>ground_force_l_v</force_identifier><point_identifier>ground_force_l_p</point_identifier><torque_identifier>ground_torque_l_</torque_identifier></ExternalForce>
+<ExternalForce name="r"><applied_to_body>calcn_r</applied_to_body>
+<force_expressed_in_body>ground</force_expressed_in_body>
+<point_expressed_in_body>ground</point_expressed_in_body><force_identifier>ground_force_r_v</force_identifier>
+<point_identifier>ground_force_r_p</point_identifier><torque_identifier>ground_torque_r_</torque_identifier>
+</ExternalForce>
+<ExternalForce name="l"><applied_to_body>calcn_l</applied_to_body>
+<force_expressed_in_body>ground</force_expressed_in_body>
+<point_expressed_in_body>ground</point_expressed_in_body><force_identifier>ground_force_l_v</force_identifier>
+<point_identifier>ground_force_l_p</point_identifier><torque_identifier>ground_torque_l_</torque_identifier>
+</ExternalForce>
 </objects></ExternalLoads></OpenSimDocument>"""
 
 

@@ -9,8 +9,10 @@ from retrorun.errors import InputError
 from retrorun.filtering import filter_plate, lowpass
 
 LOADS = """<OpenSimDocument><ExternalLoads><objects>
-<ExternalForce name="r"><applied_to_body>calcn_r</applied_to_body><force_identifier>r_v</force_identifier><point_identifier>r_p</point_identifier><torque_identifier>r_m</torque_identifier></ExternalForce>
-<ExternalForce name="l"><applied_to_body>calcn_l</applied_to_body><force_identifier>l_v</force_identifier><point_identifier>l_p</point_identifier><torque_identifier>l_m</torque_identifier></ExternalForce>
+<ExternalForce name="r"><applied_to_body>calcn_r</applied_to_body><force_identifier>r_v</force_identifier>
+<point_identifier>r_p</point_identifier><torque_identifier>r_m</torque_identifier></ExternalForce>
+<ExternalForce name="l"><applied_to_body>calcn_l</applied_to_body><force_identifier>l_v</force_identifier>
+<point_identifier>l_p</point_identifier><torque_identifier>l_m</torque_identifier></ExternalForce>
 </objects></ExternalLoads></OpenSimDocument>"""
 
 

@@ -81,7 +81,7 @@ def test_demo_rra_analysis_and_reserve_qc_read_the_reduced_dynamics(study):
             time_s = cycle.strike_s + curve["pct"] / 100 * cycle.duration_s
             moment, angle = f"knee_angle_{cycle.side}_moment_nm", f"knee_angle_{cycle.side}_deg"
 
-            def worst(column, table):
+            def worst(column, table, curve=curve, time_s=time_s):
                 return float(np.abs(curve[column] - np.interp(time_s, table["time_s"], table[column])).max())
 
             # measured: within 5e-6 of the reduced ID and RRA's angle (csv rounding); 0.8-1.3 N·m

@@ -9,7 +9,8 @@ from retrorun.errors import InputError
 
 EXTERNAL_LOADS = """<?xml version="1.0" encoding="UTF-8" ?>
 <OpenSimDocument Version="30000"><ExternalLoads name="x"><objects>
-<ExternalForce name="right"><applied_to_body> calcn_r </applied_to_body><force_expressed_in_body>ground</force_expressed_in_body>
+<ExternalForce name="right"><applied_to_body> calcn_r </applied_to_body>
+<force_expressed_in_body>ground</force_expressed_in_body>
 <point_expressed_in_body>ground</point_expressed_in_body><force_identifier>ground_force_v</force_identifier>
 <point_identifier>ground_force_p</point_identifier><torque_identifier>ground_torque_</torque_identifier>
 <data_source_name>C:\\old\\place\\grf.mot</data_source_name></ExternalForce>

@@ -95,7 +95,8 @@ def main() -> None:
     print(f"SO frames: {len(whole)} (0.7-{args.end} s), cores: {args.cores}")
     for label, t in (("unsplit", whole_t), (f"{args.chunks} chunks", split_t)):
         print(
-            f"{label} SO: {t['wall_s']:.1f} s wall, {t['cpu_s']:.1f} s CPU, load average {t['load'][0]:.1f} -> {t['load'][1]:.1f}"
+            f"{label} SO: {t['wall_s']:.1f} s wall, {t['cpu_s']:.1f} s CPU, "
+            f"load average {t['load'][0]:.1f} -> {t['load'][1]:.1f}"
         )
     print(f"wall-time speedup {whole_t['wall_s'] / split_t['wall_s']:.2f}x")
     print(f"max |activation difference|: {difference:.4f}")

@@ -43,7 +43,8 @@ def main() -> None:
             toe_off = 1000 * (found["toe_off_s"].to_numpy() - designed - design["contact_time_s"])
             contact = 1000 * (found["toe_off_s"] - found["strike_s"]).mean() - 1000 * design["contact_time_s"]
             print(
-                f"{condition:9s} {method:7s} strike {strike.mean():+6.1f} ms (worst {strike[np.argmax(abs(strike))]:+6.1f}), "
+                f"{condition:9s} {method:7s} strike {strike.mean():+6.1f} ms "
+                f"(worst {strike[np.argmax(abs(strike))]:+6.1f}), "
                 f"toe off {toe_off.mean():+6.1f} ms (worst {toe_off[np.argmax(abs(toe_off))]:+6.1f}), "
                 f"contact time {contact:+6.1f} ms ({100 * contact / 1000 / design['contact_time_s']:+.0f} %)"
             )

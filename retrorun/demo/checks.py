@@ -186,8 +186,9 @@ def moment_errors(
 ) -> pd.DataFrame:
     """Per true cycle and joint: RMS error of the pipeline's joint moment over the cycle
     and error of its stance peak (knee: extension peak; hip, ankle: the peak in the
-    direction of the true moment's largest magnitude), both as % of the true peak. The pipeline's moments are compared at their own times
-    with the truth interpolated there, over the true cycle (event errors do not enter)."""
+    direction of the true moment's largest magnitude), both as % of the true peak. The
+    pipeline's moments are compared at their own times with the truth interpolated there,
+    over the true cycle (event errors do not enter)."""
     rows = []
     for cycle in cycles.itertuples(index=False):
         span = _window(id_forces, cycle.strike_s, cycle.next_strike_s)
@@ -576,7 +577,8 @@ def literature_rows(per_trial: pd.DataFrame, subject_means: pd.DataFrame, *, com
             "fact": "higher step frequency backward",
             "source": cavagna,
             "expected": "backward > forward",
-            "measured": f"{per.loc[forward, 'step_frequency_hz']:.2f} vs {per.loc[backward, 'step_frequency_hz']:.2f} steps/s",
+            "measured": f"{per.loc[forward, 'step_frequency_hz']:.2f} vs "
+            f"{per.loc[backward, 'step_frequency_hz']:.2f} steps/s",
             "pass": per.loc[backward, "step_frequency_hz"] > per.loc[forward, "step_frequency_hz"],
         },
         {
@@ -588,16 +590,19 @@ def literature_rows(per_trial: pd.DataFrame, subject_means: pd.DataFrame, *, com
         },
         {
             "fact": "forefoot contact backward: the centre of pressure moves toe to heel (heel to toe forward)",
-            "source": "Threlkeld et al. 1989, J Orthop Sports Phys Ther 11:56; Sterzing, Frommhold & Rosenbaum 2016, Gait Posture 46:135",
+            "source": "Threlkeld et al. 1989, J Orthop Sports Phys Ther 11:56; "
+            "Sterzing, Frommhold & Rosenbaum 2016, Gait Posture 46:135",
             "expected": "COP travel along the runner's facing direction: forward > 0 > backward",
-            "measured": f"{1000 * per.loc[forward, 'cop_travel_m']:.0f} vs {1000 * per.loc[backward, 'cop_travel_m']:.0f} mm",
+            "measured": f"{1000 * per.loc[forward, 'cop_travel_m']:.0f} vs "
+            f"{1000 * per.loc[backward, 'cop_travel_m']:.0f} mm",
             "pass": per.loc[forward, "cop_travel_m"] > 0 > per.loc[backward, "cop_travel_m"],
         },
         {
             "fact": "peak vertical GRF similar (2.3 +- 0.3 vs 2.4 +- 0.2 BW at the knee-moment peak)",
             "source": roos,
             "expected": "backward / forward between 0.9 and 1.1",
-            "measured": f"{per.loc[forward, 'peak_vertical_grf_bw']:.2f} vs {per.loc[backward, 'peak_vertical_grf_bw']:.2f} BW "
+            "measured": f"{per.loc[forward, 'peak_vertical_grf_bw']:.2f} vs "
+            f"{per.loc[backward, 'peak_vertical_grf_bw']:.2f} BW "
             f"(ratio {grf_ratio:.3f})",
             "pass": 0.9 <= grf_ratio <= 1.1,
         },
