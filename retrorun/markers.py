@@ -101,7 +101,7 @@ def restore_missing_frames(markers: MarkerTable, *, subject: str = "", trial: st
     the splines IK, ID and SO differentiate twice turn that into acceleration ripple:
     on the Hamner running trial, SO's accelerations (a spline through the spline's
     speeds) then differed from ID's (the spline's second derivative) by 8 % of each
-    coordinate's peak moment (median), 0.2 % on the exact grid (tools/benchmark_fast_so.py)."""
+    coordinate's peak moment (median), 0.09 % on the exact grid (tools/benchmark_fast_so.py)."""
     time_s = markers.time_s
     steps = np.diff(time_s)
     if len(steps) == 0:
