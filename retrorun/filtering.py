@@ -38,6 +38,25 @@ def sample_rate(time_s: np.ndarray) -> float:
     return (len(time_s) - 1) / float(time_s[-1] - time_s[0])
 
 
+def on_uniform_grid(time_s: np.ndarray) -> np.ndarray:
+    """The times of a record at one rate, put back on that rate's grid when the file
+    rounded them (60 Hz written as 0.017, 0.033 s), if every time is within a quarter
+    step of it; other times are returned as they are. The rate is the least-squares
+    one, taken as a whole number of Hz when within 0.1 % of it (lab rates are, and the
+    rounded last time would otherwise tilt the grid); the grid's origin is the first
+    time moved by the median offset of all, which rounding leaves at zero."""
+    time_s = np.asarray(time_s, dtype=float)
+    if len(time_s) < 3:
+        return time_s
+    index = np.arange(len(time_s))
+    rate = 1.0 / np.polyfit(index, time_s, 1)[0]
+    if abs(rate - round(rate)) < 1e-3 * rate:
+        rate = float(round(rate))
+    origin = time_s[0] + np.median(time_s - time_s[0] - index / rate)
+    grid = origin + index / rate
+    return grid if np.abs(time_s - grid).max() < 0.25 / rate else time_s
+
+
 def filter_table(table: pd.DataFrame, *, cutoff_hz: float, columns: list[str] | None = None) -> pd.DataFrame:
     """Filter the given columns (default: all but 'time') of a table with a 'time' column."""
     out = table.copy()

@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import events, templates
 from .errors import InputError
-from .filtering import filter_plate, sample_rate
+from .filtering import filter_plate, on_uniform_grid, sample_rate
 
 
 def side_of_body(body: str, sides: dict[str, str]) -> str | None:
@@ -135,7 +135,9 @@ def prepare_grf(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Filter each ExternalForce's columns; return (OpenSim table, per-side tidy table), windowed with margin."""
     specs = templates.external_forces(external_loads)
-    times = table["time"].to_numpy()
+    # on the grid, as the markers are (markers.restore_missing_frames): a GRF sampled with
+    # them but rounded the same way would otherwise be paired with them up to 0.33 ms off
+    times = on_uniform_grid(table["time"].to_numpy())
     start, end, first, last = analysis_range(times, window, margin_s)
     _raise_problems(check_time_increases(times, grf_path=source), subject=subject, trial=trial)
     _raise_problems(

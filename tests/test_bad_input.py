@@ -566,3 +566,29 @@ def test_study_names_follow_the_same_pattern(tmp_path, data, name, allowed):
     else:
         with pytest.raises(RetrorunError, match=f"key 'study': {re.escape(repr(name))} cannot be used as a name"):
             load_config(path)
+
+
+def test_rounded_time_column_is_put_back_on_the_data_rate_grid():
+    """A 60 Hz TRC exported with its Time column rounded to 1 ms (0.017, 0.033 s: the
+    Hamner and gait2392 recordings) is read at its exact times. On the rounded times the
+    two ways OpenSim differentiates a coordinate twice disagree: ID's second derivative of
+    the coordinate spline vs SO's derivative of a spline through its speeds (both natural
+    quintic splines, fast_so.NaturalQuinticSpline); on the exact grid they agree."""
+    from retrorun.fast_so import NaturalQuinticSpline
+
+    exact = np.arange(120) / 60.0
+    angle = np.sin(2 * np.pi * 2.0 * exact)  # a smooth 2 Hz coordinate, exactly sampled at 60 Hz
+    xyz = np.column_stack([angle, np.cos(exact), exact])
+    rounded = MarkerTable(np.round(exact, 3), {"HEEL": xyz, "TOE": xyz.copy()}, 60.0, "lab/run.trc")
+    prepared = prepare_markers(rounded, aliases={}, gaps={}, subject="S01", trial="run1")
+    assert np.abs(prepared.time_s - exact).max() < 1e-12
+    assert np.array_equal(prepared.positions_m["HEEL"], xyz)
+
+    def spline_disagreement(times):
+        spline = NaturalQuinticSpline(times)
+        speed, acceleration = spline.derivatives(angle[:, None])
+        inner = slice(6, -6)  # away from the natural spline's ends
+        return np.abs(spline.derivative(speed) - acceleration)[inner].max() / np.abs(acceleration[inner]).max()
+
+    assert spline_disagreement(rounded.time_s) > 0.05
+    assert spline_disagreement(prepared.time_s) < 0.01

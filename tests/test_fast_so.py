@@ -282,6 +282,7 @@ def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(tmp_path)
             "static_optimization={solver: fast}",
             "--keep-going",
             str(trial.relative_to(tmp_path) / "so_activations.csv"),
+            str(trial.relative_to(tmp_path) / "id_generalized_forces.csv"),
         )
     )
     fast_sto, _ = formats.read_storage(trial / "so_activations.sto")
@@ -312,6 +313,33 @@ def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(tmp_path)
     assert (saturated[0] == saturated[1]).all()
     forces = pd.read_csv(trial / "so_forces.csv")
     assert {"vas_lat_r_n", "reserve_knee_angle_r_nm", "residual_pelvis_tx_n"} <= set(forces.columns)
+
+    # The SO forces balance the ID moments the analysis reports: issue 13's 1 % of each
+    # loaded coordinate's peak, here (measured 0.49 %) 17.6 % when the TRC's Time column,
+    # rounded to 1 ms at 60 Hz, was taken as it is. Checked from the 8th frame of the IK
+    # span on: this trial's first cycle starts 4 frames after the record does, so the IK
+    # span has no margin there, and the natural splines' end conditions give 4.8 %, 2.5 %,
+    # 1.5 % and 0.7 % at its frames 5-8 (an open issue: cycle_plan should ask for a margin).
+    problem = fast_so.build_problem(
+        so_model_path=chunk / "work" / "so_model.osim",
+        coordinates_mot=trial / "ik.mot",
+        external_loads_xml=trial / "external_loads.xml",
+        time_range=(fast_sto["time"].iloc[0], fast_sto["time"].iloc[-1]),
+    )
+    ik_times = formats.read_storage(trial / "ik.mot")[0]["time"].to_numpy()
+    away = (problem.times >= ik_times[8] - 1e-9) & (problem.times <= ik_times[-9] + 1e-9)
+    assert away.sum() > 500
+    moments = np.einsum("kca,ka->kc", problem.moment_per_control, fast_sto[problem.actuators].to_numpy())[away]
+    inverse_dynamics = pd.read_csv(trial / "id_generalized_forces.csv")  # the analysis's ID
+    shares = {}
+    for c, coordinate in enumerate(problem.coordinates):
+        column = next(k for k in (f"{coordinate}_moment_nm", f"{coordinate}_force_n") if k in inverse_dynamics)
+        reference_moment = np.interp(problem.times[away], inverse_dynamics["time_s"], inverse_dynamics[column])
+        peak = np.abs(reference_moment).max()
+        if peak > 1.0:  # N·m or N: coordinates with a real load
+            shares[coordinate] = np.abs(moments[:, c] - reference_moment).max() / peak
+    assert len(shares) >= 20
+    assert max(shares.values()) <= 0.01, {k: round(v, 4) for k, v in shares.items() if v > 0.01}
 
 
 def test_fast_so_reproduces_opensim_with_a_cubic_cost(demo_trial):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrorun import grf
+from retrorun import filtering, grf
 from retrorun.errors import InputError
 from retrorun.filtering import filter_plate, lowpass
 
@@ -165,3 +165,30 @@ def test_a_grf_whose_time_goes_back_is_refused_by_the_stage_as_up_front(tmp_path
             source="grf.mot",
         )
     assert err.value.message == expected[0]
+
+
+def test_a_grf_time_column_rounded_by_the_exporter_is_put_back_on_its_grid(tmp_path):
+    """The Hamner GRF: 60 Hz written as 0.017, 0.033 s. The markers are read on their
+    exact grid (markers.restore_missing_frames), so the GRF must be too, or each force
+    would be paired with a pose up to 0.33 ms away; times off any grid stay as they are."""
+    path = tmp_path / "loads.xml"
+    path.write_text(LOADS)
+    table = stance_table(rate=60.0)
+    exact = table["time"].to_numpy().copy()
+    table["time"] = np.round(exact, 3)
+    prepared, per_side = grf.prepare_grf(
+        table,
+        external_loads=str(path),
+        window={},
+        margin_s=0.0,
+        cutoff_hz=15,
+        contact_threshold_n=20,
+        sides={"r": "_r", "l": "_l"},
+        subject="S",
+        trial="T",
+        source="grf.mot",
+    )
+    assert np.abs(prepared["time"].to_numpy() - exact).max() < 1e-12
+    assert np.abs(per_side["time_s"].to_numpy() - exact).max() < 1e-12
+    uneven = np.cumsum(np.r_[0.0, np.tile([0.01, 0.03], 10)])  # not one rate: left alone
+    assert np.array_equal(filtering.on_uniform_grid(uneven), uneven)

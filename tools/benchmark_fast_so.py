@@ -162,19 +162,13 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
     )
     id_table, _ = formats.read_storage(trial_dir / "id.sto")
     id_at = {c: np.interp(problem.times, id_table["time"], id_table[c]) for c in id_table.columns[1:]}
+    balance = IDBalance(trial_dir, scaled.resolve(), problem)
     for label, controls in (
         ("fast", activation[problem.actuators].to_numpy()),
         ("opensim", reference[problem.actuators].to_numpy()),
     ):
         moments = np.einsum("kca,ka->kc", problem.moment_per_control, controls)
-        shares = {}
-        for c, coordinate in enumerate(problem.coordinates):
-            column = next((k for k in (f"{coordinate}_moment", f"{coordinate}_force") if k in id_at), None)
-            peak = np.abs(id_at[column]).max() if column else 0.0
-            if peak > 1.0:  # N·m or N: coordinates with a real load
-                shares[coordinate] = np.abs(moments[:, c] - id_at[column]).max() / peak
-        over = sorted(((v, k) for k, v in shares.items() if v > 0.01), reverse=True)
-        worst_share, worst = over[0] if over else (max(shares.values()), "")
+        print(f"{label:8s}: muscles + actuators vs ID, " + balance.report(moments))
         saturated = int((controls[:, problem.is_muscle] >= SATURATED).any(axis=1).sum())
         reserves = [j for j, a in enumerate(problem.actuators) if a.startswith("reserve_")]
         reserve_share = 0.0
@@ -186,14 +180,96 @@ def compare(name: str, trial_dir: Path, config: dict, window: tuple[float, float
                     reserve_share,
                     np.abs(controls[:, j] * problem.force_per_control[:, j]).max() / np.abs(id_at[column]).max(),
                 )
-        print(
-            f"{label:8s}: muscles + actuators vs ID, {len(over)}/{len(shares)} coordinates beyond 1 % of their peak"
-            + (f" ({', '.join(f'{k} {100 * v:.1f} %' for v, k in over[:4])})" if over else "")
-            + f", median {100 * np.median(list(shares.values())):.2f} %; "
-            f"saturated frames {saturated}/{n}; peak reserve share {100 * reserve_share:.2f} %"
-        )
+        print(f"          saturated frames {saturated}/{n}; peak reserve share {100 * reserve_share:.2f} %")
+    print(balance.split(np.einsum("kca,ka->kc", problem.moment_per_control, activation[problem.actuators].to_numpy())))
 
     qp_libraries(problem)
+
+
+class IDBalance:
+    """Do the SO forces balance the ID moments? Per coordinate with a real load (peak |ID|
+    above 1 N·m or N), the largest |muscle + actuator generalized force - ID| as a share of
+    that coordinate's peak |ID|: over all the window's frames, and over its interior (all
+    but EDGE_FRAMES at each end, where the natural splines' end conditions act).
+
+    The difference is then split with OpenSim's InverseDynamicsSolver, on the scaled model
+    with muscles off and the trial's external loads, as InverseDynamicsTool runs it, at the
+    same q and u: ID at SO's accelerations (udot from a spline through the coordinate
+    spline's speeds, AnalyzeTool + StaticOptimization) vs ID at ID's (the coordinate
+    spline's second derivative). What SO's forces miss at its own accelerations is
+    everything else (loads, passive forces, gravity, constraints, an unmet constraint)."""
+
+    EDGE_FRAMES = 3
+
+    def __init__(self, trial_dir: Path, scaled_model: Path, problem) -> None:
+        import opensim as osim
+
+        self.problem = problem
+        id_table, _ = formats.read_storage(trial_dir / "id.sto")
+        columns = [next(k for k in (f"{c}_moment", f"{c}_force") if k in id_table) for c in problem.coordinates]
+        self.id = np.column_stack([np.interp(problem.times, id_table["time"], id_table[c]) for c in columns])
+        peak = np.abs(self.id).max(axis=0)
+        self.loaded, self.peak = peak > 1.0, peak
+        model = osim.Model(str(scaled_model))
+        for muscle in model.getMuscles():
+            muscle.set_appliesForce(False)
+        model.addModelComponent(osim.ExternalLoads(str(trial_dir / "external_loads.xml"), True))
+        state = model.initSystem()
+        index = fast_so._state_indices(model, state)
+        coordinate_set = model.getCoordinateSet()
+        names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
+        times, q, u, udot_so = fast_so.kinematics(model, trial_dir / "ik.mot", names)
+        _, qdd_id = fast_so.NaturalQuinticSpline(times).derivatives(q)
+        steps_ms = np.diff(times) * 1000
+        self.steps = f"IK time steps {steps_ms.min():.4f}-{steps_ms.max():.4f} ms"
+        frames = np.flatnonzero(np.isin(np.round(times, 9), np.round(problem.times, 9)))
+        solver, rows = osim.InverseDynamicsSolver(model), [index[c][1] for c in problem.coordinates]
+
+        def generalized_forces(k: int, acceleration: np.ndarray) -> np.ndarray:
+            q_state, u_state, udot = np.zeros(state.getNQ()), np.zeros(state.getNU()), np.zeros(state.getNU())
+            for j, name in enumerate(names):
+                q_state[index[name][0]], u_state[index[name][1]], udot[index[name][1]] = (
+                    q[k, j],
+                    u[k, j],
+                    acceleration[k, j],
+                )
+            state.setTime(float(times[k]))
+            state.setQ(osim.Vector.createFromMat(q_state))
+            state.setU(osim.Vector.createFromMat(u_state))
+            model.realizeVelocity(state)
+            return solver.solve(state, osim.Vector.createFromMat(udot)).to_numpy()[rows]
+
+        self.id_recomputed = np.array([generalized_forces(k, qdd_id) for k in frames])
+        self.id_at_so_acceleration = np.array([generalized_forces(k, udot_so) for k in frames])
+
+    def shares(self, difference: np.ndarray, frames=slice(None)) -> np.ndarray:
+        return np.abs(difference[frames]).max(axis=0)[self.loaded] / self.peak[self.loaded]
+
+    def _summary(self, shares: np.ndarray) -> str:
+        beyond = int((shares > 0.01).sum())
+        return f"median {100 * np.median(shares):.2f} %, max {100 * shares.max():.2f} %, {beyond} beyond 1 %"
+
+    def report(self, moments: np.ndarray) -> str:
+        """Worst-frame shares over all frames and over the interior."""
+        edge = self.EDGE_FRAMES
+        whole, inner = self.shares(moments - self.id), self.shares(moments - self.id, slice(edge, -edge))
+        names = np.array(self.problem.coordinates)[self.loaded]
+        worst = ", ".join(f"{names[i]} {100 * whole[i]:.1f} %" for i in np.argsort(whole)[::-1][:3])
+        return (
+            f"{len(whole)} loaded coordinates; all frames: {self._summary(whole)} ({worst}); "
+            f"interior (all but {edge} frames at each end): {self._summary(inner)}"
+        )
+
+    def split(self, moments: np.ndarray) -> str:
+        """Which part of SO minus ID comes from the accelerations."""
+        recomputed = self._summary(self.shares(self.id_recomputed - self.id))
+        accelerations = self._summary(self.shares(self.id_at_so_acceleration - self.id_recomputed))
+        rest = self._summary(self.shares(moments - self.id_at_so_acceleration))
+        return (
+            f"  split ({self.steps}): ID recomputed vs id.sto {recomputed}"
+            f"\n  accelerations (ID at SO's udot - ID at ID's): {accelerations}"
+            f"\n  the rest (SO forces - ID at SO's udot): {rest}"
+        )
 
 
 def qp_libraries(problem) -> None:
