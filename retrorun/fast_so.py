@@ -60,9 +60,6 @@ class SOProblem:
     force_per_control: np.ndarray  # (n_frames, n_act) N (or N·m) per unit control
     lower: np.ndarray
     upper: np.ndarray
-    # how moment arms were had: OpenSim's path forces at every frame (no polynomial fit:
-    # see muscle_paths.py)
-    geometry: dict = field(default_factory=lambda: {"geometry": "exact"})
     cpu_s: dict = field(default_factory=dict)
 
 

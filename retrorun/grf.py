@@ -53,7 +53,7 @@ def check_force_columns(columns, specs: list, *, grf_path: str, loads_path: str)
     """Every column an ExternalForce reads must be in the GRF file."""
     problems = []
     for spec in specs:
-        missing = [c for cols in spec.columns().values() for c in cols if c not in columns]
+        missing = spec.missing_columns(columns)
         if missing:
             problems.append(
                 f"the GRF file {grf_path} lacks column(s) {', '.join(missing)} that ExternalForce "

@@ -142,6 +142,10 @@ class ExternalForceSpec:
             "torque": [f"{self.torque_identifier}{axis}" for axis in "xyz"] if self.torque_identifier else [],
         }
 
+    def missing_columns(self, available) -> list[str]:
+        """The columns this force reads that ``available`` (a GRF file's columns) lacks."""
+        return [c for cols in self.columns().values() for c in cols if c not in available]
+
 
 def external_forces(path: str | Path) -> list[ExternalForceSpec]:
     root = _parse(path, what="external loads file")

@@ -345,7 +345,7 @@ def check_c3d(
         except InputError as err:
             specs, problems = [], problems + [f"{err.message} ({err.fix})"]
         for spec in specs:
-            missing = [c for cols in spec.columns().values() for c in cols if c not in written]
+            missing = spec.missing_columns(written)
             if missing:
                 problems.append(
                     f"external loads {external_loads}: ExternalForce '{spec.name}' reads {', '.join(missing)}, "

@@ -66,12 +66,11 @@ with jobs.job(snakemake) as log:
             name="so",
         )
         log.info(
-            "fast SO: %d frames, CPU %.3f s building (%s), %.3f s solving; moment arms: %s",
+            "fast SO: %d frames, CPU %.3f s building (%s), %.3f s solving",
             len(activation),
             problem.cpu_s["build"],
             ", ".join(f"{k} {v:.3f} s" for k, v in problem.cpu_s.items() if k not in ("build", "solve")),
             problem.cpu_s["solve"],
-            problem.geometry["geometry"],
         )
     else:
         activation_sto, force_sto = opensim_tools.static_optimization(
