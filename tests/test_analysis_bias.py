@@ -86,6 +86,25 @@ def test_silent_hamstrings_keep_the_subject_in_the_quadriceps_share_and_are_name
     assert "3 subject(s) left out" in ratio["note"]
     for subject in SILENT_BACKWARD:
         assert f"{subject} (backward: hamstrings at their activation floor" in ratio["note"]
+    # the front page names them under the primary row they leave
+    as_primary = analysis.comparison(
+        subjects,
+        compare=COMPARE,
+        min_cycles=1,
+        min_subjects=3,
+        primary_outcomes=["quadriceps_hamstrings.ratio_mean_stance"],
+    )
+    counts = pd.DataFrame(
+        [
+            {"subject": f"S{k}", "trial": f"{c}_1", "condition": c, "side": "r", "status": "done", "n_used": 3}
+            for k in range(8)
+            for c in COMPARE
+        ]
+    )
+    qc = pd.DataFrame(columns=["subject", "trial", "condition", "status", "pass", "flags"])
+    text = front_page.front_page(study="s", comparison=as_primary, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05)
+    line = next(line for line in text.splitlines() if line.startswith("- ``quadriceps_hamstrings.ratio_mean_stance``"))
+    assert "3 subject(s) left out" in line and all(f"{subject} (backward" in line for subject in SILENT_BACKWARD)
 
 
 def test_the_share_is_bounded_and_defined_whenever_either_group_is_active():
