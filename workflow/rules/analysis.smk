@@ -5,8 +5,7 @@ ANALYSIS = config["analysis"]
 # the keys one trial's cycles depend on: changing the statistics (compare, alpha,
 # min_subjects, min_cycles) reruns only the study tables
 TRIAL_ANALYSIS = {
-    key: ANALYSIS[key]
-    for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign", "speed_coordinates")
+    key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign", "speed_coordinates")
 }
 
 
