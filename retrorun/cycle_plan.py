@@ -175,9 +175,11 @@ def plan(
     if unit == CYCLE:
         _check_median_duration(units, duration_tolerance)
     for index, row in units[units["status"] == USED].iterrows():
-        status, reason = _near_edge(row["start_s"], row["end_s"], (record_start_s, record_end_s), edge_frames, frame_s)
+        status, reason = _in_region(row["start_s"], row["end_s"], region, frame_s)
         if status == USED:
-            status, reason = _in_region(row["start_s"], row["end_s"], region, frame_s)
+            status, reason = _near_edge(
+                row["start_s"], row["end_s"], (record_start_s, record_end_s), edge_frames, frame_s
+            )
         units.loc[index, ["status", "reason"]] = [status, reason]
     for side in units["side"].unique():
         taken = units.index[(units["side"] == side) & (units["status"] == USED)]

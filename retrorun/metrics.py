@@ -40,7 +40,7 @@ PAIR_METRICS = [
     "cci_stance_pct",
 ]
 KNEE_METRICS = ["peak_extension_moment_nm_per_kg", "peak_extension_moment_timing_pct_stance"]
-CYCLE_METRICS = ["duration_s", "stance_pct"]
+CYCLE_METRICS = ["duration_s", "stance_pct", "speed_m_s"]
 
 
 def _check(pct: np.ndarray, values: np.ndarray) -> None:
