@@ -146,11 +146,17 @@ def analyse_trial(
         if not stance_units:
             stance_parts.append(
                 _stance_curve(
-                    group_table, ik, id_forces, row, groups=groups, knee_columns=knee_columns, sign=signs[side]
-                ).assign(**{KNEE_MOMENT: lambda t: t[KNEE_MOMENT] / mass_kg})
+                    group_table,
+                    ik,
+                    id_forces,
+                    row,
+                    groups=groups,
+                    knee_columns=knee_columns,
+                    scale=signs[side] / mass_kg,
+                )
             )
         if speed_m_s is not None and np.isfinite(speed_m_s):
-            cycle_speed, speed_note = float(speed_m_s), "the trials sheet's speed_m_s"
+            cycle_speed, speed_note = float(speed_m_s), ""
         else:
             cycle_speed = speed.cycle_speed_m_s(
                 ik,
@@ -215,8 +221,9 @@ def analyse_trial(
     )
 
 
-def _stance_curve(group_table, ik, id_forces, row, *, groups, knee_columns, sign) -> pd.DataFrame:
-    """One cycle's group activations, knee moment (N·m, extension positive) and angle,
+def _stance_curve(group_table, ik, id_forces, row, *, groups, knee_columns, scale) -> pd.DataFrame:
+    """One cycle's group activations, knee extension moment (the knee coordinate's moment
+    times ``scale``: extension sign / body mass) and angle,
     normalised 0-100 % of its stance (strike to toe off): backward running's shorter
     contact moves toe off, so a cycle-normalised difference may only reflect that."""
     side, span = row["side"], {"start_s": row["start_s"], "end_s": row["toe_off_s"]}
@@ -225,7 +232,7 @@ def _stance_curve(group_table, ik, id_forces, row, *, groups, knee_columns, sign
     curve = pd.DataFrame({"side": side, "cycle": int(row["cycle"]), "pct": group_curves["pct"]})
     for group in groups:
         curve[activation_column(group)] = group_curves[grp.group_column(group, side)]
-    curve[KNEE_MOMENT] = sign * cyc.normalise_table(id_forces[["time_s", moment_column]], **span)[moment_column]
+    curve[KNEE_MOMENT] = scale * cyc.normalise_table(id_forces[["time_s", moment_column]], **span)[moment_column]
     curve[KNEE_ANGLE] = cyc.normalise_table(ik[["time_s", angle_column]], **span)[angle_column]
     return curve
 
