@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import speed
+from . import analysis, speed
 
 FIGURES = {
     "group_activation.png": "group activation over the gait cycle",
@@ -41,6 +41,20 @@ def paired_cycles(counts: pd.DataFrame, *, compare: list[str], min_cycles: int =
     paired = set(per_subject.index[(per_subject >= min_cycles).all(axis=1)])
     cycles = used[used["subject"].isin(paired)].groupby("condition")["n_used"].sum()
     return cycles, paired
+
+
+def left_out_lines(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int) -> list[str]:
+    """One line per subject and reason: the comparison rows (group.metric) that leave the
+    subject out for that reason (analysis.left_out_subjects, as comparison.csv's notes)."""
+    everyone = set(subjects.loc[subjects["condition"].isin(compare), "subject"])
+    rows: dict[tuple[str, str], list[str]] = {}
+    for (group, metric), table in subjects.groupby(analysis.OUTCOME_KEYS, sort=True):
+        reasons = analysis.left_out_subjects(
+            table, everyone, compare=compare, min_cycles=min_cycles, log_scale=metric.startswith("ratio_")
+        )
+        for subject, why in reasons.items():
+            rows.setdefault((subject, why), []).append(f"``{group}.{metric}``")
+    return [f"- {subject}: {', '.join(names)} ({why})" for (subject, why), names in sorted(rows.items())]
 
 
 def outcome_line(row: pd.Series) -> str:
@@ -108,6 +122,11 @@ def front_page(
                 "(``analysis.max_speed_difference``)."
             )
         lines += [f"- {note}" for note in mismatched["note"]]
+    if subjects is not None and len(subjects):
+        lines += ["", "Subjects left out of a comparison row", "-" * 37, ""]
+        lines += left_out_lines(subjects, compare=[a, b], min_cycles=min_cycles) or [
+            "- none: every subject with a used cycle is in every row."
+        ]
     lines += ["", "Trials left out", "-" * 15, ""]
     excluded = counts[counts["status"] == "excluded_qc"].drop_duplicates(["subject", "trial"])
     failed = counts[counts["status"].astype(str).str.startswith("failed")]

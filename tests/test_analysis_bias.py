@@ -105,6 +105,15 @@ def test_silent_hamstrings_keep_the_subject_in_the_quadriceps_share_and_are_name
     text = front_page.front_page(study="s", comparison=as_primary, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05)
     line = next(line for line in text.splitlines() if line.startswith("- ``quadriceps_hamstrings.ratio_mean_stance``"))
     assert "3 subject(s) left out" in line and all(f"{subject} (backward" in line for subject in SILENT_BACKWARD)
+    # and, with the subjects table, every row each subject leaves, with the reason
+    text = front_page.front_page(
+        study="s", comparison=as_primary, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05, subjects=subjects
+    )
+    section = text.split("Subjects left out of a comparison row")[1].split("Trials left out")[0]
+    assert (
+        "- S2: ``quadriceps_hamstrings.ratio_mean_stance`` (backward: hamstrings at their activation floor" in section
+    )
+    assert "S0" not in section and "quadriceps_share" not in section
 
 
 def test_the_share_is_bounded_and_defined_whenever_either_group_is_active():
