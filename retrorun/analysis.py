@@ -164,13 +164,9 @@ def analyse_trial(
                 end_s=row["end_s"],
                 coordinates=settings.get("speed_coordinates", SPEED_COORDINATES),
             )
-            speed_note = (
-                ""
-                if np.isfinite(cycle_speed)
-                else (
-                    "no pelvis translation of analysis.speed_coordinates in the IK: give speed_m_s in the trials sheet"
-                )
-            )
+            speed_note = speed.overground_note(cycle_speed)
+            if speed_note:
+                cycle_speed = float("nan")
         values = {
             (CYCLE_GROUP, "duration_s"): (row["duration_s"], ""),
             (CYCLE_GROUP, "stance_pct"): (stance, ""),

@@ -16,6 +16,21 @@ import numpy as np
 import pandas as pd
 
 SPEED = "speed_m_s"
+# below this the pelvis stays put (slower than any gait studied: walking starts about
+# 0.5 m/s): a treadmill, whose belt speed the trials sheet must give
+MIN_OVERGROUND_SPEED_M_S = 0.3
+
+
+def overground_note(speed_m_s: float) -> str:
+    """Why a pelvis speed is no running speed ("" when it is one)."""
+    if not np.isfinite(speed_m_s):
+        return "no pelvis translation of analysis.speed_coordinates in the IK: give speed_m_s in the trials sheet"
+    if speed_m_s < MIN_OVERGROUND_SPEED_M_S:
+        return (
+            f"the pelvis moved at {speed_m_s:.2f} m/s over the cycle (a treadmill?): give the belt speed as "
+            "speed_m_s in the trials sheet"
+        )
+    return ""
 
 
 def cycle_speed_m_s(ik: pd.DataFrame, *, start_s: float, end_s: float, coordinates: list[str]) -> float:

@@ -274,7 +274,10 @@ def test_speed_is_the_pelvis_horizontal_speed_whichever_way_the_runner_faces():
     found = analysis.analyse_trial(**common).metrics.set_index(["group", "metric"]).loc[("cycle", "speed_m_s")]
     np.testing.assert_allclose(found["value"], 2.5)
     assert speed.trial_speed_m_s(analysis.analyse_trial(**common).metrics) == pytest.approx(2.5)
-    # a treadmill: the trials sheet's belt speed
+    # a treadmill: the pelvis stays put, so no speed but a note, unless the trials sheet gives the belt's
+    common["ik"] = ik.assign(pelvis_tx_m=0.01 * ik["time_s"])
+    still = analysis.analyse_trial(**common).metrics.set_index(["group", "metric"]).loc[("cycle", "speed_m_s")]
+    assert still["value"].isna().all() and still["note"].str.contains("a treadmill").all()
     belt = analysis.analyse_trial(**common, speed_m_s=3.2).metrics.set_index(["group", "metric"])
     np.testing.assert_allclose(belt.loc[("cycle", "speed_m_s"), "value"], 3.2)
 
