@@ -17,7 +17,7 @@ import pandas as pd
 from . import cycle_plan as plan
 from . import cycles as cyc
 from . import groups as grp
-from . import metrics, stats
+from . import metrics, speed, stats
 from .errors import AnalysisError
 
 KNEE_MOMENT = "knee_extension_moment_nm_per_kg"
@@ -26,6 +26,10 @@ PAIR_GROUP = "quadriceps_hamstrings"
 KNEE_GROUP = "knee"
 CYCLE_GROUP = "cycle"
 METRIC_COLUMNS = ["side", "cycle", "group", "metric", "value", "note"]
+# the variables of the study curves and SPM (with one activation per muscle group)
+CURVE_VARIABLES = [KNEE_MOMENT, KNEE_ANGLE]
+# pelvis translations whose displacement over a cycle gives the running speed
+SPEED_COORDINATES = ["pelvis_tx", "pelvis_tz"]
 
 
 def activation_column(group: str) -> str:
@@ -37,6 +41,9 @@ class TrialAnalysis:
     cycles: pd.DataFrame  # every candidate cycle with its status
     metrics: pd.DataFrame  # long: side, cycle, group, metric, value (used cycles)
     curves: pd.DataFrame  # side, cycle, pct, then the normalised columns
+    # side, cycle, pct (% stance: strike to toe off), group activations, knee moment and
+    # angle; empty for stance units, whose curves are already over stance
+    stance_curves: pd.DataFrame | None = None
 
 
 def analyse_trial(
@@ -55,6 +62,7 @@ def analyse_trial(
     subject: str = "",
     trial: str = "",
     sources: dict[str, str] | None = None,
+    speed_m_s: float | None = None,
 ) -> TrialAnalysis:
     """Curves and metrics of one trial's chosen units. ``settings`` is the config's ``analysis``.
 
@@ -66,7 +74,9 @@ def analyse_trial(
     metric: static optimization never goes below it, so without this a silent group
     reads 0.01 and inflates ratios and co-contraction. ``knee_signs`` (side -> +1/-1,
     read from the model) turns the knee coordinate's moment into an extension moment;
-    ``settings['knee_extension_sign']``, when set, overrides it."""
+    ``settings['knee_extension_sign']``, when set, overrides it. Each cycle's
+    ``cycle.speed_m_s`` is the pelvis's horizontal speed over it (retrorun.speed), or
+    ``speed_m_s`` (the trials sheet's treadmill speed) when given."""
     sources = sources or {}
     if mass_kg <= 0:
         raise AnalysisError(
@@ -112,7 +122,7 @@ def analyse_trial(
             subject=subject,
             trial=trial,
         )
-    curve_parts, metric_rows = [], []
+    curve_parts, stance_parts, metric_rows = [], [], []
     for _, row in cycles[cycles["status"] == plan.USED].iterrows():
         side, cycle = row["side"], int(row["cycle"])
         span = {"start_s": row["start_s"], "end_s": row["end_s"]}
@@ -133,7 +143,35 @@ def analyse_trial(
         curve = curve.loc[:, ~curve.columns.duplicated()]
         curve_parts.append(curve)
         pct, stance = curve["pct"].to_numpy(), float(row["stance_pct"])
-        values = {(CYCLE_GROUP, "duration_s"): (row["duration_s"], ""), (CYCLE_GROUP, "stance_pct"): (stance, "")}
+        if not stance_units:
+            stance_parts.append(
+                _stance_curve(
+                    group_table,
+                    ik,
+                    id_forces,
+                    row,
+                    groups=groups,
+                    knee_columns=knee_columns,
+                    scale=signs[side] / mass_kg,
+                )
+            )
+        if speed_m_s is not None and np.isfinite(speed_m_s):
+            cycle_speed, speed_note = float(speed_m_s), ""
+        else:
+            cycle_speed = speed.cycle_speed_m_s(
+                ik,
+                start_s=row["start_s"],
+                end_s=row["end_s"],
+                coordinates=settings.get("speed_coordinates", SPEED_COORDINATES),
+            )
+            speed_note = speed.overground_note(cycle_speed)
+            if speed_note:
+                cycle_speed = float("nan")
+        values = {
+            (CYCLE_GROUP, "duration_s"): (row["duration_s"], ""),
+            (CYCLE_GROUP, "stance_pct"): (stance, ""),
+            (CYCLE_GROUP, speed.SPEED): (cycle_speed, speed_note),
+        }
         for group in groups:
             if stance_units:
                 found = metrics.stance_activation_metrics(
@@ -168,7 +206,31 @@ def analyse_trial(
     curves = (
         pd.concat(curve_parts, ignore_index=True) if curve_parts else pd.DataFrame(columns=["side", "cycle", "pct"])
     )
-    return TrialAnalysis(cycles=cycles, metrics=pd.DataFrame(metric_rows, columns=METRIC_COLUMNS), curves=curves)
+    stance_curves = (
+        pd.concat(stance_parts, ignore_index=True) if stance_parts else pd.DataFrame(columns=["side", "cycle", "pct"])
+    )
+    return TrialAnalysis(
+        cycles=cycles,
+        metrics=pd.DataFrame(metric_rows, columns=METRIC_COLUMNS),
+        curves=curves,
+        stance_curves=stance_curves,
+    )
+
+
+def _stance_curve(group_table, ik, id_forces, row, *, groups, knee_columns, scale) -> pd.DataFrame:
+    """One cycle's group activations, knee extension moment (the knee coordinate's moment
+    times ``scale``: extension sign / body mass) and angle,
+    normalised 0-100 % of its stance (strike to toe off): backward running's shorter
+    contact moves toe off, so a cycle-normalised difference may only reflect that."""
+    side, span = row["side"], {"start_s": row["start_s"], "end_s": row["toe_off_s"]}
+    group_curves = cyc.normalise_table(group_table, **span)
+    moment_column, angle_column = knee_columns[side]
+    curve = pd.DataFrame({"side": side, "cycle": int(row["cycle"]), "pct": group_curves["pct"]})
+    for group in groups:
+        curve[activation_column(group)] = group_curves[grp.group_column(group, side)]
+    curve[KNEE_MOMENT] = scale * cyc.normalise_table(id_forces[["time_s", moment_column]], **span)[moment_column]
+    curve[KNEE_ANGLE] = cyc.normalise_table(ik[["time_s", angle_column]], **span)[angle_column]
+    return curve
 
 
 # ------------------------------------------------------------------------ study level
@@ -236,66 +298,142 @@ def empty_comparison(
     return "\n".join(lines)
 
 
-def long_cycles(trial_metrics: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
-    parts = [table.assign(**{key: info[key] for key in KEYS}) for info, table in trial_metrics if len(table)]
-    columns = [*KEYS, "side", "cycle", "group", "metric", "value", "note"]
+def long_cycles(
+    trial_metrics: list[tuple[dict, pd.DataFrame]], *, excluded: dict[tuple[str, str], str] | None = None
+) -> pd.DataFrame:
+    """Every trial's cycle metrics, long; ``qc_excluded`` is true for the cycles of the
+    trials the QC gate leaves out of the statistics (``excluded``: (subject, trial) -> reason)."""
+    excluded = excluded or {}
+    parts = [
+        table.assign(**{key: info[key] for key in KEYS}, qc_excluded=(info["subject"], info["trial"]) in excluded)
+        for info, table in trial_metrics
+        if len(table)
+    ]
+    columns = [*KEYS, "side", "cycle", "group", "metric", "value", "note", "qc_excluded"]
     parts = [part if "note" in part else part.assign(note="") for part in parts]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]
 
 
-RATIO_INTEGRALS = {
-    "ratio_mean_stance": ("integrated_stance_s", "stance_s"),
-    "ratio_mean_cycle": ("integrated_s", "duration_s"),
+# the keys of one subject's value (tables/subjects.csv) and of one outcome
+# (tables/comparison.csv), in one place so a further key (docs/development/tables.md:
+# source) is added here
+SUBJECT_KEYS = ["subject", "condition"]
+OUTCOME_KEYS = ["group", "metric"]
+
+# pair metrics whose subject value comes from the groups' activations summed (time-
+# integrated) over all its cycles: metric -> (integral, the span it is over, formula)
+PAIR_SUMS = {
+    "ratio_mean_stance": ("integrated_stance_s", "stance_s", "ratio"),
+    "ratio_mean_cycle": ("integrated_s", "duration_s", "ratio"),
+    "quadriceps_share_stance": ("integrated_stance_s", "stance_s", "share"),
+    "quadriceps_share_cycle": ("integrated_s", "duration_s", "share"),
 }
 
 
 def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
     """Per subject, condition, group and metric: mean and SD over all used cycles (both
-    sides, every trial) and the number of cycles.
+    sides, every trial), the number of cycles with a value, and ``note`` when the mean
+    is empty (why).
 
-    The Q:H ratios are the exception: a subject's ratio is its quadriceps activation
-    summed (time-integrated) over all its used cycles divided by its hamstrings' (NaN
-    when the hamstrings stay at their floor over all of it), not the mean of per-cycle
-    ratios, which a cycle with nearly silent hamstrings would dominate; ``sd`` is still
-    that of the per-cycle ratios."""
-    columns = ["subject", "condition", "group", "metric", "mean", "sd", "n_cycles"]
+    The pair metrics of ``PAIR_SUMS`` are the exception: a subject's Q:H ratio is its
+    quadriceps activation summed (time-integrated) over all its used cycles divided by
+    its hamstrings' (NaN when the hamstrings stay at their floor over all of it), and
+    its quadriceps share Q / (Q + H) of the same sums (NaN only when both groups stay at
+    their floor); not the mean of per-cycle values, which a cycle with nearly silent
+    hamstrings would dominate. ``sd`` is still that of the per-cycle values (for the
+    ratios, on the linear scale)."""
+    keys = [*SUBJECT_KEYS, *OUTCOME_KEYS]
+    columns = [*keys, "mean", "sd", "n_cycles", "note"]
     if cycles_long.empty:
         return pd.DataFrame(columns=columns)
-    out = (
-        cycles_long.groupby(["subject", "condition", "group", "metric"], sort=True)["value"]
-        .agg(mean="mean", sd="std", n_cycles="count")
-        .reset_index()
-    )
-    wide = cycles_long.pivot_table(
-        index=["subject", "condition", "trial", "side", "cycle"],
-        columns=["group", "metric"],
-        values="value",
-        aggfunc="first",
-    )
+    out = cycles_long.groupby(keys, sort=True)["value"].agg(mean="mean", sd="std", n_cycles="count").reset_index()
+    out["note"] = ""
+    index = [*SUBJECT_KEYS, "trial", "side", "cycle"]
+    wide = cycles_long.pivot_table(index=index, columns=OUTCOME_KEYS, values="value", aggfunc="first")
     if (CYCLE_GROUP, "duration_s") in wide and (CYCLE_GROUP, "stance_pct") in wide:
         durations = {
             "duration_s": wide[(CYCLE_GROUP, "duration_s")],
             "stance_s": wide[(CYCLE_GROUP, "duration_s")] * wide[(CYCLE_GROUP, "stance_pct")] / 100.0,
         }
-        for metric, (integral, span) in RATIO_INTEGRALS.items():
+        for metric, (integral, span, formula) in PAIR_SUMS.items():
             needed = [("quadriceps", integral), ("hamstrings", integral)]
-            if not all(key in wide for key in needed):
+            rows = (out["group"] == PAIR_GROUP) & (out["metric"] == metric)
+            if not all(key in wide for key in needed) or not rows.any():
                 continue
             sums = pd.DataFrame({"q": wide[needed[0]], "h": wide[needed[1]], "span": durations[span]})
-            counts = sums.dropna().groupby(level=["subject", "condition"]).size()
-            sums = sums.groupby(level=["subject", "condition"]).sum(min_count=1)
-            silent = sums["h"] < metrics.SILENT_ACTIVATION * sums["span"]
-            ratio = (sums["q"] / sums["h"]).where(~silent)
-            rows = (out["group"] == PAIR_GROUP) & (out["metric"] == metric)
-            keys = list(zip(out.loc[rows, "subject"], out.loc[rows, "condition"]))
-            out.loc[rows, "mean"] = [ratio.get(key, np.nan) for key in keys]
-            out.loc[rows, "n_cycles"] = [int(counts.get(key, 0)) for key in keys]
+            counts = sums.dropna().groupby(level=SUBJECT_KEYS).size()
+            sums = sums.groupby(level=SUBJECT_KEYS).sum(min_count=1)
+            phase = span.removesuffix("_s").replace("duration", "cycle")
+            if formula == "ratio":
+                silent = sums["h"] < metrics.SILENT_ACTIVATION * sums["span"]
+                value = (sums["q"] / sums["h"]).where(~silent)
+                why = (
+                    "hamstrings at their activation floor over the {phase} of all {n} used cycle(s) "
+                    "(mean {m:.2g} above it): Q:H undefined"
+                )
+                level = sums["h"] / sums["span"]
+            else:
+                silent = (sums["q"] + sums["h"]) < metrics.SILENT_ACTIVATION * sums["span"]
+                value = (sums["q"] / (sums["q"] + sums["h"])).where(~silent)
+                why = (
+                    "quadriceps and hamstrings both at their activation floor over the {phase} of all {n} used cycle(s)"
+                )
+                level = (sums["q"] + sums["h"]) / sums["span"]
+            keys_ = list(zip(*(out.loc[rows, key] for key in SUBJECT_KEYS)))
+            out.loc[rows, "mean"] = [value.get(key, np.nan) for key in keys_]
+            out.loc[rows, "n_cycles"] = [int(counts.get(key, 0)) for key in keys_]
+            out.loc[rows, "note"] = [
+                why.format(phase=phase, n=int(counts.get(key, 0)), m=float(level.get(key, np.nan)))
+                if bool(silent.get(key, False))
+                else ""
+                for key in keys_
+            ]
+    # any other empty mean: the per-cycle notes say why (e.g. no knee extension peak)
+    cycle_notes = (
+        cycles_long[cycles_long["note"].fillna("").astype(str) != ""].groupby(keys)["note"].first()
+        if "note" in cycles_long
+        else pd.Series(dtype=str)
+    )
+    empty = out["mean"].isna() & (out["note"] == "")
+    out.loc[empty, "note"] = [
+        cycle_notes.get(tuple(key), "no used cycle with a value")
+        for key in out.loc[empty, keys].itertuples(index=False)
+    ]
     return out[columns]
 
 
 PRIMARY, SECONDARY = "primary", "secondary"
+
+
+def left_out_subjects(
+    table: pd.DataFrame, everyone, *, compare: list[str], min_cycles: int, log_scale: bool
+) -> dict[str, str]:
+    """Subject -> why it is not in one outcome's paired comparison: no used cycle in a
+    condition, fewer than ``min_cycles``, an empty value (the subjects table's note), or
+    (``log_scale``) a ratio of 0. ``table``: that outcome's rows of subject_means;
+    ``everyone``: the subjects with any used cycle in a compared condition."""
+    reasons = {}
+    for subject in sorted(everyone):
+        own = table[table["subject"] == subject].set_index("condition")
+        why = []
+        for condition in compare:
+            if condition not in own.index:
+                why.append(f"{condition}: no used cycle")
+                continue
+            row = own.loc[condition]
+            if row["n_cycles"] < min_cycles:
+                why.append(
+                    f"{condition}: {int(row['n_cycles'])} cycle(s) with a value, analysis.min_cycles {min_cycles}"
+                )
+            elif not np.isfinite(row["mean"]):
+                why.append(f"{condition}: {row.get('note') or 'no value'}")
+            elif log_scale and row["mean"] <= 0:
+                why.append(f"{condition}: a ratio of 0 (quadriceps at their floor) has no log")
+        if why:
+            reasons[subject] = "; ".join(why)
+    return reasons
 
 
 def comparison(
@@ -306,20 +444,31 @@ def comparison(
     min_subjects: int,
     alpha: float = 0.05,
     primary_outcomes: list[str] | None = None,
+    test: str = "t",
+    notes: dict[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
     """Per group and metric: the paired comparison of subject means, second condition minus
     first; ratios (``ratio_*``) on the log scale. ``family`` is primary for the
-    ``group.metric`` names in ``primary_outcomes``, else secondary; the t-test and
-    Wilcoxon p are Holm-adjusted within each family (``*_holm``)."""
+    ``group.metric`` names in ``primary_outcomes``, else secondary. ``test`` (t or
+    wilcoxon) is the primary test: ``p`` is its p and ``p_holm`` its Holm-adjusted p
+    within the family, THE p of the row; ``t_test_p`` and ``wilcoxon_p`` stay beside it
+    unadjusted, for information. Every subject with a used cycle but left out of a row
+    is named in its ``note`` with the reason; ``notes`` ((group, metric) -> text) adds
+    to a row's note (e.g. the speed check)."""
     first, second = compare
     primary = set(primary_outcomes or [])
+    notes = notes or {}
+    everyone = set(subjects.loc[subjects["condition"].isin(compare), "subject"])
     rows = []
-    for (group, metric), table in subjects.groupby(["group", "metric"], sort=True):
+    for (group, metric), table in subjects.groupby(OUTCOME_KEYS, sort=True):
+        log_scale = metric.startswith("ratio_")
         enough = table[table["n_cycles"] >= min_cycles]
         wide = enough.pivot(index="subject", columns="condition", values="mean")
         a = wide[first] if first in wide else pd.Series(dtype=float)
         b = wide[second] if second in wide else pd.Series(dtype=float)
         paired = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
+        if log_scale:
+            paired = paired[(paired["a"] > 0) & (paired["b"] > 0)]
         result = stats.paired_comparison(
             paired["a"],
             paired["b"],
@@ -327,8 +476,17 @@ def comparison(
             condition_a=first,
             condition_b=second,
             alpha=alpha,
-            log_scale=metric.startswith("ratio_"),
+            log_scale=log_scale,
+            test=test,
         )
+        left_out = left_out_subjects(table, everyone, compare=compare, min_cycles=min_cycles, log_scale=log_scale)
+        extra = [notes[(group, metric)]] if notes.get((group, metric)) else []
+        if left_out:
+            extra.append(
+                f"{len(left_out)} subject(s) left out: "
+                + "; ".join(f"{subject} ({why})" for subject, why in left_out.items())
+            )
+        result["note"] = "; ".join(part for part in [result["note"], *extra] if part)
         rows.append(
             {
                 "group": group,
@@ -350,9 +508,8 @@ def comparison(
         "n_subjects_b",
         "family",
         *stats.COMPARISON_COLUMNS,
-        "t_test_p_holm",
-        "wilcoxon_p_holm",
     ]
+    columns.insert(columns.index("p") + 1, "p_holm")
     if not rows:
         note = stats.too_few_note(0, min_subjects=min_subjects, condition_a=first, condition_b=second)
         return pd.DataFrame(
@@ -365,17 +522,25 @@ def comparison(
                     "n_subjects_a": 0,
                     "n_subjects_b": 0,
                     "n_subjects": 0,
+                    "test": test,
                     "note": "no used gait cycle; " + note,
                 }
             ],
             columns=columns,
         )
     table = pd.DataFrame(rows)
-    for test in ("t_test_p", "wilcoxon_p"):
-        table[f"{test}_holm"] = np.nan
-        for family in (PRIMARY, SECONDARY):
-            members = table["family"] == family
-            table.loc[members, f"{test}_holm"] = stats.holm(table.loc[members, test])
+    table["p_holm"] = np.nan
+    for family in (PRIMARY, SECONDARY):
+        members = table["family"] == family
+        table.loc[members, "p_holm"] = stats.holm(table.loc[members, "p"])
+        if test == "wilcoxon":
+            size = int(members.sum())
+            for index in table.index[members]:
+                why = stats.wilcoxon_family_note(
+                    int(table.loc[index, "n_subjects"]), alpha=alpha, family_size=size, family=family
+                )
+                if why:
+                    table.loc[index, "note"] = "; ".join(part for part in [table.loc[index, "note"], why] if part)
     # primary outcomes first, in the order the config names them
     order = {name: k for k, name in enumerate(primary_outcomes or [])}
     table["_order"] = [order.get(f"{g}.{m}", len(order)) for g, m in zip(table["group"], table["metric"])]
@@ -426,6 +591,11 @@ def mean_curves(trial_curves: list[tuple[dict, pd.DataFrame]], *, variables: lis
     return out[columns]
 
 
+# what a curve's 0-100 % spans: the whole cycle, or its stance (strike to toe off)
+NORMALISED_TO = ("cycle", "stance")
+SPM_KEYS = ["variable", "normalised_to"]
+
+
 def spm_table(
     curves: pd.DataFrame,
     *,
@@ -434,9 +604,11 @@ def spm_table(
     alpha: float,
     min_subjects: int,
     min_cycles: int = 1,
+    normalised_to: str = "cycle",
 ) -> pd.DataFrame:
     """SPM paired t-test of the subject-mean curves, per variable; subjects with fewer than
-    ``min_cycles`` cycles in a condition are left out, as in ``comparison``."""
+    ``min_cycles`` cycles in a condition are left out, as in ``comparison``.
+    ``normalised_to`` (cycle or stance) says what the curves' 0-100 % spans."""
     first, second = compare
     rows = []
     for variable in variables:
@@ -450,7 +622,11 @@ def spm_table(
         a = wide[first].loc[subjects].to_numpy() if subjects else np.empty((0, n_points))
         b = wide[second].loc[subjects].to_numpy() if subjects else np.empty((0, n_points))
         for row in stats.spm_paired(
-            a, b, alpha=alpha, min_subjects=min_subjects, condition_a=first, condition_b=second
+            a, b, alpha=alpha, min_subjects=min_subjects, condition_a=first, condition_b=second, phase=normalised_to
         ):
-            rows.append({"variable": variable, "condition_a": first, "condition_b": second, "alpha": alpha} | row)
-    return pd.DataFrame(rows, columns=["variable", "condition_a", "condition_b", "alpha", *stats.SPM_COLUMNS])
+            rows.append(
+                {"variable": variable, "normalised_to": normalised_to}
+                | {"condition_a": first, "condition_b": second, "alpha": alpha}
+                | row
+            )
+    return pd.DataFrame(rows, columns=[*SPM_KEYS, "condition_a", "condition_b", "alpha", *stats.SPM_COLUMNS])

@@ -385,6 +385,7 @@ class Trial:
     external_loads: Path | None
     start_s: float | None
     end_s: float | None
+    speed_m_s: float | None = None  # a treadmill's belt speed (retrorun/speed.py)
 
     @property
     def region(self) -> dict:

@@ -34,9 +34,33 @@ OUTSIDE_REGION = "outside_region"
 NOT_CHOSEN = "not_chosen"
 MISSING_CONTACT = "missing_contact"
 IMPLAUSIBLE_DURATION = "implausible_duration"
+IRREGULAR_CONTACTS = "irregular_contacts"
+OFF_MEDIAN_DURATION = "off_median_duration"
+NEAR_EDGE = "near_edge"
 OFF_PLATE = "off_plate"
 OTHER_FOOT_LOADED = "other_foot_loaded"
-STATUSES = [USED, OUTSIDE_REGION, NOT_CHOSEN, MISSING_CONTACT, IMPLAUSIBLE_DURATION, OFF_PLATE, OTHER_FOOT_LOADED]
+STATUSES = [
+    USED,
+    OUTSIDE_REGION,
+    NOT_CHOSEN,
+    MISSING_CONTACT,
+    IMPLAUSIBLE_DURATION,
+    IRREGULAR_CONTACTS,
+    OFF_MEDIAN_DURATION,
+    NEAR_EDGE,
+    OFF_PLATE,
+    OTHER_FOOT_LOADED,
+]
+# default analysis.cycle_duration_tolerance: a missed strike doubles a cycle and a
+# strike on the wrong side halves one, far outside +-25 % of the trial's median, while
+# steady running varies by a few % stride to stride
+DURATION_TOLERANCE = 0.25
+# default analysis.edge_margin_frames: where a unit starts within a few frames of the
+# recording, IK and ID end there and their splines' end conditions reach into it. On
+# Hamner's running (60 Hz) the SO-ID mismatch at IK frames 5-8 was 4.8, 2.5, 1.5 and
+# 0.7 %, and at most 0.49 % from frame 9 on (README, SO section); SO starts one frame
+# before the unit, so 10 frames keep every SO frame from the 9th on
+EDGE_FRAMES = 10
 
 UNIT_COLUMNS = [
     "side",
@@ -84,6 +108,8 @@ def plan(
     margin_s: float,
     region_start_s: float | None = None,
     region_end_s: float | None = None,
+    duration_tolerance: float = DURATION_TOLERANCE,
+    edge_frames: int = EDGE_FRAMES,
     subject: str = "",
     trial: str = "",
 ) -> Plan:
@@ -92,6 +118,15 @@ def plan(
     ``record_*`` is the time both markers and GRF cover; ``frame_s`` the marker frame
     period (the region's tolerance, and the frame kept beyond each unit so curves can be
     interpolated at its edges); ``margin_s`` the IK/ID margin each side of the SO span.
+
+    A cycle is used only with exactly one strike of the other foot between its two
+    strikes (else ``irregular_contacts``: a contact missed, or one on the wrong side)
+    and a duration within ``duration_tolerance`` (a share) of the median of the trial's
+    complete cycles (else ``off_median_duration``); where the other foot has no contact
+    in the record at all (on no plate) the strike count cannot be checked and only the
+    duration is. A unit without ``edge_frames`` marker frames of recording before and
+    after it is ``near_edge``: IK and ID end at the recording's edge there and the
+    splines' end conditions reach into the unit (``EDGE_FRAMES``).
     """
     if unit not in UNITS:
         raise ValueError(f"analysis.unit must be one of {UNITS}, got {unit!r}")
@@ -122,6 +157,8 @@ def plan(
                     "stance_pct": 100.0 * (toe_off - strike) / (following - strike),
                 }
                 status, reason = _classify_cycle(strike, toe_off, following, min_cycle_s, max_cycle_s)
+                if status == USED and others["strike_s"].notna().any():
+                    status, reason = _contralateral_strikes(strike, following, others)
             else:
                 row = {
                     "strike_s": strike,
@@ -133,10 +170,17 @@ def plan(
                     "stance_pct": 100.0,
                 }
                 status, reason = _classify_stance(strike, toe_off, others, max_cycle_s)
-            if status == USED:
-                status, reason = _in_region(row["start_s"], row["end_s"], region, frame_s)
             rows.append({"side": side, "cycle": -1, "unit": unit} | row | {"status": status, "reason": reason})
     units = pd.DataFrame(rows, columns=UNIT_COLUMNS)
+    if unit == CYCLE:
+        _check_median_duration(units, duration_tolerance)
+    for index, row in units[units["status"] == USED].iterrows():
+        status, reason = _in_region(row["start_s"], row["end_s"], region, frame_s)
+        if status == USED:
+            status, reason = _near_edge(
+                row["start_s"], row["end_s"], (record_start_s, record_end_s), edge_frames, frame_s
+            )
+        units.loc[index, ["status", "reason"]] = [status, reason]
     for side in units["side"].unique():
         taken = units.index[(units["side"] == side) & (units["status"] == USED)]
         for n, index in enumerate(taken):
@@ -202,6 +246,49 @@ def _classify_cycle(strike, toe_off, following, min_cycle_s, max_cycle_s) -> tup
     return USED, ""
 
 
+def _contralateral_strikes(strike, following, others: pd.DataFrame) -> tuple[str, str]:
+    """Exactly one strike of the other foot between two strikes of this one: running and
+    walking alternate feet, so none or two mean a contact missed or given the wrong side."""
+    strikes = others["strike_s"].to_numpy(dtype=float)
+    between = strikes[(strikes > strike) & (strikes < following)]
+    if between.size == 1:
+        return USED, ""
+    return IRREGULAR_CONTACTS, (
+        f"{between.size} strikes of the other foot between {strike:.3f} and {following:.3f} s, exactly one "
+        "expected: a contact missed or on the wrong side (a foot off the plates or belt?)"
+    )
+
+
+def _check_median_duration(units: pd.DataFrame, tolerance: float) -> None:
+    """Mark the complete cycles whose duration lies outside +-``tolerance`` of the
+    median of the trial's complete cycles (both sides), in place."""
+    if not tolerance > 0:
+        raise ValueError(f"analysis.cycle_duration_tolerance must be > 0, got {tolerance}")
+    complete = units["status"] == USED
+    if not complete.any():
+        return
+    median = float(units.loc[complete, "duration_s"].median())
+    off = complete & ((units["duration_s"] - median).abs() > tolerance * median)
+    for index in units.index[off]:
+        duration = float(units.loc[index, "duration_s"])
+        units.loc[index, ["status", "reason"]] = [
+            OFF_MEDIAN_DURATION,
+            f"{duration:.3f} s is {100 * (duration / median - 1):+.0f} % off the trial's median cycle "
+            f"{median:.3f} s (analysis.cycle_duration_tolerance {100 * tolerance:g} %): a double or half stride?",
+        ]
+
+
+def _near_edge(start, end, record, edge_frames, frame_s) -> tuple[str, str]:
+    before, after = start - record[0], record[1] - end
+    if min(before, after) >= edge_frames * frame_s - 1e-6 * frame_s:
+        return USED, ""
+    return NEAR_EDGE, (
+        f"{start:.3f}-{end:.3f} s has {before / frame_s:.0f} frame(s) of recording before it and "
+        f"{after / frame_s:.0f} after, fewer than analysis.edge_margin_frames {edge_frames} on a side: IK and ID "
+        "end at the recording's edge there, and their splines' end effects reach into the unit"
+    )
+
+
 def _classify_stance(strike, toe_off, others: pd.DataFrame, max_cycle_s) -> tuple[str, str]:
     if not np.isfinite(strike):
         return OFF_PLATE, "the foot was already loaded when the record started: its strike was not on the plate record"
@@ -263,7 +350,7 @@ def empty_warning(units: pd.DataFrame, *, unit: str, region, record, region_give
     first = units.iloc[0]
     change = (
         "use analysis.unit: stance for overground plates"
-        if unit == CYCLE and set(units["status"]) <= {MISSING_CONTACT, IMPLAUSIBLE_DURATION}
+        if unit == CYCLE and set(units["status"]) <= {MISSING_CONTACT, IMPLAUSIBLE_DURATION, IRREGULAR_CONTACTS}
         else "check the recording, analysis.contact_threshold_n, min_cycle_s and max_cycle_s"
     )
     return (

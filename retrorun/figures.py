@@ -18,6 +18,9 @@ STATUS_COLOURS = {
     "not_chosen": "#8ecae6",
     "missing_contact": "#e9c46a",
     "implausible_duration": "#e76f51",
+    "irregular_contacts": "#f4a261",
+    "off_median_duration": "#d62828",
+    "near_edge": "#6d6875",
     "off_plate": "#b08968",
     "other_foot_loaded": "#9d4edd",
 }
@@ -84,8 +87,9 @@ def mean_sd_curves(
 
 
 def paired_ratio(subjects: pd.DataFrame, *, compare: list[str], metrics: dict[str, str], group: str):
-    """Quadriceps:hamstrings ratio per subject, one line per subject from the first
-    compared condition to the second (a subject with one condition is a lone dot)."""
+    """Quadriceps share and quadriceps:hamstrings ratio per subject, one line per subject
+    from the first compared condition to the second (a subject with one condition is a
+    lone dot); a dotted line at equal activation (share 0.5, ratio 1)."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 4), squeeze=False)
     for axis, (metric, label) in zip(axes[0], metrics.items()):
         own = subjects[(subjects["group"] == group) & (subjects["metric"] == metric)] if len(subjects) else subjects
@@ -107,12 +111,12 @@ def paired_ratio(subjects: pd.DataFrame, *, compare: list[str], metrics: dict[st
                     va="center",
                 )
         axis.plot(x, wide.mean(axis=0).to_numpy(dtype=float), marker="s", color="k", linewidth=2.5, label="mean")
-        axis.axhline(1.0, color="0.7", linestyle=":", linewidth=1)
+        axis.axhline(0.5 if "share" in metric else 1.0, color="0.7", linestyle=":", linewidth=1)
         axis.set_xticks(x, compare)
         axis.set_xlim(-0.4, len(compare) - 0.6)
         axis.set_ylabel(label)
         axis.legend(frameon=False)
-    figure.suptitle("Quadriceps:hamstrings activation ratio per subject")
+    figure.suptitle("Quadriceps share and quadriceps:hamstrings ratio of activation per subject")
     figure.tight_layout()
     return figure
 

@@ -31,9 +31,16 @@ ACTIVATION_METRICS = [
 # tenth of the 0.01 floor itself, far above SO's convergence noise (about 1e-6) and far
 # below any activation a muscle group is reported for.
 SILENT_ACTIVATION = 1e-3
-PAIR_METRICS = ["ratio_mean_cycle", "ratio_mean_stance", "cci_cycle_pct", "cci_stance_pct"]
+PAIR_METRICS = [
+    "quadriceps_share_cycle",
+    "quadriceps_share_stance",
+    "ratio_mean_cycle",
+    "ratio_mean_stance",
+    "cci_cycle_pct",
+    "cci_stance_pct",
+]
 KNEE_METRICS = ["peak_extension_moment_nm_per_kg", "peak_extension_moment_timing_pct_stance"]
-CYCLE_METRICS = ["duration_s", "stance_pct"]
+CYCLE_METRICS = ["duration_s", "stance_pct", "speed_m_s"]
 
 
 def _check(pct: np.ndarray, values: np.ndarray) -> None:
@@ -102,6 +109,14 @@ def ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator >= SILENT_ACTIVATION else float("nan")
 
 
+def share(part: float, other: float) -> float:
+    """part / (part + other), bounded 0-1: defined whenever either group is active (their
+    summed mean activation above the floor at least ``SILENT_ACTIVATION``), so a silent
+    hamstrings group gives 1, not an undefined or huge ratio."""
+    total = part + other
+    return float(part / total) if total >= SILENT_ACTIVATION else float("nan")
+
+
 def cocontraction_index_pct(pct, a, b, *, start_pct: float, end_pct: float) -> float:
     """Falconer & Winter 1985 co-contraction index (%) of curves ``a`` and ``b`` over a phase."""
     pct, a, b = (np.asarray(v, dtype=float) for v in (pct, a, b))
@@ -113,8 +128,9 @@ def cocontraction_index_pct(pct, a, b, *, start_pct: float, end_pct: float) -> f
 
 
 def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float, notes: dict | None = None) -> dict[str, float]:
-    """Quadriceps:hamstrings ratio of mean activation over cycle and stance, and the CCI.
-    ``notes``, when given, receives metric name -> why its value is NaN."""
+    """Quadriceps share Q / (Q + H) and quadriceps:hamstrings ratio Q / H of mean
+    activation over cycle and stance, and the CCI. ``notes``, when given, receives metric
+    name -> why its value is NaN."""
     pct = np.asarray(pct, dtype=float)
     q_cycle = phase_mean(pct, quadriceps, start_pct=pct[0], end_pct=pct[-1])
     h_cycle = phase_mean(pct, hamstrings, start_pct=pct[0], end_pct=pct[-1])
@@ -127,7 +143,18 @@ def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float, notes: dict 
                     f"hamstrings at their activation floor over the {name.rsplit('_', 1)[1]} (mean {h:.2g} "
                     f"above it, under {SILENT_ACTIVATION:g}): the ratio is undefined"
                 )
+        for name, q, h in (
+            ("quadriceps_share_cycle", q_cycle, h_cycle),
+            ("quadriceps_share_stance", q_stance, h_stance),
+        ):
+            if not q + h >= SILENT_ACTIVATION:
+                notes[name] = (
+                    f"quadriceps and hamstrings both at their activation floor over the {name.rsplit('_', 1)[1]}: "
+                    "the share is undefined"
+                )
     return {
+        "quadriceps_share_cycle": share(q_cycle, h_cycle),
+        "quadriceps_share_stance": share(q_stance, h_stance),
         "ratio_mean_cycle": ratio(q_cycle, h_cycle),
         "ratio_mean_stance": ratio(q_stance, h_stance),
         "cci_cycle_pct": cocontraction_index_pct(pct, quadriceps, hamstrings, start_pct=pct[0], end_pct=pct[-1]),

@@ -51,6 +51,7 @@ QC_COLUMNS = [
     "kinematic_change_rms_max_cm",
     "kinematic_change_worst_coordinate",
     "n_cycles_used",
+    "speed_m_s",  # over the analysed cycles (retrorun/speed.py): not a check, for matching conditions
     "pass",
     "flags",
 ]

@@ -5,9 +5,12 @@ confidence interval at 1 - alpha (and at 95 %, t distribution), paired t-test, W
 signed-rank test and Cohen's dz (mean difference / SD of differences; Lakens 2013, Front
 Psychol 4:863). Ratios are compared on the log scale (``log_scale``): the tests run on
 log values and the result is the ratio of geometric means with its CI.
-Multiplicity: Holm's step-down adjustment (Holm 1979, Scand J Stat 6:65-70), applied
-separately to the primary and the secondary family of outcomes.
-Curves: SPM paired t-test (spm1d; Pataky 2012), supra-threshold clusters as % cycle.
+One of the two tests is the primary one (``test``, config ``analysis.test``): its p is
+``p``; the other one's p stays beside it, unadjusted, for information.
+Multiplicity: Holm's step-down adjustment (Holm 1979, Scand J Stat 6:65-70) of the
+primary test's p, applied separately to the primary and the secondary family of outcomes.
+Curves: SPM paired t-test (spm1d; Pataky 2012) as a one-sample test of the paired
+differences, supra-threshold clusters as % cycle (or % stance).
 Below ``min_subjects`` no test is run and ``note`` says why.
 """
 
@@ -26,6 +29,8 @@ COMPARISON_COLUMNS = [
     "difference_sd",
     "difference_ci95_low",
     "difference_ci95_high",
+    "test",
+    "p",
     "t_statistic",
     "t_test_p",
     "wilcoxon_p",
@@ -48,6 +53,23 @@ def wilcoxon_min_subjects(alpha: float) -> int:
     while 2.0 / 2**n > alpha:
         n += 1
     return n
+
+
+TESTS = {"t": "t_test_p", "wilcoxon": "wilcoxon_p"}  # analysis.test -> its p column
+
+
+def wilcoxon_family_note(n: int, *, alpha: float, family_size: int, family: str = "") -> str:
+    """Why the exact Wilcoxon cannot give a Holm-adjusted p below ``alpha`` with ``n``
+    subjects in a family of ``family_size`` outcomes ("" when it can): Holm compares the
+    smallest p of the family with alpha / m, and the exact test's smallest p is 2 / 2**n."""
+    needed = wilcoxon_min_subjects(alpha / max(family_size, 1))
+    if n >= needed:
+        return ""
+    return (
+        f"with {n} subjects the exact Wilcoxon's smallest two-sided p is {2.0 / 2**n:.3g}, and Holm over the "
+        f"{family_size} {family + ' ' if family else ''}outcome(s) needs p <= alpha/m = {alpha / family_size:.3g}: "
+        f"no Holm-adjusted p can reach alpha {alpha:g} below {needed} subjects"
+    )
 
 
 def holm(p_values) -> np.ndarray:
@@ -79,8 +101,13 @@ def paired_comparison(
     condition_b: str = "b",
     alpha: float = 0.05,
     log_scale: bool = False,
+    test: str = "t",
 ) -> dict:
     """Compare paired samples ``a`` and ``b`` (one value per subject, same order).
+
+    ``test`` (``t`` or ``wilcoxon``) is the primary test: ``p`` is its p. The exact
+    Wilcoxon is computed whenever it is primary; as the other test, only from the n at
+    which it can reach ``alpha`` (else ``note`` says why it is empty).
 
     ``log_scale`` (for ratios): every statistic is of the natural logs, ``mean_a`` and
     ``mean_b`` are geometric means, and ``ratio_of_geometric_means`` (b over a) with its
@@ -88,6 +115,8 @@ def paired_comparison(
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"a and b must be 1-D and paired (same length), got {a.shape} and {b.shape}")
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {sorted(TESTS)}, got {test!r}")
     if min_subjects < 3:
         raise ValueError(f"min_subjects must be >= 3 (an SD of differences needs 2, a test more), got {min_subjects}")
     if not 0 < alpha < 1:
@@ -105,7 +134,7 @@ def paired_comparison(
     n = int(a.size)
     d = b - a
     out = dict.fromkeys(COMPARISON_COLUMNS, np.nan)
-    out.update(n_subjects=n, note="", scale="log" if log_scale else "linear", ci_level=1.0 - alpha)
+    out.update(n_subjects=n, note="", scale="log" if log_scale else "linear", ci_level=1.0 - alpha, test=test)
     if n:
         out.update(
             mean_a=np.exp(a.mean()) if log_scale else a.mean(),
@@ -135,16 +164,17 @@ def paired_comparison(
     if sd == 0:
         out["note"] = "; ".join(notes + ["every subject has the same difference: no test (zero variance)"])
         return out
-    test = sps.ttest_rel(b, a)
-    out.update(t_statistic=float(test.statistic), t_test_p=float(test.pvalue), effect_size_dz=d.mean() / sd)
+    t_test = sps.ttest_rel(b, a)
+    out.update(t_statistic=float(t_test.statistic), t_test_p=float(t_test.pvalue), effect_size_dz=d.mean() / sd)
     reachable = wilcoxon_min_subjects(alpha)
-    if n < reachable:
+    if n < reachable and test != "wilcoxon":
         notes.append(
             f"Wilcoxon not reported: with {n} subjects its smallest exact two-sided p is {2.0 / 2**n:.3g}, "
             f"above alpha {alpha:g} (it needs at least {reachable})"
         )
     elif np.any(d != 0):
         out["wilcoxon_p"] = float(sps.wilcoxon(b, a).pvalue)
+    out["p"] = out[TESTS[test]]
     out["note"] = "; ".join(notes)
     return out
 
@@ -195,10 +225,13 @@ def spm_paired(
     condition_a: str = "a",
     condition_b: str = "b",
     pct=None,
+    phase: str = "cycle",
 ) -> list[dict]:
     """SPM paired t-test (two-tailed) of ``curves_b`` against ``curves_a``, each
-    (subjects, points). One dict per supra-threshold cluster; one row with an empty
-    cluster and a note when there is none or the test cannot run."""
+    (subjects, points): a one-sample t-test of the differences b - a, so it needs
+    variance in the differences only. One dict per supra-threshold cluster; one row with
+    an empty cluster and a note when there is none or the test cannot run. ``phase``
+    (cycle or stance) names what ``pct`` is a percentage of, in notes."""
     a, b = np.asarray(curves_a, dtype=float), np.asarray(curves_b, dtype=float)
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"curves must be paired 2-D arrays (subjects, points), got {a.shape} and {b.shape}")
@@ -222,22 +255,24 @@ def spm_paired(
             empty
             | {"note": too_few_note(n, min_subjects=min_subjects, condition_a=condition_a, condition_b=condition_b)}
         ]
-    if np.allclose((b - a).std(axis=0, ddof=1), 0):
+    # a paired test needs variance only in the differences: one condition identical in
+    # every subject somewhere (e.g. a group at its activation floor) is no obstacle
+    differences = b - a
+    flat = differences.std(axis=0, ddof=1) == 0
+    if flat.all():
         return [empty | {"note": "the paired differences have no variance: SPM cannot run"}]
-    # spm1d refuses a continuum where one condition is the same in every subject at some
-    # node (e.g. a group at its activation floor over part of the cycle in everyone)
-    flat = (a.std(axis=0) == 0) | (b.std(axis=0) == 0)
     if flat.any():
         return [
             empty
             | {
-                "note": "SPM cannot run: the curves are identical in every subject (e.g. at the activation "
-                f"floor) at {_pct_ranges(pct[flat])} % of the cycle; see the scalar metrics"
+                "note": "SPM cannot run: the paired differences are the same in every subject (e.g. both "
+                f"conditions at the activation floor) at {_pct_ranges(pct[flat])} % of the {phase}; "
+                "see the scalar metrics"
             }
         ]
     import spm1d  # imported here: slow to import, and only this function needs it
 
-    inference = spm1d.stats.ttest_paired(b, a).inference(alpha, two_tailed=True)
+    inference = spm1d.stats.ttest(differences, 0.0).inference(alpha, two_tailed=True)
     rows = []
     for k, cluster in enumerate(inference.clusters):
         first, last = cluster.endpoints

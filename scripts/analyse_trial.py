@@ -36,9 +36,11 @@ with jobs.job(snakemake) as log:
         subject=wc.subject,
         trial=wc.trial,
         sources={"activations": inp.activations, "ik": inp.ik, "id_forces": inp.id_forces},
+        speed_m_s=params.speed_m_s,
     )
     formats.write_csv(snakemake.output.metrics, result.metrics)
     formats.write_csv(snakemake.output.curves, result.curves)
+    formats.write_csv(snakemake.output.stance_curves, result.stance_curves)
     log.info("%d %s(s) analysed", int((result.cycles["status"] == "used").sum()), settings["unit"])
     for note in sorted(set(result.metrics["note"].dropna()) - {""}):
         log.warning("%s", note)

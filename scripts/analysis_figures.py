@@ -1,4 +1,5 @@
-"""Rule analysis_figures: group activations, Q:H ratio per subject, knee moment, QC overview."""
+"""Rule analysis_figures: group activations, quadriceps share and Q:H ratio per subject,
+knee moment, QC overview."""
 
 import pandas as pd
 
@@ -12,6 +13,8 @@ with jobs.job(snakemake):
     curves = pd.read_csv(inp.curves)
     subjects = pd.read_csv(inp.subjects)
     spm = pd.read_csv(inp.spm)
+    # the curves drawn are over the cycle (over stance with analysis.unit stance): their clusters
+    spm = spm[spm["normalised_to"] == ("stance" if params.unit == "stance" else "cycle")]
     groups = {analysis.activation_column(g): f"{g} activation (0-1)" for g in params.groups}
     figures.save(
         figures.mean_sd_curves(
@@ -30,6 +33,7 @@ with jobs.job(snakemake):
             compare=compare,
             group=analysis.PAIR_GROUP,
             metrics={
+                "quadriceps_share_stance": "quadriceps share Q/(Q+H), stance",
                 "ratio_mean_cycle": "Q:H ratio, mean over the cycle",
                 "ratio_mean_stance": "Q:H ratio, mean over stance",
             },

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from retrorun import analysis, formats, jobs
+from retrorun import analysis, formats, jobs, speed
 from retrorun.errors import AnalysisError
 
 params = snakemake.params
@@ -16,11 +16,12 @@ with jobs.job(snakemake) as log:
     trials = params.trials
     cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
     metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.metrics)]
-    variables = [analysis.activation_column(g) for g in params.groups] + [analysis.KNEE_MOMENT, analysis.KNEE_ANGLE]
+    variables = [analysis.activation_column(g) for g in params.groups] + analysis.CURVE_VARIABLES
     curves = [
         (t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables}))
         for t, path in zip(trials, snakemake.input.curves)
     ]
+    stance_curves = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.stance_curves)]
     failed = []
     for path in params.failed:
         record = jobs.read_error_record(path)
@@ -55,8 +56,13 @@ with jobs.job(snakemake) as log:
         )
     if empty:
         log.warning("analysis.allow_empty: %s", empty)
-    long = analysis.long_cycles(metrics)
-    subjects = analysis.subject_means(analysis.long_cycles(kept(metrics)))
+    long = analysis.long_cycles(metrics, excluded=left_out)
+    subjects = analysis.subject_means(long[~long["qc_excluded"]].drop(columns="qc_excluded"))
+    mismatched = speed.speed_mismatches(
+        subjects, compare=settings["compare"], max_difference=settings["max_speed_difference"]
+    )
+    for note in mismatched["note"]:
+        log.warning("%s", note)
     compared = analysis.comparison(
         subjects,
         compare=settings["compare"],
@@ -64,17 +70,30 @@ with jobs.job(snakemake) as log:
         min_subjects=settings["min_subjects"],
         alpha=settings["alpha"],
         primary_outcomes=settings["primary_outcomes"],
+        test=settings["test"],
+        notes={("cycle", speed.SPEED): "; ".join(mismatched["note"])},
     )
     mean_curves = analysis.mean_curves(kept(curves), variables=variables)
-    # SPM on activation curves and the knee moment; knee angle is only drawn
-    spm = analysis.spm_table(
-        mean_curves,
-        variables=variables[:-1],
-        compare=settings["compare"],
-        alpha=settings["alpha"],
-        min_subjects=settings["min_subjects"],
-        min_cycles=settings["min_cycles"],
-    )
+    # SPM on activation curves and the knee moment (knee angle is only drawn), over the
+    # cycle and, for cycle units, over stance as well (toe off moves between conditions)
+    spm_settings = {
+        "variables": variables[:-1],
+        "compare": settings["compare"],
+        "alpha": settings["alpha"],
+        "min_subjects": settings["min_subjects"],
+        "min_cycles": settings["min_cycles"],
+    }
+    if settings["unit"] == "stance":
+        spm = analysis.spm_table(mean_curves, normalised_to="stance", **spm_settings)
+    else:
+        stance_means = analysis.mean_curves(kept(stance_curves), variables=variables)
+        spm = pd.concat(
+            [
+                analysis.spm_table(mean_curves, normalised_to="cycle", **spm_settings),
+                analysis.spm_table(stance_means, normalised_to="stance", **spm_settings),
+            ],
+            ignore_index=True,
+        )
     formats.write_csv(out.cycles, long)
     formats.write_csv(out.subjects, subjects)
     formats.write_csv(out.comparison, compared)

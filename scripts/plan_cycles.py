@@ -26,6 +26,8 @@ with jobs.job(snakemake) as log:
         margin_s=params.margin_s,
         region_start_s=params.region["start_s"],
         region_end_s=params.region["end_s"],
+        duration_tolerance=params.duration_tolerance,
+        edge_frames=params.edge_frames,
         subject=wc.subject,
         trial=wc.trial,
     )

@@ -15,6 +15,9 @@ with jobs.job(snakemake) as log:
         qc=pd.read_csv(snakemake.input.qc),
         qc_gate=params.qc_gate,
         alpha=params.alpha,
+        subjects=pd.read_csv(snakemake.input.subjects),
+        min_cycles=params.min_cycles,
+        max_speed_difference=params.max_speed_difference,
     )
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(text)

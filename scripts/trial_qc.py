@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retrorun import formats, jobs, qc, tables
+from retrorun import formats, jobs, qc, speed, tables
 
 wc = snakemake.wildcards
 inp = snakemake.input
@@ -34,6 +34,7 @@ with jobs.job(snakemake) as log:
     metrics |= qc.saturation(pd.read_csv(inp.activations), level=snakemake.params.thresholds["saturation_activation"])
     metrics |= qc.knee_extension_peaks(pd.read_csv(inp.cycle_metrics))
     metrics |= qc.cycles_used(pd.read_csv(inp.cycles))
+    metrics["speed_m_s"] = speed.trial_speed_m_s(pd.read_csv(inp.cycle_metrics))
     id_before = tables.window(pd.read_csv(inp.id_forces_before_reduction), start, end)
     metrics |= qc.residuals_before_reduction(id_before, actuators, grf)
     change = pd.read_csv(inp.reduction).set_index("trial").loc[wc.trial]

@@ -267,7 +267,8 @@ def test_a_study_is_either_its_sheets_or_the_synthetic_demo(tmp_path, keys, said
 
 def test_analysis_defaults_for_primary_outcomes_qc_gate_knee_sign_and_strength(tmp_path):
     config = load_config(write_study(tmp_path)).values
-    assert config["analysis"]["primary_outcomes"][0] == "quadriceps_hamstrings.ratio_mean_stance"
+    assert config["analysis"]["primary_outcomes"][0] == "quadriceps_hamstrings.quadriceps_share_stance"
+    assert config["analysis"]["test"] == "t" and config["analysis"]["max_speed_difference"] == 0.05
     assert config["analysis"]["qc_gate"] == "exclude"
     assert config["analysis"]["knee_extension_sign"] is None  # read from the model
     assert config["static_optimization"]["strength_scaling"] == "mass"

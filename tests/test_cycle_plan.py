@@ -128,7 +128,7 @@ def test_missing_strikes_toe_offs_and_implausible_durations_are_refused_with_the
         cp.MISSING_CONTACT,
         cp.MISSING_CONTACT,
         cp.IMPLAUSIBLE_DURATION,
-        cp.USED,
+        cp.IRREGULAR_CONTACTS,  # no left strike between 1.4 and 1.9 s
         cp.MISSING_CONTACT,
     ]
     assert status(plan, "l") == [cp.IMPLAUSIBLE_DURATION, cp.MISSING_CONTACT]

@@ -103,16 +103,16 @@ def test_spm_without_a_difference_reports_no_cluster():
     assert len(rows) == 1 and np.isnan(rows[0]["cluster"]) and "no supra-threshold cluster" in rows[0]["note"]
 
 
-def test_spm_on_curves_flat_in_every_subject_says_where_instead_of_failing():
-    # a group at its activation floor (0 after the floor is taken off) in every subject
-    # over 40-50 % of the cycle in one condition: spm1d refuses such a continuum
+def test_spm_on_differences_flat_in_every_subject_says_where_instead_of_failing():
+    # both conditions at the activation floor (0 after the floor is taken off) in every
+    # subject over 40-50 % of the cycle: the differences have no variance there
     rng = np.random.default_rng(6)
     forward = np.array([bump(30) + rng.normal(0, 0.05, 101) for _ in range(8)])
     backward = forward + rng.normal(0, 0.05, (8, 101))
-    backward[:, 40:51] = 0.0
+    forward[:, 40:51] = backward[:, 40:51] = 0.0
     rows = stats.spm_paired(forward, backward, alpha=0.05)
     assert len(rows) == 1 and np.isnan(rows[0]["cluster"])
-    assert "identical in every subject" in rows[0]["note"] and "40-50 %" in rows[0]["note"]
+    assert "paired differences are the same in every subject" in rows[0]["note"] and "40-50 %" in rows[0]["note"]
 
 
 def test_spm_with_too_few_subjects_says_why():
@@ -173,8 +173,8 @@ def test_holm_adjusts_within_each_family_and_matches_the_textbook_steps():
     assert list(table["family"]) == ["primary", "primary", "secondary"]
     assert list(table["group"]) == ["knee", "quadriceps", "hamstrings"]  # primary first, in config order
     primary = table[table["family"] == "primary"]
-    np.testing.assert_allclose(primary["t_test_p_holm"], stats.holm(primary["t_test_p"]))
-    assert table.iloc[2]["t_test_p_holm"] == pytest.approx(table.iloc[2]["t_test_p"])  # a family of one
+    np.testing.assert_allclose(primary["p_holm"], stats.holm(primary["t_test_p"]))
+    assert table.iloc[2]["p_holm"] == pytest.approx(table.iloc[2]["t_test_p"])  # a family of one
 
 
 def test_the_confidence_interval_follows_alpha():

@@ -9,6 +9,7 @@ import sys
 import pandas as pd
 
 ROWS = [
+    ("quadriceps_hamstrings", "quadriceps_share_stance"),
     ("quadriceps_hamstrings", "ratio_mean_stance"),
     ("quadriceps_hamstrings", "cci_stance_pct"),
     ("quadriceps", "mean_stance"),
@@ -24,8 +25,9 @@ COLUMNS = [
     "mean_b",
     "difference_mean",
     "ratio_of_geometric_means",
+    "p_holm",  # the primary test's (analysis.test), Holm-adjusted
     "t_test_p",
-    "t_test_p_holm",
+    "t_test_p_holm",  # tables before issue 19
     "wilcoxon_p",
 ]
 

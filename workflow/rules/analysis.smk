@@ -4,7 +4,9 @@ TABLES_DIR = study_path("tables")
 ANALYSIS = config["analysis"]
 # the keys one trial's cycles depend on: changing the statistics (compare, alpha,
 # min_subjects, min_cycles) reruns only the study tables
-TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign")}
+TRIAL_ANALYSIS = {
+    key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign", "speed_coordinates")
+}
 
 
 rule analyse_trial:
@@ -20,6 +22,7 @@ rule analyse_trial:
     output:
         metrics=trial_path("cycle_metrics.csv"),
         curves=trial_path("cycle_curves.csv"),
+        stance_curves=trial_path("stance_curves.csv"),
     log:
         trial_log("analyse_trial"),
     params:
@@ -27,6 +30,8 @@ rule analyse_trial:
         groups=config["muscle_groups"],
         sides=config["sides"],
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        # a treadmill's belt speed from the trials sheet, else the pelvis's (retrorun/speed.py)
+        speed_m_s=lambda wc: STUDY.trial(wc.subject, wc.trial).speed_m_s,
         trial_dir=trial_folder,
     script:
         "../../scripts/analyse_trial.py"
@@ -37,6 +42,7 @@ rule analysis_tables:
         cycles=trial_cycle_files("cycles.csv"),
         metrics=trial_cycle_files("cycle_metrics.csv"),
         curves=trial_cycle_files("cycle_curves.csv"),
+        stance_curves=trial_cycle_files("stance_curves.csv"),
         spans=trial_cycle_files("analysis_span.json"),
         qc=study_path("qc.csv"),
     output:
@@ -84,6 +90,7 @@ rule analysis_figures:
         study_log("analysis_figures"),
     params:
         compare=ANALYSIS["compare"],
+        unit=ANALYSIS["unit"],
         groups=config["muscle_groups"],
     script:
         "../../scripts/analysis_figures.py"
@@ -94,6 +101,7 @@ rule report_front_page:
     input:
         comparison=rules.analysis_tables.output.comparison,
         counts=rules.analysis_tables.output.counts,
+        subjects=rules.analysis_tables.output.subjects,
         qc=study_path("qc.csv"),
     output:
         study_path("report/front_page.rst"),
@@ -103,5 +111,7 @@ rule report_front_page:
         study=config["study"],
         qc_gate=ANALYSIS["qc_gate"],
         alpha=ANALYSIS["alpha"],
+        min_cycles=ANALYSIS["min_cycles"],
+        max_speed_difference=ANALYSIS["max_speed_difference"],
     script:
         "../../scripts/report_front_page.py"

@@ -37,6 +37,8 @@ rule plan_cycles:
         cycles=config["analysis"]["cycles"],
         min_cycle_s=config["analysis"]["min_cycle_s"],
         max_cycle_s=config["analysis"]["max_cycle_s"],
+        duration_tolerance=config["analysis"]["cycle_duration_tolerance"],
+        edge_frames=config["analysis"]["edge_margin_frames"],
         margin_s=config["ik_margin_s"],
         trial_dir=trial_folder,
     script:
