@@ -97,7 +97,7 @@ def run(example: str, method: str, overrides: list[str], out: Path) -> tuple[Pat
     target = f"results/{study}/tables/comparison.csv"
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(run_dir)]
-        + ["--configfile", str(config), "--cores", "2", target],
+        + ["--configfile", str(config), "--cores", "2", "--rerun-incomplete", target],
         capture_output=True,
         text=True,
     )
