@@ -291,10 +291,10 @@ FLAG_ADVICE = {
         for (flag, (metric, limit)), advice in zip(
             THRESHOLD_CHECKS.items(),
             [
-                "check the static trial and the scale setup's marker weights, or name the bony landmarks in "
-                "qc.scale_landmarks",
-                "check the static trial and the scale setup's marker weights, or name the bony landmarks in "
-                "qc.scale_landmarks",
+                "check the static pose the scale setup's coordinate tasks hold (a T-pose held by arm tasks at 0 "
+                "misplaces the arm markers) and its marker weights, or name the bony landmarks in qc.scale_landmarks",
+                "check the static pose the scale setup's coordinate tasks hold (a T-pose held by arm tasks at 0 "
+                "misplaces the arm markers) and its marker weights, or name the bony landmarks in qc.scale_landmarks",
                 "check marker labels and model.ik_tasks' weights",
                 "check marker labels and model.ik_tasks' weights",
                 "residual_reduction.method rra reduces it; check body mass and GRF calibration",
@@ -330,8 +330,11 @@ def _passed(qc_table: pd.DataFrame) -> pd.Series:
 
 def _failing_checks(row: pd.Series) -> str:
     parts = []
+    method = row.get("residual_reduction_method")
     for flag in filter(None, str(row.get("flags") or "").split(";")):
         metric, limit, advice = FLAG_ADVICE.get(flag, ("", "", ""))
+        if flag.startswith("residual_") and method == "rra":
+            advice = "left after rra: the model-data mismatch (IK marker errors, segment masses, GRF)"
         value = row.get(metric)
         shown = f" {metric} = {value:.4g}" if isinstance(value, (int, float)) and np.isfinite(value) else ""
         over = f" over {limit}" if limit else ""

@@ -125,3 +125,12 @@ def test_the_analysis_tables_rule_stops_when_the_gate_empties_the_comparison(tmp
     said = str(raised.value)
     assert "s1/bwd (backward): residual_force" in said and "s2/bwd (backward): saturation" in said
     assert not (tmp_path / "tables" / "comparison.csv").exists()
+
+
+def test_a_residual_left_after_rra_is_not_sent_back_to_rra():
+    row = qc_row("s1", "bwd", "backward", "residual_moment_share") | {"residual_reduction_method": "rra"}
+    table = pd.DataFrame([qc_row("s1", "fwd", "forward"), row])
+    message = qc.gate_left_empty(
+        table, [trial("s1", "fwd", "forward"), trial("s1", "bwd", "backward")], compare=COMPARE, gate="exclude"
+    )
+    assert "left after rra" in message and "method rra reduces it" not in message
