@@ -1,7 +1,8 @@
 """Quality checks of one trial against published thresholds.
 
 Defaults (config ``qc``) follow "Simulation with OpenSim - Best Practices" (Hicks et
-al. 2015, J Biomech Eng 137:020905): scaling marker error RMS about 1 cm, max < 2 cm;
+al. 2015, J Biomech Eng 137:020905): scaling marker error of the bony landmarks RMS about
+1 cm, max < 2 cm (cluster and technical markers reported apart, not checked);
 IK marker error RMS about 2 cm, max < 4 cm; residual force < 5% of peak external
 force (the normalised target AddBiomechanics uses after Hicks et al. 2015); residual
 moment < 75 N·m. Residuals are one definition everywhere: the magnitude of the residual
@@ -16,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .cycle_plan import USED
+
 QC_COLUMNS = [
     "subject",
     "trial",
@@ -25,6 +28,10 @@ QC_COLUMNS = [
     "n_frames",
     "scale_marker_rms_m",
     "scale_marker_max_m",
+    "scale_landmark_count",
+    "scale_other_marker_rms_m",
+    "scale_other_marker_max_m",
+    "scale_other_marker_count",
     "ik_marker_rms_m",
     "ik_marker_max_m",
     "peak_grf_n",
@@ -57,11 +64,38 @@ QC_COLUMNS = [
 ]
 
 
-def scale_errors(errors: pd.DataFrame) -> dict:
-    values = errors["error_m"].to_numpy(dtype=float)
+def scale_landmarks(weights: dict[str, float], *, named: list[str], min_weight_share: float) -> set[str]:
+    """The static-pose markers Hicks et al. 2015's scaling limits speak of (bony landmarks):
+    those named in qc.scale_landmarks or, with none named, those the scale setup weights at
+    least ``min_weight_share`` of its largest weight (setups weight the landmarks they trust
+    highest and cluster or technical markers low)."""
+    if named:
+        return set(named) & set(weights)
+    largest = max(weights.values(), default=0.0)
+    return {name for name, weight in weights.items() if largest > 0 and weight >= min_weight_share * largest}
+
+
+def _rms_max(values: np.ndarray) -> tuple[float, float]:
     if len(values) == 0:
-        return {"scale_marker_rms_m": np.nan, "scale_marker_max_m": np.nan}
-    return {"scale_marker_rms_m": float(np.sqrt(np.mean(values**2))), "scale_marker_max_m": float(values.max())}
+        return np.nan, np.nan
+    return float(np.sqrt(np.mean(values**2))), float(values.max())
+
+
+def scale_errors(errors: pd.DataFrame) -> dict:
+    """RMS and max static-pose error of the landmarks (checked), and of the other weighted
+    markers (reported only). A table without a ``landmark`` column counts every marker."""
+    landmark = errors["landmark"].astype(bool) if "landmark" in errors else pd.Series(True, index=errors.index)
+    values = errors["error_m"].to_numpy(dtype=float)
+    rms, largest = _rms_max(values[landmark.to_numpy()])
+    other_rms, other_max = _rms_max(values[~landmark.to_numpy()])
+    return {
+        "scale_marker_rms_m": rms,
+        "scale_marker_max_m": largest,
+        "scale_landmark_count": int(landmark.sum()),
+        "scale_other_marker_rms_m": other_rms,
+        "scale_other_marker_max_m": other_max,
+        "scale_other_marker_count": int((~landmark).sum()),
+    }
 
 
 def ik_errors(errors: pd.DataFrame) -> dict:
@@ -193,20 +227,23 @@ def cycles_used(cycles: pd.DataFrame) -> dict:
     return {"n_cycles_used": int((cycles["status"] == "used").sum())}
 
 
+# QC flag -> (qc.csv column, config key of its limit): the threshold checks of verdict()
+THRESHOLD_CHECKS = {
+    "scale_marker_rms": ("scale_marker_rms_m", "scale_marker_rms_max_m"),
+    "scale_marker_max": ("scale_marker_max_m", "scale_marker_max_max_m"),
+    "ik_marker_rms": ("ik_marker_rms_m", "ik_marker_rms_max_m"),
+    "ik_marker_max": ("ik_marker_max_m", "ik_marker_max_max_m"),
+    "residual_force": ("residual_force_share_of_peak_grf", "residual_force_max_share_of_peak_grf"),
+    "residual_moment": ("residual_moment_peak_nm", "residual_moment_max_nm"),
+    "reserve": ("reserve_peak_share", "reserve_peak_share_max"),
+    "saturation": ("saturated_frame_share", "saturated_frame_share_max"),
+}
+
+
 def verdict(metrics: dict, thresholds: dict) -> dict:
     """pass = every threshold met; flags = the names of the checks that failed."""
-    checks = {
-        "scale_marker_rms": ("scale_marker_rms_m", "scale_marker_rms_max_m"),
-        "scale_marker_max": ("scale_marker_max_m", "scale_marker_max_max_m"),
-        "ik_marker_rms": ("ik_marker_rms_m", "ik_marker_rms_max_m"),
-        "ik_marker_max": ("ik_marker_max_m", "ik_marker_max_max_m"),
-        "residual_force": ("residual_force_share_of_peak_grf", "residual_force_max_share_of_peak_grf"),
-        "residual_moment": ("residual_moment_peak_nm", "residual_moment_max_nm"),
-        "reserve": ("reserve_peak_share", "reserve_peak_share_max"),
-        "saturation": ("saturated_frame_share", "saturated_frame_share_max"),
-    }
     flags = []
-    for flag, (metric, limit) in checks.items():
+    for flag, (metric, limit) in THRESHOLD_CHECKS.items():
         value = metrics.get(metric)
         if value is None or (isinstance(value, float) and np.isnan(value)) or value > thresholds[limit]:
             flags.append(flag)
@@ -245,3 +282,108 @@ def reduction_flags(
 def with_flags(verdict_: dict, extra: list[str]) -> dict:
     flags = [f for f in verdict_["flags"].split(";") if f] + extra
     return {"pass": not flags, "flags": ";".join(flags)}
+
+
+# QC flag -> (qc.csv column, the config key that sets its limit, what to change when real
+# data fail it); read by gate_left_empty's message
+FLAG_ADVICE = {
+    **{
+        flag: (metric, f"qc.{limit}", advice)
+        for (flag, (metric, limit)), advice in zip(
+            THRESHOLD_CHECKS.items(),
+            [
+                "check the static pose the scale setup's coordinate tasks hold (a T-pose held by arm tasks at 0 "
+                "misplaces the arm markers) and its marker weights, or name the bony landmarks in qc.scale_landmarks",
+                "check the static pose the scale setup's coordinate tasks hold (a T-pose held by arm tasks at 0 "
+                "misplaces the arm markers) and its marker weights, or name the bony landmarks in qc.scale_landmarks",
+                "check marker labels and model.ik_tasks' weights",
+                "check marker labels and model.ik_tasks' weights",
+                "residual_reduction.method rra reduces it; check body mass and GRF calibration",
+                "residual_reduction.method rra reduces it",
+                "static_optimization.max_isometric_force_scale or strength_scaling (weak muscles)",
+                "static_optimization.max_isometric_force_scale or strength_scaling (muscles too weak for the task)",
+            ],
+        )
+    },
+    "residual_moment_share": (
+        "residual_moment_share_of_com_height_x_peak_grf",
+        "qc.residual_moment_max_share_of_com_height_x_peak_grf",
+        "residual_reduction.method rra reduces it",
+    ),
+    "mass_change": (
+        "mass_change_recommended_kg",
+        "residual_reduction.max_mass_change_kg",
+        "check mass_kg in subjects.tsv and the GRF calibration",
+    ),
+    "kinematic_change": (
+        "kinematic_change_rms_max_deg",
+        "qc.kinematic_change_rms_max_deg / _cm",
+        "residual_reduction.rra_residual_*_optimal_force",
+    ),
+    "knee_extension_peak": ("knee_extension_peak_missing_cycles", "", "check analysis.knee_extension_sign"),
+    "no_cycles": ("n_cycles_used", "", "see the trial's cycles.csv"),
+}
+
+
+def _passed(qc_table: pd.DataFrame) -> pd.Series:
+    return qc_table["pass"].astype(str).str.lower().isin(["true", "1"])
+
+
+def _failing_checks(row: pd.Series) -> str:
+    parts = []
+    method = row.get("residual_reduction_method")
+    for flag in filter(None, str(row.get("flags") or "").split(";")):
+        metric, limit, advice = FLAG_ADVICE.get(flag, ("", "", ""))
+        if flag.startswith("residual_") and method == "rra":
+            advice = "left after rra: the model-data mismatch (IK marker errors, segment masses, GRF)"
+        value = row.get(metric)
+        shown = f" {metric} = {value:.4g}" if isinstance(value, (int, float)) and np.isfinite(value) else ""
+        over = f" over {limit}" if limit else ""
+        parts.append(f"{flag} ({shown.strip()}{over}; {advice})" if advice else flag)
+    return "; ".join(parts) or "no QC flag recorded"
+
+
+def gate_left_empty(
+    qc_table: pd.DataFrame, trial_cycles: list[tuple[dict, pd.DataFrame]], *, compare: list[str], gate: str
+) -> str:
+    """Why the QC gate (analysis.qc_gate exclude) leaves the comparison empty, or "".
+
+    ``trial_cycles``: (subject, trial and condition; cycles.csv) per trial, as for
+    analysis.empty_comparison; trials without a used cycle are that check's business,
+    before this one. Empty by the gate:
+    every such trial of a compared condition failed QC, or no subject is left with a
+    passing trial in both conditions although one had trials in both before the gate. The
+    message names each excluded trial with its failing checks, values and what to change."""
+    if gate != "exclude" or qc_table.empty:
+        return ""
+    passed = {(s, t): bool(ok) for s, t, ok in zip(qc_table["subject"], qc_table["trial"], _passed(qc_table))}
+    trials = [t for t, cycles in trial_cycles if t["condition"] in compare and (cycles["status"] == USED).any()]
+    kept = [t for t in trials if passed.get((t["subject"], t["trial"]), False)]
+
+    def paired(selected):
+        by_condition = [{t["subject"] for t in selected if t["condition"] == c} for c in compare]
+        return by_condition[0] & by_condition[1]
+
+    emptied = [c for c in dict.fromkeys(compare) if any(t["condition"] == c for t in trials)]
+    emptied = [c for c in emptied if not any(t["condition"] == c for t in kept)]
+    unpaired = bool(paired(trials)) and not paired(kept)
+    if not emptied and not unpaired:
+        return ""
+    why = (
+        f"every trial of condition(s) {', '.join(emptied)} failed QC"
+        if emptied
+        else f"no subject has a trial passing QC in both {compare[0]} and {compare[1]}"
+    )
+    lines = [f"the QC gate (analysis.qc_gate: exclude) leaves the comparison {compare[0]} vs {compare[1]} empty: {why}"]
+    rows = qc_table.set_index(["subject", "trial"])
+    for t in trials:
+        key = (t["subject"], t["trial"])
+        if not passed.get(key, False):
+            row = rows.loc[key] if key in rows.index else pd.Series(dtype=object)
+            lines.append(f"  {key[0]}/{key[1]} ({t['condition']}): {_failing_checks(row)}")
+    lines.append(
+        "  what to change: what each line says (qc.csv has every metric), or set analysis.qc_gate: include "
+        "(flagged trials enter the statistics, marked) or analysis.allow_empty: true (empty tables, a warning); "
+        "qc thresholds only to another published tier (config/README.md, section qc)"
+    )
+    return "\n".join(lines)

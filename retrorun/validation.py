@@ -121,6 +121,11 @@ def check_templates(config: dict, names: dict[str, set[str]]) -> tuple[list[str]
             f"scale setup {model_cfg['scale_setup']}: marker '{marker}' is not in the model's marker set "
             f"(add it to the model/marker set or remove it from the setup)"
         )
+    for marker in sorted(set(config["qc"]["scale_landmarks"]) - set(scale.placer_weights)):
+        problems.append(
+            f"config qc.scale_landmarks: '{marker}' is not a weighted static-pose marker of the scale setup "
+            f"{model_cfg['scale_setup']} (its scaling error is not measured): correct the name or remove it"
+        )
     tasks = templates.ik_task_set(model_cfg["ik_tasks"])
     for marker in sorted(set(templates.marker_weights(tasks)) - names["markers"]):
         problems.append(

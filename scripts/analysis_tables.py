@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from retrorun import analysis, formats, jobs, speed
+from retrorun import analysis, formats, jobs, qc, speed
 from retrorun.errors import AnalysisError
 
 params = snakemake.params
@@ -47,7 +47,9 @@ with jobs.job(snakemake) as log:
         (t["subject"], t["trial"]): json.loads(open(path).read())["warning"]
         for t, path in zip(trials, snakemake.input.spans)
     }
-    empty = analysis.empty_comparison(cycles, warnings, compare=settings["compare"])
+    empty = analysis.empty_comparison(cycles, warnings, compare=settings["compare"]) or qc.gate_left_empty(
+        pd.read_csv(snakemake.input.qc), cycles, compare=settings["compare"], gate=settings["qc_gate"]
+    )
     if empty and not settings["allow_empty"]:
         raise AnalysisError(
             empty,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrorun import formats, jobs, opensim_tools, templates
+from retrorun import formats, jobs, opensim_tools, qc, templates
 from retrorun.markers import prepare_markers
 
 subject = snakemake.wildcards.subject
@@ -37,11 +37,19 @@ with jobs.job(snakemake) as log:
     errors = opensim_tools.static_marker_errors(
         model_path=str(before_placement), pose_mot=str(pose), markers=markers, time_range=time_range, weights=weights
     )
-    log.info(
-        "scaling marker errors: RMS %.4f m, max %.4f m over %d markers",
-        np.sqrt(np.mean(errors["error_m"] ** 2)),
-        errors["error_m"].max(),
-        len(errors),
+    landmarks = qc.scale_landmarks(
+        weights, named=snakemake.params.landmarks, min_weight_share=snakemake.params.landmark_min_weight_share
     )
+    errors["landmark"] = errors["marker"].isin(landmarks)
+    for kind, rows in (("landmarks", errors[errors["landmark"]]), ("other markers", errors[~errors["landmark"]])):
+        if len(rows):
+            log.info(
+                "scaling marker errors, %s: RMS %.4f m, max %.4f m (%s) over %d markers",
+                kind,
+                np.sqrt(np.mean(rows["error_m"] ** 2)),
+                rows["error_m"].max(),
+                rows.loc[rows["error_m"].idxmax(), "marker"],
+                len(rows),
+            )
     formats.write_csv(snakemake.output.marker_errors, errors)
     os.replace(scaled, snakemake.output.model)

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pandas as pd
+import pytest
+from conftest import REPO
 
-from retrorun import qc
+from retrorun import qc, templates, validation
 
 THRESHOLDS = {
     "scale_marker_rms_max_m": 0.01,
@@ -164,3 +166,54 @@ def test_a_trial_without_a_used_cycle_is_flagged_in_qc():
     used = good_metrics() | qc.cycles_used(cycles.assign(status=["used", "outside_region"]))
     assert used["n_cycles_used"] == 1 and qc.verdict(used, THRESHOLDS)["pass"]
     assert "n_cycles_used" in qc.QC_COLUMNS
+
+
+def test_the_scaling_limits_check_the_landmarks_the_setup_weights_highest():
+    # the demo's scale setup: bony landmarks weighted 10, thigh/shank/foot technical markers 1
+    weights = templates.scale_template(REPO / "models" / "retrorun_planar" / "scale_setup.xml").placer_weights
+    landmarks = qc.scale_landmarks(weights, named=[], min_weight_share=0.5)
+    assert "R.Knee.Lat" in landmarks and "L.Heel" in landmarks and "V.Sacral" in landmarks
+    assert not landmarks & {"R.Shank.Upper", "L.Thigh.Front", "R.Midfoot.Lat", "Sternum"}
+    # a setup weighting shank clusters 10 of 100 (the case of issue 19): they are not landmarks
+    weights = {"R.ASIS": 100.0, "R.Knee.Lat": 50.0, "R.Shank.Upper": 10.0, "R.Shank.Front": 10.0}
+    assert qc.scale_landmarks(weights, named=[], min_weight_share=0.5) == {"R.ASIS", "R.Knee.Lat"}
+    # a list names them, whatever their weight; a name the setup does not weight is not checked
+    named = qc.scale_landmarks(weights, named=["R.Shank.Upper", "R.Toe.Tip"], min_weight_share=0.5)
+    assert named == {"R.Shank.Upper"}
+
+
+def test_scale_errors_check_landmarks_and_report_the_other_markers_apart():
+    errors = pd.DataFrame(
+        {
+            "marker": ["R.ASIS", "R.Knee.Lat", "R.Shank.Upper"],
+            "weight": [100, 50, 10],
+            "error_m": [0.006, 0.008, 0.045],
+            "landmark": [True, True, False],
+        }
+    )
+    metrics = qc.scale_errors(errors)
+    assert metrics["scale_marker_max_m"] == pytest.approx(0.008)
+    assert metrics["scale_marker_rms_m"] == pytest.approx(np.sqrt((0.006**2 + 0.008**2) / 2))
+    assert (metrics["scale_landmark_count"], metrics["scale_other_marker_count"]) == (2, 1)
+    assert metrics["scale_other_marker_max_m"] == pytest.approx(0.045)
+    flags = qc.verdict(good_metrics() | metrics, THRESHOLDS)["flags"]
+    assert "scale_marker" not in flags  # the 4.5 cm shank cluster error is reported, not failed
+
+
+def test_a_named_landmark_the_scale_setup_does_not_weight_is_refused_up_front():
+    demo = REPO / "models" / "retrorun_planar"
+    scale = templates.scale_template(demo / "scale_setup.xml")
+    tasks = templates.ik_task_set(demo / "ik_tasks.xml")
+    names = {
+        "markers": set(scale.placer_weights) | scale.measurement_markers | set(templates.marker_weights(tasks)),
+        "coordinates": set(templates.coordinate_tasks(tasks)),
+        "bodies": {"ground"}
+        | {spec.applied_to_body for spec in templates.external_forces(demo / "external_loads.xml")},
+    }
+    config = {
+        "model": {key: str(demo / f"{key}.xml") for key in ("scale_setup", "ik_tasks", "external_loads")},
+        "sides": {"r": "_r", "l": "_l"},
+        "qc": {"scale_landmarks": ["R.Knee.Lat", "R.Knee.Med"]},
+    }
+    problems, _ = validation.check_templates(config, names)
+    assert len(problems) == 1 and "qc.scale_landmarks: 'R.Knee.Med'" in problems[0]

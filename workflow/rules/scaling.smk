@@ -19,6 +19,8 @@ rule scale_model:
         end_s=lambda wc: STUDY.subject(wc.subject).static_end_s,
         aliases=config["marker_aliases"],
         gaps=config["gaps"],
+        landmarks=config["qc"]["scale_landmarks"],
+        landmark_min_weight_share=config["qc"]["scale_landmark_min_weight_share"],
     # resources: the profile's defaults (measured: 255 MB max RSS, 2-10 s per subject; attempt 2 doubles)
     script:
         "../../scripts/scale_model.py"
