@@ -15,9 +15,12 @@ model's own markers on its root body (the pelvis), at the default pose, onto the
 frame, then averaged on the circle over the frames. It is marker geometry, not the
 direction of travel: a backward runner travels opposite to the way it faces, and a
 treadmill runner does not travel. Markers and forces are then turned by minus the
-heading about the vertical through the pelvis markers' mean horizontal position (the
-pivot), so the data stay where they were and every later quantity (joint angles,
-moments, residuals, activations) is in the runner's facing frame.
+heading about the vertical through the pelvis markers' mean horizontal position over the
+trial, which becomes the origin: every later quantity (joint angles, moments,
+residuals, activations) is in the runner's facing frame, and none depends on where the
+lab's origin lies either. (With the lab's origin kept, IK's converged joint angles moved
+by up to 0.4 deg (hips) and 0.7 deg (arms) when the Hamner trial was only displaced by
+1.5 m: the optimizer's tolerance on a flat cost, not a heading effect.)
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ MAX_SPREAD_DEG = 30.0
 class Heading:
     heading_deg: float  # the runner's facing direction, counterclockwise about +Y from +X
     spread_deg: float  # circular standard deviation of the per-frame headings
-    pivot_m: tuple[float, float, float]  # the vertical axis the data turn about (y = 0)
+    origin_m: tuple[float, float, float]  # the lab point (y = 0) that becomes the origin
     markers: tuple[str, ...]  # the markers the fit used
     frames: int  # frames with enough of them
 
@@ -61,7 +64,7 @@ def read_heading(path: str | Path) -> Heading:
     return Heading(
         heading_deg=float(values["heading_deg"]),
         spread_deg=float(values["spread_deg"]),
-        pivot_m=tuple(values["pivot_m"]),
+        origin_m=tuple(values["origin_m"]),
         markers=tuple(values["markers"]),
         frames=int(values["frames"]),
     )
@@ -137,16 +140,16 @@ def estimate_heading(
     return Heading(
         heading_deg=heading,
         spread_deg=spread,
-        pivot_m=(float(centre[0]), 0.0, float(centre[2])),
+        origin_m=(float(centre[0]), 0.0, float(centre[2])),
         markers=tuple(names),
         frames=len(angles),
     )
 
 
 def _turn_points(points: np.ndarray, heading: Heading) -> np.ndarray:
-    """Points (... x 3) turned by minus the heading about the vertical through the pivot."""
-    pivot = np.asarray(heading.pivot_m)
-    return (points - pivot) @ rotation_about_vertical(-heading.heading_deg).T + pivot
+    """Points (... x 3) in the facing frame: moved by minus the origin, then turned by
+    minus the heading about the vertical."""
+    return (points - np.asarray(heading.origin_m)) @ rotation_about_vertical(-heading.heading_deg).T
 
 
 def turn_markers(markers: MarkerTable, heading: Heading) -> MarkerTable:
@@ -158,9 +161,9 @@ def turn_markers(markers: MarkerTable, heading: Heading) -> MarkerTable:
 
 
 def turn_forces(table: pd.DataFrame, specs: list, heading: Heading) -> pd.DataFrame:
-    """A GRF table (OpenSim storage columns) with every ExternalForce's force and torque
-    turned as vectors and its point as a position, by minus the heading about the pivot;
-    the other columns as they are."""
+    """A GRF table (OpenSim storage columns) in the facing frame: every ExternalForce's
+    force and torque turned as vectors, its point as a position (retrorun.heading's
+    rule); the other columns as they are."""
     turned = table.copy()
     rotation = rotation_about_vertical(-heading.heading_deg)
     done: set[str] = set()

@@ -20,12 +20,12 @@ with jobs.job(snakemake) as log:
     heading.write(snakemake.output.heading)
     log.info(
         "runner faces %.1f deg from the lab's +X (per-frame spread %.1f deg, %d frames, markers %s); "
-        "markers and GRF are turned by %.1f deg about the vertical through (%.3f, %.3f) m",
+        "markers and GRF are turned by %.1f deg about the vertical, with the lab's (%.3f, %.3f) m as origin",
         heading.heading_deg,
         heading.spread_deg,
         heading.frames,
         ", ".join(heading.markers),
         -heading.heading_deg,
-        heading.pivot_m[0],
-        heading.pivot_m[2],
+        heading.origin_m[0],
+        heading.origin_m[2],
     )

@@ -34,6 +34,10 @@ def running_pelvis(*, speed_m_s=3.0, frames=160, rate=100.0) -> MarkerTable:
     return MarkerTable(time, positions, rate, "lab.trc")
 
 
+def moved(markers: MarkerTable, shift_m) -> MarkerTable:
+    return MarkerTable(markers.time_s, {n: xyz + shift_m for n, xyz in markers.positions_m.items()}, markers.rate_hz)
+
+
 def turned(markers: MarkerTable, angle_deg: float) -> MarkerTable:
     """The whole trial turned about the lab's vertical axis through its origin."""
     rotation = heading.rotation_about_vertical(angle_deg)
@@ -56,18 +60,17 @@ def test_a_backward_runner_faces_where_the_pelvis_does_not_where_it_goes():
 
 
 @pytest.mark.parametrize("angle", [90.0, 180.0, -135.0])
-def test_turned_markers_match_the_untouched_trial_up_to_a_shift(angle):
+def test_turned_or_moved_markers_come_back_the_same(angle):
     original = running_pelvis()
-    rotated = turned(original, angle)
-    back = heading.turn_markers(rotated, heading.estimate_heading(rotated, REFERENCE))
     reference = heading.turn_markers(original, heading.estimate_heading(original, REFERENCE))
-    shifts = [back.positions_m[n] - reference.positions_m[n] for n in REFERENCE]
-    # the same data in the facing frame, but for a constant horizontal shift (each trial
-    # turns about its own pelvis centre), which the pelvis translations absorb
-    constant = shifts[0][0]
-    assert constant[1] == pytest.approx(0, abs=1e-12)
-    for shift in shifts:
-        assert np.abs(shift - constant).max() < 1e-9
+    # turned about the lab's origin, and moved 4 m away as well: the same data in the facing frame
+    for rotated in (turned(original, angle), turned(moved(original, [4.0, 0.0, -3.0]), angle)):
+        back = heading.turn_markers(rotated, heading.estimate_heading(rotated, REFERENCE))
+        for name in REFERENCE:
+            assert np.abs(back.positions_m[name] - reference.positions_m[name]).max() < 1e-9
+    # the facing frame's origin is the pelvis markers' mean horizontal position, on the floor
+    centre = np.mean([reference.positions_m[n] for n in REFERENCE], axis=(0, 1))
+    assert centre[[0, 2]] == pytest.approx([0, 0], abs=1e-9) and centre[1] > 0.9
 
 
 def test_missing_pelvis_markers_and_a_turning_trial_are_refused():
@@ -102,19 +105,18 @@ def test_forces_points_and_torques_turn_together(tmp_path):
     table.insert(0, "time", np.arange(20) * 0.01)
     table["ground_force_other"] = 7.0
     facing = heading.Heading(
-        heading_deg=180.0, spread_deg=0.0, pivot_m=(1.5, 0.0, -0.5), markers=("RASI", "LASI"), frames=20
+        heading_deg=180.0, spread_deg=0.0, origin_m=(1.5, 0.0, -0.5), markers=("RASI", "LASI"), frames=20
     )
     out = heading.turn_forces(table, specs, facing)
     force, point, torque = (out[[f"r_{k}{a}" for a in "xyz"]].to_numpy() for k in "vpm")
     raw_force, raw_point, raw_torque = (table[[f"r_{k}{a}" for a in "xyz"]].to_numpy() for k in "vpm")
-    # 180 deg about Y: x and z change sign; the point about the pivot
+    # 180 deg about Y: x and z change sign; the point measured from the origin
     assert np.allclose(force, raw_force * [-1, 1, -1])
     assert np.allclose(torque, raw_torque * [-1, 1, -1])
-    assert np.allclose(point, (raw_point - [1.5, 0, -0.5]) * [-1, 1, -1] + [1.5, 0, -0.5])
-    # the wrench about the pivot turns as one vector: the plate's moment stays that of the same load
-    pivot = np.array([1.5, 0.0, -0.5])
-    moment = np.cross(point - pivot, force) + torque
-    raw_moment = np.cross(raw_point - pivot, raw_force) + raw_torque
+    assert np.allclose(point, (raw_point - [1.5, 0, -0.5]) * [-1, 1, -1])
+    # the wrench about the new origin turns as one vector: the plate's moment stays that of the same load
+    moment = np.cross(point, force) + torque
+    raw_moment = np.cross(raw_point - [1.5, 0.0, -0.5], raw_force) + raw_torque
     assert np.allclose(moment, raw_moment * [-1, 1, -1])
     assert (out["ground_force_other"] == 7.0).all() and (out["time"] == table["time"]).all()
 
