@@ -14,7 +14,12 @@ model's own markers on its root body (the pelvis), at the default pose, onto the
 (a two-dimensional Kabsch fit of the horizontal coordinates, centroids removed), per
 frame, then averaged on the circle over the frames. It is marker geometry, not the
 direction of travel: a backward runner travels opposite to the way it faces, and a
-treadmill runner does not travel. Markers and forces are then turned by minus the
+treadmill runner does not travel. Overground, the line of travel is the sharper
+estimate of the axis (a 1 cm asymmetry in placing the ASIS markers turns the marker fit
+by 2-3 deg, and a planar model cannot follow the sideways drift that leaves): where the
+pelvis markers travel faster than ``MIN_TRAVEL_M_S`` and their line lies within
+``MAX_TRAVEL_OFFSET_DEG`` of the fit's axis, the heading is the direction of travel or
+its opposite, whichever the marker fit is nearer. Markers and forces are then turned by minus the
 heading about the vertical through the pelvis markers' mean horizontal position over the
 trial, which becomes the origin: every later quantity (joint angles, moments,
 residuals, activations) is in the runner's facing frame, and none depends on where the
@@ -42,6 +47,11 @@ VERTICAL = 1  # OpenSim's ground Y
 # Above this circular spread of the per-frame headings the trial turns within itself (a
 # curve, a turn at the end of a runway): one rotation cannot face every frame forward.
 MAX_SPREAD_DEG = 30.0
+# Overground walking and running travel at 1-6 m/s; a treadmill runner drifts at a few cm/s.
+MIN_TRAVEL_M_S = 0.5
+# A runner whose line of travel is further than this from the way it faces moves sideways
+# (a cutting or side-stepping trial): its heading is the marker fit's.
+MAX_TRAVEL_OFFSET_DEG = 30.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,9 @@ class Heading:
     origin_m: tuple[float, float, float]  # the lab point (y = 0) that becomes the origin
     markers: tuple[str, ...]  # the markers the fit used
     frames: int  # frames with enough of them
+    marker_fit_deg: float = float("nan")  # the marker fit's heading
+    travel_m_s: float = 0.0  # the pelvis markers' horizontal speed over the frames
+    from_travel: bool = False  # the heading is the line of travel's (module docstring)
 
     def write(self, path: str | Path) -> None:
         from .formats import atomic_path
@@ -67,7 +80,27 @@ def read_heading(path: str | Path) -> Heading:
         origin_m=tuple(values["origin_m"]),
         markers=tuple(values["markers"]),
         frames=int(values["frames"]),
+        marker_fit_deg=float(values.get("marker_fit_deg", values["heading_deg"])),
+        travel_m_s=float(values.get("travel_m_s", 0.0)),
+        from_travel=bool(values.get("from_travel", False)),
     )
+
+
+def _wrapped(angle_deg: float) -> float:
+    """The angle in (-180, 180] deg."""
+    return float(-((-angle_deg + 180.0) % 360.0 - 180.0))
+
+
+def travel_velocity(markers: MarkerTable, names: list[str]) -> np.ndarray:
+    """The markers' mean horizontal velocity (x, z), m/s: each marker's least-squares
+    line over the frames it is seen in, averaged over the markers."""
+    velocities = []
+    for name in names:
+        xyz = markers.positions_m[name]
+        seen = ~np.isnan(xyz).any(axis=1)
+        if seen.sum() >= 2 and np.ptp(markers.time_s[seen]) > 0:
+            velocities.append(np.polyfit(markers.time_s[seen], xyz[seen][:, [0, 2]], 1)[0])
+    return np.mean(velocities, axis=0) if velocities else np.zeros(2)
 
 
 def rotation_about_vertical(angle_deg: float) -> np.ndarray:
@@ -137,12 +170,33 @@ def estimate_heading(
             fix="set start_s/end_s in the trials sheet to a straight part of the trial",
         )
     centre = np.nanmean(observed.reshape(-1, 3), axis=0)
+    velocity = travel_velocity(markers, names)
+    speed = float(np.hypot(*velocity))
+    marker_fit, from_travel = heading, False
+    if speed > MIN_TRAVEL_M_S:
+        # facing (cos h, 0, -sin h): the heading of a velocity (vx, vz) is atan2(-vz, vx)
+        travel = float(np.degrees(np.arctan2(-velocity[1], velocity[0])))
+        nearer = min((travel, _wrapped(travel + 180.0)), key=lambda a: abs(_wrapped(a - marker_fit)))
+        if abs(_wrapped(nearer - marker_fit)) <= MAX_TRAVEL_OFFSET_DEG:
+            heading, from_travel = nearer, True
+        else:
+            log.warning(
+                "%s: the pelvis travels at %.0f deg, %.0f deg off the way the markers say the runner faces "
+                "(%.0f deg): the marker fit is used",
+                markers.source,
+                travel,
+                abs(_wrapped(nearer - marker_fit)),
+                marker_fit,
+            )
     return Heading(
         heading_deg=heading,
         spread_deg=spread,
         origin_m=(float(centre[0]), 0.0, float(centre[2])),
         markers=tuple(names),
         frames=len(angles),
+        marker_fit_deg=marker_fit,
+        travel_m_s=speed,
+        from_travel=from_travel,
     )
 
 
