@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..formats import read_storage, read_trc, write_storage, write_trc
-from ..heading import rotation_about_vertical
+from ..heading import read_heading, rotation_about_vertical
 from .design import SIDES, resolve_config, subject_design
 from .subjects import GRF_SIDE_COLUMNS
 
@@ -60,3 +61,39 @@ def turn_trials(synthetic_cfg: dict | None, *, subject: str, inputs_dir: str | P
     if headings["static"]:
         turn_recording(inputs_dir / f"{subject}_static.trc", None, headings["static"])
     return headings
+
+
+# The designed heading is 0 or 180 deg and the demo runners travel straight, so the
+# pipeline's (retrorun.heading: the line of travel, its sign from the pelvis markers)
+# should be within a fraction of a degree; 5 deg would still leave a 3 m/s runner
+# drifting 0.26 m/s sideways, which the planar model cannot follow.
+HEADING_THRESHOLD_DEG = 5.0
+
+
+def heading_rows(synthetic_cfg: dict | None, *, subject: str, trials: dict[str, dict]) -> pd.DataFrame:
+    """Ground-truth rows (checks.GROUND_TRUTH_COLUMNS): the heading the pipeline found for
+    each trial (its heading.json) against the one the trial was recorded with."""
+    index, _ = subject_design(resolve_config(synthetic_cfg), subject)
+    rows = []
+    for trial, row in trials.items():
+        found = read_heading(Path(row["dir"]) / "heading.json").heading_deg
+        error = abs(
+            float(np.degrees(np.angle(np.exp(1j * np.radians(found - designed_heading_deg(index, row["condition"]))))))
+        )
+        rows.append(
+            {
+                "subject": subject,
+                "trial": trial,
+                "check": "heading_error",
+                "quantity": "heading",
+                "value": error,
+                "threshold": HEADING_THRESHOLD_DEG,
+                "unit": "deg",
+                "pass": error <= HEADING_THRESHOLD_DEG,
+                "note": ""
+                if error <= HEADING_THRESHOLD_DEG
+                else "the pelvis markers' line of travel or their fit to the model's is off: read the trial's "
+                "estimate_heading log",
+            }
+        )
+    return pd.DataFrame(rows)
