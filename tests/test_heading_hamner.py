@@ -78,3 +78,4 @@ def test_the_hamner_trial_turned_180_and_90_deg_gives_the_same_results(tmp_path)
         for key in ("ik_marker_rms_m", "residual_force_share_of_peak_grf", "residual_moment_peak_nm"):
             assert turned_qc[key] == pytest.approx(qc[key], rel=1e-3, abs=1e-4)
         assert turned_qc["status"] == qc["status"]
+        assert turned_qc["heading_deg"] == pytest.approx(headings[trial])
