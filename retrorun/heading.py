@@ -124,22 +124,28 @@ def horizontal_angle(reference: np.ndarray, observed: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(sine, cosine)))
 
 
+def check_heading_markers(marker_names, reference_names, *, path) -> list[str]:
+    """The heading is fitted to the model's root-body markers: at least two must be
+    recorded (under the model's names, after marker_aliases)."""
+    found = sorted(set(marker_names) & set(reference_names))
+    if len(found) >= 2:
+        return []
+    return [
+        f"{path} has {len(found)} of the markers on the model's root body "
+        f"({', '.join(sorted(reference_names)) or 'none'}), which tell which way the runner faces in the lab: "
+        "record at least two of them (e.g. both ASIS), or map the lab's names to the model's with marker_aliases"
+    ]
+
+
 def estimate_heading(
     markers: MarkerTable, reference_m: dict[str, np.ndarray], *, subject: str = "", trial: str = ""
 ) -> Heading:
     """The runner's heading in ``markers`` (lab frame, model names) from ``reference_m``,
     the model's root-body markers at its default pose (name -> xyz in ground)."""
     names = [n for n in reference_m if n in markers.positions_m]
-    if len(names) < 2:
-        raise InputError(
-            f"{markers.source}: the heading (which way the runner faces) is fitted to the markers on the "
-            f"model's root body, and only {len(names)} of them ({', '.join(reference_m) or 'none'}) are in "
-            "the marker file",
-            subject=subject,
-            trial=trial,
-            fix="record at least two of the model's pelvis markers (e.g. both ASIS), or map the lab's names "
-            "to the model's with marker_aliases",
-        )
+    problems = check_heading_markers(markers.positions_m, reference_m, path=markers.source)
+    if problems:
+        raise InputError(problems[0], subject=subject, trial=trial, fix="correct the marker names or the model")
     reference = np.array([reference_m[n] for n in names])
     observed = np.stack([markers.positions_m[n] for n in names], axis=1)  # frames x k x 3
     angles = []

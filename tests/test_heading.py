@@ -95,7 +95,7 @@ def test_turned_or_moved_markers_come_back_the_same(angle):
 
 def test_missing_pelvis_markers_and_a_turning_trial_are_refused():
     markers = running_pelvis()
-    with pytest.raises(InputError, match="only 1 of them"):
+    with pytest.raises(InputError, match="has 1 of the markers on the model.s root body"):
         heading.estimate_heading(
             MarkerTable(markers.time_s, {"RASI": markers.positions_m["RASI"]}, markers.rate_hz, "lab.trc"),
             REFERENCE,
@@ -154,3 +154,18 @@ def test_the_hamner_trial_in_any_direction_faces_the_model():
     for angle in (90.0, 180.0, -135.0):
         found = heading.estimate_heading(turned(markers, angle), reference).heading_deg
         assert np.degrees(np.angle(np.exp(1j * np.radians(found - untouched - angle)))) == pytest.approx(0, abs=1e-6)
+
+
+def test_a_trial_without_the_pelvis_markers_is_refused_before_any_job(tmp_path):
+    from test_bad_input import refused, trial_row, write_study
+
+    data = shared("gait2392-walk")
+    markers = formats.read_trc(data / "subject01_walk1.trc")
+    for name in ("L.ASIS", "V.Sacral"):
+        markers.positions_m[f"{name}.old"] = markers.positions_m.pop(name)
+    formats.write_trc(tmp_path / "walk1.trc", markers)
+    message = refused(write_study(tmp_path, data, trials=[trial_row(data, markers=tmp_path / "walk1.trc")]))
+    assert (
+        "subject S01, trial walk1" in message and "walk1.trc has 1 of the markers on the model's root body" in message
+    )
+    assert "L.ASIS, R.ASIS, V.Sacral" in message and "marker_aliases" in message
