@@ -19,9 +19,12 @@ with jobs.job(snakemake) as log:
     )
     heading.write(snakemake.output.heading)
     log.info(
-        "runner faces %.1f deg from the lab's +X (per-frame spread %.1f deg, %d frames, markers %s); "
+        "runner faces %.1f deg from the lab's +X (%s; pelvis marker fit %.1f deg, per-frame spread %.1f deg, "
+        "%d frames, markers %s); "
         "markers and GRF are turned by %.1f deg about the vertical, with the lab's (%.3f, %.3f) m as origin",
         heading.heading_deg,
+        f"line of travel at {heading.travel_m_s:.2f} m/s" if heading.from_travel else "pelvis markers",
+        heading.marker_fit_deg,
         heading.spread_deg,
         heading.frames,
         ", ".join(heading.markers),
