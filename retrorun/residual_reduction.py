@@ -18,6 +18,22 @@ forces, tau = J^T w (J: the root body's spatial velocity per unit speed of each 
 coordinate, at each frame's pose), so any root joint (free, custom, planar) and any
 pelvis orientation reads the same. Thresholds of the results: Hicks et al. 2015
 (J Biomech Eng 137:020905).
+
+Two refinements of RRA's closed form:
+
+- Each trial's COM shift is found in its own ground axes and taken into the adjusted
+  body's frame with that trial's mean orientation of the body, and only then averaged
+  over the subject's trials. Averaged in ground, two trials whose runners face opposite
+  ways cancel (their moments have opposite signs) and the shift came out near 0.
+  (retrorun.heading turns every trial into the model's facing frame first; this keeps
+  the rule right for any heading.)
+- Over a window that is not whole cycles (stances analysed, not cycles) the mean of
+  m (g + a_y) is not m g: the COM accelerates upward over a stance, by g (cycle / stance
+  - 1) on average, 2-3 g in running. A mass error dm then shows as a mean vertical
+  residual dm (g + mean a_y), and a COM error d as a moment d x m_body (g + mean a_y), so
+  both are divided by g + mean a_y, the whole body COM's mean vertical acceleration over
+  the window from the model's COM (its change of vertical velocity over the window /
+  its duration). Over whole cycles mean a_y is about 0, and this is RRA's rule.
 """
 
 from __future__ import annotations
@@ -26,8 +42,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.interpolate import CubicSpline
 
 from . import cycle_plan as plan
+from .errors import InputError
 
 METHODS = ("none", "mass_com", "rra")
 WRENCH_COLUMNS = ["mx_nm", "my_nm", "mz_nm", "fx_n", "fy_n", "fz_n"]
@@ -107,15 +125,21 @@ def mass_com_change(
     gravity_m_s2: float,
     max_com_shift_m: float,
     max_mass_change_kg: float,
+    com_acceleration_y_m_s2: float = 0.0,
 ) -> MassComChange:
-    """RRA's closed form from the mean residual wrench (mx, my, mz, fx, fy, fz), ground axes, Y up."""
+    """RRA's closed form from the mean residual wrench (mx, my, mz, fx, fy, fz), ground axes, Y up,
+    over windows whose whole-body COM accelerates upward by ``com_acceleration_y_m_s2`` on
+    average (0 over whole cycles)."""
     mx, _, mz, _, fy, _ = mean_wrench
-    weight = body_mass_kg * gravity_m_s2
+    support = gravity_m_s2 + com_acceleration_y_m_s2
+    if support <= 0:
+        raise ValueError(f"the averaged window's COM falls at {-com_acceleration_y_m_s2:.2f} m/s^2, faster than g")
+    weight = body_mass_kg * support
     if weight <= 0:
         raise ValueError(f"the body to adjust has no weight (mass {body_mass_kg} kg)")
     uncapped = np.array([-mz / weight, 0.0, mx / weight])
     capped = np.clip(uncapped, -max_com_shift_m, max_com_shift_m)
-    mass_change = -fy / gravity_m_s2
+    mass_change = -fy / support
     return MassComChange(
         com_shift_ground_m=capped,
         com_shift_uncapped_m=uncapped,
@@ -123,6 +147,39 @@ def mass_com_change(
         mass_change_kg=float(mass_change),
         mass_change_applied=bool(abs(mass_change) <= max_mass_change_kg),
     )
+
+
+def mean_com_acceleration_y(
+    time_s: np.ndarray,
+    com_height_m: np.ndarray,
+    spans: list[tuple[float, float]],
+    *,
+    subject: str = "",
+    trial: str = "",
+) -> float:
+    """Mean over ``spans`` of the whole-body COM's mean vertical acceleration over each:
+    its change of vertical velocity (a cubic spline through the COM heights) over the
+    span, divided by the span's duration."""
+    frame = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
+    inside = [(a, b) for a, b in spans if time_s[0] - frame <= a < b <= time_s[-1] + frame]
+    if len(inside) != len(spans) or len(time_s) < 4:
+        raise InputError(
+            f"residual reduction averages over {spans} s, which the IK frames {time_s[0]:.3f}-{time_s[-1]:.3f} s "
+            "do not cover with 4 frames or more",
+            subject=subject,
+            trial=trial,
+            fix="widen the trial's region (start_s/end_s) or analysis.cycles so IK covers the cycles",
+        )
+    velocity = CubicSpline(time_s, com_height_m).derivative()
+    return float(np.mean([(velocity(b) - velocity(a)) / (b - a) for a, b in spans]))
+
+
+def shift_into_body(shift_ground_m: np.ndarray, rotations: np.ndarray) -> np.ndarray:
+    """The body-frame COM shift d whose mean position change in ground, mean(R) d, has the
+    horizontal components of ``shift_ground_m`` (the least-norm d: ground's vertical is
+    left free, as RRA leaves it); ``rotations`` frames x 3 x 3, ground from body."""
+    mean = rotations.mean(axis=0)
+    return np.linalg.lstsq(mean[[0, 2]], shift_ground_m[[0, 2]], rcond=None)[0]
 
 
 def distribute_mass(masses_kg: dict[str, float], change_kg: float) -> dict[str, float]:
@@ -142,6 +199,7 @@ TRIAL_COLUMNS = [
     "method",
     "averaged_over",
     "com_height_m",
+    "com_acceleration_y_m_s2",
     *[f"mean_residual_{c}_before_reduction" for c in WRENCH_COLUMNS],
 ]
 SUBJECT_COLUMNS = [
@@ -158,22 +216,36 @@ SUBJECT_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class TrialResiduals:
+    """What one trial gives the subject's adjustment, over its averaging windows."""
+
+    mean_wrench: np.ndarray  # (mx, my, mz, fx, fy, fz), ground axes
+    body_rotations: np.ndarray  # frames x 3 x 3: the adjusted body's orientation (ground from body)
+    com_acceleration_y_m_s2: float = 0.0  # whole-body COM's mean vertical acceleration
+
+
 def subject_changes(
     *,
     method: str,
-    mean_wrench: np.ndarray,
-    rotations: np.ndarray,
+    trials: list[TrialResiduals],
     masses_kg: dict[str, float],
     body: str,
     gravity: float,
     settings: dict,
 ) -> tuple[dict, dict[str, float], np.ndarray]:
-    """The subject's adjustment: (table row, new body masses, COM shift in the body frame)."""
+    """The subject's adjustment: (table row, new body masses, COM shift in the body frame).
+    Each trial's change is found in its own frame and the body-frame shifts and mass
+    changes are averaged over trials (module docstring: why not the ground wrenches)."""
     total = sum(masses_kg.values())
     if method != "mass_com":
         # nothing applied here; with rra the mass change RRA would recommend (it applies
         # none either) is recorded, so QC can flag a large one
-        recommended = -mean_wrench[4] / gravity if method == "rra" else 0.0
+        recommended = (
+            float(np.mean([-t.mean_wrench[4] / (gravity + t.com_acceleration_y_m_s2) for t in trials]))
+            if method == "rra"
+            else 0.0
+        )
         return (
             {
                 "adjusted_body": "",
@@ -190,26 +262,36 @@ def subject_changes(
             dict(masses_kg),
             np.zeros(3),
         )
-    change = mass_com_change(
-        mean_wrench,
-        body_mass_kg=masses_kg[body],
-        gravity_m_s2=gravity,
-        max_com_shift_m=settings["max_com_shift_m"],
-        max_mass_change_kg=settings["max_mass_change_kg"],
+    uncapped = [
+        mass_com_change(
+            t.mean_wrench,
+            body_mass_kg=masses_kg[body],
+            gravity_m_s2=gravity,
+            max_com_shift_m=np.inf,
+            max_mass_change_kg=np.inf,
+            com_acceleration_y_m_s2=t.com_acceleration_y_m_s2,
+        )
+        for t in trials
+    ]
+    shift_uncapped = np.mean(
+        [shift_into_body(c.com_shift_ground_m, t.body_rotations) for c, t in zip(uncapped, trials)], axis=0
     )
-    # ground -> body frame with the body's mean orientation over the averaged frames
-    shift_body = rotations.mean(axis=0).T @ change.com_shift_ground_m
-    new_masses = distribute_mass(masses_kg, change.mass_change_kg) if change.mass_change_applied else dict(masses_kg)
+    # RRA's cap per axis (0.1 m), here on the body's axes
+    limit = settings["max_com_shift_m"]
+    shift_body = np.clip(shift_uncapped, -limit, limit)
+    mass_change = float(np.mean([c.mass_change_kg for c in uncapped]))
+    applied = abs(mass_change) <= settings["max_mass_change_kg"]
+    new_masses = distribute_mass(masses_kg, mass_change) if applied else dict(masses_kg)
     row = {
         "adjusted_body": body,
         "com_shift_x_m": shift_body[0],
         "com_shift_y_m": shift_body[1],
         "com_shift_z_m": shift_body[2],
         "com_shift_m": float(np.linalg.norm(shift_body)),
-        "com_shift_capped": change.com_shift_capped,
+        "com_shift_capped": bool(np.any(shift_body != shift_uncapped)),
         "mass_before_kg": total,
-        "mass_change_recommended_kg": change.mass_change_kg,
-        "mass_change_applied": change.mass_change_applied,
+        "mass_change_recommended_kg": mass_change,
+        "mass_change_applied": applied,
         "mass_after_kg": sum(new_masses.values()),
     }
     return row, new_masses, shift_body

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import c3d as c3d_lib
 from . import grf as grf_lib
-from . import groups, residual_reduction, strength, templates
+from . import groups, heading, residual_reduction, strength, templates
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
 from .formats import read_storage, read_trc
@@ -96,11 +96,14 @@ def model_inventory(osim_path: str, *, marker_set: str | None) -> dict[str, set[
                 opensim_message=str(err),
                 fix="give model.marker_set an OpenSim MarkerSet XML",
             ) from None
+    with quiet_console():
+        root_markers = set(heading.model_reference_markers(osim_path, marker_set))
     return {
         "bodies": {b.getName() for b in model.getBodySet()} | {"ground"},
         "coordinates": {c.getName() for c in model.getCoordinateSet()},
         "markers": markers,
         "muscles": {m.getName() for m in model.getMuscles()},
+        "root_markers": root_markers,  # the markers the runner's heading is fitted to
     }
 
 
@@ -249,6 +252,15 @@ def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[s
         start = markers.time_s[0] if trial.start_s is None else trial.start_s
         end = markers.time_s[-1] if trial.end_s is None else trial.end_s
         aliases = study.config["marker_aliases"]
+        if names is not None:
+            problems += [
+                f"{where}: {p}"
+                for p in heading.check_heading_markers(
+                    {aliases.get(name, name) for name in markers.marker_names},
+                    names["root_markers"],
+                    path=trial.markers,
+                )
+            ]
         if ik_markers and not ik_markers & {aliases.get(name, name) for name in markers.marker_names}:
             problems.append(
                 f"{where}: none of the IK task markers are in {trial.markers} (it has "

@@ -1,9 +1,11 @@
-"""Rule inverse_kinematics: IK over the chosen cycles plus margin (analysis_span.json), then the
-coordinates low-pass filtered with the GRF's cutoff (Bisseling & Hof 2006)."""
+"""Rule inverse_kinematics: IK over the chosen cycles plus margin (analysis_span.json) on the
+markers turned into the runner's facing frame (heading.json), then the coordinates
+low-pass filtered with the GRF's cutoff (Bisseling & Hof 2006)."""
 
 import pandas as pd
 
 from retrorun import cycle_plan, filtering, formats, jobs, opensim_tools, tables, templates
+from retrorun.heading import read_heading, turn_markers
 from retrorun.markers import prepare_markers
 
 wc = snakemake.wildcards
@@ -14,8 +16,9 @@ with jobs.job(snakemake) as log:
     span = cycle_plan.read_span(snakemake.input.span)
     start, end, first, last = span["so_start_s"], span["so_end_s"], span["ik_start_s"], span["ik_end_s"]
     # gaps are judged where IK runs: a marker lost outside the window plus margin is no fault
+    heading = read_heading(snakemake.input.heading)
     markers = prepare_markers(
-        recorded.window(first, last),
+        turn_markers(recorded.window(first, last), heading),
         aliases=snakemake.params.aliases,
         gaps=snakemake.params.gaps,
         subject=wc.subject,
@@ -72,10 +75,11 @@ with jobs.job(snakemake) as log:
         ", ".join(f"{m} {e * 100:.1f} cm" for m, e in by_marker[["marker", "rms_m"]].head(3).itertuples(index=False)),
     )
     log.info(
-        "IK %d frames %.3f-%.3f s; marker RMS mean %.4f m, max %.4f m",
+        "IK %d frames %.3f-%.3f s on markers turned by %.1f deg; marker RMS mean %.4f m, max %.4f m",
         len(filtered),
         first,
         last,
+        -heading.heading_deg,
         marker_errors["marker_rms_m"].mean(),
         marker_errors["marker_max_m"].max(),
     )

@@ -1,15 +1,19 @@
-"""Rule prepare_grf: filter the trial's GRF with the kinematics' cutoff, write the
-OpenSim .mot and external loads ID/SO read, and a per-side tidy table."""
+"""Rule prepare_grf: turn the trial's GRF into the runner's facing frame (heading.json),
+filter it with the kinematics' cutoff, write the OpenSim .mot and external loads ID/SO
+read, and a per-side tidy table."""
 
 import numpy as np
 
 from retrorun import cycle_plan, formats, jobs, templates
 from retrorun import grf as grf_lib
+from retrorun import heading as heading_lib
 
 wc = snakemake.wildcards
 with jobs.job(snakemake) as log:
     table, _ = formats.read_storage(snakemake.input.grf)
     span = cycle_plan.read_span(snakemake.input.span)
+    heading = heading_lib.read_heading(snakemake.input.heading)
+    table = heading_lib.turn_forces(table, templates.external_forces(snakemake.input.external_loads), heading)
     prepared, per_side = grf_lib.prepare_grf(
         table,
         external_loads=snakemake.input.external_loads,
@@ -28,7 +32,8 @@ with jobs.job(snakemake) as log:
     )
     formats.write_csv(snakemake.output.table, per_side)
     log.info(
-        "GRF %d frames %.3f-%.3f s, peak vertical %.0f N",
+        "GRF turned by %.1f deg into the runner's facing frame; %d frames %.3f-%.3f s, peak vertical %.0f N",
+        -heading.heading_deg,
         len(prepared),
         prepared["time"].iloc[0],
         prepared["time"].iloc[-1],

@@ -28,7 +28,7 @@ with jobs.job(snakemake) as log:
             fix=f"set residual_reduction.adjusted_body to one of: {', '.join(masses)}",
         )
     gravity = opensim_tools.gravity_m_s2(model)
-    rows, means, rotations = [], [], []
+    rows, residuals = [], []
     for trial, id_path, ik_path, cycles_path, span_path in zip(
         params.trials, inp.id_forces, inp.coordinates, inp.cycles, inp.spans
     ):
@@ -49,11 +49,11 @@ with jobs.job(snakemake) as log:
         tau = np.column_stack([np.interp(time_s, id_forces["time_s"], tau[:, k]) for k in range(tau.shape[1])])
         wrench = rr.wrench_from_generalized_forces(tau, jacobians)
         mean = rr.cycle_mean(time_s, wrench, spans)
-        means.append(mean)
         inside = np.zeros(len(time_s), dtype=bool)
         for a, b in spans:
             inside |= (time_s >= a) & (time_s <= b)
-        rotations.append(body_rotations[inside])
+        acceleration = rr.mean_com_acceleration_y(time_s, com_heights, spans, subject=params.subject, trial=trial)
+        residuals.append(rr.TrialResiduals(mean, body_rotations[inside], acceleration))
         rows.append(
             {
                 "subject": params.subject,
@@ -61,19 +61,20 @@ with jobs.job(snakemake) as log:
                 "method": settings["method"],
                 "averaged_over": note,
                 "com_height_m": float(com_heights.mean()),
+                "com_acceleration_y_m_s2": acceleration,
                 **{f"mean_residual_{c}_before_reduction": v for c, v in zip(rr.WRENCH_COLUMNS, mean)},
             }
         )
         log.info(
-            "%s: mean residual wrench over %s: %s",
+            "%s: mean residual wrench over %s: %s; COM's mean vertical acceleration %.2f m/s^2",
             trial,
             note,
             ", ".join(f"{c} {v:.1f}" for c, v in zip(rr.WRENCH_COLUMNS, mean)),
+            acceleration,
         )
     subject_row, new_masses, shift_body = rr.subject_changes(
         method=settings["method"],
-        mean_wrench=np.mean(means, axis=0),
-        rotations=np.concatenate(rotations),
+        trials=residuals,
         masses_kg=masses,
         body=body,
         gravity=gravity,

@@ -1,6 +1,13 @@
 """Rule residual_reduction_algorithm: OpenSim's RRA on one trial (config residual_reduction,
 method rra); writes the adjusted model and kinematics ID after reduction, SO and the
-analysis run on, and the changes."""
+analysis run on, and the changes.
+
+RRA (RRATool::adjustCOMToReduceResiduals) finds its COM shift on ground's X and Z axes
+and adds it to the body-frame mass centre as if the body's axes were ground's. The
+model written here carries the shift taken into the body's frame with the body's mean
+orientation over the averaged cycles instead (retrorun.residual_reduction.shift_into_body).
+The trial faces the model's +X (retrorun.heading), so the two differ by the body's lean
+and the pelvis's rotation only; RRA's own tracking ran with its version."""
 
 from pathlib import Path
 
@@ -18,7 +25,7 @@ with jobs.job(snakemake) as log:
     # absolute paths: RRATool works from its results folder
     model, adjusted_model = str(Path(inp.model).resolve()), str(Path(out.model).resolve())
     work = Path(out.model).resolve().parent / "work"
-    ik, _ = formats.read_storage(inp.coordinates)
+    ik, header = formats.read_storage(inp.coordinates)
     times = ik["time"].to_numpy()
     span = cycle_plan.read_span(inp.span)
     start, end, first, last = grf_lib.analysis_range(
@@ -56,8 +63,30 @@ with jobs.job(snakemake) as log:
     forces, _ = formats.read_storage(forces_sto)
     forces = forces[(forces["time"] >= start) & (forces["time"] <= end)]
     names = list(residual_names.values())
-    com_before = opensim_tools.mass_centre(model, settings["adjusted_body"])
-    com_after = opensim_tools.mass_centre(adjusted_model, settings["adjusted_body"])
+    body = settings["adjusted_body"]
+    com_before = opensim_tools.mass_centre(model, body)
+    rra_shift = opensim_tools.mass_centre(adjusted_model, body) - com_before  # ground axes
+    rotations = opensim_tools.root_jacobians(
+        model_path=model,
+        coordinates=tables.window(ik, *com_range, time_column="time"),
+        in_degrees=header.get("inDegrees", "no").lower().startswith("y"),
+        body=body,
+    )[2]
+    shift = rr.shift_into_body(rra_shift, rotations)
+    opensim_tools.write_mass_com_model(
+        model_path=adjusted_model,
+        out_model=adjusted_model,
+        body=body,
+        com_shift_body_m=shift - rra_shift,
+        masses_kg=opensim_tools.body_masses(adjusted_model),
+    )
+    log.info(
+        "%s COM: RRA's shift (%.4f, %.4f, %.4f) m on ground's axes is (%.4f, %.4f, %.4f) m in the body's frame",
+        body,
+        *rra_shift,
+        *shift,
+    )
+    com_after = opensim_tools.mass_centre(adjusted_model, body)
     summary = {
         "subject": wc.subject,
         "trial": wc.trial,

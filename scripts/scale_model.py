@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from retrorun import formats, jobs, opensim_tools, qc, templates
+from retrorun import heading as heading_lib
 from retrorun.markers import prepare_markers
 
 subject = snakemake.wildcards.subject
@@ -18,6 +19,16 @@ with jobs.job(snakemake) as log:
     start = snakemake.params.start_s
     end = snakemake.params.end_s
     time_range = (markers.time_s[0] if start is None else start, markers.time_s[-1] if end is None else end)
+    heading = heading_lib.face_model(
+        markers.window(*time_range), snakemake.input.model, snakemake.input.get("marker_set"), subject, "static"
+    )
+    markers = heading_lib.turn_markers(markers, heading)
+    heading.write(snakemake.output.heading)
+    log.info(
+        "static trial: subject faces %.1f deg from the lab's +X; markers turned by %.1f deg",
+        heading.heading_deg,
+        -heading.heading_deg,
+    )
     static_trc = work / "static_markers.trc"
     formats.write_trc(static_trc, markers)
     scaled = work / "scaled_model.osim"

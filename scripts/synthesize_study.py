@@ -3,7 +3,7 @@
 import json
 
 from retrorun import jobs
-from retrorun.demo import subjects
+from retrorun.demo import heading, subjects
 
 wc = snakemake.wildcards
 with jobs.job(snakemake) as log:
@@ -13,5 +13,8 @@ with jobs.job(snakemake) as log:
         generic_model=snakemake.input.model,
         inputs_dir=snakemake.params.inputs_dir,
         truth_dir=snakemake.params.truth_dir,
+    )
+    summary["heading_deg"] = heading.turn_trials(
+        snakemake.params.synthetic, subject=wc.subject, inputs_dir=snakemake.params.inputs_dir
     )
     log.info("generated %s", json.dumps(summary, indent=2))

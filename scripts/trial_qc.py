@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from retrorun import formats, jobs, qc, speed, tables
+from retrorun.heading import read_heading
 
 wc = snakemake.wildcards
 inp = snakemake.input
@@ -26,6 +27,8 @@ with jobs.job(snakemake) as log:
         "n_frames": len(forces),
         "window_start_s": float(start),
         "window_end_s": float(end),
+        # which way the runner faced in the lab; every stage ran in its facing frame (retrorun.heading)
+        "heading_deg": read_heading(inp.heading).heading_deg,
     }
     metrics |= qc.scale_errors(pd.read_csv(inp.scale_errors))
     metrics |= qc.ik_errors(ik_errors)

@@ -4,7 +4,7 @@
 import pandas as pd
 
 from retrorun import formats, jobs, model_properties
-from retrorun.demo import checks
+from retrorun.demo import checks, heading
 from retrorun.demo.design import GRAVITY_M_S2
 from retrorun.demo.truth import outcome_paths
 
@@ -45,6 +45,7 @@ with jobs.job(snakemake) as log:
                 contact_threshold_n=params.contact_threshold_n,
             )
         )
+        tables.append(heading.heading_rows(params.synthetic, subject=subject, trials=trials))
         for row in own:
             metrics = pd.read_csv(outcome_paths(row["truth_dir"], row["trial"])["metrics"])
             true_metrics.append(metrics.assign(subject=subject, condition=row["condition"], trial=row["trial"]))

@@ -50,6 +50,7 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
         "joint_moment_peak_error",
         "activation_rms_error",
         "qh_stance_ratio_error",
+        "heading_error",
     }
     assert set(table["check"]) == per_trial | {"segment_length_error", "difference_error"}
     trials = table[table["check"].isin(per_trial)]
@@ -66,6 +67,7 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
         "segment_length_error": 3.0,
         "root_residual_force": 5.0,
         "root_residual_moment": 1.0,
+        "heading_error": 5.0,
     }
     for check, threshold in expected.items():
         assert (table.loc[table["check"] == check, "threshold"].astype(float) == threshold).all(), check

@@ -108,8 +108,7 @@ def test_known_com_offset_and_mass_given_back(tmp_path, rotation_deg):
     masses = {"pelvis": 10.0, "torso": 31.2}
     row, new_masses, shift_body = rr.subject_changes(
         method="mass_com",
-        mean_wrench=mean,
-        rotations=rotations,
+        trials=[rr.TrialResiduals(mean, rotations)],
         masses_kg=masses,
         body="torso",
         gravity=9.80665,
@@ -233,8 +232,7 @@ def test_rra_records_the_mass_change_it_would_recommend_without_applying_it():
     wrench = np.array([6.0, 0.0, -9.0, 0.0, 20.0, 0.0])
     row, new_masses, shift = rr.subject_changes(
         method="rra",
-        mean_wrench=wrench,
-        rotations=np.eye(3)[None],
+        trials=[rr.TrialResiduals(wrench, np.eye(3)[None])],
         masses_kg=masses,
         body="torso",
         gravity=10.0,
@@ -244,8 +242,7 @@ def test_rra_records_the_mass_change_it_would_recommend_without_applying_it():
     assert new_masses == masses and row["mass_after_kg"] == 40.0 and not shift.any()
     none_row, _, _ = rr.subject_changes(
         method="none",
-        mean_wrench=wrench,
-        rotations=np.eye(3)[None],
+        trials=[rr.TrialResiduals(wrench, np.eye(3)[None])],
         masses_kg=masses,
         body="torso",
         gravity=10.0,

@@ -1,5 +1,23 @@
-# Ground reaction forces filtered with the kinematics' cutoff, then inverse kinematics, both
-# over the span rule plan_cycles chose (analysis_span.json: the chosen cycles plus margins).
+# The runner's heading, ground reaction forces filtered with the kinematics' cutoff, then
+# inverse kinematics, all over the span rule plan_cycles chose (analysis_span.json: the
+# chosen cycles plus margins). Markers and GRF are turned into the model's facing frame
+# by the heading (retrorun.heading) before either is used.
+
+
+rule estimate_heading:
+    input:
+        unpack(lambda wc: model_inputs()),
+        markers=trial_markers_path,
+        span=analysis_span,
+    output:
+        heading=trial_path("heading.json"),
+    log:
+        trial_log("estimate_heading"),
+    params:
+        trial_dir=trial_folder,
+        aliases=config["marker_aliases"],
+    script:
+        "../../scripts/estimate_heading.py"
 
 
 rule prepare_grf:
@@ -7,6 +25,7 @@ rule prepare_grf:
         grf=trial_grf_path,
         external_loads=external_loads_template,
         span=analysis_span,
+        heading=trial_path("heading.json"),
     output:
         mot=trial_path("grf.mot"),
         table=trial_path("grf.csv"),
@@ -31,6 +50,7 @@ rule inverse_kinematics:
         markers=trial_markers_path,
         ik_tasks=config["model"]["ik_tasks"],
         span=analysis_span,
+        heading=trial_path("heading.json"),
     output:
         mot=trial_path("ik.mot"),
         coordinates=trial_path("ik_coordinates.csv"),

@@ -15,6 +15,7 @@ rule trial_qc:
         cycle_metrics=trial_path("cycle_metrics.csv"),
         cycles=trial_path("cycles.csv"),
         span=trial_path("analysis_span.json"),
+        heading=trial_path("heading.json"),
         reduction=reduction_table,
     output:
         trial_path("qc.json"),

@@ -8,6 +8,8 @@ rule scale_model:
     output:
         model=subject_path("scaled_model.osim"),
         marker_errors=subject_path("scale_marker_errors.csv"),
+        # which way the subject faces in the static trial (retrorun.heading)
+        heading=subject_path("static_heading.json"),
     log:
         subject_log("scale_model"),
     benchmark:

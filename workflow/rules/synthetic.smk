@@ -81,6 +81,7 @@ if "synthetic" in config:
                     "contacts.csv",
                     "cycles.csv",
                     "cycle_metrics.csv",
+                    "heading.json",
                 )
             ],
             comparison=study_path("tables/comparison.csv"),
@@ -115,5 +116,6 @@ if "synthetic" in config:
             analysis=config["analysis"],
             groups=config["muscle_groups"],
             sides=config["sides"],
+            synthetic=config["synthetic"],
         script:
             "../../scripts/validate_ground_truth.py"
