@@ -391,11 +391,51 @@ def test_inverse_dynamics_on_the_truth_leaves_no_root_residual(generated, tmp_pa
     assert -0.35 < peaks["backward_1"] / peaks["forward_1"] - 1 < -0.05
 
 
+@pytest.mark.parametrize("law", ["mass", "mass_height"])
+def test_truth_so_uses_the_pipelines_strength_law(generated, tmp_path, law):
+    """The yardstick's SO model is the pipeline's: the same strength law on the subject's
+    body size (the truth once ran at the generic strength while the pipeline scaled it)."""
+    import opensim as osim
+
+    from retrorun import opensim_tools
+
+    root, summary = generated
+    settings = {
+        "max_isometric_force_scale": 1.5,
+        "residual_optimal_force": 100.0,
+        "reserve_optimal_force": 1.0,
+        "unmuscled_optimal_force": 100.0,
+        "strength_scaling": law,
+        "reference_height_m": 1.8,
+    }
+    model, generic = root / "truth" / "S01" / "true_model.osim", root / "retrorun_planar.osim"
+    body = {"mass_kg": summary["mass_kg"], "height_m": summary["height_m"]}
+    tr.so_model(model_path=model, out_model=tmp_path / "truth.osim", settings=settings, generic_model=generic, **body)
+    opensim_tools.prepare_so_model(
+        model_path=str(model),
+        out_model=str(tmp_path / "pipeline.osim"),
+        **{k: v for k, v in settings.items() if k != "reference_height_m"},
+        generic_model_path=str(generic),
+        reference_height_m=settings["reference_height_m"],
+        **body,
+    )
+    truth, pipeline, true = (osim.Model(str(p)) for p in (tmp_path / "truth.osim", tmp_path / "pipeline.osim", model))
+    for muscle in true.getMuscles():
+        name = muscle.getName()
+        assert truth.getMuscles().get(name).getMaxIsometricForce() == pytest.approx(
+            pipeline.getMuscles().get(name).getMaxIsometricForce(), rel=1e-9
+        )
+        # scaled: a subject lighter or heavier than the generic model is not at generic strength
+        assert truth.getMuscles().get(name).getMaxIsometricForce() != pytest.approx(
+            1.5 * muscle.getMaxIsometricForce(), rel=1e-3
+        )
+
+
 @pytest.mark.slow
 def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, tmp_path):
     """The truth, dressed as pipeline outputs, passes every new check; the same with the
     strikes 6 ms late, or the knee moment 6 % high, fails exactly those checks."""
-    root, _ = generated
+    root, summary = generated
     trial, truth_dir = "forward_1", root / "truth" / "S01"
     truth = su.truth_paths(truth_dir, [trial])
     window = de.analysis_window(de.resolve_config(SMALL), de.sample_subjects(SMALL)[0].conditions["forward"])
@@ -405,6 +445,8 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
         "reserve_optimal_force": 1.0,
         "unmuscled_optimal_force": 100.0,
         "activation_exponent": 2,
+        "strength_scaling": "mass",
+        "reference_height_m": 1.8,
     }
     groups = {
         "quadriceps": ["rect_fem", "vas_lat", "vas_med", "vas_int"],
@@ -424,6 +466,9 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
         coordinates_mot=truth[f"{trial}/coordinates_sampled_mot"],
         grf_mot=truth[f"{trial}/grf"],
         settings=settings,
+        generic_model=root / "retrorun_planar.osim",
+        mass_kg=summary["mass_kg"],
+        height_m=summary["height_m"],
         work_dir=tmp_path / "so",
         time_range=window,
     )

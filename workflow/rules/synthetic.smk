@@ -39,6 +39,8 @@ if "synthetic" in config:
             coordinates_sampled=truth_path("{trial}_coordinates_marker_rate.mot"),
             grf=truth_path("{trial}_grf.mot"),
             contacts=truth_path("{trial}_contacts.csv"),
+            # the reference of static_optimization.strength_scaling, as in rule static_optimization_chunk
+            generic_model=config["model"]["osim"],
         output:
             **{
                 key: truth_path(f"{{trial}}_{name}")
@@ -62,6 +64,7 @@ if "synthetic" in config:
             groups=config["muscle_groups"],
             sides=config["sides"],
             mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+            height_m=lambda wc: STUDY.subject(wc.subject).height_m,
         script:
             "../../scripts/demo_truth.py"
 
