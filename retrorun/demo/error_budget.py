@@ -280,9 +280,10 @@ def _difference(table: pd.DataFrame, outcome: str) -> float:
 
 
 def _errors(value: pd.Series, reference: pd.Series, true: pd.Series, compare: list[str]) -> dict:
-    """Signed errors, % of the true value: value - reference for each condition's mean and the difference."""
+    """Signed errors, % of the true value: (value - reference) / true for each condition's
+    mean and the difference; negative = towards zero (a difference that shrank)."""
     names = {compare[0]: "forward_error_pct", compare[1]: "backward_error_pct", "difference": "difference_error_pct"}
-    return {column: 100.0 * (value[key] - reference[key]) / abs(true[key]) for key, column in names.items()}
+    return {column: 100.0 * (value[key] - reference[key]) / true[key] for key, column in names.items()}
 
 
 def budget_table(
@@ -296,7 +297,8 @@ def budget_table(
     residual_reduction_method: str,
 ) -> pd.DataFrame:
     """error_budget.csv: per primary outcome and stage, the signed error (% of the true
-    value) of each condition's mean and of the forward-backward difference.
+    value; negative = towards zero) of each condition's mean and of the forward-backward
+    difference.
 
     ``stage_metrics``: trial_stage_metrics of every trial with subject, condition, trial;
     ``truth_metrics`` / ``pipeline_metrics``: the truth's and the pipeline's cycle
