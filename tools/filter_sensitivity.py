@@ -9,7 +9,8 @@ method none). For each cut-off, every trial's unfiltered IK coordinates
 rules inverse_kinematics and prepare_grf do, and inverse dynamics, SO (the config's solver
 settings, fast solver) and the trial analysis are rerun on the scaled model at the
 pipeline's chosen cycles; scaling, IK and the events do not depend on the cut-off and are
-reused. Prints per cut-off and condition the mean over subjects of each primary outcome
+reused. Cut-offs can run in parallel processes (--csv each), then --from-csv summarises them.
+Prints per cut-off and condition the mean over subjects of each primary outcome
 (knee extension peak, quadriceps and hamstrings mean stance activation, Q:H); for the
 demo also the forward-backward difference and its error against the truth
 (results/demo/truth/comparison.csv), as ground_truth.csv computes it. --csv writes the
@@ -144,6 +145,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--cutoffs", type=float, nargs="+", default=[8, 10, 12, 15, 20])
     parser.add_argument("--csv", type=Path, help="write the long table (cut-off, subject, condition, ... value) here")
+    parser.add_argument(
+        "--from-csv", type=Path, nargs="+", help="summarise these long tables (from --csv runs, e.g. one per cut-off)"
+    )
     args = parser.parse_args()
     prepared = load_config(args.configfile)
     if "synthetic" in prepared.values and "subjects" not in prepared.values:
@@ -157,8 +161,8 @@ def main() -> None:
     config = prepared.values
     results = args.workdir / "results" / config["study"]
     compare = list(config["analysis"]["compare"])
-    frames = []
-    for cutoff in args.cutoffs:
+    frames = [pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in args.from_csv or []]
+    for cutoff in [] if args.from_csv else args.cutoffs:
         for trial in study.trials:
             work = args.workdir / "filter_sensitivity" / f"{cutoff:g}" / trial.subject / trial.name
             metrics = trial_metrics(
@@ -173,6 +177,7 @@ def main() -> None:
             frames.append(metrics.assign(cutoff_hz=cutoff))
             print(f"  {cutoff:g} Hz {trial.subject} {trial.name}", file=sys.stderr)
     long = pd.concat(frames, ignore_index=True)
+    long["note"] = long["note"].fillna("") if "note" in long else ""
     if args.csv:
         long.to_csv(args.csv, index=False)
     truth_file = results / "truth" / "comparison.csv"
