@@ -9,7 +9,11 @@ method none). For each cut-off, every trial's unfiltered IK coordinates
 rules inverse_kinematics and prepare_grf do, and inverse dynamics, SO (the config's solver
 settings, fast solver) and the trial analysis are rerun on the scaled model at the
 pipeline's chosen cycles; scaling, IK and the events do not depend on the cut-off and are
-reused. Cut-offs can run in parallel processes (--csv each), then --from-csv summarises them.
+reused. --filter-alone (the demo only) measures the filter alone instead: the truth's chain
+(true model, true coordinates, noise-free GRF, designed contacts; the pipeline's SO
+solver) with only the matched low-pass swapped in, as error_budget.csv's filter row, at
+each cut-off; it needs only rules synthesize_study and demo_truth to have run.
+Cut-offs can run in parallel processes (--csv each), then --from-csv summarises them.
 Prints per cut-off and condition the mean over subjects of each primary outcome
 (knee extension peak, quadriceps and hamstrings mean stance activation, Q:H); for the
 demo also the forward-backward difference and its error against the truth
@@ -22,6 +26,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,12 +144,53 @@ def trial_metrics(*, study, config: dict, subject: str, trial: str, results: Pat
     return result.metrics.assign(subject=subject, condition=row.condition, trial=trial)
 
 
+def filter_alone_metrics(*, study, config: dict, subject: str, trial: str, results: Path, cutoffs, work: Path):
+    """The demo's truth chain (baseline, cut-off inf) and its filter row at each cut-off."""
+    from retrorun.demo import error_budget
+
+    row = study.trial(subject, trial)
+    person = study.subject(subject)
+    params = {
+        "settings": config["static_optimization"],
+        "groups": config["muscle_groups"],
+        "sides": config["sides"],
+        "analysis": config["analysis"],
+        "contact_threshold_n": config["grf"]["contact_threshold_n"],
+        "generic_model": config["model"]["osim"],
+        "mass_kg": person.mass_kg,
+        "height_m": person.height_m,
+    }
+    window = (row.start_s, row.end_s)
+    chain = error_budget.TrialChain(subject=subject, trial=trial, window=window, params=params, work_dir=work)
+    truth_dir = results / "truth" / subject
+    true_model = str(truth_dir / "true_model.osim")
+    baseline = chain.metrics(
+        model=true_model,
+        cycles=pd.read_csv(truth_dir / f"{trial}_cycles.csv"),
+        activations=chain.static_optimization(
+            "baseline",
+            model=true_model,
+            coordinates_mot=str(truth_dir / f"{trial}_coordinates_marker_rate.mot"),
+            grf_mot=str(truth_dir / f"{trial}_grf.mot"),
+        ),
+        id_forces=pd.read_csv(truth_dir / f"{trial}_id_generalized_forces.csv"),
+    )
+    frames = [baseline.assign(cutoff_hz=float("inf"))]
+    for cutoff in cutoffs:
+        metrics, _ = error_budget.filter_stage(
+            chain, truth_dir=truth_dir, trial=trial, cutoff_hz=cutoff, name=f"{cutoff:g}"
+        )
+        frames.append(metrics.assign(cutoff_hz=cutoff))
+    return pd.concat(frames).assign(subject=subject, condition=row.condition, trial=trial, note="")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configfile", type=Path, required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--cutoffs", type=float, nargs="+", default=[8, 10, 12, 15, 20])
     parser.add_argument("--csv", type=Path, help="write the long table (cut-off, subject, condition, ... value) here")
+    parser.add_argument("--filter-alone", action="store_true", help="the demo: the filter alone on the truth's chain")
     parser.add_argument(
         "--from-csv", type=Path, nargs="+", help="summarise these long tables (from --csv runs, e.g. one per cut-off)"
     )
@@ -162,7 +208,24 @@ def main() -> None:
     results = args.workdir / "results" / config["study"]
     compare = list(config["analysis"]["compare"])
     frames = [pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in args.from_csv or []]
-    for cutoff in [] if args.from_csv else args.cutoffs:
+    for trial in study.trials if args.filter_alone and not args.from_csv else []:
+        if not (results / "truth" / trial.subject / f"{trial.name}_cycles.csv").exists():
+            print(f"  no truth yet for {trial.subject} {trial.name}: left out", file=sys.stderr)
+            continue
+        work = args.workdir / "filter_sensitivity" / "filter_alone" / trial.subject / trial.name
+        frames.append(
+            filter_alone_metrics(
+                study=study,
+                config=config,
+                subject=trial.subject,
+                trial=trial.name,
+                results=results,
+                cutoffs=args.cutoffs,
+                work=work,
+            )
+        )
+        print(f"  filter alone {trial.subject} {trial.name}", file=sys.stderr)
+    for cutoff in [] if args.from_csv or args.filter_alone else args.cutoffs:
         for trial in study.trials:
             work = args.workdir / "filter_sensitivity" / f"{cutoff:g}" / trial.subject / trial.name
             metrics = trial_metrics(
@@ -180,30 +243,29 @@ def main() -> None:
     long["note"] = long["note"].fillna("") if "note" in long else ""
     if args.csv:
         long.to_csv(args.csv, index=False)
-    truth_file = results / "truth" / "comparison.csv"
-    truth = pd.read_csv(truth_file) if truth_file.exists() else None
     lines = []
     for cutoff, own in long.groupby("cutoff_hz"):
         subjects = analysis.subject_means(own[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]])
+        table = None
+        if set(compare) <= set(subjects["condition"]):
+            table = analysis.comparison(subjects, compare=compare, min_cycles=1, min_subjects=3)
         for group, metric in OUTCOMES:
             means = subjects[(subjects["group"] == group) & (subjects["metric"] == metric)]
             row = {"cutoff_hz": cutoff, "outcome": f"{group}.{metric}"}
             for condition in sorted(set(means["condition"])):
                 row[condition] = float(means[means["condition"] == condition]["mean"].mean())
-            if truth is not None and len(set(means["condition"])) == 2:
-                table = analysis.comparison(subjects, compare=compare, min_cycles=1, min_subjects=3)
+            if table is not None:
                 mine = table[(table["group"] == group) & (table["metric"] == metric)]["difference_mean"]
-                true = truth[(truth["group"] == group) & (truth["metric"] == metric)]["difference_mean"]
-                if len(mine) and len(true):
-                    row["difference"] = float(mine.iloc[0])
-                    row["true_difference"] = float(true.iloc[0])
-                    row["difference_error_pct"] = (
-                        100.0 * (row["difference"] - row["true_difference"]) / abs(row["true_difference"])
-                    )
+                row["difference"] = float(mine.iloc[0]) if len(mine) else float("nan")
             lines.append(row)
     summary = pd.DataFrame(lines)
-    if truth is not None:
-        # the truth's condition means, for the relative error of each condition
+    # the reference: the truth's chain without the filter (--filter-alone), else the truth
+    truth_file = results / "truth" / "comparison.csv"
+    reference = None
+    if args.filter_alone or (args.from_csv and np.isinf(summary["cutoff_hz"]).any()):
+        reference = summary[np.isinf(summary["cutoff_hz"])].set_index("outcome")
+    elif truth_file.exists():
+        truth = pd.read_csv(truth_file)
         true_long = pd.concat(
             [
                 pd.read_csv(results / "truth" / t.subject / f"{t.name}_cycle_metrics.csv").assign(
@@ -215,21 +277,19 @@ def main() -> None:
         true_subjects = analysis.subject_means(
             true_long[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]]
         )
-        for condition in compare:
-            reference = {
-                f"{g}.{m}": float(
-                    true_subjects[
-                        (true_subjects["group"] == g)
-                        & (true_subjects["metric"] == m)
-                        & (true_subjects["condition"] == condition)
-                    ]["mean"].mean()
-                )
-                for g, m in OUTCOMES
-            }
-            summary[f"{condition}_error_pct"] = [
-                100.0 * (value - reference[o]) / abs(reference[o])
-                for value, o in zip(summary[condition], summary["outcome"])
-            ]
+        rows = []
+        for g, m in OUTCOMES:
+            own = true_subjects[(true_subjects["group"] == g) & (true_subjects["metric"] == m)]
+            row = {"outcome": f"{g}.{m}"} | {c: float(own[own["condition"] == c]["mean"].mean()) for c in compare}
+            match = truth[(truth["group"] == g) & (truth["metric"] == m)]["difference_mean"]
+            row["difference"] = float(match.iloc[0]) if len(match) else float("nan")
+            rows.append(row)
+        reference = pd.DataFrame(rows).set_index("outcome")
+    if reference is not None:
+        for column in [*compare, "difference"]:
+            if column in summary and column in reference:
+                true = reference.loc[summary["outcome"], column].to_numpy()
+                summary[f"{column}_error_pct"] = 100.0 * (summary[column].to_numpy() - true) / true
     pd.set_option("display.width", 200)
     print(summary.round(4).to_string(index=False))
 

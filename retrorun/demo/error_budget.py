@@ -155,6 +155,36 @@ class TrialChain:
         )
 
 
+def filter_stage(chain: TrialChain, *, truth_dir: Path, trial: str, cutoff_hz: float, name: str):
+    """The truth's chain with its coordinates (marker rate) and noise-free GRF low-passed
+    alike at ``cutoff_hz``: (cycle metrics at the designed contacts, the filtered GRF file)."""
+    truth_dir, work = Path(truth_dir), chain.work / name
+    work.mkdir(parents=True, exist_ok=True)
+    true_model = str(truth_dir / "true_model.osim")
+    coords = work / "coordinates_filtered.mot"
+    sampled = _storage_table(truth_dir / f"{trial}_coordinates_marker_rate.mot")
+    write_storage(coords, filter_table(sampled, cutoff_hz=cutoff_hz), in_degrees=True, name="filtered")
+    grf = work / "grf_filtered.mot"
+    write_storage(
+        grf,
+        filtered_grf(
+            _storage_table(truth_dir / f"{trial}_grf.mot"),
+            cutoff_hz=cutoff_hz,
+            contact_threshold_n=float(chain.params["contact_threshold_n"]),
+        ),
+        in_degrees=False,
+        name="grf_filtered",
+    )
+    inputs = {"model": true_model, "coordinates_mot": str(coords), "grf_mot": str(grf)}
+    metrics = chain.metrics(
+        model=true_model,
+        cycles=pd.read_csv(truth.outcome_paths(truth_dir, trial)["cycles"]),
+        activations=chain.static_optimization(name, **inputs),
+        id_forces=chain.inverse_dynamics(name, **inputs),
+    )
+    return metrics, grf
+
+
 def trial_stage_metrics(
     *,
     subject: str,
@@ -188,26 +218,7 @@ def trial_stage_metrics(
 
     # filter: coordinates and GRF low-passed alike, as the pipeline does
     cutoff = float(params["filter_hz"])
-    work.mkdir(parents=True, exist_ok=True)
-    coords_f = work / "coordinates_filtered.mot"
-    for source, target in ((coords_sampled, coords_f),):
-        write_storage(target, filter_table(_storage_table(source), cutoff_hz=cutoff), in_degrees=True, name="filtered")
-    grf_f = work / "grf_filtered.mot"
-    write_storage(
-        grf_f,
-        filtered_grf(
-            _storage_table(grf_true), cutoff_hz=cutoff, contact_threshold_n=float(params["contact_threshold_n"])
-        ),
-        in_degrees=False,
-        name="grf_filtered",
-    )
-    inputs = {"model": true_model, "coordinates_mot": str(coords_f), "grf_mot": str(grf_f)}
-    rows["filter"] = chain.metrics(
-        model=true_model,
-        cycles=true_cycles,
-        activations=chain.static_optimization("filter", **inputs),
-        id_forces=chain.inverse_dynamics("filter", **inputs),
-    )
+    rows["filter"], grf_f = filter_stage(chain, truth_dir=truth_dir, trial=trial, cutoff_hz=cutoff, name="filter")
 
     # events: the pipeline's detected contacts cut the same curves
     detected = truth.true_cycles(
