@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--cutoffs", type=float, nargs="+", default=[8, 10, 12, 15, 20])
     parser.add_argument("--csv", type=Path, help="write the long table (cut-off, subject, condition, ... value) here")
+    parser.add_argument("--subjects", nargs="+", help="only these subjects (default: all)")
     parser.add_argument("--filter-alone", action="store_true", help="the demo: the filter alone on the truth's chain")
     parser.add_argument(
         "--from-csv", type=Path, nargs="+", help="summarise these long tables (from --csv runs, e.g. one per cut-off)"
@@ -208,7 +209,8 @@ def main() -> None:
     results = args.workdir / "results" / config["study"]
     compare = list(config["analysis"]["compare"])
     frames = [pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in args.from_csv or []]
-    for trial in study.trials if args.filter_alone and not args.from_csv else []:
+    trials = [t for t in study.trials if not args.subjects or t.subject in args.subjects]
+    for trial in trials if args.filter_alone and not args.from_csv else []:
         if not (results / "truth" / trial.subject / f"{trial.name}_cycles.csv").exists():
             print(f"  no truth yet for {trial.subject} {trial.name}: left out", file=sys.stderr)
             continue
@@ -226,7 +228,7 @@ def main() -> None:
         )
         print(f"  filter alone {trial.subject} {trial.name}", file=sys.stderr)
     for cutoff in [] if args.from_csv or args.filter_alone else args.cutoffs:
-        for trial in study.trials:
+        for trial in trials:
             work = args.workdir / "filter_sensitivity" / f"{cutoff:g}" / trial.subject / trial.name
             metrics = trial_metrics(
                 study=study,
