@@ -26,6 +26,8 @@ QC_COLUMNS = [
     "status",
     "failed_stage",
     "n_frames",
+    # -3 dB point of the zero-lag low-pass applied to IK coordinates and GRF (retrorun/filtering.py)
+    "filter_cutoff_hz",
     "scale_marker_rms_m",
     "scale_marker_max_m",
     "scale_landmark_count",

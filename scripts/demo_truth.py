@@ -28,6 +28,9 @@ with jobs.job(snakemake) as log:
         coordinates_mot=inp.coordinates_sampled,
         grf_mot=inp.grf,
         settings=params.settings,
+        generic_model=inp.generic_model,
+        mass_kg=float(params.mass_kg),
+        height_m=float(params.height_m),
         work_dir=work / "so",
         time_range=window,
     )

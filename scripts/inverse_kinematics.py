@@ -30,7 +30,7 @@ with jobs.job(snakemake) as log:
     dropped = templates.write_ik_task_set(task_set, work / "ik_tasks.xml", keep_markers=set(markers.marker_names))
     if dropped:
         log.warning("IK tasks for markers absent from %s are skipped: %s", snakemake.input.markers, ", ".join(dropped))
-    raw_mot = work / "ik_unfiltered.mot"
+    raw_mot = out.unfiltered
     weights = {m: w for m, w in templates.marker_weights(task_set).items() if w > 0 and m not in dropped}
     errors_sto, locations_sto = opensim_tools.inverse_kinematics(
         model_path=snakemake.input.model,

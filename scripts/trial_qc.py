@@ -25,6 +25,7 @@ with jobs.job(snakemake) as log:
         "status": "done",
         "failed_stage": "",
         "n_frames": len(forces),
+        "filter_cutoff_hz": float(snakemake.params.filter_hz),
         "window_start_s": float(start),
         "window_end_s": float(end),
         # which way the runner faced in the lab; every stage ran in its facing frame (retrorun.heading)

@@ -13,7 +13,7 @@ from conftest import REPO
 from demo_helpers import timing_summary
 from workflow_runner import ok, planned_jobs, snakemake
 
-from retrorun.demo import checks
+from retrorun.demo import checks, error_budget
 
 pytestmark = pytest.mark.slow
 
@@ -88,6 +88,23 @@ def test_backward_running_follows_the_literature(demo):
     table = pd.read_csv(results / "validation" / "literature.csv")
     assert len(table) == 7 and table["source"].str.len().gt(10).all()
     assert table["pass"].all(), table[~table["pass"]]
+
+
+def test_error_budget_names_every_stage_and_reproduces_ground_truth(demo):
+    """error_budget.csv: every primary outcome, every stage measured alone and the whole
+    chain, whose difference errors are ground_truth.csv's (the same numbers, signed)."""
+    results, _, _ = demo
+    budget = pd.read_csv(results / "validation" / "error_budget.csv")
+    ground_truth = pd.read_csv(results / "validation" / "ground_truth.csv")
+    differences = ground_truth[ground_truth["check"] == "difference_error"]
+    assert len(differences) == len(checks.PRIMARY_OUTCOMES)
+    for row in differences.itertuples(index=False):
+        outcome = row.quantity.split(" ")[0]
+        own = budget[budget["outcome"] == outcome].set_index("stage")
+        assert set(own.index) == {*error_budget.STAGES, error_budget.WHOLE_CHAIN}
+        assert abs(own.loc[error_budget.WHOLE_CHAIN, "difference_error_pct"]) == pytest.approx(row.value, rel=1e-9)
+        assert own.drop(index="residual_reduction")["difference_error_pct"].notna().all()
+    assert (results / "validation" / "error_budget.png").stat().st_size > 1000
 
 
 def test_paired_effects_are_plausible(demo):

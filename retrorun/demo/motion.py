@@ -3,7 +3,11 @@ whole-body motion that makes them consistent.
 
 Joint angles are smooth periodic (Fourier) curves through published forward-running
 design values; backward running is the forward pattern reversed in time (Grasso et al.
-1998, J Neurophysiol 80:1868), with its own timing and joint ranges. The pelvis is
+1998, J Neurophysiol 80:1868), played at its own stride frequency with its own joint
+ranges and contact time. Neither pattern is time-warped: a warp that squeezes the
+forward stance into the shorter backward contact plays the pattern's harmonics up to
+1.7 times faster (19 % of the ankle's acceleration power above 12 Hz backward vs 0.7 %
+forward), a spectrum no published backward-running data support. The pelvis is
 placed so that the whole-body centre of mass (COM) follows a designed trajectory that
 is ballistic in flight, and the GRF is the whole-body equation of motion,
 F = m (a_com - g), applied under the stance foot. Inverse dynamics on the true
@@ -18,12 +22,17 @@ from .design import GRAVITY_M_S2, SIDES
 
 # Vertical force over stance (fraction u). Forward: rearfoot strike, an impact peak of
 # about 1.5-2 BW then an active peak of about 2.4 BW (Cavanagh & Lafortune 1980,
-# J Biomech 13:397; Munro, Miller & Fuglevand 1987, J Biomech 20:147). Backward:
+# J Biomech 13:397; Munro, Miller & Fuglevand 1987, J Biomech 20:147). The force leaves
+# the plate with a finite slope, as measured forces do (Hamner, Seth & Delp 2010,
+# J Biomech 43:2709, subject 2 at 3.96 m/s: 13-26 BW/s over the last 33 ms of contact):
+# the active pulse sin(pi u)^(3 - 2u) falls at 21 BW/s over its last 33 ms at the mean
+# forward timing (sin^2 fell at 11 BW/s with zero slope at toe-off, so a 20 N
+# threshold met it 8-9 ms early) and keeps the active peak at 2.3 BW. Backward:
 # forefoot landing without an impact peak (Threlkeld et al. 1989, JOSPT 11:56) and a
 # flatter, parabolic pulse, so that its peak at 3 m/s is similar to the forward one
 # despite the shorter contact: Roos, Barton & van Deursen 2012 (J Biomech 45:1656)
 # measured 2.4 +- 0.2 BW backward vs 2.3 +- 0.3 BW forward at the knee-moment peak.
-# With the mean timing the peaks are 2.41 (forward) and 2.40 BW (backward).
+# With the mean timing the peaks are 2.34 (forward) and 2.40 BW (backward).
 IMPACT_AMPLITUDE = {"forward": 0.6, "backward": 0.0}  # relative to the active pulse's peak
 IMPACT_SHARE_OF_STANCE = 0.2
 # Fore-aft force: a braking then propelling pulse of zero net impulse, its size a share
@@ -79,24 +88,19 @@ FORWARD_DUTY = 0.37  # toe-off phase of the keyframes
 _MEANS = {name: float(series[0].real) for name, series in _FORWARD_SERIES.items()}
 
 
-def _warp(phase: np.ndarray, duty: float) -> np.ndarray:
-    """Smooth, monotonic periodic map of stride phase so that toe-off at ``duty`` lands on
-    the keyframes' toe-off (FORWARD_DUTY); a kink-free time warp keeps joint angles smooth."""
-    gain = 2 * np.pi * (FORWARD_DUTY - duty) / np.sin(2 * np.pi * duty)
-    if abs(gain) >= 0.95:
-        raise ValueError(f"duty factor {duty:.2f} is too far from {FORWARD_DUTY} for a smooth time warp")
-    return phase + gain * np.sin(2 * np.pi * phase) / (2 * np.pi)
-
-
-def leg_angles_deg(phase: np.ndarray, *, pattern: str, duty: float, range_scale: float = 1.0) -> dict[str, np.ndarray]:
+def leg_angles_deg(phase: np.ndarray, *, pattern: str, range_scale: float = 1.0) -> dict[str, np.ndarray]:
     """Hip flexion, knee flexion and ankle dorsiflexion (degrees) of one leg at stride
-    phases (0 = that leg's contact). Backward = the forward pattern reversed in time:
-    backward contact is forward toe-off (hip extended, ankle plantarflexed)."""
+    phases (0 = that leg's contact), the keyframes played at a uniform rate. Backward =
+    the forward pattern reversed in time: backward contact is forward toe-off (hip
+    extended, ankle plantarflexed: a forefoot landing, Threlkeld et al. 1989, JOSPT
+    11:56), and its shorter stance (Cavagna et al. 2012) ends before the pattern reaches
+    forward contact. The contact time decides where in the pattern the foot leaves the
+    ground, not how fast the pattern plays."""
     phase = np.mod(np.asarray(phase, dtype=float), 1.0)
     if pattern == "forward":
-        canonical = _warp(phase, duty)
+        canonical = phase
     elif pattern == "backward":
-        canonical = FORWARD_DUTY - _warp(phase, duty)
+        canonical = FORWARD_DUTY - phase
     else:
         raise ValueError(f"pattern must be 'forward' or 'backward', got {pattern!r}")
     angles = {name: _fourier_eval(series, np.mod(canonical, 1.0)) for name, series in _FORWARD_SERIES.items()}
@@ -108,11 +112,10 @@ def leg_angles_deg(phase: np.ndarray, *, pattern: str, duty: float, range_scale:
 def coordinate_trajectories(time_s: np.ndarray, design: dict, *, first_contact_s: float) -> dict[str, np.ndarray]:
     """Joint coordinates (radians) of both legs and the trunk; right contact at ``first_contact_s``."""
     stride_hz = design["stride_frequency_hz"]
-    duty = design["contact_time_s"] * stride_hz
     phase_r = (np.asarray(time_s) - first_contact_s) * stride_hz
     coords = {}
     for side, phase in (("r", phase_r), ("l", phase_r - 0.5)):
-        angles = leg_angles_deg(phase, pattern=design["pattern"], duty=duty, range_scale=design["range_scale"])
+        angles = leg_angles_deg(phase, pattern=design["pattern"], range_scale=design["range_scale"])
         coords[f"hip_flexion_{side}"] = np.radians(angles["hip_flexion"])
         # OpenSim knee_angle is negative in flexion (gait2392 family)
         coords[f"knee_angle_{side}"] = -np.radians(angles["knee_flexion"])
@@ -122,6 +125,23 @@ def coordinate_trajectories(time_s: np.ndarray, design: dict, *, first_contact_s
     coords["pelvis_tilt"] = np.radians(lean + PELVIS_TILT_DEG[1] * twice)
     coords["lumbar_extension"] = np.radians(LUMBAR_EXTENSION_DEG[0] - LUMBAR_EXTENSION_DEG[1] * twice)
     return coords
+
+
+def acceleration_power_share_above(design: dict, *, frequency_hz: float, strides: int = 8, rate_hz: float = 2000.0):
+    """Per leg coordinate (hip, knee, ankle, right side): the share of its angular
+    acceleration's power above ``frequency_hz``, over whole strides of the design. The
+    measure of how much of a motion a low-pass filter at that frequency removes from the
+    accelerations inverse dynamics needs."""
+    stride_s = 1.0 / design["stride_frequency_hz"]
+    n = int(round(strides * stride_s * rate_hz))
+    time_s = np.arange(n) * strides * stride_s / n  # whole strides: periodic, no leakage
+    coords = coordinate_trajectories(time_s, design, first_contact_s=0.0)
+    frequency = np.fft.rfftfreq(n, d=time_s[1])
+    shares = {}
+    for name in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
+        power = np.abs(np.fft.rfft(coords[name]) * (2 * np.pi * frequency) ** 2) ** 2
+        shares[name] = float(power[frequency > frequency_hz].sum() / power.sum())
+    return shares
 
 
 # -------------------------------------------------------------- centre of mass and GRF
@@ -141,7 +161,7 @@ def _vertical_shape(u: np.ndarray, pattern: str) -> np.ndarray:
     u = np.nan_to_num(u, nan=-1.0)
     inside = (u >= 0) & (u < 1)
     clipped = np.clip(u, 0, 1)
-    pulse = np.sin(np.pi * clipped) ** 2 if pattern == "forward" else 4 * clipped * (1 - clipped)
+    pulse = np.sin(np.pi * clipped) ** (3 - 2 * clipped) if pattern == "forward" else 4 * clipped * (1 - clipped)
     active = np.where(inside, pulse, 0.0)
     impact_u = u / IMPACT_SHARE_OF_STANCE
     impact = np.where(inside & (impact_u < 1), np.sin(np.pi * np.clip(impact_u, 0, 1)) ** 2, 0.0)

@@ -88,30 +88,62 @@ def inverse_dynamics(
     return forces
 
 
+def so_model(
+    *,
+    model_path: str | Path,
+    out_model: str | Path,
+    settings: dict,
+    generic_model: str | Path,
+    mass_kg: float,
+    height_m: float,
+) -> list:
+    """Write the model the truth's SO runs on, exactly as the pipeline writes its own
+    (opensim_tools.prepare_so_model): the strength law of ``settings["strength_scaling"]``
+    on the subject's mass and height against the generic model, the strength scale and
+    the same residual and reserve actuators. Returns the actuator specs."""
+    return opensim_tools.prepare_so_model(
+        model_path=str(model_path),
+        out_model=str(out_model),
+        max_isometric_force_scale=settings["max_isometric_force_scale"],
+        residual_optimal_force=settings["residual_optimal_force"],
+        reserve_optimal_force=settings["reserve_optimal_force"],
+        unmuscled_optimal_force=settings["unmuscled_optimal_force"],
+        strength_scaling=settings["strength_scaling"],
+        generic_model_path=str(generic_model),
+        mass_kg=mass_kg,
+        height_m=height_m,
+        reference_height_m=settings["reference_height_m"],
+    )
+
+
 def static_optimization(
     *,
     model_path: str | Path,
     coordinates_mot: str | Path,
     grf_mot: str | Path,
     settings: dict,
+    generic_model: str | Path,
+    mass_kg: float,
+    height_m: float,
     work_dir: str | Path,
     time_range: tuple[float, float],
 ) -> pd.DataFrame:
-    """OpenSim's static optimization with the study's settings (the same actuators,
-    strength scale and activation exponent as the pipeline): time_s, one column per muscle."""
+    """OpenSim's static optimization with the study's settings (the same strength law,
+    actuators, strength scale and activation exponent as the pipeline): time_s, one
+    column per muscle."""
     work = Path(work_dir)
     write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
-    so_model = work / "so_model.osim"
-    specs = opensim_tools.prepare_so_model(
-        model_path=str(model_path),
-        out_model=str(so_model),
-        max_isometric_force_scale=settings["max_isometric_force_scale"],
-        residual_optimal_force=settings["residual_optimal_force"],
-        reserve_optimal_force=settings["reserve_optimal_force"],
-        unmuscled_optimal_force=settings["unmuscled_optimal_force"],
+    model = work / "so_model.osim"
+    specs = so_model(
+        model_path=model_path,
+        out_model=model,
+        settings=settings,
+        generic_model=generic_model,
+        mass_kg=mass_kg,
+        height_m=height_m,
     )
     activation_sto, _ = opensim_tools.static_optimization(
-        so_model_path=str(so_model),
+        so_model_path=str(model),
         coordinates_mot=str(coordinates_mot),
         external_loads_xml=str(work / "external_loads.xml"),
         time_range=time_range,

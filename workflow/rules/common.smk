@@ -149,6 +149,7 @@ def get_final_output():
     outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
     if "synthetic" in config:
         outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
+        outputs += [*rules.error_budget.output]
     return [str(path) for path in outputs]
 
 

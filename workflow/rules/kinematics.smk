@@ -53,6 +53,8 @@ rule inverse_kinematics:
         heading=trial_path("heading.json"),
     output:
         mot=trial_path("ik.mot"),
+        # before the low-pass: the demo's error budget separates IK from filtering with it
+        unfiltered=trial_path("ik_unfiltered.mot"),
         coordinates=trial_path("ik_coordinates.csv"),
         marker_errors=trial_path("ik_marker_errors.csv"),
         marker_errors_by_marker=trial_path("ik_marker_errors_by_marker.csv"),

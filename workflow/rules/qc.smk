@@ -23,6 +23,7 @@ rule trial_qc:
         trial_log("trial_qc"),
     params:
         condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
+        filter_hz=config["filter_hz"],
         thresholds=config["qc"],
         max_mass_change_kg=config["residual_reduction"]["max_mass_change_kg"],
     script:

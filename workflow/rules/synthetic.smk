@@ -3,7 +3,9 @@
 # written there by common.smk) and keeps the truth apart (results/<study>/truth/<subject>/).
 # demo_truth computes the study's outcomes on the truth (OpenSim ID and SO on the true
 # coordinates, true model and noise-free GRF); validate_ground_truth compares the
-# pipeline's outputs with it and with the published forward-backward facts.
+# pipeline's outputs with it and with the published forward-backward facts;
+# error_budget_trial and error_budget measure each stage's share of the error
+# (retrorun/demo/error_budget.py).
 from retrorun.demo.design import trial_names
 
 if "synthetic" in config:
@@ -39,6 +41,8 @@ if "synthetic" in config:
             coordinates_sampled=truth_path("{trial}_coordinates_marker_rate.mot"),
             grf=truth_path("{trial}_grf.mot"),
             contacts=truth_path("{trial}_contacts.csv"),
+            # the reference of static_optimization.strength_scaling, as in rule static_optimization_chunk
+            generic_model=config["model"]["osim"],
         output:
             **{
                 key: truth_path(f"{{trial}}_{name}")
@@ -62,6 +66,7 @@ if "synthetic" in config:
             groups=config["muscle_groups"],
             sides=config["sides"],
             mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+            height_m=lambda wc: STUDY.subject(wc.subject).height_m,
         script:
             "../../scripts/demo_truth.py"
 
@@ -119,3 +124,66 @@ if "synthetic" in config:
             synthetic=config["synthetic"],
         script:
             "../../scripts/validate_ground_truth.py"
+
+    rule error_budget_trial:
+        input:
+            unpack(lambda wc: truth_outcomes(wc.subject, wc.trial)),
+            truth=lambda wc: synthetic_truth(wc.subject),
+            contacts=trial_path("contacts.csv"),
+            ik_unfiltered=trial_path("ik_unfiltered.mot"),
+            scaled_model=subject_path("scaled_model.osim"),
+            generic_model=config["model"]["osim"],
+        output:
+            study_path("validation/error_budget/{subject}/{trial}.csv"),
+        log:
+            trial_log("error_budget_trial"),
+        benchmark:
+            trial_benchmark("error_budget_trial")
+        params:
+            window=trial_region,
+            truth_dir=lambda wc: truth_dir(wc.subject),
+            trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
+            budget={
+                "settings": config["static_optimization"],
+                "groups": config["muscle_groups"],
+                "sides": config["sides"],
+                "analysis": config["analysis"],
+                "filter_hz": config["filter_hz"],
+                "contact_threshold_n": config["grf"]["contact_threshold_n"],
+                "residual_reduction_method": config["residual_reduction"]["method"],
+            },
+            mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+            height_m=lambda wc: STUDY.subject(wc.subject).height_m,
+        script:
+            "../../scripts/error_budget_trial.py"
+
+    rule error_budget:
+        input:
+            stages=lambda wc: [study_path(f"validation/error_budget/{s}/{t}.csv") for s, t in all_trials()],
+            outcomes=lambda wc: [truth_outcomes(s, t)["metrics"] for s, t in all_trials()],
+            pipeline=lambda wc: [
+                trial_path(n, s, t) for s, t in all_trials() for n in ("cycle_metrics.csv", "cycles.csv")
+            ],
+            comparison=study_path("tables/comparison.csv"),
+            truth_comparison=study_path("truth/comparison.csv"),
+        output:
+            table=report(f"{VALIDATION_DIR}/error_budget.csv", category="Quality checks"),
+            figure=report(f"{VALIDATION_DIR}/error_budget.png", category="Quality checks"),
+        log:
+            study_log("error_budget"),
+        params:
+            trials=lambda wc: [
+                {
+                    "subject": s,
+                    "trial": t,
+                    "condition": STUDY.trial(s, t).condition,
+                    "dir": trial_dir(s, t),
+                    "truth_dir": truth_dir(s),
+                    "stages": study_path(f"validation/error_budget/{s}/{t}.csv"),
+                }
+                for s, t in all_trials()
+            ],
+            compare=config["analysis"]["compare"],
+            residual_reduction_method=config["residual_reduction"]["method"],
+        script:
+            "../../scripts/error_budget.py"

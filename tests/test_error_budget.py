@@ -1,0 +1,104 @@
+"""The demo's error budget table (retrorun/demo/error_budget.py), without OpenSim: stage
+rows measure against the truth through the pipeline's solver, the whole chain reproduces
+ground_truth.csv's difference errors with their sign."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retrorun.demo import checks, error_budget
+
+COMPARE = ["forward", "backward"]
+
+
+def cycle_metrics(scale: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
+    """Per-cycle primary outcomes of 4 subjects, 2 cycles per side and condition."""
+    rng = np.random.default_rng(4)
+    base = {
+        ("quadriceps", "mean_stance"): {"forward": 0.20, "backward": 0.26},
+        ("hamstrings", "mean_stance"): {"forward": 0.08, "backward": 0.06},
+        ("knee", "peak_extension_moment_nm_per_kg"): {"forward": 2.6, "backward": 2.1},
+        ("cycle", "stance_pct"): {"forward": 37.0, "backward": 31.0},
+    }
+    rows = []
+    for s in range(4):
+        for condition in COMPARE:
+            for side in ("r", "l"):
+                for cycle in range(2):
+                    q = base[("quadriceps", "mean_stance")][condition] * (1 + 0.1 * rng.standard_normal())
+                    h = base[("hamstrings", "mean_stance")][condition] * (1 + 0.1 * rng.standard_normal())
+                    k = base[("knee", "peak_extension_moment_nm_per_kg")][condition] * (
+                        1 + 0.05 * rng.standard_normal()
+                    )
+                    values = {
+                        ("quadriceps", "mean_stance"): q,
+                        ("hamstrings", "mean_stance"): h,
+                        ("knee", "peak_extension_moment_nm_per_kg"): k,
+                        ("quadriceps_hamstrings", "ratio_mean_stance"): q / h,
+                        ("cycle", "stance_pct"): base[("cycle", "stance_pct")][condition],
+                    }
+                    for (group, metric), value in values.items():
+                        factor = (scale or {}).get((group, metric), 1.0)
+                        factor = factor[condition] if isinstance(factor, dict) else factor
+                        rows.append(
+                            {
+                                "subject": f"S{s}",
+                                "condition": condition,
+                                "trial": f"{condition}_1",
+                                "side": side,
+                                "cycle": cycle,
+                                "strike_s": 0.6 + cycle,
+                                "group": group,
+                                "metric": metric,
+                                "value": value * factor,
+                            }
+                        )
+    return pd.DataFrame(rows)
+
+
+def test_whole_chain_reproduces_ground_truth_and_stages_are_measured_alone():
+    truth = cycle_metrics()
+    # the pipeline: quadriceps 10 % low backward only (the difference shrinks), knee 4 % low both ways
+    distortion = {
+        ("quadriceps", "mean_stance"): {"forward": 1.0, "backward": 0.9},
+        ("knee", "peak_extension_moment_nm_per_kg"): 0.96,
+    }
+    pipeline = cycle_metrics(distortion)
+    truth_differences = checks.truth_differences(truth, compare=COMPARE)
+    pipeline_differences = checks.truth_differences(pipeline, compare=COMPARE)
+    # the baseline (truth through the pipeline's solver) 2 % above the truth in quadriceps;
+    # the filter row takes the knee 4 % down from that baseline, every other stage changes nothing
+    baseline = cycle_metrics({("quadriceps", "mean_stance"): 1.02})
+    stages = [baseline.assign(stage="baseline")]
+    for stage in error_budget.STAGES:
+        if stage != "so":
+            scale = {("quadriceps", "mean_stance"): 1.02}
+            if stage == "filter":
+                scale[("knee", "peak_extension_moment_nm_per_kg")] = 0.96
+            stages.append(cycle_metrics(scale).assign(stage=stage))
+    table = error_budget.budget_table(
+        pd.concat(stages, ignore_index=True),
+        truth,
+        pipeline,
+        pipeline_differences=pipeline_differences,
+        truth_differences=truth_differences,
+        compare=COMPARE,
+        residual_reduction_method="none",
+    ).set_index(["outcome", "stage"])
+
+    ground_truth = checks.difference_rows(pipeline_differences, truth_differences, compare=COMPARE)
+    for row in ground_truth.itertuples(index=False):
+        outcome = row.quantity.split(" ")[0]
+        whole = table.loc[(outcome, error_budget.WHOLE_CHAIN)]
+        assert abs(whole["difference_error_pct"]) == pytest.approx(row.value, rel=1e-12, abs=1e-12)
+    knee = "knee.peak_extension_moment_nm_per_kg"
+    assert table.loc[(knee, "filter"), ["forward_error_pct", "backward_error_pct"]].to_numpy() == pytest.approx(
+        [-4.0, -4.0]
+    )
+    assert table.loc[(knee, "filter"), "difference_error_pct"] == pytest.approx(-4.0)  # shrank by 4 %
+    assert table.loc[(knee, "events"), "forward_error_pct"] == pytest.approx(0.0, abs=1e-9)
+    quadriceps = "quadriceps.mean_stance"
+    assert table.loc[(quadriceps, "so"), "forward_error_pct"] == pytest.approx(2.0)
+    assert table.loc[(quadriceps, "filter"), "forward_error_pct"] == pytest.approx(0.0, abs=1e-9)
+    assert table.loc[(quadriceps, error_budget.WHOLE_CHAIN), "difference_error_pct"] < -10  # shrunk difference
+    assert set(table.index.get_level_values("stage")) == {*error_budget.STAGES, error_budget.WHOLE_CHAIN}
