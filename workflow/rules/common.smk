@@ -7,6 +7,7 @@ from pathlib import Path
 from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
 from retrorun.jobs import error_record_path
+from retrorun.sensitivity import plan_variants
 from retrorun.validation import validate_study_inputs
 
 # The study is the --configfile(s) the user gave, whole; without one it is the built-in
@@ -31,6 +32,8 @@ try:
         )
         _prepared.values["subjects"], _prepared.values["trials"] = (str(p) for p in _sheets)
     STUDY = load_study(_prepared)
+    # config `sensitivity`: name -> retrorun.sensitivity.Variant (rules in sensitivity.smk)
+    VARIANTS = plan_variants(STUDY.config, source="config")
     # The files are checked once, by the main Snakemake process; a cluster job parses
     # this workflow again and need not reread every recording and the model.
     if workflow.is_main_process:
@@ -69,6 +72,18 @@ def trial_dir(subject="{subject}", trial="{trial}"):
 
 def trial_path(name, subject="{subject}", trial="{trial}"):
     return f"{trial_dir(subject, trial)}/{name}"
+
+
+def run_config(wildcards):
+    """The config a job runs with: its sensitivity variant's (wildcard `variant`,
+    sensitivity.smk), else the study's. Input functions that choose files by a config
+    key read it here, so a variant's rules choose by the variant's value."""
+    variant = getattr(wildcards, "variant", None)
+    return VARIANTS[variant].config if variant else config
+
+
+def sensitivity_dir(variant="{variant}"):
+    return study_path(f"sensitivity/{variant}")
 
 
 def trial_folder(wildcards):
@@ -149,6 +164,8 @@ def get_final_output():
     outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
     if "synthetic" in config:
         outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
+    if VARIANTS:
+        outputs += [*rules.sensitivity_table.output, *rules.sensitivity_figure.output]
     return [str(path) for path in outputs]
 
 
@@ -218,7 +235,7 @@ def print_cycle_summary():
 
 # static optimization (muscles.smk)
 def so_chunks(wildcards):
-    count = config["static_optimization"]["chunks"]
+    count = run_config(wildcards)["static_optimization"]["chunks"]
     return expand(
         trial_path(f"so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto", wildcards.subject, wildcards.trial),
         chunk=range(count),
@@ -244,23 +261,24 @@ def rra_dir(subject, trial):
 
 def reduced_model(wildcards):
     """The model every stage after residual reduction runs on."""
-    if REDUCTION["method"] == "none":
+    method = run_config(wildcards)["residual_reduction"]["method"]
+    if method == "none":
         return subject_path("scaled_model.osim", wildcards.subject)
-    if REDUCTION["method"] == "rra":
+    if method == "rra":
         return f"{rra_dir(wildcards.subject, wildcards.trial)}/model.osim"
     return mass_com_model(wildcards.subject)
 
 
 def reduced_coordinates(wildcards):
     """The coordinates (.mot) ID after reduction and SO read: RRA's, or IK's."""
-    if REDUCTION["method"] == "rra":
+    if run_config(wildcards)["residual_reduction"]["method"] == "rra":
         return trial_path("rra_kinematics.mot", wildcards.subject, wildcards.trial)
     return trial_path("ik.mot", wildcards.subject, wildcards.trial)
 
 
 def reduced_coordinates_table(wildcards):
     """The same coordinates as a table (deg, m), for the analysis's joint angles."""
-    if REDUCTION["method"] == "rra":
+    if run_config(wildcards)["residual_reduction"]["method"] == "rra":
         return trial_path("rra_coordinates.csv", wildcards.subject, wildcards.trial)
     return trial_path("ik_coordinates.csv", wildcards.subject, wildcards.trial)
 
@@ -271,13 +289,13 @@ def dynamics_before_reduction(wildcards):
 
 def dynamics_after_reduction(wildcards):
     """ID generalized forces on the reduced model and kinematics (the first ID with `none`)."""
-    if REDUCTION["method"] == "none":
+    if run_config(wildcards)["residual_reduction"]["method"] == "none":
         return dynamics_before_reduction(wildcards)
     return trial_path("id_after_reduction.csv", wildcards.subject, wildcards.trial)
 
 
 def rra_qc_inputs(wildcards):
-    if REDUCTION["method"] != "rra":
+    if run_config(wildcards)["residual_reduction"]["method"] != "rra":
         return {}
     folder = rra_dir(wildcards.subject, wildcards.trial)
     return {"rra_changes": f"{folder}/kinematic_changes.csv", "rra_summary": f"{folder}/summary.csv"}
@@ -287,7 +305,7 @@ def reduction_table(wildcards):
     """The change table QC reads. mass_com adjusts one model from all of a subject's
     trials, so its table is the subject's; otherwise nothing is shared between trials and
     each trial has its own, so a trial that fails does not hold back the others."""
-    if REDUCTION["method"] == "mass_com":
+    if run_config(wildcards)["residual_reduction"]["method"] == "mass_com":
         return subject_path("residual_reduction/changes.csv", wildcards.subject)
     return trial_path("residual_reduction/changes.csv", wildcards.subject, wildcards.trial)
 
