@@ -159,6 +159,7 @@ def variant_specs(sensitivity: dict, main: dict) -> dict[str, dict]:
     for key, values in sensitivity.items():
         if key == NAMED:
             continue
+        key_stage(key)  # a key that is not a config key has no main value to compare with
         for value in values:
             if value != _get(main, key):
                 specs[f"{key}-{_text(value)}"] = {key: value}
@@ -322,3 +323,22 @@ def forest_plot(table: pd.DataFrame, source: str = "so"):
     figure.suptitle("Forward-backward difference per processing variant (CI at 1 - alpha; filled: significant)")
     figure.tight_layout()
     return figure
+
+
+def with_front_page_sentence(page: str, table: pd.DataFrame) -> str:
+    """The front page (retrorun.front_page) with the sensitivity sentence as a paragraph
+    after the primary outcomes (before the next section; at the end if there is none)."""
+    sentence = front_page_sentence(table)
+    if not sentence:
+        return page
+    lines = page.split("\n")
+    # the next section's title is the line above its underline
+    after = (
+        next(
+            (k - 1 for k in range(lines.index("Primary outcomes") + 2, len(lines)) if set(lines[k]) == {"-"}),
+            len(lines),
+        )
+        if "Primary outcomes" in lines
+        else len(lines)
+    )
+    return "\n".join(lines[:after] + [sentence, ""] + lines[after:])

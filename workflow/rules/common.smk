@@ -169,6 +169,11 @@ def get_final_output():
     return [str(path) for path in outputs]
 
 
+def sensitivity_table_input(wildcards):
+    """The sensitivity table for the report's front page, when config `sensitivity` has variants."""
+    return {"sensitivity": study_path("tables/sensitivity.csv")} if VARIANTS else {}
+
+
 def imported_path(suffix, subject="{subject}", trial="{trial}"):
     """A file import_c3d writes from a recording (trial "static" is the static trial)."""
     return f"{STUDY_DIR}/inputs/{subject}/{trial}{suffix}"
