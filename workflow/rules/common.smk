@@ -7,7 +7,9 @@ from pathlib import Path
 from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
 from retrorun.jobs import error_record_path
-from retrorun.sensitivity import plan_variants
+from snakemake.io import apply_wildcards
+
+from retrorun.sensitivity import RULE_STAGES, plan_variants
 from retrorun.validation import validate_study_inputs
 
 # The study is the --configfile(s) the user gave, whole; without one it is the built-in
@@ -345,6 +347,113 @@ def _figure(name, caption, category="Results"):
         )
         for ext in ("png", "svg")
     }
+
+
+# sensitivity variants (sensitivity.smk; config `sensitivity`): a variant's rule is a main
+# rule with its outputs in the variant's folder and its inputs read from there or, for a
+# stage the variant does not rerun, from the main run
+def _in_variant(path, variant):
+    """A main-run file as `variant` reads it: its own copy when it reruns the rule
+    that writes it, else the main run's file."""
+    path = str(path)
+    writer = next((name for name in RULE_STAGES if getattr(rules, name).rule.is_producer(path)), None)
+    if writer is not None and VARIANTS[variant].reruns(writer):
+        return f"{sensitivity_dir(variant)}{path[len(STUDY_DIR) :]}"
+    return path
+
+
+def _moved(value, variant):
+    if isinstance(value, dict):
+        return {key: _moved(item, variant) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_in_variant(item, variant) for item in value]
+    return _in_variant(value, variant)
+
+
+def _resolved(item, wildcards):
+    """One input item of a main rule, for these wildcards: a function's result, or the
+    pattern with the wildcards filled in."""
+    function = getattr(item, "callable", None) or (item if callable(item) else None)
+    if function is not None:
+        return function(wildcards)
+    if isinstance(item, (list, tuple)):
+        return [apply_wildcards(str(p), wildcards) for p in item]
+    return apply_wildcards(str(item), wildcards)
+
+
+def variant_input(rule_name):
+    """The inputs of main rule `rule_name` as its variant copy reads them, as one unpack
+    function: named inputs (and those of the rule's own unpack functions) keep their
+    names, so the rule's script runs unchanged."""
+    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.input
+    unpacked = [item for item in positional if getattr(item, "flags", {}).get("unpack")]
+    unnamed = [item for item in positional if item not in unpacked]
+    if unnamed and (named or unpacked):
+        raise WorkflowError(f"sensitivity.smk: rule {rule_name} mixes named and unnamed inputs")
+
+    def inputs(wildcards):
+        if unnamed:
+            paths = []
+            for item in unnamed:
+                value = _resolved(item, wildcards)
+                paths += value if isinstance(value, list) else [value]
+            return _moved(paths, wildcards.variant)
+        files = {}
+        for item in unpacked:
+            files.update(_resolved(item, wildcards))
+        files.update({key: _resolved(item, wildcards) for key, item in named.items()})
+        return _moved(files, wildcards.variant)
+
+    return unpack(inputs)
+
+
+def _in_variant_dir(pattern):
+    pattern = str(pattern)
+    assert pattern.startswith(f"{STUDY_DIR}/"), pattern
+    return f"{sensitivity_dir()}{pattern[len(STUDY_DIR) :]}"
+
+
+def variant_output(rule_name):
+    """The outputs of main rule `rule_name` in the variant's folder, named ones as a dict."""
+    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.output
+    if named:
+        return {key: _in_variant_dir(item) for key, item in named.items()}
+    return [_in_variant_dir(item) for item in positional]
+
+
+def variant_log(rule_name):
+    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.log
+    return [_in_variant_dir(item) for item in positional]
+
+
+def variant_benchmark(rule_name):
+    return _in_variant_dir(getattr(rules, rule_name).rule.ruleinfo.benchmark.paths)
+
+
+def variant_setting(key):
+    """A param from the config: the variant's value of dotted `key`."""
+
+    def value(wildcards):
+        node = VARIANTS[wildcards.variant].config
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    return value
+
+
+def variant_trial_folder(wildcards):
+    """Where a failing job of the variant leaves its error record (not the main run's trial folder)."""
+    return f"{sensitivity_dir(wildcards.variant)}{trial_folder(wildcards)[len(STUDY_DIR) :]}"
+
+
+def variant_trial_analysis(wildcards):
+    analysis = VARIANTS[wildcards.variant].config["analysis"]
+    return {key: analysis[key] for key in TRIAL_ANALYSIS}
+
+
+def sensitivity_comparisons():
+    return {name: f"{sensitivity_dir(name)}/tables/comparison.csv" for name in VARIANTS}
 
 
 # the demo's truth (synthetic.smk; config `synthetic` only)

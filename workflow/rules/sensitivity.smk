@@ -6,116 +6,15 @@
 # the variant's first affected stage), else from the main run: a filter variant plans no
 # scaling job, an SO variant no IK or ID job. The input functions of common.smk that
 # choose a file by a config key read the variant's value (run_config). Params that come
-# from the config are restated here from the variant's config (variant_setting).
+# from the config are restated here from the variant's config (variant_setting). The
+# helpers are in common.smk.
 import re
 
-from snakemake.io import apply_wildcards
-
-from retrorun.sensitivity import MAIN, RULE_STAGES
+from retrorun.sensitivity import MAIN
 
 
 wildcard_constraints:
     variant="|".join(re.escape(name) for name in VARIANTS) or "[^/]+",
-
-
-def _in_variant(path, variant):
-    """A main-run file as `variant` reads it: its own copy when it reruns the rule
-    that writes it, else the main run's file."""
-    path = str(path)
-    writer = next((name for name in RULE_STAGES if getattr(rules, name).rule.is_producer(path)), None)
-    if writer is not None and VARIANTS[variant].reruns(writer):
-        return sensitivity_dir(variant) + path[len(STUDY_DIR) :]
-    return path
-
-
-def _moved(value, variant):
-    if isinstance(value, dict):
-        return {key: _moved(item, variant) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_in_variant(item, variant) for item in value]
-    return _in_variant(value, variant)
-
-
-def _resolved(item, wildcards):
-    """One input item of a main rule, for these wildcards: a function's result, or the
-    pattern with the wildcards filled in."""
-    function = getattr(item, "callable", None) or (item if callable(item) else None)
-    if function is not None:
-        return function(wildcards)
-    if isinstance(item, (list, tuple)):
-        return [apply_wildcards(str(p), wildcards) for p in item]
-    return apply_wildcards(str(item), wildcards)
-
-
-def variant_input(rule_name):
-    """The inputs of main rule `rule_name` as its variant copy reads them, as one unpack
-    function: named inputs (and those of the rule's own unpack functions) keep their
-    names, so the rule's script runs unchanged."""
-    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.input
-    unpacked = [item for item in positional if getattr(item, "flags", {}).get("unpack")]
-    unnamed = [item for item in positional if item not in unpacked]
-    if unnamed and (named or unpacked):
-        raise WorkflowError(f"sensitivity.smk: rule {rule_name} mixes named and unnamed inputs")
-
-    def inputs(wildcards):
-        if unnamed:
-            paths = []
-            for item in unnamed:
-                value = _resolved(item, wildcards)
-                paths += value if isinstance(value, list) else [value]
-            return _moved(paths, wildcards.variant)
-        files = {}
-        for item in unpacked:
-            files.update(_resolved(item, wildcards))
-        files.update({key: _resolved(item, wildcards) for key, item in named.items()})
-        return _moved(files, wildcards.variant)
-
-    return unpack(inputs)
-
-
-def _in_variant_dir(pattern):
-    pattern = str(pattern)
-    assert pattern.startswith(STUDY_DIR + "/"), pattern
-    return sensitivity_dir() + pattern[len(STUDY_DIR) :]
-
-
-def variant_output(rule_name):
-    """The outputs of main rule `rule_name` in the variant's folder (named: a dict)."""
-    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.output
-    if named:
-        return {key: _in_variant_dir(item) for key, item in named.items()}
-    return [_in_variant_dir(item) for item in positional]
-
-
-def variant_log(rule_name):
-    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.log
-    return [_in_variant_dir(item) for item in positional]
-
-
-def variant_benchmark(rule_name):
-    return _in_variant_dir(getattr(rules, rule_name).rule.ruleinfo.benchmark.paths)
-
-
-def variant_setting(key):
-    """A param from the config: the variant's value of dotted `key`."""
-
-    def value(wildcards):
-        node = VARIANTS[wildcards.variant].config
-        for part in key.split("."):
-            node = node[part]
-        return node
-
-    return value
-
-
-def variant_trial_folder(wildcards):
-    """Where a failing job of the variant leaves its error record (not the main run's trial folder)."""
-    return sensitivity_dir(wildcards.variant) + trial_folder(wildcards)[len(STUDY_DIR) :]
-
-
-def variant_trial_analysis(wildcards):
-    analysis = VARIANTS[wildcards.variant].config["analysis"]
-    return {key: analysis[key] for key in TRIAL_ANALYSIS}
 
 
 # --- scaling, gait events, GRF and IK, ID
@@ -322,10 +221,6 @@ use rule analysis_tables as sensitivity_analysis_tables with:
 
 
 # --- the study's sensitivity table and forest plot
-
-
-def sensitivity_comparisons():
-    return {name: f"{sensitivity_dir(name)}/tables/comparison.csv" for name in VARIANTS}
 
 
 rule sensitivity_table:
