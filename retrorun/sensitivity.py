@@ -207,13 +207,18 @@ def conclusion(difference: float, p: float, alpha: float) -> tuple[str, bool | N
     return sign, bool(p < alpha)
 
 
-def conclusion_matches(main: tuple[str, bool | None], variant: tuple[str, bool | None]) -> bool:
-    """The conclusion holds when the sign and the significance are the main run's."""
+def conclusion_matches(main: tuple[str, bool | None], variant: tuple[str, bool | None]) -> bool | None:
+    """The conclusion holds when the sign and the significance are the main run's; None
+    when the main run has no difference to compare with (e.g. one condition only)."""
+    if main[0] == "n/a":
+        return None
     return main == variant
 
 
 OUTCOME_COLUMNS = [
     "n_subjects",
+    "mean_a",
+    "mean_b",
     "scale",
     "difference_mean",
     "difference_ci_low",
@@ -244,7 +249,8 @@ def primary_rows(comparison: pd.DataFrame, *, variant: str, alpha: float) -> pd.
 def sensitivity_table(main: pd.DataFrame, variants: dict[str, pd.DataFrame], *, alphas: dict, described: dict):
     """tables/sensitivity.csv: the main run's primary outcomes and every variant's, one row
     per variant x source x outcome, with ``matches_main``: the same sign and significance
-    as the main run (True for the main run's own rows)."""
+    as the main run (True for the main run's own rows; empty where the main run has no
+    difference)."""
     frames = [primary_rows(main, variant=MAIN, alpha=alphas[MAIN])]
     frames += [primary_rows(table, variant=name, alpha=alphas[name]) for name, table in variants.items()]
     table = pd.concat(frames, ignore_index=True)
@@ -264,9 +270,15 @@ def front_page_sentence(table: pd.DataFrame, source: str = "so") -> str:
     variants = list(dict.fromkeys(rows["variant"]))
     if not variants:
         return ""
+    judged = rows[rows["matches_main"].notna()]
+    if judged.empty:
+        return (
+            f"Sensitivity: {len(variants)} processing variants ran, but the main comparison has no "
+            "forward-backward difference to compare their conclusions with (``tables/sensitivity.csv``)."
+        )
     changed = {}
     for variant in variants:
-        mine = rows[rows["variant"] == variant]
+        mine = judged[judged["variant"] == variant]
         outcomes = list(mine.loc[~mine["matches_main"].astype(bool), "outcome"])
         if outcomes:
             changed[variant] = outcomes

@@ -115,6 +115,8 @@ def comparison(difference, p_holm, outcome="quadriceps.mean_stance", **extra):
         "metric": metric,
         "family": "primary",
         "n_subjects": 8,
+        "mean_a": 0.3,
+        "mean_b": 0.3 + difference,
         "scale": "linear",
         "difference_mean": difference,
         "difference_ci_low": difference - 0.01,
@@ -181,3 +183,11 @@ def test_front_page_sentence_names_the_variants_that_change_the_conclusion():
     assert added.index("holds in 1 of 2") < added.index("Trials left out") and added.index("- one") < added.index(
         "holds in"
     )
+
+
+def test_without_a_main_difference_no_conclusion_is_claimed():
+    table = sensitivity.sensitivity_table(
+        comparison(np.nan, np.nan), {"v": comparison(np.nan, np.nan)}, alphas={"main": 0.05, "v": 0.05}, described={}
+    )
+    assert table["matches_main"].isna().all()
+    assert "no forward-backward difference to compare" in sensitivity.front_page_sentence(table)
