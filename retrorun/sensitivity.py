@@ -291,12 +291,12 @@ def front_page_sentence(table: pd.DataFrame, source: str = "so") -> str:
         sentence += "; it changes under " + "; ".join(
             f"``{variant}`` ({', '.join(outcomes)})" for variant, outcomes in changed.items()
         )
-    return sentence + " (``tables/sensitivity.csv``, ``sensitivity.png``)."
+    return sentence + " (``tables/sensitivity.csv``, sensitivity.png_)."
 
 
 def forest_plot(table: pd.DataFrame, source: str = "so"):
     """One panel per primary outcome: each variant's forward-backward difference with its
-    CI (ratios: the ratio of geometric means, log axis), the main run on top; a filled
+    CI (ratios: the ratio of geometric means), the main run on top; a filled
     marker is significant, a red one a conclusion that differs from the main run's."""
     from .figures import plt
 
@@ -304,7 +304,7 @@ def forest_plot(table: pd.DataFrame, source: str = "so"):
     outcomes = list(dict.fromkeys(rows["outcome"]))
     variants = list(dict.fromkeys(rows["variant"]))
     figure, axes = plt.subplots(
-        1, max(len(outcomes), 1), figsize=(3.6 * max(len(outcomes), 1), 0.9 + 0.32 * len(variants)), squeeze=False
+        1, max(len(outcomes), 1), figsize=(3.6 * max(len(outcomes), 1), 1.6 + 0.35 * len(variants)), squeeze=False
     )
     for axis, outcome in zip(axes[0], outcomes):
         mine = rows[rows["outcome"] == outcome].set_index("variant").reindex(variants)
@@ -328,11 +328,13 @@ def forest_plot(table: pd.DataFrame, source: str = "so"):
                 capsize=2,
             )
         axis.axvline(1.0 if log else 0.0, color="grey", linestyle=":")
-        if log:
-            axis.set_xscale("log")
         axis.set_yticks(y, variants if axis is axes[0][0] else [""] * len(variants))
         axis.set_title(outcome + (" (ratio)" if log else " (difference)"), fontsize=9)
-    figure.suptitle("Forward-backward difference per processing variant (CI at 1 - alpha; filled: significant)")
+    figure.suptitle(
+        "Difference between the compared conditions per processing variant\n(CI at 1 - alpha; filled: significant "
+        "after Holm; red: the conclusion differs from the main run's)",
+        fontsize=9,
+    )
     figure.tight_layout()
     return figure
 
