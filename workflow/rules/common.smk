@@ -4,11 +4,11 @@
 import json
 from pathlib import Path
 
+from snakemake.io import apply_wildcards
+
 from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
 from retrorun.jobs import error_record_path
-from snakemake.io import apply_wildcards
-
 from retrorun.sensitivity import RULE_STAGES, plan_variants
 from retrorun.validation import validate_study_inputs
 
