@@ -48,6 +48,20 @@ RULE_STAGES = {
     "analysis_tables": "analysis",
 }
 
+# Rules a variant always takes from the main run: they read only the recordings and the
+# generic model (C3D import, the demo's model, synthetic study and truth), or make the main
+# run's report. A new rule goes in RULE_STAGES (and gets its `use rule` copy in
+# workflow/rules/sensitivity.smk) or here: tests/test_sensitivity.py checks it is in one.
+MAIN_ONLY_RULES = (
+    "build_demo_model",
+    "import_c3d",
+    "synthesize_study",
+    "demo_truth",
+    "validate_ground_truth",
+    "analysis_figures",
+    "report_front_page",
+)
+
 # The first stage each config key affects (a key, or a section for all its keys). The
 # longest matching entry wins: `analysis.weighting` is analysis, `analysis.unit` events.
 KEY_STAGES = {

@@ -71,6 +71,17 @@ def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run
     assert dry_run[("sensitivity_table", "")] == 1 and dry_run[("sensitivity_figure", "")] == 1
 
 
+def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path):
+    """A new rule (another muscle solver, say) must be placed: in RULE_STAGES with its
+    `use rule` copy in sensitivity.smk, or in MAIN_ONLY_RULES."""
+    result = snakemake(tmp_path, None, "--list-rules")
+    ok(result)
+    listed = {line.strip() for line in result.stdout.splitlines() if re.fullmatch(r"\s*\w+\s*", line)}
+    variant_rules = {f"sensitivity_{rule}" for rule in sensitivity.RULE_STAGES}
+    expected = {*sensitivity.RULE_STAGES, *sensitivity.MAIN_ONLY_RULES, *variant_rules}
+    assert listed == expected | {"sensitivity_table", "sensitivity_figure", "all"}
+
+
 def test_variant_config_overrides_only_its_keys():
     config = DEMO | {"sensitivity": {"filter_hz": [10, 12], "named": {"both": {"static_optimization.chunks": 2}}}}
     variants = sensitivity.plan_variants(config, source="test")
