@@ -246,27 +246,39 @@ OUTCOME_COLUMNS = [
 ]
 
 
-def primary_rows(comparison: pd.DataFrame, *, variant: str, alpha: float) -> pd.DataFrame:
-    """The primary outcomes of one run's comparison.csv, with their conclusion."""
-    primary = comparison[comparison["family"] == "primary"].copy()
-    if "source" not in primary:
-        primary["source"] = "so"
-    primary["variant"] = variant
-    primary["outcome"] = primary["group"] + "." + primary["metric"]
-    signs = [conclusion(d, p, alpha) for d, p in zip(primary["difference_mean"], primary["t_test_p_holm"])]
-    primary["sign"] = [s for s, _ in signs]
-    primary["significant"] = [sig for _, sig in signs]
-    primary["alpha"] = alpha
-    return primary[["variant", "source", "outcome", *OUTCOME_COLUMNS, "alpha", "sign", "significant"]]
+def primary_rows(comparison: pd.DataFrame, *, variant: str, alpha: float, outcomes: list[str]) -> pd.DataFrame:
+    """The primary ``outcomes`` of one run's comparison.csv with their conclusion, one row
+    per source and outcome; an outcome the comparison lacks (no used cycle) is a row of
+    empty values whose note is the comparison's."""
+    table = comparison.copy()
+    if "source" not in table:
+        table["source"] = "so"
+    sources = list(dict.fromkeys(table["source"].dropna())) or ["so"]
+    table["outcome"] = table["group"].astype(str) + "." + table["metric"].astype(str)
+    why = "; ".join(dict.fromkeys(str(n) for n in table["note"].dropna() if str(n)))
+    table = table[table["family"] == "primary"].set_index(["source", "outcome"])
+    every = pd.MultiIndex.from_product([sources, outcomes], names=["source", "outcome"])
+    table = table.reindex(every).reset_index()
+    table["note"] = table["note"].where(table["note"].notna(), why)
+    table["variant"] = variant
+    signs = [conclusion(d, p, alpha) for d, p in zip(table["difference_mean"], table["t_test_p_holm"])]
+    table["sign"] = [s for s, _ in signs]
+    table["significant"] = [sig for _, sig in signs]
+    table["alpha"] = alpha
+    return table[["variant", "source", "outcome", *OUTCOME_COLUMNS, "alpha", "sign", "significant", "note"]]
 
 
-def sensitivity_table(main: pd.DataFrame, variants: dict[str, pd.DataFrame], *, alphas: dict, described: dict):
+def sensitivity_table(
+    main: pd.DataFrame, variants: dict[str, pd.DataFrame], *, alphas: dict, described: dict, outcomes: list[str]
+):
     """tables/sensitivity.csv: the main run's primary outcomes and every variant's, one row
     per variant x source x outcome, with ``matches_main``: the same sign and significance
     as the main run (True for the main run's own rows; empty where the main run has no
     difference)."""
-    frames = [primary_rows(main, variant=MAIN, alpha=alphas[MAIN])]
-    frames += [primary_rows(table, variant=name, alpha=alphas[name]) for name, table in variants.items()]
+    frames = [primary_rows(main, variant=MAIN, alpha=alphas[MAIN], outcomes=outcomes)]
+    frames += [
+        primary_rows(table, variant=name, alpha=alphas[name], outcomes=outcomes) for name, table in variants.items()
+    ]
     table = pd.concat(frames, ignore_index=True)
     reference = {(row.source, row.outcome): (row.sign, row.significant) for row in frames[0].itertuples(index=False)}
     table["matches_main"] = [

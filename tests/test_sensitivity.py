@@ -16,6 +16,7 @@ from retrorun.config import load_config
 from retrorun.errors import ConfigError
 
 DEMO = load_config(REPO / "config" / "config.yaml").values
+OUTCOMES = ["quadriceps.mean_stance"]
 N_SUBJECTS, TRIALS_PER_SUBJECT = 3, 2  # the demo with --config synthetic={n_subjects: 3}
 
 
@@ -138,6 +139,7 @@ def comparison(difference, p_holm, outcome="quadriceps.mean_stance", **extra):
         "ratio_ci_high": np.nan,
         "t_test_p": p_holm,
         "t_test_p_holm": p_holm,
+        "note": "",
     }
     secondary = row | {"metric": "peak", "family": "secondary", "difference_mean": -difference}
     return pd.DataFrame([row | extra, secondary])
@@ -159,6 +161,7 @@ def test_conclusion_matches_on_sign_and_significance(difference, p, matches):
         {"v": comparison(difference, p)},
         alphas={"main": 0.05, "v": 0.05},
         described={"v": "filter_hz = 10"},
+        outcomes=OUTCOMES,
     )
     assert list(table["variant"]) == ["main", "v"]  # primary outcomes only
     assert table["matches_main"].tolist() == [True, matches]
@@ -167,7 +170,11 @@ def test_conclusion_matches_on_sign_and_significance(difference, p, matches):
 
 def test_each_variant_is_judged_at_its_own_alpha():
     table = sensitivity.sensitivity_table(
-        comparison(0.04, 0.03), {"strict": comparison(0.04, 0.03)}, alphas={"main": 0.05, "strict": 0.01}, described={}
+        comparison(0.04, 0.03),
+        {"strict": comparison(0.04, 0.03)},
+        alphas={"main": 0.05, "strict": 0.01},
+        described={},
+        outcomes=OUTCOMES,
     )
     assert table["significant"].tolist() == [True, False] and table["matches_main"].tolist() == [True, False]
 
@@ -175,7 +182,9 @@ def test_each_variant_is_judged_at_its_own_alpha():
 def test_rows_are_per_source_when_the_tables_have_one():
     main = pd.concat([comparison(0.04, 0.001, source="so"), comparison(-0.02, 0.2, source="emg")])
     variant = pd.concat([comparison(0.04, 0.001, source="so"), comparison(0.02, 0.2, source="emg")])
-    table = sensitivity.sensitivity_table(main, {"v": variant}, alphas={"main": 0.05, "v": 0.05}, described={})
+    table = sensitivity.sensitivity_table(
+        main, {"v": variant}, alphas={"main": 0.05, "v": 0.05}, described={}, outcomes=OUTCOMES
+    )
     mine = table[table["variant"] == "v"].set_index("source")["matches_main"]
     assert bool(mine["so"]) and not bool(mine["emg"])  # each source against its own main row
 
@@ -186,6 +195,7 @@ def test_front_page_sentence_names_the_variants_that_change_the_conclusion():
         {"a": comparison(0.03, 0.002), "b": comparison(0.03, 0.3)},
         alphas={"main": 0.05, "a": 0.05, "b": 0.05},
         described={},
+        outcomes=OUTCOMES,
     )
     sentence = sensitivity.front_page_sentence(table)
     assert "holds in 1 of 2" in sentence and "``b`` (quadriceps.mean_stance)" in sentence
@@ -198,7 +208,21 @@ def test_front_page_sentence_names_the_variants_that_change_the_conclusion():
 
 def test_without_a_main_difference_no_conclusion_is_claimed():
     table = sensitivity.sensitivity_table(
-        comparison(np.nan, np.nan), {"v": comparison(np.nan, np.nan)}, alphas={"main": 0.05, "v": 0.05}, described={}
+        comparison(np.nan, np.nan),
+        {"v": comparison(np.nan, np.nan)},
+        alphas={"main": 0.05, "v": 0.05},
+        described={},
+        outcomes=OUTCOMES,
     )
     assert table["matches_main"].isna().all()
     assert "no forward-backward difference to compare" in sensitivity.front_page_sentence(table)
+
+
+def test_an_outcome_without_a_comparison_is_a_row_saying_why():
+    empty = pd.DataFrame([{"group": np.nan, "metric": np.nan, "family": np.nan, "note": "no used gait cycle"}])
+    empty = empty.reindex(columns=comparison(0.0, 0.0).columns)
+    table = sensitivity.sensitivity_table(
+        empty, {"v": empty}, alphas={"main": 0.05, "v": 0.05}, described={}, outcomes=["a.x", "b.y"]
+    )
+    assert list(table["outcome"]) == ["a.x", "b.y", "a.x", "b.y"]
+    assert (table["note"] == "no used gait cycle").all() and table["matches_main"].isna().all()

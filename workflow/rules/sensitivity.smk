@@ -239,6 +239,7 @@ rule sensitivity_table:
     params:
         variants=list(VARIANTS),
         described={name: variant.description for name, variant in VARIANTS.items()},
+        primary_outcomes=config["analysis"]["primary_outcomes"],
         alphas={MAIN: config["analysis"]["alpha"]}
         | {name: variant.config["analysis"]["alpha"] for name, variant in VARIANTS.items()},
     script:
