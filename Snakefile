@@ -31,6 +31,8 @@ include: "workflow/rules/residual_reduction.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
+# after every rule it reruns for a variant (config `sensitivity`)
+include: "workflow/rules/sensitivity.smk"
 
 
 # Light jobs (merging, QC, tables, figures: seconds each) run in Snakemake's own process,
@@ -47,6 +49,16 @@ localrules:
     analysis_tables,
     analysis_figures,
     report_front_page,
+    sensitivity_reduce_residuals,
+    sensitivity_static_optimization,
+    sensitivity_trial_qc,
+    sensitivity_aggregate_qc,
+    sensitivity_detect_contacts,
+    sensitivity_plan_cycles,
+    sensitivity_analyse_trial,
+    sensitivity_analysis_tables,
+    sensitivity_table,
+    sensitivity_figure,
 
 
 # rules that exist only for the demo's synthetic study

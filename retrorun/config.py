@@ -531,3 +531,28 @@ def load_study(config: StudyConfig) -> Study:
 
 def _as_text(table: pd.DataFrame) -> pd.DataFrame:
     return table.astype(object).where(table.notna(), "").astype(str).replace({"nan": "", "None": ""})
+
+
+def variant_values(config: dict, overrides: dict, *, source: str) -> dict:
+    """A sensitivity variant's config: the validated study ``config`` with ``overrides``
+    (dotted key -> value; a section's mapping is merged into it) applied, each overridden
+    value checked against its key's schema, so a bad value stops the workflow up front."""
+    values = copy.deepcopy(config)
+    problems = []
+    for key, value in overrides.items():
+        *sections, last = key.split(".")
+        node = values
+        for section in sections:
+            node = node[section]
+        if isinstance(value, dict) and isinstance(node.get(last), dict):
+            value = _merge(node[last], value)
+        node[last] = value = _coerce_command_line_values(value, config_schema(*key.split(".")))
+        problems += [
+            f"{key}: {_message(error)}" for error in _validator(config_schema(*key.split("."))).iter_errors(value)
+        ]
+    if problems:
+        raise ConfigError(
+            f"{source}: " + "; ".join(problems),
+            fix="give each key a value config/README.md allows (workflow/schemas/config.schema.yaml)",
+        )
+    return values

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrorun import formats, front_page, jobs
+from retrorun import formats, front_page, jobs, sensitivity
 
 with jobs.job(snakemake) as log:
     params = snakemake.params
@@ -19,6 +19,8 @@ with jobs.job(snakemake) as log:
         min_cycles=params.min_cycles,
         max_speed_difference=params.max_speed_difference,
     )
+    if "sensitivity" in snakemake.input.keys():
+        text = sensitivity.with_front_page_sentence(text, pd.read_csv(snakemake.input.sensitivity))
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(text)
     log.info("front page: %d lines", text.count("\n"))

@@ -99,6 +99,7 @@ rule analysis_figures:
 rule report_front_page:
     # the report's landing text (Snakefile `report:`), written from the tables
     input:
+        unpack(sensitivity_table_input),
         comparison=rules.analysis_tables.output.comparison,
         counts=rules.analysis_tables.output.counts,
         subjects=rules.analysis_tables.output.subjects,

@@ -4,9 +4,12 @@
 import json
 from pathlib import Path
 
+from snakemake.io import apply_wildcards
+
 from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
 from retrorun.jobs import error_record_path
+from retrorun.sensitivity import RULE_STAGES, plan_variants
 from retrorun.validation import validate_study_inputs
 
 # The study is the --configfile(s) the user gave, whole; without one it is the built-in
@@ -31,6 +34,8 @@ try:
         )
         _prepared.values["subjects"], _prepared.values["trials"] = (str(p) for p in _sheets)
     STUDY = load_study(_prepared)
+    # config `sensitivity`: name -> retrorun.sensitivity.Variant (rules in sensitivity.smk)
+    VARIANTS = plan_variants(STUDY.config, source="config")
     # The files are checked once, by the main Snakemake process; a cluster job parses
     # this workflow again and need not reread every recording and the model.
     if workflow.is_main_process:
@@ -69,6 +74,18 @@ def trial_dir(subject="{subject}", trial="{trial}"):
 
 def trial_path(name, subject="{subject}", trial="{trial}"):
     return f"{trial_dir(subject, trial)}/{name}"
+
+
+def run_config(wildcards):
+    """The config a job runs with: its sensitivity variant's (wildcard `variant`,
+    sensitivity.smk), else the study's. Input functions that choose files by a config
+    key read it here, so a variant's rules choose by the variant's value."""
+    variant = getattr(wildcards, "variant", None)
+    return VARIANTS[variant].config if variant else config
+
+
+def sensitivity_dir(variant="{variant}"):
+    return study_path(f"sensitivity/{variant}")
 
 
 def trial_folder(wildcards):
@@ -150,7 +167,14 @@ def get_final_output():
     if "synthetic" in config:
         outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
         outputs += [*rules.error_budget.output]
+    if VARIANTS:
+        outputs += [*rules.sensitivity_table.output, *rules.sensitivity_figure.output]
     return [str(path) for path in outputs]
+
+
+def sensitivity_table_input(wildcards):
+    """The sensitivity table for the report's front page, when config `sensitivity` has variants."""
+    return {"sensitivity": study_path("tables/sensitivity.csv")} if VARIANTS else {}
 
 
 def imported_path(suffix, subject="{subject}", trial="{trial}"):
@@ -219,7 +243,7 @@ def print_cycle_summary():
 
 # static optimization (muscles.smk)
 def so_chunks(wildcards):
-    count = config["static_optimization"]["chunks"]
+    count = run_config(wildcards)["static_optimization"]["chunks"]
     return expand(
         trial_path(f"so_chunks/{{chunk}}-of-{count}/so_{{kind}}.sto", wildcards.subject, wildcards.trial),
         chunk=range(count),
@@ -245,23 +269,24 @@ def rra_dir(subject, trial):
 
 def reduced_model(wildcards):
     """The model every stage after residual reduction runs on."""
-    if REDUCTION["method"] == "none":
+    method = run_config(wildcards)["residual_reduction"]["method"]
+    if method == "none":
         return subject_path("scaled_model.osim", wildcards.subject)
-    if REDUCTION["method"] == "rra":
+    if method == "rra":
         return f"{rra_dir(wildcards.subject, wildcards.trial)}/model.osim"
     return mass_com_model(wildcards.subject)
 
 
 def reduced_coordinates(wildcards):
     """The coordinates (.mot) ID after reduction and SO read: RRA's, or IK's."""
-    if REDUCTION["method"] == "rra":
+    if run_config(wildcards)["residual_reduction"]["method"] == "rra":
         return trial_path("rra_kinematics.mot", wildcards.subject, wildcards.trial)
     return trial_path("ik.mot", wildcards.subject, wildcards.trial)
 
 
 def reduced_coordinates_table(wildcards):
     """The same coordinates as a table (deg, m), for the analysis's joint angles."""
-    if REDUCTION["method"] == "rra":
+    if run_config(wildcards)["residual_reduction"]["method"] == "rra":
         return trial_path("rra_coordinates.csv", wildcards.subject, wildcards.trial)
     return trial_path("ik_coordinates.csv", wildcards.subject, wildcards.trial)
 
@@ -272,13 +297,13 @@ def dynamics_before_reduction(wildcards):
 
 def dynamics_after_reduction(wildcards):
     """ID generalized forces on the reduced model and kinematics (the first ID with `none`)."""
-    if REDUCTION["method"] == "none":
+    if run_config(wildcards)["residual_reduction"]["method"] == "none":
         return dynamics_before_reduction(wildcards)
     return trial_path("id_after_reduction.csv", wildcards.subject, wildcards.trial)
 
 
 def rra_qc_inputs(wildcards):
-    if REDUCTION["method"] != "rra":
+    if run_config(wildcards)["residual_reduction"]["method"] != "rra":
         return {}
     folder = rra_dir(wildcards.subject, wildcards.trial)
     return {"rra_changes": f"{folder}/kinematic_changes.csv", "rra_summary": f"{folder}/summary.csv"}
@@ -288,7 +313,7 @@ def reduction_table(wildcards):
     """The change table QC reads. mass_com adjusts one model from all of a subject's
     trials, so its table is the subject's; otherwise nothing is shared between trials and
     each trial has its own, so a trial that fails does not hold back the others."""
-    if REDUCTION["method"] == "mass_com":
+    if run_config(wildcards)["residual_reduction"]["method"] == "mass_com":
         return subject_path("residual_reduction/changes.csv", wildcards.subject)
     return trial_path("residual_reduction/changes.csv", wildcards.subject, wildcards.trial)
 
@@ -323,6 +348,113 @@ def _figure(name, caption, category="Results"):
         )
         for ext in ("png", "svg")
     }
+
+
+# sensitivity variants (sensitivity.smk; config `sensitivity`): a variant's rule is a main
+# rule with its outputs in the variant's folder and its inputs read from there or, for a
+# stage the variant does not rerun, from the main run
+def _in_variant(path, variant):
+    """A main-run file as `variant` reads it: its own copy when it reruns the rule
+    that writes it, else the main run's file."""
+    path = str(path)
+    writer = next((name for name in RULE_STAGES if getattr(rules, name).rule.is_producer(path)), None)
+    if writer is not None and VARIANTS[variant].reruns(writer):
+        return f"{sensitivity_dir(variant)}{path[len(STUDY_DIR) :]}"
+    return path
+
+
+def _moved(value, variant):
+    if isinstance(value, dict):
+        return {key: _moved(item, variant) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_in_variant(item, variant) for item in value]
+    return _in_variant(value, variant)
+
+
+def _resolved(item, wildcards):
+    """One input item of a main rule, for these wildcards: a function's result, or the
+    pattern with the wildcards filled in."""
+    function = getattr(item, "callable", None) or (item if callable(item) else None)
+    if function is not None:
+        return function(wildcards)
+    if isinstance(item, (list, tuple)):
+        return [apply_wildcards(str(p), wildcards) for p in item]
+    return apply_wildcards(str(item), wildcards)
+
+
+def variant_input(rule_name):
+    """The inputs of main rule `rule_name` as its variant copy reads them, as one unpack
+    function: named inputs (and those of the rule's own unpack functions) keep their
+    names, so the rule's script runs unchanged."""
+    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.input
+    unpacked = [item for item in positional if getattr(item, "flags", {}).get("unpack")]
+    unnamed = [item for item in positional if item not in unpacked]
+    if unnamed and (named or unpacked):
+        raise WorkflowError(f"sensitivity.smk: rule {rule_name} mixes named and unnamed inputs")
+
+    def inputs(wildcards):
+        if unnamed:
+            paths = []
+            for item in unnamed:
+                value = _resolved(item, wildcards)
+                paths += value if isinstance(value, list) else [value]
+            return _moved(paths, wildcards.variant)
+        files = {}
+        for item in unpacked:
+            files.update(_resolved(item, wildcards))
+        files.update({key: _resolved(item, wildcards) for key, item in named.items()})
+        return _moved(files, wildcards.variant)
+
+    return unpack(inputs)
+
+
+def _in_variant_dir(pattern):
+    pattern = str(pattern)
+    assert pattern.startswith(f"{STUDY_DIR}/"), pattern
+    return f"{sensitivity_dir()}{pattern[len(STUDY_DIR) :]}"
+
+
+def variant_output(rule_name):
+    """The outputs of main rule `rule_name` in the variant's folder, named ones as a dict."""
+    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.output
+    if named:
+        return {key: _in_variant_dir(item) for key, item in named.items()}
+    return [_in_variant_dir(item) for item in positional]
+
+
+def variant_log(rule_name):
+    positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.log
+    return [_in_variant_dir(item) for item in positional]
+
+
+def variant_benchmark(rule_name):
+    return _in_variant_dir(getattr(rules, rule_name).rule.ruleinfo.benchmark.paths)
+
+
+def variant_setting(key):
+    """A param from the config: the variant's value of dotted `key`."""
+
+    def value(wildcards):
+        node = VARIANTS[wildcards.variant].config
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    return value
+
+
+def variant_trial_folder(wildcards):
+    """Where a failing job of the variant leaves its error record (not the main run's trial folder)."""
+    return f"{sensitivity_dir(wildcards.variant)}{trial_folder(wildcards)[len(STUDY_DIR) :]}"
+
+
+def variant_trial_analysis(wildcards):
+    analysis = VARIANTS[wildcards.variant].config["analysis"]
+    return {key: analysis[key] for key in TRIAL_ANALYSIS}
+
+
+def sensitivity_comparisons():
+    return {name: f"{sensitivity_dir(name)}/tables/comparison.csv" for name in VARIANTS}
 
 
 # the demo's truth (synthetic.smk; config `synthetic` only)

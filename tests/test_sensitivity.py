@@ -1,0 +1,228 @@
+"""Sensitivity variants (config `sensitivity`, retrorun/sensitivity.py): which jobs a
+variant plans, how its config is derived and checked, and when its conclusion matches
+the main run's."""
+
+import re
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO
+from workflow_runner import ok, snakemake
+
+from retrorun import sensitivity
+from retrorun.config import load_config
+from retrorun.errors import ConfigError
+
+DEMO = load_config(REPO / "config" / "config.yaml").values
+OUTCOMES = ["quadriceps.mean_stance"]
+N_SUBJECTS, TRIALS_PER_SUBJECT = 3, 2  # the demo with --config synthetic={n_subjects: 3}
+
+
+def planned_by_variant(result) -> Counter:
+    """(rule, variant) -> planned jobs, from a dry run's job listing ('' for the main run)."""
+    counts = Counter()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout + result.stderr):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        if rule:
+            variant = re.search(r"^\s+wildcards: .*?variant=([^,\n]+)", block, re.M)
+            counts[(rule.group(1), variant.group(1) if variant else "")] += 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def dry_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("sensitivity_plan")
+    result = snakemake(
+        workdir,
+        None,
+        "-n",
+        "--config",
+        f"synthetic={{n_subjects: {N_SUBJECTS}}}",
+        "sensitivity={filter_hz: [10], static_optimization.activation_exponent: [3]}",
+    )
+    ok(result)
+    return planned_by_variant(result)
+
+
+def test_a_filter_variant_reuses_scaling_and_events(dry_run):
+    variant = "filter_hz-10"
+    trials = N_SUBJECTS * TRIALS_PER_SUBJECT
+    assert dry_run[("sensitivity_scale_model", variant)] == 0
+    assert dry_run[("sensitivity_detect_contacts", variant)] == 0
+    assert dry_run[("sensitivity_plan_cycles", variant)] == 0
+    for rule in ("prepare_grf", "inverse_kinematics", "inverse_dynamics", "static_optimization", "analyse_trial"):
+        assert dry_run[(f"sensitivity_{rule}", variant)] == trials, rule
+    assert dry_run[("sensitivity_analysis_tables", variant)] == 1
+
+
+def test_an_so_variant_reuses_ik_id_and_residual_reduction(dry_run):
+    variant = "static_optimization.activation_exponent-3"
+    trials = N_SUBJECTS * TRIALS_PER_SUBJECT
+    for rule in ("scale_model", "prepare_grf", "inverse_kinematics", "inverse_dynamics", "reduce_residuals"):
+        assert dry_run[(f"sensitivity_{rule}", variant)] == 0, rule
+    for rule in ("static_optimization_chunk", "static_optimization", "analyse_trial", "trial_qc"):
+        assert dry_run[(f"sensitivity_{rule}", variant)] == trials, rule
+
+
+def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run):
+    assert dry_run[("scale_model", "")] == N_SUBJECTS
+    assert dry_run[("inverse_kinematics", "")] == N_SUBJECTS * TRIALS_PER_SUBJECT
+    assert dry_run[("sensitivity_table", "")] == 1 and dry_run[("sensitivity_figure", "")] == 1
+
+
+def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path):
+    """A new rule (another muscle solver, say) must be placed: in RULE_STAGES with its
+    `use rule` copy in sensitivity.smk, or in MAIN_ONLY_RULES."""
+    result = snakemake(tmp_path, None, "--list-rules")
+    ok(result)
+    listed = {line.strip() for line in result.stdout.splitlines() if re.fullmatch(r"\s*\w+\s*", line)}
+    variant_rules = {f"sensitivity_{rule}" for rule in sensitivity.RULE_STAGES}
+    expected = {*sensitivity.RULE_STAGES, *sensitivity.MAIN_ONLY_RULES, *variant_rules}
+    assert listed == expected | {"sensitivity_table", "sensitivity_figure", "all"}
+
+
+def test_variant_config_overrides_only_its_keys():
+    config = DEMO | {"sensitivity": {"filter_hz": [10, 12], "named": {"both": {"static_optimization.chunks": 2}}}}
+    variants = sensitivity.plan_variants(config, source="test")
+    # 12 is the main run's value: that variant would be the main run
+    assert list(variants) == ["filter_hz-10", "both"]
+    assert variants["filter_hz-10"].config["filter_hz"] == 10 and DEMO["filter_hz"] == 12
+    both = variants["both"].config["static_optimization"]
+    assert both["chunks"] == 2 and both["activation_exponent"] == DEMO["static_optimization"]["activation_exponent"]
+    assert variants["both"].first_stage == "so" and variants["filter_hz-10"].first_stage == "grf"
+    assert not variants["both"].reruns("inverse_kinematics") and variants["both"].reruns("analysis_tables")
+
+
+@pytest.mark.parametrize(
+    "key, says",
+    [
+        ("static_optimization.exponent", "did you mean 'static_optimization.activation_exponent'"),
+        ("filter_Hz", "did you mean 'filter_hz'"),
+        ("model.osim", "cannot vary"),
+        ("analysis.primary_outcomes", "cannot vary"),
+    ],
+)
+def test_a_key_a_variant_cannot_change_is_refused_with_the_closest_name(key, says):
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        sensitivity.plan_variants(DEMO | {"sensitivity": {key: [1]}}, source="test")
+
+
+def test_a_value_the_schema_refuses_is_refused_up_front():
+    with pytest.raises(ConfigError, match="residual_reduction.method"):
+        sensitivity.plan_variants(DEMO | {"sensitivity": {"residual_reduction.method": ["rrb"]}}, source="test")
+
+
+def test_snakemake_refuses_an_unknown_key_before_any_job(tmp_path):
+    result = snakemake(tmp_path, None, "-n", "--config", "sensitivity={static_optimization.exponent: [3]}")
+    assert result.returncode != 0
+    assert "did you mean 'static_optimization.activation_exponent'" in result.stdout + result.stderr
+
+
+def comparison(difference, p_holm, outcome="quadriceps.mean_stance", **extra):
+    group, metric = outcome.split(".")
+    row = {
+        "group": group,
+        "metric": metric,
+        "family": "primary",
+        "n_subjects": 8,
+        "mean_a": 0.3,
+        "mean_b": 0.3 + difference,
+        "scale": "linear",
+        "difference_mean": difference,
+        "difference_ci_low": difference - 0.01,
+        "difference_ci_high": difference + 0.01,
+        "ci_level": 0.95,
+        "ratio_of_geometric_means": np.nan,
+        "ratio_ci_low": np.nan,
+        "ratio_ci_high": np.nan,
+        "t_test_p": p_holm,
+        "t_test_p_holm": p_holm,
+        "note": "",
+    }
+    secondary = row | {"metric": "peak", "family": "secondary", "difference_mean": -difference}
+    return pd.DataFrame([row | extra, secondary])
+
+
+@pytest.mark.parametrize(
+    "difference, p, matches",
+    [
+        (0.05, 0.01, True),  # same sign, significant
+        (0.02, 0.04, True),
+        (-0.05, 0.01, False),  # sign flipped
+        (0.05, 0.2, False),  # no longer significant
+        (np.nan, np.nan, False),  # no result where the main run has one
+    ],
+)
+def test_conclusion_matches_on_sign_and_significance(difference, p, matches):
+    table = sensitivity.sensitivity_table(
+        comparison(0.04, 0.001),
+        {"v": comparison(difference, p)},
+        alphas={"main": 0.05, "v": 0.05},
+        described={"v": "filter_hz = 10"},
+        outcomes=OUTCOMES,
+    )
+    assert list(table["variant"]) == ["main", "v"]  # primary outcomes only
+    assert table["matches_main"].tolist() == [True, matches]
+    assert table.loc[1, "overrides"] == "filter_hz = 10"
+
+
+def test_each_variant_is_judged_at_its_own_alpha():
+    table = sensitivity.sensitivity_table(
+        comparison(0.04, 0.03),
+        {"strict": comparison(0.04, 0.03)},
+        alphas={"main": 0.05, "strict": 0.01},
+        described={},
+        outcomes=OUTCOMES,
+    )
+    assert table["significant"].tolist() == [True, False] and table["matches_main"].tolist() == [True, False]
+
+
+def test_rows_are_per_source_when_the_tables_have_one():
+    main = pd.concat([comparison(0.04, 0.001, source="so"), comparison(-0.02, 0.2, source="emg")])
+    variant = pd.concat([comparison(0.04, 0.001, source="so"), comparison(0.02, 0.2, source="emg")])
+    table = sensitivity.sensitivity_table(
+        main, {"v": variant}, alphas={"main": 0.05, "v": 0.05}, described={}, outcomes=OUTCOMES
+    )
+    mine = table[table["variant"] == "v"].set_index("source")["matches_main"]
+    assert bool(mine["so"]) and not bool(mine["emg"])  # each source against its own main row
+
+
+def test_front_page_sentence_names_the_variants_that_change_the_conclusion():
+    table = sensitivity.sensitivity_table(
+        comparison(0.04, 0.001),
+        {"a": comparison(0.03, 0.002), "b": comparison(0.03, 0.3)},
+        alphas={"main": 0.05, "a": 0.05, "b": 0.05},
+        described={},
+        outcomes=OUTCOMES,
+    )
+    sentence = sensitivity.front_page_sentence(table)
+    assert "holds in 1 of 2" in sentence and "``b`` (quadriceps.mean_stance)" in sentence
+    page = "Study\n=====\n\nPrimary outcomes\n----------------\n\n- one\n\nTrials left out\n---------------\n\n- none\n"
+    added = sensitivity.with_front_page_sentence(page, table)
+    assert added.index("holds in 1 of 2") < added.index("Trials left out") and added.index("- one") < added.index(
+        "holds in"
+    )
+
+
+def test_without_a_main_difference_no_conclusion_is_claimed():
+    table = sensitivity.sensitivity_table(
+        comparison(np.nan, np.nan),
+        {"v": comparison(np.nan, np.nan)},
+        alphas={"main": 0.05, "v": 0.05},
+        described={},
+        outcomes=OUTCOMES,
+    )
+    assert table["matches_main"].isna().all()
+    assert "no forward-backward difference to compare" in sensitivity.front_page_sentence(table)
+
+
+def test_an_outcome_without_a_comparison_is_a_row_saying_why():
+    empty = pd.DataFrame([{"group": np.nan, "metric": np.nan, "family": np.nan, "note": "no used gait cycle"}])
+    empty = empty.reindex(columns=comparison(0.0, 0.0).columns)
+    table = sensitivity.sensitivity_table(
+        empty, {"v": empty}, alphas={"main": 0.05, "v": 0.05}, described={}, outcomes=["a.x", "b.y"]
+    )
+    assert list(table["outcome"]) == ["a.x", "b.y", "a.x", "b.y"]
+    assert (table["note"] == "no used gait cycle").all() and table["matches_main"].isna().all()

@@ -1,0 +1,257 @@
+# Sensitivity variants (config `sensitivity`, retrorun/sensitivity.py): the study processed
+# again with some keys overridden, under results/<study>/sensitivity/<variant>/. Each rule
+# below is a main rule (`use rule`) whose outputs, logs and benchmarks move into the
+# variant's folder (wildcard `variant`). Its inputs are the main rule's, each read from the
+# variant's folder when the variant reruns the rule that writes it (a stage at or after
+# the variant's first affected stage), else from the main run: a filter variant plans no
+# scaling job, an SO variant no IK or ID job. The input functions of common.smk that
+# choose a file by a config key read the variant's value (run_config). Params that come
+# from the config are restated here from the variant's config (variant_setting). The
+# helpers are in common.smk.
+import re
+
+from retrorun.sensitivity import MAIN
+
+
+wildcard_constraints:
+    variant="|".join(re.escape(name) for name in VARIANTS) or "[^/]+",
+
+
+# --- scaling, gait events, GRF and IK, ID
+
+
+use rule scale_model as sensitivity_scale_model with:
+    input:
+        variant_input("scale_model"),
+    output:
+        **variant_output("scale_model"),
+    log:
+        variant_log("scale_model"),
+    benchmark:
+        variant_benchmark("scale_model")
+    params:
+        gaps=variant_setting("gaps"),
+
+
+use rule detect_contacts as sensitivity_detect_contacts with:
+    input:
+        variant_input("detect_contacts"),
+    output:
+        **variant_output("detect_contacts"),
+    log:
+        variant_log("detect_contacts"),
+    params:
+        threshold_n=variant_setting("analysis.contact_threshold_n"),
+        min_contact_s=variant_setting("analysis.min_contact_s"),
+        trial_dir=variant_trial_folder,
+
+
+use rule plan_cycles as sensitivity_plan_cycles with:
+    input:
+        variant_input("plan_cycles"),
+    output:
+        **variant_output("plan_cycles"),
+    log:
+        variant_log("plan_cycles"),
+    params:
+        unit=variant_setting("analysis.unit"),
+        cycles=variant_setting("analysis.cycles"),
+        min_cycle_s=variant_setting("analysis.min_cycle_s"),
+        max_cycle_s=variant_setting("analysis.max_cycle_s"),
+        margin_s=variant_setting("ik_margin_s"),
+        trial_dir=variant_trial_folder,
+
+
+use rule prepare_grf as sensitivity_prepare_grf with:
+    input:
+        variant_input("prepare_grf"),
+    output:
+        **variant_output("prepare_grf"),
+    log:
+        variant_log("prepare_grf"),
+    benchmark:
+        variant_benchmark("prepare_grf")
+    params:
+        filter_hz=variant_setting("filter_hz"),
+        contact_threshold_n=variant_setting("grf.contact_threshold_n"),
+        trial_dir=variant_trial_folder,
+
+
+use rule inverse_kinematics as sensitivity_inverse_kinematics with:
+    input:
+        variant_input("inverse_kinematics"),
+    output:
+        **variant_output("inverse_kinematics"),
+    log:
+        variant_log("inverse_kinematics"),
+    benchmark:
+        variant_benchmark("inverse_kinematics")
+    params:
+        filter_hz=variant_setting("filter_hz"),
+        gaps=variant_setting("gaps"),
+        trial_dir=variant_trial_folder,
+
+
+use rule inverse_dynamics as sensitivity_inverse_dynamics with:
+    input:
+        variant_input("inverse_dynamics"),
+    output:
+        **variant_output("inverse_dynamics"),
+    log:
+        variant_log("inverse_dynamics"),
+    benchmark:
+        variant_benchmark("inverse_dynamics")
+    params:
+        trial_dir=variant_trial_folder,
+
+
+# --- residual reduction, static optimization
+
+
+use rule reduce_residuals as sensitivity_reduce_residuals with:
+    input:
+        variant_input("reduce_residuals"),
+    output:
+        **variant_output("reduce_residuals"),
+    log:
+        variant_log("reduce_residuals"),
+    benchmark:
+        variant_benchmark("reduce_residuals")
+    params:
+        settings=variant_setting("residual_reduction"),
+
+
+use rule residual_reduction_algorithm as sensitivity_residual_reduction_algorithm with:
+    input:
+        variant_input("residual_reduction_algorithm"),
+    output:
+        **variant_output("residual_reduction_algorithm"),
+    log:
+        variant_log("residual_reduction_algorithm"),
+    benchmark:
+        variant_benchmark("residual_reduction_algorithm")
+    params:
+        settings=variant_setting("residual_reduction"),
+        trial_dir=variant_trial_folder,
+
+
+use rule inverse_dynamics_after_reduction as sensitivity_inverse_dynamics_after_reduction with:
+    input:
+        variant_input("inverse_dynamics_after_reduction"),
+    output:
+        **variant_output("inverse_dynamics_after_reduction"),
+    log:
+        variant_log("inverse_dynamics_after_reduction"),
+    benchmark:
+        variant_benchmark("inverse_dynamics_after_reduction")
+    params:
+        trial_dir=variant_trial_folder,
+
+
+use rule static_optimization_chunk as sensitivity_static_optimization_chunk with:
+    input:
+        variant_input("static_optimization_chunk"),
+    output:
+        **variant_output("static_optimization_chunk"),
+    log:
+        variant_log("static_optimization_chunk"),
+    benchmark:
+        variant_benchmark("static_optimization_chunk")
+    params:
+        settings=variant_setting("static_optimization"),
+        trial_dir=variant_trial_folder,
+
+
+use rule static_optimization as sensitivity_static_optimization with:
+    input:
+        variant_input("static_optimization"),
+    output:
+        **variant_output("static_optimization"),
+    log:
+        variant_log("static_optimization"),
+    params:
+        trial_dir=variant_trial_folder,
+
+
+# --- the variant's analysis tables
+
+
+use rule analyse_trial as sensitivity_analyse_trial with:
+    input:
+        variant_input("analyse_trial"),
+    output:
+        **variant_output("analyse_trial"),
+    log:
+        variant_log("analyse_trial"),
+    params:
+        settings=variant_trial_analysis,
+        trial_dir=variant_trial_folder,
+
+
+use rule trial_qc as sensitivity_trial_qc with:
+    input:
+        variant_input("trial_qc"),
+    output:
+        variant_output("trial_qc"),
+    log:
+        variant_log("trial_qc"),
+    params:
+        thresholds=variant_setting("qc"),
+        max_mass_change_kg=variant_setting("residual_reduction.max_mass_change_kg"),
+
+
+use rule aggregate_qc as sensitivity_aggregate_qc with:
+    input:
+        variant_input("aggregate_qc"),
+    output:
+        variant_output("aggregate_qc"),
+    log:
+        variant_log("aggregate_qc"),
+
+
+use rule analysis_tables as sensitivity_analysis_tables with:
+    input:
+        variant_input("analysis_tables"),
+    output:
+        **variant_output("analysis_tables"),
+    log:
+        variant_log("analysis_tables"),
+    params:
+        settings=variant_setting("analysis"),
+
+
+# --- the study's sensitivity table and forest plot
+
+
+rule sensitivity_table:
+    input:
+        main=rules.analysis_tables.output.comparison,
+        variants=lambda wc: list(sensitivity_comparisons().values()),
+    output:
+        report(
+            study_path("tables/sensitivity.csv"),
+            caption="../report/sensitivity.rst",
+            category="Results",
+            subcategory="Tables",
+        ),
+    log:
+        study_log("sensitivity_table"),
+    params:
+        variants=list(VARIANTS),
+        described={name: variant.description for name, variant in VARIANTS.items()},
+        primary_outcomes=config["analysis"]["primary_outcomes"],
+        alphas={MAIN: config["analysis"]["alpha"]}
+        | {name: variant.config["analysis"]["alpha"] for name, variant in VARIANTS.items()},
+    script:
+        "../../scripts/sensitivity_table.py"
+
+
+rule sensitivity_figure:
+    input:
+        table=rules.sensitivity_table.output[0],
+    output:
+        **_figure("sensitivity", "fig_sensitivity"),
+    log:
+        study_log("sensitivity_figure"),
+    script:
+        "../../scripts/sensitivity_figure.py"
