@@ -31,6 +31,7 @@ include: "workflow/rules/residual_reduction.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/emg.smk"
 
 
 # Light jobs (merging, QC, tables, figures: seconds each) run in Snakemake's own process,
@@ -45,6 +46,9 @@ localrules:
     plan_cycles,
     analyse_trial,
     analysis_tables,
+    emg_normalisation,
+    emg_envelopes,
+    emg_agreement,
     analysis_figures,
     report_front_page,
 

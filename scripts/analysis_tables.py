@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from retrorun import analysis, formats, jobs
+from retrorun import analysis, emg, formats, jobs
 from retrorun.errors import AnalysisError
 
 params = snakemake.params
@@ -17,8 +17,10 @@ with jobs.job(snakemake) as log:
     cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
     metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.metrics)]
     variables = [analysis.activation_column(g) for g in params.groups] + [analysis.KNEE_MOMENT, analysis.KNEE_ANGLE]
+    # EMG group curves (emg_<group>_activation) are read under the SO names, source emg
+    emg_names = {emg.group_curve_column(g): analysis.activation_column(g) for g in params.groups}
     curves = [
-        (t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables}))
+        (t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables, *emg_names}))
         for t, path in zip(trials, snakemake.input.curves)
     ]
     failed = []
@@ -56,8 +58,9 @@ with jobs.job(snakemake) as log:
     if empty:
         log.warning("analysis.allow_empty: %s", empty)
     long = analysis.long_cycles(metrics)
-    subjects = analysis.subject_means(analysis.long_cycles(kept(metrics)))
-    compared = analysis.comparison(
+    subjects = analysis.per_source(analysis.subject_means, analysis.long_cycles(kept(metrics)))
+    compared = analysis.per_source(
+        analysis.comparison,
         subjects,
         compare=settings["compare"],
         min_cycles=settings["min_cycles"],
@@ -65,16 +68,35 @@ with jobs.job(snakemake) as log:
         alpha=settings["alpha"],
         primary_outcomes=settings["primary_outcomes"],
     )
-    mean_curves = analysis.mean_curves(kept(curves), variables=variables)
-    # SPM on activation curves and the knee moment; knee angle is only drawn
-    spm = analysis.spm_table(
-        mean_curves,
-        variables=variables[:-1],
-        compare=settings["compare"],
-        alpha=settings["alpha"],
-        min_subjects=settings["min_subjects"],
-        min_cycles=settings["min_cycles"],
+    so_curves = [(t, table.drop(columns=[c for c in emg_names if c in table])) for t, table in kept(curves)]
+    emg_curves = [
+        (t, table[["side", "cycle", "pct"]].join(table.reindex(columns=list(emg_names)).rename(columns=emg_names)))
+        for t, table in kept(curves)
+        if any(c in table for c in emg_names)
+    ]
+    emg_means = analysis.mean_curves(emg_curves, variables=list(emg_names.values()))
+    mean_curves = pd.concat(
+        [
+            analysis.mean_curves(so_curves, variables=variables).assign(source=analysis.SOURCE_SO),
+            emg_means[emg_means["n_cycles"] > 0].assign(source=analysis.SOURCE_EMG),
+        ],
+        ignore_index=True,
     )
+    mean_curves = mean_curves[["source", *[c for c in mean_curves.columns if c != "source"]]]
+
+    def spm_of(source_curves):
+        # SPM on activation curves and the knee moment; knee angle is only drawn
+        present = set(source_curves["variable"])
+        return analysis.spm_table(
+            source_curves,
+            variables=[v for v in variables[:-1] if v in present] or variables[:1],
+            compare=settings["compare"],
+            alpha=settings["alpha"],
+            min_subjects=settings["min_subjects"],
+            min_cycles=settings["min_cycles"],
+        )
+
+    spm = analysis.per_source(spm_of, mean_curves)
     formats.write_csv(out.cycles, long)
     formats.write_csv(out.subjects, subjects)
     formats.write_csv(out.comparison, compared)

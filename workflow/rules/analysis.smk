@@ -9,6 +9,7 @@ TRIAL_ANALYSIS = {key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coor
 
 rule analyse_trial:
     input:
+        unpack(emg_analysis_inputs),
         # the model SO ran on gives each muscle's activation floor (min_control), the knee
         # extension direction and, with weighting max_isometric_force, the weights (a
         # uniform strength scale in SO does not change them)
@@ -27,6 +28,7 @@ rule analyse_trial:
         groups=config["muscle_groups"],
         sides=config["sides"],
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
+        emg=config["emg"],
         trial_dir=trial_folder,
     script:
         "../../scripts/analyse_trial.py"
@@ -92,6 +94,7 @@ rule analysis_figures:
 rule report_front_page:
     # the report's landing text (Snakefile `report:`), written from the tables
     input:
+        unpack(emg_front_page_inputs),
         comparison=rules.analysis_tables.output.comparison,
         counts=rules.analysis_tables.output.counts,
         qc=study_path("qc.csv"),
@@ -103,5 +106,6 @@ rule report_front_page:
         study=config["study"],
         qc_gate=ANALYSIS["qc_gate"],
         alpha=ANALYSIS["alpha"],
+        primary=ANALYSIS["primary_outcomes"],
     script:
         "../../scripts/report_front_page.py"
