@@ -193,20 +193,29 @@ def analyse_trial(
 # ------------------------------------------------------------------------ study level
 
 
-def per_source(function, table: pd.DataFrame, *args, **kwargs) -> pd.DataFrame:
+KEYS = ["subject", "condition", "trial"]
+
+
+def per_source(function, table: pd.DataFrame, *args, shared_groups=(), **kwargs) -> pd.DataFrame:
     """``function`` applied to each activation source's rows of ``table`` on their own,
     its results stacked with ``source`` as the first column: so every statistic (means,
-    Holm families, SPM) runs within one source, and an EMG row never changes an SO one."""
+    Holm families, SPM) runs within one source, and an EMG row never changes an SO one.
+    Rows of ``shared_groups`` (e.g. the cycle's duration, which the Q:H ratio's sums
+    need) exist for SO only: every other source is given them too, and they are left
+    out of its result."""
     parts = []
+    shared = table[(table["source"] == SOURCE_SO) & table["group"].isin(shared_groups)] if shared_groups else None
     for source in SOURCES:
-        own = table[table["source"] == source].drop(columns="source")
-        if source == SOURCE_SO or len(own):
-            result = function(own, *args, **kwargs)
-            parts.append(result.assign(source=source)[["source", *result.columns]])
+        own = table[table["source"] == source]
+        if source != SOURCE_SO and not len(own):
+            continue
+        if source != SOURCE_SO and shared is not None:
+            own = pd.concat([own, shared], ignore_index=True)
+        result = function(own.drop(columns="source"), *args, **kwargs)
+        if source != SOURCE_SO and shared_groups:
+            result = result[~result["group"].isin(shared_groups)]
+        parts.append(result.assign(source=source)[["source", *result.columns]])
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-
-
-KEYS = ["subject", "condition", "trial"]
 
 
 def cycle_counts(

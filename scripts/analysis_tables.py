@@ -58,7 +58,9 @@ with jobs.job(snakemake) as log:
     if empty:
         log.warning("analysis.allow_empty: %s", empty)
     long = analysis.long_cycles(metrics)
-    subjects = analysis.per_source(analysis.subject_means, analysis.long_cycles(kept(metrics)))
+    subjects = analysis.per_source(
+        analysis.subject_means, analysis.long_cycles(kept(metrics)), shared_groups=[analysis.CYCLE_GROUP]
+    )
     compared = analysis.per_source(
         analysis.comparison,
         subjects,
