@@ -485,9 +485,10 @@ def analysed_bounds(trial) -> tuple[float, float] | None:
     return start, end
 
 
-def check_study(study, model_muscles: set[str] | None) -> tuple[list[str], list[str]]:
+def check_study(study, model_muscles: set[str] | None, *, generated=lambda path: False) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the study's EMG before any job: config emg against the
-    model, every trial's EMG file, the MVC files."""
+    model, every trial's EMG file, the MVC files. Files the workflow writes itself
+    (``generated``: the demo's) are checked by rule process_emg instead."""
     config = study.config
     if not enabled(config):
         return [], []
@@ -498,7 +499,7 @@ def check_study(study, model_muscles: set[str] | None) -> tuple[list[str], list[
     recordings = [(f"subject {t.subject}, trial {t.name}", emg_source(t, config), t) for t in study.trials]
     recordings += [(f"subject {s.name}, MVC", s.emg_mvc, None) for s in study.subjects if s.emg_mvc]
     for where, path, trial in recordings:
-        if path is None or not Path(path).is_file() and trial is None:
+        if path is None or generated(path) or (trial is None and not Path(path).is_file()):
             continue
         try:
             recording = read_emg(path)

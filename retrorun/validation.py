@@ -70,7 +70,9 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
         )
     problems += check_subject_files(study)
     problems += check_trial_files(study, model_names)
-    emg_problems, emg_warnings = emg.check_study(study, model_names["muscles"] if model_names else None)
+    emg_problems, emg_warnings = emg.check_study(
+        study, model_names["muscles"] if model_names else None, generated=_generated
+    )
     problems += emg_problems
     warnings += emg_warnings
     if problems:

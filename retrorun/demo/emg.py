@@ -119,3 +119,56 @@ def truth_rows(
             }
         )
     return rows
+
+
+# A priori expectations for emg_truth.csv, set before the demo was run: the processing
+# must recover each envelope's shape (r >= 0.9 once aligned), the electromechanical
+# delay within 20 ms, and the sign of every forward-backward change.
+MIN_R = 0.9
+LAG_TOLERANCE_MS = 20.0
+
+
+def difference_rows(
+    emg_subjects: pd.DataFrame, truth_metrics: pd.DataFrame, *, outcomes: list[str], compare: list[str], side: str
+) -> list[dict]:
+    """Per outcome: the forward-backward relative change (b / a - 1, mean over subjects)
+    from the pipeline's EMG (subjects.csv, source emg) and from the true activations
+    (the truth's cycle metrics of the electrodes' ``side``). Relative, because EMG is in
+    normalised units and the truth in activation."""
+    first, second = compare
+    rows = []
+    truth = truth_metrics[truth_metrics["side"] == side]
+    truth = truth.groupby(["subject", "condition", "group", "metric"])["value"].mean().reset_index(name="mean")
+    for outcome in outcomes:
+        group, _, metric = outcome.partition(".")
+        changes = {}
+        for name, table in (("emg", emg_subjects), ("truth", truth)):
+            own = table[(table["group"] == group) & (table["metric"] == metric)]
+            wide = own.pivot_table(index="subject", columns="condition", values="mean")
+            if first in wide and second in wide:
+                paired = wide[[first, second]].dropna()
+                changes[name] = float((paired[second] / paired[first] - 1.0).mean())
+        emg_change, true_change = changes.get("emg", np.nan), changes.get("truth", np.nan)
+        rows.append(
+            {
+                "subject": "all",
+                "trial": f"{second}-{first}",
+                "channel": outcome,
+                "check": "relative_change_sign",
+                "emg": emg_change,
+                "truth": true_change,
+                "pass": bool(np.sign(emg_change) == np.sign(true_change)) if np.isfinite(emg_change) else False,
+            }
+        )
+    return rows
+
+
+def judged_channel_rows(rows: list[dict]) -> list[dict]:
+    out = []
+    for row in rows:
+        if "r_at_lag" not in row:
+            out.append(row | {"check": "flat_channel_left_out", "pass": True})
+            continue
+        passed = row["r_at_lag"] >= MIN_R and abs(row["lag_ms"] - row["true_lag_ms"]) <= LAG_TOLERANCE_MS
+        out.append(row | {"check": "envelope_vs_true_activation", "pass": bool(passed)})
+    return out

@@ -151,6 +151,8 @@ def get_final_output():
         outputs += [rules.emg_agreement.output.agreement, *rules.emg_figures.output]
     if "synthetic" in config:
         outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
+        if emg_trials():
+            outputs += [rules.validate_emg_truth.output.emg_truth]
     return [str(path) for path in outputs]
 
 
