@@ -176,7 +176,7 @@ def figure(curves: pd.DataFrame, *, compare: list[str]):
     columns = min(3, len(channels))
     rows = int(np.ceil(len(channels) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 2.8 * rows), squeeze=False, sharex=True)
-    styles = {compare[0]: "-", compare[-1]: "--"}
+    styles = {compare[-1]: "--", compare[0]: "-"}  # one condition compared with itself: solid
     for axis, channel in zip(axes.flat, channels):
         own = curves[curves["channel"] == channel]
         for condition in dict.fromkeys(compare):

@@ -31,7 +31,7 @@ with jobs.job(snakemake) as log:
         pd.concat(truth_metrics, ignore_index=True),
         outcomes=params.outcomes,
         compare=params.compare,
-        side=params.side,
+        side=demo_emg.SIDE,
     )
     table = pd.DataFrame(rows)
     formats.write_csv(snakemake.output.emg_truth, table)

@@ -297,3 +297,23 @@ def test_100_hz_envelope_file():
     at = processed.set_index(processed["time_s"].round(6))["soleus_r"]
     source = recording.table.set_index(recording.table["time_s"].round(6))["soleus_r"]
     assert at.loc[1.5] == pytest.approx(source.loc[1.5])
+
+
+def test_emg_subject_ratio_sums_over_cycles_with_so_durations():
+    """The EMG Q:H ratio of a subject is summed over its cycles like SO's (analysis.subject_means),
+    with the cycle durations only SO rows carry; EMG gets no cycle rows of its own."""
+    rows = []
+    for cycle, (q, h) in enumerate([(1.0, 1.0), (3.0, 0.5)]):
+        base = {"subject": "s1", "condition": "forward", "trial": "t1", "side": "r", "cycle": cycle, "note": ""}
+        rows += [
+            base | {"source": "so", "group": "cycle", "metric": "duration_s", "value": 1.0},
+            base | {"source": "so", "group": "cycle", "metric": "stance_pct", "value": 40.0},
+            base | {"source": "emg", "group": "quadriceps", "metric": "integrated_stance_s", "value": q},
+            base | {"source": "emg", "group": "hamstrings", "metric": "integrated_stance_s", "value": h},
+            base | {"source": "emg", "group": "quadriceps_hamstrings", "metric": "ratio_mean_stance", "value": q / h},
+        ]
+    means = analysis.per_source(analysis.subject_means, pd.DataFrame(rows), shared_groups=[analysis.CYCLE_GROUP])
+    emg_rows = means[means["source"] == "emg"].set_index(["group", "metric"])
+    assert emg_rows.loc[("quadriceps_hamstrings", "ratio_mean_stance"), "mean"] == pytest.approx(4.0 / 1.5)
+    assert "cycle" not in set(emg_rows.index.get_level_values("group"))
+    assert set(means.loc[means["source"] == "so", "group"]) == {"cycle"}

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import signal
 
 RATE_HZ = 2000.0
+SIDE = "r"  # the demo config's electrodes are on the right leg
 ELECTROMECHANICAL_DELAY_S = 0.05
 CARRIER_BAND_HZ = (20.0, 450.0)
 GAIN_MV_RANGE = (0.2, 1.5)  # mV at full activation, per channel

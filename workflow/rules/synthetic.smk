@@ -151,6 +151,5 @@ if "synthetic" in config:
             settings=config["emg"],
             outcomes=config["analysis"]["primary_outcomes"],
             compare=config["analysis"]["compare"],
-            side="r",
         script:
             "../../scripts/validate_emg_truth.py"
