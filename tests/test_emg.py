@@ -188,6 +188,16 @@ def test_missing_file_refused(tmp_path):
         emg.read_emg(tmp_path / "absent.csv", subject="s1", trial="t1")
 
 
+def test_unreadable_file_refused(tmp_path):
+    path = tmp_path / "emg.csv"
+    path.write_text("time,vl\n0.0,0.1\n0.0005,not-a-number\n")
+    with pytest.raises(InputError, match="not numeric"):
+        emg.read_emg(path, subject="s1", trial="t1")
+    with pytest.raises(InputError, match="unknown format '.xlsx'"):
+        (tmp_path / "emg.xlsx").write_text("x")
+        emg.read_emg(tmp_path / "emg.xlsx")
+
+
 def test_time_not_increasing_refused():
     time_s = np.arange(0, 1, 1 / RATE)
     time_s[100] = time_s[99]
