@@ -31,6 +31,7 @@ include: "workflow/rules/residual_reduction.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/emg.smk"
 # after every rule it reruns for a variant (config `sensitivity`)
 include: "workflow/rules/sensitivity.smk"
 
@@ -47,6 +48,9 @@ localrules:
     plan_cycles,
     analyse_trial,
     analysis_tables,
+    emg_normalisation,
+    emg_envelopes,
+    emg_agreement,
     analysis_figures,
     report_front_page,
     sensitivity_reduce_residuals,

@@ -25,7 +25,10 @@ KNEE_ANGLE = "knee_angle_deg"
 PAIR_GROUP = "quadriceps_hamstrings"
 KNEE_GROUP = "knee"
 CYCLE_GROUP = "cycle"
-METRIC_COLUMNS = ["side", "cycle", "group", "metric", "value", "note"]
+# The activation source of a row (docs/development/tables.md): the model chain, or measured EMG.
+SOURCE_SO, SOURCE_EMG = "so", "emg"
+SOURCES = (SOURCE_SO, SOURCE_EMG)
+METRIC_COLUMNS = ["source", "side", "cycle", "group", "metric", "value", "note"]
 # the variables of the study curves and SPM (with one activation per muscle group)
 CURVE_VARIABLES = [KNEE_MOMENT, KNEE_ANGLE]
 # pelvis translations whose displacement over a cycle gives the running speed
@@ -34,6 +37,31 @@ SPEED_COORDINATES = ["pelvis_tx", "pelvis_tz"]
 
 def activation_column(group: str) -> str:
     return f"{group}_activation"
+
+
+def activation_metric_values(
+    pct, group_curves: dict, *, stance_pct: float, duration_s: float, stance_units: bool
+) -> dict[tuple[str, str], tuple[float, str]]:
+    """(group, metric) -> (value, note) of one cycle's group activation curves: each
+    group's activation metrics, and the quadriceps-hamstrings pair metrics when both
+    are there. The one place these are computed, for every activation source (SO's
+    group activations, EMG's group envelopes)."""
+    values = {}
+    for group, curve in group_curves.items():
+        if stance_units:
+            found = metrics.stance_activation_metrics(pct, curve, stance_s=duration_s)
+        else:
+            found = metrics.activation_metrics(pct, curve, stance_pct=stance_pct, cycle_s=duration_s)
+        values |= {(group, name): (value, "") for name, value in found.items()}
+    if "quadriceps" not in group_curves or "hamstrings" not in group_curves:
+        return values
+    notes = {}
+    pair = metrics.pair_metrics(
+        pct, group_curves["quadriceps"], group_curves["hamstrings"], stance_pct=stance_pct, notes=notes
+    )
+    if stance_units:  # over a stance the cycle measures are the stance ones: not reported twice
+        pair = {name: value for name, value in pair.items() if name.endswith("_stance") or name.endswith("_stance_pct")}
+    return values | {(PAIR_GROUP, name): (value, notes.get(name, "")) for name, value in pair.items()}
 
 
 @dataclass
@@ -172,35 +200,26 @@ def analyse_trial(
             (CYCLE_GROUP, "stance_pct"): (stance, ""),
             (CYCLE_GROUP, speed.SPEED): (cycle_speed, speed_note),
         }
-        for group in groups:
-            if stance_units:
-                found = metrics.stance_activation_metrics(
-                    pct, curve[activation_column(group)], stance_s=row["duration_s"]
-                )
-            else:
-                found = metrics.activation_metrics(
-                    pct, curve[activation_column(group)], stance_pct=stance, cycle_s=row["duration_s"]
-                )
-            for name, value in found.items():
-                values[(group, name)] = (value, "")
-        notes = {}
-        pair = metrics.pair_metrics(
+        values |= activation_metric_values(
             pct,
-            curve[activation_column("quadriceps")],
-            curve[activation_column("hamstrings")],
+            {group: curve[activation_column(group)] for group in groups},
             stance_pct=stance,
-            notes=notes,
+            duration_s=row["duration_s"],
+            stance_units=stance_units,
         )
-        if stance_units:  # over a stance the cycle measures are the stance ones: not reported twice
-            pair = {
-                name: value for name, value in pair.items() if name.endswith("_stance") or name.endswith("_stance_pct")
-            }
-        values |= {(PAIR_GROUP, name): (value, notes.get(name, "")) for name, value in pair.items()}
         notes = {}
         knee = metrics.knee_extension_peak(pct, curve[KNEE_MOMENT], stance_pct=stance, notes=notes)
         values |= {(KNEE_GROUP, name): (value, notes.get(name, "")) for name, value in knee.items()}
         metric_rows += [
-            {"side": side, "cycle": cycle, "group": g, "metric": m, "value": float(v), "note": note}
+            {
+                "source": SOURCE_SO,
+                "side": side,
+                "cycle": cycle,
+                "group": g,
+                "metric": m,
+                "value": float(v),
+                "note": note,
+            }
             for (g, m), (v, note) in values.items()
         ]
     curves = (
@@ -235,7 +254,30 @@ def _stance_curve(group_table, ik, id_forces, row, *, groups, knee_columns, scal
 
 # ------------------------------------------------------------------------ study level
 
+
 KEYS = ["subject", "condition", "trial"]
+
+
+def per_source(function, table: pd.DataFrame, *args, shared_groups=(), **kwargs) -> pd.DataFrame:
+    """``function`` applied to each activation source's rows of ``table`` on their own,
+    its results stacked with ``source`` as the first column: so every statistic (means,
+    Holm families, SPM) runs within one source, and an EMG row never changes an SO one.
+    Rows of ``shared_groups`` (e.g. the cycle's duration, which the Q:H ratio's sums
+    need) exist for SO only: every other source is given them too, and they are left
+    out of its result."""
+    parts = []
+    shared = table[(table["source"] == SOURCE_SO) & table["group"].isin(shared_groups)] if shared_groups else None
+    for source in SOURCES:
+        own = table[table["source"] == source]
+        if source != SOURCE_SO and not len(own):
+            continue
+        if source != SOURCE_SO and shared is not None:
+            own = pd.concat([own, shared], ignore_index=True)
+        result = function(own.drop(columns="source"), *args, **kwargs)
+        if source != SOURCE_SO and shared_groups:
+            result = result[~result["group"].isin(shared_groups)]
+        parts.append(result.assign(source=source)[["source", *result.columns]])
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def cycle_counts(
@@ -309,8 +351,9 @@ def long_cycles(
         for info, table in trial_metrics
         if len(table)
     ]
-    columns = [*KEYS, "side", "cycle", "group", "metric", "value", "note", "qc_excluded"]
+    columns = ["source", *KEYS, "side", "cycle", "group", "metric", "value", "note", "qc_excluded"]
     parts = [part if "note" in part else part.assign(note="") for part in parts]
+    parts = [part if "source" in part else part.assign(source=SOURCE_SO) for part in parts]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]

@@ -24,8 +24,8 @@ SCHEMA_DIR = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
 # Every study writes below results/<study> of the directory Snakemake runs in.
 RESULTS_ROOT = Path("results")
 PATH_KEYS_MODEL = ("osim", "marker_set", "scale_setup", "ik_tasks", "external_loads")
-SUBJECT_PATH_COLUMNS = ("static_markers",)
-TRIAL_PATH_COLUMNS = ("markers", "grf", "external_loads")
+SUBJECT_PATH_COLUMNS = ("static_markers", "emg_mvc")
+TRIAL_PATH_COLUMNS = ("markers", "grf", "external_loads", "emg")
 
 
 def load_schema(name: str) -> dict:
@@ -370,6 +370,7 @@ class Subject:
     static_markers: Path
     static_start_s: float | None
     static_end_s: float | None
+    emg_mvc: Path | None = None  # EMG of maximal voluntary contractions (config emg.normalise: mvc)
 
 
 @dataclass(frozen=True)
@@ -386,6 +387,7 @@ class Trial:
     start_s: float | None
     end_s: float | None
     speed_m_s: float | None = None  # a treadmill's belt speed (retrorun/speed.py)
+    emg: Path | None = None  # EMG file; None: the C3D's analog channels, or no EMG
 
     @property
     def region(self) -> dict:

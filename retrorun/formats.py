@@ -87,6 +87,9 @@ def read_trc(path: str | os.PathLike) -> MarkerTable:
         )
     keys = lines[1].split("\t")
     values = lines[2].split("\t")
+    filled = [v for v in values if v.strip()]
+    if len(values) != len(keys) and len(filled) == len([k for k in keys if k.strip()]):
+        values = filled  # some exporters put two tabs between the values (OpenSim's Moco walking example)
     header = {k.strip(): v.strip() for k, v in zip(keys, values) if k.strip()}
     for key in ("DataRate", "NumMarkers", "Units"):
         if key not in header:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from . import c3d as c3d_lib
+from . import emg, groups, heading, residual_reduction, strength, templates
 from . import grf as grf_lib
-from . import groups, heading, residual_reduction, strength, templates
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
 from .formats import read_storage, read_trc
@@ -70,6 +70,11 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
         )
     problems += check_subject_files(study)
     problems += check_trial_files(study, model_names)
+    emg_problems, emg_warnings = emg.check_study(
+        study, model_names["muscles"] if model_names else None, generated=_generated
+    )
+    problems += emg_problems
+    warnings += emg_warnings
     if problems:
         raise ConfigError(
             "the study's files do not fit together:\n  - " + "\n  - ".join(problems),

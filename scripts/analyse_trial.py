@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from retrorun import analysis, formats, jobs, model_properties
+from retrorun import analysis, emg, formats, jobs, model_properties
 
 wc = snakemake.wildcards
 inp = snakemake.input
@@ -38,8 +38,17 @@ with jobs.job(snakemake) as log:
         sources={"activations": inp.activations, "ik": inp.ik, "id_forces": inp.id_forces},
         speed_m_s=params.speed_m_s,
     )
-    formats.write_csv(snakemake.output.metrics, result.metrics)
-    formats.write_csv(snakemake.output.curves, result.curves)
+    metrics, curves = result.metrics, result.curves
+    if "emg" in inp.keys():  # measured envelopes on the same cycles: their curves and metrics (source emg)
+        emg_curves = emg.cycle_curves(pd.read_csv(inp.emg), result.cycles, params.emg, params.groups, params.sides)
+        if len(emg_curves):
+            curves = curves.merge(emg_curves, on=["side", "cycle", "pct"], how="left", validate="one_to_one")
+        stance_units = settings["unit"] == "stance"
+        emg_metrics = emg.cycle_metrics(emg_curves, result.cycles, params.groups, stance_units=stance_units)
+        metrics = pd.concat([metrics, emg_metrics], ignore_index=True)
+        log.info("EMG from %s: %d metric rows", inp.emg, len(emg_metrics))
+    formats.write_csv(snakemake.output.metrics, metrics)
+    formats.write_csv(snakemake.output.curves, curves)
     formats.write_csv(snakemake.output.stance_curves, result.stance_curves)
     log.info("%d %s(s) analysed", int((result.cycles["status"] == "used").sum()), settings["unit"])
     for note in sorted(set(result.metrics["note"].dropna()) - {""}):

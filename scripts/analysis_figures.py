@@ -10,9 +10,10 @@ out = snakemake.output
 params = snakemake.params
 with jobs.job(snakemake):
     compare = params.compare
-    curves = pd.read_csv(inp.curves)
-    subjects = pd.read_csv(inp.subjects)
-    spm = pd.read_csv(inp.spm)
+    # the model's answer (source so); EMG has its own figure (rule emg_figures)
+    curves, subjects, spm = (
+        table[table["source"] == analysis.SOURCE_SO] for table in map(pd.read_csv, (inp.curves, inp.subjects, inp.spm))
+    )
     # the curves drawn are over the cycle (over stance with analysis.unit stance): their clusters
     spm = spm[spm["normalised_to"] == ("stance" if params.unit == "stance" else "cycle")]
     groups = {analysis.activation_column(g): f"{g} activation (0-1)" for g in params.groups}

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from retrorun import analysis, formats, jobs, qc, speed
+from retrorun import analysis, emg, formats, jobs, qc, speed
 from retrorun.errors import AnalysisError
 
 params = snakemake.params
@@ -17,8 +17,10 @@ with jobs.job(snakemake) as log:
     cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
     metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.metrics)]
     variables = [analysis.activation_column(g) for g in params.groups] + analysis.CURVE_VARIABLES
+    # EMG group curves (emg_<group>_activation) are read under the SO names, source emg
+    emg_names = {emg.group_curve_column(g): analysis.activation_column(g) for g in params.groups}
     curves = [
-        (t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables}))
+        (t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables, *emg_names}))
         for t, path in zip(trials, snakemake.input.curves)
     ]
     stance_curves = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.stance_curves)]
@@ -59,13 +61,20 @@ with jobs.job(snakemake) as log:
     if empty:
         log.warning("analysis.allow_empty: %s", empty)
     long = analysis.long_cycles(metrics, excluded=left_out)
-    subjects = analysis.subject_means(long[~long["qc_excluded"]].drop(columns="qc_excluded"))
+    subjects = analysis.per_source(
+        analysis.subject_means,
+        long[~long["qc_excluded"]].drop(columns="qc_excluded"),
+        shared_groups=[analysis.CYCLE_GROUP],
+    )
     mismatched = speed.speed_mismatches(
-        subjects, compare=settings["compare"], max_difference=settings["max_speed_difference"]
+        subjects[subjects["source"] == analysis.SOURCE_SO],
+        compare=settings["compare"],
+        max_difference=settings["max_speed_difference"],
     )
     for note in mismatched["note"]:
         log.warning("%s", note)
-    compared = analysis.comparison(
+    compared = analysis.per_source(
+        analysis.comparison,
         subjects,
         compare=settings["compare"],
         min_cycles=settings["min_cycles"],
@@ -75,24 +84,45 @@ with jobs.job(snakemake) as log:
         test=settings["test"],
         notes={("cycle", speed.SPEED): "; ".join(mismatched["note"])},
     )
-    mean_curves = analysis.mean_curves(kept(curves), variables=variables)
-    # SPM on activation curves and the knee moment (knee angle is only drawn), over the
-    # cycle and, for cycle units, over stance as well (toe off moves between conditions)
-    spm_settings = {
-        "variables": variables[:-1],
-        "compare": settings["compare"],
-        "alpha": settings["alpha"],
-        "min_subjects": settings["min_subjects"],
-        "min_cycles": settings["min_cycles"],
-    }
+    so_curves = [(t, table.drop(columns=[c for c in emg_names if c in table])) for t, table in kept(curves)]
+    emg_curves = [
+        (t, table[["side", "cycle", "pct"]].join(table.reindex(columns=list(emg_names)).rename(columns=emg_names)))
+        for t, table in kept(curves)
+        if any(c in table for c in emg_names)
+    ]
+    emg_means = analysis.mean_curves(emg_curves, variables=list(emg_names.values()))
+    mean_curves = pd.concat(
+        [
+            analysis.mean_curves(so_curves, variables=variables).assign(source=analysis.SOURCE_SO),
+            emg_means[emg_means["n_cycles"] > 0].assign(source=analysis.SOURCE_EMG),
+        ],
+        ignore_index=True,
+    )
+    mean_curves = mean_curves[["source", *[c for c in mean_curves.columns if c != "source"]]]
+
+    def spm_of(source_curves, normalised_to):
+        # SPM on activation curves and the knee moment; knee angle is only drawn
+        present = set(source_curves["variable"])
+        return analysis.spm_table(
+            source_curves,
+            variables=[v for v in variables[:-1] if v in present] or variables[:1],
+            compare=settings["compare"],
+            alpha=settings["alpha"],
+            min_subjects=settings["min_subjects"],
+            min_cycles=settings["min_cycles"],
+            normalised_to=normalised_to,
+        )
+
+    # over the cycle and, for cycle units, over stance as well (toe off moves between
+    # conditions); the stance-normalised curves are the model's (source so)
     if settings["unit"] == "stance":
-        spm = analysis.spm_table(mean_curves, normalised_to="stance", **spm_settings)
+        spm = analysis.per_source(spm_of, mean_curves, normalised_to="stance")
     else:
-        stance_means = analysis.mean_curves(kept(stance_curves), variables=variables)
+        stance_means = analysis.mean_curves(kept(stance_curves), variables=variables).assign(source=analysis.SOURCE_SO)
         spm = pd.concat(
             [
-                analysis.spm_table(mean_curves, normalised_to="cycle", **spm_settings),
-                analysis.spm_table(stance_means, normalised_to="stance", **spm_settings),
+                analysis.per_source(spm_of, mean_curves, normalised_to="cycle"),
+                analysis.per_source(spm_of, stance_means, normalised_to="stance"),
             ],
             ignore_index=True,
         )

@@ -183,3 +183,21 @@ def test_report_builds(demo):
     ok(snakemake(workdir, CONFIG, "--report", str(report)))
     html = report.read_text()
     assert "comparison.csv" in html and "group_activation" in html
+
+
+def test_emg_path_recovers_the_true_activation_timing(demo):
+    """The demo's synthetic raw EMG (retrorun/demo/emg.py: 50 ms electromechanical delay,
+    unknown gain and offset, noise, one flat channel) against the true activations:
+    every envelope's lag comes back within 20 ms, the flat channel is left out of its
+    trial only, and EMG's forward-backward change is there for every primary outcome."""
+    results, _, _ = demo
+    truth = pd.read_csv(results / "validation" / "emg_truth.csv")
+    envelopes = truth[truth["check"] == "envelope_vs_true_activation"]
+    assert len(envelopes) == N_SUBJECTS * 2 * 6 - 1
+    assert ((envelopes["lag_ms"] - envelopes["true_lag_ms"]).abs() <= 20).all()
+    assert (envelopes["r_at_lag"] > envelopes["r"]).all()
+    assert (truth["check"] == "flat_channel_left_out").sum() == 1
+    changes = truth[truth["check"] == "relative_change_sign"]
+    assert len(changes) and changes["emg"].notna().all() and changes["truth"].notna().all()
+    agreement = pd.read_csv(results / "tables" / "emg_agreement.csv")
+    assert set(agreement["kind"]) == {"channel", "group"}

@@ -96,7 +96,7 @@ def pipeline_contacts(trial_dir: str | Path) -> pd.DataFrame:
 
 def pipeline_cycle_metrics(trial_dir: str | Path) -> pd.DataFrame:
     """The pipeline's per-cycle metrics with each cycle's strike: side, cycle, strike_s, group, metric, value."""
-    metrics = pd.read_csv(Path(trial_dir) / "cycle_metrics.csv")
+    metrics = _model_rows(pd.read_csv(Path(trial_dir) / "cycle_metrics.csv"))
     cycles = pd.read_csv(Path(trial_dir) / "cycles.csv")
     strikes = cycles[cycles["cycle"] >= 0][["side", "cycle", "strike_s"]]
     return metrics.merge(strikes, on=["side", "cycle"], how="left")
@@ -104,7 +104,13 @@ def pipeline_cycle_metrics(trial_dir: str | Path) -> pd.DataFrame:
 
 def pipeline_differences(comparison_csv: str | Path) -> pd.DataFrame:
     """The pipeline's forward-backward comparison: group, metric, difference_mean, n_subjects."""
-    return pd.read_csv(comparison_csv)[["group", "metric", "difference_mean", "n_subjects"]]
+    return _model_rows(pd.read_csv(comparison_csv))[["group", "metric", "difference_mean", "n_subjects"]]
+
+
+def _model_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The model chain's rows (source so) of a table that may hold EMG's too; the EMG's
+    own truth check is retrorun.demo.emg."""
+    return table[table["source"] == "so"].drop(columns="source") if "source" in table else table
 
 
 # --------------------------------------------------------------------- comparisons
@@ -542,6 +548,7 @@ def literature_rows(per_trial: pd.DataFrame, subject_means: pd.DataFrame, *, com
     ``subject_means``: the pipeline's subjects.csv (subject, condition, group, metric, mean)."""
     forward, backward = compare
     per = per_trial.groupby("condition").mean(numeric_only=True)
+    subject_means = _model_rows(subject_means)
     knee = subject_means[subject_means["group"] == "knee"].pivot_table(
         index="metric", columns="condition", values="mean"
     )

@@ -300,6 +300,8 @@ def study_sheets(synthetic_cfg: dict | None, *, inputs_dir: str | Path) -> tuple
                     "condition": condition,
                     "markers": str(inputs_dir / f"{person.subject}_{trial}.trc"),
                     "grf": str(inputs_dir / f"{person.subject}_{trial}.mot"),
+                    # raw EMG from the true activations (retrorun/demo/emg.py; read when config emg.channels is set)
+                    "emg": str(inputs_dir / "emg" / person.subject / f"{trial}.csv"),
                     "start_s": start,
                     "end_s": end,
                 }

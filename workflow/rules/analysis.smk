@@ -11,6 +11,7 @@ TRIAL_ANALYSIS = {
 
 rule analyse_trial:
     input:
+        unpack(emg_analysis_inputs),
         # the model SO ran on gives each muscle's activation floor (min_control), the knee
         # extension direction and, with weighting max_isometric_force, the weights (a
         # uniform strength scale in SO does not change them)
@@ -32,6 +33,7 @@ rule analyse_trial:
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         # a treadmill's belt speed from the trials sheet, else the pelvis's (retrorun/speed.py)
         speed_m_s=lambda wc: STUDY.trial(wc.subject, wc.trial).speed_m_s,
+        emg=config["emg"],
         trial_dir=trial_folder,
     script:
         "../../scripts/analyse_trial.py"
@@ -100,6 +102,7 @@ rule report_front_page:
     # the report's landing text (Snakefile `report:`), written from the tables
     input:
         unpack(sensitivity_table_input),
+        unpack(emg_front_page_inputs),
         comparison=rules.analysis_tables.output.comparison,
         counts=rules.analysis_tables.output.counts,
         subjects=rules.analysis_tables.output.subjects,
@@ -114,5 +117,6 @@ rule report_front_page:
         alpha=ANALYSIS["alpha"],
         min_cycles=ANALYSIS["min_cycles"],
         max_speed_difference=ANALYSIS["max_speed_difference"],
+        primary=ANALYSIS["primary_outcomes"],
     script:
         "../../scripts/report_front_page.py"

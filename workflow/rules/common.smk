@@ -164,9 +164,13 @@ def get_final_output():
     outputs += [subject_path("scaled_model.osim", s.name) for s in SUBJECTS]
     outputs += [trial_path("qc.json", s, t) for s, t in all_trials()]
     outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
+    if emg_trials():
+        outputs += [rules.emg_agreement.output.agreement, *rules.emg_figures.output]
     if "synthetic" in config:
         outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
         outputs += [*rules.error_budget.output]
+        if emg_trials():
+            outputs += [rules.validate_emg_truth.output.emg_truth]
     if VARIANTS:
         outputs += [*rules.sensitivity_table.output, *rules.sensitivity_figure.output]
     return [str(path) for path in outputs]
@@ -477,3 +481,34 @@ def truth_outcomes(subject, trial):
     from retrorun.demo.truth import outcome_paths
 
     return {k: str(v) for k, v in outcome_paths(truth_dir(subject), trial).items()}
+
+
+# EMG (emg.smk; config emg.channels empty: no EMG)
+def emg_file(subject, trial):
+    from retrorun.emg import emg_source
+
+    return emg_source(STUDY.trial(subject, trial), config)
+
+
+def emg_trials(subject=None):
+    """(subject, trial) of the trials still expected to produce results that have EMG."""
+    return [(s, t) for s, t in all_trials() if (subject is None or s == subject) and emg_file(s, t)]
+
+
+def trial_emg_source(wildcards):
+    return str(emg_file(wildcards.subject, wildcards.trial))
+
+
+def emg_analysis_inputs(wildcards):
+    """analyse_trial's EMG input: the trial's normalised envelopes, when it has EMG."""
+    if emg_file(wildcards.subject, wildcards.trial):
+        return {"emg": trial_path("emg_envelopes.csv", wildcards.subject, wildcards.trial)}
+    return {}
+
+
+def emg_trial_info(subject=None):
+    return [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition} for s, t in emg_trials(subject)]
+
+
+def emg_front_page_inputs(wildcards):
+    return {"agreement": rules.emg_agreement.output.agreement} if emg_trials() else {}

@@ -187,3 +187,38 @@ if "synthetic" in config:
             residual_reduction_method=config["residual_reduction"]["method"],
         script:
             "../../scripts/error_budget.py"
+    rule synthesize_emg:
+        input:
+            activations=truth_path("{trial}_so_activations.csv"),
+        output:
+            emg=f"{SYNTHETIC_INPUTS}/emg/{{subject}}/{{trial}}.csv",
+            parameters=truth_path("{trial}_emg_parameters.csv"),
+        log:
+            trial_log("synthesize_emg"),
+        params:
+            channels=config["emg"]["channels"],
+            seed=config["synthetic"]["seed"],
+            subject_index=lambda wc: [s.name for s in SUBJECTS].index(wc.subject),
+            trial_index=lambda wc: SYNTHETIC_TRIALS.index(wc.trial),
+            condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
+        script:
+            "../../scripts/synthesize_emg.py"
+
+    rule validate_emg_truth:
+        input:
+            envelopes=lambda wc: [trial_path("emg_envelopes.csv", s, t) for s, t in emg_trials()],
+            activations=lambda wc: [truth_outcomes(s, t)["activations"] for s, t in emg_trials()],
+            cycles=lambda wc: [truth_outcomes(s, t)["cycles"] for s, t in emg_trials()],
+            metrics=lambda wc: [truth_outcomes(s, t)["metrics"] for s, t in emg_trials()],
+            subjects=study_path("tables/subjects.csv"),
+        output:
+            emg_truth=report(f"{VALIDATION_DIR}/emg_truth.csv", category="Quality checks"),
+        log:
+            study_log("validate_emg_truth"),
+        params:
+            trials=lambda wc: emg_trial_info(),
+            settings=config["emg"],
+            outcomes=config["analysis"]["primary_outcomes"],
+            compare=config["analysis"]["compare"],
+        script:
+            "../../scripts/validate_emg_truth.py"

@@ -1,0 +1,238 @@
+"""How well static optimization's activations agree with measured EMG envelopes, per
+channel and per muscle group, over a trial's cycles of one side.
+
+- ``r_mean_cycle``: Pearson r between the two mean cycles (0-100 %);
+  ``r_cycle_median``: the median over cycles of each cycle's r.
+- ``lag_ms``: the shift of the EMG curve (within +- ``emg.max_lag_s``) that maximises
+  r on the mean cycle, positive when the EMG leads SO, as it does by the
+  electromechanical delay (tens of ms; Cavanagh & Komi 1979, Eur J Appl Physiol 42:159);
+  the mean cycle is treated as periodic for the shift. ``r_at_lag`` is r at that shift.
+- ``on_off_agreement_pct``: the share of the mean cycle where both are on or both off,
+  each "on" above ``emg.on_threshold`` of its own mean cycle's range (minimum to
+  maximum), so SO's activation floor and the EMG's baseline do not matter. Hodges & Bui
+  1996 (Electroencephalogr Clin Neurophysiol 101:511) showed onsets shift with the
+  threshold and the envelope's low-pass: the same rule is applied to both curves here.
+
+Pearson r ignores scale and offset, so the EMG's normalisation does not change r.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import cycle_plan as plan
+from . import emg as emg_lib
+
+COLUMNS = [
+    "subject",
+    "condition",
+    "trial",
+    "side",
+    "kind",
+    "name",
+    "so_muscles",
+    "n_cycles",
+    "r_mean_cycle",
+    "r_cycle_median",
+    "lag_ms",
+    "r_at_lag",
+    "on_off_agreement_pct",
+]
+
+
+def pearson_r(a, b) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def best_lag(pct, so, emg, *, duration_s: float, max_lag_s: float, step_s: float = 0.001) -> tuple[float, float]:
+    """(lag in s, r there): the periodic shift of ``emg`` within +- ``max_lag_s`` that
+    maximises its r with ``so``; positive lag: EMG leads."""
+    pct, so, emg = (np.asarray(v, dtype=float) for v in (pct, so, emg))
+    period = pct[-1] - pct[0]
+    best = (float("nan"), -np.inf)
+    for lag in np.arange(-max_lag_s, max_lag_s + step_s / 2, step_s):
+        shift = 100.0 * lag / duration_s
+        shifted = np.interp(pct - shift, pct, emg, period=period)
+        r = pearson_r(so, shifted)
+        if np.isfinite(r) and r > best[1]:
+            best = (float(lag), r)
+    return best if np.isfinite(best[1]) else (float("nan"), float("nan"))
+
+
+def on_off_agreement_pct(so, emg, *, threshold: float) -> float:
+    """% of samples where both curves are on, or both off (each against its own range)."""
+
+    def on(values):
+        values = np.asarray(values, dtype=float)
+        low, high = np.min(values), np.max(values)
+        return values > low + threshold * (high - low)
+
+    if np.ptp(so) == 0 or np.ptp(emg) == 0:
+        return float("nan")
+    return float(100.0 * np.mean(on(so) == on(emg)))
+
+
+def compare_curves(
+    pct, so_cycles: np.ndarray, emg_cycles: np.ndarray, *, duration_s: float, settings: dict
+) -> dict[str, float]:
+    """The agreement measures of (cycles x points) SO and EMG curves of one side."""
+    so_mean, emg_mean = so_cycles.mean(axis=0), emg_cycles.mean(axis=0)
+    lag, r_lag = best_lag(pct, so_mean, emg_mean, duration_s=duration_s, max_lag_s=settings["max_lag_s"])
+    return {
+        "n_cycles": int(so_cycles.shape[0]),
+        "r_mean_cycle": pearson_r(so_mean, emg_mean),
+        "r_cycle_median": float(np.nanmedian([pearson_r(a, b) for a, b in zip(so_cycles, emg_cycles)])),
+        "lag_ms": 1000.0 * lag,
+        "r_at_lag": r_lag,
+        "on_off_agreement_pct": on_off_agreement_pct(so_mean, emg_mean, threshold=settings["on_threshold"]),
+    }
+
+
+def _by_cycle(values: pd.Series, cycle: pd.Series) -> np.ndarray:
+    """(cycles x points) from a long column of one side's cycle curves."""
+    return np.array([part.to_numpy(dtype=float) for _, part in values.groupby(cycle)])
+
+
+def trial_agreement(
+    info: dict, curves: pd.DataFrame, cycles: pd.DataFrame, *, settings: dict, groups, sides
+) -> pd.DataFrame:
+    """One row per side and channel, and per side and group with an electrode, of one
+    trial (``curves``: its cycle_curves.csv with SO's and EMG's columns)."""
+    rows = []
+    used = cycles[cycles["status"] == plan.USED]
+    for side in sides:
+        own = curves[curves["side"] == side]
+        durations = used.loc[used["side"] == side, "duration_s"]
+        if own.empty or durations.empty:
+            continue
+        pct = own.loc[own["cycle"] == own["cycle"].iloc[0], "pct"].to_numpy(dtype=float)
+
+        pairs = []
+        for channel, muscles in settings["channels"].items():
+            column = emg_lib.channel_column(channel)
+            if emg_lib.channel_side(muscles, sides) != side or column not in own or own[column].isna().all():
+                continue
+            if not all(m in own for m in muscles):
+                continue
+            pairs.append(("channel", channel, " ".join(muscles), own[muscles].mean(axis=1), own[column]))
+        for group in groups:
+            column = emg_lib.group_curve_column(group)
+            if column in own and own[column].notna().all():
+                pairs.append(("group", group, f"{group} (analysis)", own[f"{group}_activation"], own[column]))
+        for kind, name, so_muscles, so, emg in pairs:
+            found = compare_curves(
+                pct,
+                _by_cycle(so, own["cycle"]),
+                _by_cycle(emg, own["cycle"]),
+                duration_s=float(durations.mean()),
+                settings=settings,
+            )
+            rows.append(
+                {"subject": info["subject"], "condition": info["condition"], "trial": info["trial"], "side": side}
+                | {"kind": kind, "name": name, "so_muscles": so_muscles}
+                | found
+            )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def channel_curves(trials: list[tuple[dict, pd.DataFrame]], *, settings: dict, sides) -> pd.DataFrame:
+    """Long table for the figure: channel, condition, pct, so and emg of every used cycle
+    of every trial (the channel's side only; SO is the mean of the electrode's muscles)."""
+    parts = []
+    for info, curves in trials:
+        for channel, muscles in settings["channels"].items():
+            column = emg_lib.channel_column(channel)
+            own = curves[curves["side"] == emg_lib.channel_side(muscles, sides)]
+            if column not in own or own.empty or not all(m in own for m in muscles):
+                continue
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "channel": channel,
+                        "condition": info["condition"],
+                        "pct": own["pct"],
+                        "so": own[muscles].mean(axis=1),
+                        "emg": own[column],
+                    }
+                ).dropna()
+            )
+    columns = ["channel", "condition", "pct", "so", "emg"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def figure(curves: pd.DataFrame, *, compare: list[str]):
+    """One panel per channel: the EMG envelope (normalised) over SO's activation, mean +- SD
+    over all cycles, per condition."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    channels = list(dict.fromkeys(curves["channel"])) or ["(no EMG)"]
+    columns = min(3, len(channels))
+    rows = int(np.ceil(len(channels) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 2.8 * rows), squeeze=False, sharex=True)
+    styles = {compare[-1]: "--", compare[0]: "-"}  # one condition compared with itself: solid
+    for axis, channel in zip(axes.flat, channels):
+        own = curves[curves["channel"] == channel]
+        for condition in dict.fromkeys(compare):
+            cond = own[own["condition"] == condition]
+            if cond.empty:
+                continue
+            for source, colour in (("so", "tab:blue"), ("emg", "tab:red")):
+                stats = cond.groupby("pct")[source].agg(["mean", "std"]).fillna(0.0)
+                label = f"{'SO' if source == 'so' else 'EMG'} {condition}"
+                axis.plot(stats.index, stats["mean"], styles.get(condition, "-"), color=colour, label=label)
+                axis.fill_between(
+                    stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], color=colour, alpha=0.15
+                )
+        axis.set_title(channel, fontsize=9)
+        axis.set_xlabel("% cycle")
+        axis.set_ylabel("activation / normalised EMG")
+    for axis in list(axes.flat)[len(channels) :]:
+        axis.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("EMG envelope (subject-normalised) over SO activation, mean ± SD over cycles")
+    fig.tight_layout()
+    return fig
+
+
+def front_page_lines(comparison: pd.DataFrame, agreement: pd.DataFrame, *, primary: list[str]) -> list[str]:
+    """Front-page lines: for each primary outcome with an EMG row, SO's and EMG's
+    difference (b - a) side by side, and the agreement's group r (mean over trials)."""
+    if "source" not in comparison or not (comparison["source"] == emg_lib.SOURCE).any():
+        return []
+    lines = [
+        "",
+        "Measured EMG beside SO (``source`` so / emg in ``comparison.csv``; ``tables/emg_agreement.csv``):",
+        "",
+    ]
+    so = comparison[comparison["source"] == "so"].set_index(["group", "metric"])
+    emg = comparison[comparison["source"] == emg_lib.SOURCE].set_index(["group", "metric"])
+    for outcome in primary:
+        group, _, metric = outcome.partition(".")
+        if (group, metric) not in emg.index:
+            continue
+        cells = []
+        for name, table in (("SO", so), ("EMG", emg)):
+            row = table.loc[(group, metric)] if (group, metric) in table.index else None
+            diff = row.get("difference_mean") if row is not None else float("nan")
+            p = row.get("t_test_p_holm") if row is not None else float("nan")
+            n = row.get("n_subjects") if row is not None else 0
+            cells.append(f"{name} {float(diff):+.3g} (Holm p {float(p):.3g}, n {int(n) if n == n else 0})")
+        lines.append(
+            f"- {outcome}, {comparison['condition_b'].iloc[0]} - {comparison['condition_a'].iloc[0]}: "
+            + "; ".join(cells)
+        )
+    groups = agreement[agreement["kind"] == "group"] if len(agreement) else agreement
+    for name, table in groups.groupby("name") if len(groups) else []:
+        lines.append(
+            f"- SO vs EMG, {name}: r {table['r_mean_cycle'].mean():.2f} over the mean cycle "
+            f"(lag {table['lag_ms'].mean():+.0f} ms; on/off agreement {table['on_off_agreement_pct'].mean():.0f} %; "
+            f"{len(table)} trial-side(s))"
+        )
+    return lines

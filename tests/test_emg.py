@@ -1,0 +1,329 @@
+"""EMG: reading, processing, normalisation, cycle metrics, agreement, up-front checks."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, shared
+
+from retrorun import analysis, emg, emg_agreement
+from retrorun.errors import InputError
+
+RATE = 2000.0
+SETTINGS = {
+    "channels": {"vl": ["vaslat_r"], "bf": ["bflh_r"], "glmax": ["glmax1_r", "glmax2_r", "glmax3_r"]},
+    "signal": "raw",
+    "band_pass_hz": [20, 450],
+    "envelope_low_pass_hz": 6,
+    "normalise": "subject_peak",
+    "time_offset_s": 0.0,
+    "envelope_rate_hz": 500,
+    "on_threshold": 0.25,
+    "max_lag_s": 0.15,
+}
+SIDES = {"r": "_r", "l": "_l"}
+
+
+def modulated_noise(envelope, seed=0, offset=0.0):
+    """Raw-like EMG: zero-mean broadband noise (the motor unit carrier) times an envelope."""
+    carrier = np.random.default_rng(seed).standard_normal(envelope.size)
+    return offset + envelope * carrier
+
+
+def known_envelope(time_s, period_s=0.8):
+    return 0.2 + np.clip(np.sin(2 * np.pi * time_s / period_s), 0, None) ** 2
+
+
+def test_known_envelope_modulating_noise_comes_back():
+    time_s = np.arange(0, 4.0, 1 / RATE)
+    truth = known_envelope(time_s)
+    raw = modulated_noise(truth)
+    found = emg.raw_to_envelope(raw, rate_hz=RATE, band_pass_hz=[20, 450], low_pass_hz=6)
+    inner = slice(int(0.5 * RATE), int(3.5 * RATE))  # away from the filters' edges
+    r = np.corrcoef(found[inner], truth[inner])[0, 1]
+    assert r >= 0.95
+
+
+def test_offset_is_removed():
+    time_s = np.arange(0, 3.0, 1 / RATE)
+    raw = modulated_noise(known_envelope(time_s))
+    plain = emg.raw_to_envelope(raw, rate_hz=RATE, band_pass_hz=[20, 450], low_pass_hz=6)
+    shifted = emg.raw_to_envelope(raw + 2.5, rate_hz=RATE, band_pass_hz=[20, 450], low_pass_hz=6)
+    # a 2.5 V offset is 2.5x the signal's peak: left in, it would dominate the rectified signal
+    assert np.max(np.abs(shifted - plain)) < 1e-6 * np.max(plain)
+    assert np.max(emg.raw_to_envelope(np.full(4000, 3.0), rate_hz=RATE, band_pass_hz=[20, 450], low_pass_hz=6)) < 1e-9
+
+
+def _cycles(starts, duration=0.8, side="r"):
+    return pd.DataFrame(
+        {
+            "side": side,
+            "cycle": range(len(starts)),
+            "start_s": starts,
+            "end_s": [s + duration for s in starts],
+            "duration_s": duration,
+            "stance_pct": 40.0,
+            "status": "used",
+        }
+    )
+
+
+def test_subject_peak_normalisation_keeps_a_2x_contrast():
+    time_s = np.arange(0, 2.4, 1 / 500)
+    base = known_envelope(time_s)
+    forward = pd.DataFrame({"time_s": time_s, "vl": 2.0 * base})
+    backward = pd.DataFrame({"time_s": time_s, "vl": 1.0 * base})
+    cycles = _cycles([0.0, 0.8])
+    trials = [({"condition": "forward"}, forward, cycles), ({"condition": "backward"}, backward, cycles)]
+    settings = SETTINGS | {"channels": {"vl": ["vaslat_r"]}}
+    divisors = emg.subject_peaks(trials, settings, SIDES)
+    peaks = {}
+    for info, table, c in trials:
+        normalised = emg.normalise(table, divisors)
+        peaks[info["condition"]] = emg.cycle_mean(normalised, c, "vl", "r").max()
+    assert peaks["forward"] == pytest.approx(1.0)
+    assert peaks["forward"] / peaks["backward"] == pytest.approx(2.0)
+    # a per-trial peak would have made both 1: the contrast is what subject_peak keeps
+    assert set(divisors["divisor"]) == {divisors["peak"].max()}
+
+
+def test_emg_metrics_come_from_the_so_metric_function():
+    pct = np.linspace(0, 100, 101)
+    q = 0.5 + 0.4 * np.sin(pct / 100 * 2 * np.pi)
+    h = 0.3 + 0.2 * np.cos(pct / 100 * 2 * np.pi)
+    curves = pd.DataFrame(
+        {
+            "side": "r",
+            "cycle": 0,
+            "pct": pct,
+            emg.group_curve_column("quadriceps"): q,
+            emg.group_curve_column("hamstrings"): h,
+        }
+    )
+    cycles = _cycles([0.0])
+    found = emg.cycle_metrics(curves, cycles, {"quadriceps": [], "hamstrings": []}, stance_units=False)
+    assert set(found["source"]) == {"emg"}
+    expected = analysis.activation_metric_values(
+        pct, {"quadriceps": q, "hamstrings": h}, stance_pct=40.0, duration_s=0.8, stance_units=False
+    )
+    got = {(g, m): v for g, m, v in found[["group", "metric", "value"]].itertuples(index=False)}
+    assert got == pytest.approx({k: v for k, (v, _) in expected.items()})
+    assert ("quadriceps_hamstrings", "ratio_mean_stance") in got
+
+
+def test_one_electrode_for_several_muscles_counts_once_in_a_group():
+    members = emg.group_channels(
+        SETTINGS, {"hips": ["glmax1", "glmax2", "glmax3"], "hamstrings": ["bflh"]}, SIDES, present=["glmax", "bf"]
+    )
+    assert members == {("hips", "r"): ["glmax"], ("hamstrings", "r"): ["bf"]}
+
+
+def test_duplicate_columns_warned_and_counted_once(tmp_path):
+    time_s = np.arange(0, 1.0, 1 / RATE)
+    signal = modulated_noise(known_envelope(time_s))
+    table = pd.DataFrame({"time_s": time_s, "vl": signal, "bf": signal, "glmax": signal * 0.5})
+    recording = emg.Recording(table=table, rate_hz=RATE, units={}, path="x.csv")
+    problems, warnings = emg.check_recording(recording, SETTINGS, covers=None)
+    assert not problems
+    assert len(warnings) == 1 and "vl, bf" in warnings[0]
+    processed = emg.process(recording, SETTINGS, start_s=0.1, end_s=0.9, rate_hz=500)
+    assert list(processed.columns) == ["time_s", "vl", "glmax"]
+
+
+def test_per_source_keeps_holm_families_apart():
+    rows = []
+    for source, shift in (("so", 0.5), ("emg", 0.0)):
+        for subject in range(6):
+            for condition, add in (("forward", 0.0), ("backward", shift + 0.01 * subject)):
+                for metric in ("mean_stance", "peak"):
+                    rows.append(
+                        {
+                            "source": source,
+                            "subject": f"s{subject}",
+                            "condition": condition,
+                            "group": "quadriceps",
+                            "metric": metric,
+                            "mean": 1.0 + add + 0.03 * ((subject * 7) % 5),
+                            "sd": 0.1,
+                            "n_cycles": 3,
+                        }
+                    )
+    subjects = pd.DataFrame(rows)
+    kwargs = dict(compare=["forward", "backward"], min_cycles=1, min_subjects=3, primary_outcomes=["quadriceps.peak"])
+    both = analysis.per_source(analysis.comparison, subjects, **kwargs)
+    so_alone = analysis.comparison(subjects[subjects["source"] == "so"].drop(columns="source"), **kwargs)
+    so_rows = both[both["source"] == "so"].drop(columns="source").reset_index(drop=True)
+    pd.testing.assert_frame_equal(so_rows, so_alone)
+    assert set(both["source"]) == {"so", "emg"}
+
+
+def test_agreement_recovers_a_known_lag_and_perfect_on_off():
+    pct = np.linspace(0, 100, 101)
+    duration_s = 1.0
+    emg_curve = np.clip(np.sin(2 * np.pi * pct / 100), 0, None)
+    # SO follows the EMG 40 ms later (the electromechanical delay)
+    so_curve = np.interp(pct - 4.0, pct, emg_curve, period=100.0)
+    found = emg_agreement.compare_curves(
+        pct, so_curve[None, :], emg_curve[None, :], duration_s=duration_s, settings=SETTINGS
+    )
+    assert found["lag_ms"] == pytest.approx(40.0, abs=2.0)
+    assert found["r_at_lag"] > 0.999
+    assert found["r_mean_cycle"] < found["r_at_lag"]
+    assert emg_agreement.on_off_agreement_pct(emg_curve, emg_curve + 0.1, threshold=0.25) == 100.0
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _recording(time_s, labels=("vl", "bf", "glmax"), rate=RATE):
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"time_s": time_s} | {label: rng.standard_normal(len(time_s)) for label in labels})
+    return emg.Recording(table=table, rate_hz=rate, units={}, path="trial1_emg.csv")
+
+
+def test_missing_file_refused(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        emg.read_emg(tmp_path / "absent.csv", subject="s1", trial="t1")
+
+
+def test_unreadable_file_refused(tmp_path):
+    path = tmp_path / "emg.csv"
+    path.write_text("time,vl\n0.0,0.1\n0.0005,not-a-number\n")
+    with pytest.raises(InputError, match="not numeric"):
+        emg.read_emg(path, subject="s1", trial="t1")
+    with pytest.raises(InputError, match="unknown format '.xlsx'"):
+        (tmp_path / "emg.xlsx").write_text("x")
+        emg.read_emg(tmp_path / "emg.xlsx")
+
+
+def test_time_not_increasing_refused():
+    time_s = np.arange(0, 1, 1 / RATE)
+    time_s[100] = time_s[99]
+    problems, _ = emg.check_recording(_recording(time_s), SETTINGS, covers=None)
+    assert len(problems) == 1 and "time does not increase" in problems[0] and "trial1_emg.csv" in problems[0]
+
+
+def test_emg_shorter_than_the_analysed_span_refused():
+    problems, _ = emg.check_recording(_recording(np.arange(0, 1, 1 / RATE)), SETTINGS, covers=(0.2, 1.5))
+    assert len(problems) == 1 and "spans 0.000-1.000 s" in problems[0] and "0.200-1.500" in problems[0]
+    shifted = SETTINGS | {"time_offset_s": 0.5}  # the same record on the markers' clock 0.5 s later covers it
+    assert not emg.check_recording(_recording(np.arange(0, 1.1, 1 / RATE)), shifted, covers=(0.6, 1.5))[0]
+
+
+def test_absent_channel_refused_listing_the_present_ones():
+    problems, _ = emg.check_recording(_recording(np.arange(0, 1, 1 / RATE), labels=("vl", "BF")), SETTINGS, covers=None)
+    assert len(problems) == 1
+    assert "no channel(s) bf, glmax" in problems[0] and "its channels: vl, BF" in problems[0]
+
+
+def test_muscle_absent_from_the_model_refused_with_the_closest_name():
+    config = {"emg": SETTINGS | {"channels": {"vl": ["vas_lat_r"]}}, "sides": SIDES}
+    problems = emg.check_settings(config, {"vaslat_r", "vasmed_r", "bflh_r"})
+    assert problems == ["config emg.channels.vl: muscle 'vas_lat_r' is not in the model (closest: 'vaslat_r')"]
+
+
+def test_band_pass_edge_at_nyquist_refused():
+    recording = _recording(np.arange(0, 1, 1 / 900.0), rate=900.0)
+    problems, _ = emg.check_recording(recording, SETTINGS, covers=None)
+    assert len(problems) == 1
+    assert "900 Hz" in problems[0] and "emg.band_pass_hz" in problems[0] and "trial1_emg.csv" in problems[0]
+    # an envelope file is not band-passed: no such limit
+    assert not emg.check_recording(recording, SETTINGS | {"signal": "envelope"}, covers=None)[0]
+
+
+def test_mvc_without_an_mvc_file_refused():
+    trial = SimpleNamespace(subject="s1", name="t1", emg=Path("t1.csv"), markers=Path("t1.trc"))
+    subject = SimpleNamespace(name="s1", emg_mvc=None)
+    study = SimpleNamespace(config={"emg": SETTINGS | {"normalise": "mvc"}}, trials=[trial], subjects=[subject])
+    problems = emg.check_normalisation(study)
+    assert len(problems) == 1 and "subject s1" in problems[0] and "emg_mvc" in problems[0]
+    study.config["emg"]["normalise"] = "subject_peak"
+    assert emg.check_normalisation(study) == []
+
+
+def test_trc_with_double_tabs_in_its_header_is_read(tmp_path):
+    # OpenSim's Moco walking example writes "100.0\t\t100.0\t\t..." under single-tab keys
+    path = tmp_path / "m.trc"
+    path.write_text(
+        "PathFileType  4\t(X/Y/Z)\tm.trc\n"
+        "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames\n"
+        "  100.0\t\t  100.0\t\t    2\t\t     1\t\t mm\t  100.0\t      1\t    2\n"
+        "Frame#\tTime\tA\t\t\n\t\tX1\tY1\tZ1\n\n"
+        "1\t0.00\t1000\t2000\t3000\n2\t0.01\t1000\t2000\t3000\n"
+    )
+    from retrorun.formats import read_trc
+
+    markers = read_trc(path)
+    assert markers.marker_names == ["A"]
+
+
+@pytest.mark.slow  # reads the recording's markers, GRF and EMG (about 15 s on 2 busy cores)
+def test_refused_by_the_study_check_before_any_job(tmp_path):
+    """snakemake -n's check (validate_study_inputs) names the file and the present channels."""
+    shared("emg", "rajagopal-walk", "electromyography.sto")
+    from retrorun.config import load_config, load_study
+    from retrorun.errors import ConfigError
+    from retrorun.validation import validate_study_inputs
+
+    example = REPO / "config" / "examples" / "rajagopal-walk-emg"
+    config = load_config(example / "config.yaml", overrides={"emg": {"channels": {"vastus": ["vaslat_r"]}}})
+    with pytest.raises(ConfigError, match=r"no channel\(s\) vastus.*its channels: soleus, gastrocnemius"):
+        validate_study_inputs(load_study(config), load_model=False)
+
+
+# ------------------------------------------------------------------ reference files
+
+
+def test_c3d_analog_channels_raw_path():
+    path = shared("emg", "pyomeca-raw", "markers_analogs.c3d")
+    recording = emg.read_emg(path)
+    assert recording.rate_hz == 2000.0 and recording.units["Biceps.EMG4"] == "V"
+    assert len(recording.table) == 11600 and "Delt_ant.EMG1" in recording.labels
+    settings = SETTINGS | {"channels": {"Biceps.EMG4": ["x_r"], "Sensor 1.IM EMG1": ["y_r"]}}
+    settings["channels"] = {c: ["x_r"] for c in ("Biceps.EMG4", "Triceps.EMG5")}
+    processed = emg.process(recording, settings, start_s=0.5, end_s=5.0, rate_hz=500)
+    assert list(processed.columns) == ["time_s", "Biceps.EMG4", "Triceps.EMG5"]
+    biceps = processed["Biceps.EMG4"].to_numpy()
+    raw = recording.table["Biceps.EMG4"].to_numpy()
+    assert (biceps >= 0).all() and biceps.max() < np.abs(raw).max()
+    # the envelope of a zero-mean raw signal is of its rectified mean's size, not of its offset
+    assert 0.3 < biceps.mean() / np.abs(raw - raw.mean()).mean() < 3.0
+    zeros = [c for c in recording.labels if c.startswith("Sensor")]
+    assert zeros and set(emg.dead_channels(recording.table, zeros)) == set(zeros)
+
+
+def test_100_hz_envelope_file():
+    path = shared("emg", "ceinms-run", "emgFilt.sto")
+    recording = emg.read_emg(path)
+    assert recording.rate_hz == pytest.approx(100.0)
+    assert recording.labels[:2] == ["soleus_r", "med_gas_r"] and len(recording.labels) == 9
+    settings = SETTINGS | {"signal": "envelope", "channels": {"soleus_r": ["soleus_r"]}}
+    problems, _ = emg.check_recording(recording, settings, covers=(1.0, 50.0))
+    assert not problems
+    processed = emg.process(recording, settings, start_s=1.0, end_s=2.0, rate_hz=500)
+    # an envelope is only resampled: at the file's own samples it is the file
+    at = processed.set_index(processed["time_s"].round(6))["soleus_r"]
+    source = recording.table.set_index(recording.table["time_s"].round(6))["soleus_r"]
+    assert at.loc[1.5] == pytest.approx(source.loc[1.5])
+
+
+def test_emg_subject_ratio_sums_over_cycles_with_so_durations():
+    """The EMG Q:H ratio of a subject is summed over its cycles like SO's (analysis.subject_means),
+    with the cycle durations only SO rows carry; EMG gets no cycle rows of its own."""
+    rows = []
+    for cycle, (q, h) in enumerate([(1.0, 1.0), (3.0, 0.5)]):
+        base = {"subject": "s1", "condition": "forward", "trial": "t1", "side": "r", "cycle": cycle, "note": ""}
+        rows += [
+            base | {"source": "so", "group": "cycle", "metric": "duration_s", "value": 1.0},
+            base | {"source": "so", "group": "cycle", "metric": "stance_pct", "value": 40.0},
+            base | {"source": "emg", "group": "quadriceps", "metric": "integrated_stance_s", "value": q},
+            base | {"source": "emg", "group": "hamstrings", "metric": "integrated_stance_s", "value": h},
+            base | {"source": "emg", "group": "quadriceps_hamstrings", "metric": "ratio_mean_stance", "value": q / h},
+        ]
+    means = analysis.per_source(analysis.subject_means, pd.DataFrame(rows), shared_groups=[analysis.CYCLE_GROUP])
+    emg_rows = means[means["source"] == "emg"].set_index(["group", "metric"])
+    assert emg_rows.loc[("quadriceps_hamstrings", "ratio_mean_stance"), "mean"] == pytest.approx(4.0 / 1.5)
+    assert "cycle" not in set(emg_rows.index.get_level_values("group"))
+    assert set(means.loc[means["source"] == "so", "group"]) == {"cycle"}

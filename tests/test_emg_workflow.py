@@ -1,0 +1,60 @@
+"""The whole workflow with measured EMG: OpenSim's Moco 3-D walking example (scaled
+Rajagopal et al. 2016 model, markers, GRF and 10 processed right-leg EMG envelopes;
+config/examples/rajagopal-walk-emg). About 25 s of CPU (SO on one walking cycle)."""
+
+import pandas as pd
+import pytest
+from conftest import REPO, shared
+from workflow_runner import ok, snakemake
+
+pytestmark = pytest.mark.slow
+
+CHANNELS = [
+    "soleus",
+    "gastrocnemius",
+    "tibialis_anterior",
+    "medial_hamstrings",
+    "biceps_femoris",
+    "vastus_lateralis",
+    "vastus_medius",
+    "rectus_femoris",
+    "gluteus_maximus",
+    "gluteus_medius",
+]
+
+
+def test_rajagopal_walk_with_emg_envelopes(tmp_path):
+    shared("emg", "rajagopal-walk", "electromyography.sto")
+    config = REPO / "config" / "examples" / "rajagopal-walk-emg" / "config.yaml"
+    ok(snakemake(tmp_path, config))
+    results = tmp_path / "results" / "rajagopal-walk-emg"
+    trial = results / "trials" / "subject_walk" / "walk"
+
+    envelopes = pd.read_csv(trial / "emg_envelopes.csv")
+    assert list(envelopes.columns) == ["time_s", *CHANNELS]
+    # subject_peak: each channel's cycle-mean envelope (one cycle here) peaks at 1
+    curves = pd.read_csv(trial / "cycle_curves.csv")
+    right = curves[curves["side"] == "r"]
+    for channel in CHANNELS:
+        assert right[f"emg_{channel}"].max() == pytest.approx(1.0, abs=1e-6)
+    assert {"emg_quadriceps_activation", "emg_hamstrings_activation"} <= set(curves.columns)
+
+    agreement = pd.read_csv(results / "tables" / "emg_agreement.csv")
+    assert list(agreement.loc[agreement["kind"] == "channel", "name"]) == CHANNELS
+    assert list(agreement.loc[agreement["kind"] == "group", "name"]) == ["quadriceps", "hamstrings"]
+    assert agreement["r_mean_cycle"].between(-1, 1).all() and (agreement["r_at_lag"] >= agreement["r_mean_cycle"]).all()
+    assert agreement["lag_ms"].abs().max() <= 150 and agreement["on_off_agreement_pct"].between(0, 100).all()
+    # the plantarflexor that carries walking's late stance: SO and EMG agree once aligned,
+    # with the EMG leading (electromechanical delay)
+    soleus = agreement.set_index("name").loc["soleus"]
+    assert soleus["r_at_lag"] > 0.8 and soleus["lag_ms"] > 0
+
+    for name in ("cycles.csv", "subjects.csv", "comparison.csv", "curves.csv", "spm.csv"):
+        table = pd.read_csv(results / "tables" / name)
+        assert set(table["source"]) == {"so", "emg"}, name
+    cycles = pd.read_csv(results / "tables" / "cycles.csv")
+    emg_groups = set(cycles.loc[cycles["source"] == "emg", "group"])
+    assert emg_groups == {"quadriceps", "hamstrings", "quadriceps_hamstrings"}  # no knee or cycle rows from EMG
+    front = (results / "report" / "front_page.rst").read_text()
+    assert "SO vs EMG, quadriceps: r" in front and "EMG +" in front
+    assert (results / "figures" / "emg_vs_so.png").stat().st_size > 10_000
