@@ -246,10 +246,11 @@ def test_cycles_of_qc_excluded_trials_are_flagged_in_the_cycle_table():
 
 
 def test_the_shipped_hamstrings_are_the_biarticular_ones_and_the_short_head_stands_alone():
-    biarticular = {"semimem", "semiten", "bifemlh"}
+    # gait2392/Hamner names, and the Rajagopal lineage's
+    biarticular = [{"semimem", "semiten", "bifemlh"}, {"semimem", "semiten", "bflh"}]
     for path in [ROOT / "config/config.yaml", *sorted((ROOT / "config/examples").glob("*/config*.yaml"))]:
         groups = yaml.safe_load(path.read_text())["muscle_groups"]
-        assert set(groups["hamstrings"]) == biarticular, path
+        assert set(groups["hamstrings"]) in biarticular, path
     assert yaml.safe_load((ROOT / "config/config.yaml").read_text())["muscle_groups"]["bifemsh"] == ["bifemsh"]
 
 
