@@ -355,7 +355,7 @@ def forest_plot(table: pd.DataFrame, source: str = "so"):
             )
         axis.axvline(1.0 if log else 0.0, color="grey", linestyle=":")
         axis.set_yticks(y, variants if axis is axes[0][0] else [""] * len(variants))
-        axis.set_title(outcome + (" (ratio)" if log else " (difference)"), fontsize=9)
+        axis.set_title(outcome + ("\n(ratio)" if log else "\n(difference)"), fontsize=8)
     figure.suptitle(
         "Difference between the compared conditions per processing variant\n(CI at 1 - alpha; filled: significant "
         "after Holm; red: the conclusion differs from the main run's)",

@@ -327,3 +327,27 @@ def test_emg_subject_ratio_sums_over_cycles_with_so_durations():
     assert emg_rows.loc[("quadriceps_hamstrings", "ratio_mean_stance"), "mean"] == pytest.approx(4.0 / 1.5)
     assert "cycle" not in set(emg_rows.index.get_level_values("group"))
     assert set(means.loc[means["source"] == "so", "group"]) == {"cycle"}
+
+
+def test_demo_emg_truth_compares_only_activation_outcomes():
+    """EMG has no knee moment: the demo's EMG truth rows hold the activation outcomes only,
+    each with EMG's and the truth's relative forward-backward change."""
+    from retrorun.demo import emg as demo_emg
+
+    emg_means = pd.DataFrame(
+        [
+            {"subject": "s1", "condition": c, "group": "quadriceps", "metric": "mean_stance", "mean": v}
+            for c, v in (("forward", 1.0), ("backward", 1.2))
+        ]
+    )
+    truth = pd.DataFrame(
+        [
+            {"subject": "s1", "condition": c, "side": "r", "group": g, "metric": m, "value": v}
+            for c, v in (("forward", 1.0), ("backward", 1.5))
+            for g, m in (("quadriceps", "mean_stance"), ("knee", "peak_extension_moment_nm_per_kg"))
+        ]
+    )
+    outcomes = ["quadriceps.mean_stance", "knee.peak_extension_moment_nm_per_kg"]
+    rows = demo_emg.difference_rows(emg_means, truth, outcomes=outcomes, compare=["forward", "backward"], side="r")
+    assert [row["channel"] for row in rows] == ["quadriceps.mean_stance"]
+    assert rows[0]["emg"] == pytest.approx(0.2) and rows[0]["truth"] == pytest.approx(0.5) and rows[0]["pass"]

@@ -142,6 +142,8 @@ def difference_rows(
     truth = truth.groupby(["subject", "condition", "group", "metric"])["value"].mean().reset_index(name="mean")
     for outcome in outcomes:
         group, _, metric = outcome.partition(".")
+        if not ((emg_subjects["group"] == group) & (emg_subjects["metric"] == metric)).any():
+            continue  # not an activation outcome (knee moment): SO's only
         changes = {}
         for name, table in (("emg", emg_subjects), ("truth", truth)):
             own = table[(table["group"] == group) & (table["metric"] == metric)]
