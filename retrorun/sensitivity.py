@@ -60,6 +60,19 @@ MAIN_ONLY_RULES = (
     "validate_ground_truth",
     "analysis_figures",
     "report_front_page",
+    # the runner's heading: the markers and the model alone
+    "estimate_heading",
+    # measured EMG: processed once (its keys are fixed), read by every variant's analysis
+    "process_emg",
+    "emg_normalisation",
+    "emg_envelopes",
+    "emg_agreement",
+    "emg_figures",
+    # the demo's validation against its truth
+    "synthesize_emg",
+    "validate_emg_truth",
+    "error_budget_trial",
+    "error_budget",
 )
 
 # The first stage each config key affects (a key, or a section for all its keys). The
@@ -85,6 +98,7 @@ FIXED_KEYS = {
     "analysis.compare": "the compared conditions define the outcomes every variant is compared on",
     "analysis.primary_outcomes": "the primary outcomes are what every variant is compared on",
     "analysis.allow_empty": "it changes no number",
+    "emg": "the EMG envelopes are processed once, in the main run, and read by every variant",
 }
 # `named` holds variants of several keys at once; every other entry of `sensitivity` is a
 # key with the values to try one at a time.
@@ -142,8 +156,9 @@ def key_stage(key: str) -> str:
             fix="name an existing key in dotted form, e.g. filter_hz or static_optimization.activation_exponent "
             "(config/README.md lists them)",
         )
-    if key in FIXED_KEYS:
-        raise ConfigError(f"sensitivity: '{key}' cannot vary: {FIXED_KEYS[key]}", fix=_variable_keys_hint())
+    fixed = [entry for entry in FIXED_KEYS if key == entry or key.startswith(entry + ".")]
+    if fixed:
+        raise ConfigError(f"sensitivity: '{key}' cannot vary: {FIXED_KEYS[fixed[0]]}", fix=_variable_keys_hint())
     matches = [entry for entry in KEY_STAGES if key == entry or key.startswith(entry + ".")]
     if not matches:
         raise ConfigError(

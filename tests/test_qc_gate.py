@@ -91,14 +91,19 @@ def test_a_single_condition_study_stops_only_when_the_gate_empties_its_condition
 def test_the_analysis_tables_rule_stops_when_the_gate_empties_the_comparison(tmp_path):
     table, trials = study({("s1", "bwd"): "residual_force", ("s2", "bwd"): "saturation"})
     table.to_csv(tmp_path / "qc.csv", index=False)
-    files = {"cycles": [], "metrics": [], "curves": [], "spans": []}
+    files = {"cycles": [], "metrics": [], "curves": [], "stance_curves": [], "spans": []}
     for info, cycles in trials:
         stem = tmp_path / f"{info['subject']}_{info['trial']}"
         cycles.to_csv(f"{stem}_cycles.csv", index=False)
         pd.DataFrame(columns=["side", "cycle", "group", "metric", "value"]).to_csv(f"{stem}_metrics.csv", index=False)
         pd.DataFrame(columns=["side", "cycle", "pct"]).to_csv(f"{stem}_curves.csv", index=False)
         (tmp_path / f"{stem}_span.json").write_text('{"warning": ""}')
-        for kind, suffix in (("cycles", "cycles.csv"), ("metrics", "metrics.csv"), ("curves", "curves.csv")):
+        for kind, suffix in (
+            ("cycles", "cycles.csv"),
+            ("metrics", "metrics.csv"),
+            ("curves", "curves.csv"),
+            ("stance_curves", "curves.csv"),
+        ):
             files[kind].append(f"{stem}_{suffix}")
         files["spans"].append(f"{stem}_span.json")
     outputs = {name: str(tmp_path / "tables" / f"{name}.csv") for name in ("cycles", "subjects", "comparison")}

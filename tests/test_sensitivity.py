@@ -226,3 +226,8 @@ def test_an_outcome_without_a_comparison_is_a_row_saying_why():
     )
     assert list(table["outcome"]) == ["a.x", "b.y", "a.x", "b.y"]
     assert (table["note"] == "no used gait cycle").all() and table["matches_main"].isna().all()
+
+
+def test_an_emg_key_cannot_vary_and_says_why():
+    with pytest.raises(ConfigError, match="processed once, in the main run"):
+        sensitivity.key_stage("emg.envelope_low_pass_hz")
