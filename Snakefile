@@ -31,6 +31,7 @@ include: "workflow/rules/residual_reduction.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/report.smk"
 
 
 # Light jobs (merging, QC, tables, figures: seconds each) run in Snakemake's own process,
@@ -47,6 +48,7 @@ localrules:
     analysis_tables,
     analysis_figures,
     report_front_page,
+    methods_text,
 
 
 # rules that exist only for the demo's synthetic study

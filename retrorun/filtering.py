@@ -13,6 +13,13 @@ import pandas as pd
 from scipy.signal import butter, filtfilt
 
 FILTER_ORDER = 2  # applied twice by filtfilt: 4th-order zero-lag response
+# The filter as the methods section states it (retrorun/methods.py), with the config's
+# filter_hz for {cutoff_hz}: kept beside the code it describes, so they change together.
+METHODS_DESCRIPTION = (
+    f"a zero-lag Butterworth low-pass filter (order {FILTER_ORDER} run forwards and backwards, "
+    f"{2 * FILTER_ORDER}th-order response; SciPy's filtfilt) with each pass's cut-off at {{cutoff_hz:g}} Hz, "
+    "so that the forward-backward response is -6 dB there"
+)
 
 
 def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarray:
