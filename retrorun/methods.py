@@ -157,6 +157,23 @@ def _model_paragraph(config: dict, model: dict, subjects: pd.DataFrame) -> str:
     return text
 
 
+def _c3d_sentence(config: dict, trials: pd.DataFrame) -> str:
+    """How C3D recordings were imported, when the study has any."""
+    if "markers" not in trials or not trials["markers"].astype(str).str.lower().str.endswith(".c3d").any():
+        return ""
+    c3d = config["c3d"]
+    sides = (
+        "the fixed side of each plate (" + ", ".join(f"plate {p}: {s}" for p, s in c3d["plate_sides"].items()) + ")"
+        if c3d["plate_sides"]
+        else "the foot whose markers were nearest its centre of pressure"
+    )
+    return (
+        f" C3D recordings were imported with markers in metres from their POINT:UNITS, each force plate's force, "
+        f"centre of pressure and free moment computed from its channels where its vertical force reached "
+        f"{_n(c3d['cop_threshold_n'])} N, and each plate contact given to {sides}."
+    )
+
+
 def _filter_paragraph(config: dict) -> str:
     description = filtering.METHODS_DESCRIPTION.format(cutoff_hz=config["filter_hz"])
     return (
@@ -376,7 +393,7 @@ def methods_text(
     sections = [
         ("Software", _software_paragraph(versions)),
         ("Participants and trials", design),
-        ("Model, scaling and kinematics", _model_paragraph(config, model, subjects)),
+        ("Model, scaling and kinematics", _model_paragraph(config, model, subjects) + _c3d_sentence(config, trials)),
         ("Filtering", _filter_paragraph(config)),
         ("Gait events and cycles", _events_paragraph(config, counts)),
         ("Inverse dynamics and residual reduction", _dynamics_paragraph(config)),

@@ -160,7 +160,9 @@ def scan_export(
     threshold_n = contact_threshold_n or config_schema("grf", "contact_threshold_n")["default"]
     scan = Scan()
     files = sorted(
-        p for p in export_dir.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)
+        p
+        for p in export_dir.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(export_dir).parts)
     )
     recordings: dict[str, list[Recording]] = {}  # per kind
     spelling: dict[str, str] = {}  # subject id lower-case -> first spelling seen

@@ -184,6 +184,16 @@ def test_the_filter_is_described_by_filtering_py(config, monkeypatch):
     assert f"the test filter at {config['filter_hz']:g} Hz (-3 dB)" in text_of(config)
 
 
+def test_c3d_import_is_stated_when_the_study_has_c3d(config):
+    plain = text_of(config)
+    assert "C3D" not in plain
+    config = changed(config, ("c3d", "cop_threshold_n"), 35)
+    subjects = pd.DataFrame({"subject": ["S1"], "mass_kg": [70.0]})
+    trials = pd.DataFrame({"subject": ["S1"], "condition": ["forward"], "markers": ["/lab/S1_fwd.C3D"]})
+    text = methods.methods_text(config, versions=VERSIONS, model=MODEL, subjects=subjects, trials=trials, qc=qc_table())
+    assert "vertical force reached 35 N" in text and "nearest its centre of pressure" in text
+
+
 def test_qc_counts_come_from_qc_csv(config):
     text = text_of(config)
     assert "Of 4 trials, 3 ran through (1 failed at a processing stage) and 1 passed every check." in text

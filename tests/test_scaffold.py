@@ -241,3 +241,10 @@ def test_scaffolded_study_is_planned_by_snakemake(tmp_path, clone, per_subject_f
     jobs = planned_jobs(result)
     assert jobs.get("scale_model") == 3 and jobs.get("inverse_kinematics") == 12, jobs
     assert "results/my-study/qc.csv" in result.stdout
+
+
+def test_hidden_files_skipped_but_not_an_export_below_a_hidden_folder(tmp_path):
+    export = flat_export(tmp_path / ".lab")
+    small_trc(export / ".S01_fwd_3.trc")  # an editor's or sync tool's hidden copy
+    result = scaffold.scan_export(export, conditions=dict(scaffold.parse_condition(c) for c in CONDITIONS))
+    assert len(result.trials) == 12 and not result.unclassified
