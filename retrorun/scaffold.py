@@ -166,6 +166,7 @@ def scan_export(
     )
     recordings: dict[str, list[Recording]] = {}  # per kind
     spelling: dict[str, str] = {}  # subject id lower-case -> first spelling seen
+    merged: set[tuple[str, str]] = set()
     for path in files:
         suffix = path.suffix.lower()
         if suffix not in RECORDING_SUFFIXES:
@@ -181,9 +182,14 @@ def scan_export(
                 )
             )
             continue
-        subject = spelling.setdefault(safe_name(subject).lower(), safe_name(subject))
+        written = safe_name(subject)
+        subject = spelling.setdefault(written.lower(), written)
+        if written != subject:
+            merged.add((written, subject))
         name = _strip_subject(path.stem, subject)
         recordings.setdefault(suffix, []).append(Recording(path, subject, name))
+
+    scan.notes += [f"subject '{a}' in file names taken as '{b}' (ids differ in case only)" for a, b in sorted(merged)]
 
     # TRC + MOT pairs, by name within a subject
     grf_of: dict[tuple[str, str], list[Recording]] = {}

@@ -93,6 +93,7 @@ def test_flat_export_mixed_case(tmp_path):
     assert "more than one condition" in listed["S03_fwd_back_1.trc"]
     assert "no subject" in listed["pilot.trc"]
     assert "no GRF" in listed["S01_fwd_9.trc"]
+    assert "subject 's02' in file names taken as 'S02' (ids differ in case only)" in result.scan.notes
     text = scaffold.summary(result)
     for name in listed:
         assert name in text
