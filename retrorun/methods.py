@@ -102,7 +102,8 @@ def software_versions() -> dict[str, str]:
 def model_summary(osim_path: str | Path) -> dict:
     """File name, muscle and coordinate counts of an OpenSim model, read from its XML."""
     root = ET.parse(osim_path).getroot()
-    muscles = [e for e in root.iter() if e.tag.endswith("Muscle") and e.get("name")]
+    # the model's own objects, not the <defaults> templates some files carry
+    muscles = [e for fs in root.iter("ForceSet") for e in fs.findall("objects/*") if e.tag.endswith("Muscle")]
     coordinates = [e for e in root.iter("Coordinate") if e.get("name")]
     return {"file": Path(osim_path).name, "n_muscles": len(muscles), "n_coordinates": len(coordinates)}
 
@@ -120,6 +121,10 @@ def _n(value: float) -> str:
     return f"{value:g}"
 
 
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def _list(items) -> str:
     items = [str(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
@@ -135,10 +140,11 @@ def _model_paragraph(config: dict, model: dict, subjects: pd.DataFrame) -> str:
     else:
         origin = "[cite the model's publication]"
     masses = subjects["mass_kg"].astype(float)
+    mass = _n(masses.min()) if masses.min() == masses.max() else f"{_n(masses.min())}-{_n(masses.max())}"
     text = (
-        f"The generic musculoskeletal model {file} {origin}, with {model['n_muscles']} muscles and "
-        f"{model['n_coordinates']} coordinates, was scaled to each of the {len(subjects)} subjects "
-        f"(body mass {_n(masses.min())}-{_n(masses.max())} kg) with OpenSim's ScaleTool "
+        f"The generic musculoskeletal model {file} {origin}, with {_count(model['n_muscles'], 'muscle')} and "
+        f"{_count(model['n_coordinates'], 'coordinate')}, was scaled to each subject "
+        f"(body mass {mass} kg) with OpenSim's ScaleTool "
         f"{_cite('Delp et al. 2007')}: segment scale factors from marker distances in a static trial "
         f"({Path(config['model']['scale_setup']).name}), then the model markers placed by inverse kinematics of "
         "the static pose. "
@@ -317,7 +323,7 @@ def _qc_paragraph(config: dict, qc: pd.DataFrame) -> str:
     ran = qc[qc["status"] != "failed"] if len(qc) else qc
     failed = len(qc) - len(ran)
     passed = int(ran["pass"].astype(str).str.lower().isin(["true", "1"]).sum()) if len(ran) else 0
-    text += f" Of {len(qc)} trials, {len(ran)} ran through" + (
+    text += f" Of {_count(len(qc), 'trial')}, {len(ran)} ran through" + (
         f" ({failed} failed at a processing stage)" if failed else ""
     )
     text += f" and {passed} passed every check."
@@ -332,7 +338,7 @@ def _qc_paragraph(config: dict, qc: pd.DataFrame) -> str:
             + "."
         )
     if config["analysis"]["qc_gate"] == "exclude":
-        text += f" Trials failing a check were excluded from the statistics ({len(ran) - passed} trials)."
+        text += f" Trials failing a check were excluded from the statistics ({_count(len(ran) - passed, 'trial')})."
     else:
         text += f" All {len(ran)} trials entered the statistics, whether or not they passed (qc_gate include)."
     return text
@@ -348,13 +354,15 @@ def _statistics_paragraph(config: dict, comparison: pd.DataFrame | None) -> str:
     if comparison is not None and "family" in comparison:
         n_secondary = int((comparison["family"] == "secondary").sum())
     secondary = f"the other {n_secondary} outcomes" if n_secondary is not None else "all other outcomes"
+    also_95 = "" if round(level, 6) == 95 else " (and 95 %)"
+    cycles = _count(analysis["min_cycles"], "analysed cycle")
     return (
-        f"Cycle values were averaged per subject and condition; subjects with at least {analysis['min_cycles']} "
-        f"analysed cycle(s) in both {a} and {b} entered the paired comparison ({b} minus {a}), which needed at least "
-        f"{analysis['min_subjects']} subjects. Each outcome was compared by a paired t-test {_cite('Student 1908')} "
-        f"and a Wilcoxon signed-rank test {_cite('Wilcoxon 1945')} (which can reach p < {_n(alpha)} only from "
+        f"Cycle values were averaged per subject and condition; subjects with at least {cycles} in both {a} and "
+        f"{b} entered the paired comparison ({b} minus {a}), which needed at least {analysis['min_subjects']} "
+        f"subjects. Each outcome was compared by a paired t-test {_cite('Student 1908')} and a Wilcoxon signed-rank "
+        f"test {_cite('Wilcoxon 1945')} (which can reach p < {_n(alpha)} only from "
         f"{stats.wilcoxon_min_subjects(alpha)} subjects on), with the mean difference, its {_n(level)} % confidence "
-        f"interval (and 95 %) and Cohen's dz {_cite('Lakens 2013')}; ratios were compared on the log scale and "
+        f"interval{also_95} and Cohen's dz {_cite('Lakens 2013')}; ratios were compared on the log scale and "
         f"reported as the ratio of geometric means with its {_n(level)} % confidence interval. p-values were "
         f"Holm-adjusted {_cite('Holm 1979')} within two families: the {len(primary)} primary outcomes and "
         f"{secondary}. The group activation and knee moment curves were compared by a paired SPM t-test "
@@ -386,7 +394,7 @@ def methods_text(
     """The methods section (Markdown) of the study ``config`` (validated, defaults filled)."""
     per_condition = _in_compare_order(trials.groupby("condition").size(), config["analysis"]["compare"])
     design = (
-        f"{len(subjects)} subjects ran {len(trials)} trials: "
+        f"{_count(len(subjects), 'subject')} ran {_count(len(trials), 'trial')}: "
         + ", ".join(f"{n} {condition}" for condition, n in per_condition.items())
         + "."
     )

@@ -6,7 +6,7 @@ import copy
 
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, shared
 
 from retrorun import filtering, methods
 from retrorun.config import load_config
@@ -86,9 +86,9 @@ SETTINGS = [
     (("analysis", "cycles"), 3, "the first 3 per side"),
     (("analysis", "unit"), "stance", "stance phases"),
     (("analysis", "alpha"), 0.01, "alpha = 0.01"),
-    (("analysis", "alpha"), 0.1, "its 90 % confidence"),
+    (("analysis", "alpha"), 0.1, "its 90 % confidence interval (and 95 %)"),
     (("analysis", "min_subjects"), 6, "at least 6 subjects"),
-    (("analysis", "min_cycles"), 2, "at least 2 analysed"),
+    (("analysis", "min_cycles"), 2, "at least 2 analysed cycles"),
     (("analysis", "compare"), ["slow", "fast"], "(fast minus slow)"),
     (("analysis", "primary_outcomes"), ["quadriceps.mean_stance"], "primary outcomes were quadriceps.mean_stance."),
     (("analysis", "weighting"), "max_isometric_force", "weighted by maximum isometric force"),
@@ -140,9 +140,9 @@ def test_the_configs_own_values(config):
         "SciPy 1.14.1",
         "retrorun 0.1.0",
         "61.5-80.25 kg",
-        "92 muscles",
+        "92 muscles and 29 coordinates",
         "the 4 primary outcomes and the other 17 outcomes",
-        "ran 4 trials: 2 forward, 2 backward.",
+        "2 subjects ran 4 trials: 2 forward, 2 backward.",
         "Units analysed: 5 forward, 4 backward.",
     ):
         assert stated in text, stated
@@ -208,3 +208,11 @@ def test_model_summary_reads_the_osim():
         pytest.skip(f"{model} is built by rule build_demo_model (run the demo once)")
     summary = methods.model_summary(model)
     assert summary == {"file": "retrorun_planar.osim", "n_muscles": 26, "n_coordinates": 10}
+
+
+def test_model_summary_counts_the_models_muscles_not_its_defaults():
+    summary = methods.model_summary(shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim"))
+    assert (summary["n_muscles"], summary["n_coordinates"]) == (
+        92,
+        37,
+    )  # Hamner et al. 2010: 92 musculotendon actuators
