@@ -134,7 +134,7 @@ def _model_paragraph(config: dict, model: dict, subjects: pd.DataFrame) -> str:
     file = model["file"]
     source = next((key for part, key in MODEL_SOURCES.items() if part in file.lower()), None)
     if DEMO_MODEL in file:
-        origin = "retrorun's planar running model (models/retrorun_planar/README.md cites each parameter)"
+        origin = "(retrorun's planar running model; models/retrorun_planar/README.md cites each parameter)"
     elif source:
         origin = f"{_cite(source)}"
     else:
@@ -306,10 +306,7 @@ def _qc_paragraph(config: dict, qc: pd.DataFrame) -> str:
         f"residual force <= {_n(100 * t['residual_force_max_share_of_peak_grf'])} % of peak GRF; peak residual "
         f"moment <= {_n(t['residual_moment_max_nm'])} N·m"
     )
-    if config["residual_reduction"]["method"] != "none":
-        text += (
-            f" and <= {_n(100 * t['residual_moment_max_share_of_com_height_x_peak_grf'])} % of COM height x peak GRF"
-        )
+    text += f" and <= {_n(100 * t['residual_moment_max_share_of_com_height_x_peak_grf'])} % of COM height x peak GRF"
     if config["residual_reduction"]["method"] == "rra":
         text += (
             f"; RRA kinematic change RMS <= {_n(t['kinematic_change_rms_max_deg'])} deg and "

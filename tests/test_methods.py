@@ -106,6 +106,7 @@ SETTINGS = [
     (("qc", "residual_force_max_share_of_peak_grf"), 0.03, "<= 3 % of peak GRF"),
     (("qc", "reserve_peak_share_max"), 0.2, "<= 20 % of the peak joint moment"),
     (("qc", "saturation_activation"), 0.9, "activation >= 0.9."),
+    (("qc", "residual_moment_max_share_of_com_height_x_peak_grf"), 0.02, "<= 2 % of COM height x peak GRF"),
     (("gaps", "max_gap_s"), 0.25, "up to 0.25 s"),
     (("muscle_groups", "quadriceps"), ["vasti_only"], "quadriceps: vasti_only"),
 ]
