@@ -350,7 +350,8 @@ def _statistics_paragraph(config: dict, comparison: pd.DataFrame | None) -> str:
     n_secondary = None
     if comparison is not None and "family" in comparison:
         n_secondary = int((comparison["family"] == "secondary").sum())
-    secondary = f"the other {n_secondary} outcomes" if n_secondary is not None else "all other outcomes"
+    # an empty comparison (one condition, too few subjects) has no rows to count
+    secondary = f"the other {n_secondary} outcomes" if n_secondary else "all other outcomes"
     also_95 = "" if round(level, 6) == 95 else " (and 95 %)"
     cycles = _count(analysis["min_cycles"], "analysed cycle")
     return (

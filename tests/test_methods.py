@@ -195,6 +195,16 @@ def test_c3d_import_is_stated_when_the_study_has_c3d(config):
     assert "vertical force reached 35 N" in text and "nearest its centre of pressure" in text
 
 
+def test_an_empty_comparison_is_not_counted_as_no_secondary_outcomes(config):
+    subjects = pd.DataFrame({"subject": ["S1"], "mass_kg": [70.0]})
+    trials = pd.DataFrame({"subject": ["S1"], "condition": ["forward"]})
+    empty = pd.DataFrame({"family": [None]})
+    text = methods.methods_text(
+        config, versions=VERSIONS, model=MODEL, subjects=subjects, trials=trials, qc=qc_table(), comparison=empty
+    )
+    assert "primary outcomes and all other outcomes" in text
+
+
 def test_qc_counts_come_from_qc_csv(config):
     text = text_of(config)
     assert "Of 4 trials, 3 ran through (1 failed at a processing stage) and 1 passed every check." in text
