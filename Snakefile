@@ -32,6 +32,7 @@ include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/emg.smk"
+include: "workflow/rules/report.smk"
 # after every rule it reruns for a variant (config `sensitivity`)
 include: "workflow/rules/sensitivity.smk"
 
@@ -63,6 +64,7 @@ localrules:
     sensitivity_analysis_tables,
     sensitivity_table,
     sensitivity_figure,
+    methods_text,
 
 
 # rules that exist only for the demo's synthetic study

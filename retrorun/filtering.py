@@ -23,6 +23,14 @@ from scipy.signal import butter, filtfilt
 FILTER_ORDER = 2  # per pass
 FILTER_PASSES = 2  # forwards and backwards (filtfilt): zero lag
 WINTER_CORRECTION = (2 ** (1 / FILTER_PASSES) - 1) ** (1 / (2 * FILTER_ORDER))  # 0.802 for two passes
+# The filter as the methods section states it (retrorun/methods.py), with the config's
+# filter_hz for {cutoff_hz}: kept beside the code it describes, so they change together.
+METHODS_DESCRIPTION = (
+    f"a zero-lag Butterworth low-pass filter (order {FILTER_ORDER} run forwards and backwards, "
+    f"{2 * FILTER_ORDER}th-order response; SciPy's filtfilt) with its cut-off at {{cutoff_hz:g}} Hz, the -3 dB "
+    "point of the forward-backward response as applied (each pass designed at a higher cut-off, corrected for "
+    "the two passes)"
+)
 
 
 def design_cutoff_hz(cutoff_hz: float, *, rate_hz: float) -> float:

@@ -60,6 +60,7 @@ MAIN_ONLY_RULES = (
     "validate_ground_truth",
     "analysis_figures",
     "report_front_page",
+    "methods_text",
     # the runner's heading: the markers and the model alone
     "estimate_heading",
     # measured EMG: processed once (its keys are fixed), read by every variant's analysis

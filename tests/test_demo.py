@@ -182,7 +182,7 @@ def test_report_builds(demo):
     report = results / "report.html"
     ok(snakemake(workdir, CONFIG, "--report", str(report)))
     html = report.read_text()
-    assert "comparison.csv" in html and "group_activation" in html
+    assert "comparison.csv" in html and "group_activation" in html and "methods.md" in html
 
 
 def test_emg_path_recovers_the_true_activation_timing(demo):
@@ -201,3 +201,13 @@ def test_emg_path_recovers_the_true_activation_timing(demo):
     assert len(changes) and changes["emg"].notna().all() and changes["truth"].notna().all()
     agreement = pd.read_csv(results / "tables" / "emg_agreement.csv")
     assert set(agreement["kind"]) == {"channel", "group"}
+
+
+def test_methods_section_is_written_from_the_run(demo):
+    results, _, _ = demo
+    text = (results / "methods.md").read_text()
+    qc = pd.read_csv(results / "qc.csv")
+    passed = int(qc["pass"].astype(str).str.lower().eq("true").sum())
+    assert f"Of {len(qc)} trials, {len(qc)} ran through and {passed} passed every check." in text
+    assert f"{N_SUBJECTS} subjects ran {2 * N_SUBJECTS} trials: {N_SUBJECTS} forward, {N_SUBJECTS} backward." in text
+    assert "retrorun_planar.osim" in text and "cut-off at 12 Hz" in text and "OpenSim 4.6" in text

@@ -158,7 +158,7 @@ def model_inputs():
 
 def get_final_output():
     """The targets of `all`; every subject's scaled model, every trial's QC, the study's
-    QC, tables, figures and report front page, and with config `synthetic` (the demo)
+    QC, tables, figures, report front page and methods section, and with config `synthetic` (the demo)
     its validation against the known truth."""
     outputs = [study_path("qc.csv")]
     outputs += [subject_path("scaled_model.osim", s.name) for s in SUBJECTS]
@@ -166,6 +166,7 @@ def get_final_output():
     outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
     if emg_trials():
         outputs += [rules.emg_agreement.output.agreement, *rules.emg_figures.output]
+    outputs += [rules.methods_text.output.methods]
     if "synthetic" in config:
         outputs += [rules.validate_ground_truth.output.ground_truth, rules.validate_ground_truth.output.literature]
         outputs += [*rules.error_budget.output]
