@@ -128,7 +128,7 @@ def main() -> None:
                     row = {"repo": str(repo), "trials": n_trials, "run": run, "jobs": jobs}
                     row |= {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1)}
                     rows.append(row)
-                    print(f"{repo}  {n_trials:>5} trials  {run:<5}  {jobs:>6} jobs  {wall:7.1f} s wall  {cpu:7.1f} s CPU")
+                    print(f"{repo} {n_trials:>5} trials {run:<5} {jobs:>6} jobs  {wall:7.1f} s wall  {cpu:7.1f} s CPU")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
