@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import butter, filtfilt
 
 FILTER_ORDER = 2  # applied twice by filtfilt: 4th-order zero-lag response
 
@@ -24,6 +23,10 @@ def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarr
     signal = np.asarray(signal, dtype=float)
     if cutoff_hz >= rate_hz / 2:
         return signal.copy()  # nothing above Nyquist to remove
+    # imported here: scipy.signal takes about a second to import, and planning (which
+    # imports this module through the up-front checks) never filters
+    from scipy.signal import butter, filtfilt
+
     b, a = butter(FILTER_ORDER, cutoff_hz / (rate_hz / 2))
     padlen = min(3 * max(len(a), len(b)) * 10, signal.shape[0] - 1)
     return filtfilt(b, a, signal, axis=0, padlen=max(padlen, 0))
