@@ -445,8 +445,11 @@ class ValidationCache:
         """Keep the entries used in this run (entries of changed files are dropped)."""
         if self.path is None or self.used == self.found:
             return
-        with atomic_path(self.path) as tmp:
-            tmp.write_text(json.dumps(self.used))
+        try:
+            with atomic_path(self.path) as tmp:
+                tmp.write_text(json.dumps(self.used))
+        except OSError:
+            pass  # e.g. a read-only results folder: the next run checks every file again
 
 
 def cached_model_inventory(cache: ValidationCache, osim_path: str, *, marker_set: str | None) -> dict[str, set[str]]:
