@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,12 @@ TRIAL_PATH_COLUMNS = ("markers", "grf", "external_loads", "emg")
 
 
 def load_schema(name: str) -> dict:
+    return copy.deepcopy(_parsed_schema(name))
+
+
+@functools.cache
+def _parsed_schema(name: str) -> dict:
+    # Parsed once per process: planning reads the schemas for the config and every sheet.
     with open(SCHEMA_DIR / f"{name}.schema.yaml") as handle:
         return yaml.safe_load(handle)
 
@@ -42,10 +49,11 @@ def config_schema(*keys: str) -> dict:
     return node
 
 
+@functools.cache
 def _schema_registry() -> Registry:
     """Lets one schema refer to another by file name (`$ref: name.schema.yaml`)."""
     return Registry().with_resources(
-        (path.name, Resource.from_contents(yaml.safe_load(path.read_text()), default_specification=DRAFT202012))
+        (path.name, Resource.from_contents(load_schema(path.name.split(".")[0]), default_specification=DRAFT202012))
         for path in sorted(SCHEMA_DIR.glob("*.schema.yaml"))
     )
 
@@ -508,10 +516,20 @@ class Study:
         return results_dir(self.name)
 
     def subject(self, name: str) -> Subject:
-        return next(s for s in self.subjects if s.name == name)
+        return self._subjects_by_name[name]
 
     def trial(self, subject: str, trial: str) -> Trial:
-        return next(t for t in self.trials if t.subject == subject and t.name == trial)
+        return self._trials_by_name[subject, trial]
+
+    # Snakemake's input functions look a trial up for every job: by name, not by scanning
+    # the sheet (which made planning quadratic in the number of trials).
+    @functools.cached_property
+    def _subjects_by_name(self) -> dict[str, Subject]:
+        return {s.name: s for s in self.subjects}
+
+    @functools.cached_property
+    def _trials_by_name(self) -> dict[tuple[str, str], Trial]:
+        return {(t.subject, t.name): t for t in self.trials}
 
 
 def load_study(config: StudyConfig) -> Study:

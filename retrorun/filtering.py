@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import butter, filtfilt
 
 FILTER_ORDER = 2  # per pass
 FILTER_PASSES = 2  # forwards and backwards (filtfilt): zero lag
@@ -43,6 +42,8 @@ def design_cutoff_hz(cutoff_hz: float, *, rate_hz: float) -> float:
 
 def lowpass_coefficients(*, rate_hz: float, cutoff_hz: float) -> tuple[np.ndarray, np.ndarray]:
     """(b, a) of one pass of the filter ``lowpass`` applies forwards and backwards."""
+    from scipy.signal import butter  # imported here: see lowpass
+
     return butter(FILTER_ORDER, design_cutoff_hz(cutoff_hz, rate_hz=rate_hz), fs=rate_hz)
 
 
@@ -55,6 +56,10 @@ def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarr
     signal = np.asarray(signal, dtype=float)
     if cutoff_hz >= rate_hz / 2:
         return signal.copy()  # nothing above Nyquist to remove
+    # imported here: scipy.signal takes about a second to import, and planning (which
+    # imports this module through the up-front checks) never filters
+    from scipy.signal import filtfilt
+
     b, a = lowpass_coefficients(rate_hz=rate_hz, cutoff_hz=cutoff_hz)
     padlen = min(3 * max(len(a), len(b)) * 10, signal.shape[0] - 1)
     return filtfilt(b, a, signal, axis=0, padlen=max(padlen, 0))

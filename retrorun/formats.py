@@ -9,6 +9,8 @@ it, so an interrupted job never leaves a half-written file that looks finished.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -76,6 +78,40 @@ class MarkerTable:
 def read_trc(path: str | os.PathLike) -> MarkerTable:
     """Read a TRC file, converting positions to metres from the declared ``Units``."""
     path = Path(path)
+    names, units, rate_hz, rows = _read_trc_text(path)
+    width = 2 + 3 * len(names)
+    data = _trc_cells(rows, width)
+    time_s = data[:, 1]
+    _check_trc_time(time_s, path)
+    scale = LENGTH_UNITS_TO_M[units]
+    positions = {name: data[:, 2 + 3 * i : 5 + 3 * i] * scale for i, name in enumerate(names)}
+    return MarkerTable(time_s, positions, rate_hz, str(path), units)
+
+
+@dataclass
+class MarkerTimes:
+    """What a TRC file says about its timing and markers, without the positions: the
+    header and Time column of read_trc, read with the same rules and errors."""
+
+    time_s: np.ndarray
+    marker_names: list[str]
+    rate_hz: float
+    source: str = ""
+    header_units: str = "m"
+
+
+def read_trc_times(path: str | os.PathLike) -> MarkerTimes:
+    """The header and Time column of a TRC file (for up-front checks: a fraction of
+    read_trc's cost, since the positions are not converted)."""
+    path = Path(path)
+    names, units, rate_hz, rows = _read_trc_text(path)
+    time_s = _trc_time_column(rows, 2 + 3 * len(names))
+    _check_trc_time(time_s, path)
+    return MarkerTimes(time_s, names, rate_hz, str(path), units)
+
+
+def _read_trc_text(path: Path) -> tuple[list[str], str, float, list[str]]:
+    """(marker names, units, DataRate, non-blank data lines) of a TRC file."""
     if not path.is_file():
         raise InputError(f"marker file {path} does not exist", fix="check the path in the sheet")
     with open(path, errors="replace") as handle:
@@ -115,25 +151,88 @@ def read_trc(path: str | os.PathLike) -> MarkerTable:
             f"{path}: TRC line 4 must start with 'Frame#\\tTime' and name the markers", fix="export a standard TRC file"
         )
     names = [cell.strip() for cell in name_cells[2:] if cell.strip()]
-    rows = []
-    for line in lines[5:]:
-        if not line.strip():
-            continue
-        cells = line.split("\t")
-        rows.append([_float_or_nan(c) for c in cells])
+    rows = [line for line in lines[5:] if line.strip()]
     if not rows:
         raise InputError(f"{path}: the TRC file has no data rows", fix="export the trial again")
-    width = 2 + 3 * len(names)
-    data = np.full((len(rows), width), np.nan)
-    for i, row in enumerate(rows):
-        row = row[:width]
-        data[i, : len(row)] = row
-    time_s = data[:, 1]
+    return names, units, rate_hz, rows
+
+
+def _check_trc_time(time_s: np.ndarray, path: Path) -> None:
     if np.any(np.isnan(time_s)):
         raise InputError(f"{path}: the Time column has empty cells", fix="export the trial again")
-    scale = LENGTH_UNITS_TO_M[units]
-    positions = {name: data[:, 2 + 3 * i : 5 + 3 * i] * scale for i, name in enumerate(names)}
-    return MarkerTable(time_s, positions, rate_hz, str(path), units)
+
+
+# The fast parsers below hand a file's data rows to numpy's or pandas' C parser when every
+# character is one of a plain number's (and tabs, spaces, NaN); anything else (text in a
+# cell, 'inf', '1_000') takes the cell-by-cell path, whose rules (float() of each stripped
+# cell) define the result. Both C parsers round decimals correctly, as float() does, so
+# the two paths give bit-identical numbers (tests/test_formats.py checks real files).
+_NUMBER_CHARACTERS = b"0123456789.eE+-\t\n Nan"
+# pandas before 3.1 rounds correctly only with the round-trip converter (3.1 always does).
+_PANDAS_EXACT = (
+    {} if tuple(int(v) for v in pd.__version__.split(".")[:2]) >= (3, 1) else {"float_precision": "round_trip"}
+)
+
+
+def _plain_numbers(text: str) -> bool:
+    return text.isascii() and not text.encode("ascii").translate(None, _NUMBER_CHARACTERS)
+
+
+def _trc_cells(rows: list[str], width: int) -> np.ndarray:
+    """(rows, width) array of the cells, NaN where empty or not a number; rows cut or
+    padded with NaN to the width."""
+    data = _trc_cells_fast(rows)
+    if data is None:
+        data = _trc_cells_by_cell(rows, width)
+    elif data.shape[1] >= width:
+        data = data[:, :width]
+    else:
+        data = np.hstack([data, np.full((len(data), width - data.shape[1]), np.nan)])
+    return data
+
+
+def _trc_cells_fast(rows: list[str]) -> np.ndarray | None:
+    text = "\n".join(rows)
+    if not _plain_numbers(text):
+        return None
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep="\t",
+            header=None,
+            dtype=float,
+            keep_default_na=False,
+            na_values=["", "NaN", "nan"],
+            quoting=csv.QUOTE_NONE,
+            skip_blank_lines=False,
+            engine="c",
+            **_PANDAS_EXACT,
+        )
+    except (ValueError, pd.errors.ParserError):  # a cell that is not a number, or a row longer than the first
+        return None
+    if len(table) != len(rows):
+        return None
+    return table.to_numpy(dtype=float)
+
+
+def _trc_cells_by_cell(rows: list[str], width: int) -> np.ndarray:
+    data = np.full((len(rows), width), np.nan)
+    for i, line in enumerate(rows):
+        row = [_float_or_nan(c) for c in line.split("\t")][:width]
+        data[i, : len(row)] = row
+    return data
+
+
+def _trc_time_column(rows: list[str], width: int) -> np.ndarray:
+    """Column 2 (Time) of _trc_cells(rows, width), converting that column only."""
+    # numpy's loadtxt converts like float() but refuses more (empty cells, '1_000'), so
+    # whatever it converts is float()'s value; the rest goes cell by cell.
+    if width >= 2:
+        try:
+            return np.loadtxt(rows, delimiter="\t", usecols=[1], dtype=float, comments=None, ndmin=1)
+        except ValueError:  # an empty or odd cell: the cell-by-cell rules decide
+            pass
+    return _trc_cells(rows, width)[:, 1]
 
 
 def _float_or_nan(cell: str) -> float:
@@ -210,11 +309,10 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
             f"{path}: the first column must be 'time' (found '{columns[0] if columns else ''}')",
             fix="export the file with a time column first",
         )
-    rows = [line.split() for line in lines[columns_line + 1 :] if line.strip()]
-    try:
-        data = np.array([[float(v) for v in row[: len(columns)]] for row in rows], dtype=float)
-    except ValueError as err:
-        raise InputError(f"{path}: a data row is not numeric ({err})", fix="export the file again") from None
+    rows = [line for line in lines[columns_line + 1 :] if line.strip()]
+    data = _storage_rows_fast(rows, len(columns))
+    if data is None:
+        data = _storage_rows_by_value(rows, len(columns), path)
     if data.size == 0:
         raise InputError(f"{path}: no data rows", fix="export the file again")
     if data.shape[1] != len(columns):
@@ -225,6 +323,40 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
     table = pd.DataFrame(data, columns=columns)
     table = table.rename(columns={columns[0]: "time"})
     return table, header
+
+
+def _storage_rows_fast(rows: list[str], n_columns: int) -> np.ndarray | None:
+    """The rows as numbers through pandas' C parser when every row has at least
+    n_columns plain numbers; otherwise None (the value-by-value path decides)."""
+    text = "\n".join(rows)
+    if not rows or not _plain_numbers(text):
+        return None
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=r"\s+",
+            header=None,
+            dtype=float,
+            keep_default_na=False,
+            na_values=["NaN", "nan"],
+            quoting=csv.QUOTE_NONE,
+            engine="c",
+            **_PANDAS_EXACT,
+        )
+    except (ValueError, pd.errors.ParserError):
+        return None
+    data = table.to_numpy(dtype=float)
+    # NaN is also what pandas puts in a short row's missing cells, which are an error here
+    if len(data) != len(rows) or data.shape[1] < n_columns or np.isnan(data).any():
+        return None
+    return data[:, :n_columns]
+
+
+def _storage_rows_by_value(rows: list[str], n_columns: int, path: Path) -> np.ndarray:
+    try:
+        return np.array([[float(v) for v in row.split()[:n_columns]] for row in rows], dtype=float)
+    except ValueError as err:
+        raise InputError(f"{path}: a data row is not numeric ({err})", fix="export the file again") from None
 
 
 def write_storage(path: str | os.PathLike, table: pd.DataFrame, *, in_degrees: bool, name: str | None = None) -> None:

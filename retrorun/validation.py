@@ -10,6 +10,10 @@ checked by the rule that reads or writes them instead.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +23,7 @@ from . import emg, groups, heading, residual_reduction, strength, templates
 from . import grf as grf_lib
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
-from .formats import read_storage, read_trc
+from .formats import atomic_path, read_storage, read_trc_times
 from .markers import check_marker_timing
 
 # The demo model is built by a rule (workflow/rules/model.smk) into models/<name>/generated/.
@@ -37,8 +41,19 @@ def _generated(path: str | Path | None) -> bool:
     )
 
 
-def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]:
-    """Raise one ConfigError listing every problem with the study's files; return warnings."""
+def validate_study_inputs(study: Study, *, load_model: bool = True, cache_dir: Path | None = None) -> list[str]:
+    """Raise one ConfigError listing every problem with the study's files; return warnings.
+
+    With cache_dir, what each recording and the model were found to hold is remembered
+    there (ValidationCache) and a file is read again only once it changed."""
+    cache = ValidationCache(cache_dir)
+    try:
+        return _validate_study_inputs(study, load_model=load_model, cache=cache)
+    finally:
+        cache.save()
+
+
+def _validate_study_inputs(study: Study, *, load_model: bool, cache: ValidationCache) -> list[str]:
     problems: list[str] = []
     warnings: list[str] = []
     config = study.config
@@ -57,7 +72,7 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
     # A generated model is checked once it exists (the second run on): before that the
     # rule that builds it is the only thing that can go wrong, and it says so itself.
     if load_model and Path(model_cfg["osim"]).is_file():
-        model_names = model_inventory(model_cfg["osim"], marker_set=model_cfg.get("marker_set"))
+        model_names = cached_model_inventory(cache, model_cfg["osim"], marker_set=model_cfg.get("marker_set"))
         template_problems, template_warnings = check_templates(config, model_names)
         problems += template_problems
         warnings += template_warnings
@@ -68,8 +83,8 @@ def validate_study_inputs(study: Study, *, load_model: bool = True) -> list[str]
         problems += strength.check_subject_size(
             law=law, mass_kg=subject.mass_kg, height_m=subject.height_m, subject=subject.name
         )
-    problems += check_subject_files(study)
-    problems += check_trial_files(study, model_names)
+    problems += check_subject_files(study, cache)
+    problems += check_trial_files(study, model_names, cache)
     emg_problems, emg_warnings = emg.check_study(
         study, model_names["muscles"] if model_names else None, generated=_generated
     )
@@ -192,134 +207,160 @@ def _check_window_in_markers(time_s, start_s: float | None, end_s: float | None,
     return []
 
 
-def check_subject_files(study: Study) -> list[str]:
+def check_subject_files(study: Study, cache: ValidationCache | None = None) -> list[str]:
+    cache = cache or ValidationCache(None)
+    settings = {key: study.config[key] for key in ("c3d", "sides")}
     problems = []
     for subject in study.subjects:
-        path = subject.static_markers
-        if is_c3d(path):
-            problems += [
-                f"subject {subject.name}: static_markers: {p}"
-                for p in check_c3d(
-                    path, config=study.config, need_plates=False, window=(subject.static_start_s, subject.static_end_s)
-                )
-            ]
-            continue
-        if _generated(path):
-            continue
-        try:
-            markers = read_trc(path)
-        except InputError as err:
-            problems.append(f"subject {subject.name}: static_markers: {err.message} ({err.fix})")
-            continue
-        problems += [f"subject {subject.name}: {p}" for p in check_marker_timing(markers, path)]
-        for key in ("static_start_s", "static_end_s"):
-            value = getattr(subject, key)
-            if value is not None and not markers.time_s[0] - 1e-6 <= value <= markers.time_s[-1] + 1e-6:
-                problems.append(
-                    f"subject {subject.name}: {key} {value:g} s is outside the static trial {path} "
-                    f"({markers.time_s[0]:g}-{markers.time_s[-1]:g} s)"
-                )
+        problems += cache.problems(
+            "subject", check_subject_recording, files=[subject.static_markers], subject=subject, settings=settings
+        )
     return problems
 
 
-def check_trial_files(study: Study, names: dict[str, set[str]] | None) -> list[str]:
-    problems = []
-    ik_markers = set()  # markers the IK tasks weight: checked against each trial once the model is known
+def check_subject_recording(subject, *, settings: dict) -> list[str]:
+    """Problems with one subject's static trial (settings: the config's c3d and sides)."""
+    path = subject.static_markers
+    if is_c3d(path):
+        return [
+            f"subject {subject.name}: static_markers: {p}"
+            for p in check_c3d(
+                path, config=settings, need_plates=False, window=(subject.static_start_s, subject.static_end_s)
+            )
+        ]
+    if _generated(path):
+        return []
+    try:
+        markers = read_trc_times(path)
+    except InputError as err:
+        return [f"subject {subject.name}: static_markers: {err.message} ({err.fix})"]
+    problems = [f"subject {subject.name}: {p}" for p in check_marker_timing(markers, path)]
+    for key in ("static_start_s", "static_end_s"):
+        value = getattr(subject, key)
+        if value is not None and not markers.time_s[0] - 1e-6 <= value <= markers.time_s[-1] + 1e-6:
+            problems.append(
+                f"subject {subject.name}: {key} {value:g} s is outside the static trial {path} "
+                f"({markers.time_s[0]:g}-{markers.time_s[-1]:g} s)"
+            )
+    return problems
+
+
+def check_trial_files(
+    study: Study, names: dict[str, set[str]] | None, cache: ValidationCache | None = None
+) -> list[str]:
+    cache = cache or ValidationCache(None)
+    ik_markers = []  # markers the IK tasks weight: checked against each trial once the model is known
     if names is not None:
         weights = templates.marker_weights(templates.ik_task_set(study.config["model"]["ik_tasks"]))
-        ik_markers = {m for m, w in weights.items() if w > 0}
-    threshold_n = study.config["grf"]["contact_threshold_n"]
+        ik_markers = sorted(m for m, w in weights.items() if w > 0)
+    settings = {key: study.config[key] for key in ("c3d", "sides", "grf", "marker_aliases")}
+    settings["external_loads"] = study.config["model"]["external_loads"]
+    problems = []
     for trial in study.trials:
-        where = f"subject {trial.subject}, trial {trial.name}"
-        loads = str(trial.external_loads or study.config["model"]["external_loads"])
-        if is_c3d(trial.markers):
-            problems += [
-                f"{where}: {p}"
-                for p in check_c3d(
-                    trial.markers,
-                    config=study.config,
-                    need_plates=True,
-                    window=(trial.start_s, trial.end_s),
-                    external_loads=loads,
-                )
-            ]
-            continue
-        if _generated(trial.markers):
-            continue
-        try:
-            markers = read_trc(trial.markers)
-        except InputError as err:
-            problems.append(f"{where}: markers: {err.message} ({err.fix})")
-            continue
-        problems += [f"{where}: {p}" for p in check_marker_timing(markers, trial.markers)]
-        window_problems = _check_window_in_markers(markers.time_s, trial.start_s, trial.end_s, trial.markers)
-        problems += [f"{where}: {p}" for p in window_problems]
-        start = markers.time_s[0] if trial.start_s is None else trial.start_s
-        end = markers.time_s[-1] if trial.end_s is None else trial.end_s
-        aliases = study.config["marker_aliases"]
-        if names is not None:
-            problems += [
-                f"{where}: {p}"
-                for p in heading.check_heading_markers(
-                    {aliases.get(name, name) for name in markers.marker_names},
-                    names["root_markers"],
-                    path=trial.markers,
-                )
-            ]
-        if ik_markers and not ik_markers & {aliases.get(name, name) for name in markers.marker_names}:
-            problems.append(
-                f"{where}: none of the IK task markers are in {trial.markers} (it has "
-                f"{', '.join(markers.marker_names[:8])}...): rename the markers, or add marker_aliases to the config"
+        loads = trial.external_loads or settings["external_loads"]
+        problems += cache.problems(
+            "trial",
+            check_trial_recording,
+            files=[trial.markers, trial.grf, loads],
+            trial=trial,
+            settings=settings,
+            ik_markers=ik_markers,
+            root_markers=sorted(names["root_markers"]) if names is not None else None,
+        )
+    return problems
+
+
+def check_trial_recording(
+    trial, *, settings: dict, ik_markers: list[str], root_markers: list[str] | None = None
+) -> list[str]:
+    """Problems with one trial's markers and forces. settings: the config's c3d, sides,
+    grf and marker_aliases, and model.external_loads; ik_markers: the markers the IK
+    tasks weight (empty before the model is known)."""
+    problems = []
+    where = f"subject {trial.subject}, trial {trial.name}"
+    loads = str(trial.external_loads or settings["external_loads"])
+    threshold_n = settings["grf"]["contact_threshold_n"]
+    if is_c3d(trial.markers):
+        return [
+            f"{where}: {p}"
+            for p in check_c3d(
+                trial.markers,
+                config=settings,
+                need_plates=True,
+                window=(trial.start_s, trial.end_s),
+                external_loads=loads,
             )
-        grf_path = trial.grf
-        if grf_path is None or _generated(grf_path):
-            continue
-        try:
-            grf, _ = read_storage(grf_path)
-        except InputError as err:
-            problems.append(f"{where}: grf: {err.message} ({err.fix})")
-            continue
-        disordered = grf_lib.check_time_increases(grf["time"].to_numpy(), grf_path=grf_path)
-        if disordered:
-            problems += [f"{where}: {p}" for p in disordered]
+        ]
+    if _generated(trial.markers):
+        return problems
+    try:
+        markers = read_trc_times(trial.markers)
+    except InputError as err:
+        return [f"{where}: markers: {err.message} ({err.fix})"]
+    problems += [f"{where}: {p}" for p in check_marker_timing(markers, trial.markers)]
+    window_problems = _check_window_in_markers(markers.time_s, trial.start_s, trial.end_s, trial.markers)
+    problems += [f"{where}: {p}" for p in window_problems]
+    start = markers.time_s[0] if trial.start_s is None else trial.start_s
+    end = markers.time_s[-1] if trial.end_s is None else trial.end_s
+    aliases = settings["marker_aliases"]
+    if root_markers is not None:  # the runner's heading is fitted to these (retrorun/heading.py)
+        problems += [
+            f"{where}: {p}"
+            for p in heading.check_heading_markers(
+                {aliases.get(name, name) for name in markers.marker_names}, set(root_markers), path=trial.markers
+            )
+        ]
+    if ik_markers and not set(ik_markers) & {aliases.get(name, name) for name in markers.marker_names}:
+        problems.append(
+            f"{where}: none of the IK task markers are in {trial.markers} (it has "
+            f"{', '.join(markers.marker_names[:8])}...): rename the markers, or add marker_aliases to the config"
+        )
+    grf_path = trial.grf
+    if grf_path is None or _generated(grf_path):
+        return problems
+    try:
+        grf, _ = read_storage(grf_path)
+    except InputError as err:
+        return problems + [f"{where}: grf: {err.message} ({err.fix})"]
+    disordered = grf_lib.check_time_increases(grf["time"].to_numpy(), grf_path=grf_path)
+    if disordered:
+        return problems + [f"{where}: {p}" for p in disordered]
+    problems += [
+        f"{where}: {p}" for p in grf_lib.check_window_covered(grf["time"].to_numpy(), start, end, grf_path=grf_path)
+    ]
+    if _generated(loads):
+        return problems
+    try:
+        specs = templates.external_forces(loads)
+    except InputError as err:
+        return problems + [f"{where}: {err.message}"]
+    if trial.external_loads:  # the config's template is checked with the model (check_templates)
+        problems += [
+            f"{where}: {p}"
+            for p in grf_lib.check_force_sides(specs, settings["sides"], loads_path=loads)
+            + grf_lib.check_ground_frame(specs, loads_path=loads)
+        ]
+    in_window = (grf["time"] >= start - 1e-6) & (grf["time"] <= end + 1e-6)
+    peak_vertical, readable = 0.0, bool(specs)
+    for spec in specs:
+        missing = grf_lib.check_force_columns(grf.columns, [spec], grf_path=grf_path, loads_path=loads)
+        if missing:
+            problems += [f"{where}: {p}" for p in missing]
+            readable = False
             continue
         problems += [
-            f"{where}: {p}" for p in grf_lib.check_window_covered(grf["time"].to_numpy(), start, end, grf_path=grf_path)
+            f"{where}: {p}"
+            for p in grf_lib.check_force_values(grf[in_window], spec, grf_path=grf_path, threshold_n=threshold_n)
         ]
-        if _generated(loads):
-            continue
-        try:
-            specs = templates.external_forces(loads)
-        except InputError as err:
-            problems.append(f"{where}: {err.message}")
-            continue
-        if trial.external_loads:  # the config's template is checked with the model (check_templates)
-            problems += [
-                f"{where}: {p}"
-                for p in grf_lib.check_force_sides(specs, study.config["sides"], loads_path=loads)
-                + grf_lib.check_ground_frame(specs, loads_path=loads)
-            ]
-        in_window = (grf["time"] >= start - 1e-6) & (grf["time"] <= end + 1e-6)
-        peak_vertical, readable = 0.0, bool(specs)
-        for spec in specs:
-            missing = grf_lib.check_force_columns(grf.columns, [spec], grf_path=grf_path, loads_path=loads)
-            if missing:
-                problems += [f"{where}: {p}" for p in missing]
-                readable = False
-                continue
-            problems += [
-                f"{where}: {p}"
-                for p in grf_lib.check_force_values(grf[in_window], spec, grf_path=grf_path, threshold_n=threshold_n)
-            ]
-            vertical = grf.loc[in_window, spec.columns()["force"][1]].to_numpy(dtype=float)
-            peak_vertical = max(peak_vertical, float(np.nanmax(vertical, initial=0.0)))
-        if readable and peak_vertical < threshold_n:
-            problems.append(
-                f"{where}: no foot contact: the vertical force in {grf_path} never reaches "
-                f"grf.contact_threshold_n = {threshold_n:g} N in the analysis window "
-                f"{start:g}-{end:g} s (peak {peak_vertical:.1f} N); check the GRF file belongs to this trial, "
-                f"its vertical axis is Y, and start_s/end_s"
-            )
+        vertical = grf.loc[in_window, spec.columns()["force"][1]].to_numpy(dtype=float)
+        peak_vertical = max(peak_vertical, float(np.nanmax(vertical, initial=0.0)))
+    if readable and peak_vertical < threshold_n:
+        problems.append(
+            f"{where}: no foot contact: the vertical force in {grf_path} never reaches "
+            f"grf.contact_threshold_n = {threshold_n:g} N in the analysis window "
+            f"{start:g}-{end:g} s (peak {peak_vertical:.1f} N); check the GRF file belongs to this trial, "
+            f"its vertical axis is Y, and start_s/end_s"
+        )
     return problems
 
 
@@ -378,3 +419,113 @@ def check_c3d(
     return problems + c3d_lib.check_foot_markers(
         trial, foot_markers=settings["foot_markers"], plate_sides=settings["plate_sides"]
     )
+
+
+# ------------------------------------------------------------------ validation cache
+
+
+class ValidationCache:
+    """What the checks found in each recording (and the names in the model), remembered
+    in ``folder``/checks.json so that the next `snakemake -n` of an unchanged study does
+    not read every file again.
+
+    An entry is found again only under the same key: the check's name, every argument it
+    is given (the checks take the config values they use as arguments, so a check cannot
+    read a config value the key lacks), the identity of every file it reads (path, size,
+    modification and status-change times in ns, inode: any edit, copy or replacement
+    changes it) and the source code of the retrorun package. Anything else reruns the
+    check, so the cache cannot hide a problem; it only remembers ones that are still there.
+    Without a folder (tests, cluster jobs) nothing is remembered.
+    """
+
+    FILE_NAME = "checks.json"
+
+    def __init__(self, folder: str | os.PathLike | None):
+        self.path = Path(folder, self.FILE_NAME) if folder else None
+        self.found: dict[str, object] = {}
+        self.used: dict[str, object] = {}
+        if self.path and self.path.is_file():
+            try:
+                self.found = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                self.found = {}  # unreadable (e.g. cut short): check everything again
+
+    def problems(self, name: str, check, *, files: list, **arguments) -> list[str]:
+        """check(**arguments), or what it returned last time with the same key."""
+        return self.value(name, check, files=files, **arguments)
+
+    def value(self, name: str, compute, *, files: list, **arguments):
+        if self.path is None:
+            return compute(**arguments)
+        key = _cache_key(name, files, arguments)
+        if key in self.found:
+            self.used[key] = self.found[key]
+        else:
+            self.used[key] = compute(**arguments)
+        return self.used[key]
+
+    def save(self) -> None:
+        """Keep the entries used in this run (entries of changed files are dropped)."""
+        if self.path is None or self.used == self.found:
+            return
+        try:
+            with atomic_path(self.path) as tmp:
+                tmp.write_text(json.dumps(self.used))
+        except OSError:
+            pass  # e.g. a read-only results folder: the next run checks every file again
+
+
+def cached_model_inventory(cache: ValidationCache, osim_path: str, *, marker_set: str | None) -> dict[str, set[str]]:
+    """model_inventory, remembered per model and marker set file (loading an 80-muscle
+    model in OpenSim takes seconds)."""
+    names = cache.value(
+        "model",
+        lambda osim_path, marker_set: {
+            k: sorted(v) for k, v in model_inventory(osim_path, marker_set=marker_set).items()
+        },
+        files=[osim_path, marker_set],
+        osim_path=str(osim_path),
+        marker_set=str(marker_set) if marker_set else None,
+    )
+    return {kind: set(values) for kind, values in names.items()}
+
+
+def _file_identity(path) -> list | None:
+    if path is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return [str(path), "absent"]
+    return [str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
+
+
+_CODE_VERSION: list[str] = []
+
+
+def _code_version() -> str:
+    """A hash of the retrorun package's source: a change to any check invalidates the cache."""
+    if not _CODE_VERSION:
+        digest = hashlib.sha256()
+        package = Path(__file__).resolve().parent
+        for source in sorted(package.rglob("*.py")):
+            digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())
+        _CODE_VERSION.append(digest.hexdigest())
+    return _CODE_VERSION[0]
+
+
+def _jsonable(value):
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)  # paths
+
+
+def _cache_key(name: str, files: list, arguments: dict) -> str:
+    text = json.dumps(
+        [name, _code_version(), str(RESULTS_ROOT.resolve()), [_file_identity(f) for f in files], arguments],
+        sort_keys=True,
+        default=_jsonable,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -4,9 +4,11 @@ import numpy as np
 import opensim as osim
 import pandas as pd
 import pytest
+from conftest import shared
 
+from retrorun import formats
 from retrorun.errors import InputError
-from retrorun.formats import MarkerTable, read_storage, read_trc, write_storage, write_trc
+from retrorun.formats import MarkerTable, read_storage, read_trc, read_trc_times, write_storage, write_trc
 
 
 def test_trc_round_trip_in_metres_and_opensim_reads_it(tmp_path):
@@ -51,3 +53,154 @@ def test_storage_without_endheader(tmp_path):
     (tmp_path / "x.mot").write_text("time\ta\n0\t1\n")
     with pytest.raises(InputError, match="no 'endheader'"):
         read_storage(tmp_path / "x.mot")
+
+
+# ----------------------------------------------------------- fast readers vs cell by cell
+# read_trc / read_storage hand plain numeric data to numpy's or pandas' C parser and fall
+# back to converting cell by cell (float() of each stripped cell) for anything else; the
+# two paths must give bit-identical tables and the same errors.
+
+TRC_HEADER = (
+    "PathFileType\t4\t(X/Y/Z)\tm.trc\n"
+    "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\n"
+    "60.00\t60.00\t3\t2\tmm\t60.00\n"
+    "Frame#\tTime\tA\t\t\tB\t\t\n"
+    "\t\tX1\tY1\tZ1\tX2\tY2\tZ2\n"
+)
+TRC_BODIES = {
+    "plain": "\n1\t0.000\t1.5\t2\t3\t4\t5\t6\n2\t0.017\t1.25\t2\t3\t4\t5\t6\n3\t0.033\t-1e-3\t2\t3\t4\t5\t6\n",
+    "missing marker (blank cells)": "\n1\t0\t1\t2\t3\t\t\t\n2\t0.017\t1\t2\t3\t\t\t\n3\t0.033\t1\t2\t3\t4\t5\t6\n",
+    "NaN cells, trailing tab": "\n1\t0\tNaN\tNaN\tNaN\t4\t5\t6\t\n2\t0.017\t1\t2\t3\t4\t5\t6\t\n",
+    "short rows": "\n1\t0\t1\t2\t3\n2\t0.017\t1\t2\t3\t4\t5\t6\n",
+    "a longer row after a shorter one": "\n1\t0\t1\t2\t3\n2\t0.017\t1\t2\t3\t4\t5\t6\t7\t8\n",
+    "blank and whitespace lines": "\n1\t0\t1\t2\t3\t4\t5\t6\n\n \t \n2\t0.017\t1\t2\t3\t4\t5\t6\n\n",
+    "no blank line 6": "1\t0\t1\t2\t3\t4\t5\t6\n2\t0.017\t1\t2\t3\t4\t5\t6\n",
+    "text, inf and underscores": "\n1\t0\tx\tinf\t1_000\t4\t5\t6\n2\t0.017\t1\t2\t3\tNA\t5\t6\n",
+    "spaces around cells": "\n1\t 0 \t 1\t2 \t3\t4\t5\t6\n2\t0.017\t1\t2\t3\t4\t5\t6\n",
+    "17-digit and tiny values": "\n1\t0.1000000000000000055511\t1.7976931348623157e308\t2.2250738585072011e-308\t"
+    "4.9e-324\t0.30000000000000004441\t123456789012345678\t6\n",
+    "empty time cell": "\n1\t\t1\t2\t3\t4\t5\t6\n",
+    "CRLF line ends": "\r\n1\t0\t1\t2\t3\t4\t5\t6\r\n2\t0.017\t1\t2\t3\t4\t5\t6\r\n",
+}
+
+
+def _read_cell_by_cell(monkeypatch, reader, path):
+    with monkeypatch.context() as patch:
+        patch.setattr(formats, "_plain_numbers", lambda text: False)
+        patch.setattr(formats.np, "loadtxt", _refuse)
+        return _outcome(reader, path)
+
+
+def _refuse(*args, **kwargs):
+    raise ValueError("cell by cell")
+
+
+def _outcome(reader, path):
+    try:
+        return reader(path)
+    except InputError as err:
+        return ("InputError", err.message)
+
+
+def _assert_same_markers(fast, slow, times):
+    if isinstance(slow, tuple):
+        assert fast == slow and times == slow
+        return
+    assert fast.marker_names == slow.marker_names == times.marker_names
+    assert fast.rate_hz == slow.rate_hz == times.rate_hz and fast.header_units == slow.header_units
+    assert np.array_equal(fast.time_s, slow.time_s) and np.array_equal(times.time_s, slow.time_s)
+    for name in slow.marker_names:
+        assert np.array_equal(fast.positions_m[name], slow.positions_m[name], equal_nan=True), name
+
+
+def _assert_same_storage(fast, slow):
+    if isinstance(slow[0], str):
+        assert fast == slow
+        return
+    assert list(fast[0].columns) == list(slow[0].columns) and fast[1] == slow[1]
+    assert fast[0].equals(slow[0])
+
+
+@pytest.mark.parametrize("case", sorted(TRC_BODIES))
+def test_trc_fast_and_cell_by_cell_agree(tmp_path, monkeypatch, case):
+    path = tmp_path / "m.trc"
+    path.write_bytes((TRC_HEADER + TRC_BODIES[case]).encode())
+    slow = _read_cell_by_cell(monkeypatch, read_trc, path)
+    _assert_same_markers(_outcome(read_trc, path), slow, _outcome(read_trc_times, path))
+
+
+STORAGE_FILES = {
+    "new header, tabs": "grf\nversion=1\nnRows=2\nnColumns=3\ninDegrees=yes\nendheader\n"
+    "time\ta\tb\n0\t1\t2\n0.01\t3\t4\n",
+    "old header, spaces": "name x\ndatacolumns 3\ndatarows 2\nrange 0 1\nendheader\ntime a b\n 0  1   2\n0.01 3 4 \n",
+    "ENDHEADER, blank lines": "x\nENDHEADER\n\ntime\ta\n\n0\t1\n\n0.01\t2\n",
+    "extra values (cut)": "x\nendheader\ntime\ta\n0\t1\t9\n0.01\t2\t9\n",
+    "a short row": "x\nendheader\ntime\ta\tb\n0\t1\t2\n0.01\t3\n",
+    "rows one short": "x\nendheader\ntime\ta\tb\n0\t1\n0.01\t3\n",
+    "nan and text": "x\nendheader\ntime\ta\n0\tnan\n0.01\tNaN\n",
+    "text value": "x\nendheader\ntime\ta\n0\tx\n",
+    "inf and underscores": "x\nendheader\ntime\ta\n0\tinf\n0.01\t1_0\n",
+    "no data rows": "x\nendheader\ntime\ta\n\n",
+    "rounded time, 17 digits": "x\nendheader\ntime\ta\n0.000\t0.1000000000000000055511\n0.017\t4.9e-324\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(STORAGE_FILES))
+def test_storage_fast_and_value_by_value_agree(tmp_path, monkeypatch, case):
+    path = tmp_path / "x.mot"
+    path.write_text(STORAGE_FILES[case])
+    _assert_same_storage(_outcome(read_storage, path), _read_cell_by_cell(monkeypatch, read_storage, path))
+
+
+def test_random_decimals_read_as_float_does(tmp_path):
+    """Correct rounding, as float(): random decimals of 1-20 significant digits."""
+    rng = np.random.default_rng(0)
+    cells = []
+    for n_digits in rng.integers(1, 21, 20000):
+        digits = "".join(str(d) for d in rng.integers(0, 10, n_digits))
+        point = int(rng.integers(0, n_digits + 1))
+        sign = "-" if rng.random() < 0.5 else ""
+        cells.append(f"{sign}{digits[:point]}.{digits[point:]}e{int(rng.integers(-330, 310))}")
+    rows = ["\t".join(cells[i : i + 8]) for i in range(0, len(cells), 8)]
+    (tmp_path / "x.sto").write_text("x\nendheader\ntime\t" + "\t".join("abcdefg") + "\n" + "\n".join(rows) + "\n")
+    table, _ = read_storage(tmp_path / "x.sto")
+    expected = np.array([[float(c) for c in row.split("\t")] for row in rows])
+    assert np.array_equal(table.to_numpy(), expected)
+
+
+def test_written_files_read_identically(tmp_path, monkeypatch):
+    """What the workflow and the demo write (write_trc, write_storage) reads the same both ways."""
+    time = np.round(np.arange(0, 2, 1 / 60), 3)
+    rng = np.random.default_rng(1)
+    positions = {f"M{i}": rng.normal(0, 1, (len(time), 3)) for i in range(5)}
+    positions["M2"][10:20] = np.nan
+    write_trc(tmp_path / "m.trc", MarkerTable(time, positions, 60.0))
+    slow = _read_cell_by_cell(monkeypatch, read_trc, tmp_path / "m.trc")
+    _assert_same_markers(read_trc(tmp_path / "m.trc"), slow, read_trc_times(tmp_path / "m.trc"))
+    table = pd.DataFrame({"time": time, **{f"q{i}": rng.normal(0, 50, len(time)) for i in range(6)}})
+    write_storage(tmp_path / "q.mot", table, in_degrees=True)
+    _assert_same_storage(
+        read_storage(tmp_path / "q.mot"), _read_cell_by_cell(monkeypatch, read_storage, tmp_path / "q.mot")
+    )
+
+
+@pytest.mark.parametrize("folder", ["hamner-run", "gait2392-walk", "emg"])
+def test_shared_recordings_read_identically(monkeypatch, folder):
+    paths = sorted(p for p in shared(folder).rglob("*") if p.suffix in {".trc", ".mot", ".sto"})
+    assert paths
+    for path in paths:
+        if path.suffix == ".trc":
+            slow = _read_cell_by_cell(monkeypatch, read_trc, path)
+            _assert_same_markers(_outcome(read_trc, path), slow, _outcome(read_trc_times, path))
+        else:
+            _assert_same_storage(_outcome(read_storage, path), _read_cell_by_cell(monkeypatch, read_storage, path))
+
+
+def test_recordings_are_not_converted_cell_by_cell(monkeypatch):
+    """The C parsers read a real recording (the cell-by-cell path costs ~50x more)."""
+    monkeypatch.setattr(formats, "_float_or_nan", _refuse)
+    monkeypatch.setattr(formats, "_storage_rows_by_value", _refuse)
+    markers = read_trc(shared("hamner-run", "subject02_running.trc"))
+    assert len(markers.time_s) == 600 and len(markers.marker_names) == 41
+    grf, _ = read_storage(shared("hamner-run", "subject02_running_grf.mot"))
+    assert len(grf) == 601 and list(grf.columns)[0] == "time"

@@ -37,9 +37,10 @@ try:
     # config `sensitivity`: name -> retrorun.sensitivity.Variant (rules in sensitivity.smk)
     VARIANTS = plan_variants(STUDY.config, source="config")
     # The files are checked once, by the main Snakemake process; a cluster job parses
-    # this workflow again and need not reread every recording and the model.
+    # this workflow again and need not reread every recording and the model. What each
+    # file held is remembered until it changes (retrorun.validation.ValidationCache).
     if workflow.is_main_process:
-        for _warning in validate_study_inputs(STUDY):
+        for _warning in validate_study_inputs(STUDY, cache_dir=STUDY.results_dir / ".validation_cache"):
             logger.warning(f"retrorun: {_warning}")
 except RetrorunError as err:
     raise WorkflowError(str(err)) from None

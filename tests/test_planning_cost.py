@@ -1,0 +1,30 @@
+"""What `snakemake -n` costs grows with the study (issue: a 1000-trial study must plan in
+seconds); tools/benchmark_scale.py measures it. These tests keep what planning does cheap."""
+
+import importlib.util
+import subprocess
+import sys
+
+from conftest import REPO, shared
+
+from retrorun.config import load_config, load_study
+
+
+def test_planning_does_not_import_scipy_signal():
+    """The up-front checks import the GRF module, which filters; scipy.signal (about a
+    second of every dry run) is imported only where a job filters."""
+    code = "import sys, retrorun.validation; print('scipy.signal' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert run.stdout.strip() == "False"
+
+
+def test_the_benchmark_study_is_a_valid_study(tmp_path):
+    spec = importlib.util.spec_from_file_location("benchmark_scale", REPO / "tools" / "benchmark_scale.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    config = benchmark.write_study(tmp_path, 45, shared("hamner-run"))
+    study = load_study(load_config(config))
+    assert len(study.trials) == 45 and len(study.subjects) == 3  # at most 20 trials per subject
+    assert {t.condition for t in study.trials if t.subject == "s002"} == {"forward", "backward"}
+    recording = shared("hamner-run", "subject02_running.trc").resolve()
+    assert study.trial("s002", "backward07").markers.resolve() == recording

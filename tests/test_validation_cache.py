@@ -1,0 +1,101 @@
+"""The up-front checks remember what each recording held (ValidationCache) so that a
+dry run of an unchanged study does not read every file again, and never hide a problem:
+a changed file, config value or check is checked again."""
+
+import os
+import shutil
+
+import pytest
+import yaml
+from test_bad_input import trial_row, write_study
+
+from retrorun import validation
+from retrorun.config import load_config, load_study
+from retrorun.errors import RetrorunError
+from retrorun.formats import read_storage, write_storage
+from retrorun.validation import validate_study_inputs
+
+
+@pytest.fixture
+def data():
+    from conftest import shared
+
+    return shared("gait2392-walk")
+
+
+@pytest.fixture
+def study(tmp_path, data):
+    """The gait2392 walking study with its trial's files copied, so a test can edit them."""
+    for name in ("subject01_walk1.trc", "subject01_walk1_grf.mot"):
+        shutil.copy(data / name, tmp_path / name)
+    row = trial_row(data, markers=tmp_path / "subject01_walk1.trc", grf=tmp_path / "subject01_walk1_grf.mot")
+    return write_study(tmp_path, data, trials=[row])
+
+
+def validate(config_path, cache_dir, *, load_model=False):
+    """(Without the model, which only the first test needs: loading it in OpenSim takes seconds.)"""
+    return validate_study_inputs(load_study(load_config(config_path)), cache_dir=cache_dir, load_model=load_model)
+
+
+def refuse_to_read(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("read a file the cache knows")
+
+    for name in ("read_trc_times", "read_storage", "model_inventory"):
+        monkeypatch.setattr(validation, name, refuse)
+
+
+def test_an_unchanged_study_is_not_read_again(tmp_path, study, monkeypatch):
+    cache = tmp_path / "cache"
+    warnings = validate(study, cache, load_model=True)
+    assert warnings  # gait2392's setup scales bodies the model lacks: found with the model
+    refuse_to_read(monkeypatch)
+    assert validate(study, cache, load_model=True) == warnings
+
+
+def test_a_recording_edited_after_a_cached_run_is_read_again(tmp_path, study, monkeypatch):
+    cache = tmp_path / "cache"
+    validate(study, cache)
+    grf_path = tmp_path / "subject01_walk1_grf.mot"
+    before = os.stat(grf_path)
+    grf, _ = read_storage(grf_path)
+    for column in grf.columns:
+        if column.endswith("_vy"):
+            grf[column] = 0.0  # no foot contact any more
+    write_storage(grf_path, grf, in_degrees=False)
+    os.utime(grf_path, ns=(before.st_atime_ns, before.st_mtime_ns))  # even with its old modification time
+    with pytest.raises(RetrorunError, match="no foot contact"):
+        validate(study, cache)
+
+
+def test_a_problem_found_once_is_reported_again_from_the_cache(tmp_path, study, monkeypatch):
+    trc = tmp_path / "subject01_walk1.trc"
+    lines = trc.read_text().splitlines()
+    lines[3 + 5], lines[4 + 5] = lines[4 + 5], lines[3 + 5]  # two frames swapped: time goes back
+    trc.write_text("\n".join(lines) + "\n")
+    cache = tmp_path / "cache"
+    with pytest.raises(RetrorunError) as first:
+        validate(study, cache)
+    assert "does not increase" in str(first.value)
+    refuse_to_read(monkeypatch)
+    with pytest.raises(RetrorunError) as again:
+        validate(study, cache)
+    assert str(again.value) == str(first.value)
+
+
+def test_a_changed_config_value_is_checked_again(tmp_path, study):
+    cache = tmp_path / "cache"
+    validate(study, cache)
+    config = yaml.safe_load(study.read_text())
+    config["grf"] = {**config.get("grf", {}), "contact_threshold_n": 5000}
+    study.write_text(yaml.safe_dump(config))
+    with pytest.raises(RetrorunError, match="never reaches grf.contact_threshold_n = 5000 N"):
+        validate(study, cache)
+
+
+def test_without_a_folder_nothing_is_remembered(tmp_path, study, monkeypatch):
+    validate_study_inputs(load_study(load_config(study)), load_model=False)
+    calls = []
+    monkeypatch.setattr(validation, "read_storage", lambda *a: calls.append(a) or read_storage(*a))
+    validate_study_inputs(load_study(load_config(study)), load_model=False)
+    assert calls
