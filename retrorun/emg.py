@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import signal
 
 from . import cycle_plan as plan
 from . import cycles as cyc
@@ -284,12 +283,16 @@ def check_normalisation(study) -> list[str]:
 
 
 def _butter(kind: str, cut_hz, rate_hz: float):
+    from scipy import signal  # imported where it filters: planning imports this module (retrorun.filtering)
+
     return signal.butter(FILTER_ORDER, cut_hz, btype=kind, fs=rate_hz, output="sos")
 
 
 def raw_to_envelope(values, *, rate_hz: float, band_pass_hz, low_pass_hz: float) -> np.ndarray:
     """Linear envelope of raw EMG: offset removed, zero-lag band-pass, full-wave
     rectified, zero-lag low-pass."""
+    from scipy import signal
+
     values = np.asarray(values, dtype=float)
     centred = values - np.mean(values)
     band = signal.sosfiltfilt(_butter("bandpass", list(band_pass_hz), rate_hz), centred)
