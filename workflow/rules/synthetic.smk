@@ -187,6 +187,7 @@ if "synthetic" in config:
             residual_reduction_method=config["residual_reduction"]["method"],
         script:
             "../../scripts/error_budget.py"
+
     rule synthesize_emg:
         input:
             activations=truth_path("{trial}_so_activations.csv"),
