@@ -221,7 +221,7 @@ def front_page_lines(comparison: pd.DataFrame, agreement: pd.DataFrame, *, prima
         for name, table in (("SO", so), ("EMG", emg)):
             row = table.loc[(group, metric)] if (group, metric) in table.index else None
             diff = row.get("difference_mean") if row is not None else float("nan")
-            p = row.get("t_test_p_holm") if row is not None else float("nan")
+            p = row.get("p_holm") if row is not None else float("nan")
             n = row.get("n_subjects") if row is not None else 0
             cells.append(f"{name} {float(diff):+.3g} (Holm p {float(p):.3g}, n {int(n) if n == n else 0})")
         lines.append(

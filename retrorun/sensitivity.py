@@ -257,8 +257,9 @@ OUTCOME_COLUMNS = [
     "ratio_of_geometric_means",
     "ratio_ci_low",
     "ratio_ci_high",
-    "t_test_p",
-    "t_test_p_holm",
+    "test",
+    "p",
+    "p_holm",
 ]
 
 
@@ -277,7 +278,7 @@ def primary_rows(comparison: pd.DataFrame, *, variant: str, alpha: float, outcom
     table = table.reindex(every).reset_index()
     table["note"] = table["note"].where(table["note"].notna(), why)
     table["variant"] = variant
-    signs = [conclusion(d, p, alpha) for d, p in zip(table["difference_mean"], table["t_test_p_holm"])]
+    signs = [conclusion(d, p, alpha) for d, p in zip(table["difference_mean"], table["p_holm"])]
     table["sign"] = [s for s, _ in signs]
     table["significant"] = [sig for _, sig in signs]
     table["alpha"] = alpha

@@ -137,8 +137,9 @@ def comparison(difference, p_holm, outcome="quadriceps.mean_stance", **extra):
         "ratio_of_geometric_means": np.nan,
         "ratio_ci_low": np.nan,
         "ratio_ci_high": np.nan,
-        "t_test_p": p_holm,
-        "t_test_p_holm": p_holm,
+        "test": "t",
+        "p": p_holm,
+        "p_holm": p_holm,
         "note": "",
     }
     secondary = row | {"metric": "peak", "family": "secondary", "difference_mean": -difference}
@@ -231,3 +232,28 @@ def test_an_outcome_without_a_comparison_is_a_row_saying_why():
 def test_an_emg_key_cannot_vary_and_says_why():
     with pytest.raises(ConfigError, match="processed once, in the main run"):
         sensitivity.key_stage("emg.envelope_low_pass_hz")
+
+
+def test_the_primary_rows_read_the_comparison_the_analysis_writes():
+    """primary_rows on a real analysis.comparison table (its column names), not a hand-made one."""
+    from retrorun import analysis
+
+    rng = np.random.default_rng(3)
+    subjects = pd.DataFrame(
+        [
+            {"subject": f"s{k}", "condition": c, "group": "quadriceps", "metric": "mean_stance", "n_cycles": 3}
+            | {"mean": 0.2 + (0.05 if c == "backward" else 0.0) + rng.normal(0, 0.005), "sd": 0.01, "note": ""}
+            for k in range(8)
+            for c in ("forward", "backward")
+        ]
+    )
+    compared = analysis.comparison(
+        subjects,
+        compare=["forward", "backward"],
+        min_cycles=1,
+        min_subjects=3,
+        primary_outcomes=["quadriceps.mean_stance"],
+    )
+    rows = sensitivity.primary_rows(compared, variant="main", alpha=0.05, outcomes=["quadriceps.mean_stance"])
+    assert rows["sign"].tolist() == ["+"] and rows["significant"].tolist() == [True]
+    assert rows["p_holm"].iloc[0] == compared["p_holm"].iloc[0]
