@@ -102,3 +102,29 @@ def test_whole_chain_reproduces_ground_truth_and_stages_are_measured_alone():
     assert table.loc[(quadriceps, "filter"), "forward_error_pct"] == pytest.approx(0.0, abs=1e-9)
     assert table.loc[(quadriceps, error_budget.WHOLE_CHAIN), "difference_error_pct"] < -10  # shrunk difference
     assert set(table.index.get_level_values("stage")) == {*error_budget.STAGES, error_budget.WHOLE_CHAIN}
+
+
+def test_the_truth_grf_moves_into_the_frame_of_the_pipeline_coordinates(tmp_path):
+    """The IK row pairs the pipeline's IK (its facing frame: origin at the pelvis markers'
+    mean, retrorun.heading) with the truth's GRF: the centres of pressure move with it."""
+    from retrorun.demo.error_budget import in_pipeline_frame
+    from retrorun.heading import Heading
+
+    grf = pd.DataFrame({"time": [0.0, 0.01]})
+    for side in ("r", "l"):
+        for pattern in ("ground_force_{s}_v{a}", "ground_force_{s}_p{a}"):
+            for axis, value in zip("xyz", (1.0, 2.0, 3.0)):
+                grf[pattern.format(s=side, a=axis)] = value
+        for axis in "xyz":
+            grf[f"ground_torque_{side}_{axis}"] = 0.5
+    for heading_deg, origin, expected in (
+        (0.0, (4.0, 0.0, 1.0), (-3.0, 2.0, 2.0)),
+        (180.0, (4.0, 0.0, 1.0), (5.0, 2.0, 4.0)),
+    ):
+        path = tmp_path / f"heading_{heading_deg:g}.json"
+        Heading(heading_deg=heading_deg, spread_deg=0.0, origin_m=origin, markers=("RASI",), frames=1).write(path)
+        moved = in_pipeline_frame(grf, path)
+        assert moved[["ground_force_r_px", "ground_force_r_py", "ground_force_r_pz"]].iloc[0].tolist() == pytest.approx(
+            list(expected)
+        )
+        assert (moved["ground_force_l_vx"] == 1.0).all() and (moved["ground_torque_r_y"] == 0.5).all()

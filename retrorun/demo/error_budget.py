@@ -29,6 +29,7 @@ import pandas as pd
 from .. import analysis, fast_so, model_properties, tables
 from ..filtering import filter_plate, filter_table
 from ..formats import read_storage, write_storage
+from ..heading import read_heading, rotation_about_vertical
 from . import checks, truth
 from .design import SIDES
 from .subjects import GRF_SIDE_COLUMNS
@@ -185,6 +186,22 @@ def filter_stage(chain: TrialChain, *, truth_dir: Path, trial: str, cutoff_hz: f
     return metrics, grf
 
 
+def in_pipeline_frame(grf: pd.DataFrame, heading_json: str | Path) -> pd.DataFrame:
+    """A truth GRF table (the runner's facing frame, the lab's origin) moved into the frame
+    the pipeline's IK coordinates are in: its heading.json turned the recorded trial about
+    its pelvis markers' mean position (retrorun.heading), so the truth's points move by
+    minus that origin, turned by minus the heading. The turn itself cancels the demo's
+    designed one (0 or 180 deg, found within heading_error's tolerance: validation/
+    ground_truth.csv), so forces and torques stay as they are."""
+    heading = read_heading(heading_json)
+    shift = -rotation_about_vertical(-heading.heading_deg) @ np.asarray(heading.origin_m, dtype=float)
+    out = grf.copy()
+    for side in SIDES:
+        columns = [GRF_SIDE_COLUMNS["point"].format(side=side, axis=a) for a in "xyz"]
+        out[columns] = grf[columns].to_numpy(dtype=float) + shift
+    return out
+
+
 def trial_stage_metrics(
     *,
     subject: str,
@@ -245,7 +262,15 @@ def trial_stage_metrics(
     ik_times = ik_raw["time"]
     ik_window = (max(window[0], float(ik_times.iloc[0])), min(window[1], float(ik_times.iloc[-1])))
     ik_chain = TrialChain(subject=subject, trial=trial, window=ik_window, params=params, work_dir=work)
-    inputs = {"model": true_model, "coordinates_mot": ik, "grf_mot": str(grf_f)}
+    # the pipeline's coordinates are in its facing frame (heading.json): the GRF goes there too
+    grf_ik = work / "grf_filtered_pipeline_frame.mot"
+    write_storage(
+        grf_ik,
+        in_pipeline_frame(_storage_table(grf_f), pipeline_dir / "heading.json"),
+        in_degrees=False,
+        name="grf_filtered_pipeline_frame",
+    )
+    inputs = {"model": true_model, "coordinates_mot": ik, "grf_mot": str(grf_ik)}
     rows["ik"] = chain.metrics(
         model=true_model,
         cycles=true_cycles,

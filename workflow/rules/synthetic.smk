@@ -131,6 +131,7 @@ if "synthetic" in config:
             truth=lambda wc: synthetic_truth(wc.subject),
             contacts=trial_path("contacts.csv"),
             ik_unfiltered=trial_path("ik_unfiltered.mot"),
+            heading=trial_path("heading.json"),
             scaled_model=subject_path("scaled_model.osim"),
             generic_model=config["model"]["osim"],
         output:
