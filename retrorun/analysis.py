@@ -354,8 +354,8 @@ def long_cycles(
     columns = ["source", *KEYS, "side", "cycle", "group", "metric", "value", "note", "qc_excluded"]
     parts = [part if "note" in part else part.assign(note="") for part in parts]
     parts = [part if "source" in part else part.assign(source=SOURCE_SO) for part in parts]
-    if not parts:
-        return pd.DataFrame(columns=columns)
+    if not parts:  # typed, so that long[~long["qc_excluded"]] selects rows, not columns
+        return pd.DataFrame(columns=columns).astype({"qc_excluded": bool})
     return pd.concat(parts, ignore_index=True)[columns]
 
 

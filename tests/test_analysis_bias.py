@@ -313,3 +313,13 @@ def test_subjects_whose_conditions_differ_in_speed_are_flagged_on_the_row_and_th
         study="s", comparison=table, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05, subjects=subjects
     )
     assert "Running speed" in text and "S2 ran backward at 2.70 m/s and forward at 3.00 m/s (-10.0 %" in text
+
+
+def test_no_used_cycle_leaves_an_empty_table_with_its_columns():
+    """With allow_empty and no used cycle anywhere, the study tables are empty, not broken:
+    an untyped empty qc_excluded made long[~long["qc_excluded"]] select no columns."""
+    info = {"subject": "s1", "condition": "forward", "trial": "forward_1"}
+    long = analysis.long_cycles([(info, pd.DataFrame(columns=analysis.METRIC_COLUMNS))])
+    kept = long[~long["qc_excluded"]].drop(columns="qc_excluded")
+    assert kept.empty and "value" in kept
+    assert analysis.per_source(analysis.subject_means, kept, shared_groups=[analysis.CYCLE_GROUP]).empty
