@@ -112,8 +112,10 @@ def test_paired_effects_are_plausible(demo):
     hundreds (the old demo had dz -4697 for the cycle duration)."""
     results, _, _ = demo
     comparison = pd.read_csv(results / "tables" / "comparison.csv")
-    timing = comparison[comparison["group"] == "cycle"]
-    assert timing["effect_size_dz"].abs().between(0.5, 30).all(), timing
+    # the running speed is matched by design (each subject within +-0.2 m/s, the same in
+    # both conditions), so its dz measures noise, not a designed effect
+    timing = comparison[(comparison["group"] == "cycle") & comparison["metric"].isin(["duration_s", "stance_pct"])]
+    assert len(timing) == 2 and timing["effect_size_dz"].abs().between(0.5, 30).all(), timing
 
 
 def test_every_trial_has_quality_checks_and_activations(demo):
