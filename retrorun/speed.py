@@ -69,9 +69,10 @@ def speed_mismatches(subjects: pd.DataFrame, *, compare: list[str], max_differen
     columns = ["subject", f"{SPEED}_a", f"{SPEED}_b", "relative_difference", "note"]
     own = subjects[(subjects["group"] == "cycle") & (subjects["metric"] == SPEED)]
     wide = own.pivot_table(index="subject", columns="condition", values="mean", aggfunc="first")
-    if wide.empty or not set(compare) <= set(wide.columns):
-        return pd.DataFrame(columns=columns)
     first, second = compare
+    # a condition compared with itself (a one-condition study) has no speed to match
+    if wide.empty or not set(compare) <= set(wide.columns) or first == second:
+        return pd.DataFrame(columns=columns)
     wide = wide[[first, second]].dropna()
     relative = (wide[second] - wide[first]) / wide[first]
     flagged = relative[relative.abs() > max_difference]

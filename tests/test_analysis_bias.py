@@ -323,3 +323,14 @@ def test_no_used_cycle_leaves_an_empty_table_with_its_columns():
     kept = long[~long["qc_excluded"]].drop(columns="qc_excluded")
     assert kept.empty and "value" in kept
     assert analysis.per_source(analysis.subject_means, kept, shared_groups=[analysis.CYCLE_GROUP]).empty
+
+
+def test_a_condition_compared_with_itself_has_no_speed_mismatch():
+    """compare: [walk, walk] (a one-condition study, e.g. the EMG walking example) used to
+    raise KeyError 'walk' in the speed check and stop the tables."""
+    from retrorun import speed
+
+    subjects = pd.DataFrame(
+        {"subject": ["s1"], "condition": ["walk"], "group": ["cycle"], "metric": ["speed_m_s"], "mean": [1.3]}
+    )
+    assert speed.speed_mismatches(subjects, compare=["walk", "walk"], max_difference=0.05).empty
