@@ -85,6 +85,27 @@ def _parameter(parameters: dict, group: str, name: str, default=None):
         return default
 
 
+def open_c3d(path: str | Path, *, subject: str = "", trial: str = ""):
+    """The ezc3d object of a C3D file (its parameters, header and data), or an error
+    naming the file and what to change."""
+    import ezc3d  # only C3D studies need it
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"C3D file {path} does not exist", subject=subject, trial=trial, fix="check the path in the sheet"
+        )
+    try:
+        return ezc3d.c3d(str(path), extract_forceplat_data=False)
+    except Exception as err:
+        raise InputError(
+            f"{path} cannot be read as a C3D file (ezc3d: {err})",
+            subject=subject,
+            trial=trial,
+            fix="export the trial again as C3D",
+        ) from None
+
+
 def read_c3d(
     path: str | Path,
     *,
@@ -95,22 +116,8 @@ def read_c3d(
     trial: str = "",
 ) -> C3DTrial:
     """Markers (metres) and force platforms (OpenSim frame) of a C3D file."""
-    import ezc3d  # only C3D studies need it
-
     path = Path(path)
-    if not path.is_file():
-        raise InputError(
-            f"C3D file {path} does not exist", subject=subject, trial=trial, fix="check the path in the sheet"
-        )
-    try:
-        c3d = ezc3d.c3d(str(path), extract_forceplat_data=False)
-    except Exception as err:
-        raise InputError(
-            f"{path} cannot be read as a C3D file (ezc3d: {err})",
-            subject=subject,
-            trial=trial,
-            fix="export the trial again as C3D",
-        ) from None
+    c3d = open_c3d(path, subject=subject, trial=trial)
     rotation = axis_matrix(axes or DEFAULT_AXES)
     parameters = c3d["parameters"]
     units = _parameter(parameters, "POINT", "UNITS")

@@ -33,6 +33,7 @@ import pandas as pd
 
 from . import cycle_plan as plan
 from . import cycles as cyc
+from .c3d import open_c3d
 from .errors import AnalysisError, ConfigError, InputError
 from .formats import read_storage
 
@@ -134,17 +135,7 @@ def read_emg(path: str | Path, *, subject: str = "", trial: str = "") -> Recordi
 def read_c3d_analogs(path: str | Path, *, subject: str = "", trial: str = "") -> Recording:
     """The analog channels of a C3D (labels ANALOG:LABELS, rate ANALOG:RATE, units
     ANALOG:UNITS), time from the first frame (POINT / TRIAL:ACTUAL_START_FIELD)."""
-    import ezc3d  # only C3D studies need it
-
-    try:
-        c3d = ezc3d.c3d(str(path), extract_forceplat_data=False)
-    except Exception as err:
-        raise InputError(
-            f"{path} cannot be read as a C3D file (ezc3d: {err})",
-            subject=subject,
-            trial=trial,
-            fix="export the trial again as C3D",
-        ) from None
+    c3d = open_c3d(path, subject=subject, trial=trial)
     parameters = c3d["parameters"]
     analog = parameters.get("ANALOG", {})
     labels = [str(label).strip() for label in analog.get("LABELS", {}).get("value", [])]
