@@ -2,6 +2,7 @@
 agreement with OpenSim's StaticOptimization on the same frames of the demo model."""
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -287,10 +288,13 @@ def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(tmp_path)
     )
     fast_sto, _ = formats.read_storage(trial / "so_activations.sto")
     chunk = trial / "so_chunks" / "0-of-1"
-    assert (chunk / "work" / "so_setup.xml").is_file()  # OpenSim's SO of these frames, to re-run by hand
+    setup = chunk / "work" / "so_setup.xml"  # OpenSim's SO of these frames, to re-run by hand
+    # the coordinates SO was given: RRA's with the example's residual_reduction rra, else IK's
+    coordinates_mot = ElementTree.parse(setup).getroot().find(".//coordinates_file").text
+    assert Path(coordinates_mot).name in ("rra_kinematics.mot", "ik.mot")
     reference_sto, _ = opensim_tools.static_optimization(
         so_model_path=str(chunk / "work" / "so_model.osim"),
-        coordinates_mot=str(trial / "ik.mot"),
+        coordinates_mot=coordinates_mot,
         external_loads_xml=str(trial / "external_loads.xml"),
         time_range=(fast_sto["time"].iloc[0], fast_sto["time"].iloc[-1]),
         activation_exponent=2,

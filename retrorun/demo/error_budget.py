@@ -186,6 +186,14 @@ def filter_stage(chain: TrialChain, *, truth_dir: Path, trial: str, cutoff_hz: f
     return metrics, grf
 
 
+def pipeline_frame_shift_m(heading_json: str | Path) -> np.ndarray:
+    """What a point of the truth (the runner's facing frame, the lab's origin) gains, x y z
+    in m, in the frame of the pipeline's IK coordinates and moved forces: minus the trial's
+    origin (its pelvis markers' mean, retrorun.heading) turned by minus its heading."""
+    heading = read_heading(heading_json)
+    return -rotation_about_vertical(-heading.heading_deg) @ np.asarray(heading.origin_m, dtype=float)
+
+
 def in_pipeline_frame(grf: pd.DataFrame, heading_json: str | Path) -> pd.DataFrame:
     """A truth GRF table (the runner's facing frame, the lab's origin) moved into the frame
     the pipeline's IK coordinates are in: its heading.json turned the recorded trial about
@@ -193,8 +201,7 @@ def in_pipeline_frame(grf: pd.DataFrame, heading_json: str | Path) -> pd.DataFra
     minus that origin, turned by minus the heading. The turn itself cancels the demo's
     designed one (0 or 180 deg, found within heading_error's tolerance: validation/
     ground_truth.csv), so forces and torques stay as they are."""
-    heading = read_heading(heading_json)
-    shift = -rotation_about_vertical(-heading.heading_deg) @ np.asarray(heading.origin_m, dtype=float)
+    shift = pipeline_frame_shift_m(heading_json)
     out = grf.copy()
     for side in SIDES:
         columns = [GRF_SIDE_COLUMNS["point"].format(side=side, axis=a) for a in "xyz"]

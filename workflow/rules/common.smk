@@ -38,9 +38,11 @@ try:
     VARIANTS = plan_variants(STUDY.config, source="config")
     # The files are checked once, by the main Snakemake process; a cluster job parses
     # this workflow again and need not reread every recording and the model. What each
-    # file held is remembered until it changes (retrorun.validation.ValidationCache).
+    # file held is remembered until it changes (retrorun.validation.ValidationCache),
+    # beside Snakemake's own state in the working directory: a dry run writes no results/.
     if workflow.is_main_process:
-        for _warning in validate_study_inputs(STUDY, cache_dir=STUDY.results_dir / ".validation_cache"):
+        _cache_dir = Path(".snakemake", "retrorun", "validation_cache", STUDY.config["study"])
+        for _warning in validate_study_inputs(STUDY, cache_dir=_cache_dir):
             logger.warning(f"retrorun: {_warning}")
 except RetrorunError as err:
     raise WorkflowError(str(err)) from None
