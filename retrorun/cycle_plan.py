@@ -58,7 +58,7 @@ DURATION_TOLERANCE = 0.25
 # default analysis.edge_margin_frames: where a unit starts within a few frames of the
 # recording, IK and ID end there and their splines' end conditions reach into it. On
 # Hamner's running (60 Hz) the SO-ID mismatch at IK frames 5-8 was 4.8, 2.5, 1.5 and
-# 0.7 %, and at most 0.49 % from frame 9 on (README, SO section); SO starts one frame
+# 0.7 %, and at most 0.49 % from frame 9 on (docs/validation.md, SO against ID); SO starts one frame
 # before the unit, so 10 frames keep every SO frame from the 9th on
 EDGE_FRAMES = 10
 
