@@ -21,6 +21,7 @@ with jobs.job(snakemake) as log:
         pipeline_differences=checks.pipeline_differences(snakemake.input.comparison),
         truth_differences=pd.read_csv(snakemake.input.truth_comparison),
         compare=list(params.compare),
+        primary_outcomes=list(params.primary_outcomes),
         residual_reduction_method=params.residual_reduction_method,
     )
     formats.write_csv(snakemake.output.table, table)

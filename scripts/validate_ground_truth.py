@@ -57,7 +57,9 @@ with jobs.job(snakemake) as log:
                 | checks.trial_timing(contacts, **window)
                 | checks.contact_forces(grf, contacts, **window, body_weight_n=paths["mass_kg"] * GRAVITY_M_S2)
             )
-    truth_differences = checks.truth_differences(pd.concat(true_metrics, ignore_index=True), compare=compare)
+    truth_differences = checks.truth_differences(
+        pd.concat(true_metrics, ignore_index=True), compare=compare, primary_outcomes=analysis["primary_outcomes"]
+    )
     formats.write_csv(snakemake.output.truth_comparison, truth_differences)
     tables.append(
         checks.difference_rows(

@@ -15,7 +15,8 @@ solver) with only the matched low-pass swapped in, as error_budget.csv's filter 
 each cut-off; it needs only rules synthesize_study and demo_truth to have run.
 Cut-offs can run in parallel processes (--csv each), then --from-csv summarises them.
 Prints per cut-off and condition the mean over subjects of each primary outcome
-(knee extension peak, quadriceps and hamstrings mean stance activation, Q:H); for the
+(the config's analysis.primary_outcomes: by default the quadriceps share of stance
+activation, quadriceps and hamstrings mean stance activation, knee extension peak); for the
 demo also the forward-backward difference and its error against the truth
 (results/demo/truth/comparison.csv), as ground_truth.csv computes it. --csv writes the
 long table.
@@ -35,13 +36,7 @@ sys.path.insert(0, str(REPO))
 from retrorun import analysis, fast_so, filtering, formats, model_properties, opensim_tools, tables, templates  # noqa: E402
 from retrorun import grf as grf_lib  # noqa: E402
 from retrorun.config import is_c3d, load_config, load_study  # noqa: E402
-
-OUTCOMES = [
-    ("knee", "peak_extension_moment_nm_per_kg"),
-    ("quadriceps", "mean_stance"),
-    ("hamstrings", "mean_stance"),
-    ("quadriceps_hamstrings", "ratio_mean_stance"),
-]
+from retrorun.demo import checks  # noqa: E402
 
 
 def trial_metrics(*, study, config: dict, subject: str, trial: str, results: Path, cutoff_hz: float, work: Path):
@@ -208,6 +203,7 @@ def main() -> None:
     config = prepared.values
     results = args.workdir / "results" / config["study"]
     compare = list(config["analysis"]["compare"])
+    outcomes = checks.outcome_keys(config["analysis"]["primary_outcomes"])
     frames = [pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in args.from_csv or []]
     trials = [t for t in study.trials if not args.subjects or t.subject in args.subjects]
     for trial in trials if args.filter_alone and not args.from_csv else []:
@@ -251,7 +247,7 @@ def main() -> None:
         table = None
         if set(compare) <= set(subjects["condition"]):
             table = analysis.comparison(subjects, compare=compare, min_cycles=1, min_subjects=3)
-        for group, metric in OUTCOMES:
+        for group, metric in outcomes:
             means = subjects[(subjects["group"] == group) & (subjects["metric"] == metric)]
             row = {"cutoff_hz": cutoff, "outcome": f"{group}.{metric}"}
             for condition in sorted(set(means["condition"])):
@@ -280,7 +276,7 @@ def main() -> None:
             true_long[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]]
         )
         rows = []
-        for g, m in OUTCOMES:
+        for g, m in outcomes:
             own = true_subjects[(true_subjects["group"] == g) & (true_subjects["metric"] == m)]
             row = {"outcome": f"{g}.{m}"} | {c: float(own[own["condition"] == c]["mean"].mean()) for c in compare}
             match = truth[(truth["group"] == g) & (truth["metric"] == m)]["difference_mean"]

@@ -23,15 +23,13 @@ from .truth import JOINTS, PAIR_GROUP, outcome_paths
 GROUND_TRUTH_COLUMNS = ["subject", "trial", "check", "quantity", "value", "threshold", "unit", "pass", "note"]
 LITERATURE_COLUMNS = ["fact", "source", "expected", "measured", "pass"]
 
-# The study's primary outcomes as (group, metric) of the cycle metrics and comparison
-# tables: Q:H ratio of mean stance activation, each group's mean stance activation and
-# the peak knee extension moment.
-PRIMARY_OUTCOMES = [
-    (PAIR_GROUP, "ratio_mean_stance"),
-    ("quadriceps", "mean_stance"),
-    ("hamstrings", "mean_stance"),
-    ("knee", "peak_extension_moment_nm_per_kg"),
-]
+
+def outcome_keys(primary_outcomes: list[str]) -> list[tuple[str, str]]:
+    """The study's primary outcomes (config ``analysis.primary_outcomes``, ``group.metric``)
+    as (group, metric) of the cycle metrics and comparison tables: the ground truth and the
+    error budget judge the outcomes the study itself reports as primary."""
+    return [tuple(name.split(".", 1)) for name in primary_outcomes]
+
 
 # Thresholds of the issue-10 contract.
 THRESHOLDS = {
@@ -457,7 +455,7 @@ def ground_truth_rows(
     return _judged(pd.DataFrame(rows, columns=GROUND_TRUTH_COLUMNS[:-2]))
 
 
-def truth_differences(true_metrics: pd.DataFrame, *, compare: list[str]) -> pd.DataFrame:
+def truth_differences(true_metrics: pd.DataFrame, *, compare: list[str], primary_outcomes: list[str]) -> pd.DataFrame:
     """Per primary outcome: the forward-backward difference on the truth, computed by the
     pipeline's own study-level definitions (retrorun.analysis: subject means, a subject's
     Q:H from its summed activations, ratios on the log scale), so truth and pipeline are
@@ -469,7 +467,7 @@ def truth_differences(true_metrics: pd.DataFrame, *, compare: list[str]) -> pd.D
     subjects = analysis.subject_means(long[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]])
     table = analysis.comparison(subjects, compare=list(compare), min_cycles=1, min_subjects=3)
     rows = []
-    for group, metric in PRIMARY_OUTCOMES:
+    for group, metric in outcome_keys(primary_outcomes):
         match = table[(table["group"] == group) & (table["metric"] == metric)]
         if len(match):
             rows.append(

@@ -303,7 +303,7 @@ def trial_stage_metrics(
 # ------------------------------------------------------------------ the study's table
 
 
-def _study_values(long: pd.DataFrame, *, compare: list[str]) -> pd.DataFrame:
+def _study_values(long: pd.DataFrame, *, compare: list[str], primary_outcomes: list[str]) -> pd.DataFrame:
     """Per primary outcome: the mean over subjects of each condition's subject mean and the
     mean paired difference, by the pipeline's own study-level definitions."""
     subject_means = analysis.subject_means(
@@ -311,7 +311,7 @@ def _study_values(long: pd.DataFrame, *, compare: list[str]) -> pd.DataFrame:
     )
     table = analysis.comparison(subject_means, compare=list(compare), min_cycles=1, min_subjects=3)
     rows = []
-    for group, metric in checks.PRIMARY_OUTCOMES:
+    for group, metric in checks.outcome_keys(primary_outcomes):
         match = table[(table["group"] == group) & (table["metric"] == metric)]
         row = {"outcome": f"{group}.{metric}"}
         means = subject_means[(subject_means["group"] == group) & (subject_means["metric"] == metric)]
@@ -343,6 +343,7 @@ def budget_table(
     pipeline_differences: pd.DataFrame,
     truth_differences: pd.DataFrame,
     compare: list[str],
+    primary_outcomes: list[str],
     residual_reduction_method: str,
 ) -> pd.DataFrame:
     """error_budget.csv: per primary outcome and stage, the signed error (% of the true
@@ -358,11 +359,14 @@ def budget_table(
     the truth through the pipeline's SO solver (the 'baseline'); the SO row is that
     baseline against the truth."""
     forward, backward = compare
-    true = _study_values(truth_metrics, compare=compare)
+    true = _study_values(truth_metrics, compare=compare, primary_outcomes=primary_outcomes)
     true["difference"] = [_difference(truth_differences, outcome) for outcome in true.index]
-    pipeline = _study_values(pipeline_metrics, compare=compare)
+    pipeline = _study_values(pipeline_metrics, compare=compare, primary_outcomes=primary_outcomes)
     pipeline["difference"] = [_difference(pipeline_differences, outcome) for outcome in pipeline.index]
-    by_stage = {stage: _study_values(own, compare=compare) for stage, own in stage_metrics.groupby("stage")}
+    by_stage = {
+        stage: _study_values(own, compare=compare, primary_outcomes=primary_outcomes)
+        for stage, own in stage_metrics.groupby("stage")
+    }
     rows = []
     for outcome, t in true.iterrows():
         base = {

@@ -185,6 +185,7 @@ if "synthetic" in config:
                 for s, t in all_trials()
             ],
             compare=config["analysis"]["compare"],
+            primary_outcomes=config["analysis"]["primary_outcomes"],
             residual_reduction_method=config["residual_reduction"]["method"],
         script:
             "../../scripts/error_budget.py"
