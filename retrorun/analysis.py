@@ -68,8 +68,8 @@ def activation_metric_values(
 ) -> dict[tuple[str, str], tuple[float, str]]:
     """(group, metric) -> (value, note) of one cycle's group activation curves: each
     group's activation metrics, and the metrics of each pair of ``PAIRS`` (quadriceps vs
-    hamstrings, front vs rear chain) whose two groups are there. The one place these are computed, for every activation source (SO's
-    group activations, EMG's group envelopes)."""
+    hamstrings, front vs rear chain) whose two groups are there. The one place these are
+    computed, for every activation source (SO's group activations, EMG's group envelopes)."""
     values = {}
     for group, curve in group_curves.items():
         if stance_units:
@@ -97,7 +97,9 @@ def _pair_values(pct, group_curves, pair: Pair, *, stance_pct, stance_units) -> 
             pct, second, first, start_pct=float(np.asarray(pct)[0]), end_pct=end
         )
     if stance_units:  # over a stance the cycle measures are the stance ones: not reported twice
-        found = {name: value for name, value in found.items() if name.endswith("_stance") or name.endswith("_stance_pct")}
+        found = {
+            name: value for name, value in found.items() if name.endswith("_stance") or name.endswith("_stance_pct")
+        }
     return {(pair.group, name): (value, notes.get(name, "")) for name, value in found.items()}
 
 
@@ -460,7 +462,9 @@ def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
             else:
                 silent = (sums["q"] + sums["h"]) < metrics.SILENT_ACTIVATION * sums["span"]
                 value = (sums["q"] / (sums["q"] + sums["h"])).where(~silent)
-                why = f"{first} and {second} both at their activation floor over the {{phase}} of all {{n}} used cycle(s)"
+                why = (
+                    f"{first} and {second} both at their activation floor over the {{phase}} of all {{n}} used cycle(s)"
+                )
                 level = (sums["q"] + sums["h"]) / sums["span"]
             keys_ = list(zip(*(out.loc[rows, key] for key in SUBJECT_KEYS)))
             out.loc[rows, "mean"] = [value.get(key, np.nan) for key in keys_]

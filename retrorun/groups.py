@@ -20,7 +20,9 @@ def analysis_groups(config: dict) -> dict[str, list[str]]:
     """The groups the analysis computes: config ``muscle_groups`` and, when config
     ``chains`` is given, ``front_chain`` and ``rear_chain`` (analysed like any group)."""
     chains = config.get("chains") or {}
-    return dict(config["muscle_groups"]) | {CHAIN_GROUPS[name]: list(chains[name]) for name in CHAIN_GROUPS if name in chains}
+    return dict(config["muscle_groups"]) | {
+        CHAIN_GROUPS[name]: list(chains[name]) for name in CHAIN_GROUPS if name in chains
+    }
 
 
 def check_group_muscles(

@@ -140,7 +140,9 @@ def chain_capacities(
             for joint, base in coordinates.items():
                 name = f"{base}{suffix}"
                 if not coordinate_set.contains(name):
-                    raise ValueError(f"the model {model_path} has no coordinate {name} (config model_chains.coordinates)")
+                    raise ValueError(
+                        f"the model {model_path} has no coordinate {name} (config model_chains.coordinates)"
+                    )
                 coordinate = coordinate_set.get(name)
                 arms = {m: float(muscle_set.get(m).computeMomentArm(state, coordinate)) for m in present}
                 total = float(sum(forces[m] * arms[m] for m in present))

@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import REPO, shared
 
 from retrorun import analysis, config, hypotheses, metrics, model_properties
 from retrorun.demo import model as demo_model
 from retrorun.errors import ConfigError
-
-from conftest import REPO, shared
 
 COMPARE = ["forward", "backward"]
 PCT = np.linspace(0.0, 100.0, 101)
