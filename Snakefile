@@ -31,6 +31,7 @@ include: "workflow/rules/residual_reduction.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/hypotheses.smk"
 include: "workflow/rules/emg.smk"
 include: "workflow/rules/report.smk"
 # after every rule it reruns for a variant (config `sensitivity`)
@@ -53,6 +54,8 @@ localrules:
     emg_envelopes,
     emg_agreement,
     analysis_figures,
+    model_chains,
+    hypotheses,
     report_front_page,
     sensitivity_reduce_residuals,
     sensitivity_static_optimization,

@@ -23,6 +23,30 @@ from .errors import AnalysisError
 KNEE_MOMENT = "knee_extension_moment_nm_per_kg"
 KNEE_ANGLE = "knee_angle_deg"
 PAIR_GROUP = "quadriceps_hamstrings"
+# Muscle chains (config `chains`, issue 22): each chain is a group of its own, and the
+# pair of them reports the front share and how much of stance the rear chain leads.
+FRONT_CHAIN, REAR_CHAIN, CHAIN_PAIR = "front_chain", "rear_chain", "chains"
+CHAIN_METRICS = ["front_share_cycle", "front_share_stance", "rear_takes_over_stance_pct"]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two groups compared within a cycle: ``group`` names the rows, ``first`` over
+    ``second`` gives the share (``<share_name>_share_*``), ``keep`` the metrics reported
+    (None: all of metrics.pair_metrics)."""
+
+    group: str
+    first: str
+    second: str
+    share_name: str
+    keep: tuple[str, ...] | None = None
+
+
+PAIRS = (
+    Pair(PAIR_GROUP, "quadriceps", "hamstrings", "quadriceps"),
+    # no ratio or CCI for the chains: the share says the same without the ratio's undefined cases
+    Pair(CHAIN_PAIR, FRONT_CHAIN, REAR_CHAIN, "front", keep=("front_share_cycle", "front_share_stance")),
+)
 KNEE_GROUP = "knee"
 CYCLE_GROUP = "cycle"
 # The activation source of a row (docs/development/tables.md): the model chain, or measured EMG.
@@ -43,9 +67,9 @@ def activation_metric_values(
     pct, group_curves: dict, *, stance_pct: float, duration_s: float, stance_units: bool
 ) -> dict[tuple[str, str], tuple[float, str]]:
     """(group, metric) -> (value, note) of one cycle's group activation curves: each
-    group's activation metrics, and the quadriceps-hamstrings pair metrics when both
-    are there. The one place these are computed, for every activation source (SO's
-    group activations, EMG's group envelopes)."""
+    group's activation metrics, and the metrics of each pair of ``PAIRS`` (quadriceps vs
+    hamstrings, front vs rear chain) whose two groups are there. The one place these are
+    computed, for every activation source (SO's group activations, EMG's group envelopes)."""
     values = {}
     for group, curve in group_curves.items():
         if stance_units:
@@ -53,15 +77,30 @@ def activation_metric_values(
         else:
             found = metrics.activation_metrics(pct, curve, stance_pct=stance_pct, cycle_s=duration_s)
         values |= {(group, name): (value, "") for name, value in found.items()}
-    if "quadriceps" not in group_curves or "hamstrings" not in group_curves:
-        return values
+    for pair in PAIRS:
+        if pair.first in group_curves and pair.second in group_curves:
+            values |= _pair_values(pct, group_curves, pair, stance_pct=stance_pct, stance_units=stance_units)
+    return values
+
+
+def _pair_values(pct, group_curves, pair: Pair, *, stance_pct, stance_units) -> dict:
     notes = {}
-    pair = metrics.pair_metrics(
-        pct, group_curves["quadriceps"], group_curves["hamstrings"], stance_pct=stance_pct, notes=notes
+    first, second = group_curves[pair.first], group_curves[pair.second]
+    found = metrics.pair_metrics(
+        pct, first, second, stance_pct=stance_pct, notes=notes, names=(pair.share_name, pair.second)
     )
+    if pair.keep is not None:
+        found = {name: value for name, value in found.items() if name in pair.keep}
+    if pair.group == CHAIN_PAIR:
+        end = float(np.asarray(pct)[-1]) if stance_units else stance_pct
+        found["rear_takes_over_stance_pct"] = metrics.exceeds_pct(
+            pct, second, first, start_pct=float(np.asarray(pct)[0]), end_pct=end
+        )
     if stance_units:  # over a stance the cycle measures are the stance ones: not reported twice
-        pair = {name: value for name, value in pair.items() if name.endswith("_stance") or name.endswith("_stance_pct")}
-    return values | {(PAIR_GROUP, name): (value, notes.get(name, "")) for name, value in pair.items()}
+        found = {
+            name: value for name, value in found.items() if name.endswith("_stance") or name.endswith("_stance_pct")
+        }
+    return {(pair.group, name): (value, notes.get(name, "")) for name, value in found.items()}
 
 
 @dataclass
@@ -366,12 +405,15 @@ SUBJECT_KEYS = ["subject", "condition"]
 OUTCOME_KEYS = ["group", "metric"]
 
 # pair metrics whose subject value comes from the groups' activations summed (time-
-# integrated) over all its cycles: metric -> (integral, the span it is over, formula)
+# integrated) over all its cycles: (pair group, metric) -> (first group, second group,
+# integral, the span it is over, formula)
 PAIR_SUMS = {
-    "ratio_mean_stance": ("integrated_stance_s", "stance_s", "ratio"),
-    "ratio_mean_cycle": ("integrated_s", "duration_s", "ratio"),
-    "quadriceps_share_stance": ("integrated_stance_s", "stance_s", "share"),
-    "quadriceps_share_cycle": ("integrated_s", "duration_s", "share"),
+    (PAIR_GROUP, "ratio_mean_stance"): ("quadriceps", "hamstrings", "integrated_stance_s", "stance_s", "ratio"),
+    (PAIR_GROUP, "ratio_mean_cycle"): ("quadriceps", "hamstrings", "integrated_s", "duration_s", "ratio"),
+    (PAIR_GROUP, "quadriceps_share_stance"): ("quadriceps", "hamstrings", "integrated_stance_s", "stance_s", "share"),
+    (PAIR_GROUP, "quadriceps_share_cycle"): ("quadriceps", "hamstrings", "integrated_s", "duration_s", "share"),
+    (CHAIN_PAIR, "front_share_stance"): (FRONT_CHAIN, REAR_CHAIN, "integrated_stance_s", "stance_s", "share"),
+    (CHAIN_PAIR, "front_share_cycle"): (FRONT_CHAIN, REAR_CHAIN, "integrated_s", "duration_s", "share"),
 }
 
 
@@ -400,9 +442,9 @@ def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
             "duration_s": wide[(CYCLE_GROUP, "duration_s")],
             "stance_s": wide[(CYCLE_GROUP, "duration_s")] * wide[(CYCLE_GROUP, "stance_pct")] / 100.0,
         }
-        for metric, (integral, span, formula) in PAIR_SUMS.items():
-            needed = [("quadriceps", integral), ("hamstrings", integral)]
-            rows = (out["group"] == PAIR_GROUP) & (out["metric"] == metric)
+        for (pair_group, metric), (first, second, integral, span, formula) in PAIR_SUMS.items():
+            needed = [(first, integral), (second, integral)]
+            rows = (out["group"] == pair_group) & (out["metric"] == metric)
             if not all(key in wide for key in needed) or not rows.any():
                 continue
             sums = pd.DataFrame({"q": wide[needed[0]], "h": wide[needed[1]], "span": durations[span]})
@@ -413,7 +455,7 @@ def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
                 silent = sums["h"] < metrics.SILENT_ACTIVATION * sums["span"]
                 value = (sums["q"] / sums["h"]).where(~silent)
                 why = (
-                    "hamstrings at their activation floor over the {phase} of all {n} used cycle(s) "
+                    f"{second} at their activation floor over the {{phase}} of all {{n}} used cycle(s) "
                     "(mean {m:.2g} above it): Q:H undefined"
                 )
                 level = sums["h"] / sums["span"]
@@ -421,7 +463,7 @@ def subject_means(cycles_long: pd.DataFrame) -> pd.DataFrame:
                 silent = (sums["q"] + sums["h"]) < metrics.SILENT_ACTIVATION * sums["span"]
                 value = (sums["q"] / (sums["q"] + sums["h"])).where(~silent)
                 why = (
-                    "quadriceps and hamstrings both at their activation floor over the {phase} of all {n} used cycle(s)"
+                    f"{first} and {second} both at their activation floor over the {{phase}} of all {{n}} used cycle(s)"
                 )
                 level = (sums["q"] + sums["h"]) / sums["span"]
             keys_ = list(zip(*(out.loc[rows, key] for key in SUBJECT_KEYS)))

@@ -206,6 +206,7 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> StudyConfig:
             fix="give every side its own muscle-name suffix, e.g. {r: _r, l: _l}",
         )
     check_primary_outcomes(config, source=source)
+    check_chains_and_hypotheses(config, source=source)
     return StudyConfig(values=config, config_dir=base_dir, compare_given=compare_given)
 
 
@@ -214,12 +215,16 @@ def results_dir(study: str) -> Path:
     return RESULTS_ROOT / study
 
 
-def outcome_names(muscle_groups) -> list[str]:
-    """Every ``group.metric`` the comparison table can hold."""
-    from . import analysis, metrics
+def outcome_names(muscle_groups, chains: dict | None = None) -> list[str]:
+    """Every ``group.metric`` the comparison table can hold; with ``chains`` (config
+    ``chains``), the chain groups' activation metrics and the chain pair's."""
+    from . import analysis, groups, metrics
 
-    names = [f"{group}.{m}" for group in muscle_groups for m in metrics.ACTIVATION_METRICS]
+    every_group = groups.analysis_groups({"muscle_groups": muscle_groups, "chains": chains})
+    names = [f"{group}.{m}" for group in every_group for m in metrics.ACTIVATION_METRICS]
     names += [f"{analysis.PAIR_GROUP}.{m}" for m in metrics.PAIR_METRICS]
+    if chains and set(chains) >= set(groups.CHAIN_GROUPS):
+        names += [f"{analysis.CHAIN_PAIR}.{m}" for m in analysis.CHAIN_METRICS]
     names += [f"{analysis.KNEE_GROUP}.{m}" for m in metrics.KNEE_METRICS]
     return names + [f"{analysis.CYCLE_GROUP}.{m}" for m in metrics.CYCLE_METRICS]
 
@@ -227,7 +232,7 @@ def outcome_names(muscle_groups) -> list[str]:
 def check_primary_outcomes(config: dict, *, source: str) -> None:
     """analysis.primary_outcomes must name metrics the comparison has: a typo would leave
     the primary family silently short."""
-    known = outcome_names(config["muscle_groups"])
+    known = outcome_names(config["muscle_groups"], config.get("chains"))
     unknown = [name for name in config["analysis"]["primary_outcomes"] if name not in known]
     if unknown:
         raise ConfigError(
@@ -235,6 +240,26 @@ def check_primary_outcomes(config: dict, *, source: str) -> None:
             fix="name group.metric pairs from config/README.md (analysis), e.g. "
             "quadriceps_hamstrings.ratio_mean_stance or knee.peak_extension_moment_nm_per_kg",
         )
+
+
+def check_chains_and_hypotheses(config: dict, *, source: str) -> None:
+    """A chain group must not shadow a muscle group, and every hypothesis must name a
+    measure the comparison has (the closest known name otherwise) and an expected
+    direction over the compared conditions (retrorun.hypotheses)."""
+    from . import groups, hypotheses
+
+    clash = sorted(set(config["muscle_groups"]) & set(groups.CHAIN_GROUPS.values()))
+    if config.get("chains") and clash:
+        raise ConfigError(
+            f"{source}: muscle_groups has {', '.join(clash)}, the name the analysis gives a chain of config chains",
+            fix="rename that muscle group",
+        )
+    hypotheses.check(
+        config.get("hypotheses") or [],
+        known_measures=outcome_names(config["muscle_groups"], config.get("chains")),
+        compare=config["analysis"]["compare"],
+        source=source,
+    )
 
 
 def _coerce_command_line_values(value, schema: dict):

@@ -12,13 +12,28 @@ def group_column(group: str, side: str) -> str:
     return f"{group}_{side}"
 
 
-def check_group_muscles(names, *, groups: dict[str, list[str]], sides: dict[str, str], where: str) -> list[str]:
-    """Every muscle of config muscle_groups must be in ``names`` (the model's muscles, or
-    the columns of a stage's activations) with every side suffix: a group silently
-    missing a muscle would change its mean without anyone noticing."""
+# config `chains` (front, rear) -> the analysis group each becomes (retrorun.analysis)
+CHAIN_GROUPS = {"front": "front_chain", "rear": "rear_chain"}
+
+
+def analysis_groups(config: dict) -> dict[str, list[str]]:
+    """The groups the analysis computes: config ``muscle_groups`` and, when config
+    ``chains`` is given, ``front_chain`` and ``rear_chain`` (analysed like any group)."""
+    chains = config.get("chains") or {}
+    return dict(config["muscle_groups"]) | {
+        CHAIN_GROUPS[name]: list(chains[name]) for name in CHAIN_GROUPS if name in chains
+    }
+
+
+def check_group_muscles(
+    names, *, groups: dict[str, list[str]], sides: dict[str, str], where: str, key: str = "muscle_groups"
+) -> list[str]:
+    """Every muscle of config muscle_groups (or ``key``, e.g. chains) must be in ``names``
+    (the model's muscles, or the columns of a stage's activations) with every side
+    suffix: a group silently missing a muscle would change its mean without anyone noticing."""
     present = set(names)
     return [
-        f"config muscle_groups.{group}: muscle '{muscle}{suffix}' (side {side}) is not in {where} "
+        f"config {key}.{group}: muscle '{muscle}{suffix}' (side {side}) is not in {where} "
         f"(its muscles: {', '.join(sorted(present - {'time_s'})[:12])}...)"
         for group, muscles in groups.items()
         for muscle in muscles

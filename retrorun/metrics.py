@@ -39,6 +39,8 @@ PAIR_METRICS = [
     "cci_cycle_pct",
     "cci_stance_pct",
 ]
+# the first and second group of the quadriceps-hamstrings pair, as named in its metrics
+QH_NAMES = ("quadriceps", "hamstrings")
 KNEE_METRICS = ["peak_extension_moment_nm_per_kg", "peak_extension_moment_timing_pct_stance"]
 CYCLE_METRICS = ["duration_s", "stance_pct", "speed_m_s"]
 
@@ -127,39 +129,63 @@ def cocontraction_index_pct(pct, a, b, *, start_pct: float, end_pct: float) -> f
     return 200.0 * common / total if total > 0 else float("nan")
 
 
-def pair_metrics(pct, quadriceps, hamstrings, *, stance_pct: float, notes: dict | None = None) -> dict[str, float]:
-    """Quadriceps share Q / (Q + H) and quadriceps:hamstrings ratio Q / H of mean
-    activation over cycle and stance, and the CCI. ``notes``, when given, receives metric
-    name -> why its value is NaN."""
+def pair_metrics(
+    pct, first, second, *, stance_pct: float, notes: dict | None = None, names: tuple[str, str] = QH_NAMES
+) -> dict[str, float]:
+    """Share of the first group F / (F + S) and ratio F / S of mean activation over cycle
+    and stance, and the CCI, of two group curves; ``names`` (first, second) name the
+    groups in the metric names and notes (``quadriceps_share_stance``). ``notes``, when
+    given, receives metric name -> why its value is NaN."""
     pct = np.asarray(pct, dtype=float)
-    q_cycle = phase_mean(pct, quadriceps, start_pct=pct[0], end_pct=pct[-1])
-    h_cycle = phase_mean(pct, hamstrings, start_pct=pct[0], end_pct=pct[-1])
-    q_stance = phase_mean(pct, quadriceps, start_pct=pct[0], end_pct=stance_pct)
-    h_stance = phase_mean(pct, hamstrings, start_pct=pct[0], end_pct=stance_pct)
+    first_name, second_name = names
+    f_cycle = phase_mean(pct, first, start_pct=pct[0], end_pct=pct[-1])
+    s_cycle = phase_mean(pct, second, start_pct=pct[0], end_pct=pct[-1])
+    f_stance = phase_mean(pct, first, start_pct=pct[0], end_pct=stance_pct)
+    s_stance = phase_mean(pct, second, start_pct=pct[0], end_pct=stance_pct)
+    share_cycle, share_stance = f"{first_name}_share_cycle", f"{first_name}_share_stance"
     if notes is not None:
-        for name, h in (("ratio_mean_cycle", h_cycle), ("ratio_mean_stance", h_stance)):
-            if not h >= SILENT_ACTIVATION:
+        for name, s in (("ratio_mean_cycle", s_cycle), ("ratio_mean_stance", s_stance)):
+            if not s >= SILENT_ACTIVATION:
                 notes[name] = (
-                    f"hamstrings at their activation floor over the {name.rsplit('_', 1)[1]} (mean {h:.2g} "
+                    f"{second_name} at their activation floor over the {name.rsplit('_', 1)[1]} (mean {s:.2g} "
                     f"above it, under {SILENT_ACTIVATION:g}): the ratio is undefined"
                 )
-        for name, q, h in (
-            ("quadriceps_share_cycle", q_cycle, h_cycle),
-            ("quadriceps_share_stance", q_stance, h_stance),
-        ):
-            if not q + h >= SILENT_ACTIVATION:
+        for name, f, s in ((share_cycle, f_cycle, s_cycle), (share_stance, f_stance, s_stance)):
+            if not f + s >= SILENT_ACTIVATION:
                 notes[name] = (
-                    f"quadriceps and hamstrings both at their activation floor over the {name.rsplit('_', 1)[1]}: "
-                    "the share is undefined"
+                    f"{first_name} and {second_name} both at their activation floor over the "
+                    f"{name.rsplit('_', 1)[1]}: the share is undefined"
                 )
     return {
-        "quadriceps_share_cycle": share(q_cycle, h_cycle),
-        "quadriceps_share_stance": share(q_stance, h_stance),
-        "ratio_mean_cycle": ratio(q_cycle, h_cycle),
-        "ratio_mean_stance": ratio(q_stance, h_stance),
-        "cci_cycle_pct": cocontraction_index_pct(pct, quadriceps, hamstrings, start_pct=pct[0], end_pct=pct[-1]),
-        "cci_stance_pct": cocontraction_index_pct(pct, quadriceps, hamstrings, start_pct=pct[0], end_pct=stance_pct),
+        share_cycle: share(f_cycle, s_cycle),
+        share_stance: share(f_stance, s_stance),
+        "ratio_mean_cycle": ratio(f_cycle, s_cycle),
+        "ratio_mean_stance": ratio(f_stance, s_stance),
+        "cci_cycle_pct": cocontraction_index_pct(pct, first, second, start_pct=pct[0], end_pct=pct[-1]),
+        "cci_stance_pct": cocontraction_index_pct(pct, first, second, start_pct=pct[0], end_pct=stance_pct),
     }
+
+
+def exceeds_pct(pct, above, below, *, start_pct: float, end_pct: float) -> float:
+    """Share (%) of the phase in which curve ``above`` is higher than ``below``, the curves
+    linear between samples (each crossing interpolated, so the answer does not move in
+    steps of one sample). Where both are silent (equal) neither exceeds: the rear chain
+    "takes over" only where it is actually more active."""
+    pct, above, below = (np.asarray(v, dtype=float) for v in (pct, above, below))
+    _check(pct, above)
+    _check(pct, below)
+    if not pct[0] <= start_pct < end_pct <= pct[-1]:
+        raise ValueError(f"the phase {start_pct}-{end_pct} % must lie in {pct[0]}-{pct[-1]} % and be non-empty")
+    inside = (pct > start_pct) & (pct < end_pct)
+    x = np.concatenate([[start_pct], pct[inside], [end_pct]])
+    d = np.interp(x, pct, above) - np.interp(x, pct, below)
+    total = 0.0
+    for x0, x1, d0, d1 in zip(x[:-1], x[1:], d[:-1], d[1:]):
+        if d0 > 0 and d1 > 0:
+            total += x1 - x0
+        elif d0 > 0 or d1 > 0:  # one crossing: the positive part of the segment
+            total += (x1 - x0) * max(d0, d1) / abs(d1 - d0)
+    return 100.0 * total / (end_pct - start_pct)
 
 
 def knee_extension_peak(

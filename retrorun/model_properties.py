@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 
 @lru_cache(maxsize=4)
@@ -82,3 +83,82 @@ def knee_extension_directions(
     return knee_extension_signs(
         model_path, quadriceps=quadriceps, knee_coordinate=analysis["knee_coordinate"], sides=sides
     )
+
+
+MODEL_CHAIN_COLUMNS = [
+    "subject",
+    "side",
+    "chain",
+    "joint",
+    "coordinate",
+    "n_muscles",
+    "n_muscles_crossing",
+    "max_isometric_force_sum_n",
+    "force_moment_arm_sum_nm",
+    "extension_moment_sum_nm",
+]
+
+
+def chain_capacities(
+    model_path: str,
+    *,
+    chains: dict[str, list[str]],
+    sides: dict[str, str],
+    coordinates: dict[str, str],
+    extension_sign: dict[str, int],
+    force_factors: dict[str, float] | None = None,
+    subject: str = "",
+) -> pd.DataFrame:
+    """The anatomical premise of the chains (issue 22), from the model and not from any
+    trial: per side, chain and joint, the chain's summed max isometric force and the sum
+    over its muscles of max isometric force x moment arm about the joint's coordinate in
+    the model's default pose (OpenSim ``Muscle.computeMomentArm``).
+
+    ``force_moment_arm_sum_nm`` keeps OpenSim's sign: positive where the muscles' tension
+    would drive the coordinate positive. ``extension_moment_sum_nm`` multiplies it by
+    ``extension_sign[joint]`` so that positive means extension (hip extension, knee
+    extension, ankle plantarflexion): with gait2392/Hamner/the demo's coordinates, hip
+    flexion and ankle dorsiflexion are positive (sign -1), the knee angle grows in
+    extension (sign +1). These are the moments the muscles could give fully active at
+    optimal fibre length, an upper bound; the moment arm depends on the pose.
+    ``force_factors`` (muscle -> factor) applies the strength SO gives each muscle
+    (static_optimization.strength_scaling and max_isometric_force_scale), which OpenSim's
+    ScaleTool leaves out of the scaled model."""
+    model, state = _model(str(model_path))
+    muscle_set, coordinate_set = model.getMuscles(), model.getCoordinateSet()
+    rows = []
+    for side, suffix in sides.items():
+        for chain, muscles in chains.items():
+            present = [f"{m}{suffix}" for m in muscles if muscle_set.contains(f"{m}{suffix}")]
+            if len(present) < len(muscles):
+                lacking = sorted(set(f"{m}{suffix}" for m in muscles) - set(present))
+                raise ValueError(f"chain {chain}: {', '.join(lacking)} not in {model_path}")
+            forces = {
+                name: float(muscle_set.get(name).getMaxIsometricForce()) * (force_factors or {}).get(name, 1.0)
+                for name in present
+            }
+            for joint, base in coordinates.items():
+                name = f"{base}{suffix}"
+                if not coordinate_set.contains(name):
+                    raise ValueError(
+                        f"the model {model_path} has no coordinate {name} (config model_chains.coordinates)"
+                    )
+                coordinate = coordinate_set.get(name)
+                arms = {m: float(muscle_set.get(m).computeMomentArm(state, coordinate)) for m in present}
+                total = float(sum(forces[m] * arms[m] for m in present))
+                rows.append(
+                    {
+                        "subject": subject,
+                        "side": side,
+                        "chain": chain,
+                        "joint": joint,
+                        "coordinate": name,
+                        "n_muscles": len(present),
+                        # a moment arm under 0.1 mm is a muscle that does not cross the joint
+                        "n_muscles_crossing": int(sum(abs(a) > 1e-4 for a in arms.values())),
+                        "max_isometric_force_sum_n": float(sum(forces.values())),
+                        "force_moment_arm_sum_nm": total,
+                        "extension_moment_sum_nm": float(extension_sign[joint]) * total,
+                    }
+                )
+    return pd.DataFrame(rows, columns=MODEL_CHAIN_COLUMNS)

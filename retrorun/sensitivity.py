@@ -74,6 +74,11 @@ MAIN_ONLY_RULES = (
     "validate_emg_truth",
     "error_budget_trial",
     "error_budget",
+    # the study's claims and the chains' anatomical premise: read once, from the main
+    # run's tables and scaled models; a variant's answer on the primary outcomes is
+    # tables/sensitivity.csv
+    "model_chains",
+    "hypotheses",
 )
 
 # The first stage each config key affects (a key, or a section for all its keys). The

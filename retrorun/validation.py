@@ -185,6 +185,8 @@ def _check_external_loads(path: str, names: dict[str, set[str]], sides: dict[str
 def check_muscle_groups(config: dict, names: dict[str, set[str]]) -> list[str]:
     return groups.check_group_muscles(
         names["muscles"], groups=config["muscle_groups"], sides=config["sides"], where="the model"
+    ) + groups.check_group_muscles(
+        names["muscles"], groups=config.get("chains") or {}, sides=config["sides"], where="the model", key="chains"
     )
 
 

@@ -28,7 +28,8 @@ rule analyse_trial:
         trial_log("analyse_trial"),
     params:
         settings=TRIAL_ANALYSIS,
-        groups=config["muscle_groups"],
+        # muscle groups and, with config chains, the chains (analysed as groups)
+        groups=analysis_groups(config),
         sides=config["sides"],
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         # a treadmill's belt speed from the trials sheet, else the pelvis's (retrorun/speed.py)
@@ -70,7 +71,7 @@ rule analysis_tables:
         failed=failed_trial_records,
         conditions={(t.subject, t.name): t.condition for t in TRIALS},
         settings=ANALYSIS,
-        groups=config["muscle_groups"],
+        groups=analysis_groups(config),
         sides=config["sides"],
     script:
         "../../scripts/analysis_tables.py"

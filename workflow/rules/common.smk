@@ -8,6 +8,7 @@ from snakemake.io import apply_wildcards
 
 from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
+from retrorun.groups import analysis_groups
 from retrorun.jobs import error_record_path
 from retrorun.sensitivity import RULE_STAGES, plan_variants
 from retrorun.validation import validate_study_inputs
@@ -167,6 +168,7 @@ def get_final_output():
     outputs += [subject_path("scaled_model.osim", s.name) for s in SUBJECTS]
     outputs += [trial_path("qc.json", s, t) for s, t in all_trials()]
     outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
+    outputs += [*rules.model_chains.output, *rules.hypotheses.output]
     if emg_trials():
         outputs += [rules.emg_agreement.output.agreement, *rules.emg_figures.output]
     outputs += [rules.methods_text.output.methods]
