@@ -1,8 +1,11 @@
-"""The report's front page, written from the study tables: the primary outcomes (n, each
-condition's mean, the difference or ratio with its CI, the primary test's Holm-adjusted
-p, and every subject left out of the row and why), subjects whose conditions were not run
-at a matched speed, which trials were left out and why, and links to the figures. reStructuredText, as Snakemake's
-report renders it (a figure is linked as ``name.png_``)."""
+"""The report's front page, written from the study tables for a reader: the primary
+outcomes in words with their code names (n, each condition's mean, the difference or
+ratio with its CI, the primary test's Holm-adjusted p), measured EMG's answer beside the
+model's, subjects whose conditions were not run at a matched speed, every subject left
+out of a row and why, the quality checks in sentences (how many trials passed, how often
+each check failed, what the QC gate did), and links to the figures. Numbers have 3
+significant digits. reStructuredText, as Snakemake's report renders it (a figure is
+linked as ``name.png_``)."""
 
 from __future__ import annotations
 
@@ -19,8 +22,20 @@ FIGURES = {
 }
 
 
-def _number(value, digits: int = 3) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}g}"
+def _number(value, *, signed: bool = False) -> str:
+    """3 significant digits, trailing zeros kept (0.530, not 0.53); ``signed``: a + on
+    positive values, for differences."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    value = float(value)
+    if value == 0:
+        text = "0"
+    elif 1e-4 <= abs(value) < 1e5:
+        rounded = float(f"{value:.3g}")  # numpy's positional format drops the zero 0.5298 rounds to
+        text = f"{rounded:.{max(0, 2 - int(np.floor(np.log10(abs(rounded)))))}f}"
+    else:
+        text = f"{value:.2e}"
+    return f"+{text}" if signed and value > 0 else text
 
 
 def _p(value) -> str:
@@ -29,7 +44,122 @@ def _p(value) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 TEST_NAMES = {"t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank"}
+
+# The outcomes in words, by metric name (retrorun.metrics lists them); ``{group}`` is
+# the configured muscle group (config muscle_groups, any name). The one place a
+# reader-facing outcome name is written.
+_PHASES = {"cycle": "over the gait cycle", "stance": "in stance", "swing": "in swing"}
+METRIC_WORDS = {
+    **{f"mean_{phase}": f"mean {{group}} activation {words}" for phase, words in _PHASES.items()},
+    "integrated_s": f"{{group}} activation integrated {_PHASES['cycle']} , activation·s",
+    "integrated_stance_s": "{group} activation integrated over stance , activation·s",
+    "peak": "peak {group} activation",
+    "peak_timing_pct": "timing of the peak {group} activation , % of the gait cycle",
+    **{
+        f"quadriceps_share_{phase}": f"quadriceps share of summed quadriceps and hamstrings activation "
+        f"{_PHASES[phase]}, Q/(Q+H)"
+        for phase in ("cycle", "stance")
+    },
+    **{
+        f"ratio_mean_{phase}": f"quadriceps:hamstrings ratio of mean activation {_PHASES[phase]}, Q/H"
+        for phase in ("cycle", "stance")
+    },
+    **{
+        f"cci_{phase}_pct": f"quadriceps-hamstrings co-contraction index {_PHASES[phase]}, %"
+        for phase in ("cycle", "stance")
+    },
+    "peak_extension_moment_nm_per_kg": "peak knee extension moment in stance, N·m/kg",
+    "peak_extension_moment_timing_pct_stance": "timing of the peak knee extension moment, % of stance",
+    "duration_s": "gait cycle duration, s",
+    "stance_pct": "stance duration , % of the gait cycle",
+    "speed_m_s": "running speed, m/s",
+}
+
+
+def outcome_words(group: str, metric: str) -> str:
+    """An outcome (comparison.csv's group and metric) as a reader says it, with its unit."""
+    template = METRIC_WORDS.get(metric)
+    if template is None:
+        return f"{group} {metric}".replace("_", " ")
+    return template.format(group=group.replace("_", " "))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def outcome_name(group: str, metric: str, *, lead: bool = False) -> str:
+    """The words, then the code name that finds the row in comparison.csv; ``lead``: the
+    words start a list item (capital, bold)."""
+    words = outcome_words(group, metric)
+    return f"**{_capital(words)}** (``{group}.{metric}``)" if lead else f"{words} (``{group}.{metric}``)"
+
+
+# QC flag -> (what was checked, how its limit reads, the config key(s) under ``qc`` of
+# the limit); the flags and their qc.csv columns are retrorun.qc's
+CHECK_WORDS = {
+    "scale_marker_rms": ("RMS marker error of the bony landmarks after scaling", "above {}", "scale_marker_rms_max_m"),
+    "scale_marker_max": (
+        "largest marker error of the bony landmarks after scaling",
+        "above {}",
+        "scale_marker_max_max_m",
+    ),
+    "ik_marker_rms": ("RMS marker error in inverse kinematics", "above {}", "ik_marker_rms_max_m"),
+    "ik_marker_max": ("largest marker error in inverse kinematics", "above {}", "ik_marker_max_max_m"),
+    "residual_force": ("peak residual force", "above {} of the peak GRF", "residual_force_max_share_of_peak_grf"),
+    "residual_moment": ("peak residual moment", "above {}", "residual_moment_max_nm"),
+    "residual_moment_share": (
+        "peak residual moment",
+        "above {} of COM height × peak GRF",
+        "residual_moment_max_share_of_com_height_x_peak_grf",
+    ),
+    "kinematic_change": (
+        "RMS change of a coordinate by the residual reduction",
+        "above {}",
+        ("kinematic_change_rms_max_deg", "kinematic_change_rms_max_cm"),
+    ),
+    "reserve": ("peak reserve actuator moment", "above {} of the peak joint moment", "reserve_peak_share_max"),
+    "saturation": ("share of frames with a saturated muscle", "above {}", "saturated_frame_share_max"),
+    "mass_change": ("recommended mass change", "above the limit (``residual_reduction.max_mass_change_kg``)", None),
+    "knee_extension_peak": ("a used gait cycle without a positive knee extension moment in stance", "", None),
+    "no_cycles": ("no usable gait cycle", "", None),
+}
+
+
+def _limit(key: str, value: float) -> str:
+    # a limit is the config's own number: "5 %", not "5.00 %"
+    if key.endswith("_m"):
+        return f"{100 * value:g} cm"
+    if key.endswith("_cm"):
+        return f"{value:g} cm"
+    if key.endswith("_deg"):
+        return f"{value:g} deg"
+    if key.endswith("_nm"):
+        return f"{value:g} N·m"
+    return f"{100 * value:g} %"  # the other limits are shares
+
+
+def check_words(flag: str, thresholds: dict | None = None) -> str:
+    """A failed QC check (a flag of qc.csv) in words, with its limit when ``thresholds``
+    (config qc) are given."""
+    if flag not in CHECK_WORDS:
+        return flag.replace("_", " ")
+    what, limit, keys = CHECK_WORDS[flag]
+    if not limit:
+        return what
+    if keys is None:
+        return f"{what} {limit}"
+    keys = (keys,) if isinstance(keys, str) else keys
+    if thresholds and all(key in thresholds for key in keys):
+        if flag == "saturation" and "saturation_activation" in thresholds:
+            what += f" (activation ≥ {thresholds['saturation_activation']:g})"
+        return f"{what} {limit.format(' or '.join(_limit(key, thresholds[key]) for key in keys))}"
+    return f"{what} above its limit ({', '.join(f'``qc.{key}``' for key in keys)})"
 
 
 def paired_cycles(counts: pd.DataFrame, *, compare: list[str], min_cycles: int = 1) -> tuple[pd.Series, set]:
@@ -44,8 +174,9 @@ def paired_cycles(counts: pd.DataFrame, *, compare: list[str], min_cycles: int =
 
 
 def left_out_lines(subjects: pd.DataFrame, *, compare: list[str], min_cycles: int) -> list[str]:
-    """One line per subject and reason: the comparison rows (group.metric) that leave the
-    subject out for that reason (analysis.left_out_subjects, as comparison.csv's notes)."""
+    """One line per subject and reason: the comparison rows (in words, with group.metric)
+    that leave the subject out for that reason (analysis.left_out_subjects, as
+    comparison.csv's notes)."""
     everyone = set(subjects.loc[subjects["condition"].isin(compare), "subject"])
     rows: dict[tuple[str, str], list[str]] = {}
     for (group, metric), table in subjects.groupby(analysis.OUTCOME_KEYS, sort=True):
@@ -53,30 +184,149 @@ def left_out_lines(subjects: pd.DataFrame, *, compare: list[str], min_cycles: in
             table, everyone, compare=compare, min_cycles=min_cycles, log_scale=metric.startswith("ratio_")
         )
         for subject, why in reasons.items():
-            rows.setdefault((subject, why), []).append(f"``{group}.{metric}``")
-    return [f"- {subject}: {', '.join(names)} ({why})" for (subject, why), names in sorted(rows.items())]
+            rows.setdefault((subject, why), []).append(outcome_name(group, metric))
+    return [f"- {subject}: {'; '.join(names)}: {why}" for (subject, why), names in sorted(rows.items())]
 
 
 def outcome_line(row: pd.Series) -> str:
     a, b = row["condition_a"], row["condition_b"]
-    name = f"``{row['group']}.{row['metric']}``"
-    level = f"{100 * row['ci_level']:.0f} %" if np.isfinite(row.get("ci_level", np.nan)) else "CI"
+    level = f"{100 * row['ci_level']:.0f} %" if np.isfinite(row.get("ci_level", np.nan)) else ""
     if row.get("scale") == "log":
-        means = f"{a} {_number(row['mean_a'])}, {b} {_number(row['mean_b'])} (geometric means)"
+        means = f"geometric means {a} {_number(row['mean_a'])}, {b} {_number(row['mean_b'])}"
         effect = (
-            f"ratio {b}/{a} {_number(row['ratio_of_geometric_means'])} "
+            f"ratio ({b}/{a}) {_number(row['ratio_of_geometric_means'])} "
             f"[{level} CI {_number(row['ratio_ci_low'])} to {_number(row['ratio_ci_high'])}]"
         )
     else:
-        means = f"{a} {_number(row['mean_a'])}, {b} {_number(row['mean_b'])}"
+        means = f"means {a} {_number(row['mean_a'])}, {b} {_number(row['mean_b'])}"
         effect = (
-            f"difference {b} - {a} {_number(row['difference_mean'])} "
+            f"difference ({b} - {a}) {_number(row['difference_mean'], signed=True)} "
             f"[{level} CI {_number(row['difference_ci_low'])} to {_number(row['difference_ci_high'])}]"
         )
     test = TEST_NAMES.get(str(row.get("test")), str(row.get("test")))
     tests = f"{test} p {_p(row['p'])}, Holm-adjusted {_p(row['p_holm'])}"
     note = f" *{row['note']}*" if isinstance(row.get("note"), str) and row["note"] else ""
-    return f"- {name}, n = {int(row['n_subjects'])} subjects: {means}; {effect}; {tests}.{note}"
+    name = outcome_name(row["group"], row["metric"], lead=True)
+    return f"- {name}, {_count(int(row['n_subjects']), 'subject')}: {means}; {effect}; {tests}.{note}"
+
+
+def _trial(row) -> str:
+    return f"{row['subject']}/{row['trial']} ({row['condition']})"
+
+
+def _flags(value) -> list[str]:
+    return [flag for flag in str(value if isinstance(value, str) else "").split(";") if flag]
+
+
+def qc_lines(counts: pd.DataFrame, qc: pd.DataFrame, *, qc_gate: str, thresholds: dict | None = None) -> list[str]:
+    """The quality checks in sentences: how many trials ran and passed, how often each
+    check failed, what the gate (analysis.qc_gate) did with the trials that failed, and
+    which trials failed in processing. A trial that failed a check under the gate include
+    is in the statistics: saying "no trial failed" beside that was wrong."""
+    lines = []
+    ran = qc[qc["status"] != "failed"] if len(qc) else qc
+    passed = ran["pass"].astype(str).str.lower().isin(["true", "1"]) if len(ran) else pd.Series(dtype=bool)
+    flagged = ran[~passed] if len(ran) else ran
+    limits = "thresholds: config ``qc``, after Hicks et al. 2015; every value in ``qc.csv``"
+    if ran.empty:
+        lines.append("No trial that ran has a quality verdict (``qc.csv`` holds none).")
+    elif flagged.empty:
+        lines.append(f"All {_count(len(ran), 'trial')} that ran passed every quality check ({limits}).")
+    else:
+        lines += [
+            f"{_count(len(ran), 'trial')} ran: {len(ran) - len(flagged) or 'none'} passed every quality check, "
+            f"{len(flagged)} failed at least one ({limits}). How often each check failed:",
+            "",
+        ]
+        times: dict[str, int] = {}
+        for value in flagged["flags"]:
+            for flag in dict.fromkeys(_flags(value)):
+                times[flag] = times.get(flag, 0) + 1
+        lines += [
+            f"- {_capital(check_words(flag, thresholds))} (``{flag}``): {n} of {_count(len(ran), 'trial')}"
+            for flag, n in sorted(times.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        lines.append("")
+        if qc_gate == "include":
+            lines.append(
+                f"The QC gate (``analysis.qc_gate: include``) keeps the {_count(len(flagged), 'trial')} that "
+                "failed a check in the statistics: the outcomes above include them."
+            )
+        else:
+            lines += [
+                f"The QC gate (``analysis.qc_gate: {qc_gate}``) leaves the {_count(len(flagged), 'trial')} that "
+                "failed a check out of the statistics:",
+                "",
+            ]
+            lines += [
+                f"- {_trial(row)}: {'; '.join(check_words(flag, thresholds) for flag in _flags(row['flags']))}"
+                for _, row in flagged.iterrows()
+            ]
+    failed = counts[counts["status"].astype(str).str.startswith("failed")].drop_duplicates(["subject", "trial"])
+    lines.append("")
+    if failed.empty:
+        lines.append("Every trial's processing ran to the end.")
+    else:
+        lines += [f"Processing failed for {_count(len(failed), 'trial')}, left out of every table:", ""]
+        for _, row in failed.iterrows():
+            stage = str(row["status"]).partition(":")[2]
+            lines.append(f"- {_trial(row)}: at stage ``{stage}``" if stage else f"- {_trial(row)}")
+    return lines
+
+
+def emg_lines(so: pd.DataFrame, emg: pd.DataFrame, agreement: pd.DataFrame | None) -> list[str]:
+    """Measured EMG's answer beside the model's (docs/development/tables.md): each primary
+    outcome EMG has, its difference b - a from SO and from EMG with Holm-adjusted p, and
+    how well SO's and EMG's group curves agree (tables/emg_agreement.csv)."""
+    primary = emg[emg["family"] == "primary"] if len(emg) else emg
+    if primary.empty:
+        return []
+    a, b = primary["condition_a"].iloc[0], primary["condition_b"].iloc[0]
+    lines = [
+        "",
+        "Measured EMG beside the model",
+        "-" * 29,
+        "",
+        f"The primary outcomes EMG measures, difference ({b} - {a}) from the model's static optimization (SO) "
+        "and from the measured EMG (the rows with ``source`` so and emg in ``comparison.csv``), each "
+        "Holm-adjusted within its own source:",
+        "",
+    ]
+    by_outcome = so.set_index(analysis.OUTCOME_KEYS) if len(so) else None
+    for _, row in primary.iterrows():
+        key = (row["group"], row["metric"])
+        cells = []
+        for name, found in (
+            ("SO", by_outcome.loc[key] if by_outcome is not None and key in by_outcome.index else None),
+            ("EMG", row),
+        ):
+            if found is None:
+                cells.append(f"{name} n/a")
+                continue
+            n = found.get("n_subjects")
+            cells.append(
+                f"{name} {_number(found.get('difference_mean'), signed=True)} (Holm-adjusted p "
+                f"{_p(found.get('p_holm'))}, {_count(int(n) if n == n else 0, 'subject')})"
+            )
+        lines.append(f"- {outcome_name(*key, lead=True)}: {'; '.join(cells)}.")
+    groups = agreement[agreement["kind"] == "group"] if agreement is not None and len(agreement) else None
+    if groups is not None and len(groups):
+        lines += [
+            "",
+            "How closely SO's activation follows the EMG (``tables/emg_agreement.csv``, mean over trials):",
+            "",
+        ]
+        for name, table in groups.groupby("name", sort=False):
+            lag = table["lag_ms"].mean()
+            shift = "no shift" if not lag else f"EMG {'leading' if lag > 0 else 'lagging'} by {_number(abs(lag))} ms"
+            label = _capital(name.replace("_", " "))
+            lines.append(
+                f"- {label} activation, SO vs EMG: r {_number(table['r_mean_cycle'].mean())} "
+                f"over the mean cycle, {_number(table['r_at_lag'].mean())} at the best shift ({shift}); on/off "
+                f"agreement {_number(table['on_off_agreement_pct'].mean())} % of the cycle; "
+                f"{_count(len(table), 'trial side')}."
+            )
+    return lines
 
 
 def front_page(
@@ -90,18 +340,29 @@ def front_page(
     subjects: pd.DataFrame | None = None,
     min_cycles: int = 1,
     max_speed_difference: float = 0.05,
+    qc_thresholds: dict | None = None,
+    emg_comparison: pd.DataFrame | None = None,
+    agreement: pd.DataFrame | None = None,
 ) -> str:
+    """``comparison`` and ``subjects``: the model's rows (source so); ``emg_comparison``:
+    EMG's rows of comparison.csv, set beside them when given."""
     a, b = comparison["condition_a"].iloc[0], comparison["condition_b"].iloc[0]
     per_condition, paired = paired_cycles(counts, compare=[a, b], min_cycles=min_cycles)
     test = TEST_NAMES.get(str(comparison["test"].iloc[0]), "paired t-test") if "test" in comparison else ""
+    title = f"Study ``{study}``: {b} against {a}"
     lines = [
-        f"Study ``{study}``: {b} against {a}",
-        "=" * 60,
+        title,
+        "=" * len(title),
         "",
-        f"Used gait cycles of the {len(paired)} subjects with both conditions (paired), entering the "
-        f"statistics: {a} {int(per_condition.get(a, 0))}, {b} {int(per_condition.get(b, 0))}. Alpha {alpha:g}; "
-        f"each row's p is the {test}'s, Holm-adjusted within the primary family (and separately within the "
-        "secondary one, in ``comparison.csv``).",
+        "retrorun scaled a generic OpenSim model to each subject, ran inverse kinematics, inverse "
+        "dynamics and static optimization on every trial, and compared quadriceps and hamstrings "
+        "activation between conditions. Every table and figure is in this report's Results and Quality "
+        "checks categories.",
+        "",
+        f"{_count(len(paired), 'subject')} with used gait cycles in both conditions (paired): their "
+        f"{int(per_condition.get(a, 0))} {a} and {int(per_condition.get(b, 0))} {b} gait cycles enter the "
+        f"statistics. Alpha {alpha:g}; each p is the {test}'s, Holm-adjusted within the primary outcomes "
+        "(the secondary ones, in ``comparison.csv``, are adjusted among themselves).",
         "",
         "Primary outcomes",
         "-" * 16,
@@ -112,41 +373,26 @@ def front_page(
         lines += [outcome_line(row) for _, row in primary.iterrows()]
     else:  # an empty comparison holds one row whose note says why
         reason = "; ".join(str(n) for n in comparison["note"].dropna().unique() if str(n))
-        lines.append(f"- no comparison: {reason or 'no metric of analysis.primary_outcomes in comparison.csv'}")
+        lines.append(f"- No comparison: {reason or 'no metric of analysis.primary_outcomes in comparison.csv'}")
+    if emg_comparison is not None:
+        lines += emg_lines(comparison, emg_comparison, agreement)
     if subjects is not None and len(subjects):
         mismatched = speed.speed_mismatches(subjects, compare=[a, b], max_difference=max_speed_difference)
         lines += ["", "Running speed", "-" * 13, ""]
         if mismatched.empty:
             lines.append(
-                f"- every subject ran both conditions within {100 * max_speed_difference:g} % of the same speed "
+                f"- Every subject ran both conditions within {100 * max_speed_difference:g} % of the same speed "
                 "(``analysis.max_speed_difference``)."
             )
         lines += [f"- {note}" for note in mismatched["note"]]
     if subjects is not None and len(subjects):
         lines += ["", "Subjects left out of a comparison row", "-" * 37, ""]
         lines += left_out_lines(subjects, compare=[a, b], min_cycles=min_cycles) or [
-            "- none: every subject with a used cycle is in every row."
+            "- None: every subject with a used cycle is in every row."
         ]
-    lines += ["", "Trials left out", "-" * 15, ""]
-    excluded = counts[counts["status"] == "excluded_qc"].drop_duplicates(["subject", "trial"])
-    failed = counts[counts["status"].astype(str).str.startswith("failed")]
-    if qc_gate == "include":
-        flagged = qc[~qc["pass"].astype(str).str.lower().isin(["true", "1"]) & (qc["status"] != "failed")]
-        lines.append(f"- QC gate ``include``: {len(flagged)} trial(s) that failed QC are in the statistics.")
-    for _, row in excluded.iterrows():
-        lines.append(f"- {row['subject']}/{row['trial']} ({row['condition']}): {row['reason']}")
-    for _, row in failed.iterrows():
-        lines.append(f"- {row['subject']}/{row['trial']} ({row['condition']}): processing {row['status']}")
-    if excluded.empty and failed.empty:
-        lines.append("- none: every trial ran and passed QC" if qc_gate == "exclude" else "- no trial failed")
+    lines += ["", "Quality checks", "-" * 14, ""]
+    lines += qc_lines(counts, qc, qc_gate=qc_gate, thresholds=qc_thresholds)
     lines += ["", "Figures", "-" * 7, ""]
     lines += [f"- {name}_: {what}" for name, what in FIGURES.items()]
-    lines += [
-        "",
-        "retrorun scaled a generic OpenSim model to each subject, ran inverse kinematics, inverse "
-        "dynamics and static optimization on every trial, and compared quadriceps and hamstrings "
-        "activation between conditions; the tables and quality checks are under Results and Quality "
-        "checks.",
-        "",
-    ]
+    lines.append("")
     return "\n".join(lines)

@@ -336,8 +336,11 @@ def front_page_sentence(table: pd.DataFrame, source: str = "so") -> str:
         f"{held} of {len(variants)} processing variants"
     )
     if changed:
+        from .front_page import outcome_name  # not at the top: planning imports this module, lightly
+
         sentence += "; it changes under " + "; ".join(
-            f"``{variant}`` ({', '.join(outcomes)})" for variant, outcomes in changed.items()
+            f"``{variant}`` for {' and '.join(outcome_name(*outcome.split('.', 1)) for outcome in outcomes)}"
+            for variant, outcomes in changed.items()
         )
     return sentence + " (``tables/sensitivity.csv``, sensitivity.png_)."
 

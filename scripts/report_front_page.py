@@ -4,32 +4,34 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrorun import emg_agreement, formats, front_page, jobs, sensitivity
+from retrorun import emg as emg_lib
+from retrorun import formats, front_page, jobs, sensitivity
 
 with jobs.job(snakemake) as log:
     params = snakemake.params
     comparison = pd.read_csv(snakemake.input.comparison)
 
-    def so_only(table):
-        # the model's answer (source so) first; EMG's is added beside it below
-        return table[table["source"] == "so"].drop(columns="source") if "source" in table else table
+    def rows_of(table, source):
+        # the model's answer (source so) first, EMG's beside it (docs/development/tables.md)
+        return table[table["source"] == source].drop(columns="source") if "source" in table else table
 
+    emg = rows_of(comparison, emg_lib.SOURCE) if "source" in comparison else None
     text = front_page.front_page(
         study=params.study,
-        comparison=so_only(comparison),
+        comparison=rows_of(comparison, "so"),
         counts=pd.read_csv(snakemake.input.counts),
         qc=pd.read_csv(snakemake.input.qc),
         qc_gate=params.qc_gate,
         alpha=params.alpha,
-        subjects=so_only(pd.read_csv(snakemake.input.subjects)),
+        subjects=rows_of(pd.read_csv(snakemake.input.subjects), "so"),
         min_cycles=params.min_cycles,
         max_speed_difference=params.max_speed_difference,
+        qc_thresholds=params.qc_thresholds,
+        emg_comparison=emg,
+        agreement=pd.read_csv(snakemake.input.agreement) if "agreement" in snakemake.input.keys() else None,
     )
     if "sensitivity" in snakemake.input.keys():
         text = sensitivity.with_front_page_sentence(text, pd.read_csv(snakemake.input.sensitivity))
-    if "agreement" in snakemake.input.keys():  # EMG's answer beside SO's (docs/development/tables.md)
-        agreement = pd.read_csv(snakemake.input.agreement)
-        text += "\n".join(emg_agreement.front_page_lines(comparison, agreement, primary=params.primary)) + "\n"
     with formats.atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(text)
     log.info("front page: %d lines", text.count("\n"))

@@ -103,15 +103,16 @@ def test_silent_hamstrings_keep_the_subject_in_the_quadriceps_share_and_are_name
     )
     qc = pd.DataFrame(columns=["subject", "trial", "condition", "status", "pass", "flags"])
     text = front_page.front_page(study="s", comparison=as_primary, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05)
-    line = next(line for line in text.splitlines() if line.startswith("- ``quadriceps_hamstrings.ratio_mean_stance``"))
+    line = next(line for line in text.splitlines() if "(``quadriceps_hamstrings.ratio_mean_stance``)" in line)
     assert "3 subject(s) left out" in line and all(f"{subject} (backward" in line for subject in SILENT_BACKWARD)
     # and, with the subjects table, every row each subject leaves, with the reason
     text = front_page.front_page(
         study="s", comparison=as_primary, counts=counts, qc=qc, qc_gate="exclude", alpha=0.05, subjects=subjects
     )
-    section = text.split("Subjects left out of a comparison row")[1].split("Trials left out")[0]
+    section = text.split("Subjects left out of a comparison row")[1].split("Quality checks")[0]
     assert (
-        "- S2: ``quadriceps_hamstrings.ratio_mean_stance`` (backward: hamstrings at their activation floor" in section
+        "- S2: quadriceps:hamstrings ratio of mean activation in stance, Q/H "
+        "(``quadriceps_hamstrings.ratio_mean_stance``): backward: hamstrings at their activation floor" in section
     )
     assert "S0" not in section and "quadriceps_share" not in section
 

@@ -98,7 +98,9 @@ def test_one_subject_one_condition_gives_no_p_values_and_says_why(hamner):
     speed = (comparison["group"] == "cycle") & (comparison["metric"] == "speed_m_s")
     assert (comparison["n_subjects"] == 0).all() and (comparison.loc[~speed, "n_subjects_a"] == 1).all()
     assert (comparison.loc[speed, "n_subjects_a"] == 0).all()
-    assert "1 trial(s) that failed QC are in the statistics" in (results / "report" / "front_page.rst").read_text()
+    front = (results / "report" / "front_page.rst").read_text()
+    assert "1 trial ran: none passed every quality check" in front
+    assert "(``analysis.qc_gate: include``) keeps the 1 trial that failed a check in the statistics" in front
     for column in ("t_test_p", "wilcoxon_p", "effect_size_dz", "difference_ci95_low"):
         assert comparison[column].isna().all(), column
     assert comparison["note"].str.contains("paired tests need at least 3").all()

@@ -351,29 +351,3 @@ def test_demo_emg_truth_compares_only_activation_outcomes():
     rows = demo_emg.difference_rows(emg_means, truth, outcomes=outcomes, compare=["forward", "backward"], side="r")
     assert [row["channel"] for row in rows] == ["quadriceps.mean_stance"]
     assert rows[0]["emg"] == pytest.approx(0.2) and rows[0]["truth"] == pytest.approx(0.5) and rows[0]["pass"]
-
-
-def test_front_page_lines_read_the_comparison_the_analysis_writes():
-    """SO's and EMG's differences side by side, from analysis.comparison's own columns (p_holm)."""
-    from retrorun import analysis, emg_agreement
-
-    rng = np.random.default_rng(5)
-    rows = [
-        {"source": source, "subject": f"s{k}", "condition": c, "group": "quadriceps", "metric": "mean_stance"}
-        | {"mean": 0.2 + (0.05 if c == "backward" else 0.0) + rng.normal(0, 0.005), "sd": 0.01, "n_cycles": 3}
-        | {"note": ""}
-        for source in ("so", "emg")
-        for k in range(6)
-        for c in ("forward", "backward")
-    ]
-    compared = analysis.per_source(
-        analysis.comparison,
-        pd.DataFrame(rows),
-        compare=["forward", "backward"],
-        min_cycles=1,
-        min_subjects=3,
-        primary_outcomes=["quadriceps.mean_stance"],
-    )
-    lines = emg_agreement.front_page_lines(compared, pd.DataFrame(), primary=["quadriceps.mean_stance"])
-    said = "\n".join(lines)
-    assert "SO +0.0" in said and "EMG +0.0" in said and "Holm p nan" not in said

@@ -199,7 +199,8 @@ def test_front_page_sentence_names_the_variants_that_change_the_conclusion():
         outcomes=OUTCOMES,
     )
     sentence = sensitivity.front_page_sentence(table)
-    assert "holds in 1 of 2" in sentence and "``b`` (quadriceps.mean_stance)" in sentence
+    assert "holds in 1 of 2" in sentence
+    assert "under ``b`` for mean quadriceps activation in stance (``quadriceps.mean_stance``) (" in sentence
     page = "Study\n=====\n\nPrimary outcomes\n----------------\n\n- one\n\nTrials left out\n---------------\n\n- none\n"
     added = sensitivity.with_front_page_sentence(page, table)
     assert added.index("holds in 1 of 2") < added.index("Trials left out") and added.index("- one") < added.index(

@@ -118,6 +118,6 @@ rule report_front_page:
         alpha=ANALYSIS["alpha"],
         min_cycles=ANALYSIS["min_cycles"],
         max_speed_difference=ANALYSIS["max_speed_difference"],
-        primary=ANALYSIS["primary_outcomes"],
+        qc_thresholds=config["qc"],
     script:
         "../../scripts/report_front_page.py"
