@@ -1,6 +1,6 @@
 """The study's claims (config ``hypotheses``), each tested on an outcome of
 ``tables/comparison.csv`` with the analysis's own paired statistics, and given a verdict
-(issue 22).
+(the claims behind the study).
 
 A claim's expected direction names the compared conditions (``analysis.compare``), never
 "forward"/"backward" as such: ``backward > forward`` (a difference), ``backward < 0.5``

@@ -109,7 +109,7 @@ def chain_capacities(
     force_factors: dict[str, float] | None = None,
     subject: str = "",
 ) -> pd.DataFrame:
-    """The anatomical premise of the chains (issue 22), from the model and not from any
+    """The anatomical premise of the chains, from the model and not from any
     trial: per side, chain and joint, the chain's summed max isometric force and the sum
     over its muscles of max isometric force x moment arm about the joint's coordinate in
     the model's default pose (OpenSim ``Muscle.computeMomentArm``).
