@@ -329,6 +329,61 @@ def emg_lines(so: pd.DataFrame, emg: pd.DataFrame, agreement: pd.DataFrame | Non
     return lines
 
 
+VERDICT_WORDS = {
+    "supported": "supported",
+    "contradicted": "contradicted",
+    "inconclusive": "inconclusive",
+}
+
+
+def hypotheses_lines(hypotheses: pd.DataFrame) -> list[str]:
+    """The study's claims (tables/hypotheses.csv) in words, the model's answer (source so)
+    first and EMG's beside it: each claim, its measure, what was found and the verdict by
+    the table's own rule."""
+    if hypotheses.empty:
+        return []
+    lines = [
+        "",
+        "Claims tested",
+        "-" * 13,
+        "",
+        f"Each claim of config ``hypotheses`` with its verdict ({hypotheses['rule'].iloc[0]}); all in "
+        "``tables/hypotheses.csv``.",
+        "",
+    ]
+    sources = ["so", *sorted(set(hypotheses["source"]) - {"so"})] if "source" in hypotheses else [None]
+    for source in sources:
+        own = hypotheses if source is None else hypotheses[hypotheses["source"] == source]
+        if own.empty:
+            continue
+        if source not in (None, "so"):
+            lines += ["", f"The same claims from the measured {source.upper()}:", ""]
+        for _, row in own.iterrows():
+            group, _, metric = str(row["measure"]).partition(".")
+            primary = "primary" if row["family"] == "primary" else "secondary"
+            ci = ""
+            if np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"]):
+                ci = f" [{row['ci_level'] * 100:g} % CI {_number(row['ci_low'])} to {_number(row['ci_high'])}]"
+            a, b = row["condition_a"], row["condition_b"]
+            scale = {
+                "difference_b_minus_a": f"difference ({b} - {a})",
+                "ratio_b_over_a": f"ratio ({b} / {a})",
+            }.get(str(row["estimate_scale"]), str(row["estimate_scale"]).replace("_minus_", " minus "))
+            found = (
+                f"{scale} {_number(row['estimate'], signed=True)}{ci}, "
+                f"{_count(int(row['n_subjects']), 'subject')}, Holm-adjusted p {_p(row['p_holm'])}"
+                if np.isfinite(row["estimate"])
+                else f"no value ({row['note']})"
+                if str(row["note"]) not in ("", "nan")
+                else "no value"
+            )
+            lines.append(
+                f"- **{VERDICT_WORDS.get(str(row['verdict']), row['verdict'])}**: {row['claim']} "
+                f"({primary}; {outcome_name(group, metric)} expected {row['expected']}): {found}."
+            )
+    return lines
+
+
 def front_page(
     *,
     study: str,
@@ -343,6 +398,7 @@ def front_page(
     qc_thresholds: dict | None = None,
     emg_comparison: pd.DataFrame | None = None,
     agreement: pd.DataFrame | None = None,
+    hypotheses: pd.DataFrame | None = None,
 ) -> str:
     """``comparison`` and ``subjects``: the model's rows (source so); ``emg_comparison``:
     EMG's rows of comparison.csv, set beside them when given."""
@@ -374,6 +430,8 @@ def front_page(
     else:  # an empty comparison holds one row whose note says why
         reason = "; ".join(str(n) for n in comparison["note"].dropna().unique() if str(n))
         lines.append(f"- No comparison: {reason or 'no metric of analysis.primary_outcomes in comparison.csv'}")
+    if hypotheses is not None:
+        lines += hypotheses_lines(hypotheses)
     if emg_comparison is not None:
         lines += emg_lines(comparison, emg_comparison, agreement)
     if subjects is not None and len(subjects):

@@ -29,6 +29,7 @@ with jobs.job(snakemake) as log:
         qc_thresholds=params.qc_thresholds,
         emg_comparison=emg,
         agreement=pd.read_csv(snakemake.input.agreement) if "agreement" in snakemake.input.keys() else None,
+        hypotheses=pd.read_csv(snakemake.input.hypotheses) if "hypotheses" in snakemake.input.keys() else None,
     )
     if "sensitivity" in snakemake.input.keys():
         text = sensitivity.with_front_page_sentence(text, pd.read_csv(snakemake.input.sensitivity))

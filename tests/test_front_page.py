@@ -208,3 +208,60 @@ def test_emg_lines_read_the_comparison_the_analysis_writes():
         "- Quadriceps activation, SO vs EMG: r 0.350 over the mean cycle, 0.900 at the best shift "
         "(EMG leading by 45.0 ms); on/off agreement 65.0 % of the cycle; 2 trial sides." in said
     )
+
+
+def test_the_claims_open_the_page_in_words_with_their_verdicts():
+    """tables/hypotheses.csv in words: each claim, its measure named, what was found and
+    the verdict; EMG's answers apart from the model's."""
+    from retrorun.hypotheses import COLUMNS
+
+    base = dict.fromkeys(COLUMNS, np.nan) | {
+        "condition_a": "forward",
+        "condition_b": "backward",
+        "ci_level": 0.95,
+        "test": "t",
+        "rule": "supported: Holm p < alpha with the expected sign",
+        "note": "",
+    }
+    rows = [
+        base
+        | {
+            "source": "so",
+            "id": "rests_hamstrings",
+            "claim": "Backward running rests the hamstrings",
+            "measure": "hamstrings.mean_stance",
+            "expected": "backward < forward",
+            "family": "primary",
+            "estimate_scale": "difference_b_minus_a",
+            "n_subjects": 8,
+            "estimate": -0.0177,
+            "ci_low": -0.0358,
+            "ci_high": 0.000505,
+            "p_holm": 0.165,
+            "verdict": "inconclusive",
+        },
+        base
+        | {
+            "source": "emg",
+            "id": "rests_hamstrings",
+            "claim": "Backward running rests the hamstrings",
+            "measure": "hamstrings.mean_stance",
+            "expected": "backward < forward",
+            "family": "primary",
+            "estimate_scale": "difference_b_minus_a",
+            "n_subjects": 8,
+            "estimate": -0.0929,
+            "ci_low": -0.15,
+            "ci_high": -0.03,
+            "p_holm": 0.01,
+            "verdict": "supported",
+        },
+    ]
+    text = "\n".join(front_page.hypotheses_lines(pd.DataFrame(rows, columns=COLUMNS)))
+    assert "Claims tested" in text
+    so, emg = text.split("The same claims from the measured EMG:")
+    assert "- **inconclusive**: Backward running rests the hamstrings (primary; mean hamstrings activation" in so
+    assert "difference (backward - forward) -0.0177 [95 % CI -0.0358 to 0.000505], 8 subjects" in so
+    assert "Holm-adjusted p 0.165" in so
+    assert "- **supported**: Backward running rests the hamstrings" in emg and "-0.0929" in emg
+    assert "hamstrings.mean_stance" in so  # the code name, to find the row

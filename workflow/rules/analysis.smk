@@ -104,6 +104,7 @@ rule report_front_page:
     input:
         unpack(sensitivity_table_input),
         unpack(emg_front_page_inputs),
+        unpack(hypotheses_front_page_inputs),
         comparison=rules.analysis_tables.output.comparison,
         counts=rules.analysis_tables.output.counts,
         subjects=rules.analysis_tables.output.subjects,

@@ -518,3 +518,7 @@ def emg_trial_info(subject=None):
 
 def emg_front_page_inputs(wildcards):
     return {"agreement": rules.emg_agreement.output.agreement} if emg_trials() else {}
+
+
+def hypotheses_front_page_inputs(wildcards):
+    return {"hypotheses": rules.hypotheses.output[0]} if config["hypotheses"] else {}
