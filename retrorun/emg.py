@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import cycle_plan as plan
+from . import filtering
 from . import cycles as cyc
 from .c3d import open_c3d
 from .errors import AnalysisError, ConfigError, InputError
@@ -281,13 +282,14 @@ def _butter(kind: str, cut_hz, rate_hz: float):
 
 def raw_to_envelope(values, *, rate_hz: float, band_pass_hz, low_pass_hz: float) -> np.ndarray:
     """Linear envelope of raw EMG: offset removed, zero-lag band-pass, full-wave
-    rectified, zero-lag low-pass."""
+    rectified, zero-lag low-pass whose -3 dB point as applied is ``low_pass_hz`` (the
+    pipeline's one low-pass, retrorun.filtering, as for filter_hz)."""
     from scipy import signal
 
     values = np.asarray(values, dtype=float)
     centred = values - np.mean(values)
     band = signal.sosfiltfilt(_butter("bandpass", list(band_pass_hz), rate_hz), centred)
-    envelope = signal.sosfiltfilt(_butter("lowpass", low_pass_hz, rate_hz), np.abs(band))
+    envelope = filtering.lowpass(np.abs(band), rate_hz=rate_hz, cutoff_hz=low_pass_hz)
     # a zero-lag low-pass of a non-negative signal can ring a little below zero
     return np.clip(envelope, 0.0, None)
 

@@ -351,3 +351,24 @@ def test_demo_emg_truth_compares_only_activation_outcomes():
     rows = demo_emg.difference_rows(emg_means, truth, outcomes=outcomes, compare=["forward", "backward"], side="r")
     assert [row["channel"] for row in rows] == ["quadriceps.mean_stance"]
     assert rows[0]["emg"] == pytest.approx(0.2) and rows[0]["truth"] == pytest.approx(0.5) and rows[0]["pass"]
+
+
+def test_the_envelope_low_pass_is_at_minus_3_db_at_its_cut_off():
+    """envelope_low_pass_hz means what filter_hz means: the -3 dB point of the zero-lag
+    filter as applied. A 100 Hz carrier whose amplitude is modulated at f comes back with
+    its modulation scaled by the low-pass's gain at f (rectification keeps the envelope;
+    its 200 Hz harmonics are filtered out); at 6 Hz that gain is 10^(-3/20) = 0.708 of the
+    slow modulation's (each pass at 6 Hz, as before, gave 0.5: -6 dB)."""
+    rate_hz, cut_hz = 2000.0, 6.0
+    t = np.arange(0, 10, 1 / rate_hz)
+
+    def modulation_amplitude(f_hz):
+        raw = (1 + 0.2 * np.sin(2 * np.pi * f_hz * t)) * np.sin(2 * np.pi * 100 * t)
+        envelope = emg.raw_to_envelope(raw, rate_hz=rate_hz, band_pass_hz=[20, 450], low_pass_hz=cut_hz)
+        middle = slice(int(2 * rate_hz), int(8 * rate_hz))  # away from the filters' edges
+        basis = np.column_stack([np.sin(2 * np.pi * f_hz * t), np.cos(2 * np.pi * f_hz * t), np.ones_like(t)])[middle]
+        coefficients, *_ = np.linalg.lstsq(basis, envelope[middle], rcond=None)
+        return np.hypot(*coefficients[:2])
+
+    gain = modulation_amplitude(cut_hz) / modulation_amplitude(0.5)
+    assert 20 * np.log10(gain) == pytest.approx(-3.01, abs=0.1)
