@@ -17,3 +17,42 @@ def shared(*parts: str) -> Path:
             "OpenSim example models and recordings these tests read)"
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def hamner_example(tmp_path_factory):
+    """The Hamner running example run once as the README says, from the root of a clone
+    (`snakemake --cores all --configfile config/examples/hamner-run/config.yaml
+    --keep-going`): the clone and Snakemake's result. Several test files read the same
+    run (the workflow's outputs, the fast solver against OpenSim's) instead of each
+    running the 26-cycle example again."""
+    from workflow_runner import clone_repository, run_in
+
+    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
+    clone = clone_repository(tmp_path_factory.mktemp("hamner_example"))
+    config = "config/examples/hamner-run/config.yaml"
+    return clone, run_in(clone, clone, "--cores", "all", "--configfile", config, "--keep-going")
+
+
+HAMNER_ONE_CYCLE_CONFIG = (
+    # analysis.cycles 1: the first cycle of each side (config/README.md); the example's
+    # default, all 26 cycles, is `hamner_example`
+    "analysis={cycles: 1}",
+    # one static optimization variant (config `sensitivity`): its own SO and analysis
+    "sensitivity={static_optimization.activation_exponent: [3]}",
+)
+
+
+@pytest.fixture(scope="session")
+def hamner_one_cycle(tmp_path_factory):
+    """The Hamner example over its first cycle per side with one SO sensitivity variant,
+    run once for the analysis and the sensitivity tests: the work directory, the config,
+    the --config overrides and the study's results folder."""
+    from workflow_runner import ok, snakemake
+
+    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
+    workdir = tmp_path_factory.mktemp("hamner_one_cycle")
+    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
+    overrides = ("--config", *HAMNER_ONE_CYCLE_CONFIG)
+    ok(snakemake(workdir, config, *overrides))
+    return workdir, config, overrides, workdir / "results" / "hamner-run"

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, shared
+from conftest import shared
 from workflow_runner import ok, snakemake
 
 from retrorun.formats import read_storage
@@ -26,14 +26,9 @@ def complete_cycles(force_n, threshold_n):
 
 
 @pytest.fixture(scope="module")
-def hamner(tmp_path_factory):
-    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
-    workdir = tmp_path_factory.mktemp("hamner_analysis")
-    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
-    # analysis.cycles 1: the first cycle of each side (config/README.md); the example's
-    # default, all 27 cycles, runs in test_workflow_examples
-    ok(snakemake(workdir, config, "--config", "analysis={cycles: 1}"))
-    return workdir, config, workdir / "results" / "hamner-run"
+def hamner(hamner_one_cycle):
+    workdir, config, overrides, results = hamner_one_cycle
+    return workdir, (config, overrides), results
 
 
 def test_tables_and_figures_are_written(hamner):
@@ -109,9 +104,9 @@ def test_one_subject_one_condition_gives_no_p_values_and_says_why(hamner):
 
 
 def test_report_is_self_contained(hamner):
-    workdir, config, results = hamner
+    workdir, (config, overrides), results = hamner
     report = results / "report.html"
-    ok(snakemake(workdir, config, "--report", str(report)))
+    ok(snakemake(workdir, config, *overrides, "--report", str(report)))
     html = report.read_text()
     for name in FIGURES:
         assert re.search(rf"data:image/png[^,]*filename={name}\.png;base64,", html), name

@@ -4,8 +4,6 @@ ID, runs its own SO and analysis, and enters tables/sensitivity.csv and the fron
 
 import pandas as pd
 import pytest
-from conftest import REPO, shared
-from workflow_runner import ok, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -14,20 +12,9 @@ TABLES = ["cycles.csv", "subjects.csv", "comparison.csv", "spm.csv", "cycle_coun
 
 
 @pytest.fixture(scope="module")
-def hamner(tmp_path_factory):
-    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
-    workdir = tmp_path_factory.mktemp("hamner_sensitivity")
-    config = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
-    ok(
-        snakemake(
-            workdir,
-            config,
-            "--config",
-            "analysis={cycles: 1}",
-            "sensitivity={static_optimization.activation_exponent: [3]}",
-        )
-    )
-    results = workdir / "results" / "hamner-run"
+def hamner(hamner_one_cycle):
+    """The example's first cycle per side with the variant (conftest.hamner_one_cycle)."""
+    *_, results = hamner_one_cycle
     return results, results / "sensitivity" / VARIANT
 
 

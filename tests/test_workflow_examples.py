@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, shared
-from workflow_runner import clone_repository, ok, planned_jobs, run_in, snakemake
+from workflow_runner import ok, planned_jobs, run_in, snakemake
 
 from retrorun.formats import read_storage
 
@@ -67,12 +67,10 @@ def check_outputs(workdir, study, subject, trial, *, n_frames):
     return row, trial_dir
 
 
-def test_hamner_running(tmp_path):
+def test_hamner_running(hamner_example):
     """Run as the README says, from the root of a clone (no --directory)."""
-    shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
-    clone = clone_repository(tmp_path)
+    clone, result = hamner_example
     config = "config/examples/hamner-run/config.yaml"
-    result = run_in(clone, clone, "--cores", "all", "--configfile", config, "--keep-going")
     ok(result)
     assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
     # SO over 0.37-9.72 s: the first used strike (right, 0.390 s; the left one at 0.067 s
