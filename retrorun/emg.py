@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from . import cycle_plan as plan
-from . import filtering
 from . import cycles as cyc
+from . import filtering
 from .c3d import open_c3d
 from .errors import AnalysisError, ConfigError, InputError
 from .formats import read_storage
