@@ -85,6 +85,23 @@ def knee_extension_directions(
     )
 
 
+def _per_side(sign, side: str) -> float:
+    return sign[side] if isinstance(sign, dict) else sign
+
+
+def chain_extension_signs(
+    model_path: str, *, model_chains: dict, analysis: dict, quadriceps: list[str], sides: dict[str, str]
+) -> dict:
+    """Which sign of each model_chains coordinate extends its joint: config
+    ``model_chains.extension_sign`` where it names the joint, else, for the knee, the
+    analysis's own knee extension direction per side (knee_extension_directions: it
+    differs between gait2392-lineage and flexion-positive models such as Rajagopal's)."""
+    signs = dict(model_chains["extension_sign"])
+    if "knee" in model_chains["coordinates"] and "knee" not in signs:
+        signs["knee"] = knee_extension_directions(model_path, analysis=analysis, quadriceps=quadriceps, sides=sides)
+    return signs
+
+
 MODEL_CHAIN_COLUMNS = [
     "subject",
     "side",
@@ -116,7 +133,8 @@ def chain_capacities(
 
     ``force_moment_arm_sum_nm`` keeps OpenSim's sign: positive where the muscles' tension
     would drive the coordinate positive. ``extension_moment_sum_nm`` multiplies it by
-    ``extension_sign[joint]`` so that positive means extension (hip extension, knee
+    ``extension_sign[joint]`` (a sign, or a sign per side: chain_extension_signs) so that
+    positive means extension (hip extension, knee
     extension, ankle plantarflexion): with gait2392/Hamner/the demo's coordinates, hip
     flexion and ankle dorsiflexion are positive (sign -1), the knee angle grows in
     extension (sign +1). These are the moments the muscles could give fully active at
@@ -158,7 +176,7 @@ def chain_capacities(
                         "n_muscles_crossing": int(sum(abs(a) > 1e-4 for a in arms.values())),
                         "max_isometric_force_sum_n": float(sum(forces.values())),
                         "force_moment_arm_sum_nm": total,
-                        "extension_moment_sum_nm": float(extension_sign[joint]) * total,
+                        "extension_moment_sum_nm": float(_per_side(extension_sign[joint], side)) * total,
                     }
                 )
     return pd.DataFrame(rows, columns=MODEL_CHAIN_COLUMNS)

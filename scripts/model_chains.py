@@ -28,7 +28,13 @@ with jobs.job(snakemake) as log:
             chains=params.chains,
             sides=params.sides,
             coordinates=params.model_chains["coordinates"],
-            extension_sign=params.model_chains["extension_sign"],
+            extension_sign=model_properties.chain_extension_signs(
+                path,
+                model_chains=params.model_chains,
+                analysis=params.analysis,
+                quadriceps=params.quadriceps,
+                sides=params.sides,
+            ),
             force_factors=factors,
             subject=subject["subject"],
         )

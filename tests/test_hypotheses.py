@@ -304,3 +304,34 @@ def test_model_chains_on_the_demo_model(tmp_path):
         model_properties.chain_capacities(
             str(path), chains=chains, sides={"r": "_r"}, coordinates={"hip": "hip_flex"}, extension_sign={"hip": -1}
         )
+
+
+def test_model_chains_on_a_flexion_positive_knee_with_the_defaults():
+    """Rajagopal et al. 2016's knee angle grows in flexion, the reverse of Hamner's: with
+    the default config the knee's extension sign comes from the analysis's own rule (the
+    quadriceps' moment arms), so the front chain (vasti) still extends the knee. With a
+    fixed knee sign of +1 (the old default) it came out as a flexion moment."""
+    from retrorun.config import prepare_config
+
+    path = shared("emg", "rajagopal-walk", "subject_walk_scaled.osim")
+    config = demo_config()
+    defaults = prepare_config(
+        {k: config[k] for k in ("study", "synthetic", "model", "muscle_groups")}, base_dir=REPO, source="test"
+    ).values
+    chains = {"front": ["vaslat", "vasmed"], "rear": ["soleus", "glmax1"]}
+    signs = model_properties.chain_extension_signs(
+        str(path),
+        model_chains=defaults["model_chains"],
+        analysis=defaults["analysis"],
+        quadriceps=["vaslat", "vasmed", "vasint", "recfem"],
+        sides={"r": "_r"},
+    )
+    assert signs["knee"] == {"r": -1.0}
+    out = model_properties.chain_capacities(
+        str(path), chains=chains, sides={"r": "_r"}, coordinates=COORDINATES, extension_sign=signs
+    ).set_index(["chain", "joint"])
+    assert out.loc[("front", "knee"), "extension_moment_sum_nm"] > 0
+    assert (
+        out.loc[("rear", "ankle"), "extension_moment_sum_nm"] > 0
+        and out.loc[("rear", "hip"), "extension_moment_sum_nm"] > 0
+    )

@@ -22,6 +22,9 @@ rule model_chains:
         chains=config.get("chains") or {},
         sides=config["sides"],
         model_chains=config["model_chains"],
+        # the knee's extension direction, as the analysis finds it (unless model_chains sets it)
+        analysis={key: config["analysis"][key] for key in ("knee_coordinate", "knee_extension_sign")},
+        quadriceps=config["muscle_groups"]["quadriceps"],
         strength=config["static_optimization"],
     script:
         "../../scripts/model_chains.py"
