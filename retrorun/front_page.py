@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, speed
+from .qc import CHECKS, qc_key
 
 FIGURES = {
     "group_activation.png": "group activation over the gait cycle",
@@ -100,37 +101,6 @@ def outcome_name(group: str, metric: str, *, lead: bool = False) -> str:
     return f"**{_capital(words)}** (``{group}.{metric}``)" if lead else f"{words} (``{group}.{metric}``)"
 
 
-# QC flag -> (what was checked, how its limit reads, the config key(s) under ``qc`` of
-# the limit); the flags and their qc.csv columns are retrorun.qc's
-CHECK_WORDS = {
-    "scale_marker_rms": ("RMS marker error of the bony landmarks after scaling", "above {}", "scale_marker_rms_max_m"),
-    "scale_marker_max": (
-        "largest marker error of the bony landmarks after scaling",
-        "above {}",
-        "scale_marker_max_max_m",
-    ),
-    "ik_marker_rms": ("RMS marker error in inverse kinematics", "above {}", "ik_marker_rms_max_m"),
-    "ik_marker_max": ("largest marker error in inverse kinematics", "above {}", "ik_marker_max_max_m"),
-    "residual_force": ("peak residual force", "above {} of the peak GRF", "residual_force_max_share_of_peak_grf"),
-    "residual_moment": ("peak residual moment", "above {}", "residual_moment_max_nm"),
-    "residual_moment_share": (
-        "peak residual moment",
-        "above {} of COM height × peak GRF",
-        "residual_moment_max_share_of_com_height_x_peak_grf",
-    ),
-    "kinematic_change": (
-        "RMS change of a coordinate by the residual reduction",
-        "above {}",
-        ("kinematic_change_rms_max_deg", "kinematic_change_rms_max_cm"),
-    ),
-    "reserve": ("peak reserve actuator moment", "above {} of the peak joint moment", "reserve_peak_share_max"),
-    "saturation": ("share of frames with a saturated muscle", "above {}", "saturated_frame_share_max"),
-    "mass_change": ("recommended mass change", "above the limit (``residual_reduction.max_mass_change_kg``)", None),
-    "knee_extension_peak": ("a used gait cycle without a positive knee extension moment in stance", "", None),
-    "no_cycles": ("no usable gait cycle", "", None),
-}
-
-
 def _limit(key: str, value: float) -> str:
     # a limit is the config's own number: "5 %", not "5.00 %"
     if key.endswith("_m"):
@@ -147,19 +117,18 @@ def _limit(key: str, value: float) -> str:
 def check_words(flag: str, thresholds: dict | None = None) -> str:
     """A failed QC check (a flag of qc.csv) in words, with its limit when ``thresholds``
     (config qc) are given."""
-    if flag not in CHECK_WORDS:
+    if flag not in CHECKS:
         return flag.replace("_", " ")
-    what, limit, keys = CHECK_WORDS[flag]
-    if not limit:
+    check = CHECKS[flag]
+    what = check.what
+    if not check.over:
         return what
-    if keys is None:
-        return f"{what} {limit}"
-    keys = (keys,) if isinstance(keys, str) else keys
-    if thresholds and all(key in thresholds for key in keys):
+    keys = [qc_key(key) for key in check.limits]
+    if thresholds and keys and all(key in thresholds for key in keys):
         if flag == "saturation" and "saturation_activation" in thresholds:
             what += f" (activation ≥ {thresholds['saturation_activation']:g})"
-        return f"{what} {limit.format(' or '.join(_limit(key, thresholds[key]) for key in keys))}"
-    return f"{what} above its limit ({', '.join(f'``qc.{key}``' for key in keys)})"
+        return f"{what} {check.over.format(' or '.join(_limit(key, thresholds[key]) for key in keys))}"
+    return f"{what} above its limit ({', '.join(f'``{key}``' for key in check.limits)})"
 
 
 def paired_cycles(counts: pd.DataFrame, *, compare: list[str], min_cycles: int = 1) -> tuple[pd.Series, set]:

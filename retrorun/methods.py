@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, filtering, stats
+from .qc import CHECKS
 
 REFERENCES = {
     "Anderson & Pandy 2001": "Anderson FC, Pandy MG (2001). Static and dynamic optimization solutions for gait are "
@@ -70,22 +71,6 @@ MODEL_SOURCES = {
 }
 DEMO_MODEL = "retrorun_planar"
 SOFTWARE = ("opensim", "snakemake", "spm1d", "numpy", "scipy", "daqp")
-# QC flag (retrorun/qc.py verdict and reduction_flags) -> what it means in the text
-QC_FLAGS = {
-    "scale_marker_rms": "scaling marker RMS error",
-    "scale_marker_max": "scaling maximum marker error",
-    "ik_marker_rms": "IK marker RMS error",
-    "ik_marker_max": "IK maximum marker error",
-    "residual_force": "residual force",
-    "residual_moment": "residual moment",
-    "residual_moment_share": "residual moment relative to COM height x peak GRF",
-    "reserve": "reserve moments",
-    "saturation": "saturated frames",
-    "knee_extension_peak": "knee extension peak not found",
-    "no_cycles": "no usable cycle",
-    "mass_change": "recommended mass change refused",
-    "kinematic_change": "RRA kinematic change",
-}
 
 
 def software_versions() -> dict[str, str]:
@@ -331,7 +316,7 @@ def _qc_paragraph(config: dict, qc: pd.DataFrame) -> str:
         counts = flags.value_counts()
         text += (
             " Trials failing each check: "
-            + "; ".join(f"{QC_FLAGS.get(flag, flag)} {n}" for flag, n in counts.items())
+            + "; ".join(f"{CHECKS[flag].name if flag in CHECKS else flag} {n}" for flag, n in counts.items())
             + "."
         )
     if config["analysis"]["qc_gate"] == "exclude":

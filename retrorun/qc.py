@@ -14,6 +14,8 @@ because running models at published strength saturate in SO.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -229,25 +231,145 @@ def cycles_used(cycles: pd.DataFrame) -> dict:
     return {"n_cycles_used": int((cycles["status"] == "used").sum())}
 
 
-# QC flag -> (qc.csv column, config key of its limit): the threshold checks of verdict()
-THRESHOLD_CHECKS = {
-    "scale_marker_rms": ("scale_marker_rms_m", "scale_marker_rms_max_m"),
-    "scale_marker_max": ("scale_marker_max_m", "scale_marker_max_max_m"),
-    "ik_marker_rms": ("ik_marker_rms_m", "ik_marker_rms_max_m"),
-    "ik_marker_max": ("ik_marker_max_m", "ik_marker_max_max_m"),
-    "residual_force": ("residual_force_share_of_peak_grf", "residual_force_max_share_of_peak_grf"),
-    "residual_moment": ("residual_moment_peak_nm", "residual_moment_max_nm"),
-    "reserve": ("reserve_peak_share", "reserve_peak_share_max"),
-    "saturation": ("saturated_frame_share", "saturated_frame_share_max"),
+SCALE_ADVICE = (
+    "check the static pose the scale setup's coordinate tasks hold (a T-pose held by arm tasks at 0 "
+    "misplaces the arm markers) and its marker weights, or name the bony landmarks in qc.scale_landmarks"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One QC check, the one place that says what a flag of qc.csv means: the column it
+    reads, the config keys of its limit, its words (methods text, front page, the gate's
+    message) and what to change when real data fail it."""
+
+    metric: str  # the qc.csv column it reads
+    limits: tuple[str, ...]  # config keys of its limit ("qc.<key>" read from the qc thresholds)
+    name: str  # short, in the methods text's counts
+    what: str  # what was checked, in the front page's and the gate's words
+    over: str = "above {}"  # how a failure reads; {} takes the limit(s) in words
+    advice: str = ""
+
+
+CHECKS = {
+    "scale_marker_rms": Check(
+        "scale_marker_rms_m",
+        ("qc.scale_marker_rms_max_m",),
+        "scaling marker RMS error",
+        "RMS marker error of the bony landmarks after scaling",
+        advice=SCALE_ADVICE,
+    ),
+    "scale_marker_max": Check(
+        "scale_marker_max_m",
+        ("qc.scale_marker_max_max_m",),
+        "scaling maximum marker error",
+        "largest marker error of the bony landmarks after scaling",
+        advice=SCALE_ADVICE,
+    ),
+    "ik_marker_rms": Check(
+        "ik_marker_rms_m",
+        ("qc.ik_marker_rms_max_m",),
+        "IK marker RMS error",
+        "RMS marker error in inverse kinematics",
+        advice="check marker labels and model.ik_tasks' weights",
+    ),
+    "ik_marker_max": Check(
+        "ik_marker_max_m",
+        ("qc.ik_marker_max_max_m",),
+        "IK maximum marker error",
+        "largest marker error in inverse kinematics",
+        advice="check marker labels and model.ik_tasks' weights",
+    ),
+    "residual_force": Check(
+        "residual_force_share_of_peak_grf",
+        ("qc.residual_force_max_share_of_peak_grf",),
+        "residual force",
+        "peak residual force",
+        "above {} of the peak GRF",
+        "residual_reduction.method rra reduces it; check body mass and GRF calibration",
+    ),
+    "residual_moment": Check(
+        "residual_moment_peak_nm",
+        ("qc.residual_moment_max_nm",),
+        "residual moment",
+        "peak residual moment",
+        advice="residual_reduction.method rra reduces it",
+    ),
+    "residual_moment_share": Check(
+        "residual_moment_share_of_com_height_x_peak_grf",
+        ("qc.residual_moment_max_share_of_com_height_x_peak_grf",),
+        "residual moment relative to COM height x peak GRF",
+        "peak residual moment",
+        "above {} of COM height × peak GRF",
+        "residual_reduction.method rra reduces it",
+    ),
+    "kinematic_change": Check(
+        "kinematic_change_rms_max_deg",
+        ("qc.kinematic_change_rms_max_deg", "qc.kinematic_change_rms_max_cm"),
+        "RRA kinematic change",
+        "RMS change of a coordinate by the residual reduction",
+        advice="residual_reduction.rra_residual_*_optimal_force",
+    ),
+    "reserve": Check(
+        "reserve_peak_share",
+        ("qc.reserve_peak_share_max",),
+        "reserve moments",
+        "peak reserve actuator moment",
+        "above {} of the peak joint moment",
+        "static_optimization.max_isometric_force_scale or strength_scaling (weak muscles)",
+    ),
+    "saturation": Check(
+        "saturated_frame_share",
+        ("qc.saturated_frame_share_max",),
+        "saturated frames",
+        "share of frames with a saturated muscle",
+        advice="static_optimization.max_isometric_force_scale or strength_scaling (muscles too weak for the task)",
+    ),
+    "mass_change": Check(
+        "mass_change_recommended_kg",
+        ("residual_reduction.max_mass_change_kg",),
+        "recommended mass change refused",
+        "recommended mass change",
+        advice="check mass_kg in subjects.tsv and the GRF calibration",
+    ),
+    "knee_extension_peak": Check(
+        "knee_extension_peak_missing_cycles",
+        (),
+        "knee extension peak not found",
+        "a used gait cycle without a positive knee extension moment in stance",
+        "",
+        "check analysis.knee_extension_sign",
+    ),
+    "no_cycles": Check(
+        "n_cycles_used", (), "no usable cycle", "no usable gait cycle", "", "see the trial's cycles.csv"
+    ),
 }
+# the checks verdict() makes against the config's qc thresholds (the others: reduction_flags)
+THRESHOLD_FLAGS = (
+    "scale_marker_rms",
+    "scale_marker_max",
+    "ik_marker_rms",
+    "ik_marker_max",
+    "residual_force",
+    "residual_moment",
+    "reserve",
+    "saturation",
+)
+
+
+def qc_key(config_key: str) -> str:
+    """A limit's key in the config's qc section ("qc.x" -> "x")."""
+    return config_key.removeprefix("qc.")
 
 
 def verdict(metrics: dict, thresholds: dict) -> dict:
     """pass = every threshold met; flags = the names of the checks that failed."""
     flags = []
-    for flag, (metric, limit) in THRESHOLD_CHECKS.items():
-        value = metrics.get(metric)
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value > thresholds[limit]:
+    for flag in THRESHOLD_FLAGS:
+        check = CHECKS[flag]
+        value = metrics.get(check.metric)
+        limit = thresholds[qc_key(check.limits[0])]
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value > limit:
             flags.append(flag)
     if metrics.get("knee_extension_peak_missing_cycles", 0):
         flags.append("knee_extension_peak")
@@ -286,47 +408,6 @@ def with_flags(verdict_: dict, extra: list[str]) -> dict:
     return {"pass": not flags, "flags": ";".join(flags)}
 
 
-# QC flag -> (qc.csv column, the config key that sets its limit, what to change when real
-# data fail it); read by gate_left_empty's message
-FLAG_ADVICE = {
-    **{
-        flag: (metric, f"qc.{limit}", advice)
-        for (flag, (metric, limit)), advice in zip(
-            THRESHOLD_CHECKS.items(),
-            [
-                "check the static pose the scale setup's coordinate tasks hold (a T-pose held by arm tasks at 0 "
-                "misplaces the arm markers) and its marker weights, or name the bony landmarks in qc.scale_landmarks",
-                "check the static pose the scale setup's coordinate tasks hold (a T-pose held by arm tasks at 0 "
-                "misplaces the arm markers) and its marker weights, or name the bony landmarks in qc.scale_landmarks",
-                "check marker labels and model.ik_tasks' weights",
-                "check marker labels and model.ik_tasks' weights",
-                "residual_reduction.method rra reduces it; check body mass and GRF calibration",
-                "residual_reduction.method rra reduces it",
-                "static_optimization.max_isometric_force_scale or strength_scaling (weak muscles)",
-                "static_optimization.max_isometric_force_scale or strength_scaling (muscles too weak for the task)",
-            ],
-        )
-    },
-    "residual_moment_share": (
-        "residual_moment_share_of_com_height_x_peak_grf",
-        "qc.residual_moment_max_share_of_com_height_x_peak_grf",
-        "residual_reduction.method rra reduces it",
-    ),
-    "mass_change": (
-        "mass_change_recommended_kg",
-        "residual_reduction.max_mass_change_kg",
-        "check mass_kg in subjects.tsv and the GRF calibration",
-    ),
-    "kinematic_change": (
-        "kinematic_change_rms_max_deg",
-        "qc.kinematic_change_rms_max_deg / _cm",
-        "residual_reduction.rra_residual_*_optimal_force",
-    ),
-    "knee_extension_peak": ("knee_extension_peak_missing_cycles", "", "check analysis.knee_extension_sign"),
-    "no_cycles": ("n_cycles_used", "", "see the trial's cycles.csv"),
-}
-
-
 def _passed(qc_table: pd.DataFrame) -> pd.Series:
     return qc_table["pass"].astype(str).str.lower().isin(["true", "1"])
 
@@ -335,7 +416,8 @@ def _failing_checks(row: pd.Series) -> str:
     parts = []
     method = row.get("residual_reduction_method")
     for flag in filter(None, str(row.get("flags") or "").split(";")):
-        metric, limit, advice = FLAG_ADVICE.get(flag, ("", "", ""))
+        check = CHECKS.get(flag, Check("", (), flag, flag))
+        metric, limit, advice = check.metric, " / ".join(check.limits), check.advice
         if flag.startswith("residual_") and method == "rra":
             advice = "left after rra: the model-data mismatch (IK marker errors, segment masses, GRF)"
         value = row.get(metric)

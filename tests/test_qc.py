@@ -217,3 +217,27 @@ def test_a_named_landmark_the_scale_setup_does_not_weight_is_refused_up_front():
     }
     problems, _ = validation.check_templates(config, names)
     assert len(problems) == 1 and "qc.scale_landmarks: 'R.Knee.Med'" in problems[0]
+
+
+def test_every_flag_is_said_from_one_table():
+    """qc.CHECKS is the one place a flag's column, limit, words and advice are kept: every
+    flag the checks raise is in it, and the front page, methods text and the gate's
+    message read their words from it."""
+    from retrorun import front_page, methods
+
+    metrics = {check.metric: np.nan for check in qc.CHECKS.values()}
+    raised = qc.verdict(metrics, {qc.qc_key(c.limits[0]): 0.0 for c in qc.CHECKS.values() if c.limits})["flags"]
+    raised = raised.split(";") + qc.reduction_flags(
+        {"mass_change_recommended_kg": 9.0, "kinematic_change_rms_max_deg": 9.0},
+        moment_share_max=0.01,
+        max_mass_change_kg=1.0,
+        rotation_max_deg=2.0,
+    )
+    assert set(raised) - {"knee_extension_peak", "no_cycles"} <= set(qc.CHECKS)
+    for flag, check in qc.CHECKS.items():
+        assert front_page.check_words(flag).startswith(check.what)
+        assert check.name and (not check.over or "{}" in check.over)
+    row = pd.Series({"flags": "reserve;mass_change", "reserve_peak_share": 0.3, "mass_change_recommended_kg": 4.0})
+    said = qc._failing_checks(row)
+    assert qc.CHECKS["reserve"].advice in said and "over residual_reduction.max_mass_change_kg" in said
+    assert not hasattr(methods, "QC_FLAGS") and not hasattr(front_page, "CHECK_WORDS")
