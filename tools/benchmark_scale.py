@@ -3,6 +3,7 @@ studies of N trials, for one or more checkouts of retrorun side by side.
 
     python tools/benchmark_scale.py [--trials 2 100 1000] [--repo /path/to/other/checkout ...]
                                     [--output results/benchmarks/scale.csv] [--data DIR]
+                                    [--run-trials K] [--run-seconds S]
 
 Each study is the Hamner et al. 2010 running recording (subject02: static trial, running
 trial and its ground reaction forces, from the OpenSim example data) linked under many
@@ -13,6 +14,13 @@ For each checkout and N it runs, in a fresh working directory, `snakemake -n` tw
 dry run repeated on the unchanged study, as after editing one config key). Each checkout
 plans with its own code first on PYTHONPATH. The figures (wall and CPU seconds of the
 Snakemake process and its children) are printed as a table and written to --output as CSV.
+With --run-trials K (K >= 2, even), each checkout also runs a K-trial study of the first
+S seconds of the recording (--run-seconds, default 5: every cycle analysed, residual
+reduction `none`, QC gate `include`, as the 1000-trial figures of issue 23 were measured) to the end with
+`--cores 2`, and reports CPU per trial: the whole run (the Snakemake process and every
+job, start-up included) and, per rule, the CPU its benchmark files record (rules without
+a `benchmark:` run inside Snakemake's process and are in the remainder). Written beside
+--output as `<name>_stages.csv`.
 Timings on a shared machine vary; run on an otherwise idle machine to compare checkouts.
 """
 
@@ -49,8 +57,9 @@ def default_data_dir() -> Path:
     raise SystemExit(f"no model.osim in {EXAMPLE / 'config.yaml'}: give --data")
 
 
-def write_study(folder: Path, n_trials: int, data: Path) -> Path:
-    """A study of n_trials running trials (symbolic links to one recording); its config path."""
+def write_study(folder: Path, n_trials: int, data: Path, *, end_s: float | None = None, extra: str = "") -> Path:
+    """A study of n_trials running trials (symbolic links to one recording), each ending at
+    end_s when given; its config path. ``extra`` is appended to the config."""
     files = folder / "data"
     files.mkdir(parents=True)
     subjects = ["subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s"]
@@ -68,7 +77,7 @@ def write_study(folder: Path, n_trials: int, data: Path) -> Path:
         markers, grf = files / f"{subject}_{trial}.trc", files / f"{subject}_{trial}_grf.mot"
         markers.symlink_to(data / RECORDING_FILES[1])
         grf.symlink_to(data / RECORDING_FILES[2])
-        trials.append(f"{subject}\t{trial}\t{condition}\t{markers}\t{grf}\t\t")
+        trials.append(f"{subject}\t{trial}\t{condition}\t{markers}\t{grf}\t\t{'' if end_s is None else end_s}")
     (folder / "subjects.tsv").write_text("\n".join(subjects) + "\n")
     (folder / "trials.tsv").write_text("\n".join(trials) + "\n")
     model = "\n".join(f"  {key}: {data / name}" for key, name in MODEL_FILES.items())
@@ -80,7 +89,7 @@ def write_study(folder: Path, n_trials: int, data: Path) -> Path:
         "  activation_exponent: 2\n"
         "muscle_groups:\n  quadriceps: [rect_fem, vas_med, vas_int, vas_lat]\n"
         "  hamstrings: [semimem, semiten, bifemlh, bifemsh]\n"
-        "sides: {r: _r, l: _l}\nanalysis:\n  compare: [forward, backward]\n"
+        "sides: {r: _r, l: _l}\nanalysis:\n  compare: [forward, backward]\n" + extra
     )
     return config
 
@@ -102,6 +111,70 @@ def timed_dry_run(repo: Path, workdir: Path, config: Path) -> tuple[float, float
     return wall, cpu, int(jobs)
 
 
+def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
+    """CPU s of a whole run (Snakemake and every job) and CPU s per rule from its benchmarks."""
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile")]
+    command += ["--directory", str(workdir), "--configfile", str(config), "--cores", "2", "--keep-going"]
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if run.returncode != 0:
+        raise SystemExit(f"snakemake failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
+    per_rule: dict[str, list[float]] = {}
+    for path in (workdir / "results" / study / "benchmarks").rglob("*.tsv"):
+        rule = path.relative_to(workdir / "results" / study / "benchmarks").parts[0]
+        with open(path) as handle:
+            row = next(csv.DictReader(handle, delimiter="\t"))
+        cpu = float(row["cpu_time"]) if row.get("cpu_time") not in (None, "", "NA") else float("nan")
+        rss = float(row["max_rss"]) if row.get("max_rss") not in (None, "", "NA") else float("nan")
+        per_rule.setdefault(rule, []).append(cpu)
+        per_rule.setdefault(f"{rule} max_rss_mb", []).append(rss)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "per_rule": per_rule}
+
+
+def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path) -> None:
+    # the recording fails Hicks et al.'s limits (config/examples/hamner-run): the gate is
+    # opened so that every stage runs, as on data that pass
+    extra = "  qc_gate: include\nresidual_reduction:\n  method: none\n"
+    config = write_study(scratch / f"run-study-{n_trials}", n_trials, data, end_s=seconds, extra=extra)
+    rows = []
+    for index, repo in enumerate(repos):
+        workdir = scratch / f"full-{index}"
+        workdir.mkdir()
+        result = timed_run(repo, workdir, config, f"scale-{n_trials}")
+        rows.append({"repo": str(repo), "what": "whole run, per trial", "cpu_s": result["cpu_s"] / n_trials})
+        rows.append({"repo": str(repo), "what": "whole run, wall (all trials)", "cpu_s": result["wall_s"]})
+        accounted = 0.0
+        for rule, values in sorted(result["per_rule"].items()):
+            if rule.endswith("max_rss_mb"):
+                rows.append({"repo": str(repo), "what": f"{rule} (peak)", "cpu_s": max(values)})
+                continue
+            rows.append({"repo": str(repo), "what": f"{rule}, per trial", "cpu_s": sum(values) / n_trials})
+            accounted += sum(values)
+        rows.append(
+            {
+                "repo": str(repo),
+                "what": "rest (light jobs in Snakemake's process, start-up), per trial",
+                "cpu_s": (result["cpu_s"] - accounted) / n_trials,
+            }
+        )
+    stages = output.with_name(output.stem + "_stages.csv")
+    with open(stages, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["repo", "what", "cpu_s"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nCPU s per trial of a {n_trials}-trial study, {seconds:g} s per trial, to the end; written to {stages}")
+    whats = list(dict.fromkeys(row["what"] for row in rows))
+    print(f"{'':<66}" + "".join(f"  {str(repo)[-20:]:>20}" for repo in repos))
+    for what in whats:
+        cells = [f"{r['cpu_s']:.1f}" for repo in repos for r in rows if r["repo"] == str(repo) and r["what"] == what]
+        print(f"{what[:66]:<66}" + "".join(f"  {cell:>20}" for cell in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, nargs="+", default=[2, 100, 1000])
@@ -110,7 +183,11 @@ def main() -> None:
     )
     parser.add_argument("--output", type=Path, default=Path("results/benchmarks/scale.csv"))
     parser.add_argument("--data", type=Path, help="folder with the Hamner files (default: the example's)")
+    parser.add_argument("--run-trials", type=int, default=0, help="also run a study of this many trials to the end")
+    parser.add_argument("--run-seconds", type=float, default=5.0, help="seconds of the recording per trial run")
     args = parser.parse_args()
+    if args.run_trials and (args.run_trials < 2 or args.run_trials % 2):
+        raise SystemExit("--run-trials must be even and at least 2 (forward and backward trials of a subject)")
     data = (args.data or default_data_dir()).resolve()
     missing = [name for name in (*RECORDING_FILES, *MODEL_FILES.values()) if not (data / name).is_file()]
     if missing:
@@ -145,6 +222,9 @@ def main() -> None:
                 if r["repo"] == str(repo) and r["trials"] == n_trials and r["run"] == run
             ]
             print(f"{n_trials:>7}  {run:<6}" + "".join(f"  {cell:>28}" for cell in cells))
+    if args.run_trials:
+        with tempfile.TemporaryDirectory(prefix="retrorun-run-") as scratch:
+            run_stages(repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output)
 
 
 if __name__ == "__main__":
