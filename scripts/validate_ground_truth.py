@@ -58,7 +58,7 @@ with jobs.job(snakemake) as log:
                 | checks.contact_forces(grf, contacts, **window, body_weight_n=paths["mass_kg"] * GRAVITY_M_S2)
             )
     truth_differences = checks.truth_differences(
-        pd.concat(true_metrics, ignore_index=True), compare=compare, primary_outcomes=analysis["primary_outcomes"]
+        pd.concat(true_metrics, ignore_index=True), compare=compare, primary_outcomes=params.outcomes
     )
     formats.write_csv(snakemake.output.truth_comparison, truth_differences)
     tables.append(

@@ -324,3 +324,14 @@ def write_study_sheets(synthetic_cfg: dict | None, *, inputs_dir: str | Path) ->
                 Path(tmp).write_text(text)
         paths.append(path)
     return paths[0], paths[1]
+
+
+def judged_outcomes(config: dict) -> list[str]:
+    """The outcomes the demo's truth judges (``group.metric``): the study's primary
+    outcomes (config ``analysis.primary_outcomes``), then the measure of each of its
+    hypotheses (config ``hypotheses``), each once: every claim the study tests is checked
+    against the truth as its primary outcomes are. A measure the truth does not compute
+    has no row (see truth_differences)."""
+    names = list(config["analysis"]["primary_outcomes"])
+    names += [h["measure"] for h in config.get("hypotheses") or []]
+    return list(dict.fromkeys(names))

@@ -359,6 +359,9 @@ def budget_table(
     the truth through the pipeline's SO solver (the 'baseline'); the SO row is that
     baseline against the truth."""
     forward, backward = compare
+    # the outcomes the truth computes (a hypothesis may measure what it does not)
+    computed = set(zip(truth_metrics["group"], truth_metrics["metric"]))
+    primary_outcomes = [name for name in primary_outcomes if tuple(name.split(".", 1)) in computed]
     true = _study_values(truth_metrics, compare=compare, primary_outcomes=primary_outcomes)
     true["difference"] = [_difference(truth_differences, outcome) for outcome in true.index]
     pipeline = _study_values(pipeline_metrics, compare=compare, primary_outcomes=primary_outcomes)

@@ -2,8 +2,9 @@
 inverse dynamics and static optimization on the generator's true coordinates, true
 subject model and noise-free GRF, cut into gait cycles at the designed contact times.
 
-The outcome definitions (group activation, Q:H ratio, knee extension peak) are the
-study's own (retrorun.metrics, retrorun.groups), so truth and pipeline differ only in
+The outcome definitions (group activation, the quadriceps share and Q:H ratio, the
+front chain's share, knee extension peak) are the study's own (retrorun.analysis,
+retrorun.metrics, retrorun.groups), so truth and pipeline differ only in
 what the measurement chain (markers, scaling, IK, filtering, event detection) changes.
 """
 
@@ -14,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import analysis, metrics, opensim_tools, tables
 from .. import cycles as cyc
 from .. import groups as grp
-from .. import metrics, opensim_tools, tables
 from ..formats import atomic_path, read_storage
 from .design import SIDES
 from .motion import _osim
 from .subjects import GRF_SIDE_COLUMNS
 
 JOINTS = {"hip": "hip_flexion", "knee": "knee_angle", "ankle": "ankle_angle"}  # joint -> coordinate (no side)
-PAIR_GROUP = "quadriceps_hamstrings"
+PAIR_GROUP = analysis.PAIR_GROUP
 
 
 def outcome_paths(truth_dir: str | Path, trial: str) -> dict[str, Path]:
@@ -212,19 +213,11 @@ def cycle_metrics(
         moment = cyc.normalise_table(id_forces[["time_s", f"{knee_coordinate}{sides[row.side]}_moment_nm"]], **span)
         pct, stance = curves["pct"].to_numpy(), float(row.stance_pct)
         values = {("cycle", "duration_s"): row.duration_s, ("cycle", "stance_pct"): stance}
-        for group in groups:
-            for name, value in metrics.activation_metrics(
-                pct, curves[grp.group_column(group, row.side)], stance_pct=stance, cycle_s=row.duration_s
-            ).items():
-                values[(group, name)] = value
-        if "quadriceps" in groups and "hamstrings" in groups:
-            pair = metrics.pair_metrics(
-                pct,
-                curves[grp.group_column("quadriceps", row.side)],
-                curves[grp.group_column("hamstrings", row.side)],
-                stance_pct=stance,
-            )
-            values |= {(PAIR_GROUP, name): value for name, value in pair.items()}
+        side_curves = {group: curves[grp.group_column(group, row.side)].to_numpy() for group in groups}
+        found = analysis.activation_metric_values(
+            pct, side_curves, stance_pct=stance, duration_s=row.duration_s, stance_units=False
+        )
+        values |= {key: value for key, (value, _note) in found.items()}
         extension = knee_signs[row.side] * moment.iloc[:, 1].to_numpy() / mass_kg
         values |= {
             ("knee", name): value

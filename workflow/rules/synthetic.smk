@@ -6,7 +6,7 @@
 # pipeline's outputs with it and with the published forward-backward facts;
 # error_budget_trial and error_budget measure each stage's share of the error
 # (retrorun/demo/error_budget.py).
-from retrorun.demo.design import trial_names
+from retrorun.demo.design import judged_outcomes, trial_names
 
 if "synthetic" in config:
     SYNTHETIC_TRIALS = trial_names(config["synthetic"])
@@ -63,7 +63,7 @@ if "synthetic" in config:
             window=trial_region,
             settings=config["static_optimization"],
             analysis=config["analysis"],
-            groups=config["muscle_groups"],
+            groups=analysis_groups(config),
             sides=config["sides"],
             mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
             height_m=lambda wc: STUDY.subject(wc.subject).height_m,
@@ -119,9 +119,10 @@ if "synthetic" in config:
             },
             contact_threshold_n=config["grf"]["contact_threshold_n"],
             analysis=config["analysis"],
-            groups=config["muscle_groups"],
+            groups=analysis_groups(config),
             sides=config["sides"],
             synthetic=config["synthetic"],
+            outcomes=judged_outcomes(config),
         script:
             "../../scripts/validate_ground_truth.py"
 
@@ -146,7 +147,7 @@ if "synthetic" in config:
             trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
             budget={
                 "settings": config["static_optimization"],
-                "groups": config["muscle_groups"],
+                "groups": analysis_groups(config),
                 "sides": config["sides"],
                 "analysis": config["analysis"],
                 "filter_hz": config["filter_hz"],
@@ -185,7 +186,8 @@ if "synthetic" in config:
                 for s, t in all_trials()
             ],
             compare=config["analysis"]["compare"],
-            primary_outcomes=config["analysis"]["primary_outcomes"],
+            # the primary outcomes and the hypotheses' measures (retrorun/demo/checks.py)
+            primary_outcomes=judged_outcomes(config),
             residual_reduction_method=config["residual_reduction"]["method"],
         script:
             "../../scripts/error_budget.py"
