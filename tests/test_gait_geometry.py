@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from conftest import REPO, shared
 
-from retrorun import analysis, config, gait_geometry as gg
+from retrorun import analysis, config
+from retrorun import gait_geometry as gg
 from retrorun.demo import model as demo_model
 
 SIDES = {"r": "_r", "l": "_l"}
