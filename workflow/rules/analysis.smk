@@ -110,6 +110,8 @@ rule analysis_figures:
         **_figure("group_activation", "fig_group_activation"),
         **_figure("qh_ratio", "fig_qh_ratio"),
         **_figure("knee_moment", "fig_knee_moment"),
+        **_figure("chains", "fig_chains"),
+        **_figure("foot_placement", "fig_foot_placement"),
         **_figure("qc_overview", "fig_qc_overview", category="Quality checks"),
     log:
         study_log("analysis_figures"),
