@@ -39,9 +39,12 @@ Measures (config/README.md, "Gait geometry", with their sources):
 * ``com_hip.*``: the COM's horizontal offset (m) from the midpoint of the two hip joint
   centres, along the facing direction, mean over stance and at contact (positive: the
   COM in front of the hips).
-* ``strike.index``: the centre of pressure at contact along the foot's long axis as a
-  fraction of the foot's length from the heel (Cavanagh & Lafortune 1980, J Biomech
-  13:397): rearfoot up to 1/3, midfoot to 2/3, forefoot beyond.
+* ``strike.index``: the centre of pressure at contact along the foot's long axis (heel
+  to toe, in 3D: the foot's own length, whatever its pitch) as a fraction of the foot's
+  length from the heel (Cavanagh & Lafortune 1980, J Biomech 13:397): rearfoot up to
+  1/3, midfoot to 2/3, forefoot beyond. The heel and toe points lie 1-2 cm above the
+  sole (markers, joint centres), the COP on the floor: on a foot pitched 60 deg toes down
+  that reads up to about 0.07 high (2 cm x sin 60 deg over a 0.26 m foot).
 * ``strike.foot_angle_deg``: the foot's sagittal angle at contact (heel-to-MTP line
   against the horizontal, toes up positive) minus the same angle in the model's default
   (neutral) pose (Altman & Davis 2012, Gait Posture 35:298, who subtract the standing
@@ -121,9 +124,12 @@ def along(vectors: np.ndarray, facing: np.ndarray) -> np.ndarray:
 
 
 def strike_index(cop: np.ndarray, heel: np.ndarray, toe: np.ndarray) -> float:
-    """The centre of pressure along the heel-to-toe line, projected onto the floor, as a
-    fraction of that line's length: 0 at the heel, 1 at the toe (Cavanagh & Lafortune 1980)."""
-    cop, heel, toe = (np.asarray(p, dtype=float)[[0, 2]] for p in (cop, heel, toe))
+    """The centre of pressure along the foot's long axis (the heel-to-toe line in 3D) as a
+    fraction of the foot's length: 0 at the heel, 1 at the toe (Cavanagh & Lafortune
+    1980). Along the foot itself, not its floor projection: at a toes-down contact the
+    heel is in the air, the projected foot is short, and a COP under the toes would read
+    well above 1."""
+    cop, heel, toe = (np.asarray(p, dtype=float) for p in (cop, heel, toe))
     axis = toe - heel
     length2 = float(axis @ axis)
     if not np.isfinite(length2) or length2 <= 0:

@@ -94,6 +94,11 @@ def test_a_heel_or_toe_centre_of_pressure_gives_strike_index_0_or_1():
     assert gg.strike_index(heel, heel, toe) == pytest.approx(0.0)
     assert gg.strike_index(toe, heel, toe) == pytest.approx(1.0)
     assert gg.strike_index((heel + toe) / 2, heel, toe) == pytest.approx(0.5)
+    # a foot pitched 60 deg toes down touching the floor with its toe: the foot's own length, not its shadow
+    pitch = np.radians(-60.0)
+    toe_down = np.array([0.0, 0.0, 0.1])
+    heel_up = toe_down - 0.26 * np.array([np.cos(pitch), np.sin(pitch), 0.0])
+    assert gg.strike_index(toe_down, heel_up, toe_down) == pytest.approx(1.0)
     # facing -X: heel and toe swap their X order, the index does not change
     flip = np.array([-1.0, 1.0, 1.0])
     assert gg.strike_index(flip * toe, flip * heel, flip * toe) == pytest.approx(1.0)
