@@ -212,3 +212,25 @@ def test_a_3d_model_turned_to_face_minus_x_gives_the_same_placement():
         np.column_stack([points[gg.column("ankle", a, "r")] - points[gg.column("com", a)] for a in "xyz"]), facing
     )
     assert right[0] > 0.2  # the flexed right leg's ankle ahead of the COM
+
+
+@pytest.mark.parametrize(
+    ("parts", "knee"),
+    [
+        (("rajagopal-lai-uhlrich-2023", "RajagopalLaiUhlrich2023.osim"), "walker_knee_r"),
+        (("gait2392-walk", "gait2392_thelen2003muscle.osim"), "knee_r"),
+        (("gait10dof18musc", "gait10dof18musc.osim"), "knee_r"),
+    ],
+)
+def test_the_leg_is_found_in_the_joint_tree_of_opensims_models(parts, knee):
+    import opensim as osim
+
+    model = osim.Model(str(shared(*parts)))
+    state = model.initSystem()
+    model.realizePosition(state)
+    chain = [joint.getName() for joint in gg.leg_chain(model, "_r")]
+    assert chain == ["hip_r", knee, "ankle_r", "subtalar_r", "mtp_r"]
+    leg = gg.find_leg(model, state, "_r")
+    assert (leg.ankle_joint, leg.mtp_joint, leg.calcaneus, leg.toes) == ("ankle_r", "mtp_r", "calcn_r", "toes_r")
+    # the heel lies behind the toe along the foot
+    assert leg.heel[1][0] < leg.toe[1][0]
