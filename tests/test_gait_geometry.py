@@ -234,3 +234,24 @@ def test_the_leg_is_found_in_the_joint_tree_of_opensims_models(parts, knee):
     assert (leg.ankle_joint, leg.mtp_joint, leg.calcaneus, leg.toes) == ("ankle_r", "mtp_r", "calcn_r", "toes_r")
     # the heel lies behind the toe along the foot
     assert leg.heel[1][0] < leg.toe[1][0]
+
+
+def test_the_config_check_knows_the_measures_and_names_the_closest_for_a_typo():
+    from retrorun import hypotheses
+    from retrorun.errors import ConfigError
+
+    known = config.outcome_names({"quadriceps": ["vas_lat"], "hamstrings": ["semimem"]})
+    claim = {"id": "c", "claim": "x", "expected": "backward > forward"}
+    hypotheses.check(
+        [claim | {"measure": "strike.foot_angle_deg"}],
+        known_measures=known,
+        compare=["forward", "backward"],
+        source="s",
+    )
+    with pytest.raises(ConfigError, match="placement.com_to_ankle_at_contact_m"):
+        hypotheses.check(
+            [claim | {"measure": "placement.com_to_ankle_at_contact"}],
+            known_measures=known,
+            compare=["forward", "backward"],
+            source="s",
+        )
