@@ -475,3 +475,29 @@ def body_points(
             row |= {column(name, a, side or None): vector[i] for i, a in enumerate("xyz")}
         rows.append(row)
     return pd.DataFrame(rows), neutral, legs
+
+
+def grf_sides(table: pd.DataFrame, *, external_loads: str, sides: dict[str, str]) -> pd.DataFrame:
+    """An OpenSim GRF table (``time`` and the external loads' force, point and torque
+    columns) as ``cycle_geometry`` reads it: ``time_s`` and per side the vertical force
+    and the centre of pressure of all its plates together (as rule prepare_grf's
+    ``grf.csv``, without filtering: for the demo's noise-free true forces)."""
+    from . import grf as grf_tools
+    from . import templates
+
+    time = table["time"].to_numpy(dtype=float)
+    sums = {side: {"force": np.zeros((len(time), 3)), "moment": np.zeros((len(time), 3))} for side in sides}
+    for spec in templates.external_forces(external_loads):
+        columns = spec.columns()
+        force = np.nan_to_num(table[columns["force"]].to_numpy(dtype=float))
+        point = np.nan_to_num(table[columns["point"]].to_numpy(dtype=float)) if columns["point"] else 0.0 * force
+        torque = np.nan_to_num(table[columns["torque"]].to_numpy(dtype=float)) if columns["torque"] else 0.0 * force
+        side = grf_tools.side_of_body(spec.applied_to_body, sides)
+        sums[side]["force"] += force
+        sums[side]["moment"] += np.cross(point, force) + torque
+    out = {"time_s": time}
+    for side, own in sums.items():
+        out[f"{side}_force_y_n"] = own["force"][:, VERTICAL]
+        cop = grf_tools._centre_of_pressure(own["force"], own["moment"])
+        out |= {f"{side}_cop_{axis}_m": cop[:, i] for i, axis in enumerate("xyz")}
+    return pd.DataFrame(out)

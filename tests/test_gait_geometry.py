@@ -255,3 +255,30 @@ def test_the_config_check_knows_the_measures_and_names_the_closest_for_a_typo():
             compare=["forward", "backward"],
             source="s",
         )
+
+
+def test_the_demos_truth_check_fails_a_difference_of_the_wrong_sign(tmp_path):
+    from retrorun.demo import checks
+
+    rows = []
+    for k in range(3):
+        for condition, travel in (("forward", -0.6), ("backward", 0.4)):
+            rows.append(
+                {"subject": f"s{k}", "condition": condition, "trial": condition, "side": "r", "cycle": 0}
+                | {"group": "placement", "metric": "ankle_travel_stance_m", "value": travel + 0.01 * k}
+            )
+    measured = pd.DataFrame(
+        {
+            "source": "so",
+            "group": "placement",
+            "metric": ["ankle_travel_stance_m"],
+            "difference_mean": [-0.2],  # the truth's is +1.0
+            "n_subjects": [3],
+        }
+    )
+    measured.to_csv(tmp_path / "comparison.csv", index=False)
+    table = checks.geometry_difference_rows(
+        pd.DataFrame(rows), tmp_path / "comparison.csv", compare=["forward", "backward"]
+    )
+    assert len(table) == 1 and not table["pass"].iloc[0] and table["value"].iloc[0] == pytest.approx(120.0)
+    assert "truth 1," in table["quantity"].iloc[0] and len(table["note"].iloc[0]) > 20
