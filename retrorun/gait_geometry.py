@@ -248,7 +248,9 @@ def cycle_geometry(
             off = _cop_sample(grf, side, toe_off - COP_WINDOW_S, toe_off, first=False, threshold_n=threshold_n)
             for name, found in (("at_contact", on), ("at_toe_off", off)):
                 if found is None:
-                    notes.append(f"no loaded centre of pressure within {COP_WINDOW_S * 1000:g} ms of {name[3:]}")
+                    notes.append(
+                        f"no loaded centre of pressure within {COP_WINDOW_S * 1000:g} ms of {name[3:].replace('_', ' ')}"
+                    )
                     continue
                 when, cop = found
                 cop_values[name] = float(along(cop - _interp(points, "com", [when])[0], _facing(points, [when]))[0])
@@ -456,7 +458,8 @@ def body_points(
     names = {}
     for name, rotational in types.items():
         wanted = f"{name}_deg" if rotational else f"{name}_m"
-        if wanted in coordinates:
+        # a locked coordinate keeps its value (OpenSim refuses to set it, warning each time)
+        if wanted in coordinates and not coordinate_set.get(name).getLocked(state):
             names[name] = (wanted, rotational)
     times = coordinates["time_s"].to_numpy(dtype=float)
     keep = (times >= start_s - 1e-9) & (times <= end_s + 1e-9)
