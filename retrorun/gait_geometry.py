@@ -248,9 +248,8 @@ def cycle_geometry(
             off = _cop_sample(grf, side, toe_off - COP_WINDOW_S, toe_off, first=False, threshold_n=threshold_n)
             for name, found in (("at_contact", on), ("at_toe_off", off)):
                 if found is None:
-                    notes.append(
-                        f"no loaded centre of pressure within {COP_WINDOW_S * 1000:g} ms of {name[3:].replace('_', ' ')}"
-                    )
+                    event = name[3:].replace("_", " ")
+                    notes.append(f"no loaded centre of pressure within {COP_WINDOW_S * 1000:g} ms of {event}")
                     continue
                 when, cop = found
                 cop_values[name] = float(along(cop - _interp(points, "com", [when])[0], _facing(points, [when]))[0])
