@@ -390,8 +390,10 @@ def long_cycles(
         for info, table in trial_metrics
         if len(table)
     ]
-    columns = ["source", *KEYS, "side", "cycle", "group", "metric", "value", "note", "qc_excluded"]
+    columns = ["source", *KEYS, "side", "cycle", "group", "metric", "value", "note", "category", "qc_excluded"]
     parts = [part if "note" in part else part.assign(note="") for part in parts]
+    # a contact's strike category (retrorun.gait_geometry) on its strike rows, else empty
+    parts = [part.assign(category=part["category"].fillna("") if "category" in part else "") for part in parts]
     parts = [part if "source" in part else part.assign(source=SOURCE_SO) for part in parts]
     if not parts:  # typed, so that long[~long["qc_excluded"]] selects rows, not columns
         return pd.DataFrame(columns=columns).astype({"qc_excluded": bool})

@@ -218,7 +218,7 @@ def results_dir(study: str) -> Path:
 def outcome_names(muscle_groups, chains: dict | None = None) -> list[str]:
     """Every ``group.metric`` the comparison table can hold; with ``chains`` (config
     ``chains``), the chain groups' activation metrics and the chain pair's."""
-    from . import analysis, groups, metrics
+    from . import analysis, gait_geometry, groups, metrics
 
     every_group = groups.analysis_groups({"muscle_groups": muscle_groups, "chains": chains})
     names = [f"{group}.{m}" for group in every_group for m in metrics.ACTIVATION_METRICS]
@@ -226,6 +226,7 @@ def outcome_names(muscle_groups, chains: dict | None = None) -> list[str]:
     if chains and set(chains) >= set(groups.CHAIN_GROUPS):
         names += [f"{analysis.CHAIN_PAIR}.{m}" for m in analysis.CHAIN_METRICS]
     names += [f"{analysis.KNEE_GROUP}.{m}" for m in metrics.KNEE_METRICS]
+    names += gait_geometry.outcome_names()  # foot placement, COM over the hips, strike pattern
     return names + [f"{analysis.CYCLE_GROUP}.{m}" for m in metrics.CYCLE_METRICS]
 
 

@@ -172,3 +172,122 @@ def qc_overview(counts: pd.DataFrame, qc: pd.DataFrame):
         right.set_title("QC verdict (flags: thresholds not met)")
     figure.tight_layout(rect=(0, 0.6 / figure.get_figheight(), 1, 1))  # room for the legend below
     return figure
+
+
+def chains(curves: pd.DataFrame, subjects: pd.DataFrame, *, compare: list[str], stance_pct: dict[str, float]):
+    """The muscle chains (config ``chains``): one panel per condition with the front and
+    the rear chain's activation over the gait cycle (mean ± SD over subjects, stance
+    shaded up to the condition's mean toe off, ``stance_pct``), and a last panel with each
+    subject's mean stance activation of both chains by condition (tables/subjects.csv)."""
+    conditions = compare or _conditions(curves, compare)
+    figure, axes = plt.subplots(1, len(conditions) + 1, figsize=(4.8 * (len(conditions) + 1), 3.8), squeeze=False)
+    chain_columns = {"front_chain_activation": ("front chain", "C0"), "rear_chain_activation": ("rear chain", "C3")}
+    own = curves[curves["variable"].isin(chain_columns)] if len(curves) else curves
+    for axis, condition in zip(axes[0], conditions):
+        mine = own[own["condition"] == condition] if len(own) else own
+        if mine.empty:
+            _no_data(axis, f"{condition}: no chain curve (config chains, or no used cycle)")
+            continue
+        for variable, (label, colour) in chain_columns.items():
+            wide = mine[mine["variable"] == variable].pivot(index="subject", columns="pct", values="value")
+            if wide.empty:
+                continue
+            pct, mean = wide.columns.to_numpy(dtype=float), wide.mean(axis=0).to_numpy()
+            sd = wide.std(axis=0, ddof=1).to_numpy() if len(wide) > 1 else np.zeros_like(mean)
+            axis.plot(pct, mean, color=colour, label=f"{label} (n={len(wide)})")
+            axis.fill_between(pct, mean - sd, mean + sd, color=colour, alpha=0.2, linewidth=0)
+        if np.isfinite(stance_pct.get(condition, np.nan)):
+            axis.axvspan(0, stance_pct[condition], color="0.92", zorder=0, label="stance")
+        axis.set_xlim(0, 100)
+        axis.set_xlabel("gait cycle (%)")
+        axis.set_ylabel("activation (0-1)")
+        axis.set_title(condition)
+        axis.legend(frameon=False, fontsize=8)
+    axis = axes[0][-1]
+    stance = (
+        subjects[subjects["group"].isin(["front_chain", "rear_chain"]) & (subjects["metric"] == "mean_stance")]
+        if len(subjects)
+        else subjects
+    )
+    if stance.empty:
+        _no_data(axis, "no chain stance activation")
+    else:
+        x = np.arange(len(conditions))
+        for offset, (group, (label, colour)) in zip(
+            (-0.12, 0.12), zip(["front_chain", "rear_chain"], chain_columns.values())
+        ):
+            wide = (
+                stance[stance["group"] == group]
+                .pivot(index="subject", columns="condition", values="mean")
+                .reindex(columns=conditions)
+            )
+            for _, values in wide.iterrows():
+                axis.plot(x + offset, values.to_numpy(dtype=float), color=colour, alpha=0.35, marker="o", markersize=3)
+            axis.plot(
+                x + offset,
+                wide.mean(axis=0).to_numpy(dtype=float),
+                color=colour,
+                marker="s",
+                linewidth=2.5,
+                label=label,
+            )
+        axis.set_xticks(x, conditions)
+        axis.set_xlim(-0.5, len(conditions) - 0.5)
+        axis.set_ylabel("mean stance activation (0-1)")
+        axis.set_title("per subject, stance")
+        axis.legend(frameon=False, fontsize=8)
+    figure.suptitle("Front vs rear muscle chain by condition")
+    figure.tight_layout()
+    return figure
+
+
+def foot_placement(subjects: pd.DataFrame, *, compare: list[str]):
+    """Where the foot is relative to the centre of mass over stance (retrorun.gait_geometry),
+    by condition, from tables/subjects.csv: per condition the ankle joint centre and the
+    centre of pressure from contact (circle) to toe off (arrow head), mean over subjects,
+    in metres ahead of the COM along the runner's facing direction (0: the COM), and the
+    hips' midpoint (the COM's offset from the hips, negated: where the hips are relative
+    to the COM), mean over stance."""
+    figure, axis = plt.subplots(figsize=(7.5, 1.2 + 1.1 * max(len(compare), 1)))
+
+    def mean(condition: str, group: str, metric: str) -> float:
+        own = subjects[
+            (subjects["group"] == group) & (subjects["metric"] == metric) & (subjects["condition"] == condition)
+        ]
+        return float(own["mean"].mean()) if len(own) else float("nan")
+
+    drawn = False
+    for k, condition in enumerate(compare):
+        y = len(compare) - 1 - k
+        for dy, point, colour in ((0.15, "ankle", "C0"), (-0.15, "cop", "C1")):
+            start = mean(condition, "placement", f"com_to_{point}_at_contact_m")
+            end = mean(condition, "placement", f"com_to_{point}_at_toe_off_m")
+            if not (np.isfinite(start) and np.isfinite(end)):
+                continue
+            drawn = True
+            label = {"ankle": "ankle joint centre", "cop": "centre of pressure"}[point] if k == 0 else None
+            axis.plot([start], [y + dy], marker="o", color=colour, label=label)
+            axis.annotate(
+                "", xy=(end, y + dy), xytext=(start, y + dy), arrowprops={"arrowstyle": "->", "color": colour}
+            )
+        hips = -mean(condition, "com_hip", "offset_stance_mean_m")
+        if np.isfinite(hips):
+            axis.plot(
+                [hips],
+                [y],
+                marker="|",
+                markersize=18,
+                color="k",
+                label="hips' midpoint (stance mean)" if k == 0 else None,
+            )
+    if not drawn:
+        _no_data(axis, "no foot placement values (no used cycle)")
+        return figure
+    axis.axvline(0.0, color="0.6", linestyle=":", linewidth=1)
+    axis.set_yticks(np.arange(len(compare)), list(reversed(compare)))
+    axis.set_ylim(-0.6, len(compare) - 0.4)
+    axis.set_xlabel("ahead of the centre of mass along the runner's facing direction (m)")
+    axis.set_title("Foot relative to the centre of mass over stance: contact (dot) to toe off (arrow)")
+    axis.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    return figure

@@ -43,6 +43,7 @@ RULE_STAGES = {
     "static_optimization_chunk": "so",
     "static_optimization": "so",
     "analyse_trial": "analysis",
+    "gait_geometry": "analysis",
     "trial_qc": "analysis",
     "aggregate_qc": "analysis",
     "analysis_tables": "analysis",

@@ -1,5 +1,5 @@
 """Rule analysis_figures: group activations, quadriceps share and Q:H ratio per subject,
-knee moment, QC overview."""
+knee moment, QC overview, the muscle chains and the foot's placement over stance."""
 
 import pandas as pd
 
@@ -60,4 +60,20 @@ with jobs.job(snakemake):
         figures.qc_overview(pd.read_csv(inp.counts), pd.read_csv(inp.qc)),
         png=out.qc_overview_png,
         svg=out.qc_overview_svg,
+    )
+    stance = subjects[(subjects["group"] == analysis.CYCLE_GROUP) & (subjects["metric"] == "stance_pct")]
+    figures.save(
+        figures.chains(
+            curves,
+            subjects,
+            compare=compare,
+            stance_pct=stance.groupby("condition")["mean"].mean().to_dict() if params.unit != "stance" else {},
+        ),
+        png=out.chains_png,
+        svg=out.chains_svg,
+    )
+    figures.save(
+        figures.foot_placement(subjects, compare=compare),
+        png=out.foot_placement_png,
+        svg=out.foot_placement_svg,
     )

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from retrorun import analysis, emg, formats, jobs, qc, speed
+from retrorun import analysis, emg, formats, gait_geometry, jobs, qc, speed
 from retrorun.errors import AnalysisError
 
 params = snakemake.params
@@ -16,6 +16,11 @@ with jobs.job(snakemake) as log:
     trials = params.trials
     cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
     metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.metrics)]
+    if "geometry" in snakemake.input.keys():  # foot placement, COM over the hips, strike pattern
+        metrics = [
+            (t, pd.concat([table, gait_geometry.metric_rows(pd.read_csv(path))], ignore_index=True))
+            for (t, table), path in zip(metrics, snakemake.input.geometry)
+        ]
     variables = [analysis.activation_column(g) for g in params.groups] + analysis.CURVE_VARIABLES
     # EMG group curves (emg_<group>_activation) are read under the SO names, source emg
     emg_names = {emg.group_curve_column(g): analysis.activation_column(g) for g in params.groups}

@@ -28,7 +28,7 @@ def knee_extension_sign(truth_dir: str) -> float:
 analysis = params.analysis
 compare = list(analysis["compare"])
 with jobs.job(snakemake) as log:
-    tables, true_metrics, per_trial = [], [], []
+    tables, true_metrics, per_trial, true_geometry = [], [], [], []
     for subject, paths in params.subjects.items():
         own = [row for row in params.trials if row["subject"] == subject]
         trials = {row["trial"]: row for row in own}
@@ -49,6 +49,17 @@ with jobs.job(snakemake) as log:
         for row in own:
             metrics = pd.read_csv(outcome_paths(row["truth_dir"], row["trial"])["metrics"])
             true_metrics.append(metrics.assign(subject=subject, condition=row["condition"], trial=row["trial"]))
+            # gait geometry on the truth, by the same code (retrorun.gait_geometry)
+            true_geometry.append(
+                checks.true_geometry(
+                    truth_dir=row["truth_dir"],
+                    trial=row["trial"],
+                    external_loads=snakemake.input.external_loads,
+                    sides=params.sides,
+                    start_s=row["start_s"],
+                    end_s=row["end_s"],
+                ).assign(subject=subject, condition=row["condition"], trial=row["trial"])
+            )
             contacts = checks.pipeline_contacts(row["dir"])
             window = {"start_s": row["start_s"], "end_s": row["end_s"]}
             grf = pd.read_csv(f"{row['dir']}/grf.csv")
@@ -64,6 +75,11 @@ with jobs.job(snakemake) as log:
     tables.append(
         checks.difference_rows(
             checks.pipeline_differences(snakemake.input.comparison), truth_differences, compare=compare
+        )
+    )
+    tables.append(
+        checks.geometry_difference_rows(
+            pd.concat(true_geometry, ignore_index=True), snakemake.input.comparison, compare=compare
         )
     )
     table = pd.concat(tables, ignore_index=True)

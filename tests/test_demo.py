@@ -54,7 +54,7 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
         "qh_stance_ratio_error",
         "heading_error",
     }
-    assert set(table["check"]) == per_trial | {"segment_length_error", "difference_error"}
+    assert set(table["check"]) == per_trial | {"segment_length_error", "difference_error", "geometry_difference_error"}
     trials = table[table["check"].isin(per_trial)]
     assert trials.groupby("check")["subject"].nunique().eq(N_SUBJECTS).all()
     assert (trials.groupby(["subject", "check"])["trial"].nunique() == 2).all()
@@ -65,6 +65,7 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
         "activation_rms_error": 0.02,
         "qh_stance_ratio_error": 5.0,
         "difference_error": 10.0,
+        "geometry_difference_error": 100.0,
         "ik_rms_error": 2.0,
         "segment_length_error": 3.0,
         "root_residual_force": 5.0,

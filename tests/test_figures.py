@@ -84,7 +84,48 @@ def test_a_study_without_used_cycles_still_gets_tables_and_figures(tmp_path):
             subjects, compare=["forward", "backward"], metrics={"ratio_mean_cycle": "r"}, group="quadriceps_hamstrings"
         ),
         "qc": figures.qc_overview(counts, qc),
+        "chains": figures.chains(curves, subjects, compare=["forward", "backward"], stance_pct={}),
+        "placement": figures.foot_placement(subjects, compare=["forward", "backward"]),
     }.items():
         figures.save(figure, png=tmp_path / f"{name}.png", svg=tmp_path / f"{name}.svg")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     assert "failed:inverse_kinematics" in set(counts["status"])
+
+
+def test_chain_and_foot_placement_figures_draw_both_conditions(tmp_path):
+    chains = curves_table()
+    chains = pd.concat(
+        [
+            chains.assign(variable="front_chain_activation"),
+            chains.assign(variable="rear_chain_activation", value=chains["value"] * 0.5),
+        ],
+        ignore_index=True,
+    )
+    rows = []
+    for k in range(4):
+        for condition, sign in (("forward", 1.0), ("backward", -1.0)):
+            means = {
+                ("front_chain", "mean_stance"): 0.3,
+                ("rear_chain", "mean_stance"): 0.2,
+                ("cycle", "stance_pct"): 38.0,
+                ("placement", "com_to_ankle_at_contact_m"): 0.2 * sign,
+                ("placement", "com_to_ankle_at_toe_off_m"): -0.2 * sign,
+                ("placement", "com_to_cop_at_contact_m"): 0.15 * sign,
+                ("placement", "com_to_cop_at_toe_off_m"): -0.15 * sign,
+                ("com_hip", "offset_stance_mean_m"): 0.01 * k,
+            }
+            rows += [
+                {"subject": f"s{k}", "condition": condition, "group": g, "metric": m, "mean": v, "n_cycles": 2}
+                for (g, m), v in means.items()
+            ]
+    subjects = pd.DataFrame(rows)
+    compare = ["forward", "backward"]
+    chain_figure = figures.chains(chains, subjects, compare=compare, stance_pct={"forward": 38.0, "backward": 35.0})
+    assert len(chain_figure.axes) == 3 and [a.get_title() for a in chain_figure.axes[:2]] == compare
+    assert all(len(axis.lines) >= 2 for axis in chain_figure.axes)
+    placement = figures.foot_placement(subjects, compare=compare)
+    # two points (ankle, COP) and the hips per condition
+    assert len(placement.axes[0].lines) >= 6
+    for name, figure in (("chains", chain_figure), ("placement", placement)):
+        figures.save(figure, png=tmp_path / f"{name}.png", svg=tmp_path / f"{name}.svg")
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000

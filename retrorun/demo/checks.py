@@ -39,6 +39,9 @@ THRESHOLDS = {
     "activation_rms": 0.02,  # group activation curve, RMS
     "ratio_pct": 5.0,  # Q:H stance ratio, relative
     "difference_pct": 10.0,  # forward-backward difference, relative (opposite sign fails)
+    # gait geometry's forward-backward difference (issue 22): the truth's sign, i.e. an
+    # error of at most 100 % (an opposite sign is always over it)
+    "geometry_difference_pct": 100.0,
 }
 # Residual moment target of Hicks et al. 2015 (J Biomech Eng 137:020905): below 1 % of
 # COM height x peak external force.
@@ -71,6 +74,9 @@ FAILURE_NOTES = {
     "truth's",
     "qh_stance_ratio_error": "stance is cut at the detected events and the hamstrings' stance activation is small, "
     "so a small absolute error in either group is a large relative one",
+    "geometry_difference_error": "foot placement, COM and strike measures come from the scaled model and the "
+    "fitted pose (marker offsets and soft-tissue artefact move the joint centres by millimetres) and the filtered "
+    "GRF's centre of pressure; a difference of a few millimetres (the COM over the hips) is within that",
     "difference_error": "the pipeline's errors differ between the directions (the shorter backward pulse is "
     "smoothed more, events shift differently), so the forward-backward difference inherits them",
 }
@@ -497,6 +503,75 @@ def difference_rows(measured: pd.DataFrame, true: pd.DataFrame, *, compare: list
                 "quantity": f"{row.group}.{row.metric} (truth {row.difference_mean:.4g}, pipeline {value:.4g})",
                 "value": error if np.isfinite(error) else float("inf"),
                 "threshold": THRESHOLDS["difference_pct"],
+                "unit": "%",
+            }
+        )
+    return _judged(pd.DataFrame(rows, columns=GROUND_TRUTH_COLUMNS[:-2]))
+
+
+def true_geometry(
+    *, truth_dir: str | Path, trial: str, external_loads: str, sides: dict[str, str], start_s: float, end_s: float
+) -> pd.DataFrame:
+    """One truth trial's gait geometry rows (retrorun.gait_geometry.metric_rows), by the
+    pipeline's own code on the true model, coordinates and noise-free GRF, over the
+    designed cycles inside the trial's window."""
+    from .. import gait_geometry
+    from ..formats import read_storage
+    from .truth import true_cycles
+
+    paths = truth_paths(truth_dir, [trial])
+    cycles = true_cycles(pd.read_csv(paths[f"{trial}/contacts"]), window_start_s=start_s, window_end_s=end_s)
+    if cycles.empty:
+        return gait_geometry.metric_rows(pd.DataFrame(columns=["side", "cycle"]))
+    points, neutral, _ = gait_geometry.body_points(
+        str(paths["model"]),
+        pd.read_csv(paths[f"{trial}/coordinates"]),
+        sides,
+        start_s=float(cycles["strike_s"].min()) - 0.05,
+        end_s=float(cycles["toe_off_s"].max()) + 0.05,
+    )
+    grf, _ = read_storage(paths[f"{trial}/grf"])
+    geometry = gait_geometry.cycle_geometry(
+        points,
+        cycles,
+        gait_geometry.grf_sides(grf, external_loads=external_loads, sides=sides),
+        neutral_foot_angle_deg=neutral,
+        threshold_n=20.0,
+    )
+    return gait_geometry.metric_rows(geometry)
+
+
+def geometry_difference_rows(
+    true_rows: pd.DataFrame, comparison_csv: str | Path, *, compare: list[str]
+) -> pd.DataFrame:
+    """ground_truth.csv rows: every gait geometry measure's forward-backward difference by
+    the pipeline (comparison.csv) against the truth's (``true_rows``: subject, condition,
+    trial and true_geometry's rows, through the same subject means and comparison), as
+    relative error (%); at most 100 %: the truth's sign."""
+    from .. import gait_geometry
+
+    long = true_rows.assign(note="")
+    subjects = analysis.subject_means(long[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]])
+    truth = analysis.comparison(subjects, compare=list(compare), min_cycles=1, min_subjects=3)
+    measured = pipeline_differences(comparison_csv)
+    rows = []
+    for name in gait_geometry.outcome_names():
+        group, metric = name.split(".", 1)
+        true = truth[(truth["group"] == group) & (truth["metric"] == metric)]["difference_mean"]
+        found = measured[(measured["group"] == group) & (measured["metric"] == metric)]["difference_mean"]
+        true_value = float(true.iloc[0]) if len(true) else np.nan
+        value = float(found.iloc[0]) if len(found) else np.nan
+        if not np.isfinite(true_value) or true_value == 0:
+            continue  # no truth difference to judge (e.g. a share that is 0 or 1 in both directions)
+        error = 100.0 * abs(value - true_value) / abs(true_value)
+        rows.append(
+            {
+                "subject": "all",
+                "trial": f"{compare[1]}-{compare[0]}",
+                "check": "geometry_difference_error",
+                "quantity": f"{name} (truth {true_value:.4g}, pipeline {value:.4g})",
+                "value": error if np.isfinite(error) else float("inf"),
+                "threshold": THRESHOLDS["geometry_difference_pct"],
                 "unit": "%",
             }
         )

@@ -40,6 +40,27 @@ rule analyse_trial:
         "../../scripts/analyse_trial.py"
 
 
+rule gait_geometry:
+    # foot placement, the COM over the hips and the strike pattern per used cycle
+    # (retrorun/gait_geometry.py), from the model and coordinates the analysis reads
+    input:
+        model=reduced_model,
+        coordinates=reduced_coordinates_table,
+        cycles=trial_path("cycles.csv"),
+        grf=trial_path("grf.csv"),
+    output:
+        geometry=trial_path("gait_geometry.csv"),
+    log:
+        trial_log("gait_geometry"),
+    params:
+        sides=config["sides"],
+        # the centre of pressure at contact: the first sample loaded at the event threshold
+        threshold_n=ANALYSIS["contact_threshold_n"],
+        trial_dir=trial_folder,
+    script:
+        "../../scripts/gait_geometry.py"
+
+
 rule analysis_tables:
     input:
         cycles=trial_cycle_files("cycles.csv"),
@@ -47,6 +68,7 @@ rule analysis_tables:
         curves=trial_cycle_files("cycle_curves.csv"),
         stance_curves=trial_cycle_files("stance_curves.csv"),
         spans=trial_cycle_files("analysis_span.json"),
+        geometry=trial_cycle_files("gait_geometry.csv"),
         qc=study_path("qc.csv"),
     output:
         cycles=report(
@@ -88,6 +110,8 @@ rule analysis_figures:
         **_figure("group_activation", "fig_group_activation"),
         **_figure("qh_ratio", "fig_qh_ratio"),
         **_figure("knee_moment", "fig_knee_moment"),
+        **_figure("chains", "fig_chains"),
+        **_figure("foot_placement", "fig_foot_placement"),
         **_figure("qc_overview", "fig_qc_overview", category="Quality checks"),
     log:
         study_log("analysis_figures"),

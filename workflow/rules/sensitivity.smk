@@ -188,6 +188,18 @@ use rule analyse_trial as sensitivity_analyse_trial with:
         trial_dir=variant_trial_folder,
 
 
+use rule gait_geometry as sensitivity_gait_geometry with:
+    input:
+        variant_input("gait_geometry"),
+    output:
+        **variant_output("gait_geometry"),
+    log:
+        variant_log("gait_geometry"),
+    params:
+        threshold_n=variant_setting("analysis.contact_threshold_n"),
+        trial_dir=variant_trial_folder,
+
+
 use rule trial_qc as sensitivity_trial_qc with:
     input:
         variant_input("trial_qc"),

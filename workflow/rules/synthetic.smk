@@ -91,6 +91,8 @@ if "synthetic" in config:
             ],
             comparison=study_path("tables/comparison.csv"),
             subject_means=study_path("tables/subjects.csv"),
+            # the true forces' plates and sides, for the truth's gait geometry
+            external_loads=config["model"]["external_loads"],
         output:
             ground_truth=report(f"{VALIDATION_DIR}/ground_truth.csv", category="Quality checks"),
             literature=report(f"{VALIDATION_DIR}/literature.csv", category="Quality checks"),
