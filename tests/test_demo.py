@@ -78,7 +78,7 @@ def test_ground_truth_checks_every_outcome_and_explains_each_failure(demo):
     assert len(events) == N_SUBJECTS * 2 * 4  # strike and toe off, both sides
     differences = table[table["check"] == "difference_error"]
     # every primary outcome, and every claim's measure the truth computes (the chains'
-    # shares and group activations; not yet the foot placement)
+    # shares and group activations; the gait geometry's are geometry_difference_error rows)
     judged = sorted(q.split(" ")[0] for q in differences["quantity"])
     truth = pd.read_csv(results / "truth" / "comparison.csv")
     assert judged == sorted(f"{g}.{m}" for g, m in zip(truth["group"], truth["metric"]))
