@@ -48,10 +48,7 @@ from .errors import InputError, KinematicsError
 from .formats import MarkerTable
 
 SOLVERS = ("fast", "opensim")
-FIX = "set ik.solver: opensim in the config to use OpenSim's InverseKinematicsTool"
-# the IK task types this solver implements (opensim-core Tools/IKTaskSet: IKMarkerTask, IKCoordinateTask)
-TASK_TYPES = ("IKMarkerTask", "IKCoordinateTask")
-VALUE_TYPES = ("default_value", "manual_value")
+FIX = templates.FAST_IK_FIX
 # Levenberg-Marquardt per frame: stop when no coordinate moves more than STEP_TOLERANCE
 # (rad or m: 6e-6 deg, 1e-4 mm) or the cost falls by less than COST_TOLERANCE of itself,
 # both far tighter than OpenSim's IK accuracy (1e-5 on the goal)
@@ -64,25 +61,11 @@ DAMPING_MAX = 1e10
 
 
 def check_task_set(task_set: ET.Element, path: str | Path) -> None:
-    """Refuse IK tasks the fast solver does not implement (checked at planning time)."""
-    for task in task_set.iter():
-        if task.tag.startswith("IK") and task.tag.endswith("Task") and task.tag not in TASK_TYPES:
-            raise InputError(
-                f"IK tasks {path}: task type {task.tag} ('{task.get('name')}') is not implemented by the fast IK "
-                f"solver, which implements {', '.join(TASK_TYPES)}",
-                fix=FIX,
-            )
-    for task in task_set.iter("IKCoordinateTask"):
-        if _text(task, "apply", "true").lower() != "true":
-            continue
-        value_type = _text(task, "value_type", "default_value")
-        if value_type not in VALUE_TYPES:
-            raise InputError(
-                f"IK tasks {path}: coordinate task '{task.get('name')}' has value_type {value_type}; the fast IK "
-                f"solver implements {', '.join(VALUE_TYPES)} (from_file needs a coordinate file, which the "
-                f"pipeline does not give IK)",
-                fix=f"{FIX}, or give the task value_type default_value or manual_value",
-            )
+    """Refuse IK tasks the fast solver does not implement (also checked at planning time:
+    validation.check_templates)."""
+    problems = templates.fast_ik_task_problems(task_set, path)
+    if problems:
+        raise InputError(problems[0], fix=FIX)
 
 
 def _text(element: ET.Element, tag: str, default: str) -> str:

@@ -157,6 +157,8 @@ def check_templates(config: dict, names: dict[str, set[str]]) -> tuple[list[str]
         )
     for coordinate in sorted(set(templates.coordinate_tasks(tasks)) - names["coordinates"]):
         problems.append(f"IK tasks {model_cfg['ik_tasks']}: coordinate '{coordinate}' is not in the model")
+    if config.get("ik", {}).get("solver") == "fast":
+        problems += templates.fast_ik_task_problems(tasks, model_cfg["ik_tasks"])
     if not _generated(model_cfg["external_loads"]):
         problems += _check_external_loads(model_cfg["external_loads"], names, config["sides"])
     return problems, warnings
