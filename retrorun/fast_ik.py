@@ -133,9 +133,7 @@ def load_model(model_path: str | Path) -> IKModel:
     rotational = np.array(
         [coordinate_set.get(i).getMotionType() == osim.Coordinate.Rotational for i in range(len(names))]
     )
-    for i, name in enumerate(names):
-        if coordinate_set.get(i).getMotionType() == osim.Coordinate.Coupled:
-            rotational[i] = False
+    # OpenSim's IK writes rotational coordinates in degrees, others (translations, coupled) as they are
     couplers = []
     constraint_set = model.getConstraintSet()
     for j in range(constraint_set.getSize()):
@@ -158,7 +156,14 @@ def load_model(model_path: str | Path) -> IKModel:
                 fix=FIX,
             )
         dependent, source = names.index(coupler.getDependentCoordinateName()), names.index(independent.get(0))
-        couplers.append((dependent, source, coupler.getFunction(), float(osim.PropertyHelper.getValueDouble(coupler.getPropertyByName("scale_factor")))))
+        couplers.append(
+            (
+                dependent,
+                source,
+                coupler.getFunction(),
+                float(osim.PropertyHelper.getValueDouble(coupler.getPropertyByName("scale_factor"))),
+            )
+        )
     dependents = {c[0] for c in couplers}
     if {c[1] for c in couplers} & dependents:
         raise InputError(
@@ -285,10 +290,12 @@ def _inside(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """The first frame's start moved inside its bounds as IPOPT moves it (bound_push 0.01,
     bound_frac 0.01: Wachter & Biegler 2006, section 3.6), so a default value on a bound
     (an elbow's 0 deg) does not start the search on the bound."""
-    push = np.minimum(BOUND_PUSH * np.maximum(1.0, np.abs(np.where(np.isfinite(lower), lower, 0.0))),
-                      BOUND_PUSH * (upper - lower))
-    push_upper = np.minimum(BOUND_PUSH * np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, 0.0))),
-                            BOUND_PUSH * (upper - lower))
+    push = np.minimum(
+        BOUND_PUSH * np.maximum(1.0, np.abs(np.where(np.isfinite(lower), lower, 0.0))), BOUND_PUSH * (upper - lower)
+    )
+    push_upper = np.minimum(
+        BOUND_PUSH * np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, 0.0))), BOUND_PUSH * (upper - lower)
+    )
     return np.clip(x, lower + push, upper - push_upper)
 
 
@@ -373,9 +380,7 @@ def solve(
     first = int(np.argmin(np.abs(times - time_range[0])))
     last = int(np.argmin(np.abs(times - time_range[1])))
     frames = range(first, last + 1)
-    observed_all = (
-        np.stack([markers.positions_m[m] for m in names], axis=1) if names else np.zeros((len(times), 0, 3))
-    )
+    observed_all = np.stack([markers.positions_m[m] for m in names], axis=1) if names else np.zeros((len(times), 0, 3))
     x = ik.default_q[ik.q_index[ik.free]].copy()
     previous = x
     n_frames = len(frames)
@@ -392,7 +397,9 @@ def solve(
         else:  # the last two frames' solutions extrapolated: a closer start, fewer iterations
             start = np.clip(2 * x - previous, ik.lower, ik.upper)
         previous = x
-        x = _least_squares(lambda v: problem.evaluate(v, observed, visible)[:2], start, ik.lower, ik.upper)
+        x = _least_squares(
+            lambda v, seen=observed, mask=visible: problem.evaluate(v, seen, mask)[:2], start, ik.lower, ik.upper
+        )
         if not np.all(np.isfinite(x)):
             raise KinematicsError(
                 f"fast IK found no solution at t = {times[frame]:.3f} s",

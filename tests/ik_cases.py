@@ -111,12 +111,18 @@ def prepare_demo(root: Path, time_range: tuple[float, float] = (0.6, 1.6)) -> di
     demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
     design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
     demo_subjects.generate_subject(
-        design, subject="S01", generic_model=root / "retrorun_planar.osim", inputs_dir=root / "inputs",
+        design,
+        subject="S01",
+        generic_model=root / "retrorun_planar.osim",
+        inputs_dir=root / "inputs",
         truth_dir=root / "truth",
     )
     truth = demo_subjects.truth_paths(root / "truth", ["forward_1"])
     return _trial(
-        root, truth["model"], root / "inputs" / "S01_forward_1.trc", REPO / "models" / "retrorun_planar" / "ik_tasks.xml",
+        root,
+        truth["model"],
+        root / "inputs" / "S01_forward_1.trc",
+        REPO / "models" / "retrorun_planar" / "ik_tasks.xml",
         time_range,
     )
 

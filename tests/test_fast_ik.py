@@ -163,7 +163,9 @@ def test_unsupported_constraints_and_joints_are_refused(tmp_path):
     model = osim.Model()
     body = osim.Body("b", 1.0, osim.Vec3(0), osim.Inertia(0.1))
     model.addBody(body)
-    model.addJoint(osim.BallJoint("ball", model.getGround(), osim.Vec3(0), osim.Vec3(0), body, osim.Vec3(0), osim.Vec3(0)))
+    model.addJoint(
+        osim.BallJoint("ball", model.getGround(), osim.Vec3(0), osim.Vec3(0), body, osim.Vec3(0), osim.Vec3(0))
+    )
     path = tmp_path / "ball.osim"
     model.finalizeConnections()
     model.printToXML(str(path))
@@ -176,8 +178,12 @@ def test_unsupported_constraints_and_joints_are_refused(tmp_path):
         body = osim.Body(name, 1.0, osim.Vec3(0), osim.Inertia(0.1))
         model.addBody(body)
         bodies.append(body)
-    model.addJoint(osim.PinJoint("pa", model.getGround(), osim.Vec3(0), osim.Vec3(0), bodies[0], osim.Vec3(0), osim.Vec3(0)))
-    model.addJoint(osim.PinJoint("pb", model.getGround(), osim.Vec3(1, 0, 0), osim.Vec3(0), bodies[1], osim.Vec3(0), osim.Vec3(0)))
+    model.addJoint(
+        osim.PinJoint("pa", model.getGround(), osim.Vec3(0), osim.Vec3(0), bodies[0], osim.Vec3(0), osim.Vec3(0))
+    )
+    model.addJoint(
+        osim.PinJoint("pb", model.getGround(), osim.Vec3(1, 0, 0), osim.Vec3(0), bodies[1], osim.Vec3(0), osim.Vec3(0))
+    )
     model.addConstraint(osim.PointConstraint(bodies[0], osim.Vec3(0.5, 0, 0), bodies[1], osim.Vec3(-0.5, 0, 0)))
     path = tmp_path / "point.osim"
     model.finalizeConnections()
@@ -198,9 +204,15 @@ def test_planning_refuses_the_fast_solver_on_unimplemented_tasks(tmp_path):
     )
     names = {"markers": set(), "coordinates": {"knee_angle_r"}, "bodies": set()}
     scale = tmp_path / "scale.xml"
-    scale.write_text('<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><ScaleTool name="s"/></OpenSimDocument>\n')
+    scale.write_text(
+        '<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><ScaleTool name="s"/></OpenSimDocument>\n'
+    )
     config = {
-        "model": {"scale_setup": str(scale), "ik_tasks": str(path), "external_loads": str(REPO / "models" / "retrorun_planar" / "external_loads.xml")},
+        "model": {
+            "scale_setup": str(scale),
+            "ik_tasks": str(path),
+            "external_loads": str(REPO / "models" / "retrorun_planar" / "external_loads.xml"),
+        },
         "qc": {"scale_landmarks": []},
         "sides": {"r": "_r", "l": "_l"},
         "ik": {"solver": "fast"},
