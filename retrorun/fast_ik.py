@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,6 @@ from . import formats, templates
 from .errors import InputError, KinematicsError
 from .formats import MarkerTable
 
-SOLVERS = ("fast", "opensim")
 FIX = templates.FAST_IK_FIX
 # Levenberg-Marquardt per frame: stop when no coordinate would move more than
 # STEP_TOLERANCE (rad or m: 0.0006 deg, 0.01 mm; convergence is linear at a rate of about
@@ -93,7 +92,6 @@ class IKModel:
     couplers: list[tuple[int, int, osim.Function, float]]  # (dependent, independent, function, scale)
     lower: np.ndarray  # bounds on the free coordinates
     upper: np.ndarray
-    cpu_s: dict = field(default_factory=dict)
 
 
 def load_model(model_path: str | Path) -> IKModel:
