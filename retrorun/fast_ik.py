@@ -206,7 +206,28 @@ class _Problem:
             self.body_objects[int(body.getMobilizedBodyIndex())] = body
         self.bodies = sorted(set(bodies) - {0})
         self.weights = weights
-        self.tasks = tasks
+        n_free = len(ik.free)
+        free_position = {int(c): k for k, c in enumerate(ik.free)}
+        # the speeds' columns the Jacobian needs: the free coordinates', then the coupled ones'
+        # (u index == q index: checked at load)
+        self.columns = np.concatenate([ik.q_index[ik.free], [ik.q_index[d] for d, _, _, _ in ik.couplers]]).astype(int)
+        self.coupler_source = [free_position.get(source, -1) for _, source, _, _ in ik.couplers]
+        self.derivative = osim.StdVectorInt()
+        self.derivative.append(0)
+        # coordinate tasks: residual sqrt(W) (q - v); d/dx is sqrt(W) on the coordinate's own
+        # column, or sqrt(W) times the coupling slope on its independent coordinate's column
+        self.task_q = np.array([ik.q_index[c] for c, _, _ in tasks], dtype=int)
+        self.task_root = np.sqrt(np.array([w for _, w, _ in tasks], dtype=float))
+        self.task_value = np.array([v for _, _, v in tasks], dtype=float)
+        self.task_rows = np.zeros((len(tasks), n_free))
+        self.task_coupled = []  # (task row, coupler index, column)
+        dependents = {d: k for k, (d, _, _, _) in enumerate(ik.couplers)}
+        for row, (coordinate, _, _) in enumerate(tasks):
+            if coordinate in free_position:
+                self.task_rows[row, free_position[coordinate]] = self.task_root[row]
+            elif coordinate in dependents and self.coupler_source[dependents[coordinate]] >= 0:
+                k = dependents[coordinate]
+                self.task_coupled.append((row, k, self.coupler_source[k]))
         self.jacobian = osim.Matrix()
         self.q = ik.default_q.copy()
         self.evaluations = 0
@@ -220,19 +241,16 @@ class _Problem:
         return found[self.marker_body]
 
     def set_x(self, x: np.ndarray) -> np.ndarray:
-        """Full q from the free coordinates (couplers applied); returns dq/dx columns' multipliers."""
+        """Full q from the free coordinates (couplers applied); returns each coupler's slope."""
         ik = self.ik
         q = self.q
         q[ik.q_index[ik.free]] = x
-        slopes = []
-        for dependent, source, function, scale in ik.couplers:
-            value = q[ik.q_index[source]]
-            argument = osim.Vector(1, float(value))
+        slopes = np.empty(len(ik.couplers))
+        for k, (dependent, source, function, scale) in enumerate(ik.couplers):
+            argument = osim.Vector(1, float(q[ik.q_index[source]]))
             q[ik.q_index[dependent]] = scale * function.calcValue(argument)
-            derivative = osim.StdVectorInt()
-            derivative.append(0)
-            slopes.append(scale * function.calcDerivative(derivative, argument))
-        return np.array(slopes)
+            slopes[k] = scale * function.calcDerivative(self.derivative, argument)
+        return slopes
 
     def evaluate(self, x: np.ndarray, observed: np.ndarray, visible: np.ndarray):
         key = (x.tobytes(), observed.tobytes())
@@ -246,40 +264,35 @@ class _Problem:
         self.evaluations += 1
         positions = np.array([m.getLocationInGround(state).to_numpy() for m in self.marker_objects])
         self.matter.calcSystemJacobian(state, self.jacobian)
-        system = self.jacobian.to_numpy()  # (6 n_mobod, nu): per mobilized body [w; v]
-        n_markers = len(self.marker_objects)
-        blocks = system.reshape(-1, 6, system.shape[1])[self.marker_body]  # (n_markers, 6, nu)
+        system = self.jacobian.to_numpy()[:, self.columns]  # (6 n_mobod, n_cols): per mobilized body [w; v]
+        blocks = system.reshape(-1, 6, len(self.columns))[self.marker_body]  # (n_markers, 6, n_cols)
         w, v = blocks[:, :3], blocks[:, 3:]
-        r = positions - self.origins(state)
-        # v_B + w_B x r  =  v - r x w, per speed column
-        jac_u = v - np.stack(
+        r = (positions - self.origins(state))[:, :, None]
+        # a station's velocity: v_B + w_B x r  =  v - r x w, per speed column
+        jac = v - np.stack(
             [
-                r[:, 1, None] * w[:, 2] - r[:, 2, None] * w[:, 1],
-                r[:, 2, None] * w[:, 0] - r[:, 0, None] * w[:, 2],
-                r[:, 0, None] * w[:, 1] - r[:, 1, None] * w[:, 0],
+                r[:, 1] * w[:, 2] - r[:, 2] * w[:, 1],
+                r[:, 2] * w[:, 0] - r[:, 0] * w[:, 2],
+                r[:, 0] * w[:, 1] - r[:, 1] * w[:, 0],
             ],
             axis=1,
         )
-        # columns: u index == q index (checked at load); free coordinates plus couplers' chain rule
-        jac_q = jac_u[:, :, ik.q_index]  # (n_markers, 3, n_coord)
-        for (dependent, source, _, _), slope in zip(ik.couplers, slopes):
-            jac_q[:, :, source] += jac_q[:, :, dependent] * slope
-        scale = np.sqrt(self.weights * visible / max(float((self.weights * visible).sum()), 1e-300))
+        n_free = len(ik.free)
+        jac_x = jac[:, :, :n_free]
+        for k, (source, slope) in enumerate(zip(self.coupler_source, slopes)):
+            if source >= 0:  # the coupled coordinate moves with its independent coordinate
+                jac_x[:, :, source] += jac[:, :, n_free + k] * slope
+        seen = self.weights * visible
+        scale = np.sqrt(seen / max(float(seen.sum()), 1e-300))
         error = np.where(visible[:, None], positions - np.nan_to_num(observed), 0.0)
-        residual = [(scale[:, None] * error).ravel()]
-        jac = [(scale[:, None, None] * jac_q[:, :, ik.free]).reshape(3 * n_markers, len(ik.free))]
-        free_position = {int(c): k for k, c in enumerate(ik.free)}
-        coupler_of = {dependent: (source, slope) for (dependent, source, _, _), slope in zip(ik.couplers, slopes)}
-        for coordinate, weight, value in self.tasks:
-            root = np.sqrt(weight)
-            residual.append(np.array([root * (self.q[ik.q_index[coordinate]] - value)]))
-            row = np.zeros((1, len(ik.free)))
-            if coordinate in free_position:
-                row[0, free_position[coordinate]] = root
-            elif coordinate in coupler_of and coupler_of[coordinate][0] in free_position:
-                row[0, free_position[coupler_of[coordinate][0]]] = root * coupler_of[coordinate][1]
-            jac.append(row)
-        self._cached = (np.concatenate(residual), np.vstack(jac), positions)
+        task_rows = self.task_rows.copy()
+        for row, k, column in self.task_coupled:
+            task_rows[row, column] = self.task_root[row] * slopes[k]
+        residual = np.concatenate(
+            [(scale[:, None] * error).ravel(), self.task_root * (self.q[self.task_q] - self.task_value)]
+        )
+        jacobian = np.vstack([(scale[:, None, None] * jac_x).reshape(-1, n_free), task_rows])
+        self._cached = (residual, jacobian, positions)
         self._cache_key = key
         return self._cached
 
