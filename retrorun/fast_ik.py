@@ -107,6 +107,13 @@ def load_model(model_path: str | Path) -> IKModel:
             f"the fast IK solver needs one q and one u per coordinate (no quaternions, no ball joints)",
             fix=FIX,
         )
+    prescribed = [name for i, name in enumerate(names) if coordinate_set.get(i).get_prescribed()]
+    if prescribed:
+        raise InputError(
+            f"model {model_path}: coordinates {', '.join(prescribed)} have prescribed motion, which the fast IK "
+            f"solver does not implement",
+            fix=FIX,
+        )
     default_q = state.getQ().to_numpy().copy()
     q_index = np.empty(len(names), dtype=int)
     for i, name in enumerate(names):
