@@ -97,7 +97,22 @@ class IKModel:
 def load_model(model_path: str | Path) -> IKModel:
     """Load the model and check that the fast solver can reproduce OpenSim's IK on it."""
     model = osim.Model(str(model_path))
-    state = model.initSystem()
+    return inspect_model(model, model.initSystem(), model_path)
+
+
+def model_problems(model: osim.Model, model_path: str | Path) -> list[str]:
+    """Why the fast solver cannot run IK on this model (empty when it can): for the
+    planning-time check (validation.model_inventory). Scaling keeps what is checked
+    (joint types, constraints, locks, prescribed motion), so the generic model tells."""
+    try:
+        inspect_model(model, model.initSystem(), model_path)
+    except InputError as err:
+        return [err.message]
+    return []
+
+
+def inspect_model(model: osim.Model, state: osim.State, model_path: str | Path) -> IKModel:
+    """The fast solver's view of an initialised model; InputError for what it does not implement."""
     coordinate_set = model.getCoordinateSet()
     names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
     nq, nu = state.getNQ(), state.getNU()

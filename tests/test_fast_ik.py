@@ -221,3 +221,47 @@ def test_planning_refuses_the_fast_solver_on_unimplemented_tasks(tmp_path):
     assert problems and "ik.solver: opensim" in problems[0]
     config["ik"]["solver"] = "opensim"
     assert not [p for p in validation.check_templates(config, names)[0] if "from_file" in p]
+
+
+def test_planning_refuses_the_fast_solver_on_an_unsupported_model(tmp_path):
+    """The model inventory validation takes (once per model file) says what the fast
+    solver cannot do with the model; the config's solver decides whether it is a problem."""
+    from retrorun import validation
+
+    model = osim.Model()
+    bodies = []
+    for name in ("a", "b"):
+        body = osim.Body(name, 1.0, osim.Vec3(0), osim.Inertia(0.1))
+        model.addBody(body)
+        bodies.append(body)
+    model.addJoint(
+        osim.PinJoint("pa", model.getGround(), osim.Vec3(0), osim.Vec3(0), bodies[0], osim.Vec3(0), osim.Vec3(0))
+    )
+    model.addJoint(
+        osim.PinJoint("pb", model.getGround(), osim.Vec3(1, 0, 0), osim.Vec3(0), bodies[1], osim.Vec3(0), osim.Vec3(0))
+    )
+    model.addConstraint(osim.WeldConstraint("weld", bodies[0], osim.Transform(), bodies[1], osim.Transform()))
+    model.finalizeConnections()
+    path = tmp_path / "weld.osim"
+    model.printToXML(str(path))
+    names = validation.model_inventory(str(path), marker_set=None)
+    assert len(names["fast_ik_problems"]) == 1 and "WeldConstraint" in next(iter(names["fast_ik_problems"]))
+    tasks = _task_set(tmp_path, "<IKMarkerTask name='A'><apply>true</apply><weight>1</weight></IKMarkerTask>")
+    scale = tmp_path / "scale.xml"
+    scale.write_text(
+        '<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><ScaleTool name="s"/></OpenSimDocument>\n'
+    )
+    config = {
+        "model": {
+            "scale_setup": str(scale),
+            "ik_tasks": str(tasks),
+            "external_loads": str(REPO / "models" / "retrorun_planar" / "external_loads.xml"),
+        },
+        "qc": {"scale_landmarks": []},
+        "sides": {"r": "_r", "l": "_l"},
+        "ik": {"solver": "fast"},
+    }
+    problems = [p for p in validation.check_templates(config, names)[0] if "WeldConstraint" in p]
+    assert problems and str(path) in problems[0] and "ik.solver: opensim" in problems[0]
+    config["ik"]["solver"] = "opensim"
+    assert not [p for p in validation.check_templates(config, names)[0] if "WeldConstraint" in p]
