@@ -143,8 +143,16 @@ def _model_paragraph(config: dict, model: dict, subjects: pd.DataFrame) -> str:
     text += (
         f"Marker gaps up to {_n(gaps['max_gap_s'])} s were filled by a cubic spline; longer gaps were {policy}. "
         f"Joint angles were computed by OpenSim's inverse kinematics with the marker weights of "
-        f"{Path(config['model']['ik_tasks']).name}."
+        f"{Path(config['model']['ik_tasks']).name}"
     )
+    if config.get("ik", {}).get("solver") == "fast":
+        text += (
+            ", the same weighted least-squares problem as OpenSim's InverseKinematicsTool solved at each frame by "
+            "bounded Levenberg-Marquardt on OpenSim's marker positions and Jacobians, warm-started from the "
+            "previous frame."
+        )
+    else:
+        text += "."
     return text
 
 

@@ -72,6 +72,37 @@ def coordinate_tasks(task_set: ET.Element) -> list[str]:
     ]
 
 
+# What the fast IK solver (fast_ik.py) implements of an IKTaskSet: the task types
+# (opensim-core Tools/IKTaskSet: IKMarkerTask, IKCoordinateTask) and coordinate tasks'
+# value types (from_file needs a coordinate file, which the pipeline never gives IK).
+FAST_IK_TASK_TYPES = ("IKMarkerTask", "IKCoordinateTask")
+FAST_IK_VALUE_TYPES = ("default_value", "manual_value")
+FAST_IK_FIX = "set ik.solver: opensim in the config to use OpenSim's InverseKinematicsTool"
+
+
+def fast_ik_task_problems(task_set: ET.Element, path: str | Path) -> list[str]:
+    """Why the fast IK solver cannot run these IK tasks (empty when it can)."""
+    problems = []
+    for task in task_set.iter():
+        if task.tag.startswith("IK") and task.tag.endswith("Task") and task.tag not in FAST_IK_TASK_TYPES:
+            problems.append(
+                f"IK tasks {path}: task type {task.tag} ('{task.get('name')}') is not implemented by the fast IK "
+                f"solver (ik.solver: fast), which implements {', '.join(FAST_IK_TASK_TYPES)}: {FAST_IK_FIX}"
+            )
+    for task in task_set.iter("IKCoordinateTask"):
+        if _text(task, "apply", "true").lower() != "true":
+            continue
+        value_type = _text(task, "value_type", "default_value")
+        if value_type not in FAST_IK_VALUE_TYPES:
+            problems.append(
+                f"IK tasks {path}: coordinate task '{task.get('name')}' has value_type {value_type}, which the fast "
+                f"IK solver (ik.solver: fast) does not implement (from_file needs a coordinate file, which the "
+                f"pipeline does not give IK): {FAST_IK_FIX}, or give the task value_type default_value or "
+                f"manual_value"
+            )
+    return problems
+
+
 def write_ik_task_set(task_set: ET.Element, path: str | Path, *, keep_markers: set[str] | None = None) -> list[str]:
     """Write a standalone IKTaskSet; drop marker tasks whose marker is not in ``keep_markers``.
 

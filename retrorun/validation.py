@@ -118,12 +118,16 @@ def model_inventory(osim_path: str, *, marker_set: str | None) -> dict[str, set[
             ) from None
     with quiet_console():
         root_markers = set(heading.model_reference_markers(osim_path, marker_set))
+    from . import fast_ik
+
     return {
         "bodies": {b.getName() for b in model.getBodySet()} | {"ground"},
         "coordinates": {c.getName() for c in model.getCoordinateSet()},
         "markers": markers,
         "muscles": {m.getName() for m in model.getMuscles()},
         "root_markers": root_markers,  # the markers the runner's heading is fitted to
+        # what ik.solver: fast cannot do with this model (checked when the config asks for it)
+        "fast_ik_problems": set(fast_ik.model_problems(model, osim_path)),
     }
 
 
@@ -157,6 +161,9 @@ def check_templates(config: dict, names: dict[str, set[str]]) -> tuple[list[str]
         )
     for coordinate in sorted(set(templates.coordinate_tasks(tasks)) - names["coordinates"]):
         problems.append(f"IK tasks {model_cfg['ik_tasks']}: coordinate '{coordinate}' is not in the model")
+    if config.get("ik", {}).get("solver") == "fast":
+        problems += templates.fast_ik_task_problems(tasks, model_cfg["ik_tasks"])
+        problems += [f"{problem}: {templates.FAST_IK_FIX}" for problem in sorted(names.get("fast_ik_problems", ()))]
     if not _generated(model_cfg["external_loads"]):
         problems += _check_external_loads(model_cfg["external_loads"], names, config["sides"])
     return problems, warnings

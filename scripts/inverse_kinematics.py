@@ -4,7 +4,7 @@ low-pass filtered with the GRF's cutoff (Bisseling & Hof 2006)."""
 
 import pandas as pd
 
-from retrorun import cycle_plan, filtering, formats, jobs, opensim_tools, tables, templates
+from retrorun import cycle_plan, fast_ik, filtering, formats, jobs, opensim_tools, tables, templates
 from retrorun.heading import read_heading, turn_markers
 from retrorun.markers import prepare_markers
 
@@ -32,17 +32,28 @@ with jobs.job(snakemake) as log:
         log.warning("IK tasks for markers absent from %s are skipped: %s", snakemake.input.markers, ", ".join(dropped))
     raw_mot = out.unfiltered
     weights = {m: w for m, w in templates.marker_weights(task_set).items() if w > 0 and m not in dropped}
-    errors_sto, locations_sto = opensim_tools.inverse_kinematics(
-        model_path=snakemake.input.model,
-        trc=str(trc),
-        task_set_file=str(work / "ik_tasks.xml"),
-        time_range=(first, last),
-        out_mot=str(raw_mot),
-        work_dir=str(work),
-        name="ik",
-        subject=wc.subject,
-        trial=wc.trial,
-    )
+    if snakemake.params.solver == "fast":
+        errors_sto, locations_sto = fast_ik.inverse_kinematics(
+            model_path=snakemake.input.model,
+            markers=markers,
+            task_set_file=str(work / "ik_tasks.xml"),
+            time_range=(first, last),
+            out_mot=str(raw_mot),
+            work_dir=str(work),
+            name="ik",
+        )
+    else:
+        errors_sto, locations_sto = opensim_tools.inverse_kinematics(
+            model_path=snakemake.input.model,
+            trc=str(trc),
+            task_set_file=str(work / "ik_tasks.xml"),
+            time_range=(first, last),
+            out_mot=str(raw_mot),
+            work_dir=str(work),
+            name="ik",
+            subject=wc.subject,
+            trial=wc.trial,
+        )
     raw, _ = formats.read_storage(raw_mot)
     filtered = filtering.filter_table(raw, cutoff_hz=snakemake.params.filter_hz)
     formats.write_storage(out.mot, filtered, in_degrees=True, name="ik")
@@ -75,7 +86,8 @@ with jobs.job(snakemake) as log:
         ", ".join(f"{m} {e * 100:.1f} cm" for m, e in by_marker[["marker", "rms_m"]].head(3).itertuples(index=False)),
     )
     log.info(
-        "IK %d frames %.3f-%.3f s on markers turned by %.1f deg; marker RMS mean %.4f m, max %.4f m",
+        "IK (%s solver) %d frames %.3f-%.3f s on markers turned by %.1f deg; marker RMS mean %.4f m, max %.4f m",
+        snakemake.params.solver,
         len(filtered),
         first,
         last,

@@ -70,5 +70,6 @@ rule inverse_kinematics:
         filter_hz=config["filter_hz"],
         aliases=config["marker_aliases"],
         gaps=config["gaps"],
+        solver=config["ik"]["solver"],
     script:
         "../../scripts/inverse_kinematics.py"
