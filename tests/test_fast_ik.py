@@ -88,11 +88,13 @@ def _check(case: dict, *, converged: bool = True) -> dict:
 # ------------------------------------------------------------------ the models
 
 
+@pytest.mark.slow  # OpenSim's IK twice (pipeline and converged accuracy)
 def test_demo_model_agrees_with_opensim_ik(tmp_path):
     run = _check(prepare_demo(tmp_path))
     assert not _within(run["to_pipeline"], run["kinds"])
 
 
+@pytest.mark.slow  # OpenSim's IK twice (pipeline and converged accuracy)
 def test_gait2392_agrees_with_opensim_ik(tmp_path):
     """gait2392 with its setup's coordinate tasks (subtalar and mtp held at their default
     value with weight 1000) and its separate marker set, scaled to the subject."""
@@ -101,6 +103,7 @@ def test_gait2392_agrees_with_opensim_ik(tmp_path):
     assert not _within(run["to_pipeline"], run["kinds"])
 
 
+@pytest.mark.slow  # OpenSim's IK twice (pipeline and converged accuracy)
 def test_hamner_agrees_with_converged_opensim_ik(tmp_path):
     """Hamner, scaled, half a second of running. Against the pipeline's OpenSim IK the legs
     agree within 0.2 deg RMS; the arms (pro_sup up to about 1 deg) are where OpenSim stops early."""
@@ -110,6 +113,7 @@ def test_hamner_agrees_with_converged_opensim_ik(tmp_path):
     assert run["to_pipeline"][legs].max() < 0.25
 
 
+@pytest.mark.slow  # OpenSim's IK twice (pipeline and converged accuracy)
 def test_rajagopal_coupled_patella_agrees_with_converged_opensim_ik(tmp_path):
     """The Rajagopal model's patellae are CoordinateCouplerConstraints of the knee angle;
     the coupled coordinate (knee_angle_*_beta) must follow its knee as OpenSim's does."""
