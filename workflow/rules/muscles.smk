@@ -16,6 +16,8 @@ rule static_optimization_chunk:
         activation=trial_path("so_chunks/{chunk}-of-{chunks}/so_activation.sto"),
         force=trial_path("so_chunks/{chunk}-of-{chunks}/so_force.sto"),
         actuators=trial_path("so_chunks/{chunk}-of-{chunks}/so_actuators.csv"),
+        # the solver's status: MocoInverse's IPOPT status, iterations and objective
+        status=trial_path("so_chunks/{chunk}-of-{chunks}/so_solver.json"),
     log:
         log_path("static_optimization_chunk", "{subject}", "{trial}", "{chunk}-of-{chunks}"),
     benchmark:
@@ -29,11 +31,14 @@ rule static_optimization_chunk:
         # chunk (50 s of running at 120 Hz). Solver fast: 4-6 ms of CPU per frame
         # (tools/benchmark_fast_so.py). Attempt 2 doubles memory and time.
         runtime=lambda wc, attempt: 30 * attempt,
+    # solver moco_inverse: static_optimization.moco_inverse.threads; the others run on one
+    threads: so_threads
     params:
         trial_dir=trial_folder,
         settings=config["static_optimization"],
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         height_m=lambda wc: STUDY.subject(wc.subject).height_m,
+        sides=config["sides"],
     script:
         "../../scripts/static_optimization_chunk.py"
 
