@@ -45,6 +45,13 @@ from .errors import MuscleError
 # mesh intervals solved beyond each end of the window (inside the coordinates file)
 EDGE_MESH_INTERVALS = 2
 STATUS_FILE = "moco_inverse.json"
+# Initial guess of a compliant tendon's force (per max isometric force). Moco's default
+# guess, the middle of the state's bounds [0, 5], stretches the tendon so far that the
+# short gastrocnemius fibre is off its force-length curve (fibre length about 0.3 of
+# optimal on the demo model), the fibre velocity is infinite and IPOPT stops at its first
+# point (Invalid_Number_Detected); near the slack length the fibres are where the rigid
+# tendon puts them.
+TENDON_FORCE_GUESS = 0.2
 
 
 def matches(muscle: str, names: list[str], suffixes: list[str]) -> bool:
@@ -77,8 +84,6 @@ def build_model(
         processor.append(osim.ModOpIgnorePassiveFiberForcesDGF())
     if active_force_width_scale != 1:
         processor.append(osim.ModOpScaleActiveFiberForceCurveWidthDGF(float(active_force_width_scale)))
-    # compliant tendons as Moco's examples solve them: implicit tendon dynamics
-    processor.append(osim.ModOpTendonComplianceDynamicsModeDGF("implicit"))
     model = processor.process()
     names = [m.getName() for m in model.getMuscles()]
     compliant = compliant_muscles(names, compliant_tendons, sides)
@@ -91,6 +96,9 @@ def build_model(
     for name in compliant:
         muscle = osim.DeGrooteFregly2016Muscle.safeDownCast(model.updMuscles().get(name))
         muscle.set_ignore_tendon_compliance(False)
+        # as Moco's examples solve compliant tendons: implicit tendon dynamics (what
+        # ModOpTendonComplianceDynamicsModeDGF does, which acts only on muscles already compliant)
+        muscle.set_tendon_compliance_dynamics_mode("implicit")
     model.finalizeConnections()
     return model, compliant
 
@@ -162,6 +170,13 @@ def solve(
     threads = int(settings["threads"])
     # the property: 0 serial, 1 every core, n > 1 n threads
     solver.set_parallel(0 if threads == 1 else threads)
+    solver.resetProblem(problem)
+    if compliant:
+        guess = solver.createGuess("bounds")
+        for name in compliant:
+            path = model.getMuscles().get(name).getAbsolutePathString() + "/normalized_tendon_force"
+            guess.setState(path, osim.Vector(guess.getNumTimes(), TENDON_FORCE_GUESS))
+        solver.setGuess(guess)
     try:
         solution = study.solve()
     except Exception as err:
@@ -198,6 +213,8 @@ def solve(
             fix="raise static_optimization.moco_inverse.max_iterations or convergence_tolerance, "
             "try another mesh_interval_s, or check the IK and GRF of this trial",
         )
+    # the prescribed coordinates are no states of the solve: put them in, as MocoInverse.solve does
+    solution.insertStatesTrajectory(inverse.initializeKinematics())
     solution.write(str(work / "moco_inverse_solution.sto"))
     activation, force = _tables(study, solution, model, frames)
     status["frames"] = len(frames)
