@@ -139,6 +139,11 @@ def solve(
     mesh = float(settings["mesh_interval_s"])
     start = max(times[0], first - EDGE_MESH_INTERVALS * mesh)
     end = min(times[-1], last + EDGE_MESH_INTERVALS * mesh)
+    # the other solvers' column order: the SO model's actuators (replacing the muscles
+    # reorders the force set); the model is held in a name, as SWIG frees a temporary
+    # whose set is still being iterated
+    so_model = osim.Model(str(so_model_path))
+    order = [a.getName() for a in so_model.getActuators() if a.get_appliesForce()]
     model, compliant = build_model(
         so_model_path=so_model_path,
         external_loads_xml=external_loads_xml,
@@ -216,7 +221,7 @@ def solve(
     # the prescribed coordinates are no states of the solve: put them in, as MocoInverse.solve does
     solution.insertStatesTrajectory(inverse.initializeKinematics())
     solution.write(str(work / "moco_inverse_solution.sto"))
-    activation, force = _tables(study, solution, model, frames)
+    activation, force = _tables(study, solution, model, frames, order)
     status["frames"] = len(frames)
     status["wall_s"] = time.time() - wall
     status["cpu_s"] = time.process_time() - cpu
@@ -224,12 +229,14 @@ def solve(
     return activation, force, status
 
 
-def _tables(study, solution, model: osim.Model, frames: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _tables(
+    study, solution, model: osim.Model, frames: np.ndarray, actuators: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per actuator, activation (muscles: the activation state; other actuators: the
     control, as SO reports them) and force (OpenSim's actuation output: a muscle's
-    tendon force, a coordinate actuator's control x optimal force) on ``frames``."""
+    tendon force, a coordinate actuator's control x optimal force) on ``frames``, in the
+    order of ``actuators``."""
     mesh_times = solution.getTimeMat()
-    actuators = [a.getName() for a in model.getActuators() if a.get_appliesForce()]
     muscles = {m.getName() for m in model.getMuscles()}
     paths = {a.getName(): a.getAbsolutePathString() for a in model.getActuators()}
     states = dict(zip(solution.getStateNames(), solution.getStatesTrajectoryMat().T))
