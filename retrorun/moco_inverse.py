@@ -32,6 +32,7 @@ coordinate frames the other solvers report.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -122,8 +123,11 @@ def solve(
     ``settings`` is config static_optimization.moco_inverse. A solve IPOPT does not
     finish raises MuscleError (the job fails and its error record says why); nothing is
     written then."""
-    work = Path(work_dir)
+    work = Path(work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    so_model_path, coordinates_mot, external_loads_xml = (
+        Path(p).resolve() for p in (so_model_path, coordinates_mot, external_loads_xml)
+    )
     wall, cpu = time.time(), time.process_time()
     table, header = formats.read_storage(coordinates_mot)
     times = table["time"].to_numpy(dtype=float)
@@ -182,7 +186,11 @@ def solve(
             path = model.getMuscles().get(name).getAbsolutePathString() + "/normalized_tendon_force"
             guess.setState(path, osim.Vector(guess.getNumTimes(), TENDON_FORCE_GUESS))
         solver.setGuess(guess)
+    # Moco writes a delete_this_to_stop_optimization_*.txt into the working directory
+    # while it solves (left behind if the process dies): keep it in the work folder
+    here = os.getcwd()
     try:
+        os.chdir(work)
         solution = study.solve()
     except Exception as err:
         raise MuscleError(
@@ -192,6 +200,8 @@ def solve(
             opensim_message=str(err),
             fix="check the IK and GRF of this trial, or use static_optimization.solver: fast",
         ) from None
+    finally:
+        os.chdir(here)
     succeeded = bool(solution.success())
     solution.unseal()
     status = {
