@@ -32,7 +32,7 @@ rule static_optimization_chunk:
         # of CPU per frame (181 frames: 42-54 s); 30 min covers about 6000 frames per
         # chunk (50 s of running at 120 Hz). Solver fast: 4-6 ms of CPU per frame
         # (tools/benchmark_fast_so.py). Solver moco_inverse: one demo cycle (26 muscles,
-        # 0.71 s) 57 s of CPU, 330 MB max RSS (tools/benchmark_moco_inverse.py); not yet
+        # 0.71 s) 41-43 s of CPU, 330 MB max RSS (tools/benchmark_moco_inverse.py); not yet
         # measured on the 92-muscle models. Attempt 2 doubles memory and time.
         runtime=lambda wc, attempt: 30 * attempt,
     params:
