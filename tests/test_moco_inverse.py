@@ -61,6 +61,19 @@ def test_a_sensitivity_variant_is_checked_too(tmp_path):
     assert values["static_optimization"]["moco_inverse"]["mesh_interval_s"] == 0.02
 
 
+def test_the_solver_is_a_sensitivity_variant(tmp_path):
+    """`sensitivity: {static_optimization.solver: [moco_inverse]}` plans a variant whose
+    SO runs MocoInverse with the default settings (issue 24)."""
+    from retrorun import sensitivity
+
+    config = load_config(
+        write_study(tmp_path, sensitivity={"static_optimization.solver": ["fast", "moco_inverse"]})
+    ).values
+    variants = sensitivity.plan_variants(config, source="test")
+    solvers = {v.config["static_optimization"]["solver"] for v in variants.values()}
+    assert "moco_inverse" in solvers
+
+
 def test_compliant_muscles_are_matched_without_side_suffix():
     muscles = ["soleus_r", "soleus_l", "med_gas_r", "gastroc_l", "tib_ant_r", "soleus_extra_r"]
     names = ["soleus", "gastroc", "med_gas"]
