@@ -207,6 +207,7 @@ def prepare_config(config: dict, *, base_dir: Path, source: str) -> StudyConfig:
         )
     check_primary_outcomes(config, source=source)
     check_chains_and_hypotheses(config, source=source)
+    check_muscle_solver(config, source=source)
     return StudyConfig(values=config, config_dir=base_dir, compare_given=compare_given)
 
 
@@ -261,6 +262,32 @@ def check_chains_and_hypotheses(config: dict, *, source: str) -> None:
         compare=config["analysis"]["compare"],
         source=source,
     )
+
+
+def check_muscle_solver(config: dict, *, source: str) -> None:
+    """Solver moco_inverse minimises the integral of controls^p with Moco's
+    MocoControlGoal, whose exponent is an integer >= 2 (opensim-core
+    MocoControlGoal.cpp), and needs an opensim with Moco."""
+    so = config["static_optimization"]
+    if so["solver"] != "moco_inverse":
+        return
+    p = so["activation_exponent"]
+    if p < 2 or p != int(p):
+        raise ConfigError(
+            f"{source}: static_optimization.activation_exponent is {p}, but solver moco_inverse "
+            "(Moco's MocoControlGoal) takes an integer exponent of 2 or more",
+            fix="set static_optimization.activation_exponent to 2 (or 3, 4, ...), or use solver fast",
+        )
+    try:
+        import opensim
+    except ImportError:  # analysis-only environments run no solver
+        return
+    if not hasattr(opensim, "MocoInverse"):
+        raise ConfigError(
+            f"{source}: static_optimization.solver is moco_inverse, "
+            f"but this opensim ({opensim.__version__}) has no Moco",
+            fix="install the opensim package the project pins (4.6, with Moco), or use solver fast",
+        )
 
 
 def _coerce_command_line_values(value, schema: dict):
@@ -601,4 +628,5 @@ def variant_values(config: dict, overrides: dict, *, source: str) -> dict:
             f"{source}: " + "; ".join(problems),
             fix="give each key a value config/README.md allows (workflow/schemas/config.schema.yaml)",
         )
+    check_muscle_solver(values, source=source)
     return values

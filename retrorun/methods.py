@@ -28,6 +28,10 @@ REFERENCES = {
     "J Biomech 39:2438-2444.",
     "Crowninshield & Brand 1981": "Crowninshield RD, Brand RA (1981). A physiologically based criterion of muscle "
     "force prediction in locomotion. J Biomech 14:793-801.",
+    "De Groote et al. 2016": "De Groote F, Kinney AL, Rao AV, Fregly BJ (2016). Evaluation of direct collocation "
+    "optimal control problem formulations for solving the muscle redundancy problem. Ann Biomed Eng 44:2922-2936.",
+    "Dembia et al. 2020": "Dembia CL, Bianco NA, Falisse A, Hicks JL, Delp SL (2020). OpenSim Moco: "
+    "musculoskeletal optimal control. PLoS Comput Biol 16:e1008493.",
     "Delp et al. 1990": "Delp SL, Loan JP, Hoy MG, Zajac FE, Topp EL, Rosen JM (1990). An interactive "
     "graphics-based model of the lower extremity to study orthopaedic surgical procedures. IEEE Trans Biomed Eng "
     "37:757-767.",
@@ -248,7 +252,28 @@ def _so_paragraph(config: dict, versions: dict) -> str:
         f"{_n(so['residual_optimal_force'])} (N or N·m per unit control) on the root joint's coordinates, and ideal "
         f"actuators of {_n(so['unmuscled_optimal_force'])} N·m on coordinates no muscle crosses. "
     )
-    if so["solver"] == "fast":
+    if so["solver"] == "moco_inverse":
+        moco = so["moco_inverse"]
+        compliant = ", ".join(moco["compliant_tendons"])
+        text = (
+            "Muscle activations were estimated by OpenSim Moco's MocoInverse "
+            f"{_cite('Dembia et al. 2020')}: with the inverse-kinematics coordinates prescribed, the integral of "
+            f"the sum of controls raised to the power {_n(p)} was minimised by direct collocation (mesh interval "
+            f"{_n(moco['mesh_interval_s'])} s, convergence tolerance {_n(moco['convergence_tolerance'])}), the "
+            f"muscles being DeGroote-Fregly muscles with activation dynamics {_cite('De Groote et al. 2016')}, "
+            + (
+                f"with compliant tendons in {compliant} {_cite('Hamner et al. 2010')} and rigid tendons elsewhere"
+                if compliant
+                else "with rigid tendons"
+            )
+            + (", with passive fibre forces" if moco["passive_fiber_forces"] else ", without passive fibre forces")
+            + ". Reserve actuators of optimal force "
+            f"{_n(so['reserve_optimal_force'])} N·m per unit control acted on every coordinate a muscle crosses, "
+            f"residual actuators of {_n(so['residual_optimal_force'])} (N or N·m per unit control) on the root "
+            f"joint's coordinates, and ideal actuators of {_n(so['unmuscled_optimal_force'])} N·m on coordinates "
+            "no muscle crosses."
+        )
+    elif so["solver"] == "fast":
         text += (
             "OpenSim's static optimization problem was rebuilt per frame from the model (mass matrix, muscle path "
             "moment arms, force per unit activation) and solved as a quadratic program by DAQP "

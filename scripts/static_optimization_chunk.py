@@ -1,6 +1,8 @@
 """Rule static_optimization_chunk: SO over one of K consecutive parts of the span the chosen
-cycles cover, with OpenSim's StaticOptimization or the fast solver (config static_optimization.solver)."""
+cycles cover, with OpenSim's StaticOptimization, the fast solver or MocoInverse (config
+static_optimization.solver); the solve's status in so_solver.json."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -72,6 +74,31 @@ with jobs.job(snakemake) as log:
             ", ".join(f"{k} {v:.3f} s" for k, v in problem.cpu_s.items() if k not in ("build", "solve")),
             problem.cpu_s["solve"],
         )
+        status = {"solver": "fast", "success": True, "frames": len(activation), "cpu_s": problem.cpu_s}
+    elif settings["solver"] == "moco_inverse":
+        from retrorun import moco_inverse
+
+        activation, force, status = moco_inverse.solve(
+            so_model_path=str(so_model),
+            coordinates_mot=snakemake.input.coordinates,
+            external_loads_xml=snakemake.input.external_loads,
+            time_range=(first, last),
+            settings=settings["moco_inverse"],
+            activation_exponent=settings["activation_exponent"],
+            sides=list(snakemake.params.sides.values()),
+            work_dir=str(work),
+            subject=wc.subject,
+            trial=wc.trial,
+        )
+        log.info(
+            "MocoInverse: %s after %d iterations, objective %.4g, %d frames, %.1f s wall (compliant tendons: %s)",
+            status["status"],
+            status["iterations"],
+            status["objective"],
+            status["frames"],
+            status["wall_s"],
+            ", ".join(status["compliant_tendons"]) or "none",
+        )
     else:
         activation_sto, force_sto = opensim_tools.static_optimization(
             so_model_path=str(so_model),
@@ -85,6 +112,8 @@ with jobs.job(snakemake) as log:
             trial=wc.trial,
         )
         activation, force = (formats.read_storage(path)[0] for path in (activation_sto, force_sto))
+        status = {"solver": "opensim", "success": True, "frames": len(activation)}
     formats.write_csv(out.actuators, pd.DataFrame([vars(s) for s in specs]))
+    Path(out.status).write_text(json.dumps(status, indent=2))
     for table, target in ((activation, out.activation), (force, out.force)):
         formats.write_storage(target, table[table["time"] >= first - 1e-9], in_degrees=False, name=Path(target).stem)

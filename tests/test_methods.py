@@ -100,6 +100,7 @@ SETTINGS = [
     (("static_optimization", "max_isometric_force_scale"), 2.5, "multiplied by 2.5"),
     (("static_optimization", "strength_scaling"), "none", "the same for every subject"),
     (("static_optimization", "solver"), "opensim", "OpenSim's StaticOptimization analysis"),
+    (("static_optimization", "solver"), "moco_inverse", "compliant tendons in soleus, gastroc"),
     (("residual_reduction", "method"), "mass_com", "capped at 0.1 m per axis"),
     (("qc", "ik_marker_rms_max_m"), 0.025, "IK marker error RMS <= 2.5 cm"),
     (("qc", "residual_moment_max_nm"), 60, "moment <= 60 N·m"),

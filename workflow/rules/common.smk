@@ -261,6 +261,12 @@ def so_chunks(wildcards):
     )
 
 
+def so_threads(wildcards):
+    """Threads of a static_optimization_chunk job: MocoInverse's configured count, else 1."""
+    settings = run_config(wildcards)["static_optimization"]
+    return settings["moco_inverse"]["threads"] if settings["solver"] == "moco_inverse" else 1
+
+
 # residual reduction (residual_reduction.smk)
 REDUCTION = config["residual_reduction"]
 

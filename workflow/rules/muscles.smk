@@ -16,6 +16,8 @@ rule static_optimization_chunk:
         activation=trial_path("so_chunks/{chunk}-of-{chunks}/so_activation.sto"),
         force=trial_path("so_chunks/{chunk}-of-{chunks}/so_force.sto"),
         actuators=trial_path("so_chunks/{chunk}-of-{chunks}/so_actuators.csv"),
+        # the solver's status: MocoInverse's IPOPT status, iterations and objective
+        status=trial_path("so_chunks/{chunk}-of-{chunks}/so_solver.json"),
     log:
         log_path("static_optimization_chunk", "{subject}", "{trial}", "{chunk}-of-{chunks}"),
     benchmark:
@@ -23,17 +25,22 @@ rule static_optimization_chunk:
     wildcard_constraints:
         chunk=r"\d+",
         chunks=r"\d+",
+    # solver moco_inverse: static_optimization.moco_inverse.threads; the others run on one
+    threads: so_threads
     resources:
         # measured with solver opensim: 370 MB max RSS (Hamner, 92 muscles), about 0.3 s
         # of CPU per frame (181 frames: 42-54 s); 30 min covers about 6000 frames per
         # chunk (50 s of running at 120 Hz). Solver fast: 4-6 ms of CPU per frame
-        # (tools/benchmark_fast_so.py). Attempt 2 doubles memory and time.
+        # (tools/benchmark_fast_so.py). Solver moco_inverse: one demo cycle (26 muscles,
+        # 0.71 s) 41-43 s of CPU, 330 MB max RSS (tools/benchmark_moco_inverse.py); not yet
+        # measured on the 92-muscle models. Attempt 2 doubles memory and time.
         runtime=lambda wc, attempt: 30 * attempt,
     params:
         trial_dir=trial_folder,
         settings=config["static_optimization"],
         mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
         height_m=lambda wc: STUDY.subject(wc.subject).height_m,
+        sides=config["sides"],
     script:
         "../../scripts/static_optimization_chunk.py"
 

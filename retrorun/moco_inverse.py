@@ -1,0 +1,274 @@
+"""MocoInverse as a muscle solver (config static_optimization.solver: moco_inverse).
+
+OpenSim Moco's MocoInverse (opensim-core OpenSim/Moco/MocoInverse.cpp) solves the
+muscle redundancy problem over a whole time window at once: the kinematics are
+prescribed (PositionMotion from the coordinates), the muscles are DeGroote-Fregly 2016
+muscles (De Groote et al. 2016, Ann Biomed Eng 44:2922) with activation dynamics and,
+for the muscles chosen, a compliant tendon; the cost is the integral of the sum of
+squared controls (excitations of muscles, controls of the other actuators) by direct
+collocation (CasADi + IPOPT). Running studies model the plantarflexors' tendons as
+compliant because the Achilles tendon's stretch shapes push-off (Hamner, Seth & Delp
+2010, J Biomech 43:2709).
+
+What it shares with the other solvers (fast, opensim): the SO model of
+opensim_tools.prepare_so_model, i.e. the same strength (strength_scaling,
+max_isometric_force_scale) and the same residual, reserve and ideal actuators with the
+same optimal forces (not Moco's ModOpAddReserves, which would add a second set); the
+same external loads; the same coordinates file (already low-pass filtered by the
+pipeline at filter_hz, so no TabOpLowPassFilter here). What differs: the muscle model
+(DeGroote-Fregly curves instead of the model's Millard/Thelen curves; passive fibre
+force off by default, as SO's force override leaves it out), activation dynamics (the
+activation cannot jump from frame to frame), the tendon compliance of the chosen
+muscles, and the cost: squared excitations integrated over time (the
+activation_exponent, an integer >= 2, is the MocoControlGoal's exponent) rather than
+activations^p frame by frame; the reserves' weight in the cost is 1 as in SO.
+
+The window is solved with a margin (two mesh intervals each side, inside the
+coordinates file) so that the initial-activation goal and the window's ends do not
+shape the frames reported; the solution is then interpolated (linearly) onto the
+coordinate frames the other solvers report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import opensim as osim
+import pandas as pd
+
+from . import formats
+from .errors import MuscleError
+
+# mesh intervals solved beyond each end of the window (inside the coordinates file)
+EDGE_MESH_INTERVALS = 2
+STATUS_FILE = "moco_inverse.json"
+# Initial guess of a compliant tendon's force (per max isometric force). Moco's default
+# guess, the middle of the state's bounds [0, 5], stretches the tendon so far that the
+# short gastrocnemius fibre is off its force-length curve (fibre length about 0.3 of
+# optimal on the demo model), the fibre velocity is infinite and IPOPT stops at its first
+# point (Invalid_Number_Detected); near the slack length the fibres are where the rigid
+# tendon puts them.
+TENDON_FORCE_GUESS = 0.2
+
+
+def matches(muscle: str, names: list[str], suffixes: list[str]) -> bool:
+    """Whether a model muscle is one of ``names`` (given without side suffix)."""
+    return any(muscle == name or any(muscle == name + suffix for suffix in suffixes) for name in names)
+
+
+def compliant_muscles(model_muscles: list[str], names: list[str], suffixes: list[str]) -> list[str]:
+    return [m for m in model_muscles if matches(m, names, suffixes)]
+
+
+def build_model(
+    *,
+    so_model_path: str | Path,
+    external_loads_xml: str | Path,
+    compliant_tendons: list[str],
+    sides: list[str],
+    passive_fiber_forces: bool,
+    active_force_width_scale: float,
+) -> tuple[osim.Model, list[str]]:
+    """The model MocoInverse solves, and the muscles given a compliant tendon. Every
+    ModelProcessor operator is appended in its own statement: chaining
+    ``append`` calls in one expression crashes opensim 4.6's Python bindings (a
+    temporary is freed)."""
+    processor = osim.ModelProcessor(str(so_model_path))
+    processor.append(osim.ModOpAddExternalLoads(str(external_loads_xml)))
+    processor.append(osim.ModOpIgnoreTendonCompliance())
+    processor.append(osim.ModOpReplaceMusclesWithDeGrooteFregly2016())
+    if not passive_fiber_forces:
+        processor.append(osim.ModOpIgnorePassiveFiberForcesDGF())
+    if active_force_width_scale != 1:
+        processor.append(osim.ModOpScaleActiveFiberForceCurveWidthDGF(float(active_force_width_scale)))
+    model = processor.process()
+    names = [m.getName() for m in model.getMuscles()]
+    compliant = compliant_muscles(names, compliant_tendons, sides)
+    if compliant_tendons and not compliant:
+        raise MuscleError(
+            f"static_optimization.moco_inverse.compliant_tendons ({', '.join(compliant_tendons)}) names no muscle "
+            f"of the model {so_model_path} (its muscles: {', '.join(names)})",
+            fix="name the model's muscles without side suffix, or give [] for rigid tendons everywhere",
+        )
+    for name in compliant:
+        muscle = osim.DeGrooteFregly2016Muscle.safeDownCast(model.updMuscles().get(name))
+        muscle.set_ignore_tendon_compliance(False)
+        # as Moco's examples solve compliant tendons: implicit tendon dynamics (what
+        # ModOpTendonComplianceDynamicsModeDGF does, which acts only on muscles already compliant)
+        muscle.set_tendon_compliance_dynamics_mode("implicit")
+    model.finalizeConnections()
+    return model, compliant
+
+
+def solve(
+    *,
+    so_model_path: str | Path,
+    coordinates_mot: str | Path,
+    external_loads_xml: str | Path,
+    time_range: tuple[float, float],
+    settings: dict,
+    activation_exponent: float,
+    sides: list[str],
+    work_dir: str | Path,
+    subject: str = "",
+    trial: str = "",
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Activation and force tables (as the other solvers write them: every actuator's
+    column, on the coordinate frames inside ``time_range``) and the solve's status.
+
+    ``settings`` is config static_optimization.moco_inverse. A solve IPOPT does not
+    finish raises MuscleError (the job fails and its error record says why); nothing is
+    written then."""
+    work = Path(work_dir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    so_model_path, coordinates_mot, external_loads_xml = (
+        Path(p).resolve() for p in (so_model_path, coordinates_mot, external_loads_xml)
+    )
+    wall, cpu = time.time(), time.process_time()
+    table, header = formats.read_storage(coordinates_mot)
+    times = table["time"].to_numpy(dtype=float)
+    first, last = float(time_range[0]), float(time_range[1])
+    frames = times[(times >= first - 1e-9) & (times <= last + 1e-9)]
+    if len(frames) < 2:
+        raise MuscleError(
+            f"fewer than two coordinate frames of {coordinates_mot} lie in {first:.3f}-{last:.3f} s",
+            subject=subject,
+            trial=trial,
+            fix="check the trial's analysis window",
+        )
+    mesh = float(settings["mesh_interval_s"])
+    start = max(times[0], first - EDGE_MESH_INTERVALS * mesh)
+    end = min(times[-1], last + EDGE_MESH_INTERVALS * mesh)
+    # the other solvers' column order: the SO model's actuators (replacing the muscles
+    # reorders the force set); the model is held in a name, as SWIG frees a temporary
+    # whose set is still being iterated
+    so_model = osim.Model(str(so_model_path))
+    order = [a.getName() for a in so_model.getActuators() if a.get_appliesForce()]
+    model, compliant = build_model(
+        so_model_path=so_model_path,
+        external_loads_xml=external_loads_xml,
+        compliant_tendons=list(settings["compliant_tendons"]),
+        sides=sides,
+        passive_fiber_forces=bool(settings["passive_fiber_forces"]),
+        active_force_width_scale=float(settings["active_force_width_scale"]),
+    )
+    model.printToXML(str(work / "moco_model.osim"))
+    inverse = osim.MocoInverse()
+    inverse.setName("moco_inverse")
+    inverse.setModel(osim.ModelProcessor(model))
+    kinematics = osim.TableProcessor(str(coordinates_mot))
+    kinematics.append(osim.TabOpUseAbsoluteStateNames())
+    inverse.setKinematics(kinematics)
+    inverse.set_kinematics_allow_extra_columns(True)
+    inverse.set_initial_time(float(start))
+    inverse.set_final_time(float(end))
+    inverse.set_mesh_interval(mesh)
+    inverse.set_convergence_tolerance(float(settings["convergence_tolerance"]))
+    inverse.set_constraint_tolerance(float(settings["constraint_tolerance"]))
+    inverse.set_max_iterations(int(settings["max_iterations"]))
+    study = inverse.initialize()
+    problem = study.updProblem()
+    if activation_exponent != 2:
+        effort = osim.MocoControlGoal.safeDownCast(problem.updGoal("excitation_effort"))
+        effort.setExponent(int(activation_exponent))
+    solver = osim.MocoCasADiSolver.safeDownCast(study.updSolver())
+    threads = int(settings["threads"])
+    # the property: 0 serial, 1 every core, n > 1 n threads
+    solver.set_parallel(0 if threads == 1 else threads)
+    solver.resetProblem(problem)
+    if compliant:
+        guess = solver.createGuess("bounds")
+        for name in compliant:
+            path = model.getMuscles().get(name).getAbsolutePathString() + "/normalized_tendon_force"
+            guess.setState(path, osim.Vector(guess.getNumTimes(), TENDON_FORCE_GUESS))
+        solver.setGuess(guess)
+    # Moco writes a delete_this_to_stop_optimization_*.txt into the working directory
+    # while it solves (left behind if the process dies): keep it in the work folder
+    here = os.getcwd()
+    try:
+        os.chdir(work)
+        solution = study.solve()
+    except Exception as err:
+        raise MuscleError(
+            "MocoInverse failed",
+            subject=subject,
+            trial=trial,
+            opensim_message=str(err),
+            fix="check the IK and GRF of this trial, or use static_optimization.solver: fast",
+        ) from None
+    finally:
+        os.chdir(here)
+    succeeded = bool(solution.success())
+    solution.unseal()
+    status = {
+        "solver": "moco_inverse",
+        "success": succeeded,
+        "status": solution.getStatus(),
+        "iterations": int(solution.getNumIterations()),
+        "objective": float(solution.getObjective()),
+        "solve_start_s": float(start),
+        "solve_end_s": float(end),
+        "window_start_s": first,
+        "window_end_s": last,
+        "mesh_interval_s": mesh,
+        "compliant_tendons": compliant,
+        "threads": threads,
+    }
+    if not succeeded:
+        (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
+        raise MuscleError(
+            f"MocoInverse did not converge over {start:.3f}-{end:.3f} s: IPOPT status "
+            f"{status['status']} after {status['iterations']} iterations",
+            subject=subject,
+            trial=trial,
+            fix="raise static_optimization.moco_inverse.max_iterations or convergence_tolerance, "
+            "try another mesh_interval_s, or check the IK and GRF of this trial",
+        )
+    # the prescribed coordinates are no states of the solve: put them in, as MocoInverse.solve does
+    solution.insertStatesTrajectory(inverse.initializeKinematics())
+    solution.write(str(work / "moco_inverse_solution.sto"))
+    activation, force = _tables(study, solution, model, frames, order)
+    status["frames"] = len(frames)
+    status["wall_s"] = time.time() - wall
+    status["cpu_s"] = time.process_time() - cpu
+    (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
+    return activation, force, status
+
+
+def _tables(
+    study, solution, model: osim.Model, frames: np.ndarray, actuators: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per actuator, activation (muscles: the activation state; other actuators: the
+    control, as SO reports them) and force (OpenSim's actuation output: a muscle's
+    tendon force, a coordinate actuator's control x optimal force) on ``frames``, in the
+    order of ``actuators``."""
+    mesh_times = solution.getTimeMat()
+    muscles = {m.getName() for m in model.getMuscles()}
+    paths = {a.getName(): a.getAbsolutePathString() for a in model.getActuators()}
+    states = dict(zip(solution.getStateNames(), solution.getStatesTrajectoryMat().T))
+    controls = dict(zip(solution.getControlNames(), solution.getControlsTrajectoryMat().T))
+    outputs = osim.StdVectorString()
+    outputs.append(".*actuation")
+    analysed = study.analyze(solution, outputs)
+    actuation = dict(zip(analysed.getColumnLabels(), analysed.getMatrix().to_numpy().T))
+    analysed_times = np.asarray(analysed.getIndependentColumn())
+
+    def column(source: dict, key: str, at: np.ndarray) -> np.ndarray:
+        if key not in source:
+            raise MuscleError(f"MocoInverse's solution has no {key}", fix="report this as a retrorun bug")
+        return np.interp(frames, at, source[key])
+
+    activation = {"time": frames}
+    force = {"time": frames}
+    for name in actuators:
+        path = paths[name]
+        if name in muscles:
+            activation[name] = column(states, f"{path}/activation", mesh_times)
+        else:
+            activation[name] = column(controls, path, mesh_times)
+        force[name] = column(actuation, f"{path}|actuation", analysed_times)
+    return pd.DataFrame(activation), pd.DataFrame(force)

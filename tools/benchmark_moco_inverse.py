@@ -1,0 +1,163 @@
+"""MocoInverse (static_optimization.solver: moco_inverse) on one cycle of the demo model.
+
+    python tools/benchmark_moco_inverse.py [--threads 1 2] [--rigid] [--keep DIR]
+
+Builds the demo's planar model and one synthetic forward-running subject (as the
+workflow's synthetic study does), the SO model (reserves, residuals) and external loads,
+then solves the first right cycle (foot strike to foot strike, coordinates at the marker
+rate) with MocoInverse at the default settings (compliant triceps surae; --rigid: rigid
+tendons everywhere), each thread count in its own process. Prints per solve: IPOPT's
+status, iterations and objective, wall and CPU time, peak memory (max RSS of the solving
+process), and the per-muscle Pearson r against the fast SO on the same frames. The
+machine is shared: CPU time is the steadier figure, wall time shows what the threads buy.
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SETTINGS = {
+    "compliant_tendons": ["soleus", "gastroc"],
+    "passive_fiber_forces": False,
+    "active_force_width_scale": 1.0,
+    "mesh_interval_s": 0.02,
+    "convergence_tolerance": 1e-3,
+    "constraint_tolerance": 1e-3,
+    "max_iterations": 3000,
+    "threads": 1,
+}
+
+
+def build(root: Path) -> dict:
+    import pandas as pd
+
+    from retrorun import opensim_tools
+    from retrorun.demo import model as demo_model
+    from retrorun.demo import subjects as demo_subjects
+    from retrorun.demo import truth as demo_truth
+
+    demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
+    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
+    demo_subjects.generate_subject(
+        design,
+        subject="S01",
+        generic_model=root / "retrorun_planar.osim",
+        inputs_dir=root / "inputs",
+        truth_dir=root / "truth",
+    )
+    truth = demo_subjects.truth_paths(root / "truth", ["forward_1"])
+    opensim_tools.prepare_so_model(
+        model_path=str(truth["model"]),
+        out_model=str(root / "so_model.osim"),
+        max_isometric_force_scale=1,
+        residual_optimal_force=100,
+        reserve_optimal_force=1,
+        unmuscled_optimal_force=100,
+    )
+    demo_truth.write_external_loads(root / "external_loads.xml", grf_mot=root / "inputs" / "S01_forward_1.mot")
+    contacts = pd.read_csv(truth["forward_1/contacts"])
+    strikes = contacts[contacts["side"] == "r"]["strike_s"].to_numpy()
+    return {
+        "so_model_path": str(root / "so_model.osim"),
+        "coordinates_mot": str(truth["forward_1/coordinates_sampled_mot"]),
+        "external_loads_xml": str(root / "external_loads.xml"),
+        "time_range": [float(strikes[0]), float(strikes[1])],
+    }
+
+
+def solve_once(case_file: str, threads: int, rigid: bool, out_file: str) -> None:
+    """One solve in this process (run as a child, so max RSS is this solve's alone)."""
+    import numpy as np
+
+    from retrorun import fast_so, moco_inverse, opensim_tools
+
+    case = json.loads(Path(case_file).read_text())
+    settings = dict(SETTINGS, threads=threads, compliant_tendons=[] if rigid else SETTINGS["compliant_tendons"])
+    common = {k: case[k] for k in ("so_model_path", "coordinates_mot", "external_loads_xml")}
+    window = tuple(case["time_range"])
+    with opensim_tools.quiet_console():
+        wall, cpu = time.time(), time.process_time()
+        activation, _, status = moco_inverse.solve(
+            **common,
+            time_range=window,
+            settings=settings,
+            activation_exponent=2,
+            sides=["_r", "_l"],
+            work_dir=str(Path(out_file).parent / f"work_{threads}_{int(rigid)}"),
+        )
+        wall, cpu = time.time() - wall, time.process_time() - cpu
+        fast, _, problem = fast_so.static_optimization(
+            **common, time_range=window, activation_exponent=2, subject="S01", trial="forward_1"
+        )
+    muscles = [a for a, m in zip(problem.actuators, problem.is_muscle) if m]
+    r = {}
+    for muscle in muscles:
+        a, b = activation[muscle].to_numpy(), fast[muscle].to_numpy()
+        if a.std() > 1e-3 and b.std() > 1e-3:
+            r[muscle] = round(float(np.corrcoef(a, b)[0, 1]), 3)
+    result = {
+        "threads": threads,
+        "rigid": rigid,
+        "cycle_s": window[1] - window[0],
+        "frames": len(activation),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "status": status["status"],
+        "iterations": status["iterations"],
+        "objective": status["objective"],
+        "r_per_muscle": r,
+        "median_r": float(np.median(list(r.values()))),
+    }
+    Path(out_file).write_text(json.dumps(result, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1])
+    parser.add_argument("--rigid", action="store_true", help="rigid tendons everywhere")
+    parser.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
+    parser.add_argument("--solve-once", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.solve_once:
+        case_file, threads, rigid, out_file = args.solve_once
+        solve_once(case_file, int(threads), rigid == "1", out_file)
+        return
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="moco_inverse_bench_"))
+    root.mkdir(parents=True, exist_ok=True)
+    case_file = root / "case.json"
+    case_file.write_text(json.dumps(build(root)))
+    for threads in args.threads:
+        out_file = root / f"result_{threads}.json"
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--solve-once",
+                str(case_file),
+                str(threads),
+                str(int(args.rigid)),
+                str(out_file),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        result = json.loads(out_file.read_text())
+        print(
+            f"threads {threads}: {result['status']} in {result['iterations']} iterations, objective "
+            f"{result['objective']:.4g}; cycle {result['cycle_s']:.3f} s ({result['frames']} frames): wall "
+            f"{result['wall_s']:.1f} s, CPU {result['cpu_s']:.1f} s, max RSS {result['max_rss_mb']:.0f} MB"
+        )
+        print(f"  r vs fast SO: median {result['median_r']:.2f}; {result['r_per_muscle']}")
+
+
+if __name__ == "__main__":
+    main()
