@@ -191,8 +191,18 @@ def _level_row(values: pd.Series, expected: Expected, *, alpha: float, min_subje
         "test": test,
         "p": result["p"],
         "_signed": result["difference_mean"],
-        "note": result["note"],
+        "note": _level_note(result, expected, n=len(values), min_subjects=min_subjects),
     }
+
+
+def _level_note(result: dict, expected: Expected, *, n: int, min_subjects: int) -> str:
+    # a level is one condition against a constant: no pair of conditions to name
+    if n >= min_subjects:
+        return result["note"]
+    return (
+        f"{n} subject(s) with '{expected.condition}': a test against {expected.threshold:g} needs at least "
+        f"{min_subjects} (analysis.min_subjects), so no test is run (no p-value, confidence interval or effect size)"
+    )
 
 
 def hypotheses_table(

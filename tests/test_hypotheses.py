@@ -173,6 +173,28 @@ def test_level_claim_tests_one_condition_against_the_constant():
     assert below.loc["minority", "verdict"] == hypotheses.CONTRADICTED
 
 
+def test_a_level_claim_with_too_few_subjects_says_so_in_its_own_words():
+    """One condition against a constant names that condition, not a pair with the
+    constant as its first 'condition' ("both '0.5' and 'backward'")."""
+    subjects = pd.DataFrame(
+        {
+            "source": "so",
+            "subject": ["S0", "S1"],
+            "condition": "backward",
+            "group": "chains",
+            "metric": "front_share_stance",
+            "mean": [0.6, 0.62],
+            "n_cycles": 4,
+        }
+    )
+    row = comparison_row("chains", "front_share_stance", 0.2, np.nan, n=2)
+    out = table([claim("majority", "chains.front_share_stance", "backward > 0.5")], [row], subjects)
+    note = out.loc["majority", "note"]
+    assert out.loc["majority", "verdict"] == hypotheses.INCONCLUSIVE
+    assert note.startswith("2 subject(s) with 'backward': a test against 0.5 needs at least 3"), note
+    assert "'0.5' and" not in note
+
+
 # ---------------------------------------------------------------------- config check
 
 
