@@ -104,24 +104,13 @@ def prepare_shared(name: str, root: Path, time_range: tuple[float, float] | None
 
 def prepare_demo(root: Path, time_range: tuple[float, float] = (0.6, 1.6)) -> dict:
     """The demo's model as one synthetic subject's true model, and that subject's forward trial."""
-    from retrorun.demo import model as demo_model
     from retrorun.demo import subjects as demo_subjects
 
-    root.mkdir(parents=True, exist_ok=True)
-    demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
-    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
-    demo_subjects.generate_subject(
-        design,
-        subject="S01",
-        generic_model=root / "retrorun_planar.osim",
-        inputs_dir=root / "inputs",
-        truth_dir=root / "truth",
-    )
-    truth = demo_subjects.truth_paths(root / "truth", ["forward_1"])
+    truth = demo_subjects.sample_trial(root, params_dir=REPO / "models" / "retrorun_planar")
     return _trial(
         root,
         truth["model"],
-        root / "inputs" / "S01_forward_1.trc",
+        truth["trc"],
         REPO / "models" / "retrorun_planar" / "ik_tasks.xml",
         time_range,
     )

@@ -59,34 +59,16 @@ def test_other_exponents_solve_the_same_problem():
 def demo_trial(tmp_path_factory):
     """A synthetic forward-running trial on the demo model (truth kinematics and GRF),
     its SO model (reserves and residuals) and external loads."""
-    from retrorun import opensim_tools
-    from retrorun.demo import model as demo_model
     from retrorun.demo import subjects as demo_subjects
-    from retrorun.demo import truth as demo_truth
 
     root = tmp_path_factory.mktemp("fast_so")
-    demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
-    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
-    demo_subjects.generate_subject(
-        design,
-        subject="S01",
-        generic_model=root / "retrorun_planar.osim",
-        inputs_dir=root / "inputs",
-        truth_dir=root / "truth",
-    )
-    truth = demo_subjects.truth_paths(root / "truth", ["forward_1"])
-    so_model = root / "so_model.osim"
-    opensim_tools.prepare_so_model(
-        model_path=str(truth["model"]),
-        out_model=str(so_model),
-        max_isometric_force_scale=1,
-        residual_optimal_force=100,
-        reserve_optimal_force=1,
-        unmuscled_optimal_force=100,
-    )
-    loads = root / "external_loads.xml"
-    demo_truth.write_external_loads(loads, grf_mot=root / "inputs" / "S01_forward_1.mot")
-    return {"root": root, "so_model": so_model, "coordinates": truth["forward_1/coordinates_mot"], "loads": loads}
+    trial = demo_subjects.sample_trial(root, params_dir=REPO / "models" / "retrorun_planar", so_model=True)
+    return {
+        "root": root,
+        "so_model": trial["so_model"],
+        "coordinates": trial["forward_1/coordinates_mot"],
+        "loads": trial["external_loads"],
+    }
 
 
 def _opensim_so(trial, time_range):

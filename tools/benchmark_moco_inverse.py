@@ -39,36 +39,15 @@ SETTINGS = {
 def build(root: Path) -> dict:
     import pandas as pd
 
-    from retrorun import opensim_tools
-    from retrorun.demo import model as demo_model
     from retrorun.demo import subjects as demo_subjects
-    from retrorun.demo import truth as demo_truth
 
-    demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=root)
-    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
-    demo_subjects.generate_subject(
-        design,
-        subject="S01",
-        generic_model=root / "retrorun_planar.osim",
-        inputs_dir=root / "inputs",
-        truth_dir=root / "truth",
-    )
-    truth = demo_subjects.truth_paths(root / "truth", ["forward_1"])
-    opensim_tools.prepare_so_model(
-        model_path=str(truth["model"]),
-        out_model=str(root / "so_model.osim"),
-        max_isometric_force_scale=1,
-        residual_optimal_force=100,
-        reserve_optimal_force=1,
-        unmuscled_optimal_force=100,
-    )
-    demo_truth.write_external_loads(root / "external_loads.xml", grf_mot=root / "inputs" / "S01_forward_1.mot")
+    truth = demo_subjects.sample_trial(root, params_dir=REPO / "models" / "retrorun_planar", so_model=True)
     contacts = pd.read_csv(truth["forward_1/contacts"])
     strikes = contacts[contacts["side"] == "r"]["strike_s"].to_numpy()
     return {
-        "so_model_path": str(root / "so_model.osim"),
+        "so_model_path": str(truth["so_model"]),
         "coordinates_mot": str(truth["forward_1/coordinates_sampled_mot"]),
-        "external_loads_xml": str(root / "external_loads.xml"),
+        "external_loads_xml": str(truth["external_loads"]),
         "time_range": [float(strikes[0]), float(strikes[1])],
     }
 

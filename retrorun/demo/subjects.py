@@ -384,3 +384,40 @@ def generate_subject(
             ),
         }
     return summary
+
+
+def sample_trial(root: str | Path, *, params_dir: str | Path, so_model: bool = False) -> dict[str, Path]:
+    """One synthetic subject (S01, seed 11) with a 2 s forward trial on the demo's planar
+    model (built from ``params_dir``, models/retrorun_planar), written under ``root``
+    without the workflow: for tests and benchmarks that need a real trial on the demo
+    model. Returns truth_paths of its trial ``forward_1`` plus ``generic_model``, ``trc``
+    and ``grf`` (its inputs); with ``so_model`` also the SO model the pipeline's settings
+    would give at published strength (residuals 100 N, reserves 1 N·m, other actuators
+    100) as ``so_model`` and the trial's ``external_loads``."""
+    from .. import opensim_tools
+    from . import model as demo_model
+    from . import truth as demo_truth
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    generic = demo_model.build_model(params_dir=params_dir, out_dir=root)
+    design = {"seed": 11, "n_subjects": 1, "trial_duration_s": 2.0, "lead_in_s": 0.6, "analysis_strides": 1}
+    generate_subject(design, subject="S01", generic_model=generic, inputs_dir=root / "inputs", truth_dir=root / "truth")
+    paths = truth_paths(root / "truth", ["forward_1"]) | {
+        "generic_model": generic,
+        "trc": root / "inputs" / "S01_forward_1.trc",
+        "grf": root / "inputs" / "S01_forward_1.mot",
+    }
+    if so_model:
+        paths["so_model"] = root / "so_model.osim"
+        opensim_tools.prepare_so_model(
+            model_path=str(paths["model"]),
+            out_model=str(paths["so_model"]),
+            max_isometric_force_scale=1,
+            residual_optimal_force=100,
+            reserve_optimal_force=1,
+            unmuscled_optimal_force=100,
+        )
+        paths["external_loads"] = root / "external_loads.xml"
+        demo_truth.write_external_loads(paths["external_loads"], grf_mot=paths["grf"])
+    return paths
