@@ -234,8 +234,11 @@ class _Problem:
         # (u index == q index: checked at load)
         self.columns = np.concatenate([ik.q_index[ik.free], [ik.q_index[d] for d, _, _, _ in ik.couplers]]).astype(int)
         self.coupler_source = [free_position.get(source, -1) for _, source, _, _ in ik.couplers]
-        self.derivative = osim.StdVectorInt()
-        self.derivative.append(0)
+        # the first derivative, as a Python list: SWIG converts a sequence element by element,
+        # while an osim.StdVectorInt is the proxy of whichever opensim module bound the name
+        # last (moco's), which common's Function.calcDerivative refused with a TypeError once
+        # other opensim modules had been used in the process (the full test suite)
+        self.derivative = [0]
         # coordinate tasks: residual sqrt(W) (q - v); d/dx is sqrt(W) on the coordinate's own
         # column, or sqrt(W) times the coupling slope on its independent coordinate's column
         self.task_q = np.array([ik.q_index[c] for c, _, _ in tasks], dtype=int)

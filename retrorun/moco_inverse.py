@@ -251,9 +251,10 @@ def _tables(
     paths = {a.getName(): a.getAbsolutePathString() for a in model.getActuators()}
     states = dict(zip(solution.getStateNames(), solution.getStatesTrajectoryMat().T))
     controls = dict(zip(solution.getControlNames(), solution.getControlsTrajectoryMat().T))
-    outputs = osim.StdVectorString()
-    outputs.append(".*actuation")
-    analysed = study.analyze(solution, outputs)
+    # a Python list, not an osim.StdVectorString: SWIG converts a sequence element by
+    # element, while the vector proxy's type was refused with a TypeError once other opensim
+    # modules had been used in the process (the full test suite)
+    analysed = study.analyze(solution, [".*actuation"])
     actuation = dict(zip(analysed.getColumnLabels(), analysed.getMatrix().to_numpy().T))
     analysed_times = np.asarray(analysed.getIndependentColumn())
 
