@@ -94,10 +94,11 @@ def write_study(folder: Path, n_trials: int, data: Path, *, end_s: float | None 
     return config
 
 
-def timed_dry_run(repo: Path, workdir: Path, config: Path) -> tuple[float, float, int]:
-    """(wall s, CPU s of the process and its children, planned jobs) of one `snakemake -n`."""
+def timed_snakemake(repo: Path, workdir: Path, config: Path, *extra: str) -> tuple[float, float, str]:
+    """(wall s, CPU s of Snakemake and its children, stdout) of one Snakemake run of ``repo``'s
+    workflow on ``config``, with its own code first on PYTHONPATH."""
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile")]
-    command += ["--directory", str(workdir), "--configfile", str(config), "--cores", "2", "-n"]
+    command += ["--directory", str(workdir), "--configfile", str(config), "--cores", "2", *extra]
     env = dict(os.environ, PYTHONPATH=str(repo))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -105,24 +106,21 @@ def timed_dry_run(repo: Path, workdir: Path, config: Path) -> tuple[float, float
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode != 0:
-        raise SystemExit(f"snakemake -n failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
+        raise SystemExit(f"snakemake {' '.join(extra)} failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    jobs = next((line.split()[1] for line in run.stdout.splitlines() if line.startswith("total ")), "0")
+    return wall, cpu, run.stdout
+
+
+def timed_dry_run(repo: Path, workdir: Path, config: Path) -> tuple[float, float, int]:
+    """(wall s, CPU s of the process and its children, planned jobs) of one `snakemake -n`."""
+    wall, cpu, stdout = timed_snakemake(repo, workdir, config, "-n")
+    jobs = next((line.split()[1] for line in stdout.splitlines() if line.startswith("total ")), "0")
     return wall, cpu, int(jobs)
 
 
 def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
     """CPU s of a whole run (Snakemake and every job) and CPU s per rule from its benchmarks."""
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile")]
-    command += ["--directory", str(workdir), "--configfile", str(config), "--cores", "2", "--keep-going"]
-    env = dict(os.environ, PYTHONPATH=str(repo))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    run = subprocess.run(command, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if run.returncode != 0:
-        raise SystemExit(f"snakemake failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
+    wall, total_cpu, _ = timed_snakemake(repo, workdir, config, "--keep-going")
     per_rule: dict[str, list[float]] = {}
     for path in (workdir / "results" / study / "benchmarks").rglob("*.tsv"):
         rule = path.relative_to(workdir / "results" / study / "benchmarks").parts[0]
@@ -132,8 +130,7 @@ def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
         rss = float(row["max_rss"]) if row.get("max_rss") not in (None, "", "NA") else float("nan")
         per_rule.setdefault(rule, []).append(cpu)
         per_rule.setdefault(f"{rule} max_rss_mb", []).append(rss)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "per_rule": per_rule}
+    return {"wall_s": wall, "cpu_s": total_cpu, "per_rule": per_rule}
 
 
 def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path) -> None:
