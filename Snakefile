@@ -38,32 +38,21 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/sensitivity.smk"
 
 
-# Light jobs (merging, QC, tables, figures: seconds each) run in Snakemake's own process,
-# also under a cluster profile: a SLURM job costs about 15 s of scheduling and start-up.
+# Light study-level jobs (QC table, tables, figures: seconds each) run on the machine
+# Snakemake runs on, also under a cluster profile: a SLURM job costs about 15 s of
+# scheduling and start-up. A trial's light jobs run inside its group job (TRIAL_GROUP in
+# workflow/rules/common.smk): a local job inside a group would make the whole group local.
 localrules:
     build_demo_model,
-    reduce_residuals,
-    static_optimization,
-    trial_qc,
     aggregate_qc,
-    detect_contacts,
-    plan_cycles,
-    analyse_trial,
     analysis_tables,
-    emg_normalisation,
-    emg_envelopes,
     emg_agreement,
+    emg_figures,
     analysis_figures,
     model_chains,
     hypotheses,
     report_front_page,
-    sensitivity_reduce_residuals,
-    sensitivity_static_optimization,
-    sensitivity_trial_qc,
     sensitivity_aggregate_qc,
-    sensitivity_detect_contacts,
-    sensitivity_plan_cycles,
-    sensitivity_analyse_trial,
     sensitivity_analysis_tables,
     sensitivity_table,
     sensitivity_figure,
@@ -75,6 +64,8 @@ if "synthetic" in config:
 
     localrules:
         validate_ground_truth,
+        validate_emg_truth,
+        error_budget,
 
 
 rule all:

@@ -17,7 +17,7 @@ def planned_inputs(result) -> dict[str, list[str]]:
     """Rule -> inputs of its job for TRIAL (or the subject's), from a dry run's job list."""
     inputs, rule = {}, None
     for line in result.stdout.splitlines():
-        if match := re.match(r"(?:local)?rule (\w+):", line):
+        if match := re.match(r"\s*(?:local)?rule (\w+):", line):  # indented in a group job
             rule = match.group(1)
         elif rule and line.strip().startswith("input:"):
             files = [f.strip() for f in line.split("input:", 1)[1].split(",")]

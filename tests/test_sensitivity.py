@@ -21,10 +21,11 @@ N_SUBJECTS, TRIALS_PER_SUBJECT = 3, 2  # the demo with --config synthetic={n_sub
 
 
 def planned_by_variant(result) -> Counter:
-    """(rule, variant) -> planned jobs, from a dry run's job listing ('' for the main run)."""
+    """(rule, variant) -> planned jobs, from a dry run's job listing ('' for the main run);
+    a group job lists its jobs indented."""
     counts = Counter()
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout + result.stderr):
-        rule = re.match(r"(?:local)?rule (\w+):", block)
+    for block in re.split(r"\n(?=\s*(?:local)?rule \w+:)", result.stdout + result.stderr):
+        rule = re.match(r"\s*(?:local)?rule (\w+):", block)
         if rule:
             variant = re.search(r"^\s+wildcards: .*?variant=([^,\n]+)", block, re.M)
             counts[(rule.group(1), variant.group(1) if variant else "")] += 1

@@ -21,6 +21,12 @@ reduction `none`, QC gate `include`, as the 1000-trial figures of issue 23 were 
 job, start-up included) and, per rule, the CPU its benchmark files record (rules without
 a `benchmark:` run inside Snakemake's process and are in the remainder). Written beside
 --output as `<name>_stages.csv`.
+With --cluster, each checkout also runs the demo study (2 subjects; its QC and comparison
+tables, as tests/test_cluster.py) from nothing twice: locally with `--cores 2`, and through
+the SLURM that answers `sinfo` (start one with tools/slurm/start_local_cluster.sh) with the
+checkout's own profile, its partition and account set to the cluster's defaults and status
+polls every 5 s; it reports both wall times, their ratio and the SLURM jobs (sacct).
+Written beside --output as `<name>_cluster.csv`. `--trials` with no number skips planning.
 Timings on a shared machine vary; run on an otherwise idle machine to compare checkouts.
 """
 
@@ -30,12 +36,15 @@ import argparse
 import csv
 import math
 import os
+import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config" / "examples" / "hamner-run"
@@ -172,9 +181,69 @@ def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seco
         print(f"{what[:66]:<66}" + "".join(f"  {cell:>20}" for cell in cells))
 
 
+DEMO_SUBJECTS = 'synthetic={"n_subjects": 2}'
+DEMO_TARGETS = ["results/demo/qc.csv", "results/demo/tables/comparison.csv"]
+
+
+def _cluster_default(command: list[str]) -> str:
+    answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+    if not answer:
+        raise SystemExit(f"`{' '.join(command)}` answered nothing: is a SLURM cluster running?")
+    return answer[0].rstrip("*")
+
+
+def cluster_profile(repo: Path, folder: Path) -> Path:
+    """``repo``'s SLURM profile with the running cluster's partition and account."""
+    profile = yaml.safe_load((repo / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
+    user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    profile["default-resources"]["slurm_partition"] = _cluster_default(["sinfo", "-h", "-o", "%P"])
+    account = ["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"]
+    profile["default-resources"]["slurm_account"] = _cluster_default(account)
+    profile |= {"latency-wait": 10, "slurm-init-seconds-before-status-checks": 5, "seconds-between-status-checks": 5}
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile))
+    return folder
+
+
+def demo_wall_s(repo: Path, workdir: Path, *extra: str) -> tuple[float, str]:
+    workdir.mkdir(parents=True)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory", str(workdir)]
+    command += ["--configfile", str(repo / "config" / "config.yaml"), "--config", DEMO_SUBJECTS, *extra]
+    started = time.perf_counter()
+    run = subprocess.run([*command, "--", *DEMO_TARGETS], capture_output=True, text=True, cwd=workdir)
+    wall = time.perf_counter() - started
+    if run.returncode != 0:
+        raise SystemExit(f"snakemake {' '.join(extra)} failed in {workdir}:\n{(run.stdout + run.stderr)[-3000:]}")
+    return wall, run.stdout + run.stderr
+
+
+def run_cluster(repos: list[Path], scratch: Path, output: Path) -> None:
+    rows = []
+    for index, repo in enumerate(repos):
+        local_s, _ = demo_wall_s(repo, scratch / f"local-{index}", "--cores", "2")
+        profile = cluster_profile(repo, scratch / f"profile-{index}")
+        cluster_s, log = demo_wall_s(repo, scratch / f"cluster-{index}", "--profile", str(profile))
+        slurm_ids = sorted(set(re.findall(r"submitted with SLURM jobid (\d+)", log)))
+        states = subprocess.run(
+            ["sacct", "-n", "-P", "-X", "-j", ",".join(slurm_ids), "-o", "State"], capture_output=True, text=True
+        ).stdout.split()
+        row = {"repo": str(repo), "local_wall_s": round(local_s, 1), "cluster_wall_s": round(cluster_s, 1)}
+        row |= {"cluster_over_local": round(cluster_s / local_s, 2), "slurm_jobs": len(slurm_ids)}
+        row["slurm_completed"] = sum(state == "COMPLETED" for state in states)
+        rows.append(row)
+        ratio = cluster_s / local_s
+        print(f"{repo}: local {local_s:.1f} s, SLURM {cluster_s:.1f} s ({ratio:.2f}x), {len(slurm_ids)} SLURM jobs")
+    table = output.with_name(output.stem + "_cluster.csv")
+    with open(table, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nthe demo (2 subjects) locally on 2 cores and through SLURM; written to {table}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, nargs="+", default=[2, 100, 1000])
+    parser.add_argument("--trials", type=int, nargs="*", default=[2, 100, 1000])
     parser.add_argument(
         "--repo", type=Path, action="append", default=[], help="another checkout to time too (repeatable)"
     )
@@ -182,6 +251,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="folder with the Hamner files (default: the example's)")
     parser.add_argument("--run-trials", type=int, default=0, help="also run a study of this many trials to the end")
     parser.add_argument("--run-seconds", type=float, default=5.0, help="seconds of the recording per trial run")
+    parser.add_argument("--cluster", action="store_true", help="also time the demo locally and through SLURM")
     args = parser.parse_args()
     if args.run_trials and (args.run_trials < 2 or args.run_trials % 2):
         raise SystemExit("--run-trials must be even and at least 2 (forward and backward trials of a subject)")
@@ -204,6 +274,11 @@ def main() -> None:
                     rows.append(row)
                     print(f"{repo} {n_trials:>5} trials {run:<5} {jobs:>6} jobs  {wall:7.1f} s wall  {cpu:7.1f} s CPU")
     args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.cluster:
+        with tempfile.TemporaryDirectory(prefix="retrorun-cluster-") as scratch:
+            run_cluster(repos, Path(scratch), args.output)
+    if not rows:
+        return
     with open(args.output, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -52,7 +52,7 @@ def planned_jobs(repo: Path, workdir: Path, args: list[str]) -> list[str]:
         raise SystemExit(f"snakemake -n failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
     jobs, job = [], None
     for line in run.stdout.splitlines() + run.stderr.splitlines():
-        rule = re.match(r"^(?:local)?rule (\S+):", line)
+        rule = re.match(r"^\s*(?:local)?rule (\S+):", line)  # indented in a group job
         if rule:
             job = {"rule": rule.group(1)}
             jobs.append(job)

@@ -26,6 +26,8 @@ rule analyse_trial:
         stance_curves=trial_path("stance_curves.csv"),
     log:
         trial_log("analyse_trial"),
+    group:
+        TRIAL_GROUP
     params:
         settings=TRIAL_ANALYSIS,
         # muscle groups and, with config chains, the chains (analysed as groups)
@@ -41,8 +43,6 @@ rule analyse_trial:
 
 
 rule gait_geometry:
-    # foot placement, the COM over the hips and the strike pattern per used cycle
-    # (retrorun/gait_geometry.py), from the model and coordinates the analysis reads
     input:
         model=reduced_model,
         coordinates=reduced_coordinates_table,
@@ -52,6 +52,10 @@ rule gait_geometry:
         geometry=trial_path("gait_geometry.csv"),
     log:
         trial_log("gait_geometry"),
+    # foot placement, the COM over the hips and the strike pattern per used cycle
+    # (retrorun/gait_geometry.py), from the model and coordinates the analysis reads
+    group:
+        TRIAL_GROUP
     params:
         sides=config["sides"],
         # the centre of pressure at contact: the first sample loaded at the event threshold

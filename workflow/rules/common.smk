@@ -267,6 +267,18 @@ def so_threads(wildcards):
     return settings["moco_inverse"]["threads"] if settings["solver"] == "moco_inverse" else 1
 
 
+# On a cluster each trial's chain (heading, GRF, IK, events, ID, residual reduction, SO,
+# QC, its analysis) is one job (Snakemake job group): a SLURM job costs seconds of
+# scheduling and start-up, more than most of these stages' work. A step that reads
+# several trials of a subject after their chains have started (mass_com's model, the EMG
+# normalisation over the analysed cycles) joins their chains into one group job; only
+# rules wholly upstream of every chain (scaling, the demo's synthesis) stay outside,
+# since a group cannot wait on a job that waits on the group. Ignored by local runs;
+# `group-components: trial=N` in the profile packs N trials into one SLURM job
+# (README, "Running on a SLURM cluster").
+TRIAL_GROUP = "trial"
+
+
 # residual reduction (residual_reduction.smk)
 REDUCTION = config["residual_reduction"]
 

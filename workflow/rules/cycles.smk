@@ -3,8 +3,6 @@
 
 
 rule detect_contacts:
-    # events on the raw force at its own rate over the whole record, not on the
-    # filter_hz force ID and SO read
     input:
         grf=trial_grf_path,
         external_loads=external_loads_template,
@@ -12,6 +10,10 @@ rule detect_contacts:
         contacts=trial_path("contacts.csv"),
     log:
         trial_log("detect_contacts"),
+    # events on the raw force at its own rate over the whole record, not on the
+    # filter_hz force ID and SO read
+    group:
+        TRIAL_GROUP
     params:
         threshold_n=config["analysis"]["contact_threshold_n"],
         min_contact_s=config["analysis"]["min_contact_s"],
@@ -31,6 +33,8 @@ rule plan_cycles:
         span=trial_path("analysis_span.json"),
     log:
         trial_log("plan_cycles"),
+    group:
+        TRIAL_GROUP
     params:
         region=trial_region,
         unit=config["analysis"]["unit"],

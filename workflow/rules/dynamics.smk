@@ -14,6 +14,8 @@ rule inverse_dynamics:
         trial_log("inverse_dynamics"),
     benchmark:
         trial_benchmark("inverse_dynamics")
+    group:
+        TRIAL_GROUP
     params:
         trial_dir=trial_folder,
     # resources: the profile's defaults (measured (tools/stage_times.py): 210 MB max RSS, 2-8 s per trial; attempt 2 doubles)

@@ -13,6 +13,8 @@ rule process_emg:
         processed=trial_path("emg_processed.csv"),
     log:
         trial_log("process_emg"),
+    group:
+        TRIAL_GROUP
     params:
         settings=EMG,
         trial_dir=trial_folder,
@@ -29,6 +31,8 @@ rule emg_normalisation:
         divisors=subject_path("emg_normalisation.csv"),
     log:
         subject_log("emg_normalisation"),
+    group:
+        TRIAL_GROUP
     params:
         settings=EMG,
         sides=config["sides"],
@@ -45,6 +49,8 @@ rule emg_envelopes:
         envelopes=trial_path("emg_envelopes.csv"),
     log:
         trial_log("emg_envelopes"),
+    group:
+        TRIAL_GROUP
     params:
         trial_dir=trial_folder,
     script:

@@ -13,6 +13,8 @@ rule estimate_heading:
         heading=trial_path("heading.json"),
     log:
         trial_log("estimate_heading"),
+    group:
+        TRIAL_GROUP
     params:
         trial_dir=trial_folder,
         aliases=config["marker_aliases"],
@@ -34,6 +36,8 @@ rule prepare_grf:
         trial_log("prepare_grf"),
     benchmark:
         trial_benchmark("prepare_grf")
+    group:
+        TRIAL_GROUP
     params:
         trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
@@ -62,6 +66,8 @@ rule inverse_kinematics:
         trial_log("inverse_kinematics"),
     benchmark:
         trial_benchmark("inverse_kinematics")
+    group:
+        TRIAL_GROUP
     resources:
         # measured: 280 MB max RSS, 11-18 s per trial (Hamner 92-muscle model, 4.5 s of IK)
         runtime=lambda wc, attempt: 10 * attempt,

@@ -25,6 +25,8 @@ rule static_optimization_chunk:
     wildcard_constraints:
         chunk=r"\d+",
         chunks=r"\d+",
+    group:
+        TRIAL_GROUP
     # solver moco_inverse: static_optimization.moco_inverse.threads; the others run on one
     threads: so_threads
     resources:
@@ -57,6 +59,8 @@ rule static_optimization:
         actuators=trial_path("so_actuators.csv"),
     log:
         trial_log("static_optimization"),
+    group:
+        TRIAL_GROUP
     params:
         trial_dir=trial_folder,
     script:

@@ -21,6 +21,8 @@ rule trial_qc:
         trial_path("qc.json"),
     log:
         trial_log("trial_qc"),
+    group:
+        TRIAL_GROUP
     params:
         condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
         filter_hz=config["filter_hz"],

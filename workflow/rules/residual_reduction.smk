@@ -25,6 +25,8 @@ rule reduce_residuals:
         benchmark_path("reduce_residuals", "{scope}")
     wildcard_constraints:
         scope=r"subjects/[^/]+|trials/[^/]+/[^/]+",
+    group:
+        TRIAL_GROUP
     params:
         subject=lambda wc: reduction_scope(wc)[0],
         trials=lambda wc: reduction_scope(wc)[1],
@@ -52,6 +54,8 @@ rule residual_reduction_algorithm:
         trial_log("residual_reduction_algorithm"),
     benchmark:
         trial_benchmark("residual_reduction_algorithm")
+    group:
+        TRIAL_GROUP
     resources:
         # measured: about 30 s of CPU for 1.1 s of Hamner running (37 coordinates)
         runtime=lambda wc, attempt: 30 * attempt,
@@ -63,7 +67,6 @@ rule residual_reduction_algorithm:
 
 
 rule inverse_dynamics_after_reduction:
-    # requested only with a method other than none (dynamics_after_reduction)
     input:
         model=reduced_model,
         coordinates=reduced_coordinates,
@@ -76,6 +79,9 @@ rule inverse_dynamics_after_reduction:
         trial_log("inverse_dynamics_after_reduction"),
     benchmark:
         trial_benchmark("inverse_dynamics_after_reduction")
+    # requested only with a method other than none (dynamics_after_reduction)
+    group:
+        TRIAL_GROUP
     params:
         trial_dir=trial_folder,
         name="id_after_reduction",

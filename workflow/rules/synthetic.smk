@@ -143,6 +143,8 @@ if "synthetic" in config:
             trial_log("error_budget_trial"),
         benchmark:
             trial_benchmark("error_budget_trial")
+        group:
+            TRIAL_GROUP
         params:
             window=trial_region,
             truth_dir=lambda wc: truth_dir(wc.subject),
@@ -202,6 +204,8 @@ if "synthetic" in config:
             parameters=truth_path("{trial}_emg_parameters.csv"),
         log:
             trial_log("synthesize_emg"),
+        group:
+            TRIAL_GROUP
         params:
             channels=config["emg"]["channels"],
             seed=config["synthetic"]["seed"],
