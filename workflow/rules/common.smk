@@ -272,7 +272,7 @@ def so_threads(wildcards):
 # scheduling and start-up, more than most of these stages' work. A step that reads
 # several trials of a subject after their chains have started (mass_com's model, the EMG
 # normalisation over the analysed cycles) joins their chains into one group job; only
-# rules wholly upstream of every chain (scaling, the demo's synthesis) stay outside,
+# rules wholly upstream of every chain (scaling; the demo's synthesis and truth) stay outside,
 # since a group cannot wait on a job that waits on the group. Ignored by local runs;
 # `group-components: trial=N` in the profile packs N trials into one SLURM job
 # (README, "Running on a SLURM cluster").
