@@ -11,6 +11,7 @@ for the demo's synthesis and for scaling, and one per trial for the demo's truth
 SLURM jobs (40 before the trial chains were grouped).
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -22,7 +23,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from conftest import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
@@ -30,13 +30,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 START = REPO / "tools" / "slurm" / "start_local_cluster.sh"
 STOP = REPO / "tools" / "slurm" / "stop_local_cluster.sh"
 PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
+_SPEC = importlib.util.spec_from_file_location("demo_profile", REPO / "tools" / "slurm" / "demo_profile.py")
+DEMO_PROFILE = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(DEMO_PROFILE)
 CONFIG = REPO / "config" / "config.yaml"
 STUDY = "demo"
-CONFIG_OVERRIDE = 'synthetic={"n_subjects": 2}'
+CONFIG_OVERRIDE = DEMO_PROFILE.DEMO_CONFIG_OVERRIDE
 # The study's answer (QC and the comparison, and every per-trial file they need), not the
-# demo's own validation against its truth (rules demo_truth, error_budget_trial: the
-# heaviest demo jobs, run by tests/test_demo.py): what a lab's study runs on a cluster.
-TARGETS = [f"results/{STUDY}/qc.csv", f"results/{STUDY}/tables/comparison.csv"]
+# demo's own validation against its truth (error budget, ground-truth tables: run by
+# tests/test_demo.py): what a lab's study runs on a cluster.
+TARGETS = DEMO_PROFILE.DEMO_TARGETS
 # seconds; measured on a 2-vCPU machine (python tools/benchmark_scale.py --trials
 # --cluster): cluster run 167-203 s, local run 108 s (299 s / 96 s before the trial
 # chains were grouped): several times that, to spare CI
@@ -80,33 +83,9 @@ def slurm():
         _run(["bash", str(STOP)], 300)
 
 
-def _default_partition() -> str:
-    partitions = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, check=True).stdout.split()
-    defaults = [p.rstrip("*") for p in partitions if p.endswith("*")]
-    return defaults[0] if defaults else partitions[0]
-
-
-def _default_account() -> str:
-    user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
-    result = subprocess.run(
-        ["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"], capture_output=True, text=True
-    )
-    return result.stdout.strip() or "root"
-
-
 def user_profile(folder: Path) -> Path:
     """The shipped profile with partition and account set, as the README tells a user."""
-    profile = yaml.safe_load(PROFILE.read_text())
-    profile["default-resources"]["slurm_partition"] = _default_partition()
-    profile["default-resources"]["slurm_account"] = _default_account()
-    # one local disk, a quiet cluster: no need to wait for a shared file system or to
-    # poll slowly (saves minutes over 36 jobs)
-    profile["latency-wait"] = 10
-    profile["slurm-init-seconds-before-status-checks"] = 5
-    profile["seconds-between-status-checks"] = 5
-    folder.mkdir(parents=True)
-    (folder / "config.yaml").write_text(yaml.safe_dump(profile))
-    return folder
+    return DEMO_PROFILE.write_profile(PROFILE, folder)
 
 
 def snakemake_command(workdir: Path, *args: str) -> list[str]:

@@ -25,7 +25,8 @@ With --cluster, each checkout also runs the demo study (2 subjects; its QC and c
 tables, as tests/test_cluster.py) from nothing twice: locally with `--cores 2`, and through
 the SLURM that answers `sinfo` (start one with tools/slurm/start_local_cluster.sh) with the
 checkout's own profile, its partition and account set to the cluster's defaults and status
-polls every 5 s; it reports both wall times, their ratio and the SLURM jobs (sacct).
+polls from 5 s (tools/slurm/demo_profile.py, shared with the test); it reports both wall
+times, their ratio and the SLURM jobs (sacct).
 Written beside --output as `<name>_cluster.csv`. `--trials` with no number skips planning.
 Timings on a shared machine vary; run on an otherwise idle machine to compare checkouts.
 """
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import math
 import os
 import re
@@ -44,9 +46,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
+# loaded by path: this file is run as a script and imported by tests/test_planning_cost.py
+_SPEC = importlib.util.spec_from_file_location("demo_profile", REPO / "tools" / "slurm" / "demo_profile.py")
+demo_profile = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(demo_profile)
 EXAMPLE = REPO / "config" / "examples" / "hamner-run"
 TRIALS_PER_SUBJECT = 20
 RECORDING_FILES = ("subject02_static.trc", "subject02_running.trc", "subject02_running_grf.mot")
@@ -104,32 +108,32 @@ def write_study(folder: Path, n_trials: int, data: Path, *, end_s: float | None 
 
 
 def timed_snakemake(repo: Path, workdir: Path, config: Path, *extra: str) -> tuple[float, float, str]:
-    """(wall s, CPU s of Snakemake and its children, stdout) of one Snakemake run of ``repo``'s
-    workflow on ``config``, with its own code first on PYTHONPATH."""
+    """(wall s, CPU s of Snakemake and its children, its output) of one Snakemake run of
+    ``repo``'s workflow on ``config``, with its own code first on PYTHONPATH."""
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile")]
-    command += ["--directory", str(workdir), "--configfile", str(config), "--cores", "2", *extra]
+    command += ["--directory", str(workdir), "--configfile", str(config), *extra]
     env = dict(os.environ, PYTHONPATH=str(repo))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    run = subprocess.run(command, capture_output=True, text=True, env=env)
+    run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode != 0:
         raise SystemExit(f"snakemake {' '.join(extra)} failed in {repo}:\n{(run.stdout + run.stderr)[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, run.stdout
+    return wall, cpu, run.stdout + run.stderr
 
 
 def timed_dry_run(repo: Path, workdir: Path, config: Path) -> tuple[float, float, int]:
     """(wall s, CPU s of the process and its children, planned jobs) of one `snakemake -n`."""
-    wall, cpu, stdout = timed_snakemake(repo, workdir, config, "-n")
-    jobs = next((line.split()[1] for line in stdout.splitlines() if line.startswith("total ")), "0")
+    wall, cpu, output = timed_snakemake(repo, workdir, config, "--cores", "2", "-n")
+    jobs = next((line.split()[1] for line in output.splitlines() if line.startswith("total ")), "0")
     return wall, cpu, int(jobs)
 
 
 def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
     """CPU s of a whole run (Snakemake and every job) and CPU s per rule from its benchmarks."""
-    wall, total_cpu, _ = timed_snakemake(repo, workdir, config, "--keep-going")
+    wall, total_cpu, _ = timed_snakemake(repo, workdir, config, "--cores", "2", "--keep-going")
     per_rule: dict[str, list[float]] = {}
     for path in (workdir / "results" / study / "benchmarks").rglob("*.tsv"):
         rule = path.relative_to(workdir / "results" / study / "benchmarks").parts[0]
@@ -181,48 +185,18 @@ def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seco
         print(f"{what[:66]:<66}" + "".join(f"  {cell:>20}" for cell in cells))
 
 
-DEMO_SUBJECTS = 'synthetic={"n_subjects": 2}'
-DEMO_TARGETS = ["results/demo/qc.csv", "results/demo/tables/comparison.csv"]
-
-
-def _cluster_default(command: list[str]) -> str:
-    answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
-    if not answer:
-        raise SystemExit(f"`{' '.join(command)}` answered nothing: is a SLURM cluster running?")
-    return answer[0].rstrip("*")
-
-
-def cluster_profile(repo: Path, folder: Path) -> Path:
-    """``repo``'s SLURM profile with the running cluster's partition and account."""
-    profile = yaml.safe_load((repo / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
-    user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
-    profile["default-resources"]["slurm_partition"] = _cluster_default(["sinfo", "-h", "-o", "%P"])
-    account = ["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"]
-    profile["default-resources"]["slurm_account"] = _cluster_default(account)
-    profile |= {"latency-wait": 10, "slurm-init-seconds-before-status-checks": 5, "seconds-between-status-checks": 5}
-    folder.mkdir(parents=True)
-    (folder / "config.yaml").write_text(yaml.safe_dump(profile))
-    return folder
-
-
-def demo_wall_s(repo: Path, workdir: Path, *extra: str) -> tuple[float, str]:
-    workdir.mkdir(parents=True)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory", str(workdir)]
-    command += ["--configfile", str(repo / "config" / "config.yaml"), "--config", DEMO_SUBJECTS, *extra]
-    started = time.perf_counter()
-    run = subprocess.run([*command, "--", *DEMO_TARGETS], capture_output=True, text=True, cwd=workdir)
-    wall = time.perf_counter() - started
-    if run.returncode != 0:
-        raise SystemExit(f"snakemake {' '.join(extra)} failed in {workdir}:\n{(run.stdout + run.stderr)[-3000:]}")
-    return wall, run.stdout + run.stderr
-
-
 def run_cluster(repos: list[Path], scratch: Path, output: Path) -> None:
     rows = []
     for index, repo in enumerate(repos):
-        local_s, _ = demo_wall_s(repo, scratch / f"local-{index}", "--cores", "2")
-        profile = cluster_profile(repo, scratch / f"profile-{index}")
-        cluster_s, log = demo_wall_s(repo, scratch / f"cluster-{index}", "--profile", str(profile))
+        config = repo / "config" / "config.yaml"
+        demo = ("--config", demo_profile.DEMO_CONFIG_OVERRIDE, "--", *demo_profile.DEMO_TARGETS)
+        local_dir, cluster_dir = scratch / f"local-{index}", scratch / f"cluster-{index}"
+        local_dir.mkdir()
+        cluster_dir.mkdir()
+        local_s, _, _ = timed_snakemake(repo, local_dir, config, "--cores", "2", *demo)
+        shipped = repo / "workflow" / "profiles" / "slurm" / "config.yaml"
+        profile = demo_profile.write_profile(shipped, scratch / f"profile-{index}")
+        cluster_s, _, log = timed_snakemake(repo, cluster_dir, config, "--profile", str(profile), *demo)
         slurm_ids = sorted(set(re.findall(r"submitted with SLURM jobid (\d+)", log)))
         states = subprocess.run(
             ["sacct", "-n", "-P", "-X", "-j", ",".join(slurm_ids), "-o", "State"], capture_output=True, text=True
