@@ -94,6 +94,18 @@ def build_model(
             f"of the model {so_model_path} (its muscles: {', '.join(names)})",
             fix="name the model's muscles without side suffix, or give [] for rigid tendons everywhere",
         )
+    # MocoInverse prescribes every coordinate (PositionMotion), so a locked coordinate's
+    # constraint is left with no mobility to act on and Simbody refuses to assemble the
+    # model (FactorQTZ: "a matrix that has a zero dimension", seen on the Hamner model's
+    # locked subtalar, mtp and wrist joints); the coordinates file holds it at its locked
+    # value already. The joints own the coordinates: a processed model's CoordinateSet
+    # holds copies, whose properties the next finalize overwrites.
+    joints = model.updJointSet()
+    for j in range(joints.getSize()):
+        joint = joints.get(j)
+        for c in range(joint.numCoordinates()):
+            if joint.get_coordinates(c).get_locked():
+                joint.upd_coordinates(c).set_locked(False)
     for name in compliant:
         muscle = osim.DeGrooteFregly2016Muscle.safeDownCast(model.updMuscles().get(name))
         muscle.set_ignore_tendon_compliance(False)
@@ -170,7 +182,17 @@ def solve(
     inverse.set_convergence_tolerance(float(settings["convergence_tolerance"]))
     inverse.set_constraint_tolerance(float(settings["constraint_tolerance"]))
     inverse.set_max_iterations(int(settings["max_iterations"]))
-    study = inverse.initialize()
+    try:
+        study = inverse.initialize()
+    except Exception as err:
+        raise MuscleError(
+            "MocoInverse could not set up the problem",
+            subject=subject,
+            trial=trial,
+            opensim_message=str(err),
+            fix="check that the coordinates file has every coordinate of the model, "
+            "or use static_optimization.solver: fast",
+        ) from None
     problem = study.updProblem()
     if activation_exponent != 2:
         effort = osim.MocoControlGoal.safeDownCast(problem.updGoal("excitation_effort"))

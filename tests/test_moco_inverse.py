@@ -183,3 +183,51 @@ def test_a_solve_that_does_not_converge_fails_and_writes_nothing(demo_cycle, tmp
     status = json.loads((tmp_path / moco_inverse.STATUS_FILE).read_text())
     assert status["success"] is False and status["iterations"] >= 3
     assert not (tmp_path / "moco_inverse_solution.sto").exists()
+
+
+@pytest.mark.slow
+def test_a_model_with_locked_coordinates_is_solved(demo_cycle, tmp_path):
+    """MocoInverse prescribes every coordinate, so a locked one (the Hamner model locks
+    subtalar, mtp and wrist joints) left Simbody a constraint with no mobility: the set-up
+    failed in FactorQTZ. The solver unlocks them (the coordinates file holds them); three
+    IPOPT iterations then run, and stop as not converged."""
+    import opensim as osim
+
+    model = osim.Model(str(demo_cycle["so_model"]))
+    joints = model.updJointSet()
+    locked = []
+    for j in range(joints.getSize()):
+        joint = joints.get(j)
+        if joint.numCoordinates() == 1 and joint.getName().startswith("mtp"):
+            joint.upd_coordinates(0).set_locked(True)
+            locked.append(joint.get_coordinates(0).getName())
+    if not locked:  # the demo model has no toe joint: lock the ankle instead
+        for j in range(joints.getSize()):
+            joint = joints.get(j)
+            if joint.getName().startswith("ankle"):
+                joint.upd_coordinates(0).set_locked(True)
+                locked.append(joint.get_coordinates(0).getName())
+    assert locked
+    locked_model = tmp_path / "locked.osim"
+    model.printToXML(str(locked_model))
+    processed, _ = moco_inverse.build_model(
+        so_model_path=locked_model,
+        external_loads_xml=demo_cycle["loads"],
+        compliant_tendons=[],
+        sides=["_r", "_l"],
+        passive_fiber_forces=False,
+        active_force_width_scale=1.0,
+    )
+    state = processed.initSystem()
+    assert not [c.getName() for c in processed.getCoordinateSet() if c.getLocked(state)]
+    with pytest.raises(MuscleError, match="did not converge"):
+        moco_inverse.solve(
+            so_model_path=locked_model,
+            coordinates_mot=demo_cycle["coordinates"],
+            external_loads_xml=demo_cycle["loads"],
+            time_range=demo_cycle["window"],
+            settings=dict(SETTINGS, max_iterations=3, compliant_tendons=[]),
+            activation_exponent=2,
+            sides=["_r", "_l"],
+            work_dir=tmp_path / "work",
+        )
