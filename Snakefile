@@ -56,6 +56,8 @@ localrules:
     sensitivity_analysis_tables,
     sensitivity_table,
     sensitivity_figure,
+    sensitivity_emg_agreement,
+    emg_agreement_sensitivity,
     methods_text,
 
 

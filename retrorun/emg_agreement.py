@@ -199,3 +199,19 @@ def figure(curves: pd.DataFrame, *, compare: list[str]):
     fig.suptitle("EMG envelope (subject-normalised) over SO activation, mean ± SD over cycles")
     fig.tight_layout()
     return fig
+
+
+def by_variant(main: pd.DataFrame, variants: dict[str, pd.DataFrame], *, main_name: str) -> pd.DataFrame:
+    """tables/emg_agreement_sensitivity.csv: the main run's agreement rows and every
+    sensitivity variant's, one block per variant (``variant`` first), so that a solver
+    variant's agreement with the same EMG reads beside the main solver's; with
+    ``r_change_vs_main``, the variant's r_mean_cycle minus the main run's on the same row
+    (subject, trial, side, kind, name)."""
+    key = ["subject", "trial", "side", "kind", "name"]
+    frames = [main.assign(variant=main_name)] + [table.assign(variant=name) for name, table in variants.items()]
+    table = pd.concat(frames, ignore_index=True)
+    table[key] = table[key].astype(str)
+    reference = table.loc[table["variant"] == main_name, [*key, "r_mean_cycle"]].drop_duplicates(key)
+    table = table.merge(reference.rename(columns={"r_mean_cycle": "main_r"}), on=key, how="left")
+    table["r_change_vs_main"] = table["r_mean_cycle"].astype(float) - table["main_r"].astype(float)
+    return table[["variant", *COLUMNS, "r_change_vs_main"]]

@@ -47,6 +47,9 @@ RULE_STAGES = {
     "trial_qc": "analysis",
     "aggregate_qc": "analysis",
     "analysis_tables": "analysis",
+    # a variant's activations against the main run's EMG envelopes (a solver variant: which
+    # solver agrees better with the measured muscle activity)
+    "emg_agreement": "analysis",
 }
 
 # Rules a variant always takes from the main run: they read only the recordings and the
@@ -68,8 +71,9 @@ MAIN_ONLY_RULES = (
     "process_emg",
     "emg_normalisation",
     "emg_envelopes",
-    "emg_agreement",
     "emg_figures",
+    # the main run's and every variant's EMG agreement side by side
+    "emg_agreement_sensitivity",
     # the demo's validation against its truth
     "synthesize_emg",
     "validate_emg_truth",

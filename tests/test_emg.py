@@ -372,3 +372,27 @@ def test_the_envelope_low_pass_is_at_minus_3_db_at_its_cut_off():
 
     gain = modulation_amplitude(cut_hz) / modulation_amplitude(0.5)
     assert 20 * np.log10(gain) == pytest.approx(-3.01, abs=0.1)
+
+
+def test_agreement_by_variant_sets_each_variant_beside_the_main_run():
+    row = {
+        "subject": "S01",
+        "condition": "forward",
+        "trial": "forward_1",
+        "side": "r",
+        "kind": "channel",
+        "so_muscles": "soleus_r",
+        "n_cycles": 2,
+        "r_cycle_median": 0.5,
+        "lag_ms": 10,
+        "r_at_lag": 0.9,
+        "on_off_agreement_pct": 80.0,
+    }
+    main = pd.DataFrame([dict(row, name="soleus", r_mean_cycle=0.6), dict(row, name="vastus", r_mean_cycle=0.2)])
+    variant = pd.DataFrame([dict(row, name="vastus", r_mean_cycle=0.5), dict(row, name="soleus", r_mean_cycle=0.7)])
+    empty = pd.DataFrame(columns=emg_agreement.COLUMNS)
+    table = emg_agreement.by_variant(main, {"solver-moco": variant, "nothing": empty}, main_name="main")
+    assert list(table.columns) == ["variant", *emg_agreement.COLUMNS, "r_change_vs_main"]
+    assert list(table["variant"]) == ["main", "main", "solver-moco", "solver-moco"]
+    changes = dict(zip(table["variant"] + "/" + table["name"], table["r_change_vs_main"].round(6)))
+    assert changes == {"main/soleus": 0, "main/vastus": 0, "solver-moco/vastus": 0.3, "solver-moco/soleus": 0.1}

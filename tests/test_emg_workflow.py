@@ -26,7 +26,8 @@ CHANNELS = [
 def test_rajagopal_walk_with_emg_envelopes(tmp_path):
     shared("emg", "rajagopal-walk", "electromyography.sto")
     config = REPO / "config" / "examples" / "rajagopal-walk-emg" / "config.yaml"
-    ok(snakemake(tmp_path, config))
+    # a muscle-solver setting as a sensitivity variant: its agreement with the same EMG
+    ok(snakemake(tmp_path, config, "--config", "sensitivity={static_optimization.activation_exponent: [3]}"))
     results = tmp_path / "results" / "rajagopal-walk-emg"
     trial = results / "trials" / "subject_walk" / "walk"
 
@@ -59,3 +60,15 @@ def test_rajagopal_walk_with_emg_envelopes(tmp_path):
     # walk against walk: SO's and EMG's differences are both zero, side by side
     assert "- Quadriceps activation, SO vs EMG: r" in front and "SO 0 (Holm-adjusted p n/a, 1 subject); EMG 0" in front
     assert (results / "figures" / "emg_vs_so.png").stat().st_size > 10_000
+
+    by_variant = pd.read_csv(results / "tables" / "emg_agreement_sensitivity.csv")
+    variant = "static_optimization.activation_exponent-3"
+    assert list(dict.fromkeys(by_variant["variant"])) == ["main", variant]
+    main_rows = by_variant[by_variant["variant"] == "main"].drop(columns=["variant", "r_change_vs_main"])
+    pd.testing.assert_frame_equal(main_rows.reset_index(drop=True), agreement, check_dtype=False)
+    assert (by_variant.loc[by_variant["variant"] == "main", "r_change_vs_main"] == 0).all()
+    cubed = by_variant[by_variant["variant"] == variant]
+    assert list(cubed["name"]) == list(agreement["name"])
+    assert cubed["r_mean_cycle"].between(-1, 1).all()
+    # the variant's SO is its own (a cubed cost spreads activation differently)
+    assert (cubed["r_change_vs_main"].abs() > 1e-6).any()

@@ -72,6 +72,11 @@ def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run
     assert dry_run[("inverse_kinematics", "")] == N_SUBJECTS * TRIALS_PER_SUBJECT
     assert dry_run[("sensitivity_table", "")] == 1 and dry_run[("sensitivity_figure", "")] == 1
 
+    # the demo has EMG: every variant's agreement with it, and one table of them all
+    for variant in ("filter_hz-10", "static_optimization.activation_exponent-3"):
+        assert dry_run[("sensitivity_emg_agreement", variant)] == 1, variant
+    assert dry_run[("emg_agreement_sensitivity", "")] == 1
+
 
 def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path):
     """A new rule (another muscle solver, say) must be placed: in RULE_STAGES with its

@@ -179,6 +179,8 @@ def get_final_output():
             outputs += [rules.validate_emg_truth.output.emg_truth]
     if VARIANTS:
         outputs += [*rules.sensitivity_table.output, *rules.sensitivity_figure.output]
+        if emg_trials():
+            outputs += [*rules.emg_agreement_sensitivity.output]
     return [str(path) for path in outputs]
 
 

@@ -232,7 +232,21 @@ use rule analysis_tables as sensitivity_analysis_tables with:
         settings=variant_setting("analysis"),
 
 
-# --- the study's sensitivity table and forest plot
+use rule emg_agreement as sensitivity_emg_agreement with:
+    input:
+        variant_input("emg_agreement"),
+    output:
+        **variant_output("emg_agreement"),
+    log:
+        variant_log("emg_agreement"),
+    params:
+        trials=lambda wc: emg_trial_info(),
+        settings=EMG,
+        groups=variant_setting("muscle_groups"),
+        sides=config["sides"],
+
+
+# --- the study's sensitivity tables and forest plot
 
 
 rule sensitivity_table:
@@ -267,3 +281,22 @@ rule sensitivity_figure:
         study_log("sensitivity_figure"),
     script:
         "../../scripts/sensitivity_figure.py"
+
+
+rule emg_agreement_sensitivity:
+    input:
+        main=rules.emg_agreement.output.agreement,
+        variants=lambda wc: [f"{sensitivity_dir(name)}/tables/emg_agreement.csv" for name in VARIANTS],
+    output:
+        report(
+            study_path("tables/emg_agreement_sensitivity.csv"),
+            caption="../report/emg_agreement_sensitivity.rst",
+            category="Results",
+            subcategory="Tables",
+        ),
+    log:
+        study_log("emg_agreement_sensitivity"),
+    params:
+        variants=list(VARIANTS),
+    script:
+        "../../scripts/emg_agreement_sensitivity.py"
