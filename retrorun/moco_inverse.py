@@ -31,8 +31,10 @@ coordinate frames the other solvers report.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -46,6 +48,10 @@ from .errors import MuscleError
 # mesh intervals solved beyond each end of the window (inside the coordinates file)
 EDGE_MESH_INTERVALS = 2
 STATUS_FILE = "moco_inverse.json"
+# IPOPT's iteration log (it prints to the process's standard output, which the jobs send
+# to /dev/null): a solve of a 92-muscle cycle takes tens of minutes, and this file is
+# where a user sees that it progresses
+PROGRESS_FILE = "moco_inverse_ipopt.log"
 # Initial guess of a compliant tendon's force (per max isometric force). Moco's default
 # guess, the middle of the state's bounds [0, 5], stretches the tendon so far that the
 # short gastrocnemius fibre is off its force-length curve (fibre length about 0.3 of
@@ -53,6 +59,22 @@ STATUS_FILE = "moco_inverse.json"
 # point (Invalid_Number_Detected); near the slack length the fibres are where the rigid
 # tendon puts them.
 TENDON_FORCE_GUESS = 0.2
+
+
+@contextlib.contextmanager
+def _stdout_to(path: Path):
+    """The process's standard output (file descriptor 1, where IPOPT and CasADi print)
+    goes to ``path`` meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(path, "w") as target:
+        try:
+            os.dup2(target.fileno(), 1)
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def matches(muscle: str, names: list[str], suffixes: list[str]) -> bool:
@@ -213,7 +235,8 @@ def solve(
     here = os.getcwd()
     try:
         os.chdir(work)
-        solution = study.solve()
+        with _stdout_to(work / PROGRESS_FILE):
+            solution = study.solve()
     except Exception as err:
         raise MuscleError(
             "MocoInverse failed",
@@ -244,7 +267,7 @@ def solve(
         (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
         raise MuscleError(
             f"MocoInverse did not converge over {start:.3f}-{end:.3f} s: IPOPT status "
-            f"{status['status']} after {status['iterations']} iterations",
+            f"{status['status']} after {status['iterations']} iterations (IPOPT's log: {work / PROGRESS_FILE})",
             subject=subject,
             trial=trial,
             fix="raise static_optimization.moco_inverse.max_iterations or convergence_tolerance, "

@@ -1,12 +1,16 @@
-"""MocoInverse (static_optimization.solver: moco_inverse) on one cycle of the demo model.
+"""MocoInverse (static_optimization.solver: moco_inverse) on one gait cycle.
 
     python tools/benchmark_moco_inverse.py [--threads 1 2] [--rigid] [--keep DIR]
+    python tools/benchmark_moco_inverse.py --trial results/<study>/trials/<subject>/<trial> [--threads 1 2]
 
-Builds the demo's planar model and one synthetic forward-running subject (as the
-workflow's synthetic study does), the SO model (reserves, residuals) and external loads,
-then solves the first right cycle (foot strike to foot strike, coordinates at the marker
-rate) with MocoInverse at the default settings (compliant triceps surae; --rigid: rigid
-tendons everywhere), each thread count in its own process. Prints per solve: IPOPT's
+Without --trial: builds the demo's planar model and one synthetic forward-running
+subject (as the workflow's synthetic study does), the SO model (reserves, residuals) and
+external loads, and solves its first right cycle (foot strike to foot strike,
+coordinates at the marker rate). With --trial: a trial the workflow has processed (any
+solver; e.g. the Hamner example): its SO model (so_chunks/0-of-*/work/so_model.osim),
+the coordinates SO read (RRA's if the trial has them, else IK's), its external loads,
+and its first used cycle (cycles.csv). The solve uses the default settings (compliant
+triceps surae; --rigid: rigid tendons everywhere), each thread count in its own process. Prints per solve: IPOPT's
 status, iterations and objective, wall and CPU time, peak memory (max RSS of the solving
 process), and the per-muscle Pearson r against the fast SO on the same frames. The
 machine is shared: CPU time is the steadier figure, wall time shows what the threads buy.
@@ -24,16 +28,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-SETTINGS = {
-    "compliant_tendons": ["soleus", "gastroc"],
-    "passive_fiber_forces": False,
-    "active_force_width_scale": 1.0,
-    "mesh_interval_s": 0.02,
-    "convergence_tolerance": 1e-3,
-    "constraint_tolerance": 1e-3,
-    "max_iterations": 3000,
-    "threads": 1,
-}
+
+def default_settings() -> dict:
+    """The config's defaults of static_optimization.moco_inverse (the schema's)."""
+    from retrorun.config import config_schema
+
+    properties = config_schema("static_optimization", "moco_inverse")["properties"]
+    return {key: spec["default"] for key, spec in properties.items()}
 
 
 def build(root: Path) -> dict:
@@ -52,6 +53,29 @@ def build(root: Path) -> dict:
     }
 
 
+def from_trial(folder: Path) -> dict:
+    """The case of a cycle the workflow has processed (see the module docstring)."""
+    import pandas as pd
+
+    models = sorted(folder.glob("so_chunks/0-of-*/work/so_model.osim"))
+    if not models:
+        raise SystemExit(f"{folder}: no so_chunks/0-of-*/work/so_model.osim (run the workflow's SO on it first)")
+    coordinates = folder / "rra_kinematics.mot"
+    if not coordinates.exists():
+        coordinates = folder / "ik.mot"
+    cycles = pd.read_csv(folder / "cycles.csv")
+    used = cycles[cycles["status"] == "used"].sort_values(["start_s"])
+    if used.empty:
+        raise SystemExit(f"{folder}/cycles.csv: no used cycle")
+    first = used.iloc[0]
+    return {
+        "so_model_path": str(models[0]),
+        "coordinates_mot": str(coordinates),
+        "external_loads_xml": str(folder / "external_loads.xml"),
+        "time_range": [float(first["start_s"]), float(first["end_s"])],
+    }
+
+
 def solve_once(case_file: str, threads: int, rigid: bool, out_file: str) -> None:
     """One solve in this process (run as a child, so max RSS is this solve's alone)."""
     import numpy as np
@@ -59,7 +83,8 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str) -> None
     from retrorun import fast_so, moco_inverse, opensim_tools
 
     case = json.loads(Path(case_file).read_text())
-    settings = dict(SETTINGS, threads=threads, compliant_tendons=[] if rigid else SETTINGS["compliant_tendons"])
+    settings = default_settings()
+    settings.update(threads=threads, compliant_tendons=[] if rigid else settings["compliant_tendons"])
     common = {k: case[k] for k in ("so_model_path", "coordinates_mot", "external_loads_xml")}
     window = tuple(case["time_range"])
     with opensim_tools.quiet_console():
@@ -104,6 +129,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument("--rigid", action="store_true", help="rigid tendons everywhere")
     parser.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
+    parser.add_argument("--trial", type=Path, help="a processed trial's folder (results/<study>/trials/<s>/<t>)")
     parser.add_argument("--solve-once", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.solve_once:
@@ -113,7 +139,7 @@ def main() -> None:
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="moco_inverse_bench_"))
     root.mkdir(parents=True, exist_ok=True)
     case_file = root / "case.json"
-    case_file.write_text(json.dumps(build(root)))
+    case_file.write_text(json.dumps(from_trial(args.trial.resolve()) if args.trial else build(root)))
     for threads in args.threads:
         out_file = root / f"result_{threads}.json"
         subprocess.run(
