@@ -28,8 +28,15 @@ osim.Logger.setLevelString("warn")
 # noise: "Couldn't find file" for every display mesh a model names when its Geometry
 # folder is absent (meshes are drawn, never computed with: 79 per load of the Hamner
 # model, over 1000 per trial) and the model summary IK and ID print on every run
-# ("MODEL: ..."). Every other warning and error of OpenSim is kept.
-_NOISE = re.compile(r"^\s*(Couldn't find file '[^']*\.(vtp|stl|obj|ply|osg)'\.?|MODEL: .*)$", re.S)
+# ("MODEL: ..."), and the assembler's refusal to run when no coordinate is free to move
+# ("number of parameters=0": MocoInverse prescribes every coordinate, so each model copy
+# it builds says it twice, 48 lines per solve of the Rajagopal model; with nothing to move
+# there is nothing to assemble). Every other warning and error of OpenSim is kept.
+_NOISE = re.compile(
+    r"^\s*(Couldn't find file '[^']*\.(vtp|stl|obj|ply|osg)'\.?|MODEL: .*"
+    r"|Model unable to assemble.*number of parameters=0\b.*)$",
+    re.S,
+)
 _opensim_log = logging.getLogger("retrorun.opensim")
 
 

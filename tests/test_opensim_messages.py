@@ -31,3 +31,16 @@ def test_only_geometry_file_warnings_and_the_summary_count_as_noise():
     assert is_noise("\n               MODEL: subject02\n         coordinates: 37\n")
     assert not is_noise("Couldn't find file 'subject02_running.trc'.")  # data, not display geometry
     assert not is_noise("Coordinate.setValue:  coordinate mtp_angle_r is locked. Unable to change its value.")
+    nothing_free = (
+        "Model unable to assemble: SimTK Exception thrown at Optimizer.h:133:\n  Value out of range in  "
+        "OptimizerSystem  Constructor: expected 1 <= number of parameters <= 2.14748e+09 but number of "
+        "parameters=0..Model relaxing constraints and trying again."
+    )
+    assert is_noise(nothing_free)
+    assert is_noise(
+        "Model unable to assemble with relaxed constraints: SimTK Exception thrown at Optimizer.h:133:\n  Value "
+        "out of range in  OptimizerSystem  Constructor: expected 1 <= number of parameters <= 2.14748e+09 but "
+        "number of parameters=0."
+    )
+    # an assembly that fails with coordinates free to move is a real problem
+    assert not is_noise("Model unable to assemble: SimTK Exception thrown at Assembler.cpp:1: tolerance not met")
