@@ -263,6 +263,16 @@ def so_chunks(wildcards):
     )
 
 
+def so_runtime_min(wildcards, attempt):
+    """Cluster minutes of a static_optimization_chunk job (attempt 2 doubles them)."""
+    settings = run_config(wildcards)["static_optimization"]
+    if settings["solver"] == "moco_inverse":
+        return settings["moco_inverse"]["runtime_min"] * attempt
+    # solver opensim: about 0.3 s of CPU per frame on the 92-muscle Hamner model, so 30 min
+    # covers about 6000 frames per chunk (50 s of running at 120 Hz); fast: 4-6 ms per frame
+    return 30 * attempt
+
+
 def so_threads(wildcards):
     """Threads of a static_optimization_chunk job: MocoInverse's configured count, else 1."""
     settings = run_config(wildcards)["static_optimization"]

@@ -30,13 +30,10 @@ rule static_optimization_chunk:
     # solver moco_inverse: static_optimization.moco_inverse.threads; the others run on one
     threads: so_threads
     resources:
-        # measured with solver opensim: 370 MB max RSS (Hamner, 92 muscles), about 0.3 s
-        # of CPU per frame (181 frames: 42-54 s); 30 min covers about 6000 frames per
-        # chunk (50 s of running at 120 Hz). Solver fast: 4-6 ms of CPU per frame
-        # (tools/benchmark_fast_so.py). Solver moco_inverse: one demo cycle (26 muscles,
-        # 0.71 s) 41-43 s of CPU, 330 MB max RSS (tools/benchmark_moco_inverse.py); not yet
-        # measured on the 92-muscle models. Attempt 2 doubles memory and time.
-        runtime=lambda wc, attempt: 30 * attempt,
+        # solver opensim: 370 MB max RSS (Hamner, 92 muscles); moco_inverse: 320 MB (demo,
+        # 26 muscles) to 670 MB (Rajagopal, 80 muscles; tools/benchmark_moco_inverse.py), in
+        # the profile's default 1000 MB. Minutes: so_runtime_min (common.smk).
+        runtime=so_runtime_min,
     params:
         trial_dir=trial_folder,
         settings=config["static_optimization"],
