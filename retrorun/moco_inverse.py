@@ -52,6 +52,9 @@ STATUS_FILE = "moco_inverse.json"
 # to /dev/null): a solve of a 92-muscle cycle takes tens of minutes, and this file is
 # where a user sees that it progresses
 PROGRESS_FILE = "moco_inverse_ipopt.log"
+FAILED_SOLUTION_FILE = "moco_inverse_not_converged.sto"
+# the actuators standing in for the constraint force of a coordinate the model locks
+LOCK_ACTUATOR_PREFIX = "lock_"
 # Initial guess of a compliant tendon's force (per max isometric force). Moco's default
 # guess, the middle of the state's bounds [0, 5], stretches the tendon so far that the
 # short gastrocnemius fibre is off its force-length curve (fibre length about 0.3 of
@@ -121,13 +124,24 @@ def build_model(
     # model (FactorQTZ: "a matrix that has a zero dimension", seen on the Hamner model's
     # locked subtalar, mtp and wrist joints); the coordinates file holds it at its locked
     # value already. The joints own the coordinates: a processed model's CoordinateSet
-    # holds copies, whose properties the next finalize overwrites.
+    # holds copies, whose properties the next finalize overwrites. What the lock's
+    # constraint force carried (e.g. the moment of the ground force about a locked toe
+    # joint), an unbounded actuator outside the cost carries (LOCK_ACTUATOR_PREFIX): the
+    # SO model gives a locked coordinate no reserve, and without it that coordinate's
+    # equation of motion cannot be met (IPOPT's primal infeasibility stayed at 1.21 on
+    # Hamner, rigid or compliant tendons, and the solve never converged).
     joints = model.updJointSet()
     for j in range(joints.getSize()):
         joint = joints.get(j)
         for c in range(joint.numCoordinates()):
             if joint.get_coordinates(c).get_locked():
                 joint.upd_coordinates(c).set_locked(False)
+                lock = osim.CoordinateActuator(joint.get_coordinates(c).getName())
+                lock.setName(LOCK_ACTUATOR_PREFIX + joint.get_coordinates(c).getName())
+                lock.setOptimalForce(1.0)
+                lock.setMinControl(-np.inf)
+                lock.setMaxControl(np.inf)
+                model.addForce(lock)
     for name in compliant:
         muscle = osim.DeGrooteFregly2016Muscle.safeDownCast(model.updMuscles().get(name))
         muscle.set_ignore_tendon_compliance(False)
@@ -216,9 +230,12 @@ def solve(
             "or use static_optimization.solver: fast",
         ) from None
     problem = study.updProblem()
+    effort = osim.MocoControlGoal.safeDownCast(problem.updGoal("excitation_effort"))
     if activation_exponent != 2:
-        effort = osim.MocoControlGoal.safeDownCast(problem.updGoal("excitation_effort"))
         effort.setExponent(int(activation_exponent))
+    locks = [a.getAbsolutePathString() for a in model.getActuators() if a.getName().startswith(LOCK_ACTUATOR_PREFIX)]
+    for path in locks:
+        effort.setWeightForControl(path, 0.0)  # a constraint force costs nothing
     solver = osim.MocoCasADiSolver.safeDownCast(study.updSolver())
     threads = int(settings["threads"])
     # the property: 0 serial, 1 every core, n > 1 n threads
@@ -261,13 +278,18 @@ def solve(
         "window_end_s": last,
         "mesh_interval_s": mesh,
         "compliant_tendons": compliant,
+        "locked_coordinates": [path.rsplit("/", 1)[-1][len(LOCK_ACTUATOR_PREFIX) :] for path in locks],
         "threads": threads,
     }
     if not succeeded:
         (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
+        # the last iterate, to see which states sit on their bounds (e.g. a tendon force
+        # or fibre length the path cannot reach) before changing settings
+        solution.write(str(work / FAILED_SOLUTION_FILE))
         raise MuscleError(
             f"MocoInverse did not converge over {start:.3f}-{end:.3f} s: IPOPT status "
-            f"{status['status']} after {status['iterations']} iterations (IPOPT's log: {work / PROGRESS_FILE})",
+            f"{status['status']} after {status['iterations']} iterations (IPOPT's log: {work / PROGRESS_FILE}; "
+            f"its last iterate: {work / FAILED_SOLUTION_FILE})",
             subject=subject,
             trial=trial,
             fix="raise static_optimization.moco_inverse.max_iterations or convergence_tolerance, "

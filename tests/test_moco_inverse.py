@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 from test_config import write_study
 
-from retrorun import moco_inverse
+from retrorun import formats, moco_inverse
 from retrorun.config import load_config, variant_values
 from retrorun.errors import ConfigError, MuscleError
 
@@ -185,14 +185,20 @@ def test_a_solve_that_does_not_converge_fails_and_writes_nothing(demo_cycle, tmp
     assert not (tmp_path / "moco_inverse_solution.sto").exists()
     # IPOPT's iterations are logged where the user can follow them
     assert "iter" in (tmp_path / moco_inverse.PROGRESS_FILE).read_text()
+    # and its last iterate, to see what sits on a bound, is kept apart from a solution
+    last = formats.read_storage(tmp_path / moco_inverse.FAILED_SOLUTION_FILE)[0]
+    assert any(column.endswith("/activation") for column in last.columns) and len(last) > 2
 
 
 @pytest.mark.slow
 def test_a_model_with_locked_coordinates_is_solved(demo_cycle, tmp_path):
     """MocoInverse prescribes every coordinate, so a locked one (the Hamner model locks
     subtalar, mtp and wrist joints) left Simbody a constraint with no mobility: the set-up
-    failed in FactorQTZ. The solver unlocks them (the coordinates file holds them); three
-    IPOPT iterations then run, and stop as not converged."""
+    failed in FactorQTZ. Unlocked, the coordinate's equation of motion still has to be
+    met, and the SO model gives a locked coordinate no reserve: on Hamner IPOPT's primal
+    infeasibility stayed at 1.21 and the solve never converged. The demo's ankles locked
+    and their reserves removed, as the SO model of such a model has them: the solve
+    converges, the lock's moment carried by an actuator outside the cost."""
     import opensim as osim
 
     model = osim.Model(str(demo_cycle["so_model"]))
@@ -200,16 +206,14 @@ def test_a_model_with_locked_coordinates_is_solved(demo_cycle, tmp_path):
     locked = []
     for j in range(joints.getSize()):
         joint = joints.get(j)
-        if joint.numCoordinates() == 1 and joint.getName().startswith("mtp"):
+        if joint.getName().startswith("ankle"):
             joint.upd_coordinates(0).set_locked(True)
             locked.append(joint.get_coordinates(0).getName())
-    if not locked:  # the demo model has no toe joint: lock the ankle instead
-        for j in range(joints.getSize()):
-            joint = joints.get(j)
-            if joint.getName().startswith("ankle"):
-                joint.upd_coordinates(0).set_locked(True)
-                locked.append(joint.get_coordinates(0).getName())
-    assert locked
+    assert len(locked) == 2
+    forces = model.updForceSet()
+    for name in [f"reserve_{c}" for c in locked]:
+        assert forces.contains(name), name
+        forces.remove(forces.getIndex(name))
     locked_model = tmp_path / "locked.osim"
     model.printToXML(str(locked_model))
     processed, _ = moco_inverse.build_model(
@@ -222,17 +226,24 @@ def test_a_model_with_locked_coordinates_is_solved(demo_cycle, tmp_path):
     )
     state = processed.initSystem()
     assert not [c.getName() for c in processed.getCoordinateSet() if c.getLocked(state)]
-    with pytest.raises(MuscleError, match="did not converge"):
-        moco_inverse.solve(
-            so_model_path=locked_model,
-            coordinates_mot=demo_cycle["coordinates"],
-            external_loads_xml=demo_cycle["loads"],
-            time_range=demo_cycle["window"],
-            settings=dict(SETTINGS, max_iterations=3, compliant_tendons=[]),
-            activation_exponent=2,
-            sides=["_r", "_l"],
-            work_dir=tmp_path / "work",
-        )
+    # the demo cycle converges in about 25 iterations; without the lock actuators it
+    # cannot converge at all
+    activation, force, status = moco_inverse.solve(
+        so_model_path=locked_model,
+        coordinates_mot=demo_cycle["coordinates"],
+        external_loads_xml=demo_cycle["loads"],
+        time_range=demo_cycle["window"],
+        settings=dict(SETTINGS, max_iterations=150, compliant_tendons=[]),
+        activation_exponent=2,
+        sides=["_r", "_l"],
+        work_dir=tmp_path / "work",
+    )
+    assert status["success"] and sorted(status["locked_coordinates"]) == sorted(locked)
+    # the reported actuators are the SO model's: no lock actuator among them
+    assert not [c for c in activation.columns if c.startswith(moco_inverse.LOCK_ACTUATOR_PREFIX)]
+    assert list(force.columns) == list(activation.columns)
+    muscles = [c for c in activation.columns if c != "time" and not c.startswith(("reserve_", "residual_", "ideal_"))]
+    assert activation[muscles].to_numpy().max() <= 1.0 + 1e-6
 
 
 # ------------------------------------------------ the workflow with it (slow)

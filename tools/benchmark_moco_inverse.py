@@ -2,6 +2,7 @@
 
     python tools/benchmark_moco_inverse.py [--threads 1 2] [--rigid] [--keep DIR]
     python tools/benchmark_moco_inverse.py --trial results/<study>/trials/<subject>/<trial> [--threads 1 2]
+    python tools/benchmark_moco_inverse.py --trial ... --set mesh_interval_s=0.04 --set active_force_width_scale=1.5
 
 Without --trial: builds the demo's planar model and one synthetic forward-running
 subject (as the workflow's synthetic study does), the SO model (reserves, residuals) and
@@ -35,6 +36,20 @@ def default_settings() -> dict:
 
     properties = config_schema("static_optimization", "moco_inverse")["properties"]
     return {key: spec["default"] for key, spec in properties.items()}
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """KEY=VALUE pairs (VALUE read as YAML) checked against the schema's settings."""
+    import yaml
+
+    known = default_settings()
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known:
+            raise SystemExit(f"--set {pair}: expected KEY=VALUE with KEY one of {sorted(known)}")
+        overrides[key] = yaml.safe_load(value)
+    return overrides
 
 
 def build(root: Path) -> dict:
@@ -76,7 +91,7 @@ def from_trial(folder: Path) -> dict:
     }
 
 
-def solve_once(case_file: str, threads: int, rigid: bool, out_file: str) -> None:
+def solve_once(case_file: str, threads: int, rigid: bool, out_file: str, overrides: dict) -> None:
     """One solve in this process (run as a child, so max RSS is this solve's alone)."""
     import numpy as np
 
@@ -85,6 +100,7 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str) -> None
     case = json.loads(Path(case_file).read_text())
     settings = default_settings()
     settings.update(threads=threads, compliant_tendons=[] if rigid else settings["compliant_tendons"])
+    settings.update(overrides)
     common = {k: case[k] for k in ("so_model_path", "coordinates_mot", "external_loads_xml")}
     window = tuple(case["time_range"])
     with opensim_tools.quiet_console():
@@ -110,6 +126,7 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str) -> None
     result = {
         "threads": threads,
         "rigid": rigid,
+        "overrides": overrides,
         "cycle_s": window[1] - window[0],
         "frames": len(activation),
         "wall_s": wall,
@@ -130,12 +147,20 @@ def main() -> None:
     parser.add_argument("--rigid", action="store_true", help="rigid tendons everywhere")
     parser.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
     parser.add_argument("--trial", type=Path, help="a processed trial's folder (results/<study>/trials/<s>/<t>)")
-    parser.add_argument("--solve-once", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a static_optimization.moco_inverse setting other than its default (YAML value), repeatable",
+    )
+    parser.add_argument("--solve-once", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.solve_once:
-        case_file, threads, rigid, out_file = args.solve_once
-        solve_once(case_file, int(threads), rigid == "1", out_file)
+        case_file, threads, rigid, out_file, overrides = args.solve_once
+        solve_once(case_file, int(threads), rigid == "1", out_file, json.loads(overrides))
         return
+    overrides = parse_overrides(args.set)
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="moco_inverse_bench_"))
     root.mkdir(parents=True, exist_ok=True)
     case_file = root / "case.json"
@@ -151,13 +176,14 @@ def main() -> None:
                 str(threads),
                 str(int(args.rigid)),
                 str(out_file),
+                json.dumps(overrides),
             ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
         result = json.loads(out_file.read_text())
         print(
-            f"threads {threads}: {result['status']} in {result['iterations']} iterations, objective "
+            f"threads {threads} {overrides or ''}: {result['status']} in {result['iterations']} iterations, objective "
             f"{result['objective']:.4g}; cycle {result['cycle_s']:.3f} s ({result['frames']} frames): wall "
             f"{result['wall_s']:.1f} s, CPU {result['cpu_s']:.1f} s, max RSS {result['max_rss_mb']:.0f} MB"
         )
