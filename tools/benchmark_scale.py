@@ -251,15 +251,21 @@ def main() -> None:
     if args.cluster:
         with tempfile.TemporaryDirectory(prefix="retrorun-cluster-") as scratch:
             run_cluster(repos, Path(scratch), args.output)
-    if not rows:
-        return
-    with open(args.output, "w", newline="") as handle:
+    if rows:
+        write_planning(rows, repos, args.trials, args.output)
+    if args.run_trials:
+        with tempfile.TemporaryDirectory(prefix="retrorun-run-") as scratch:
+            run_stages(repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output)
+
+
+def write_planning(rows: list[dict], repos: list[Path], trial_counts: list[int], output: Path) -> None:
+    with open(output, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    print(f"\n`snakemake -n` of an N-trial study (wall s / CPU s); written to {args.output}")
+    print(f"\n`snakemake -n` of an N-trial study (wall s / CPU s); written to {output}")
     print(f"{'trials':>7}  {'run':<6}" + "".join(f"  {str(repo)[-28:]:>28}" for repo in repos))
-    for n_trials in args.trials:
+    for n_trials in trial_counts:
         for run in ("first", "again"):
             cells = [
                 f"{r['wall_s']:.1f} / {r['cpu_s']:.1f}"
@@ -268,9 +274,6 @@ def main() -> None:
                 if r["repo"] == str(repo) and r["trials"] == n_trials and r["run"] == run
             ]
             print(f"{n_trials:>7}  {run:<6}" + "".join(f"  {cell:>28}" for cell in cells))
-    if args.run_trials:
-        with tempfile.TemporaryDirectory(prefix="retrorun-run-") as scratch:
-            run_stages(repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output)
 
 
 if __name__ == "__main__":
