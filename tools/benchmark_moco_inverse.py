@@ -83,11 +83,15 @@ def from_trial(folder: Path) -> dict:
     if used.empty:
         raise SystemExit(f"{folder}/cycles.csv: no used cycle")
     first = used.iloc[0]
+    id_forces = folder / "id_after_reduction.csv"
     return {
         "so_model_path": str(models[0]),
         "coordinates_mot": str(coordinates),
         "external_loads_xml": str(folder / "external_loads.xml"),
         "time_range": [float(first["start_s"]), float(first["end_s"])],
+        # for QC's saturation and reserve share of both solvers
+        "actuators_csv": str(models[0].parents[1] / "so_actuators.csv"),
+        "id_forces_csv": str(id_forces if id_forces.exists() else folder / "id_generalized_forces.csv"),
     }
 
 
@@ -105,7 +109,7 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str, overrid
     window = tuple(case["time_range"])
     with opensim_tools.quiet_console():
         wall, cpu = time.time(), time.process_time()
-        activation, _, status = moco_inverse.solve(
+        activation, force, status = moco_inverse.solve(
             **common,
             time_range=window,
             settings=settings,
@@ -114,10 +118,15 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str, overrid
             work_dir=str(Path(out_file).parent / f"work_{threads}_{int(rigid)}"),
         )
         wall, cpu = time.time() - wall, time.process_time() - cpu
-        fast, _, problem = fast_so.static_optimization(
+        fast, fast_force, problem = fast_so.static_optimization(
             **common, time_range=window, activation_exponent=2, subject="S01", trial="forward_1"
         )
     muscles = [a for a, m in zip(problem.actuators, problem.is_muscle) if m]
+    folder = Path(out_file).parent
+    tag = f"{threads}_{int(rigid)}"
+    for name, table in (("moco_activation", activation), ("moco_force", force), ("fast_activation", fast)):
+        table.to_csv(folder / f"{name}_{tag}.csv", index=False)
+    fast_force.to_csv(folder / f"fast_force_{tag}.csv", index=False)
     r = {}
     for muscle in muscles:
         a, b = activation[muscle].to_numpy(), fast[muscle].to_numpy()
@@ -137,8 +146,43 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str, overrid
         "objective": status["objective"],
         "r_per_muscle": r,
         "median_r": float(np.median(list(r.values()))),
+        "muscles": muscles,
     }
     Path(out_file).write_text(json.dumps(result, indent=2))
+
+
+def quality(root: Path, tag: str, case: dict, muscles: list[str]) -> dict[str, dict]:
+    """QC's saturated-frame share (activation >= 0.95, as qc.saturation_activation's
+    default) and peak reserve share of the ID moment (qc.reserves), and the mean and peak
+    over the window of the example configs' quadriceps and hamstrings (plain means of
+    each side's muscles, where the model has them), for both solvers."""
+    import pandas as pd
+
+    from retrorun import qc
+
+    actuators = pd.read_csv(case["actuators_csv"])
+    id_forces = pd.read_csv(case["id_forces_csv"])
+    rotational = dict(zip(actuators["name"], actuators["rotational"]))
+    groups = {
+        "quadriceps": ["rect_fem", "vas_med", "vas_int", "vas_lat"],
+        "hamstrings": ["semimem", "semiten", "bifemlh"],
+    }
+    figures = {}
+    for solver in ("fast", "moco"):
+        activation = pd.read_csv(root / f"{solver}_activation_{tag}.csv").rename(columns={"time": "time_s"})
+        force = pd.read_csv(root / f"{solver}_force_{tag}.csv").rename(columns={"time": "time_s"})
+        force = force.rename(columns={n: f"{n}_nm" if rotational[n] else f"{n}_n" for n in rotational if n in force})
+        row = qc.saturation(activation[["time_s", *muscles]], level=0.95)
+        row |= qc.reserves(force, actuators, id_forces)
+        for group, names in groups.items():
+            for side in ("_r", "_l"):
+                columns = [n + side for n in names if n + side in activation]
+                if len(columns) == len(names):
+                    mean = activation[columns].mean(axis=1)
+                    row[f"{group}{side}_mean"] = round(float(mean.mean()), 3)
+                    row[f"{group}{side}_peak"] = round(float(mean.max()), 3)
+        figures[solver] = {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
+    return figures
 
 
 def main() -> None:
@@ -188,6 +232,10 @@ def main() -> None:
             f"{result['wall_s']:.1f} s, CPU {result['cpu_s']:.1f} s, max RSS {result['max_rss_mb']:.0f} MB"
         )
         print(f"  r vs fast SO: median {result['median_r']:.2f}; {result['r_per_muscle']}")
+        case = json.loads(case_file.read_text())
+        if "actuators_csv" in case:
+            for solver, figures in quality(root, f"{threads}_{int(args.rigid)}", case, result["muscles"]).items():
+                print(f"  {solver}: {figures}")
 
 
 if __name__ == "__main__":
