@@ -352,7 +352,15 @@ def _least_squares(evaluate, x: np.ndarray, lower: np.ndarray, upper: np.ndarray
             damping = DAMPING_START
         damped = normal + damping * np.diag(np.maximum(np.diag(normal), 1e-12))  # Marquardt's scaling
         step = np.zeros_like(x)
-        step[moving] = -np.linalg.solve(damped, gradient[moving])
+        try:
+            step[moving] = -np.linalg.solve(damped, gradient[moving])
+        except np.linalg.LinAlgError:
+            # Markers out of view can leave coordinates undetermined in a frame (no
+            # visible marker moves with them, or two move them alike), and once the
+            # damping has shrunk below machine precision the system is singular
+            # (walking2.c3d's last frames): the minimum-norm step does not move the
+            # solution along what the markers leave open
+            step[moving] = -np.linalg.lstsq(damped, gradient[moving], rcond=None)[0]
         trial = np.clip(x + step, lower, upper)
         step = trial - x
         if float(np.max(np.abs(step), initial=0.0)) <= STEP_TOLERANCE:

@@ -269,3 +269,25 @@ def test_planning_refuses_the_fast_solver_on_an_unsupported_model(tmp_path):
     assert problems and str(path) in problems[0] and "ik.solver: opensim" in problems[0]
     config["ik"]["solver"] = "opensim"
     assert not [p for p in validation.check_templates(config, names)[0] if "WeldConstraint" in p]
+
+
+def test_coordinates_the_markers_leave_open_do_not_break_the_solve(monkeypatch):
+    """Markers out of view (walking2.c3d: C7 and the knee markers leave the volume at the
+    end) can leave coordinates undetermined in a frame, and once Levenberg-Marquardt's
+    damping has shrunk below machine precision its step's system is singular: IK failed
+    with 'Singular matrix'. Here x0 and x2 act alike and the damping starts that small:
+    the solve reaches the optimum with the minimum-norm split, and a coordinate nothing
+    depends on stays where it was."""
+    monkeypatch.setattr(fast_ik, "DAMPING_START", 1e-17)
+
+    def evaluate(x):
+        residual = np.array([x[0] + x[2] - 1.0, x[1] - 2.0])
+        jacobian = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+        return residual, jacobian
+
+    bound = np.full(4, 10.0)
+    solution = fast_ik._least_squares(evaluate, np.array([0.0, 0.0, 0.0, 0.7]), -bound, bound)
+    assert solution[0] + solution[2] == pytest.approx(1.0, abs=1e-9)
+    assert solution[1] == pytest.approx(2.0, abs=1e-9)
+    assert solution[0] == pytest.approx(solution[2], abs=1e-9)
+    assert solution[3] == 0.7
