@@ -158,7 +158,7 @@ def quality(root: Path, tag: str, case: dict, muscles: list[str]) -> dict[str, d
     each side's muscles, where the model has them), for both solvers."""
     import pandas as pd
 
-    from retrorun import qc
+    from retrorun import qc, tables
 
     actuators = pd.read_csv(case["actuators_csv"])
     id_forces = pd.read_csv(case["id_forces_csv"])
@@ -170,8 +170,9 @@ def quality(root: Path, tag: str, case: dict, muscles: list[str]) -> dict[str, d
     figures = {}
     for solver in ("fast", "moco"):
         activation = pd.read_csv(root / f"{solver}_activation_{tag}.csv").rename(columns={"time": "time_s"})
-        force = pd.read_csv(root / f"{solver}_force_{tag}.csv").rename(columns={"time": "time_s"})
-        force = force.rename(columns={n: f"{n}_nm" if rotational[n] else f"{n}_n" for n in rotational if n in force})
+        force = tables.forces_table(
+            pd.read_csv(root / f"{solver}_force_{tag}.csv"), muscles=muscles, rotational_actuators=rotational
+        )
         row = qc.saturation(activation[["time_s", *muscles]], level=0.95)
         row |= qc.reserves(force, actuators, id_forces)
         for group, names in groups.items():
@@ -208,7 +209,8 @@ def main() -> None:
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="moco_inverse_bench_"))
     root.mkdir(parents=True, exist_ok=True)
     case_file = root / "case.json"
-    case_file.write_text(json.dumps(from_trial(args.trial.resolve()) if args.trial else build(root)))
+    case = from_trial(args.trial.resolve()) if args.trial else build(root)
+    case_file.write_text(json.dumps(case))
     for threads in args.threads:
         out_file = root / f"result_{threads}.json"
         subprocess.run(
@@ -232,7 +234,6 @@ def main() -> None:
             f"{result['wall_s']:.1f} s, CPU {result['cpu_s']:.1f} s, max RSS {result['max_rss_mb']:.0f} MB"
         )
         print(f"  r vs fast SO: median {result['median_r']:.2f}; {result['r_per_muscle']}")
-        case = json.loads(case_file.read_text())
         if "actuators_csv" in case:
             for solver, figures in quality(root, f"{threads}_{int(args.rigid)}", case, result["muscles"]).items():
                 print(f"  {solver}: {figures}")

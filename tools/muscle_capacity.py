@@ -24,14 +24,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def capacity(model, table: pd.DataFrame, moments: pd.DataFrame, coordinates: list[str]) -> dict[str, float]:
+def capacity(
+    model, table: pd.DataFrame, in_degrees: bool, moments: pd.DataFrame, coordinates: list[str]
+) -> dict[str, float]:
     """Per coordinate: the largest ratio over the frames of |ID moment| to the muscles' capacity."""
     state = model.initSystem()
     coordinate_set = model.getCoordinateSet()
     names = [coordinate_set.get(i).getName() for i in range(coordinate_set.getSize())]
     rotational = [coordinate_set.get(n).getMotionType() == 1 for n in names]
     times = table["time"].to_numpy(float)
-    q = np.column_stack([np.radians(table[n]) if rot else table[n] for n, rot in zip(names, rotational)])
+    q = np.column_stack([np.radians(table[n]) if rot and in_degrees else table[n] for n, rot in zip(names, rotational)])
     u = np.gradient(q, times, axis=0)
     muscles = model.getMuscles()
     worst = dict.fromkeys(coordinates, 0.0)
@@ -69,7 +71,8 @@ def main() -> None:
     folder = args.trial.resolve()
     so_model = sorted(folder.glob("so_chunks/0-of-*/work/so_model.osim"))[0]
     coordinates_mot = folder / "rra_kinematics.mot" if (folder / "rra_kinematics.mot").exists() else folder / "ik.mot"
-    table = formats.read_storage(coordinates_mot)[0]
+    table, header = formats.read_storage(coordinates_mot)
+    in_degrees = header.get("inDegrees", "no").strip().lower() == "yes"
     cycles = pd.read_csv(folder / "cycles.csv")
     first = cycles[cycles["status"] == "used"].sort_values("start_s").iloc[0]
     table = table[(table["time"] >= first["start_s"]) & (table["time"] <= first["end_s"])].reset_index(drop=True)
@@ -79,7 +82,7 @@ def main() -> None:
     ]
     with opensim_tools.quiet_console():
         model = osim.Model(str(so_model))
-        rows = {"SO model": capacity(model, table, moments, coordinates)}
+        rows = {"SO model": capacity(model, table, in_degrees, moments, coordinates)}
         for width in args.width:
             dgf, _ = moco_inverse.build_model(
                 so_model_path=so_model,
@@ -89,7 +92,7 @@ def main() -> None:
                 passive_fiber_forces=False,
                 active_force_width_scale=width,
             )
-            rows[f"DeGroote-Fregly, width {width:g}"] = capacity(dgf, table, moments, coordinates)
+            rows[f"DeGroote-Fregly, width {width:g}"] = capacity(dgf, table, in_degrees, moments, coordinates)
     result = pd.DataFrame(rows).dropna(how="all").round(2)
     print(f"{folder}: first used cycle {first['start_s']:.3f}-{first['end_s']:.3f} s, {len(table)} frames")
     print("largest |ID moment| / muscle capacity at full activation, per coordinate:")
