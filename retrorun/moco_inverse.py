@@ -4,10 +4,11 @@ OpenSim Moco's MocoInverse (opensim-core OpenSim/Moco/MocoInverse.cpp) solves th
 muscle redundancy problem over a whole time window at once: the kinematics are
 prescribed (PositionMotion from the coordinates), the muscles are DeGroote-Fregly 2016
 muscles (De Groote et al. 2016, Ann Biomed Eng 44:2922) with activation dynamics and,
-for the muscles chosen, a compliant tendon; the cost is the integral of the sum of
-squared controls (excitations of muscles, controls of the other actuators) by direct
-collocation (CasADi + IPOPT). Running studies model the plantarflexors' tendons as
-compliant because the Achilles tendon's stretch shapes push-off (Hamner, Seth & Delp
+for the muscles chosen, a compliant tendon (with fibre damping, which OpenSim
+recommends for optimization); the cost is the integral of the sum of squared controls
+(excitations of muscles, controls of the other actuators) by direct collocation
+(CasADi + IPOPT). Running studies model the plantarflexors' tendons as compliant because
+the Achilles tendon's stretch shapes push-off (Hamner, Seth & Delp
 2010, J Biomech 43:2709).
 
 What it shares with the other solvers (fast, opensim): the SO model of
@@ -97,6 +98,7 @@ def build_model(
     sides: list[str],
     passive_fiber_forces: bool,
     active_force_width_scale: float,
+    fiber_damping: float = 0.0,
 ) -> tuple[osim.Model, list[str]]:
     """The model MocoInverse solves, and the muscles given a compliant tendon. Every
     ModelProcessor operator is appended in its own statement: chaining
@@ -148,6 +150,15 @@ def build_model(
         # as Moco's examples solve compliant tendons: implicit tendon dynamics (what
         # ModOpTendonComplianceDynamicsModeDGF does, which acts only on muscles already compliant)
         muscle.set_tendon_compliance_dynamics_mode("implicit")
+        # Fibre damping is OpenSim's addition to De Groote et al.'s muscle, recommended
+        # in DeGrooteFregly2016Muscle's documentation for optimization (Moco's
+        # exampleHangingMuscle uses 0.01): the implicit tendon equilibrium then holds a
+        # term linear in fibre velocity. Measured on the Hamner running cycle (fibre-tendon
+        # units shortening at up to 0.86 of max contraction velocity): without it IPOPT
+        # wandered (not converged after 66-78 iterations, reserves of 130-165 N·m), with
+        # 0.01 it converged in 64. Rigid-tendon muscles have no such equation and stay as
+        # SO's muscles (no damping).
+        muscle.set_fiber_damping(float(fiber_damping))
     model.finalizeConnections()
     return model, compliant
 
@@ -203,8 +214,73 @@ def solve(
         sides=sides,
         passive_fiber_forces=bool(settings["passive_fiber_forces"]),
         active_force_width_scale=float(settings["active_force_width_scale"]),
+        fiber_damping=float(settings["fiber_damping"]),
     )
     model.printToXML(str(work / "moco_model.osim"))
+    inverse, study, solver, locks = _configure(
+        model, coordinates_mot, (start, end), settings, activation_exponent, subject=subject, trial=trial
+    )
+    if compliant:
+        guess = solver.createGuess("bounds")
+        for name in compliant:
+            path = model.getMuscles().get(name).getAbsolutePathString() + "/normalized_tendon_force"
+            guess.setState(path, osim.Vector(guess.getNumTimes(), TENDON_FORCE_GUESS))
+        solver.setGuess(guess)
+    solution = _run(study, work, PROGRESS_FILE, subject=subject, trial=trial)
+    succeeded = bool(solution.success())
+    solution.unseal()
+    status = {
+        "solver": "moco_inverse",
+        "success": succeeded,
+        "status": solution.getStatus(),
+        "iterations": int(solution.getNumIterations()),
+        "objective": float(solution.getObjective()),
+        "solve_start_s": float(start),
+        "solve_end_s": float(end),
+        "window_start_s": first,
+        "window_end_s": last,
+        "mesh_interval_s": mesh,
+        "compliant_tendons": compliant,
+        "locked_coordinates": [path.rsplit("/", 1)[-1][len(LOCK_ACTUATOR_PREFIX) :] for path in locks],
+        "threads": int(settings["threads"]),
+    }
+    if not succeeded:
+        (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
+        # the last iterate, to see which states sit on their bounds (e.g. a tendon force
+        # or fibre length the path cannot reach) before changing settings
+        solution.write(str(work / FAILED_SOLUTION_FILE))
+        raise MuscleError(
+            f"MocoInverse did not converge over {start:.3f}-{end:.3f} s: IPOPT status "
+            f"{status['status']} after {status['iterations']} iterations (IPOPT's log: {work / PROGRESS_FILE}; "
+            f"its last iterate: {work / FAILED_SOLUTION_FILE})",
+            subject=subject,
+            trial=trial,
+            fix="raise static_optimization.moco_inverse.max_iterations or convergence_tolerance, "
+            "try another mesh_interval_s, or check the IK and GRF of this trial",
+        )
+    # the prescribed coordinates are no states of the solve: put them in, as MocoInverse.solve does
+    solution.insertStatesTrajectory(inverse.initializeKinematics())
+    solution.write(str(work / "moco_inverse_solution.sto"))
+    activation, force = _tables(study, solution, model, frames, order)
+    status["frames"] = len(frames)
+    status["wall_s"] = time.time() - wall
+    status["cpu_s"] = time.process_time() - cpu
+    (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
+    return activation, force, status
+
+
+def _configure(
+    model: osim.Model,
+    coordinates_mot: Path,
+    span: tuple[float, float],
+    settings: dict,
+    activation_exponent: float,
+    *,
+    subject: str,
+    trial: str,
+):
+    """MocoInverse's study of ``model`` over ``span``, its CasADi solver set as
+    ``settings`` say, and the lock actuators (outside the cost)."""
     inverse = osim.MocoInverse()
     inverse.setName("moco_inverse")
     inverse.setModel(osim.ModelProcessor(model))
@@ -212,9 +288,9 @@ def solve(
     kinematics.append(osim.TabOpUseAbsoluteStateNames())
     inverse.setKinematics(kinematics)
     inverse.set_kinematics_allow_extra_columns(True)
-    inverse.set_initial_time(float(start))
-    inverse.set_final_time(float(end))
-    inverse.set_mesh_interval(mesh)
+    inverse.set_initial_time(float(span[0]))
+    inverse.set_final_time(float(span[1]))
+    inverse.set_mesh_interval(float(settings["mesh_interval_s"]))
     inverse.set_convergence_tolerance(float(settings["convergence_tolerance"]))
     inverse.set_constraint_tolerance(float(settings["constraint_tolerance"]))
     inverse.set_max_iterations(int(settings["max_iterations"]))
@@ -241,19 +317,18 @@ def solve(
     # the property: 0 serial, 1 every core, n > 1 n threads
     solver.set_parallel(0 if threads == 1 else threads)
     solver.resetProblem(problem)
-    if compliant:
-        guess = solver.createGuess("bounds")
-        for name in compliant:
-            path = model.getMuscles().get(name).getAbsolutePathString() + "/normalized_tendon_force"
-            guess.setState(path, osim.Vector(guess.getNumTimes(), TENDON_FORCE_GUESS))
-        solver.setGuess(guess)
+    return inverse, study, solver, locks
+
+
+def _run(study, work: Path, log_name: str, *, subject: str, trial: str):
+    """``study.solve()`` with IPOPT's log in ``work/log_name``."""
     # Moco writes a delete_this_to_stop_optimization_*.txt into the working directory
     # while it solves (left behind if the process dies): keep it in the work folder
     here = os.getcwd()
     try:
         os.chdir(work)
-        with _stdout_to(work / PROGRESS_FILE):
-            solution = study.solve()
+        with _stdout_to(work / log_name):
+            return study.solve()
     except Exception as err:
         raise MuscleError(
             "MocoInverse failed",
@@ -264,46 +339,6 @@ def solve(
         ) from None
     finally:
         os.chdir(here)
-    succeeded = bool(solution.success())
-    solution.unseal()
-    status = {
-        "solver": "moco_inverse",
-        "success": succeeded,
-        "status": solution.getStatus(),
-        "iterations": int(solution.getNumIterations()),
-        "objective": float(solution.getObjective()),
-        "solve_start_s": float(start),
-        "solve_end_s": float(end),
-        "window_start_s": first,
-        "window_end_s": last,
-        "mesh_interval_s": mesh,
-        "compliant_tendons": compliant,
-        "locked_coordinates": [path.rsplit("/", 1)[-1][len(LOCK_ACTUATOR_PREFIX) :] for path in locks],
-        "threads": threads,
-    }
-    if not succeeded:
-        (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
-        # the last iterate, to see which states sit on their bounds (e.g. a tendon force
-        # or fibre length the path cannot reach) before changing settings
-        solution.write(str(work / FAILED_SOLUTION_FILE))
-        raise MuscleError(
-            f"MocoInverse did not converge over {start:.3f}-{end:.3f} s: IPOPT status "
-            f"{status['status']} after {status['iterations']} iterations (IPOPT's log: {work / PROGRESS_FILE}; "
-            f"its last iterate: {work / FAILED_SOLUTION_FILE})",
-            subject=subject,
-            trial=trial,
-            fix="raise static_optimization.moco_inverse.max_iterations or convergence_tolerance, "
-            "try another mesh_interval_s, or check the IK and GRF of this trial",
-        )
-    # the prescribed coordinates are no states of the solve: put them in, as MocoInverse.solve does
-    solution.insertStatesTrajectory(inverse.initializeKinematics())
-    solution.write(str(work / "moco_inverse_solution.sto"))
-    activation, force = _tables(study, solution, model, frames, order)
-    status["frames"] = len(frames)
-    status["wall_s"] = time.time() - wall
-    status["cpu_s"] = time.process_time() - cpu
-    (work / STATUS_FILE).write_text(json.dumps(status, indent=2))
-    return activation, force, status
 
 
 def _tables(
