@@ -15,8 +15,11 @@ coordinate file, which the pipeline never gives, so OpenSim's IK refuses it too)
 Locked coordinates are held at their default value, clamped coordinates kept in
 their range (Assembler::restrictQ), and the model's constraints enforced exactly
 (constraint_weight infinite). OpenSim starts the first frame from the model's default
-pose and each later frame from the previous solution, and solves with IPOPT to a
-convergence tolerance of 1e-5 on the goal.
+pose and each later frame from the previous solution, and solves to a convergence
+tolerance of 1e-5 on the goal with the optimizer Simbody chooses (Assembler::initialize,
+Optimizer::constructOptimizerRep): IPOPT where the model has constraints (their
+equations are the problem's constraints), otherwise L-BFGS-B (the clamped coordinates'
+bounds).
 
 Here the same cost is written as 0.5 |r(x)|^2 with residuals sqrt(w_i / sum w) (p_i - m_i)
 and sqrt(W_c) (q_c - v_c), over x the free coordinates (not locked, not the dependent
@@ -24,9 +27,20 @@ coordinate of a CoordinateCouplerConstraint; a coupled coordinate is its couplin
 function of its independent coordinate). Marker positions and the system Jacobian
 come from OpenSim's own multibody system (SimbodyMatterSubsystem.calcSystemJacobian:
 a marker's rows are v_B - [R_B s]x w_B of its body), and each frame is solved by a bounded
-Levenberg-Marquardt iteration (_least_squares) from the previous two frames' solutions
-extrapolated (the first frame from the default pose pushed inside its bounds, as IPOPT
-pushes its start). The joints must have qdot = u (CustomJoint, PinJoint, SliderJoint,
+Levenberg-Marquardt iteration (_least_squares) from the previous frame's solution moved on
+by the last frame's motion along the directions the markers determine (the first frame
+from the default pose, pushed inside its bounds where OpenSim's IPOPT pushes it).
+
+Where the markers leave directions open (a torso with one marker turns freely about the
+line from its joint to that marker; a thigh whose knee markers are out of view), every
+pose along them fits equally well, and the problem's optimum is a set. OpenSim's
+optimizers end near their start along them: their steps are built from the cost's
+gradients (L-BFGS-B's quasi-Newton updates, from a multiple of the identity), which lie
+in the row space of the markers' Jacobian, so apart from bounds they never move along
+its null space. The solver here does the same: its steps and its extrapolation are
+restricted to that row space (_determined), and along the open directions each frame
+stays where the previous one left it. Where the markers determine every direction the
+restriction changes nothing. The joints must have qdot = u (CustomJoint, PinJoint, SliderJoint,
 WeldJoint...: checked at set-up; a joint whose q are not its speeds' integrals, such
 as a BallJoint, is refused). Anything else it cannot reproduce (another constraint
 type, another IK task type, a coupler of several coordinates) is refused with an
@@ -56,13 +70,23 @@ FIX = templates.FAST_IK_FIX
 # COST_TOLERANCE of itself.
 STEP_TOLERANCE = 1e-5
 COST_TOLERANCE = 1e-12
-MAX_ITERATIONS = 200
+# Where the previous frame's minimum has vanished, a frame crawls along a flat valley to
+# the next one (Gauss-Newton's J'J omits the residuals' second derivatives weighted by the
+# residuals, which a poor fit makes large): about 300 evaluations on walking2.c3d at
+# 2.604 s and 270 at 2.536 s, where 200 stopped 1 mm of marker RMS short of OpenSim's
+MAX_ITERATIONS = 1000
 DAMPING_START = 1e-3  # Marquardt's scaled damping at each frame's start
 DAMPING_MAX = 1e10
-# each frame starts from the last two solutions extrapolated (the first from the default pose)
+# each frame starts from the last two solutions extrapolated along the determined
+# directions (the first from the default pose); False: from the last solution
 EXTRAPOLATE = True
 # IPOPT's bound_push, for the first frame's start (see _inside)
 BOUND_PUSH = 0.01
+# singular values below NULL_RCOND times the largest count as zero (see _determined)
+NULL_RCOND = float(np.sqrt(np.finfo(float).eps))
+# J'J's eigenvalues (accurate to about n eps of the largest) all above FULL_RANK times the
+# largest: every singular value is far above NULL_RCOND, so the step needs no SVD
+FULL_RANK = 1e-10
 
 
 def check_task_set(task_set: ET.Element, path: str | Path) -> None:
@@ -335,32 +359,58 @@ def _inside(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return np.clip(x, lower + push, upper - push_upper)
 
 
+def _determined(jac: np.ndarray, normal: np.ndarray | None = None) -> np.ndarray:
+    """Orthonormal rows spanning the directions the residuals determine (the row space of
+    jac): its right singular vectors whose singular value exceeds NULL_RCOND times the
+    largest. Below that the cost's curvature along a direction is under double
+    precision's resolution of the largest (s^2 < eps s_max^2): the markers leave the
+    direction open, as a torso's rotation about the line from its joint to its only
+    marker. ``normal`` is jac' jac if the caller has it."""
+    n = jac.shape[1]
+    if n == 0 or not np.any(jac):
+        return np.zeros((0, n))
+    normal = jac.T @ jac if normal is None else normal
+    curvature = np.linalg.eigvalsh(normal)
+    if curvature[0] > FULL_RANK * curvature[-1]:  # all far above NULL_RCOND: no SVD needed
+        return np.eye(n)
+    _, singular, rows = np.linalg.svd(jac, full_matrices=False)
+    return rows[singular > NULL_RCOND * singular[0]]
+
+
 def _least_squares(evaluate, x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Bounded Levenberg-Marquardt (Nielsen's damping update): min |r(x)|^2, lower <= x <= upper.
     Coordinates at a bound whose gradient pushes outwards are held there; other steps are
-    clipped to the box. Stops when no coordinate would move more than STEP_TOLERANCE."""
+    clipped to the box. Stops when no coordinate would move more than STEP_TOLERANCE.
+
+    Each step is Marquardt's damped step restricted to the directions the residuals
+    determine (_determined). The linearised cost sees a step only through jac @ step, so
+    a step's part in jac's null space changes nothing the markers see, yet Marquardt's
+    scaling puts one there: (J'J + lambda diag(J'J))^-1 J'r lies in diag(J'J)^-1
+    range(J'), not in range(J'). Steps in the row space reach the optimum nearest the
+    frame's start, as OpenSim's optimizers do; Marquardt's steps took the solution 23 deg
+    RMS from OpenSim's along a torso's open turn (walking2.c3d, one torso marker)."""
     r, jac = evaluate(x)
     cost = float(r @ r)
-    damping, growth = None, 2.0
+    damping, growth = DAMPING_START, 2.0
     for _ in range(MAX_ITERATIONS):
         gradient = jac.T @ r
-        held = ((x <= lower) & (gradient > 0)) | ((x >= upper) & (gradient < 0))
+        # within STEP_TOLERANCE of a bound counts as on it: the projected extrapolation
+        # leaves a coordinate on its bound a rounding error inside, and a step computed
+        # with it free, then clipped, is no longer the damped model's minimiser and often
+        # fails the ratio test (Hamner: 13 evaluations per frame instead of 9)
+        held = ((x <= lower + STEP_TOLERANCE) & (gradient > 0)) | ((x >= upper - STEP_TOLERANCE) & (gradient < 0))
         moving = ~held
+        if not moving.any():
+            break
         jm = jac[:, moving]
         normal = jm.T @ jm
-        if damping is None:
-            damping = DAMPING_START
         damped = normal + damping * np.diag(np.maximum(np.diag(normal), 1e-12))  # Marquardt's scaling
+        basis = _determined(jm, normal)  # (k, n_moving), orthonormal rows
         step = np.zeros_like(x)
-        try:
+        if len(basis) == len(normal):
             step[moving] = -np.linalg.solve(damped, gradient[moving])
-        except np.linalg.LinAlgError:
-            # Markers out of view can leave coordinates undetermined in a frame (no
-            # visible marker moves with them, or two move them alike), and once the
-            # damping has shrunk below machine precision the system is singular
-            # (walking2.c3d's last frames): the minimum-norm step does not move the
-            # solution along what the markers leave open
-            step[moving] = -np.linalg.lstsq(damped, gradient[moving], rcond=None)[0]
+        else:  # the damped model minimised over steps basis.T @ z (positive definite: all kept directions curve)
+            step[moving] = -basis.T @ np.linalg.solve(basis @ damped @ basis.T, basis @ gradient[moving])
         trial = np.clip(x + step, lower, upper)
         step = trial - x
         if float(np.max(np.abs(step), initial=0.0)) <= STEP_TOLERANCE:
@@ -426,7 +476,8 @@ def solve(
     frames = range(first, last + 1)
     observed_all = np.stack([markers.positions_m[m] for m in names], axis=1) if names else np.zeros((len(times), 0, 3))
     x = ik.default_q[ik.q_index[ik.free]].copy()
-    previous = x
+    determined = np.zeros((0, len(x)))  # the last frame's determined directions (_determined)
+    motion = np.zeros_like(x)
     n_frames = len(frames)
     q_out = np.empty((n_frames, len(ik.coordinates)))
     locations = np.empty((n_frames, len(names), 3))
@@ -435,21 +486,29 @@ def solve(
         observed = observed_all[frame]
         visible = np.isfinite(observed).all(axis=1)
         if row == 0:
-            start = _inside(x, ik.lower, ik.upper)
-        elif row == 1 or not EXTRAPOLATE:
+            # IPOPT moves a start off its bounds; L-BFGS-B projects it onto them (Byrd et al.
+            # 1995, SIAM J Sci Comput 16:1190; Simbody's lbfgsb.cpp, subroutine active)
+            start = _inside(x, ik.lower, ik.upper) if ik.couplers else np.clip(x, ik.lower, ik.upper)
+        elif not EXTRAPOLATE:
             start = np.clip(x, ik.lower, ik.upper)
-        else:  # the last two frames' solutions extrapolated: a closer start, fewer iterations
-            start = np.clip(2 * x - previous, ik.lower, ik.upper)
-        previous = x
-        x = _least_squares(
+        else:
+            # the last frame's motion carried on only where the markers determine it: along
+            # what they leave open the solution stays where it is (extrapolating it there
+            # carried a drift on at constant speed: a torso with one marker turned over 1000 deg)
+            start = np.clip(x + determined.T @ (determined @ motion), ik.lower, ik.upper)
+        solved = _least_squares(
             lambda v, seen=observed, mask=visible: problem.evaluate(v, seen, mask)[:2], start, ik.lower, ik.upper
         )
-        if not np.all(np.isfinite(x)):
+        if not np.all(np.isfinite(solved)):
             raise KinematicsError(
                 f"fast IK found no solution at t = {times[frame]:.3f} s",
                 fix=f"check the markers of the trial, or {FIX}",
             )
-        _, _, positions = problem.evaluate(x, observed, visible)
+        _, jacobian, positions = problem.evaluate(solved, observed, visible)
+        if EXTRAPOLATE:
+            motion = solved - x if row > 0 else np.zeros_like(x)
+            determined = _determined(jacobian)
+        x = solved
         q_out[row] = problem.q[ik.q_index]
         locations[row] = positions
         squared[row] = np.where(visible, ((positions - np.nan_to_num(observed)) ** 2).sum(axis=1), 0.0)

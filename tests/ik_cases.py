@@ -1,5 +1,6 @@
 """IK cases for comparing the fast IK solver with OpenSim's InverseKinematicsTool on the
-same model, markers and tasks (tests/test_fast_ik.py, tools/benchmark_fast_ik.py).
+same model, markers and tasks (tests/test_fast_ik.py, tests/test_fast_ik_c3d.py,
+tools/benchmark_fast_ik.py).
 
 Each case is a model as the pipeline's IK sees it (scaled to the subject where the data
 have a static trial), a trial's markers turned so the runner faces the model's +X (as the
@@ -17,6 +18,7 @@ import pandas as pd
 
 from retrorun import fast_ik, formats, opensim_tools, templates
 from retrorun.heading import face_model, turn_markers
+from retrorun.markers import apply_aliases, prepare_markers
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -73,12 +75,23 @@ def shared_available(name: str) -> bool:
 
 
 def prepare_shared(name: str, root: Path, time_range: tuple[float, float] | None = None) -> dict:
-    folder, model, marker_set, scale_setup, static, mass, height, static_window, trc, tasks, default_range = (
-        SHARED_CASES[name]
-    )
+    folder, _, _, _, _, _, _, _, trc, tasks, default_range = SHARED_CASES[name]
+    data = SHARED / folder
+    return _trial(root, scaled_model(name, root), data / trc, data / tasks, time_range or default_range)
+
+
+def scaled_model(
+    name: str, root: Path, *, static_window: tuple[float, float] | None = None, height_m: float | None = None
+) -> Path:
+    """The case's model scaled to its subject's static trial as the pipeline scales it (the
+    model as it is where the data have no static trial); the window and height can be the
+    ones a study's subjects.tsv gives."""
+    folder, model, marker_set, scale_setup, static, mass, height, window, _, _, _ = SHARED_CASES[name]
     data = SHARED / folder
     root.mkdir(parents=True, exist_ok=True)
     model_path = data / model
+    static_window = static_window or window
+    height = height_m or height
     if scale_setup is not None:
         markers = formats.read_trc(data / static)
         window = static_window or (markers.time_s[0], markers.time_s[-1])
@@ -99,7 +112,64 @@ def prepare_shared(name: str, root: Path, time_range: tuple[float, float] | None
             work_dir=str(root / "scale"),
             subject="s",
         )
-    return _trial(root, model_path, data / trc, data / tasks, time_range or default_range)
+    return model_path
+
+
+# walking2.c3d's lab markers that have a counterpart in gait2392's marker set (as in
+# tests/test_c3d.py): one torso marker, no posterior pelvis markers
+C3D_ALIASES = {
+    "RASI": "R.ASIS",
+    "LASI": "L.ASIS",
+    "RLFC": "R.Knee.Lat",
+    "LLFC": "L.Knee.Lat",
+    "RMFC": "R.Knee.Med",
+    "LMFC": "L.Knee.Med",
+    "RLMAL": "R.Ankle.Lat",
+    "LLMAL": "L.Ankle.Lat",
+    "RMMAL": "R.Ankle.Med",
+    "LMMAL": "L.Ankle.Med",
+    "RCAL": "R.Heel",
+    "LCAL": "L.Heel",
+    "RMT1": "R.Toe.Med",
+    "LMT1": "L.Toe.Med",
+    "STRN": "Sternum",
+}
+# the IK span the pipeline plans for tests/test_c3d.py's trial (region 2.2-3.3 s and the
+# default 0.5 s margins): markers leave the volume in its last 0.5 s
+C3D_TIME_RANGE = (1.696, 3.804)
+
+
+def prepare_c3d(root: Path, time_range: tuple[float, float] = C3D_TIME_RANGE) -> dict:
+    """tests/test_c3d.py's IK case without Snakemake: gait2392 scaled to subject01's static
+    trial (walking2.c3d has none) with that study's static window and height, walking2.c3d's
+    markers renamed by C3D_ALIASES, gaps handled by the config's defaults, turned to face the
+    model's +X, and an IK task of weight 1 for each aliased marker. The markers leave some
+    coordinates undetermined: the torso's turn about the line from the lumbar joint to the
+    sternum in every frame, more where markers leave the volume."""
+    from retrorun import c3d
+
+    model_path = scaled_model("gait2392", root, static_window=(0.5, 0.6), height_m=1.80)
+    recorded = c3d.read_c3d(SHARED / "c3d" / "walking2.c3d", cop_threshold_n=20).markers
+    window = apply_aliases(recorded.window(*time_range), C3D_ALIASES)
+    heading = face_model(window, str(model_path), None, "s", "walk2")
+    markers = prepare_markers(turn_markers(window, heading), aliases={}, gaps={}, subject="s", trial="walk2")
+    formats.write_trc(root / "markers.trc", markers)
+    tasks = "".join(
+        f'<IKMarkerTask name="{name}"><apply>true</apply><weight>1</weight></IKMarkerTask>'
+        for name in C3D_ALIASES.values()
+    )
+    (root / "ik_tasks.xml").write_text(
+        f'<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><IKTaskSet name="c3d">'
+        f"<objects>{tasks}</objects></IKTaskSet></OpenSimDocument>\n"
+    )
+    return {
+        "root": root,
+        "model": model_path,
+        "markers": markers,
+        "trc": root / "markers.trc",
+        "tasks": root / "ik_tasks.xml",
+        "time_range": time_range,
+    }
 
 
 def prepare_demo(root: Path, time_range: tuple[float, float] = (0.6, 1.6)) -> dict:
