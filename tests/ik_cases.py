@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from test_c3d import GAIT2392_ALIASES
 
 from retrorun import fast_ik, formats, opensim_tools, templates
 from retrorun.heading import face_model, turn_markers
@@ -115,25 +116,9 @@ def scaled_model(
     return model_path
 
 
-# walking2.c3d's lab markers that have a counterpart in gait2392's marker set (as in
-# tests/test_c3d.py): one torso marker, no posterior pelvis markers
-C3D_ALIASES = {
-    "RASI": "R.ASIS",
-    "LASI": "L.ASIS",
-    "RLFC": "R.Knee.Lat",
-    "LLFC": "L.Knee.Lat",
-    "RMFC": "R.Knee.Med",
-    "LMFC": "L.Knee.Med",
-    "RLMAL": "R.Ankle.Lat",
-    "LLMAL": "L.Ankle.Lat",
-    "RMMAL": "R.Ankle.Med",
-    "LMMAL": "L.Ankle.Med",
-    "RCAL": "R.Heel",
-    "LCAL": "L.Heel",
-    "RMT1": "R.Toe.Med",
-    "LMT1": "L.Toe.Med",
-    "STRN": "Sternum",
-}
+# walking2.c3d's lab markers that have a counterpart in gait2392's marker set: one torso
+# marker, no posterior pelvis markers
+C3D_ALIASES = GAIT2392_ALIASES
 # the IK span the pipeline plans for tests/test_c3d.py's trial (region 2.2-3.3 s and the
 # default 0.5 s margins): markers leave the volume in its last 0.5 s
 C3D_TIME_RANGE = (1.696, 3.804)
@@ -162,14 +147,7 @@ def prepare_c3d(root: Path, time_range: tuple[float, float] = C3D_TIME_RANGE) ->
         f'<?xml version="1.0"?>\n<OpenSimDocument Version="40000"><IKTaskSet name="c3d">'
         f"<objects>{tasks}</objects></IKTaskSet></OpenSimDocument>\n"
     )
-    return {
-        "root": root,
-        "model": model_path,
-        "markers": markers,
-        "trc": root / "markers.trc",
-        "tasks": root / "ik_tasks.xml",
-        "time_range": time_range,
-    }
+    return _case(root, model_path, markers, time_range)
 
 
 def prepare_demo(root: Path, time_range: tuple[float, float] = (0.6, 1.6)) -> dict:
@@ -193,14 +171,7 @@ def _trial(root: Path, model_path: Path, trc: Path, tasks: Path, time_range: tup
     formats.write_trc(root / "markers.trc", markers)
     task_set = templates.ik_task_set(tasks)
     templates.write_ik_task_set(task_set, root / "ik_tasks.xml", keep_markers=set(markers.marker_names))
-    return {
-        "root": root,
-        "model": model_path,
-        "markers": markers,
-        "trc": root / "markers.trc",
-        "tasks": root / "ik_tasks.xml",
-        "time_range": time_range,
-    }
+    return _case(root, model_path, markers, time_range)
 
 
 def run_both(case: dict) -> dict:
@@ -249,3 +220,15 @@ def angle_differences(run: dict) -> pd.Series:
 
 def rotational(model_path: Path) -> dict[str, bool]:
     return opensim_tools.coordinate_motion_types(opensim_tools.load_model(str(model_path)))
+
+
+def _case(root: Path, model_path: Path, markers, time_range: tuple[float, float]) -> dict:
+    """A case's files as prepare_* write them (markers.trc, ik_tasks.xml in ``root``)."""
+    return {
+        "root": root,
+        "model": model_path,
+        "markers": markers,
+        "trc": root / "markers.trc",
+        "tasks": root / "ik_tasks.xml",
+        "time_range": time_range,
+    }
