@@ -17,7 +17,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from .config import config_schema
-from .errors import InputError
+from .errors import InputError, KinematicsError
 from .formats import MarkerTable
 
 log = logging.getLogger("retrorun")
@@ -26,6 +26,10 @@ log = logging.getLogger("retrorun")
 _GAPS = config_schema("gaps")["properties"]
 GAP_POLICIES = tuple(_GAPS["long_gap_policy"]["enum"])
 DEFAULT_GAPS = {name: entry["default"] for name, entry in _GAPS.items()}
+
+# The model's root body moves on six coordinates, and a rigid body's pose needs at least
+# three non-collinear points (Soderkvist & Wedin 1993, J Biomech 26:1473-1477).
+MIN_TRACKED_MARKERS = 3
 
 
 def prepare_markers(
@@ -196,6 +200,33 @@ def fill_gaps(
         log.warning("%s: markers left out of IK where their gaps exceed %g s: %s", markers.source, max_gap_s, described)
     extra = dict(markers.extra) | {"long_gaps": long_gaps, "edge_gaps": edge_gaps}
     return MarkerTable(time_s, positions, markers.rate_hz, markers.source, markers.header_units, extra)
+
+
+def require_tracked_frames(
+    markers: MarkerTable, weighted: list[str], *, subject: str = "", trial: str = "", source: str = ""
+) -> None:
+    """Refuse frames where fewer than MIN_TRACKED_MARKERS of the IK's weighted markers are
+    seen. No solver can place the model there: OpenSim's IK fails, and a solver that warm
+    starts from the previous frame would silently hold the last pose."""
+    tracked = [name for name in weighted if name in markers.positions_m]
+    seen = np.zeros(len(markers.time_s), dtype=int)
+    for name in tracked:
+        seen += ~np.isnan(markers.positions_m[name]).any(axis=1)
+    runs = gap_runs(seen < MIN_TRACKED_MARKERS)
+    if not runs:
+        return
+    time_s = markers.time_s
+    shown = "; ".join(f"frames {a + 1}-{b + 1} ({time_s[a]:.3f}-{time_s[b]:.3f} s)" for a, b in runs[:10])
+    more = f" and {len(runs) - 10} more runs" if len(runs) > 10 else ""
+    raise KinematicsError(
+        f"{source or markers.source}: fewer than {MIN_TRACKED_MARKERS} of the {len(tracked)} markers the IK "
+        f"tasks weight are visible in {shown}{more}, where IK runs (the analysed cycles plus margin); "
+        "nothing there places the model",
+        subject=subject,
+        trial=trial,
+        fix="fill the gaps in the lab software, raise gaps.max_gap_s so they are interpolated, or set the "
+        "trial's start_s/end_s in the trials sheet to leave those frames out",
+    )
 
 
 def _describe(gaps: list[tuple[str, int, int]], time_s: np.ndarray, *, shown: int = 10) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from retrorun import cycle_plan, fast_ik, filtering, formats, jobs, opensim_tools, tables, templates
 from retrorun.heading import read_heading, turn_markers
-from retrorun.markers import prepare_markers
+from retrorun.markers import prepare_markers, require_tracked_frames
 
 wc = snakemake.wildcards
 out = snakemake.output
@@ -32,6 +32,9 @@ with jobs.job(snakemake) as log:
         log.warning("IK tasks for markers absent from %s are skipped: %s", snakemake.input.markers, ", ".join(dropped))
     raw_mot = out.unfiltered
     weights = {m: w for m, w in templates.marker_weights(task_set).items() if w > 0 and m not in dropped}
+    require_tracked_frames(
+        markers, list(weights), subject=wc.subject, trial=wc.trial, source=str(snakemake.input.markers)
+    )
     if snakemake.params.solver == "fast":
         errors_sto, locations_sto = fast_ik.inverse_kinematics(
             model_path=snakemake.input.model,

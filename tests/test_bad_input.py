@@ -402,6 +402,32 @@ def test_long_gap_is_left_out_of_ik_when_asked():
     assert kept.extra["long_gaps"] == [("HEEL", 40, 69)]
 
 
+def test_frames_with_too_few_markers_for_ik_are_refused_naming_the_span():
+    """Every weighted marker lost for 0.3 s (ignore_marker keeps the gap): OpenSim's IK
+    fails there and the fast solver would hold the last pose, so IK refuses it first,
+    for either solver, naming subject, trial, file and time span."""
+    from retrorun.errors import KinematicsError
+    from retrorun.markers import require_tracked_frames
+
+    markers = gappy_markers(0)
+    names = ["HEEL", "TOE", "KNEE", "HIP"]
+    positions = {name: markers.positions_m["TOE"] + i for i, name in enumerate(names)}
+    for name in names[1:]:  # one marker left in frames 51-80
+        positions[name][50:80] = np.nan
+    lost = MarkerTable(markers.time_s, positions, 100.0, "lab/walk.trc")
+    kept = prepare_markers(
+        lost, aliases={}, gaps={"max_gap_s": 0.1, "long_gap_policy": "ignore_marker"}, subject="S01", trial="walk1"
+    )
+    with pytest.raises(KinematicsError):  # three weighted, one seen
+        require_tracked_frames(kept, ["HEEL", "TOE", "KNEE"], subject="S01", trial="walk1")
+    with pytest.raises(KinematicsError) as caught:
+        require_tracked_frames(kept, names, subject="S01", trial="walk1")
+    message = str(caught.value)
+    assert "S01/walk1" in message and "lab/walk.trc" in message and "frames 51-80 (0.500-0.790 s)" in message
+    assert "start_s/end_s" in message and caught.value.stage == "inverse_kinematics"
+    require_tracked_frames(kept.window(0.0, 0.49), names)  # outside the gap: nothing to refuse
+
+
 def test_frames_missing_from_the_file_count_as_a_gap():
     markers = gappy_markers(0)
     keep = np.r_[0:40, 43:100]

@@ -279,7 +279,8 @@ def test_fast_solver_in_the_workflow_matches_opensim_on_hamner_running(hamner_ex
     )
     reference, _ = formats.read_storage(reference_sto)
     assert list(fast_sto.columns) == list(reference.columns)
-    assert window["time"].to_numpy() == pytest.approx(reference["time"].to_numpy(), abs=1e-9)
+    # OpenSim's storage files print 8 decimals: its times are ours rounded (half a unit: 5e-9 s)
+    assert window["time"].to_numpy() == pytest.approx(reference["time"].to_numpy(), abs=5e-9)
     fast = pd.read_csv(trial / "so_activations.csv")
     fast = fast[fast["time_s"] <= window["time"].iloc[-1] + 1e-9]
     muscles = list(fast.columns[1:])

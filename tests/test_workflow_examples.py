@@ -116,8 +116,8 @@ def test_hamner_running(hamner_example):
 def test_gait2392_walking(tmp_path):
     shared("gait2392-walk", "gait2392_thelen2003muscle.osim")
     config = REPO / "config" / "examples" / "gait2392-walk" / "config.yaml"
-    # the fast IK solver here (the default is OpenSim's IK tool), so the workflow runs both
-    ok(snakemake(tmp_path, config, "--config", "ik={solver: fast}"))
+    # OpenSim's own IK tool here (the default is the fast solver), so the workflow runs both
+    ok(snakemake(tmp_path, config, "--config", "ik={solver: opensim}"))
     # no window: the trial's two complete cycles, right 0.618-1.852 s and left 1.245-2.459 s;
     # the left one ends 2-3 frames before the record does (near_edge: the splines' end
     # effect), so SO over 0.601-1.869 s (one 60 Hz frame beyond the right cycle)
@@ -127,7 +127,7 @@ def test_gait2392_walking(tmp_path):
     assert sorted(cycles.loc[cycles["status"] == "near_edge", "side"]) == ["l"]
     assert float(row["ik_marker_rms_m"]) < 0.025
     ik_log = tmp_path / "results" / "gait2392-walk" / "logs" / "inverse_kinematics" / "subject01" / "walk1.log"
-    assert "IK (fast solver)" in ik_log.read_text()
+    assert "IK (opensim solver)" in ik_log.read_text()
     grf = pd.read_csv(trial_dir / "grf.csv")
     assert (len(grf) - 1) / (grf["time_s"].iloc[-1] - grf["time_s"].iloc[0]) == pytest.approx(
         600, rel=0.01
