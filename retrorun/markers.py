@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from .config import config_schema
 from .errors import InputError, KinematicsError
@@ -176,6 +175,10 @@ def fill_gaps(
             # a gap of k missing frames spans k + 1 sample periods between the frames around it
             length_s = (last - first + 2) / markers.rate_hz
             if length_s <= max_gap_s + 1e-9 and seen.sum() >= 4:
+                # imported here: scipy.interpolate takes about 0.3 s to import, and planning
+                # imports this module (the up-front checks) and never fills a gap
+                from scipy.interpolate import CubicSpline
+
                 spline = spline or CubicSpline(time_s[seen], xyz[seen], axis=0)
                 xyz[first : last + 1] = spline(time_s[first : last + 1])
             else:

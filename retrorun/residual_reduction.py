@@ -42,7 +42,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import CubicSpline
 
 from . import cycle_plan as plan
 from .errors import InputError
@@ -170,6 +169,9 @@ def mean_com_acceleration_y(
             trial=trial,
             fix="widen the trial's region (start_s/end_s) or analysis.cycles so IK covers the cycles",
         )
+    # imported here: planning imports this module (the up-front checks) and never calls this
+    from scipy.interpolate import CubicSpline
+
     velocity = CubicSpline(time_s, com_height_m).derivative()
     return float(np.mean([(velocity(b) - velocity(a)) / (b - a) for a, b in spans]))
 

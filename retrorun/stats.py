@@ -17,7 +17,6 @@ Below ``min_subjects`` no test is run and ``note`` says why.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
 
 COMPARISON_COLUMNS = [
     "n_subjects",
@@ -150,6 +149,10 @@ def paired_comparison(
             notes + [too_few_note(n, min_subjects=min_subjects, condition_a=condition_a, condition_b=condition_b)]
         )
         return out
+    # imported here: scipy.stats takes about 0.3 s to import, and planning imports this
+    # module (config.outcome_names -> analysis) in every Snakemake process, cluster jobs too
+    from scipy import stats as sps
+
     sd = d.std(ddof=1)
     for level, low, high in (
         (0.95, "difference_ci95_low", "difference_ci95_high"),

@@ -350,6 +350,7 @@ def check_trial_recording(
             + grf_lib.check_ground_frame(specs, loads_path=loads)
         ]
     in_window = (grf["time"] >= start - 1e-6) & (grf["time"] <= end + 1e-6)
+    window = grf[in_window]  # once, not per ExternalForce (a copy of the table each time)
     peak_vertical, readable = 0.0, bool(specs)
     for spec in specs:
         missing = grf_lib.check_force_columns(grf.columns, [spec], grf_path=grf_path, loads_path=loads)
@@ -359,9 +360,9 @@ def check_trial_recording(
             continue
         problems += [
             f"{where}: {p}"
-            for p in grf_lib.check_force_values(grf[in_window], spec, grf_path=grf_path, threshold_n=threshold_n)
+            for p in grf_lib.check_force_values(window, spec, grf_path=grf_path, threshold_n=threshold_n)
         ]
-        vertical = grf.loc[in_window, spec.columns()["force"][1]].to_numpy(dtype=float)
+        vertical = window[spec.columns()["force"][1]].to_numpy(dtype=float)
         peak_vertical = max(peak_vertical, float(np.nanmax(vertical, initial=0.0)))
     if readable and peak_vertical < threshold_n:
         problems.append(

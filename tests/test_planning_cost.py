@@ -18,6 +18,20 @@ def test_planning_does_not_import_scipy_signal():
     assert run.stdout.strip() == "False"
 
 
+def test_planning_imports_no_scipy():
+    """What common.smk imports and calls at parse time (the config's outcome names, the
+    up-front checks) imports no SciPy: scipy.stats and scipy.interpolate cost about 0.8 s
+    of every Snakemake process, cluster jobs too; the functions that use them import them."""
+    code = (
+        "import sys, retrorun.validation, retrorun.sensitivity, retrorun.groups, retrorun.jobs\n"
+        "from retrorun.config import outcome_names\n"
+        "outcome_names({'quadriceps': ['rect_fem']}, {})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert run.stdout.strip() == "[]"
+
+
 def test_the_benchmark_study_is_a_valid_study(tmp_path):
     spec = importlib.util.spec_from_file_location("benchmark_scale", REPO / "tools" / "benchmark_scale.py")
     benchmark = importlib.util.module_from_spec(spec)
