@@ -205,9 +205,7 @@ def fill_gaps(
     return MarkerTable(time_s, positions, markers.rate_hz, markers.source, markers.header_units, extra)
 
 
-def require_tracked_frames(
-    markers: MarkerTable, weighted: list[str], *, subject: str = "", trial: str = "", source: str = ""
-) -> None:
+def require_tracked_frames(markers: MarkerTable, weighted: list[str], *, subject: str = "", trial: str = "") -> None:
     """Refuse frames where fewer than MIN_TRACKED_MARKERS of the IK's weighted markers are
     seen. No solver can place the model there: OpenSim's IK fails, and a solver that warm
     starts from the previous frame would silently hold the last pose."""
@@ -218,12 +216,10 @@ def require_tracked_frames(
     runs = gap_runs(seen < MIN_TRACKED_MARKERS)
     if not runs:
         return
-    time_s = markers.time_s
-    shown = "; ".join(f"frames {a + 1}-{b + 1} ({time_s[a]:.3f}-{time_s[b]:.3f} s)" for a, b in runs[:10])
-    more = f" and {len(runs) - 10} more runs" if len(runs) > 10 else ""
     raise KinematicsError(
-        f"{source or markers.source}: fewer than {MIN_TRACKED_MARKERS} of the {len(tracked)} markers the IK "
-        f"tasks weight are visible in {shown}{more}, where IK runs (the analysed cycles plus margin); "
+        f"{markers.source}: fewer than {MIN_TRACKED_MARKERS} of the {len(tracked)} markers the IK tasks weight "
+        f"are visible in {_describe([('', a, b) for a, b in runs], markers.time_s)}, where IK runs (the "
+        "analysed cycles plus margin); "
         "nothing there places the model",
         subject=subject,
         trial=trial,
@@ -234,6 +230,6 @@ def require_tracked_frames(
 
 def _describe(gaps: list[tuple[str, int, int]], time_s: np.ndarray, *, shown: int = 10) -> str:
     text = "; ".join(
-        f"{name} frames {a + 1}-{b + 1} ({time_s[a]:.3f}-{time_s[b]:.3f} s)" for name, a, b in gaps[:shown]
+        f"{name} frames {a + 1}-{b + 1} ({time_s[a]:.3f}-{time_s[b]:.3f} s)".strip() for name, a, b in gaps[:shown]
     )
     return text + (f" and {len(gaps) - shown} more" if len(gaps) > shown else "")

@@ -32,9 +32,7 @@ with jobs.job(snakemake) as log:
         log.warning("IK tasks for markers absent from %s are skipped: %s", snakemake.input.markers, ", ".join(dropped))
     raw_mot = out.unfiltered
     weights = {m: w for m, w in templates.marker_weights(task_set).items() if w > 0 and m not in dropped}
-    require_tracked_frames(
-        markers, list(weights), subject=wc.subject, trial=wc.trial, source=str(snakemake.input.markers)
-    )
+    require_tracked_frames(markers, list(weights), subject=wc.subject, trial=wc.trial)
     if snakemake.params.solver == "fast":
         errors_sto, locations_sto = fast_ik.inverse_kinematics(
             model_path=snakemake.input.model,
