@@ -32,19 +32,16 @@ STAGES = ("scaling", "events", "grf", "ik", "id", "residual_reduction", "so", "a
 # Figures and the report front page are the main run's only; a variant writes its tables.
 RULE_STAGES = {
     "scale_model": "scaling",
-    "detect_contacts": "events",
-    "plan_cycles": "events",
-    "prepare_grf": "grf",
-    "inverse_kinematics": "ik",
-    "inverse_dynamics": "id",
+    # a chain of stages (workflow/rules/common.smk, Stage) by its last: gait events and
+    # the cycles to analyse, the runner's heading, GRF, IK and ID
+    "trial_motion": "id",
     "reduce_residuals": "residual_reduction",
     "residual_reduction_algorithm": "residual_reduction",
     "inverse_dynamics_after_reduction": "residual_reduction",
     "static_optimization_chunk": "so",
-    "static_optimization": "so",
-    "analyse_trial": "analysis",
-    "gait_geometry": "analysis",
-    "trial_qc": "analysis",
+    # a chain of stages (workflow/rules/common.smk, Stage) by its last: merging SO's
+    # chunks, the cycles' metrics, gait geometry and QC
+    "trial_analysis": "analysis",
     "aggregate_qc": "analysis",
     "analysis_tables": "analysis",
     # a variant's activations against the main run's EMG envelopes (a solver variant: which
@@ -65,8 +62,6 @@ MAIN_ONLY_RULES = (
     "analysis_figures",
     "report_front_page",
     "methods_text",
-    # the runner's heading: the markers and the model alone
-    "estimate_heading",
     # measured EMG: processed once (its keys are fixed), read by every variant's analysis
     "process_emg",
     "emg_normalisation",

@@ -62,7 +62,7 @@ with jobs.job(snakemake) as log:
             **limits,
         ),
     )
-    with formats.atomic_path(snakemake.output[0]) as tmp:
+    with formats.atomic_path(snakemake.output.qc) as tmp:
         Path(tmp).write_text(json.dumps(metrics, indent=2, default=float))
     log.info("QC %s: %s", "pass" if metrics["pass"] else "FLAGGED", metrics["flags"] or "all thresholds met")
     if not metrics["n_cycles_used"]:

@@ -222,7 +222,7 @@ def test_import_rule_writes_trc_grf_and_contacts(tmp_path):
     inputs = work / "results" / "labc3d" / "inputs" / "S01"
     planned = snakemake(work, config, "-n")
     ok(planned)
-    assert "import_c3d" in planned.stdout and "prepare_grf" in planned.stdout  # the C3D feeds the rest of the pipeline
+    assert "import_c3d" in planned.stdout and "trial_motion" in planned.stdout  # the C3D feeds the rest of the pipeline
     # an option after --configfile ends its list of files, so the targets are read as targets
     result = snakemake(
         work,

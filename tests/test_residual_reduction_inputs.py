@@ -48,15 +48,13 @@ def dry_run(tmp_path, method):
 )
 def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method, model, coordinates, table):
     inputs, jobs = dry_run(tmp_path, method)
-    assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["inverse_dynamics"] == 2
+    assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["trial_motion"] == 2
     after, before = f"{TRIAL}/id_after_reduction.csv", f"{TRIAL}/id_generalized_forces.csv"
     assert {model, coordinates} <= set(inputs["inverse_dynamics_after_reduction"])
     assert {model, coordinates} <= set(inputs["static_optimization_chunk"])
-    # the knee moment and angle of the analysis
-    assert {model, table, after} <= set(inputs["analyse_trial"])
-    assert before not in inputs["analyse_trial"]
-    # QC: reserves against the ID after reduction, the before columns from the first ID
-    assert {after, before} <= set(inputs["trial_qc"])
+    # the knee moment and angle of the analysis, and QC: reserves against the ID after
+    # reduction, the before columns from the first ID (one job: rule trial_analysis)
+    assert {model, table, after, before} <= set(inputs["trial_analysis"])
 
 
 def test_none_runs_nothing_new(tmp_path):
@@ -64,5 +62,5 @@ def test_none_runs_nothing_new(tmp_path):
     assert "inverse_dynamics_after_reduction" not in jobs and "residual_reduction_algorithm" not in jobs
     assert not any("id_after_reduction" in f or "rra" in f for files in inputs.values() for f in files)
     assert {f"{SUBJECT}/scaled_model.osim", f"{TRIAL}/ik_coordinates.csv", f"{TRIAL}/id_generalized_forces.csv"} <= set(
-        inputs["analyse_trial"]
+        inputs["trial_analysis"]
     )

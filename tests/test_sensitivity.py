@@ -51,9 +51,8 @@ def test_a_filter_variant_reuses_scaling_and_events(dry_run):
     variant = "filter_hz-10"
     trials = N_SUBJECTS * TRIALS_PER_SUBJECT
     assert dry_run[("sensitivity_scale_model", variant)] == 0
-    assert dry_run[("sensitivity_detect_contacts", variant)] == 0
-    assert dry_run[("sensitivity_plan_cycles", variant)] == 0
-    for rule in ("prepare_grf", "inverse_kinematics", "inverse_dynamics", "static_optimization", "analyse_trial"):
+    # one job per trial up to ID (its gait events too: cheap, and the same as the main run's)
+    for rule in ("trial_motion", "static_optimization_chunk", "trial_analysis"):
         assert dry_run[(f"sensitivity_{rule}", variant)] == trials, rule
     assert dry_run[("sensitivity_analysis_tables", variant)] == 1
 
@@ -61,15 +60,15 @@ def test_a_filter_variant_reuses_scaling_and_events(dry_run):
 def test_an_so_variant_reuses_ik_id_and_residual_reduction(dry_run):
     variant = "static_optimization.activation_exponent-3"
     trials = N_SUBJECTS * TRIALS_PER_SUBJECT
-    for rule in ("scale_model", "prepare_grf", "inverse_kinematics", "inverse_dynamics", "reduce_residuals"):
+    for rule in ("scale_model", "trial_motion", "reduce_residuals"):
         assert dry_run[(f"sensitivity_{rule}", variant)] == 0, rule
-    for rule in ("static_optimization_chunk", "static_optimization", "analyse_trial", "trial_qc"):
+    for rule in ("static_optimization_chunk", "trial_analysis"):
         assert dry_run[(f"sensitivity_{rule}", variant)] == trials, rule
 
 
 def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run):
     assert dry_run[("scale_model", "")] == N_SUBJECTS
-    assert dry_run[("inverse_kinematics", "")] == N_SUBJECTS * TRIALS_PER_SUBJECT
+    assert dry_run[("trial_motion", "")] == N_SUBJECTS * TRIALS_PER_SUBJECT
     assert dry_run[("sensitivity_table", "")] == 1 and dry_run[("sensitivity_figure", "")] == 1
 
     # the demo has EMG: every variant's agreement with it, and one table of them all
@@ -98,7 +97,7 @@ def test_variant_config_overrides_only_its_keys():
     both = variants["both"].config["static_optimization"]
     assert both["chunks"] == 2 and both["activation_exponent"] == DEMO["static_optimization"]["activation_exponent"]
     assert variants["both"].first_stage == "so" and variants["filter_hz-10"].first_stage == "grf"
-    assert not variants["both"].reruns("inverse_kinematics") and variants["both"].reruns("analysis_tables")
+    assert not variants["both"].reruns("trial_motion") and variants["both"].reruns("analysis_tables")
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,8 @@ def test_error_record_name_is_said_once_and_every_script_runs_in_job():
     ]
     said = [str(p.relative_to(REPO)) for p in sources for line in p.read_text().splitlines() if "error.json" in line]
     assert said == ["retrorun/jobs.py"], said
-    for script in sorted((REPO / "scripts").glob("*.py")):
+    # run_stages.py runs other scripts, each of which records its own failure
+    for script in sorted(set((REPO / "scripts").glob("*.py")) - {REPO / "scripts" / "run_stages.py"}):
         calls = re.findall(r"jobs\.job\([^)]*\)", script.read_text())
         assert calls == ["jobs.job(snakemake)"], f"{script.name}: {calls}"
 

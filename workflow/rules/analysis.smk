@@ -9,9 +9,10 @@ TRIAL_ANALYSIS = {
 }
 
 
-rule analyse_trial:
-    input:
-        unpack(emg_analysis_inputs),
+STAGE_ANALYSE_TRIAL = Stage(
+    "analyse_trial",
+    unpack=[emg_analysis_inputs],
+    input=dict(
         # the model SO ran on gives each muscle's activation floor (min_control), the knee
         # extension direction and, with weighting max_isometric_force, the weights (a
         # uniform strength scale in SO does not change them)
@@ -20,15 +21,14 @@ rule analyse_trial:
         activations=trial_path("so_activations.csv"),
         ik=reduced_coordinates_table,
         id_forces=dynamics_after_reduction,
-    output:
+    ),
+    output=dict(
         metrics=trial_path("cycle_metrics.csv"),
         curves=trial_path("cycle_curves.csv"),
         stance_curves=trial_path("stance_curves.csv"),
-    log:
-        trial_log("analyse_trial"),
-    group:
-        TRIAL_GROUP
-    params:
+    ),
+    log=trial_log("analyse_trial"),
+    params=dict(
         settings=TRIAL_ANALYSIS,
         # muscle groups and, with config chains, the chains (analysed as groups)
         groups=analysis_groups(config),
@@ -38,31 +38,47 @@ rule analyse_trial:
         speed_m_s=lambda wc: STUDY.trial(wc.subject, wc.trial).speed_m_s,
         emg=config["emg"],
         trial_dir=trial_folder,
-    script:
-        "../../scripts/analyse_trial.py"
+    ),
+)
 
-
-rule gait_geometry:
-    input:
+# foot placement, the COM over the hips and the strike pattern per used cycle
+# (retrorun/gait_geometry.py), from the model and coordinates the analysis reads
+STAGE_GAIT_GEOMETRY = Stage(
+    "gait_geometry",
+    input=dict(
         model=reduced_model,
         coordinates=reduced_coordinates_table,
         cycles=trial_path("cycles.csv"),
         grf=trial_path("grf.csv"),
-    output:
-        geometry=trial_path("gait_geometry.csv"),
-    log:
-        trial_log("gait_geometry"),
-    # foot placement, the COM over the hips and the strike pattern per used cycle
-    # (retrorun/gait_geometry.py), from the model and coordinates the analysis reads
-    group:
-        TRIAL_GROUP
-    params:
+    ),
+    output=dict(geometry=trial_path("gait_geometry.csv")),
+    log=trial_log("gait_geometry"),
+    params=dict(
         sides=config["sides"],
         # the centre of pressure at contact: the first sample loaded at the event threshold
         threshold_n=ANALYSIS["contact_threshold_n"],
         trial_dir=trial_folder,
+    ),
+)
+
+# A trial's light stages after SO in one job (Stage, common.smk): merging SO's chunks,
+# the metrics per cycle, the gait geometry and QC
+TRIAL_ANALYSIS_STAGES = [STAGE_STATIC_OPTIMIZATION, STAGE_ANALYSE_TRIAL, STAGE_GAIT_GEOMETRY, STAGE_TRIAL_QC]
+
+
+rule trial_analysis:
+    input:
+        chain_input(TRIAL_ANALYSIS_STAGES),
+    output:
+        **chain_output(TRIAL_ANALYSIS_STAGES),
+    log:
+        **chain_log(TRIAL_ANALYSIS_STAGES),
+    group:
+        TRIAL_GROUP
+    params:
+        chain=chain_params(TRIAL_ANALYSIS_STAGES),
     script:
-        "../../scripts/gait_geometry.py"
+        "../../scripts/run_stages.py"
 
 
 rule analysis_tables:

@@ -463,7 +463,11 @@ def variant_output(rule_name):
 
 
 def variant_log(rule_name):
+    """The logs of main rule `rule_name` in the variant's folder, named ones as a dict
+    (a chain of stages has one per stage)."""
     positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.log
+    if named:
+        return {key: _in_variant_dir(item) for key, item in named.items()}
     return [_in_variant_dir(item) for item in positional]
 
 
@@ -552,3 +556,72 @@ def emg_front_page_inputs(wildcards):
 
 def hypotheses_front_page_inputs(wildcards):
     return {"hypotheses": rules.hypotheses.output[0]} if config["hypotheses"] else {}
+
+
+# Stages that run together in one job (scripts/run_stages.py). A stage is what a rule
+# is: a script (scripts/<name>.py) with named inputs, outputs, params and a log. A light
+# stage does well under a second of work but each job pays 1-2 s of start-up (Python,
+# pandas, Snakemake's script preamble), and Snakemake about 3 ms per job to plan: so a
+# trial's light stages are chained into one job. In the job every name is
+# <stage>__<name>; the runner hands each script its own under their own names, an input
+# that an earlier stage of the job writes being that stage's output.
+class Stage:
+    def __init__(self, name, *, input, output, log, params=None, unpack=(), benchmark=None):
+        self.name, self.input, self.output, self.log = name, input, output, log
+        self.params, self.unpack, self.benchmark = params or {}, tuple(unpack), benchmark
+
+    def inputs(self, wildcards):
+        named = {}
+        for function in self.unpack:
+            named.update(function(wildcards))
+        named.update({key: _resolved(item, wildcards) for key, item in self.input.items()})
+        return named
+
+
+def _chain_inputs(stages, wildcards):
+    """({'<stage>__<input>': file} of the files the chain reads from other jobs,
+    {'<stage>__<input>': '<earlier stage>__<output>'} of those an earlier stage writes)."""
+    written, files, links = {}, {}, {}
+    for stage in stages:
+        for key, value in stage.inputs(wildcards).items():
+            name = f"{stage.name}__{key}"
+            if isinstance(value, str) and value in written:
+                links[name] = written[value]
+            else:
+                files[name] = value
+        written |= {apply_wildcards(str(p), wildcards): f"{stage.name}__{k}" for k, p in stage.output.items()}
+    return files, links
+
+
+def chain_input(stages):
+    return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0])
+
+
+def chain_output(stages):
+    return {f"{stage.name}__{key}": path for stage in stages for key, path in stage.output.items()}
+
+
+def chain_log(stages):
+    """Each stage's log, and the benchmark file of those that have one (Snakemake keeps
+    logs of a failed job; scripts/run_stages.py writes the benchmarks)."""
+    logs = {stage.name: stage.log for stage in stages}
+    return logs | {f"{stage.name}__benchmark": stage.benchmark for stage in stages if stage.benchmark}
+
+
+def chain_params(stages, overrides=None):
+    """The chain for scripts/run_stages.py: the stages in order, the links, and each
+    stage's params for the job's wildcards (`overrides`: {stage: {param: value}}, a
+    sensitivity variant's)."""
+
+    def value(item, wildcards):
+        return item(wildcards) if callable(item) else item
+
+    def chain(wildcards):
+        params = {}
+        for stage in stages:
+            given = stage.params | (overrides or {}).get(stage.name, {})
+            params[stage.name] = {key: value(item, wildcards) for key, item in given.items()}
+        links = _chain_inputs(stages, wildcards)[1]
+        return {"stages": [stage.name for stage in stages], "links": links, "params": params}
+
+    return chain

@@ -1,23 +1,46 @@
 # Inverse dynamics with the filtered GRF applied to the feet.
 
 
-rule inverse_dynamics:
-    input:
+STAGE_INVERSE_DYNAMICS = Stage(
+    "inverse_dynamics",
+    input=dict(
         model=subject_path("scaled_model.osim"),
         coordinates=trial_path("ik.mot"),
         grf=trial_path("grf.mot"),
         external_loads=trial_path("external_loads.xml"),
+    ),
+    output=dict(sto=trial_path("id.sto"), table=trial_path("id_generalized_forces.csv")),
+    log=trial_log("inverse_dynamics"),
+    benchmark=trial_benchmark("inverse_dynamics"),
+    params=dict(trial_dir=trial_folder),
+)
+
+# A trial's stages up to ID in one job (Stage, common.smk): gait events and the cycles
+# to analyse (cycles.smk), the heading, GRF and IK (kinematics.smk), then ID
+TRIAL_MOTION_STAGES = [
+    STAGE_DETECT_CONTACTS,
+    STAGE_PLAN_CYCLES,
+    STAGE_ESTIMATE_HEADING,
+    STAGE_PREPARE_GRF,
+    STAGE_INVERSE_KINEMATICS,
+    STAGE_INVERSE_DYNAMICS,
+]
+
+
+rule trial_motion:
+    input:
+        chain_input(TRIAL_MOTION_STAGES),
     output:
-        sto=trial_path("id.sto"),
-        table=trial_path("id_generalized_forces.csv"),
+        **chain_output(TRIAL_MOTION_STAGES),
     log:
-        trial_log("inverse_dynamics"),
-    benchmark:
-        trial_benchmark("inverse_dynamics")
+        **chain_log(TRIAL_MOTION_STAGES),
     group:
         TRIAL_GROUP
+    resources:
+        # measured (tools/stage_times.py): 280 MB max RSS; IK 11-18 s per trial with
+        # OpenSim's IK on the Hamner 92-muscle model, the other stages 1-3 s each
+        runtime=lambda wc, attempt: 15 * attempt,
     params:
-        trial_dir=trial_folder,
-    # resources: the profile's defaults (measured (tools/stage_times.py): 210 MB max RSS, 2-8 s per trial; attempt 2 doubles)
+        chain=chain_params(TRIAL_MOTION_STAGES),
     script:
-        "../../scripts/inverse_dynamics.py"
+        "../../scripts/run_stages.py"

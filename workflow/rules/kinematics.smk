@@ -4,78 +4,62 @@
 # by the heading (retrorun.heading) before either is used.
 
 
-rule estimate_heading:
-    input:
-        unpack(lambda wc: model_inputs()),
-        markers=trial_markers_path,
-        span=analysis_span,
-    output:
-        heading=trial_path("heading.json"),
-    log:
-        trial_log("estimate_heading"),
-    group:
-        TRIAL_GROUP
-    params:
-        trial_dir=trial_folder,
-        aliases=config["marker_aliases"],
-    script:
-        "../../scripts/estimate_heading.py"
+STAGE_ESTIMATE_HEADING = Stage(
+    "estimate_heading",
+    unpack=[lambda wc: model_inputs()],
+    input=dict(markers=trial_markers_path, span=analysis_span),
+    output=dict(heading=trial_path("heading.json")),
+    log=trial_log("estimate_heading"),
+    params=dict(trial_dir=trial_folder, aliases=config["marker_aliases"]),
+)
 
-
-rule prepare_grf:
-    input:
+STAGE_PREPARE_GRF = Stage(
+    "prepare_grf",
+    input=dict(
         grf=trial_grf_path,
         external_loads=external_loads_template,
         span=analysis_span,
         heading=trial_path("heading.json"),
-    output:
+    ),
+    output=dict(
         mot=trial_path("grf.mot"),
         table=trial_path("grf.csv"),
         external_loads=trial_path("external_loads.xml"),
-    log:
-        trial_log("prepare_grf"),
-    benchmark:
-        trial_benchmark("prepare_grf")
-    group:
-        TRIAL_GROUP
-    params:
+    ),
+    log=trial_log("prepare_grf"),
+    benchmark=trial_benchmark("prepare_grf"),
+    params=dict(
         trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
         contact_threshold_n=config["grf"]["contact_threshold_n"],
         sides=config["sides"],
-    # resources: the profile's defaults (measured: 265 MB max RSS, 3-15 s per trial; attempt 2 doubles)
-    script:
-        "../../scripts/prepare_grf.py"
+    ),
+)
 
-
-rule inverse_kinematics:
-    input:
+STAGE_INVERSE_KINEMATICS = Stage(
+    "inverse_kinematics",
+    input=dict(
         model=subject_path("scaled_model.osim"),
         markers=trial_markers_path,
         ik_tasks=config["model"]["ik_tasks"],
         span=analysis_span,
         heading=trial_path("heading.json"),
-    output:
+    ),
+    output=dict(
         mot=trial_path("ik.mot"),
         # before the low-pass: the demo's error budget separates IK from filtering with it
         unfiltered=trial_path("ik_unfiltered.mot"),
         coordinates=trial_path("ik_coordinates.csv"),
         marker_errors=trial_path("ik_marker_errors.csv"),
         marker_errors_by_marker=trial_path("ik_marker_errors_by_marker.csv"),
-    log:
-        trial_log("inverse_kinematics"),
-    benchmark:
-        trial_benchmark("inverse_kinematics")
-    group:
-        TRIAL_GROUP
-    resources:
-        # measured: 280 MB max RSS, 11-18 s per trial (Hamner 92-muscle model, 4.5 s of IK)
-        runtime=lambda wc, attempt: 10 * attempt,
-    params:
+    ),
+    log=trial_log("inverse_kinematics"),
+    benchmark=trial_benchmark("inverse_kinematics"),
+    params=dict(
         trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
         aliases=config["marker_aliases"],
         gaps=config["gaps"],
         solver=config["ik"]["solver"],
-    script:
-        "../../scripts/inverse_kinematics.py"
+    ),
+)

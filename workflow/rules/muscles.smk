@@ -44,21 +44,17 @@ rule static_optimization_chunk:
         "../../scripts/static_optimization_chunk.py"
 
 
-rule static_optimization:
-    input:
-        chunks=so_chunks,
-        model=reduced_model,
-    output:
+# merging the chunks: a stage of rule trial_analysis (analysis.smk)
+STAGE_STATIC_OPTIMIZATION = Stage(
+    "static_optimization",
+    input=dict(chunks=so_chunks, model=reduced_model),
+    output=dict(
         activations_sto=trial_path("so_activations.sto"),
         forces_sto=trial_path("so_forces.sto"),
         activations=trial_path("so_activations.csv"),
         forces=trial_path("so_forces.csv"),
         actuators=trial_path("so_actuators.csv"),
-    log:
-        trial_log("static_optimization"),
-    group:
-        TRIAL_GROUP
-    params:
-        trial_dir=trial_folder,
-    script:
-        "../../scripts/static_optimization.py"
+    ),
+    log=trial_log("static_optimization"),
+    params=dict(trial_dir=trial_folder),
+)

@@ -1,9 +1,11 @@
 # Quality checks per trial against the thresholds in config `qc`, and the study table.
 
 
-rule trial_qc:
-    input:
-        unpack(rra_qc_inputs),
+# a stage of rule trial_analysis (analysis.smk)
+STAGE_TRIAL_QC = Stage(
+    "trial_qc",
+    unpack=[rra_qc_inputs],
+    input=dict(
         scale_errors=subject_path("scale_marker_errors.csv"),
         ik_errors=trial_path("ik_marker_errors.csv"),
         grf=trial_path("grf.csv"),
@@ -17,19 +19,16 @@ rule trial_qc:
         span=trial_path("analysis_span.json"),
         heading=trial_path("heading.json"),
         reduction=reduction_table,
-    output:
-        trial_path("qc.json"),
-    log:
-        trial_log("trial_qc"),
-    group:
-        TRIAL_GROUP
-    params:
+    ),
+    output=dict(qc=trial_path("qc.json")),
+    log=trial_log("trial_qc"),
+    params=dict(
         condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
         filter_hz=config["filter_hz"],
         thresholds=config["qc"],
         max_mass_change_kg=config["residual_reduction"]["max_mass_change_kg"],
-    script:
-        "../../scripts/trial_qc.py"
+    ),
+)
 
 
 rule aggregate_qc:

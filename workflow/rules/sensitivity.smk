@@ -33,76 +33,45 @@ use rule scale_model as sensitivity_scale_model with:
         gaps=variant_setting("gaps"),
 
 
-use rule detect_contacts as sensitivity_detect_contacts with:
+# a trial's events, heading, GRF, IK and ID: one job (dynamics.smk)
+use rule trial_motion as sensitivity_trial_motion with:
     input:
-        variant_input("detect_contacts"),
+        variant_input("trial_motion"),
     output:
-        **variant_output("detect_contacts"),
+        **variant_output("trial_motion"),
     log:
-        variant_log("detect_contacts"),
+        **variant_log("trial_motion"),
     params:
-        threshold_n=variant_setting("analysis.contact_threshold_n"),
-        min_contact_s=variant_setting("analysis.min_contact_s"),
-        trial_dir=variant_trial_folder,
-
-
-use rule plan_cycles as sensitivity_plan_cycles with:
-    input:
-        variant_input("plan_cycles"),
-    output:
-        **variant_output("plan_cycles"),
-    log:
-        variant_log("plan_cycles"),
-    params:
-        unit=variant_setting("analysis.unit"),
-        cycles=variant_setting("analysis.cycles"),
-        min_cycle_s=variant_setting("analysis.min_cycle_s"),
-        max_cycle_s=variant_setting("analysis.max_cycle_s"),
-        margin_s=variant_setting("ik_margin_s"),
-        trial_dir=variant_trial_folder,
-
-
-use rule prepare_grf as sensitivity_prepare_grf with:
-    input:
-        variant_input("prepare_grf"),
-    output:
-        **variant_output("prepare_grf"),
-    log:
-        variant_log("prepare_grf"),
-    benchmark:
-        variant_benchmark("prepare_grf")
-    params:
-        filter_hz=variant_setting("filter_hz"),
-        contact_threshold_n=variant_setting("grf.contact_threshold_n"),
-        trial_dir=variant_trial_folder,
-
-
-use rule inverse_kinematics as sensitivity_inverse_kinematics with:
-    input:
-        variant_input("inverse_kinematics"),
-    output:
-        **variant_output("inverse_kinematics"),
-    log:
-        variant_log("inverse_kinematics"),
-    benchmark:
-        variant_benchmark("inverse_kinematics")
-    params:
-        filter_hz=variant_setting("filter_hz"),
-        gaps=variant_setting("gaps"),
-        trial_dir=variant_trial_folder,
-
-
-use rule inverse_dynamics as sensitivity_inverse_dynamics with:
-    input:
-        variant_input("inverse_dynamics"),
-    output:
-        **variant_output("inverse_dynamics"),
-    log:
-        variant_log("inverse_dynamics"),
-    benchmark:
-        variant_benchmark("inverse_dynamics")
-    params:
-        trial_dir=variant_trial_folder,
+        chain=chain_params(
+            TRIAL_MOTION_STAGES,
+            overrides={
+                "detect_contacts": {
+                    "threshold_n": variant_setting("analysis.contact_threshold_n"),
+                    "min_contact_s": variant_setting("analysis.min_contact_s"),
+                    "trial_dir": variant_trial_folder,
+                },
+                "plan_cycles": {
+                    "unit": variant_setting("analysis.unit"),
+                    "cycles": variant_setting("analysis.cycles"),
+                    "min_cycle_s": variant_setting("analysis.min_cycle_s"),
+                    "max_cycle_s": variant_setting("analysis.max_cycle_s"),
+                    "margin_s": variant_setting("ik_margin_s"),
+                    "trial_dir": variant_trial_folder,
+                },
+                "estimate_heading": {"trial_dir": variant_trial_folder},
+                "prepare_grf": {
+                    "filter_hz": variant_setting("filter_hz"),
+                    "contact_threshold_n": variant_setting("grf.contact_threshold_n"),
+                    "trial_dir": variant_trial_folder,
+                },
+                "inverse_kinematics": {
+                    "filter_hz": variant_setting("filter_hz"),
+                    "gaps": variant_setting("gaps"),
+                    "trial_dir": variant_trial_folder,
+                },
+                "inverse_dynamics": {"trial_dir": variant_trial_folder},
+            },
+        ),
 
 
 # --- residual reduction, static optimization
@@ -162,54 +131,32 @@ use rule static_optimization_chunk as sensitivity_static_optimization_chunk with
         trial_dir=variant_trial_folder,
 
 
-use rule static_optimization as sensitivity_static_optimization with:
+# --- the variant's analysis of each trial
+
+
+use rule trial_analysis as sensitivity_trial_analysis with:
     input:
-        variant_input("static_optimization"),
+        variant_input("trial_analysis"),
     output:
-        **variant_output("static_optimization"),
+        **variant_output("trial_analysis"),
     log:
-        variant_log("static_optimization"),
+        **variant_log("trial_analysis"),
     params:
-        trial_dir=variant_trial_folder,
-
-
-# --- the variant's analysis tables
-
-
-use rule analyse_trial as sensitivity_analyse_trial with:
-    input:
-        variant_input("analyse_trial"),
-    output:
-        **variant_output("analyse_trial"),
-    log:
-        variant_log("analyse_trial"),
-    params:
-        settings=variant_trial_analysis,
-        trial_dir=variant_trial_folder,
-
-
-use rule gait_geometry as sensitivity_gait_geometry with:
-    input:
-        variant_input("gait_geometry"),
-    output:
-        **variant_output("gait_geometry"),
-    log:
-        variant_log("gait_geometry"),
-    params:
-        threshold_n=variant_setting("analysis.contact_threshold_n"),
-        trial_dir=variant_trial_folder,
-
-
-use rule trial_qc as sensitivity_trial_qc with:
-    input:
-        variant_input("trial_qc"),
-    output:
-        variant_output("trial_qc"),
-    log:
-        variant_log("trial_qc"),
-    params:
-        thresholds=variant_setting("qc"),
-        max_mass_change_kg=variant_setting("residual_reduction.max_mass_change_kg"),
+        chain=chain_params(
+            TRIAL_ANALYSIS_STAGES,
+            overrides={
+                "static_optimization": {"trial_dir": variant_trial_folder},
+                "analyse_trial": {"settings": variant_trial_analysis, "trial_dir": variant_trial_folder},
+                "gait_geometry": {
+                    "threshold_n": variant_setting("analysis.contact_threshold_n"),
+                    "trial_dir": variant_trial_folder,
+                },
+                "trial_qc": {
+                    "thresholds": variant_setting("qc"),
+                    "max_mass_change_kg": variant_setting("residual_reduction.max_mass_change_kg"),
+                },
+            },
+        ),
 
 
 use rule aggregate_qc as sensitivity_aggregate_qc with:

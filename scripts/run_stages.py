@@ -1,0 +1,66 @@
+"""Rules that chain stages (workflow/rules/common.smk, Stage): each stage's script run in
+this process, one after another, with the inputs, outputs, params and log of its own,
+as if it were its own job. A stage that fails stops the chain; its script has written
+the trial's error record naming the stage (retrorun.jobs)."""
+
+import resource
+import runpy
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from snakemake.iocontainers import Namedlist
+
+chain = snakemake.params.chain
+
+
+def write_benchmark(path, started, used):
+    """The stage's wall and CPU seconds and the process's peak memory so far, in the
+    columns of Snakemake's benchmark files (tools/stage_times.py reads them)."""
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    wall_s = time.time() - started
+    cpu_s = (now.ru_utime - used.ru_utime) + (now.ru_stime - used.ru_stime)
+    row = {"s": f"{wall_s:.2f}", "h:m:s": time.strftime("%H:%M:%S", time.gmtime(wall_s))}
+    row |= {"max_rss": f"{now.ru_maxrss / 1024:.2f}", "cpu_time": f"{cpu_s:.2f}"}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\t".join(row) + "\n" + "\t".join(row.values()) + "\n")
+
+
+def named(items: dict) -> Namedlist:
+    """Files by name, flat as Snakemake gives a job's inputs (a named list spans several)."""
+    files = Namedlist()
+    for key, value in items.items():
+        start = len(files)
+        files.extend(value if isinstance(value, (list, tuple)) else [value])
+        files._set_name(key, start, len(files) if isinstance(value, (list, tuple)) else None)
+    return files
+
+
+def own(namedlist, stage, extra=()):
+    prefix = f"{stage}__"
+    items = {key[len(prefix) :]: value for key, value in namedlist.items() if key.startswith(prefix)}
+    return named(items | dict(extra))
+
+
+for stage in chain["stages"]:
+    linked = {
+        key.split("__", 1)[1]: snakemake.output[producer]
+        for key, producer in chain["links"].items()
+        if key.startswith(f"{stage}__")
+    }
+    job = SimpleNamespace(
+        rule=stage,
+        input=own(snakemake.input, stage, linked),
+        output=own(snakemake.output, stage),
+        params=Namedlist(fromdict=chain["params"][stage]),
+        log=Namedlist([snakemake.log[stage]]),
+        wildcards=snakemake.wildcards,
+        threads=snakemake.threads,
+        resources=snakemake.resources,
+        config=snakemake.config,
+        scriptdir=snakemake.scriptdir,
+    )
+    started, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)
+    runpy.run_path(str(Path(snakemake.scriptdir) / f"{stage}.py"), init_globals={"snakemake": job}, run_name="__main__")
+    if f"{stage}__benchmark" in snakemake.log.keys():
+        write_benchmark(snakemake.log[f"{stage}__benchmark"], started, used)
