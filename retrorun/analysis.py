@@ -133,7 +133,7 @@ def analyse_trial(
 ) -> TrialAnalysis:
     """Curves and metrics of one trial's chosen units. ``settings`` is the config's ``analysis``.
 
-    ``cycles`` is rule plan_cycles' table (``cycle_plan.plan``): every candidate cycle
+    ``cycles`` is stage plan_cycles's table (``cycle_plan.plan``): every candidate cycle
     (or stance, ``settings['unit']``) with its status; the used ones are analysed, each
     normalised 0-100 % of itself. A stance unit has only the stance metrics (its
     ``stance_pct`` is 100). ``floors`` (muscle column -> the model's
@@ -357,7 +357,7 @@ def empty_comparison(
     """Why the comparison is empty, or "" when every compared condition that has trials has
     a used cycle (or stance) in at least one of them.
 
-    Names every trial of such a condition, with rule plan_cycles' warning: the nearest
+    Names every trial of such a condition, with stage plan_cycles's warning: the nearest
     candidate and what to change. (A condition with no trial at all is the trials sheet's
     business, checked before any job; trials the QC gate leaves out are listed on the
     report's front page.)"""

@@ -361,7 +361,7 @@ def empty_warning(units: pd.DataFrame, *, unit: str, region, record, region_give
 
 
 def read_span(path) -> dict:
-    """analysis_span.json, as rule plan_cycles wrote it."""
+    """analysis_span.json, as stage plan_cycles wrote it."""
     import json
 
     with open(path) as handle:

@@ -197,7 +197,7 @@ def cycle_geometry(
     neutral_foot_angle_deg: dict[str, float],
     threshold_n: float,
 ) -> pd.DataFrame:
-    """One row per used cycle (``cycles``: rule plan_cycles' table, its strike and toe
+    """One row per used cycle (``cycles``: stage plan_cycles's table, its strike and toe
     off): side, cycle, every measure of ``outcome_names`` (wide, ``group.metric``
     columns), the two strike categories and a note.
 
@@ -482,7 +482,7 @@ def body_points(
 def grf_sides(table: pd.DataFrame, *, external_loads: str, sides: dict[str, str]) -> pd.DataFrame:
     """An OpenSim GRF table (``time`` and the external loads' force, point and torque
     columns) as ``cycle_geometry`` reads it: ``time_s`` and per side the vertical force
-    and the centre of pressure of all its plates together (as rule prepare_grf's
+    and the centre of pressure of all its plates together (as stage prepare_grf's
     ``grf.csv``, without filtering: for the demo's noise-free true forces)."""
     from . import grf as grf_tools
     from . import templates

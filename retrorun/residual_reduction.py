@@ -63,7 +63,7 @@ def check_adjusted_body(body: str, bodies: set[str]) -> list[str]:
 def averaging_windows(
     cycles: pd.DataFrame, *, window_start_s: float, window_end_s: float
 ) -> tuple[list[tuple[float, float]], str]:
-    """The whole gait cycles the analysis uses (rule plan_cycles' cycles.csv, either foot);
+    """The whole gait cycles the analysis uses (stage plan_cycles's cycles.csv, either foot);
     the whole window when there is none (or the units are stances, not whole cycles),
     said in the note."""
     used = cycles[(cycles["status"] == plan.USED) & (cycles["unit"] == plan.CYCLE)]

@@ -1,4 +1,4 @@
-"""Rule analyse_trial: one trial's gait cycles, normalised curves and cycle metrics."""
+"""Stage analyse_trial: one trial's gait cycles, normalised curves and cycle metrics."""
 
 import pandas as pd
 

@@ -38,7 +38,7 @@ with jobs.job(snakemake) as log:
     cycles = truth.true_cycles(pd.read_csv(inp.contacts), window_start_s=window[0], window_end_s=window[1])
     formats.write_csv(out.cycles, cycles)
     analysis = params.analysis
-    # the same floors, weights and knee direction as rule analyse_trial, read from the true model
+    # the same floors, weights and knee direction as stage analyse_trial, read from the true model
     names = [f"{m}{suffix}" for muscles in params.groups.values() for m in muscles for suffix in params.sides.values()]
     properties = model_properties.muscle_properties(inp.model, names)
     weights = None

@@ -1,5 +1,5 @@
-"""Rule detect_contacts: each foot's strikes and toe offs from the trial's raw vertical GRF,
-over the whole record (rule plan_cycles then chooses the cycles)."""
+"""Stage detect_contacts: each foot's strikes and toe offs from the trial's raw vertical GRF,
+over the whole record (stage plan_cycles then chooses the cycles)."""
 
 from retrorun import formats, jobs
 from retrorun import grf as grf_lib

@@ -1,4 +1,4 @@
-"""Rule estimate_heading: which way the runner faces in the lab (retrorun.heading), from
+"""Stage estimate_heading: which way the runner faces in the lab (retrorun.heading), from
 the markers over the span IK runs on; IK and the GRF stage turn the trial by it."""
 
 from retrorun import cycle_plan, formats, jobs

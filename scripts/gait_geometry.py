@@ -1,4 +1,4 @@
-"""Rule gait_geometry: one trial's foot placement, COM over the hips and strike pattern per
+"""Stage gait_geometry: one trial's foot placement, COM over the hips and strike pattern per
 used cycle (retrorun.gait_geometry), from the analysis's model and coordinates and the
 prepared GRF's centre of pressure."""
 

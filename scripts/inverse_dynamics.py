@@ -1,4 +1,4 @@
-"""Rule inverse_dynamics (and inverse_dynamics_after_reduction): generalized forces from
+"""Stage inverse_dynamics and rule inverse_dynamics_after_reduction: generalized forces from
 the filtered coordinates and GRF, on the given model."""
 
 import os

@@ -1,4 +1,4 @@
-"""Rule inverse_kinematics: IK over the chosen cycles plus margin (analysis_span.json) on the
+"""Stage inverse_kinematics: IK over the chosen cycles plus margin (analysis_span.json) on the
 markers turned into the runner's facing frame (heading.json), then the coordinates
 low-pass filtered with the GRF's cutoff (Bisseling & Hof 2006)."""
 

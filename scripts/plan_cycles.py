@@ -1,4 +1,4 @@
-"""Rule plan_cycles: the cycles (or stances) analysed, and the span IK, ID and SO run on."""
+"""Stage plan_cycles: the cycles (or stances) analysed, and the span IK, ID and SO run on."""
 
 import json
 

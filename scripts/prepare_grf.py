@@ -1,4 +1,4 @@
-"""Rule prepare_grf: turn the trial's GRF into the runner's facing frame (heading.json),
+"""Stage prepare_grf: turn the trial's GRF into the runner's facing frame (heading.json),
 filter it with the kinematics' cutoff, write the OpenSim .mot and external loads ID/SO
 read, and a per-side tidy table."""
 

@@ -1,4 +1,4 @@
-"""Rule static_optimization: merge the SO chunks of a trial into its SO tables."""
+"""Stage static_optimization: merge the SO chunks of a trial into its SO tables."""
 
 from pathlib import Path
 

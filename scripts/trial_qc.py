@@ -1,4 +1,4 @@
-"""Rule trial_qc: one trial's quality metrics against the config thresholds."""
+"""Stage trial_qc: one trial's quality metrics against the config thresholds."""
 
 import json
 from pathlib import Path

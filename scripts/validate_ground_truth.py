@@ -13,7 +13,7 @@ params = snakemake.params
 
 def knee_extension_sign(truth_dir: str) -> float:
     """The extension direction of the knee coordinate: the config's override, else read
-    from the true model's quadriceps (as rule analyse_trial reads the scaled model's)."""
+    from the true model's quadriceps (as stage analyse_trial reads the scaled model's)."""
     signs = model_properties.knee_extension_directions(
         f"{truth_dir}/true_model.osim",
         analysis=params.analysis,

@@ -14,7 +14,7 @@ RATE_HZ = 1000.0
 
 
 def all_cycles(contacts, *, record_end_s):
-    """Every complete cycle of the record (rule plan_cycles with no region, cycles all)."""
+    """Every complete cycle of the record (stage plan_cycles with no region, cycles all)."""
     return plan(
         contacts,
         unit="cycle",

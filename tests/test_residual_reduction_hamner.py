@@ -45,7 +45,7 @@ def test_hamner_mass_com(tmp_path):
     trial = results / "trials" / "subject02" / "run"
     changes = pd.read_csv(subject / "residual_reduction" / "changes.csv").iloc[0]
     # the region 0.7-1.6 s holds one whole cycle, of the left foot (strikes 0.751 and 1.436 s
-    # on the raw force: rule plan_cycles chose it)
+    # on the raw force: stage plan_cycles chose it)
     assert changes["averaged_over"] == "cycles l 0.751-1.436 s"
     assert changes["mass_change_applied"] and abs(changes["mass_change_recommended_kg"]) < 2.0
     assert 0 < changes["com_shift_m"] < 0.1 and not changes["com_shift_capped"]

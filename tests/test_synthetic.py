@@ -502,7 +502,7 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
     def check(ids, contacts):
         ids.to_csv(fake / "id_generalized_forces.csv", index=False)
         contacts.to_csv(fake / "cycles.csv", index=False)
-        contacts.to_csv(fake / "contacts.csv", index=False)  # rule detect_contacts' table (extra columns unread)
+        contacts.to_csv(fake / "contacts.csv", index=False)  # stage detect_contacts' table (extra columns unread)
         table = checks.ground_truth_rows(
             subject="S01",
             truth_dir=truth_dir,

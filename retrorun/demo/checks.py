@@ -92,7 +92,7 @@ def _judged(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def pipeline_contacts(trial_dir: str | Path) -> pd.DataFrame:
-    """The contacts the pipeline detected in one trial (rule detect_contacts, on the raw
+    """The contacts the pipeline detected in one trial (stage detect_contacts, on the raw
     vertical force): side, strike_s, toe_off_s; contacts cut by the record's edges dropped."""
     table = pd.read_csv(Path(trial_dir) / "contacts.csv")
     return table[["side", "strike_s", "toe_off_s"]].dropna().drop_duplicates().reset_index(drop=True)

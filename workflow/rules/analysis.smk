@@ -1,4 +1,4 @@
-# Quadriceps vs hamstrings metrics per chosen cycle (rule plan_cycles), then the study
+# Quadriceps vs hamstrings metrics per chosen cycle (stage plan_cycles), then the study
 # tables (paired forward/backward statistics, SPM) and figures, all in the report.
 TABLES_DIR = study_path("tables")
 ANALYSIS = config["analysis"]

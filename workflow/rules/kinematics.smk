@@ -1,5 +1,5 @@
 # The runner's heading, ground reaction forces filtered with the kinematics' cutoff, then
-# inverse kinematics, all over the span rule plan_cycles chose (analysis_span.json: the
+# inverse kinematics, all over the span stage plan_cycles chose (analysis_span.json: the
 # chosen cycles plus margins). Markers and GRF are turned into the model's facing frame
 # by the heading (retrorun.heading) before either is used.
 

@@ -12,7 +12,7 @@ rule reduce_residuals:
         model=lambda wc: subject_path("scaled_model.osim", reduction_scope(wc)[0]),
         id_forces=_scope_files("id_generalized_forces.csv"),
         coordinates=_scope_files("ik.mot"),
-        # the cycles the analysis uses (rule plan_cycles) and the span SO runs on
+        # the cycles the analysis uses (stage plan_cycles) and the span SO runs on
         cycles=_scope_files("cycles.csv"),
         spans=_scope_files("analysis_span.json"),
     output:
@@ -85,6 +85,6 @@ rule inverse_dynamics_after_reduction:
     params:
         trial_dir=trial_folder,
         name="id_after_reduction",
-    # as rule inverse_dynamics
+    # as stage inverse_dynamics
     script:
         "../../scripts/inverse_dynamics.py"
