@@ -42,7 +42,7 @@ def test_job_records_a_failure_from_the_snakemake_object(tmp_path):
         "t1",
     )
     assert record["inputs"] == [str(tmp_path / "in.trc")] and "IK diverged" in record["message"]
-    assert "stage inverse_kinematics, subject s1, trial t1" in (tmp_path / "logs" / "inverse_kinematics.log").read_text()
+    assert "rule inverse_kinematics, subject s1, trial t1" in (tmp_path / "logs" / "inverse_kinematics.log").read_text()
 
     # another rule's success leaves the record; the same rule's success removes it
     with jobs.job(job_object(tmp_path, "prepare_grf", {"subject": "s1", "trial": "t1"}, folder)):
