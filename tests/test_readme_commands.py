@@ -67,7 +67,7 @@ def output_of(result):
 def assert_own_study_planned(result, study, *, trials):
     ok(result)
     jobs = planned_jobs(result)
-    assert jobs.get("scale_model") == 1 and jobs.get("inverse_kinematics") == trials, jobs
+    assert jobs.get("scale_model") == 1 and jobs.get("trial_motion") == trials, jobs
     assert "synthesize_study" not in jobs and "build_demo_model" not in jobs, jobs
     assert f"results/{study}/qc.csv" in result.stdout
     text = output_of(result)
