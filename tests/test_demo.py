@@ -5,6 +5,7 @@ study with known truth, runs scaling, IK, ID and SO on it, and compares the resu
 with that truth (issue 3, acceptance 1 and 2). Needs nothing outside the repository.
 """
 
+import os
 import time
 
 import pandas as pd
@@ -170,6 +171,27 @@ def test_second_run_does_nothing(demo):
     again = snakemake(workdir, CONFIG, "-n")
     ok(again)
     assert planned_jobs(again) == {}, again.stdout[-3000:]
+
+
+def test_an_edited_stage_script_reruns_the_chains_that_run_it(demo):
+    """A chained stage's script is an input of its chain (scripts/run_stages.py is the
+    job's script): an edited gait_geometry.py reruns every trial_analysis, as it reran
+    the gait_geometry jobs before the stages were chained, and nothing upstream.
+    (Snakemake reruns for an input that is newer and has another checksum, so the script
+    is edited, then restored with its time.)"""
+    _, _, workdir = demo
+    script = REPO / "scripts" / "gait_geometry.py"
+    text, before = script.read_text(), script.stat()
+    try:
+        script.write_text(text + "# edited by tests/test_demo.py\n")
+        again = snakemake(workdir, CONFIG, "-n")
+    finally:
+        script.write_text(text)
+        os.utime(script, ns=(before.st_atime_ns, before.st_mtime_ns))
+    ok(again)
+    jobs = planned_jobs(again)
+    assert jobs.get("trial_analysis") == 2 * N_SUBJECTS, again.stdout[-3000:]
+    assert not {"trial_motion", "static_optimization_chunk", "reduce_residuals"} & set(jobs), jobs
 
 
 def test_analysis_tables_and_figures_cover_every_subject(demo):

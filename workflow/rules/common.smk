@@ -593,8 +593,15 @@ def _chain_inputs(stages, wildcards):
     return files, links
 
 
+# Snakemake reruns a job whose script changed; a chain's script is the runner, so each
+# stage's own script is an input of the chain (named script__<stage>, which no stage
+# reads): a newer script reruns the chains that run it, as it reran the stage's own job.
+STAGE_SCRIPTS = Path(workflow.basedir, "scripts").resolve()
+
+
 def chain_input(stages):
-    return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0])
+    scripts = {f"script__{stage.name}": str(STAGE_SCRIPTS / f"{stage.name}.py") for stage in stages}
+    return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0] | scripts)
 
 
 def chain_output(stages):
