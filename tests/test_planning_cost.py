@@ -32,6 +32,21 @@ def test_planning_imports_no_scipy():
     assert run.stdout.strip() == "[]"
 
 
+def test_planning_the_demo_imports_no_scipy():
+    """The demo's rules name the truth's files with retrorun.demo at parse time (every
+    Snakemake process of the demo, cluster jobs too): its motion tables, which need
+    SciPy's splines, are built on first use, not at import (0.5 s)."""
+    code = (
+        "import sys\n"
+        "from retrorun.demo.design import trial_names\n"
+        "from retrorun.demo.subjects import truth_paths\n"
+        "from retrorun.demo.truth import outcome_paths\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert run.stdout.strip() == "[]"
+
+
 def test_the_benchmark_study_is_a_valid_study(tmp_path):
     spec = importlib.util.spec_from_file_location("benchmark_scale", REPO / "tools" / "benchmark_scale.py")
     benchmark = importlib.util.module_from_spec(spec)
