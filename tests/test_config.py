@@ -284,8 +284,6 @@ def test_a_primary_outcome_the_comparison_lacks_is_refused(tmp_path):
 def test_every_schema_reads_as_pyyaml_reads_it():
     """The schemas are parsed with libyaml where PyYAML has it (faster in every job):
     the same values as PyYAML's own parser, so every default and rule is unchanged."""
-    import yaml
-
     from retrorun.config import SCHEMA_DIR, _parsed_schema
 
     paths = sorted(SCHEMA_DIR.glob("*.schema.yaml"))
