@@ -578,9 +578,22 @@ class Stage:
         return named
 
 
+_CHAIN_INPUTS = {}
+
+
 def _chain_inputs(stages, wildcards):
     """({'<stage>__<input>': file} of the files the chain reads from other jobs,
-    {'<stage>__<input>': '<earlier stage>__<output>'} of those an earlier stage writes)."""
+    {'<stage>__<input>': '<earlier stage>__<output>'} of those an earlier stage writes).
+    Worked out once per job: its inputs and its params both ask (a 1000-trial plan asks
+    4000 times)."""
+    key = (tuple(stage.name for stage in stages), tuple(sorted(wildcards.items())))
+    if key not in _CHAIN_INPUTS:
+        _CHAIN_INPUTS[key] = _chain_inputs_uncached(stages, wildcards)
+    files, links = _CHAIN_INPUTS[key]
+    return dict(files), dict(links)
+
+
+def _chain_inputs_uncached(stages, wildcards):
     written, files, links = {}, {}, {}
     for stage in stages:
         for key, value in stage.inputs(wildcards).items():
