@@ -61,10 +61,14 @@ localrules:
     methods_text,
 
 
-# rules that exist only for the demo's synthetic study
+# rules that exist only for the demo's synthetic study. Its synthesis stands for a lab's
+# recordings, which exist before a study is run: it runs where Snakemake runs (about 3 s
+# per subject), so the demo's cluster run queues only the pipeline's own jobs and waits
+# for one SLURM round trip fewer (docs/performance.md, "On a cluster").
 if "synthetic" in config:
 
     localrules:
+        synthesize_study,
         validate_ground_truth,
         validate_emg_truth,
         error_budget,
