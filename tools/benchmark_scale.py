@@ -3,7 +3,7 @@ studies of N trials, for one or more checkouts of retrorun side by side.
 
     python tools/benchmark_scale.py [--trials 2 100 1000] [--repo /path/to/other/checkout ...]
                                     [--output results/benchmarks/scale.csv] [--data DIR]
-                                    [--run-trials K] [--run-seconds S]
+                                    [--run-trials K] [--run-seconds S] [--cluster] [--demo]
 
 Each study is the Hamner et al. 2010 running recording (subject02: static trial, running
 trial and its ground reaction forces, from the OpenSim example data) linked under many
@@ -27,7 +27,11 @@ the SLURM that answers `sinfo` (start one with tools/slurm/start_local_cluster.s
 checkout's own profile, its partition and account set to the cluster's defaults and status
 polls from 5 s (tools/slurm/demo_profile.py, shared with the test); it reports both wall
 times, their ratio and the SLURM jobs (sacct).
-Written beside --output as `<name>_cluster.csv`. `--trials` with no number skips planning.
+Written beside --output as `<name>_cluster.csv`. With --demo, each checkout also runs the
+whole built-in demo (its config/config.yaml) from nothing with `--cores 2`, as a new user
+does, and reports wall and CPU seconds (`<name>_demo.csv`; tools/time_demo.py breaks one
+run down by stage). Every figure any option measured is then summarised against issue 23's
+targets, one column per checkout. `--trials` with no number skips planning.
 Timings on a shared machine vary; run on an otherwise idle machine to compare checkouts.
 """
 
@@ -146,7 +150,7 @@ def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
     return {"wall_s": wall, "cpu_s": total_cpu, "per_rule": per_rule}
 
 
-def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path) -> None:
+def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path) -> list[dict]:
     # the recording fails Hicks et al.'s limits (config/examples/hamner-run): the gate is
     # opened so that every stage runs, as on data that pass
     extra = "  qc_gate: include\nresidual_reduction:\n  method: none\n"
@@ -183,9 +187,10 @@ def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seco
     for what in whats:
         cells = [f"{r['cpu_s']:.1f}" for repo in repos for r in rows if r["repo"] == str(repo) and r["what"] == what]
         print(f"{what[:66]:<66}" + "".join(f"  {cell:>20}" for cell in cells))
+    return rows
 
 
-def run_cluster(repos: list[Path], scratch: Path, output: Path) -> None:
+def run_cluster(repos: list[Path], scratch: Path, output: Path) -> list[dict]:
     rows = []
     for index, repo in enumerate(repos):
         config = repo / "config" / "config.yaml"
@@ -213,6 +218,57 @@ def run_cluster(repos: list[Path], scratch: Path, output: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     print(f"\nthe demo (2 subjects) locally on 2 cores and through SLURM; written to {table}")
+    return rows
+
+
+def run_demo(repos: list[Path], scratch: Path, output: Path) -> list[dict]:
+    rows = []
+    for index, repo in enumerate(repos):
+        workdir = scratch / f"demo-{index}"
+        workdir.mkdir()
+        wall, cpu, _ = timed_snakemake(repo, workdir, repo / "config" / "config.yaml", "--cores", "2")
+        rows.append({"repo": str(repo), "demo_wall_s": round(wall, 1), "demo_cpu_s": round(cpu, 1)})
+        print(f"{repo}: the demo from nothing, 2 cores: {wall:.1f} s wall, {cpu:.1f} s CPU")
+    table = output.with_name(output.stem + "_demo.csv")
+    with open(table, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nthe built-in demo from nothing on 2 cores; written to {table}")
+    return rows
+
+
+# Issue 23's targets: (label, measured figure per checkout, target, lower is better)
+TARGETS = [
+    ("`snakemake -n`, 1000 trials, first (s)", 10.0),
+    ("`snakemake -n`, 1000 trials, again (s)", 10.0),
+    ("CPU per trial, whole run (s)", 10.0),
+    ("the demo, 2 cores, wall (s)", 90.0),
+    ("demo cluster / local wall", 1.5),
+    ("peak memory of any stage (MB)", 1000.0),
+]
+
+
+def write_targets(figures: dict[str, dict[str, float]], repos: list[Path], output: Path) -> None:
+    """figures: {label: {repo: value}} for the labels of TARGETS that were measured."""
+    measured = [(label, target) for label, target in TARGETS if label in figures]
+    if not measured:
+        return
+    rows = [
+        {"target": label, "limit": target, **{str(repo): figures[label].get(str(repo), "") for repo in repos}}
+        for label, target in measured
+    ]
+    table = output.with_name(output.stem + "_targets.csv")
+    with open(table, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nissue 23's targets (at most the limit); written to {table}")
+    print(f"{'':<42}{'limit':>8}" + "".join(f"  {str(repo)[-20:]:>20}" for repo in repos))
+    for row in rows:
+        cells = [row[str(repo)] for repo in repos]
+        text = [f"{c:.2f}" if isinstance(c, float) else str(c) for c in cells]
+        print(f"{row['target']:<42}{row['limit']:>8g}" + "".join(f"  {t:>20}" for t in text))
 
 
 def main() -> None:
@@ -226,6 +282,7 @@ def main() -> None:
     parser.add_argument("--run-trials", type=int, default=0, help="also run a study of this many trials to the end")
     parser.add_argument("--run-seconds", type=float, default=5.0, help="seconds of the recording per trial run")
     parser.add_argument("--cluster", action="store_true", help="also time the demo locally and through SLURM")
+    parser.add_argument("--demo", action="store_true", help="also run the whole built-in demo from nothing")
     args = parser.parse_args()
     if args.run_trials and (args.run_trials < 2 or args.run_trials % 2):
         raise SystemExit("--run-trials must be even and at least 2 (forward and backward trials of a subject)")
@@ -248,14 +305,30 @@ def main() -> None:
                     rows.append(row)
                     print(f"{repo} {n_trials:>5} trials {run:<5} {jobs:>6} jobs  {wall:7.1f} s wall  {cpu:7.1f} s CPU")
     args.output.parent.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, dict[str, float]] = {}
     if args.cluster:
         with tempfile.TemporaryDirectory(prefix="retrorun-cluster-") as scratch:
-            run_cluster(repos, Path(scratch), args.output)
+            for row in run_cluster(repos, Path(scratch), args.output):
+                figures.setdefault("demo cluster / local wall", {})[row["repo"]] = row["cluster_over_local"]
     if rows:
         write_planning(rows, repos, args.trials, args.output)
+        for row in rows:
+            if row["trials"] == 1000:
+                label = f"`snakemake -n`, 1000 trials, {row['run']} (s)"
+                figures.setdefault(label, {})[row["repo"]] = row["wall_s"]
     if args.run_trials:
         with tempfile.TemporaryDirectory(prefix="retrorun-run-") as scratch:
-            run_stages(repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output)
+            for row in run_stages(repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output):
+                if row["what"] == "whole run, per trial":
+                    figures.setdefault("CPU per trial, whole run (s)", {})[row["repo"]] = round(row["cpu_s"], 1)
+                elif row["what"].endswith("max_rss_mb (peak)"):
+                    peaks = figures.setdefault("peak memory of any stage (MB)", {})
+                    peaks[row["repo"]] = round(max(peaks.get(row["repo"], 0.0), row["cpu_s"]), 1)
+    if args.demo:
+        with tempfile.TemporaryDirectory(prefix="retrorun-demo-") as scratch:
+            for row in run_demo(repos, Path(scratch), args.output):
+                figures.setdefault("the demo, 2 cores, wall (s)", {})[row["repo"]] = row["demo_wall_s"]
+    write_targets(figures, repos, args.output)
 
 
 def write_planning(rows: list[dict], repos: list[Path], trial_counts: list[int], output: Path) -> None:
