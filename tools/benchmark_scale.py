@@ -111,6 +111,13 @@ def write_study(folder: Path, n_trials: int, data: Path, *, end_s: float | None 
     return config
 
 
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def timed_snakemake(repo: Path, workdir: Path, config: Path, *extra: str) -> tuple[float, float, str]:
     """(wall s, CPU s of Snakemake and its children, its output) of one Snakemake run of
     ``repo``'s workflow on ``config``, with its own code first on PYTHONPATH."""
@@ -177,10 +184,7 @@ def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seco
             }
         )
     stages = output.with_name(output.stem + "_stages.csv")
-    with open(stages, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["repo", "what", "cpu_s"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(stages, rows)
     print(f"\nCPU s per trial of a {n_trials}-trial study, {seconds:g} s per trial, to the end; written to {stages}")
     whats = list(dict.fromkeys(row["what"] for row in rows))
     print(f"{'':<66}" + "".join(f"  {str(repo)[-20:]:>20}" for repo in repos))
@@ -213,10 +217,7 @@ def run_cluster(repos: list[Path], scratch: Path, output: Path) -> list[dict]:
         ratio = cluster_s / local_s
         print(f"{repo}: local {local_s:.1f} s, SLURM {cluster_s:.1f} s ({ratio:.2f}x), {len(slurm_ids)} SLURM jobs")
     table = output.with_name(output.stem + "_cluster.csv")
-    with open(table, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(table, rows)
     print(f"\nthe demo (2 subjects) locally on 2 cores and through SLURM; written to {table}")
     return rows
 
@@ -230,15 +231,12 @@ def run_demo(repos: list[Path], scratch: Path, output: Path) -> list[dict]:
         rows.append({"repo": str(repo), "demo_wall_s": round(wall, 1), "demo_cpu_s": round(cpu, 1)})
         print(f"{repo}: the demo from nothing, 2 cores: {wall:.1f} s wall, {cpu:.1f} s CPU")
     table = output.with_name(output.stem + "_demo.csv")
-    with open(table, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(table, rows)
     print(f"\nthe built-in demo from nothing on 2 cores; written to {table}")
     return rows
 
 
-# Issue 23's targets: (label, measured figure per checkout, target, lower is better)
+# Issue 23's targets: (the figure, at most this)
 TARGETS = [
     ("`snakemake -n`, 1000 trials, first (s)", 10.0),
     ("`snakemake -n`, 1000 trials, again (s)", 10.0),
@@ -259,10 +257,7 @@ def write_targets(figures: dict[str, dict[str, float]], repos: list[Path], outpu
         for label, target in measured
     ]
     table = output.with_name(output.stem + "_targets.csv")
-    with open(table, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(table, rows)
     print(f"\nissue 23's targets (at most the limit); written to {table}")
     print(f"{'':<42}{'limit':>8}" + "".join(f"  {str(repo)[-20:]:>20}" for repo in repos))
     for row in rows:
@@ -332,10 +327,7 @@ def main() -> None:
 
 
 def write_planning(rows: list[dict], repos: list[Path], trial_counts: list[int], output: Path) -> None:
-    with open(output, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(output, rows)
     print(f"\n`snakemake -n` of an N-trial study (wall s / CPU s); written to {output}")
     print(f"{'trials':>7}  {'run':<6}" + "".join(f"  {str(repo)[-28:]:>28}" for repo in repos))
     for n_trials in trial_counts:
