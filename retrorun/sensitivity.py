@@ -38,9 +38,12 @@ RULE_STAGES = {
     "reduce_residuals": "residual_reduction",
     "residual_reduction_algorithm": "residual_reduction",
     "inverse_dynamics_after_reduction": "residual_reduction",
+    # a chain of the two above (where every run uses rra)
+    "trial_reduction": "residual_reduction",
     "static_optimization_chunk": "so",
-    # a chain of stages (workflow/rules/common.smk, Stage) by its last: merging SO's
-    # chunks, the cycles' metrics, gait geometry and QC
+    # a chain of stages (workflow/rules/common.smk, Stage) by its last: a trial's residual
+    # step (where no run uses mass_com), merging SO's chunks, the cycles' metrics, gait
+    # geometry and QC
     "trial_analysis": "analysis",
     "aggregate_qc": "analysis",
     "analysis_tables": "analysis",

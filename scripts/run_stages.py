@@ -61,6 +61,7 @@ for stage in chain["stages"]:
         scriptdir=snakemake.scriptdir,
     )
     started, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)
-    runpy.run_path(str(Path(snakemake.scriptdir) / f"{stage}.py"), init_globals={"snakemake": job}, run_name="__main__")
+    script = Path(snakemake.scriptdir) / f"{chain['scripts'][stage]}.py"
+    runpy.run_path(str(script), init_globals={"snakemake": job}, run_name="__main__")
     if f"{stage}__benchmark" in snakemake.log.keys():
         write_benchmark(snakemake.log[f"{stage}__benchmark"], started, used)

@@ -59,10 +59,10 @@ def test_the_benchmark_study_is_a_valid_study(tmp_path):
     assert study.trial("s002", "backward07").markers.resolve() == recording
 
 
-def test_a_trial_with_residual_reduction_none_is_four_jobs(tmp_path):
+def test_a_trial_with_residual_reduction_none_is_three_jobs(tmp_path):
     """Every job costs 1-2 s of start-up and about 3 ms of planning: a trial's stages up to
-    ID are one job and its stages after SO another (scripts/run_stages.py), so with
-    residual reduction `none` a trial is 4 jobs (it was 12), each stage keeping its log."""
+    ID are one job and its residual step and stages after SO another (scripts/run_stages.py),
+    so with residual reduction `none` a trial is 3 jobs (it was 12), each stage keeping its log."""
     from workflow_runner import ok, planned_jobs, snakemake
 
     result = snakemake(
@@ -72,9 +72,10 @@ def test_a_trial_with_residual_reduction_none_is_four_jobs(tmp_path):
     jobs = planned_jobs(result)
     trials = jobs["trial_motion"]
     per_trial = {rule: n for rule, n in jobs.items() if n == trials}
-    assert trials == 4 and set(per_trial) >= {"trial_motion", "reduce_residuals", "trial_analysis"}
-    pipeline = {"trial_motion", "reduce_residuals", "static_optimization_chunk", "trial_analysis"}
+    assert trials == 4 and "reduce_residuals" not in jobs
+    pipeline = {"trial_motion", "static_optimization_chunk", "trial_analysis"}
     demo_only = {"demo_truth", "error_budget_trial", "synthesize_emg", "process_emg", "emg_envelopes"}
     assert set(per_trial) - demo_only == pipeline, per_trial
     for stage in ("detect_contacts", "inverse_kinematics", "inverse_dynamics", "trial_qc"):
         assert f"logs/{stage}/S01/forward_1.log" in result.stdout, stage
+    assert "logs/reduce_residuals/trials/S01/forward_1.log" in result.stdout

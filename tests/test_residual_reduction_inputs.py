@@ -48,9 +48,16 @@ def dry_run(tmp_path, method):
 )
 def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method, model, coordinates, table):
     inputs, jobs = dry_run(tmp_path, method)
-    assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["trial_motion"] == 2
+    assert jobs["trial_motion"] == 2
     after, before = f"{TRIAL}/id_after_reduction.csv", f"{TRIAL}/id_generalized_forces.csv"
-    assert {model, coordinates} <= set(inputs["inverse_dynamics_after_reduction"])
+    if method == "rra":
+        # RRA and the ID after it are one job (trial_reduction), the ID reading RRA's
+        # model and kinematics from the stage before it
+        assert jobs["trial_reduction"] == 2 and "inverse_dynamics_after_reduction" not in jobs
+        assert "reduce_residuals" not in jobs  # a trial's own residual step: a stage of its analysis
+    else:
+        assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["reduce_residuals"] == 1  # the subject's
+        assert {model, coordinates} <= set(inputs["inverse_dynamics_after_reduction"])
     assert {model, coordinates} <= set(inputs["static_optimization_chunk"])
     # the knee moment and angle of the analysis, and QC: reserves against the ID after
     # reduction, the before columns from the first ID (one job: rule trial_analysis)
@@ -59,8 +66,30 @@ def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method
 
 def test_none_runs_nothing_new(tmp_path):
     inputs, jobs = dry_run(tmp_path, "none")
-    assert "inverse_dynamics_after_reduction" not in jobs and "residual_reduction_algorithm" not in jobs
+    assert not {"inverse_dynamics_after_reduction", "residual_reduction_algorithm", "trial_reduction"} & set(jobs)
+    assert "reduce_residuals" not in jobs  # a trial's residual step: a stage of its analysis
     assert not any("id_after_reduction" in f or "rra" in f for files in inputs.values() for f in files)
     assert {f"{SUBJECT}/scaled_model.osim", f"{TRIAL}/ik_coordinates.csv", f"{TRIAL}/id_generalized_forces.csv"} <= set(
         inputs["trial_analysis"]
     )
+
+
+def test_a_run_that_needs_the_steps_apart_keeps_them_apart_in_every_run(tmp_path):
+    """One rule serves the main run and every sensitivity variant: a variant with mass_com
+    (a subject's trials read together) keeps the residual step and RRA jobs of their own
+    for the main run's rra too, and each run reads its own method's files."""
+    result = snakemake(
+        tmp_path,
+        REPO / "config" / "config.yaml",
+        "-n",
+        "--config",
+        "synthetic={n_subjects: 1}",
+        "residual_reduction={method: rra}",
+        "sensitivity={residual_reduction.method: [mass_com]}",
+    )
+    ok(result)
+    jobs = planned_jobs(result)
+    assert "trial_reduction" not in jobs
+    assert jobs["residual_reduction_algorithm"] == 2 and jobs["reduce_residuals"] == 2  # the main run's trials
+    assert jobs["sensitivity_reduce_residuals"] == 1  # the variant's subject
+    assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["sensitivity_inverse_dynamics_after_reduction"] == 2

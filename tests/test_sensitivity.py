@@ -77,14 +77,20 @@ def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run
     assert dry_run[("emg_agreement_sensitivity", "")] == 1
 
 
-def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path):
+# Where every run uses rra, RRA and the ID after it are one rule, trial_reduction
+# (workflow/rules/residual_reduction.smk); else they are rules of their own.
+RRA_APART = {"residual_reduction_algorithm", "inverse_dynamics_after_reduction"}
+
+
+@pytest.mark.parametrize("method, absent", [("none", {"trial_reduction"}), ("rra", RRA_APART)])
+def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path, method, absent):
     """A new rule (another muscle solver, say) must be placed: in RULE_STAGES with its
     `use rule` copy in sensitivity.smk, or in MAIN_ONLY_RULES."""
-    result = snakemake(tmp_path, None, "--list-rules")
+    result = snakemake(tmp_path, None, "--list-rules", "--config", f"residual_reduction={{method: {method}}}")
     ok(result)
     listed = {line.strip() for line in result.stdout.splitlines() if re.fullmatch(r"\s*\w+\s*", line)}
-    variant_rules = {f"sensitivity_{rule}" for rule in sensitivity.RULE_STAGES}
-    expected = {*sensitivity.RULE_STAGES, *sensitivity.MAIN_ONLY_RULES, *variant_rules}
+    placed = {*sensitivity.RULE_STAGES} - absent
+    expected = {*placed, *sensitivity.MAIN_ONLY_RULES, *{f"sensitivity_{rule}" for rule in placed}}
     assert listed == expected | {"sensitivity_table", "sensitivity_figure", "all"}
 
 

@@ -61,9 +61,11 @@ STAGE_GAIT_GEOMETRY = Stage(
     ),
 )
 
-# A trial's light stages after SO in one job (Stage, common.smk): merging SO's chunks,
-# the metrics per cycle, the gait geometry and QC
-TRIAL_ANALYSIS_STAGES = [STAGE_STATIC_OPTIMIZATION, STAGE_ANALYSE_TRIAL, STAGE_GAIT_GEOMETRY, STAGE_TRIAL_QC]
+# A trial's light stages after SO in one job (Stage, common.smk): its residual step
+# where no run uses mass_com (REDUCTION_IN_ANALYSIS), merging SO's chunks, the metrics per
+# cycle, the gait geometry and QC
+TRIAL_ANALYSIS_STAGES = [STAGE_REDUCE_RESIDUALS] if REDUCTION_IN_ANALYSIS else []
+TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION, STAGE_ANALYSE_TRIAL, STAGE_GAIT_GEOMETRY, STAGE_TRIAL_QC]
 
 
 rule trial_analysis:

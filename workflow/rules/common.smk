@@ -293,6 +293,16 @@ TRIAL_GROUP = "trial"
 
 # residual reduction (residual_reduction.smk)
 REDUCTION = config["residual_reduction"]
+# A per-trial step joins a trial's chain of stages where every run of the study (the main
+# run and each sensitivity variant: one rule serves them all) allows it; else it stays a
+# job of its own in every run. Each job costs 1-2 s of start-up and about 3 ms of every
+# plan (docs/performance.md, "Planning a large study").
+RUN_METHODS = {run["residual_reduction"]["method"] for run in [config] + [v.config for v in VARIANTS.values()]}
+# the residual step of one trial (every method but mass_com, which reads all of a
+# subject's trials; about a second of work) is the first stage of the trial's analysis
+REDUCTION_IN_ANALYSIS = "mass_com" not in RUN_METHODS
+# RRA and the ID on its model and kinematics are one job, trial_reduction
+RRA_CHAIN = RUN_METHODS == {"rra"}
 
 
 def subject_trials(subject):
@@ -397,7 +407,10 @@ def _in_variant(path, variant):
     """A main-run file as `variant` reads it: its own copy when it reruns the rule
     that writes it, else the main run's file."""
     path = str(path)
-    writer = next((name for name in RULE_STAGES if getattr(rules, name).rule.is_producer(path)), None)
+    # (a rule whose stages a chain took in is not defined)
+    writer = next(
+        (name for name in RULE_STAGES if rules.has(name) and getattr(rules, name).rule.is_producer(path)), None
+    )
     if writer is not None and VARIANTS[variant].reruns(writer):
         return f"{sensitivity_dir(variant)}{path[len(STUDY_DIR) :]}"
     return path
@@ -566,9 +579,13 @@ def hypotheses_front_page_inputs(wildcards):
 # <stage>__<name>; the runner hands each script its own under their own names, an input
 # that an earlier stage of the job writes being that stage's output.
 class Stage:
-    def __init__(self, name, *, input, output, log, params=None, unpack=(), benchmark=None):
+    """`script`: scripts/<script>.py, the stage's name unless one script serves two
+    stages (ID, and ID after residual reduction)."""
+
+    def __init__(self, name, *, input, output, log, params=None, unpack=(), benchmark=None, script=None):
         self.name, self.input, self.output, self.log = name, input, output, log
         self.params, self.unpack, self.benchmark = params or {}, tuple(unpack), benchmark
+        self.script = script or name
 
     def inputs(self, wildcards):
         named = {}
@@ -613,7 +630,7 @@ STAGE_SCRIPTS = Path(workflow.basedir, "scripts").resolve()
 
 
 def chain_input(stages):
-    scripts = {f"script__{stage.name}": str(STAGE_SCRIPTS / f"{stage.name}.py") for stage in stages}
+    scripts = {f"script__{stage.name}": str(STAGE_SCRIPTS / f"{stage.script}.py") for stage in stages}
     return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0] | scripts)
 
 
@@ -642,6 +659,7 @@ def chain_params(stages, overrides=None):
             given = stage.params | (overrides or {}).get(stage.name, {})
             params[stage.name] = {key: value(item, wildcards) for key, item in given.items()}
         links = _chain_inputs(stages, wildcards)[1]
-        return {"stages": [stage.name for stage in stages], "links": links, "params": params}
+        scripts = {stage.name: stage.script for stage in stages}
+        return {"stages": [stage.name for stage in stages], "scripts": scripts, "links": links, "params": params}
 
     return chain

@@ -90,31 +90,54 @@ use rule reduce_residuals as sensitivity_reduce_residuals with:
         settings=variant_setting("residual_reduction"),
 
 
-use rule residual_reduction_algorithm as sensitivity_residual_reduction_algorithm with:
-    input:
-        variant_input("residual_reduction_algorithm"),
-    output:
-        **variant_output("residual_reduction_algorithm"),
-    log:
-        variant_log("residual_reduction_algorithm"),
-    benchmark:
-        variant_benchmark("residual_reduction_algorithm")
-    params:
-        settings=variant_setting("residual_reduction"),
-        trial_dir=variant_trial_folder,
+if RRA_CHAIN:
 
+    # RRA and the ID after it: one job (residual_reduction.smk)
+    use rule trial_reduction as sensitivity_trial_reduction with:
+        input:
+            variant_input("trial_reduction"),
+        output:
+            **variant_output("trial_reduction"),
+        log:
+            **variant_log("trial_reduction"),
+        params:
+            chain=chain_params(
+                TRIAL_REDUCTION_STAGES,
+                overrides={
+                    "residual_reduction_algorithm": {
+                        "settings": variant_setting("residual_reduction"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "inverse_dynamics_after_reduction": {"trial_dir": variant_trial_folder},
+                },
+            ),
 
-use rule inverse_dynamics_after_reduction as sensitivity_inverse_dynamics_after_reduction with:
-    input:
-        variant_input("inverse_dynamics_after_reduction"),
-    output:
-        **variant_output("inverse_dynamics_after_reduction"),
-    log:
-        variant_log("inverse_dynamics_after_reduction"),
-    benchmark:
-        variant_benchmark("inverse_dynamics_after_reduction")
-    params:
-        trial_dir=variant_trial_folder,
+else:
+
+    use rule residual_reduction_algorithm as sensitivity_residual_reduction_algorithm with:
+        input:
+            variant_input("residual_reduction_algorithm"),
+        output:
+            **variant_output("residual_reduction_algorithm"),
+        log:
+            variant_log("residual_reduction_algorithm"),
+        benchmark:
+            variant_benchmark("residual_reduction_algorithm")
+        params:
+            settings=variant_setting("residual_reduction"),
+            trial_dir=variant_trial_folder,
+
+    use rule inverse_dynamics_after_reduction as sensitivity_inverse_dynamics_after_reduction with:
+        input:
+            variant_input("inverse_dynamics_after_reduction"),
+        output:
+            **variant_output("inverse_dynamics_after_reduction"),
+        log:
+            variant_log("inverse_dynamics_after_reduction"),
+        benchmark:
+            variant_benchmark("inverse_dynamics_after_reduction")
+        params:
+            trial_dir=variant_trial_folder,
 
 
 use rule static_optimization_chunk as sensitivity_static_optimization_chunk with:
@@ -145,6 +168,10 @@ use rule trial_analysis as sensitivity_trial_analysis with:
         chain=chain_params(
             TRIAL_ANALYSIS_STAGES,
             overrides={
+                "reduce_residuals": {
+                    "settings": variant_setting("residual_reduction"),
+                    "trial_dir": variant_trial_folder,
+                },
                 "static_optimization": {"trial_dir": variant_trial_folder},
                 "analyse_trial": {"settings": variant_trial_analysis, "trial_dir": variant_trial_folder},
                 "gait_geometry": {
