@@ -269,3 +269,23 @@ def test_the_primary_rows_read_the_comparison_the_analysis_writes():
     rows = sensitivity.primary_rows(compared, variant="main", alpha=0.05, outcomes=["quadriceps.mean_stance"])
     assert rows["sign"].tolist() == ["+"] and rows["significant"].tolist() == [True]
     assert rows["p_holm"].iloc[0] == compared["p_holm"].iloc[0]
+
+
+def test_an_so_variant_does_not_rerun_rra(tmp_path):
+    """RRA and the ID after it are one job where every run uses rra (trial_reduction):
+    an RRA setting's variant reruns it, an SO setting's variant reads the main run's."""
+    result = snakemake(
+        tmp_path,
+        None,
+        "-n",
+        "--config",
+        "synthetic={n_subjects: 1}",
+        "residual_reduction={method: rra}",
+        "sensitivity={residual_reduction.rra_margin_s: [0.2], static_optimization.activation_exponent: [3]}",
+    )
+    ok(result)
+    planned = planned_by_variant(result)
+    assert planned[("trial_reduction", "")] == 2
+    assert planned[("sensitivity_trial_reduction", "residual_reduction.rra_margin_s-0.2")] == 2
+    assert planned[("sensitivity_trial_reduction", "static_optimization.activation_exponent-3")] == 0
+    assert planned[("sensitivity_static_optimization_chunk", "static_optimization.activation_exponent-3")] == 2
