@@ -33,13 +33,12 @@ STAGES = ("scaling", "events", "grf", "ik", "id", "residual_reduction", "so", "a
 RULE_STAGES = {
     "scale_model": "scaling",
     # a chain of stages (workflow/rules/common.smk, Stage) by its last: gait events and
-    # the cycles to analyse, the runner's heading, GRF, IK and ID
+    # the cycles to analyse, the runner's heading, GRF, IK and ID (and RRA with the ID
+    # after it where every run uses rra: CHAIN_STAGES in common.smk)
     "trial_motion": "id",
     "reduce_residuals": "residual_reduction",
     "residual_reduction_algorithm": "residual_reduction",
     "inverse_dynamics_after_reduction": "residual_reduction",
-    # a chain of the two above (where every run uses rra)
-    "trial_reduction": "residual_reduction",
     "static_optimization_chunk": "so",
     # a chain of stages (workflow/rules/common.smk, Stage) by its last: a trial's residual
     # step (where no run uses mass_com), merging SO's chunks, the cycles' metrics, gait
@@ -125,9 +124,11 @@ class Variant:
     first_stage: str
     config: dict = field(repr=False)
 
-    def reruns(self, rule: str) -> bool:
-        """Whether the variant runs ``rule`` itself (else it reads the main run's outputs)."""
-        stage = RULE_STAGES.get(rule)
+    def reruns(self, rule: str, rule_stages: dict | None = None) -> bool:
+        """Whether the variant runs ``rule`` itself (else it reads the main run's outputs).
+        ``rule_stages``: the stage of each rule in this run of the workflow, where a chain's
+        last stage differs from RULE_STAGES'."""
+        stage = (RULE_STAGES if rule_stages is None else rule_stages).get(rule)
         return stage is not None and STAGES.index(stage) >= STAGES.index(self.first_stage)
 
     @property

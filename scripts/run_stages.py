@@ -1,6 +1,8 @@
 """Rules that chain stages (workflow/rules/common.smk, Stage): each stage's script run in
 this process, one after another, with the inputs, outputs, params and log of its own,
-as if it were its own job. A stage that fails stops the chain; its script has written
+as if it were its own job. The job declares each file once: a stage's input that an
+earlier stage writes or reads is that stage's output or input (chain params `links`,
+`shared`). A stage that fails stops the chain; its script has written
 the trial's error record naming the stage (retrorun.jobs)."""
 
 import resource
@@ -42,12 +44,14 @@ def own(namedlist, stage, extra=()):
     return named(items | dict(extra))
 
 
+def passed_on(names, files, stage):
+    """The stage's inputs declared under another stage's name: {input: file}."""
+    return {key.split("__", 1)[1]: files[other] for key, other in names.items() if key.startswith(f"{stage}__")}
+
+
 for stage in chain["stages"]:
-    linked = {
-        key.split("__", 1)[1]: snakemake.output[producer]
-        for key, producer in chain["links"].items()
-        if key.startswith(f"{stage}__")
-    }
+    # an input an earlier stage writes is its output; one an earlier stage reads too, its input
+    linked = passed_on(chain["links"], snakemake.output, stage) | passed_on(chain["shared"], snakemake.input, stage)
     job = SimpleNamespace(
         rule=stage,
         input=own(snakemake.input, stage, linked),

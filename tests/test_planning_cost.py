@@ -5,6 +5,7 @@ import importlib.util
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO, shared
 
 from retrorun.config import load_config, load_study
@@ -59,14 +60,16 @@ def test_the_benchmark_study_is_a_valid_study(tmp_path):
     assert study.trial("s002", "backward07").markers.resolve() == recording
 
 
-def test_a_trial_with_residual_reduction_none_is_three_jobs(tmp_path):
+@pytest.mark.parametrize("method", ["none", "rra"])
+def test_a_trial_is_three_jobs(tmp_path, method):
     """Every job costs 1-2 s of start-up and about 3 ms of planning: a trial's stages up to
-    ID are one job and its residual step and stages after SO another (scripts/run_stages.py),
-    so with residual reduction `none` a trial is 3 jobs (it was 12), each stage keeping its log."""
+    ID (and RRA with the ID after it, with `rra`) are one job and its residual step and
+    stages after SO another (scripts/run_stages.py), so a trial is 3 jobs with residual
+    reduction `none` (it was 12) and with `rra` (it was 4), each stage keeping its log."""
     from workflow_runner import ok, planned_jobs, snakemake
 
     result = snakemake(
-        tmp_path, None, "-n", "--config", "synthetic={n_subjects: 2}", "residual_reduction={method: none}"
+        tmp_path, None, "-n", "--config", "synthetic={n_subjects: 2}", f"residual_reduction={{method: {method}}}"
     )
     ok(result)
     jobs = planned_jobs(result)
@@ -76,6 +79,9 @@ def test_a_trial_with_residual_reduction_none_is_three_jobs(tmp_path):
     pipeline = {"trial_motion", "static_optimization_chunk", "trial_analysis"}
     demo_only = {"demo_truth", "error_budget_trial", "synthesize_emg", "process_emg", "emg_envelopes"}
     assert set(per_trial) - demo_only == pipeline, per_trial
-    for stage in ("detect_contacts", "inverse_kinematics", "inverse_dynamics", "trial_qc"):
+    stages = ["detect_contacts", "inverse_kinematics", "inverse_dynamics", "trial_qc"]
+    if method == "rra":
+        stages += ["residual_reduction_algorithm", "inverse_dynamics_after_reduction"]
+    for stage in stages:
         assert f"logs/{stage}/S01/forward_1.log" in result.stdout, stage
     assert "logs/reduce_residuals/trials/S01/forward_1.log" in result.stdout

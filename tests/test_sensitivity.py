@@ -77,12 +77,12 @@ def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run
     assert dry_run[("emg_agreement_sensitivity", "")] == 1
 
 
-# Where every run uses rra, RRA and the ID after it are one rule, trial_reduction
-# (workflow/rules/residual_reduction.smk); else they are rules of their own.
+# Where every run uses rra, RRA and the ID after it are stages of trial_motion
+# (workflow/rules/dynamics.smk); else they are rules of their own.
 RRA_APART = {"residual_reduction_algorithm", "inverse_dynamics_after_reduction"}
 
 
-@pytest.mark.parametrize("method, absent", [("none", {"trial_reduction"}), ("rra", RRA_APART)])
+@pytest.mark.parametrize("method, absent", [("none", set()), ("rra", RRA_APART)])
 def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path, method, absent):
     """A new rule (another muscle solver, say) must be placed: in RULE_STAGES with its
     `use rule` copy in sensitivity.smk, or in MAIN_ONLY_RULES."""
@@ -104,6 +104,18 @@ def test_variant_config_overrides_only_its_keys():
     assert both["chunks"] == 2 and both["activation_exponent"] == DEMO["static_optimization"]["activation_exponent"]
     assert variants["both"].first_stage == "so" and variants["filter_hz-10"].first_stage == "grf"
     assert not variants["both"].reruns("trial_motion") and variants["both"].reruns("analysis_tables")
+
+
+def test_a_chain_is_placed_by_its_last_stage_in_this_run():
+    """trial_motion ends with ID, or with RRA where every run uses rra (CHAIN_STAGES in
+    workflow/rules/common.smk): an RRA setting reruns it only then."""
+    config = DEMO | {"sensitivity": {"residual_reduction.rra_margin_s": [0.2]}}
+    (rra_margin,) = sensitivity.plan_variants(config, source="test").values()
+    assert rra_margin.first_stage == "residual_reduction"
+    assert not rra_margin.reruns("trial_motion")
+    ending_with_rra = sensitivity.RULE_STAGES | {"trial_motion": "residual_reduction"}
+    assert rra_margin.reruns("trial_motion", ending_with_rra)
+    assert not rra_margin.reruns("scale_model", ending_with_rra)
 
 
 @pytest.mark.parametrize(
@@ -272,8 +284,8 @@ def test_the_primary_rows_read_the_comparison_the_analysis_writes():
 
 
 def test_an_so_variant_does_not_rerun_rra(tmp_path):
-    """RRA and the ID after it are one job where every run uses rra (trial_reduction):
-    an RRA setting's variant reruns it, an SO setting's variant reads the main run's."""
+    """RRA and the ID after it end trial_motion where every run uses rra: an RRA setting's
+    variant reruns that chain, an SO setting's variant reads the main run's."""
     result = snakemake(
         tmp_path,
         None,
@@ -285,7 +297,7 @@ def test_an_so_variant_does_not_rerun_rra(tmp_path):
     )
     ok(result)
     planned = planned_by_variant(result)
-    assert planned[("trial_reduction", "")] == 2
-    assert planned[("sensitivity_trial_reduction", "residual_reduction.rra_margin_s-0.2")] == 2
-    assert planned[("sensitivity_trial_reduction", "static_optimization.activation_exponent-3")] == 0
+    assert planned[("trial_motion", "")] == 2
+    assert planned[("sensitivity_trial_motion", "residual_reduction.rra_margin_s-0.2")] == 2
+    assert planned[("sensitivity_trial_motion", "static_optimization.activation_exponent-3")] == 0
     assert planned[("sensitivity_static_optimization_chunk", "static_optimization.activation_exponent-3")] == 2

@@ -301,8 +301,12 @@ RUN_METHODS = {run["residual_reduction"]["method"] for run in [config] + [v.conf
 # the residual step of one trial (every method but mass_com, which reads all of a
 # subject's trials; about a second of work) is the first stage of the trial's analysis
 REDUCTION_IN_ANALYSIS = "mass_com" not in RUN_METHODS
-# RRA and the ID on its model and kinematics are one job, trial_reduction
-RRA_CHAIN = RUN_METHODS == {"rra"}
+# RRA and the ID on its model and kinematics are the last stages of the trial's
+# trial_motion chain (dynamics.smk): 3 jobs per trial as with none, not 4
+RRA_IN_MOTION = RUN_METHODS == {"rra"}
+# The stage of each rule a variant may rerun, as in retrorun.sensitivity; a chain by its last
+# stage, so trial_motion is residual reduction where it ends with RRA
+CHAIN_STAGES = RULE_STAGES | ({"trial_motion": "residual_reduction"} if RRA_IN_MOTION else {})
 
 
 def subject_trials(subject):
@@ -411,7 +415,7 @@ def _in_variant(path, variant):
     writer = next(
         (name for name in RULE_STAGES if rules.has(name) and getattr(rules, name).rule.is_producer(path)), None
     )
-    if writer is not None and VARIANTS[variant].reruns(writer):
+    if writer is not None and VARIANTS[variant].reruns(writer, CHAIN_STAGES):
         return f"{sensitivity_dir(variant)}{path[len(STUDY_DIR) :]}"
     return path
 
@@ -599,38 +603,44 @@ _CHAIN_INPUTS = {}
 
 
 def _chain_inputs(stages, wildcards):
-    """({'<stage>__<input>': file} of the files the chain reads from other jobs,
-    {'<stage>__<input>': '<earlier stage>__<output>'} of those an earlier stage writes).
-    Worked out once per job: its inputs and its params both ask (a 1000-trial plan asks
-    4000 times)."""
+    """({'<stage>__<input>': file} of the files the chain reads from other jobs, each
+    declared once, {'<stage>__<input>': '<earlier stage>__<output>'} of those an earlier
+    stage writes, {'<stage>__<input>': '<earlier stage>__<input>'} of those an earlier stage
+    reads too). Worked out once per job: its inputs and its params both ask (a
+    1000-trial plan asks thousands of times). Snakemake's plan costs per declared file."""
     key = (tuple(stage.name for stage in stages), tuple(sorted(wildcards.items())))
     if key not in _CHAIN_INPUTS:
         _CHAIN_INPUTS[key] = _chain_inputs_uncached(stages, wildcards)
-    files, links = _CHAIN_INPUTS[key]
-    return dict(files), dict(links)
+    files, links, shared = _CHAIN_INPUTS[key]
+    return dict(files), dict(links), dict(shared)
 
 
 def _chain_inputs_uncached(stages, wildcards):
-    written, files, links = {}, {}, {}
+    written, read, files, links, shared = {}, {}, {}, {}, {}
     for stage in stages:
         for key, value in stage.inputs(wildcards).items():
             name = f"{stage.name}__{key}"
             if isinstance(value, str) and value in written:
                 links[name] = written[value]
+            elif isinstance(value, str) and value in read:
+                shared[name] = read[value]
             else:
                 files[name] = value
+                if isinstance(value, str):
+                    read[value] = name
         written |= {apply_wildcards(str(p), wildcards): f"{stage.name}__{k}" for k, p in stage.output.items()}
-    return files, links
+    return files, links, shared
 
 
 # Snakemake reruns a job whose script changed; a chain's script is the runner, so each
-# stage's own script is an input of the chain (named script__<stage>, which no stage
+# stage's own script is an input of the chain (named script__<script>, which no stage
 # reads): a newer script reruns the chains that run it, as it reran the stage's own job.
 STAGE_SCRIPTS = Path(workflow.basedir, "scripts").resolve()
 
 
 def chain_input(stages):
-    scripts = {f"script__{stage.name}": str(STAGE_SCRIPTS / f"{stage.script}.py") for stage in stages}
+    # one script may serve two stages (ID, ID after residual reduction): declared once
+    scripts = {f"script__{stage.script}": str(STAGE_SCRIPTS / f"{stage.script}.py") for stage in stages}
     return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0] | scripts)
 
 
@@ -658,8 +668,14 @@ def chain_params(stages, overrides=None):
         for stage in stages:
             given = stage.params | (overrides or {}).get(stage.name, {})
             params[stage.name] = {key: value(item, wildcards) for key, item in given.items()}
-        links = _chain_inputs(stages, wildcards)[1]
+        _, links, shared = _chain_inputs(stages, wildcards)
         scripts = {stage.name: stage.script for stage in stages}
-        return {"stages": [stage.name for stage in stages], "scripts": scripts, "links": links, "params": params}
+        return {
+            "stages": [stage.name for stage in stages],
+            "scripts": scripts,
+            "links": links,
+            "shared": shared,
+            "params": params,
+        }
 
     return chain

@@ -16,7 +16,10 @@ STAGE_INVERSE_DYNAMICS = Stage(
 )
 
 # A trial's stages up to ID in one job (Stage, common.smk): gait events and the cycles
-# to analyse (cycles.smk), the heading, GRF and IK (kinematics.smk), then ID
+# to analyse (cycles.smk), the heading, GRF and IK (kinematics.smk), then ID; where every
+# run of the study uses rra (RRA_IN_MOTION), RRA and the ID after it too
+# (residual_reduction.smk). An RRA setting then also reruns the few seconds before RRA;
+# a job of RRA's own would cost every trial another job to start and to plan.
 TRIAL_MOTION_STAGES = [
     STAGE_DETECT_CONTACTS,
     STAGE_PLAN_CYCLES,
@@ -25,6 +28,11 @@ TRIAL_MOTION_STAGES = [
     STAGE_INVERSE_KINEMATICS,
     STAGE_INVERSE_DYNAMICS,
 ]
+if RRA_IN_MOTION:
+    TRIAL_MOTION_STAGES += TRIAL_REDUCTION_STAGES
+# measured (tools/stage_times.py): IK 11-18 s per trial with OpenSim's IK on the Hamner
+# 92-muscle model, the other stages 1-3 s each; RRA RRA_RUNTIME_MIN more
+TRIAL_MOTION_RUNTIME_MIN = 15 + (RRA_RUNTIME_MIN if RRA_IN_MOTION else 0)
 
 
 rule trial_motion:
@@ -37,9 +45,8 @@ rule trial_motion:
     group:
         TRIAL_GROUP
     resources:
-        # measured (tools/stage_times.py): 280 MB max RSS; IK 11-18 s per trial with
-        # OpenSim's IK on the Hamner 92-muscle model, the other stages 1-3 s each
-        runtime=lambda wc, attempt: 15 * attempt,
+        # 280 MB max RSS measured
+        runtime=lambda wc, attempt: TRIAL_MOTION_RUNTIME_MIN * attempt,
     params:
         chain=chain_params(TRIAL_MOTION_STAGES),
     script:

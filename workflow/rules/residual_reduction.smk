@@ -7,7 +7,8 @@
 # functions (common.smk); only QC's *_before_reduction columns read the first ID.
 # Where no run of the study uses mass_com, one trial's residual step is the first stage
 # of its trial_analysis chain (REDUCTION_IN_ANALYSIS, common.smk); where every run uses
-# rra, RRA and the ID after it are one job, trial_reduction (RRA_CHAIN).
+# rra, RRA and the ID after it are the last stages of its trial_motion chain
+# (RRA_IN_MOTION, dynamics.smk).
 
 REDUCE_RESIDUALS_INPUT = dict(
     model=lambda wc: subject_path("scaled_model.osim", reduction_scope(wc)[0]),
@@ -113,25 +114,7 @@ TRIAL_REDUCTION_STAGES = [STAGE_RESIDUAL_REDUCTION_ALGORITHM, STAGE_INVERSE_DYNA
 RRA_RUNTIME_MIN = 30
 
 
-if RRA_CHAIN:
-
-    rule trial_reduction:
-        input:
-            chain_input(TRIAL_REDUCTION_STAGES),
-        output:
-            **chain_output(TRIAL_REDUCTION_STAGES),
-        log:
-            **chain_log(TRIAL_REDUCTION_STAGES),
-        group:
-            TRIAL_GROUP
-        resources:
-            runtime=lambda wc, attempt: RRA_RUNTIME_MIN * attempt,
-        params:
-            chain=chain_params(TRIAL_REDUCTION_STAGES),
-        script:
-            "../../scripts/run_stages.py"
-
-else:
+if not RRA_IN_MOTION:
 
     rule residual_reduction_algorithm:
         input:

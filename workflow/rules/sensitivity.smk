@@ -70,6 +70,12 @@ use rule trial_motion as sensitivity_trial_motion with:
                     "trial_dir": variant_trial_folder,
                 },
                 "inverse_dynamics": {"trial_dir": variant_trial_folder},
+                # where the chain ends with RRA and the ID after it (RRA_IN_MOTION)
+                "residual_reduction_algorithm": {
+                    "settings": variant_setting("residual_reduction"),
+                    "trial_dir": variant_trial_folder,
+                },
+                "inverse_dynamics_after_reduction": {"trial_dir": variant_trial_folder},
             },
         ),
 
@@ -90,29 +96,8 @@ use rule reduce_residuals as sensitivity_reduce_residuals with:
         settings=variant_setting("residual_reduction"),
 
 
-if RRA_CHAIN:
-
-    # RRA and the ID after it: one job (residual_reduction.smk)
-    use rule trial_reduction as sensitivity_trial_reduction with:
-        input:
-            variant_input("trial_reduction"),
-        output:
-            **variant_output("trial_reduction"),
-        log:
-            **variant_log("trial_reduction"),
-        params:
-            chain=chain_params(
-                TRIAL_REDUCTION_STAGES,
-                overrides={
-                    "residual_reduction_algorithm": {
-                        "settings": variant_setting("residual_reduction"),
-                        "trial_dir": variant_trial_folder,
-                    },
-                    "inverse_dynamics_after_reduction": {"trial_dir": variant_trial_folder},
-                },
-            ),
-
-else:
+# where the chain trial_motion does not end with them (dynamics.smk)
+if not RRA_IN_MOTION:
 
     use rule residual_reduction_algorithm as sensitivity_residual_reduction_algorithm with:
         input:
