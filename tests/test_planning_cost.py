@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from conftest import REPO, shared
 
 from retrorun.config import load_config, load_study
@@ -48,10 +49,34 @@ def test_planning_the_demo_imports_no_scipy():
     assert run.stdout.strip() == "[]"
 
 
-def test_the_benchmark_study_is_a_valid_study(tmp_path):
+def benchmark_scale():
     spec = importlib.util.spec_from_file_location("benchmark_scale", REPO / "tools" / "benchmark_scale.py")
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
+    return benchmark
+
+
+def test_the_benchmark_rerun_changes_one_key_of_the_same_study(tmp_path):
+    """`benchmark_scale.py --rerun KEY=VALUE`: the study's config with that one key set."""
+    benchmark = benchmark_scale()
+    config = tmp_path / "config.yaml"
+    config.write_text("study: s\nanalysis:\n  compare: [forward, backward]\n  weighting: volume\n")
+    changed = benchmark.config_with(config, "analysis.weighting=max_isometric_force")
+    assert changed.parent == tmp_path and changed != config
+    study = yaml.safe_load(changed.read_text())
+    assert study["study"] == "s" and study["analysis"] == {
+        "compare": ["forward", "backward"],
+        "weighting": "max_isometric_force",
+    }
+    assert yaml.safe_load(benchmark.config_with(config, "static_optimization.chunks=2").read_text())[
+        "static_optimization"
+    ] == {"chunks": 2}
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        benchmark.config_with(config, "analysis.weighting")
+
+
+def test_the_benchmark_study_is_a_valid_study(tmp_path):
+    benchmark = benchmark_scale()
     config = benchmark.write_study(tmp_path, 45, shared("hamner-run"))
     study = load_study(load_config(config))
     assert len(study.trials) == 45 and len(study.subjects) == 3  # at most 20 trials per subject

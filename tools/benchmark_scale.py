@@ -3,7 +3,8 @@ studies of N trials, for one or more checkouts of retrorun side by side.
 
     python tools/benchmark_scale.py [--trials 2 100 1000] [--repo /path/to/other/checkout ...]
                                     [--output results/benchmarks/scale.csv] [--data DIR]
-                                    [--run-trials K] [--run-seconds S] [--cluster] [--demo]
+                                    [--run-trials K] [--run-seconds S] [--rerun KEY=VALUE]
+                                    [--cluster] [--demo]
 
 Each study is the Hamner et al. 2010 running recording (subject02: static trial, running
 trial and its ground reaction forces, from the OpenSim example data) linked under many
@@ -20,7 +21,11 @@ reduction `none`, QC gate `include`, as the 1000-trial figures of issue 23 were 
 `--cores 2`, and reports CPU per trial: the whole run (the Snakemake process and every
 job, start-up included) and, per rule, the CPU its benchmark files record (rules without
 a `benchmark:` run inside Snakemake's process and are in the remainder). Written beside
---output as `<name>_stages.csv`.
+--output as `<name>_stages.csv`. With --rerun KEY=VALUE (needs --run-trials; a dotted
+config key and a YAML value, e.g. analysis.weighting=max_isometric_force), each checkout
+then reruns that study with the one key changed, as a researcher does after editing one
+setting, and reports the rerun's wall and CPU per trial in the same table: what a job
+layout costs the most common rerun, beside what it saves a full run.
 With --cluster, each checkout also runs the demo study (2 subjects; its QC and comparison
 tables, as tests/test_cluster.py) from nothing twice: locally with `--cores 2`, and through
 the SLURM that answers `sinfo` (start one with tools/slurm/start_local_cluster.sh) with the
@@ -49,6 +54,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 # loaded by path: this file is run as a script and imported by tests/test_planning_cost.py
@@ -111,6 +118,23 @@ def write_study(folder: Path, n_trials: int, data: Path, *, end_s: float | None 
     return config
 
 
+def config_with(config: Path, setting: str) -> Path:
+    """A copy of the study's config beside it with one dotted key set: KEY=VALUE, the value
+    read as YAML. Same study name, so a run with it reuses (and reruns) the first run's results."""
+    key, equals, value = setting.partition("=")
+    if not (key and equals):
+        raise SystemExit(f"--rerun {setting!r}: give KEY=VALUE, e.g. analysis.weighting=max_isometric_force")
+    study = yaml.safe_load(config.read_text())
+    *parents, last = key.split(".")
+    node = study
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = yaml.safe_load(value)
+    changed = config.with_name(f"{config.stem}_{re.sub(r'[^A-Za-z0-9_.-]', '_', setting)}.yaml")
+    changed.write_text(yaml.safe_dump(study, sort_keys=False))
+    return changed
+
+
 def write_rows(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -157,7 +181,9 @@ def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
     return {"wall_s": wall, "cpu_s": total_cpu, "per_rule": per_rule}
 
 
-def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path) -> list[dict]:
+def run_stages(
+    repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path, rerun: str | None
+) -> list[dict]:
     # the recording fails Hicks et al.'s limits (config/examples/hamner-run): the gate is
     # opened so that every stage runs, as on data that pass
     extra = "  qc_gate: include\nresidual_reduction:\n  method: none\n"
@@ -183,6 +209,10 @@ def run_stages(repos: list[Path], scratch: Path, data: Path, n_trials: int, seco
                 "cpu_s": (result["cpu_s"] - accounted) / n_trials,
             }
         )
+        if rerun:
+            wall, cpu, _ = timed_snakemake(repo, workdir, config_with(config, rerun), "--cores", "2", "--keep-going")
+            rows.append({"repo": str(repo), "what": f"rerun after {rerun}, per trial", "cpu_s": cpu / n_trials})
+            rows.append({"repo": str(repo), "what": f"rerun after {rerun}, wall (all trials)", "cpu_s": wall})
     stages = output.with_name(output.stem + "_stages.csv")
     write_rows(stages, rows)
     print(f"\nCPU s per trial of a {n_trials}-trial study, {seconds:g} s per trial, to the end; written to {stages}")
@@ -276,11 +306,16 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="folder with the Hamner files (default: the example's)")
     parser.add_argument("--run-trials", type=int, default=0, help="also run a study of this many trials to the end")
     parser.add_argument("--run-seconds", type=float, default=5.0, help="seconds of the recording per trial run")
+    parser.add_argument(
+        "--rerun", metavar="KEY=VALUE", help="with --run-trials: then rerun with this one config key changed"
+    )
     parser.add_argument("--cluster", action="store_true", help="also time the demo locally and through SLURM")
     parser.add_argument("--demo", action="store_true", help="also run the whole built-in demo from nothing")
     args = parser.parse_args()
     if args.run_trials and (args.run_trials < 2 or args.run_trials % 2):
         raise SystemExit("--run-trials must be even and at least 2 (forward and backward trials of a subject)")
+    if args.rerun and not args.run_trials:
+        raise SystemExit("--rerun reruns the --run-trials study: give --run-trials too")
     data = (args.data or default_data_dir()).resolve()
     missing = [name for name in (*RECORDING_FILES, *MODEL_FILES.values()) if not (data / name).is_file()]
     if missing:
@@ -313,7 +348,8 @@ def main() -> None:
                 figures.setdefault(label, {})[row["repo"]] = row["wall_s"]
     if args.run_trials:
         with tempfile.TemporaryDirectory(prefix="retrorun-run-") as scratch:
-            for row in run_stages(repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output):
+            study = (data, args.run_trials, args.run_seconds, args.output, args.rerun)
+            for row in run_stages(repos, Path(scratch), *study):
                 if row["what"] == "whole run, per trial":
                     figures.setdefault("CPU per trial, whole run (s)", {})[row["repo"]] = round(row["cpu_s"], 1)
                 elif row["what"].endswith("max_rss_mb (peak)"):
