@@ -348,8 +348,10 @@ def main() -> None:
                 figures.setdefault(label, {})[row["repo"]] = row["wall_s"]
     if args.run_trials:
         with tempfile.TemporaryDirectory(prefix="retrorun-run-") as scratch:
-            study = (data, args.run_trials, args.run_seconds, args.output, args.rerun)
-            for row in run_stages(repos, Path(scratch), *study):
+            rows_run = run_stages(
+                repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output, args.rerun
+            )
+            for row in rows_run:
                 if row["what"] == "whole run, per trial":
                     figures.setdefault("CPU per trial, whole run (s)", {})[row["repo"]] = round(row["cpu_s"], 1)
                 elif row["what"].endswith("max_rss_mb (peak)"):
