@@ -41,14 +41,26 @@ def design_cutoff_hz(cutoff_hz: float, *, rate_hz: float) -> float:
 
 
 def lowpass_coefficients(*, rate_hz: float, cutoff_hz: float) -> tuple[np.ndarray, np.ndarray]:
-    """(b, a) of one pass of the filter ``lowpass`` applies forwards and backwards."""
-    from scipy.signal import butter  # imported here: see lowpass
-
-    return butter(FILTER_ORDER, design_cutoff_hz(cutoff_hz, rate_hz=rate_hz), fs=rate_hz)
+    """(b, a) of one pass of the filter ``lowpass`` applies forwards and backwards: SciPy's
+    ``butter(FILTER_ORDER, design_cutoff_hz, fs=rate_hz)``, computed the same way (the
+    analog prototype's poles pre-warped and mapped by the bilinear transform), bit for bit."""
+    design_hz = design_cutoff_hz(cutoff_hz, rate_hz=rate_hz)
+    fs = 2.0  # SciPy designs on frequencies normalised to Nyquist = 1
+    warped = 2 * fs * np.tan(np.pi * (2 * design_hz / rate_hz) / fs)
+    m = np.arange(-FILTER_ORDER + 1, FILTER_ORDER, 2, dtype=np.float64)
+    poles = warped * -np.exp(1j * np.pi * m / (2 * FILTER_ORDER))
+    gain = warped**FILTER_ORDER * np.real(1.0 / np.prod(2 * fs - poles))
+    b = gain * np.poly(-np.ones(FILTER_ORDER))
+    a = np.poly((2 * fs + poles) / (2 * fs - poles))
+    return np.real(b), np.real(a)
 
 
 def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarray:
-    """Zero-lag Butterworth low-pass along axis 0, -3 dB at ``cutoff_hz``; NaN-free input required."""
+    """Zero-lag Butterworth low-pass along axis 0, -3 dB at ``cutoff_hz``; NaN-free input required.
+
+    SciPy's ``filtfilt(b, a, signal, axis=0, padlen=...)`` (odd extension at both ends,
+    each pass started in its steady state for the end value), bit for bit, in NumPy:
+    importing scipy.signal costs about a second of CPU in every job that filters."""
     if cutoff_hz <= 0:
         raise ValueError(f"cutoff_hz must be > 0, got {cutoff_hz}")
     if rate_hz <= 0:
@@ -56,13 +68,47 @@ def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarr
     signal = np.asarray(signal, dtype=float)
     if cutoff_hz >= rate_hz / 2:
         return signal.copy()  # nothing above Nyquist to remove
-    # imported here: scipy.signal takes about a second to import, and planning (which
-    # imports this module through the up-front checks) never filters
-    from scipy.signal import filtfilt
-
     b, a = lowpass_coefficients(rate_hz=rate_hz, cutoff_hz=cutoff_hz)
-    padlen = min(3 * max(len(a), len(b)) * 10, signal.shape[0] - 1)
-    return filtfilt(b, a, signal, axis=0, padlen=max(padlen, 0))
+    padlen = max(min(3 * max(len(a), len(b)) * 10, signal.shape[0] - 1), 0)
+    columns = signal.reshape(signal.shape[0], -1)
+    if padlen > 0:
+        first, last = columns[:1], columns[-1:]
+        columns = np.concatenate(
+            (2 * first - columns[padlen:0:-1], columns, 2 * last - columns[-2 : -(padlen + 2) : -1])
+        )
+    steady = _steady_state(b, a)
+    forward = _second_order_pass(b, a, columns, np.outer(steady, columns[0]))
+    backward = _second_order_pass(b, a, forward[::-1], np.outer(steady, forward[-1]))[::-1]
+    if padlen > 0:
+        backward = backward[padlen:-padlen]
+    return backward.reshape(signal.shape)
+
+
+def _steady_state(b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """SciPy's lfilter_zi: the filter's state after a long run of ones."""
+    companion = np.zeros((len(a) - 1, len(a) - 1))
+    companion[0] = -a[1:] / a[0]
+    companion[1:, :-1] += np.eye(len(a) - 2)
+    return np.linalg.solve(np.eye(len(a) - 1) - companion.T, b[1:] - a[1:] * b[0])
+
+
+def _second_order_pass(b: np.ndarray, a: np.ndarray, columns: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """One pass of SciPy's lfilter (transposed direct form II) over each column from the
+    given state (2 x columns), with its operations in its order, so the result is the
+    same to the last bit; Python floats, not NumPy scalars, for speed."""
+    b0, b1, b2 = (float(v) for v in b)
+    a1, a2 = float(a[1]), float(a[2])
+    out = np.empty_like(columns)
+    for j in range(columns.shape[1]):
+        z0, z1 = float(state[0, j]), float(state[1, j])
+        filtered = []
+        for x in columns[:, j].tolist():
+            y = z0 + b0 * x
+            z0 = z1 + x * b1 - y * a1
+            z1 = x * b2 - y * a2
+            filtered.append(y)
+        out[:, j] = filtered
+    return out
 
 
 def sample_rate(time_s: np.ndarray) -> float:

@@ -1,5 +1,9 @@
 """filter_hz is the -3 dB point of the zero-lag low-pass as applied (two passes)."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -41,3 +45,32 @@ def test_design_cutoff_is_winters_correction_at_high_rates():
     assert filtering.design_cutoff_hz(12.0, rate_hz=100000.0) == pytest.approx(12.0 / 0.8022, rel=1e-3)
     with pytest.raises(ValueError, match="Nyquist"):
         filtering.design_cutoff_hz(60.0, rate_hz=100.0)
+
+
+@pytest.mark.parametrize("rate_hz", [60.0, 99.9, 100.0, 250.0, 1000.0, 2400.0])
+@pytest.mark.parametrize("cutoff_hz", [3.0, 12.0, 0.45])  # 0.45: a share of Nyquist
+@pytest.mark.parametrize("shape", [(2,), (5, 1), (91, 3), (500, 40), (5180, 3)])
+def test_the_filter_is_scipys_filtfilt_bit_for_bit(rate_hz, cutoff_hz, shape):
+    from scipy.signal import butter, filtfilt
+
+    cutoff_hz = cutoff_hz * rate_hz if cutoff_hz < 1 else cutoff_hz
+    b, a = filtering.lowpass_coefficients(rate_hz=rate_hz, cutoff_hz=cutoff_hz)
+    scipy_b, scipy_a = butter(
+        filtering.FILTER_ORDER, filtering.design_cutoff_hz(cutoff_hz, rate_hz=rate_hz), fs=rate_hz
+    )
+    assert np.array_equal(b, scipy_b) and np.array_equal(a, scipy_a)
+    signal = np.random.default_rng(len(shape) + shape[0]).standard_normal(shape).cumsum(axis=0) * 100
+    padlen = min(3 * 3 * 10, shape[0] - 1)
+    expected = filtfilt(scipy_b, scipy_a, signal, axis=0, padlen=padlen)
+    assert np.array_equal(lowpass(signal, rate_hz=rate_hz, cutoff_hz=cutoff_hz), expected)
+
+
+def test_filtering_does_not_import_scipy_signal():
+    # a second of CPU in every job that filters (IK, GRF, the demo's error budget)
+    script = (
+        "import sys, numpy as np\n"
+        "from retrorun.filtering import lowpass\n"
+        "lowpass(np.ones((300, 2)), rate_hz=100.0, cutoff_hz=12.0)\n"
+        "assert 'scipy.signal' not in sys.modules, 'scipy.signal imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[1])

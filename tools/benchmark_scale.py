@@ -3,7 +3,8 @@ studies of N trials, for one or more checkouts of retrorun side by side.
 
     python tools/benchmark_scale.py [--trials 2 100 1000] [--repo /path/to/other/checkout ...]
                                     [--output results/benchmarks/scale.csv] [--data DIR]
-                                    [--run-trials K] [--run-seconds S] [--rerun KEY=VALUE]
+                                    [--run-trials K] [--more-trials M] [--run-seconds S]
+                                    [--rerun KEY=VALUE]
                                     [--cluster] [--demo]
 
 Each study is the Hamner et al. 2010 running recording (subject02: static trial, running
@@ -21,11 +22,15 @@ reduction `none`, QC gate `include`, as the 1000-trial figures of issue 23 were 
 `--cores 2`, and reports CPU per trial: the whole run (the Snakemake process and every
 job, start-up included) and, per rule, the CPU its benchmark files record (rules without
 a `benchmark:` run inside Snakemake's process and are in the remainder). Written beside
---output as `<name>_stages.csv`. With --rerun KEY=VALUE (needs --run-trials; a dotted
-config key and a YAML value, e.g. analysis.weighting=max_isometric_force), each checkout
-then reruns that study with the one key changed, as a researcher does after editing one
-setting, and reports the rerun's wall and CPU per trial in the same table: what a job
-layout costs the most common rerun, beside what it saves a full run.
+--output as `<name>_stages.csv`. With --more-trials M (M > K, even), each checkout also
+runs an M-trial study and reports the CPU per added trial, (CPU of M - CPU of K) / (M - K):
+what each trial of a big study costs, without the study-level jobs (tables, figures,
+report) and the subject's scaling that a K-trial study spreads over few trials.
+With --rerun KEY=VALUE (needs --run-trials; a dotted config key and a YAML value, e.g.
+analysis.weighting=max_isometric_force), each checkout then reruns that study with the
+one key changed, as a researcher does after editing one setting, and reports the rerun's
+wall and CPU per trial in the same table: what a job layout costs the most common rerun,
+beside what it saves a full run.
 With --cluster, each checkout also runs the demo study (2 subjects; its QC and comparison
 tables, as tests/test_cluster.py) from nothing twice: locally with `--cores 2`, and through
 the SLURM that answers `sinfo` (start one with tools/slurm/start_local_cluster.sh) with the
@@ -182,7 +187,14 @@ def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
 
 
 def run_stages(
-    repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path, rerun: str | None
+    repos: list[Path],
+    scratch: Path,
+    data: Path,
+    n_trials: int,
+    seconds: float,
+    output: Path,
+    rerun: str | None,
+    more_trials: int = 0,
 ) -> list[dict]:
     # the recording fails Hicks et al.'s limits (config/examples/hamner-run): the gate is
     # opened so that every stage runs, as on data that pass
@@ -209,6 +221,19 @@ def run_stages(
                 "cpu_s": (result["cpu_s"] - accounted) / n_trials,
             }
         )
+        if more_trials:
+            # what a big study pays per trial: the study-level jobs (tables, figures, report)
+            # and the subject's scaling, spread over only a few trials above, cancel out
+            bigger = write_study(
+                scratch / f"run-study-{more_trials}-{index}", more_trials, data, end_s=seconds, extra=extra
+            )
+            bigger_dir = scratch / f"full-{index}-{more_trials}"
+            bigger_dir.mkdir()
+            more = timed_run(repo, bigger_dir, bigger, f"scale-{more_trials}")
+            added = (more["cpu_s"] - result["cpu_s"]) / (more_trials - n_trials)
+            rows.append(
+                {"repo": str(repo), "what": f"per added trial ({n_trials} to {more_trials} trials)", "cpu_s": added}
+            )
         if rerun:
             wall, cpu, _ = timed_snakemake(repo, workdir, config_with(config, rerun), "--cores", "2", "--keep-going")
             rows.append({"repo": str(repo), "what": f"rerun after {rerun}, per trial", "cpu_s": cpu / n_trials})
@@ -271,6 +296,8 @@ TARGETS = [
     ("`snakemake -n`, 1000 trials, first (s)", 10.0),
     ("`snakemake -n`, 1000 trials, again (s)", 10.0),
     ("CPU per trial, whole run (s)", 10.0),
+    # issue 23's figure is per trial of a 1000-trial study: this one, without a small study's fixed costs
+    ("CPU per added trial (s)", 10.0),
     ("the demo, 2 cores, wall (s)", 90.0),
     ("demo cluster / local wall", 1.5),
     ("peak memory of any stage (MB)", 1000.0),
@@ -307,6 +334,12 @@ def main() -> None:
     parser.add_argument("--run-trials", type=int, default=0, help="also run a study of this many trials to the end")
     parser.add_argument("--run-seconds", type=float, default=5.0, help="seconds of the recording per trial run")
     parser.add_argument(
+        "--more-trials",
+        type=int,
+        default=0,
+        help="with --run-trials K: also run a study of M > K trials and report the CPU per added trial",
+    )
+    parser.add_argument(
         "--rerun", metavar="KEY=VALUE", help="with --run-trials: then rerun with this one config key changed"
     )
     parser.add_argument("--cluster", action="store_true", help="also time the demo locally and through SLURM")
@@ -314,6 +347,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.run_trials and (args.run_trials < 2 or args.run_trials % 2):
         raise SystemExit("--run-trials must be even and at least 2 (forward and backward trials of a subject)")
+    if args.more_trials and (args.more_trials <= args.run_trials or args.more_trials % 2):
+        raise SystemExit("--more-trials must be even and more than --run-trials")
     if args.rerun and not args.run_trials:
         raise SystemExit("--rerun reruns the --run-trials study: give --run-trials too")
     data = (args.data or default_data_dir()).resolve()
@@ -349,11 +384,20 @@ def main() -> None:
     if args.run_trials:
         with tempfile.TemporaryDirectory(prefix="retrorun-run-") as scratch:
             rows_run = run_stages(
-                repos, Path(scratch), data, args.run_trials, args.run_seconds, args.output, args.rerun
+                repos,
+                Path(scratch),
+                data,
+                args.run_trials,
+                args.run_seconds,
+                args.output,
+                args.rerun,
+                args.more_trials,
             )
             for row in rows_run:
                 if row["what"] == "whole run, per trial":
                     figures.setdefault("CPU per trial, whole run (s)", {})[row["repo"]] = round(row["cpu_s"], 1)
+                elif row["what"].startswith("per added trial"):
+                    figures.setdefault("CPU per added trial (s)", {})[row["repo"]] = round(row["cpu_s"], 1)
                 elif row["what"].endswith("max_rss_mb (peak)"):
                     peaks = figures.setdefault("peak memory of any stage (MB)", {})
                     peaks[row["repo"]] = round(max(peaks.get(row["repo"], 0.0), row["cpu_s"]), 1)
