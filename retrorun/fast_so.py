@@ -34,6 +34,7 @@ import pandas as pd
 
 from . import formats, muscle_paths
 from .errors import MuscleError
+from .splines import natural_cubic_spline
 
 # A finite stand-in for OpenSim's infinite control bounds (reserves, residuals); no
 # solution comes near it (x = 1e6 would be 1e8 N·m on a 100 N·m actuator).
@@ -469,41 +470,6 @@ class ExternalLoadForces:
         out = osim.Vector()
         self.model.getMatterSubsystem().multiplyBySystemJacobianTranspose(state, body_forces, out)
         return out.to_numpy()
-
-
-def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """The natural cubic interpolating spline through (x, y[:, j]) for every column j,
-    at ``at``; beyond x's ends it goes on straight (a natural spline's second
-    derivative is zero there), as OpenSim's GCVSpline does. Its own few lines, not
-    SciPy's CubicSpline (the same values inside), because importing scipy.interpolate
-    costs 0.36 s CPU in every SO job."""
-    h = np.diff(x)
-    slopes = np.diff(y, axis=0) / h[:, None]
-    # second derivatives m (zero at both ends): tridiagonal system, Thomas algorithm
-    n = len(x)
-    diagonal = 2 * (h[:-1] + h[1:])
-    rhs = 6 * (slopes[1:] - slopes[:-1])
-    m = np.zeros_like(y, dtype=float)
-    for i in range(1, n - 2):  # forward elimination
-        factor = h[i] / diagonal[i - 1]
-        diagonal[i] -= factor * h[i]
-        rhs[i] -= factor * rhs[i - 1]
-    for i in range(n - 3, -1, -1):  # back substitution, m[i + 1] for row i
-        m[i + 1] = (rhs[i] - (h[i + 1] * m[i + 2] if i + 2 < n - 1 else 0.0)) / diagonal[i]
-    inside = np.clip(at, x[0], x[-1])
-    k = np.clip(np.searchsorted(x, inside, side="right") - 1, 0, n - 2)
-    left, right = (inside - x[k])[:, None], (x[k + 1] - inside)[:, None]
-    width = h[k][:, None]
-    values = (
-        (m[k] * right**3 + m[k + 1] * left**3) / (6 * width)
-        + (y[k] / width - m[k] * width / 6) * right
-        + (y[k + 1] / width - m[k + 1] * width / 6) * left
-    )
-    start_slope, end_slope = slopes[0] - h[0] * m[1] / 6, slopes[-1] + h[-1] * m[-2] / 6
-    before, after = at < x[0], at > x[-1]
-    values[before] += (at[before] - x[0])[:, None] * start_slope
-    values[after] += (at[after] - x[-1])[:, None] * end_slope
-    return values
 
 
 class _Clock:

@@ -45,6 +45,7 @@ import pandas as pd
 
 from . import cycle_plan as plan
 from .errors import InputError
+from .splines import not_a_knot_derivative
 
 METHODS = ("none", "mass_com", "rra")
 WRENCH_COLUMNS = ["mx_nm", "my_nm", "mz_nm", "fx_n", "fy_n", "fz_n"]
@@ -169,52 +170,8 @@ def mean_com_acceleration_y(
             trial=trial,
             fix="widen the trial's region (start_s/end_s) or analysis.cycles so IK covers the cycles",
         )
-    velocity = spline_derivative(time_s, com_height_m)
+    velocity = not_a_knot_derivative(time_s, com_height_m)
     return float(np.mean([(velocity(b) - velocity(a)) / (b - a) for a, b in spans]))
-
-
-def spline_derivative(x: np.ndarray, y: np.ndarray):
-    """The derivative of the not-a-knot cubic spline through (x, y) (SciPy's default
-    CubicSpline, the same values to rounding), as a function of a time; x increasing, 4
-    points or more. Its own few lines: importing scipy.interpolate costs about 0.4 s of
-    CPU in every trial's analysis job."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    n, dx = len(x), np.diff(x)
-    slope = np.diff(y) / dx
-    # the knots' first derivatives s: a tridiagonal system (lower, diagonal, upper, rhs)
-    lower, diagonal, upper, rhs = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-    lower[1:-1], diagonal[1:-1], upper[1:-1] = dx[1:], 2 * (dx[:-1] + dx[1:]), dx[:-1]
-    rhs[1:-1] = 3 * (dx[1:] * slope[:-1] + dx[:-1] * slope[1:])
-    # not-a-knot: the third derivative is continuous at the second and the last-but-one knot
-    first, last = x[2] - x[0], x[-1] - x[-3]
-    diagonal[0], upper[0] = dx[1], first
-    rhs[0] = ((dx[0] + 2 * first) * dx[1] * slope[0] + dx[0] ** 2 * slope[1]) / first
-    lower[-1], diagonal[-1] = last, dx[-2]
-    rhs[-1] = (dx[-1] ** 2 * slope[-2] + (2 * last + dx[-1]) * dx[-2] * slope[-1]) / last
-    s = _tridiagonal_solve(lower, diagonal, upper, rhs)
-    c2 = (slope - s[:-1]) / dx - (s[:-1] + s[1:] - 2 * slope) / dx
-    c3 = (s[:-1] + s[1:] - 2 * slope) / dx**2
-
-    def derivative(at: float) -> float:
-        k = int(np.clip(np.searchsorted(x, at, side="right") - 1, 0, n - 2))
-        t = at - x[k]
-        return float(3 * c3[k] * t**2 + 2 * c2[k] * t + s[k])
-
-    return derivative
-
-
-def _tridiagonal_solve(lower: np.ndarray, diagonal: np.ndarray, upper: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Row i: lower[i] u[i-1] + diagonal[i] u[i] + upper[i] u[i+1] = rhs[i] (Thomas algorithm)."""
-    diagonal, rhs = diagonal.astype(float).tolist(), rhs.astype(float).tolist()
-    for i in range(1, len(diagonal)):
-        factor = lower[i] / diagonal[i - 1]
-        diagonal[i] -= factor * upper[i - 1]
-        rhs[i] -= factor * rhs[i - 1]
-    u = [0.0] * len(diagonal)
-    u[-1] = rhs[-1] / diagonal[-1]
-    for i in range(len(diagonal) - 2, -1, -1):
-        u[i] = (rhs[i] - upper[i] * u[i + 1]) / diagonal[i]
-    return np.array(u)
 
 
 def shift_into_body(shift_ground_m: np.ndarray, rotations: np.ndarray) -> np.ndarray:

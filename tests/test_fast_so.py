@@ -473,22 +473,6 @@ def test_a_window_without_frames_is_refused_naming_the_trial(demo_trial):
     assert "analysis window" in raised.value.fix
 
 
-def test_natural_cubic_spline_is_scipys():
-    """ExternalForce's GCV spline of degree 3 with zero error variance is the natural
-    cubic interpolating spline; fast_so evaluates it itself (no scipy import per job)."""
-    from scipy.interpolate import CubicSpline
-
-    rng = np.random.default_rng(0)
-    x = np.cumsum(rng.uniform(0.5, 1.5, 300)) / 600  # uneven sampling
-    y = rng.normal(size=(300, 3)) * 100
-    at = np.concatenate([[x[0]], np.sort(rng.uniform(x[0], x[-1], 50)), [x[-1]]])
-    assert fast_so.natural_cubic_spline(x, y, at) == pytest.approx(CubicSpline(x, y, bc_type="natural")(at), abs=1e-10)
-    # by hand: through (0,0) (1,1) (2,0) (3,1) (4,0), second derivatives 0, -30/7, 36/7, -30/7, 0
-    assert fast_so.natural_cubic_spline(np.arange(5.0), np.array([[0, 1, 0, 1, 0.0]]).T, np.array([0.5]))[
-        0, 0
-    ] == pytest.approx(43 / 56)
-
-
 def _opensim_gcv_derivatives(path, n_columns):
     """First and second derivatives at every frame of OpenSim's GCVSplineSet of degree 5
     (zero error variance, as AnalyzeTool builds it) through the columns of a .sto file."""

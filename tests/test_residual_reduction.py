@@ -255,20 +255,6 @@ def test_rra_records_the_mass_change_it_would_recommend_without_applying_it():
     assert none_row["mass_change_recommended_kg"] == 0.0
 
 
-@pytest.mark.parametrize("n", [4, 5, 50, 3000])
-@pytest.mark.parametrize("uniform", [True, False])
-def test_the_com_velocity_is_scipys_not_a_knot_spline(n, uniform):
-    from scipy.interpolate import CubicSpline
-
-    rng = np.random.default_rng(n)
-    x = np.arange(n) / 100.0 if uniform else np.cumsum(rng.uniform(0.005, 0.02, n))
-    y = 1.0 + 0.05 * np.sin(2 * np.pi * 2.7 * x) + 1e-3 * rng.standard_normal(n)
-    expected, velocity = CubicSpline(x, y).derivative(), rr.spline_derivative(x, y)
-    # at the knots, between them and a frame beyond either end
-    for at in [*x[:3], *x[-3:], *rng.uniform(x[0], x[-1], 20), x[0] - 0.01, x[-1] + 0.01]:
-        assert velocity(at) == pytest.approx(float(expected(at)), rel=1e-12, abs=1e-12)
-
-
 def test_the_com_acceleration_does_not_import_scipy_interpolate():
     # about 0.4 s of CPU in every trial's analysis job
     script = (
