@@ -200,6 +200,8 @@ def run_stages(
     # opened so that every stage runs, as on data that pass
     extra = "  qc_gate: include\nresidual_reduction:\n  method: none\n"
     config = write_study(scratch / f"run-study-{n_trials}", n_trials, data, end_s=seconds, extra=extra)
+    if more_trials:
+        bigger = write_study(scratch / f"run-study-{more_trials}", more_trials, data, end_s=seconds, extra=extra)
     rows = []
     for index, repo in enumerate(repos):
         workdir = scratch / f"full-{index}"
@@ -224,9 +226,6 @@ def run_stages(
         if more_trials:
             # what a big study pays per trial: the study-level jobs (tables, figures, report)
             # and the subject's scaling, spread over only a few trials above, cancel out
-            bigger = write_study(
-                scratch / f"run-study-{more_trials}-{index}", more_trials, data, end_s=seconds, extra=extra
-            )
             bigger_dir = scratch / f"full-{index}-{more_trials}"
             bigger_dir.mkdir()
             more = timed_run(repo, bigger_dir, bigger, f"scale-{more_trials}")
