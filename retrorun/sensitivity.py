@@ -59,6 +59,7 @@ MAIN_ONLY_RULES = (
     "build_demo_model",
     "import_c3d",
     "synthesize_study",
+    # the truth and the EMG synthesized from it (one job)
     "demo_truth",
     "validate_ground_truth",
     "analysis_figures",
@@ -72,7 +73,6 @@ MAIN_ONLY_RULES = (
     # the main run's and every variant's EMG agreement side by side
     "emg_agreement_sensitivity",
     # the demo's validation against its truth
-    "synthesize_emg",
     "validate_emg_truth",
     "error_budget_trial",
     "error_budget",

@@ -102,7 +102,7 @@ def test_a_trial_is_three_jobs(tmp_path, method):
     per_trial = {rule: n for rule, n in jobs.items() if n == trials}
     assert trials == 4 and "reduce_residuals" not in jobs
     pipeline = {"trial_motion", "static_optimization_chunk", "trial_analysis"}
-    demo_only = {"demo_truth", "error_budget_trial", "synthesize_emg", "process_emg", "emg_envelopes"}
+    demo_only = {"demo_truth", "error_budget_trial", "process_emg", "emg_envelopes"}
     assert set(per_trial) - demo_only == pipeline, per_trial
     stages = ["detect_contacts", "inverse_kinematics", "inverse_dynamics", "trial_qc"]
     if method == "rra":

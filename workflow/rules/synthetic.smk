@@ -7,6 +7,7 @@
 # error_budget_trial and error_budget measure each stage's share of the error
 # (retrorun/demo/error_budget.py).
 from retrorun.demo.design import judged_outcomes, trial_names
+from retrorun.emg import enabled as emg_enabled
 
 if "synthetic" in config:
     SYNTHETIC_TRIALS = trial_names(config["synthetic"])
@@ -34,8 +35,9 @@ if "synthetic" in config:
         script:
             "../../scripts/synthesize_study.py"
 
-    rule demo_truth:
-        input:
+    STAGE_DEMO_TRUTH = Stage(
+        "demo_truth",
+        input=dict(
             model=truth_path("true_model.osim"),
             coordinates=truth_path("{trial}_coordinates.mot"),
             coordinates_sampled=truth_path("{trial}_coordinates_marker_rate.mot"),
@@ -43,23 +45,19 @@ if "synthetic" in config:
             contacts=truth_path("{trial}_contacts.csv"),
             # the reference of static_optimization.strength_scaling, as in rule static_optimization_chunk
             generic_model=config["model"]["osim"],
-        output:
-            **{
-                key: truth_path(f"{{trial}}_{name}")
-                for key, name in (
-                    ("id", "id_generalized_forces.csv"),
-                    ("activations", "so_activations.csv"),
-                    ("cycles", "cycles.csv"),
-                    ("metrics", "cycle_metrics.csv"),
-                )
-            },
-        log:
-            trial_log("demo_truth"),
-        benchmark:
-            trial_benchmark("demo_truth")
-        resources:
-            runtime=lambda wc, attempt: 10 * attempt,
-        params:
+        ),
+        output={
+            key: truth_path(f"{{trial}}_{name}")
+            for key, name in (
+                ("id", "id_generalized_forces.csv"),
+                ("activations", "so_activations.csv"),
+                ("cycles", "cycles.csv"),
+                ("metrics", "cycle_metrics.csv"),
+            )
+        },
+        log=trial_log("demo_truth"),
+        benchmark=trial_benchmark("demo_truth"),
+        params=dict(
             window=trial_region,
             settings=config["static_optimization"],
             analysis=config["analysis"],
@@ -67,8 +65,44 @@ if "synthetic" in config:
             sides=config["sides"],
             mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
             height_m=lambda wc: STUDY.subject(wc.subject).height_m,
+        ),
+    )
+
+    # raw EMG from the truth's activations (retrorun/demo/emg.py), where the study has EMG
+    STAGE_SYNTHESIZE_EMG = Stage(
+        "synthesize_emg",
+        input=dict(activations=truth_path("{trial}_so_activations.csv")),
+        output=dict(
+            emg=f"{SYNTHETIC_INPUTS}/emg/{{subject}}/{{trial}}.csv",
+            parameters=truth_path("{trial}_emg_parameters.csv"),
+        ),
+        log=trial_log("synthesize_emg"),
+        params=dict(
+            channels=config["emg"]["channels"],
+            seed=config["synthetic"]["seed"],
+            subject_index=lambda wc: [s.name for s in SUBJECTS].index(wc.subject),
+            trial_index=lambda wc: SYNTHETIC_TRIALS.index(wc.trial),
+            condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
+        ),
+    )
+
+    # A trial's truth and the EMG synthesized from it in one job (Stage, common.smk): the
+    # EMG's own job cost about a second of start-up for a tenth of a second of work.
+    DEMO_TRUTH_STAGES = [STAGE_DEMO_TRUTH] + ([STAGE_SYNTHESIZE_EMG] if emg_enabled(config) else [])
+
+    rule demo_truth:
+        input:
+            chain_input(DEMO_TRUTH_STAGES),
+        output:
+            **chain_output(DEMO_TRUTH_STAGES),
+        log:
+            **chain_log(DEMO_TRUTH_STAGES),
+        resources:
+            runtime=lambda wc, attempt: 10 * attempt,
+        params:
+            chain=chain_params(DEMO_TRUTH_STAGES),
         script:
-            "../../scripts/demo_truth.py"
+            "../../scripts/run_stages.py"
 
     rule validate_ground_truth:
         input:
@@ -195,25 +229,6 @@ if "synthetic" in config:
             residual_reduction_method=config["residual_reduction"]["method"],
         script:
             "../../scripts/error_budget.py"
-
-    rule synthesize_emg:
-        input:
-            activations=truth_path("{trial}_so_activations.csv"),
-        output:
-            emg=f"{SYNTHETIC_INPUTS}/emg/{{subject}}/{{trial}}.csv",
-            parameters=truth_path("{trial}_emg_parameters.csv"),
-        log:
-            trial_log("synthesize_emg"),
-        group:
-            TRIAL_GROUP
-        params:
-            channels=config["emg"]["channels"],
-            seed=config["synthetic"]["seed"],
-            subject_index=lambda wc: [s.name for s in SUBJECTS].index(wc.subject),
-            trial_index=lambda wc: SYNTHETIC_TRIALS.index(wc.trial),
-            condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
-        script:
-            "../../scripts/synthesize_emg.py"
 
     rule validate_emg_truth:
         input:
