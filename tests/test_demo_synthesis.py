@@ -1,8 +1,8 @@
 """The demo's synthesis takes shortcuts for speed: the pose and speeds written into the
 state's Q and U vectors at once, the designed forces and COM evaluated once per balance
-solve, the stance-shape integrals cached. Each must give bit for bit what the per-frame
-formulation through OpenSim's Coordinate gives, since the demo's files are compared
-byte for byte."""
+solve, the markers' body-frame locations built before the frame loop, the stance-shape
+integrals cached. Each must give bit for bit what the per-frame formulation through
+OpenSim's Coordinate gives, since the demo's files are compared byte for byte."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from retrorun.demo import design as de
 from retrorun.demo import model as demo_model
 from retrorun.demo import motion as mo
 from retrorun.demo import subjects as su
+from retrorun.formats import MarkerTable
 
 REPO = Path(__file__).resolve().parents[1]
 CFG = {"seed": 11, "n_subjects": 1}
@@ -186,6 +187,44 @@ def test_balance_and_trial_kinematics_equal_the_per_frame_formulation(model, per
         )
     _assert_same(balance, reference, "balance")
     _assert_same(kin, reference_kin, "kinematics")
+
+
+def _marker_table_row_by_row(model, skin, coords, time_s, *, noise_m, rng, rate_hz):
+    """marker_table as it was: the skin table read row by row at every frame."""
+    probe = mo.PoseProbe(model)
+    positions = {name: np.zeros((len(time_s), 3)) for name in skin["marker"]}
+    base = skin[["x_m", "y_m", "z_m"]].to_numpy() + np.column_stack(
+        [skin["offset_x_m"], skin["offset_y_m"], np.zeros(len(skin))]
+    )
+    for i in range(len(time_s)):
+        frame = mo._frames(coords, i)
+        probe.set_pose(frame)
+        for k, row in enumerate(skin.itertuples(index=False)):
+            local = base[k].copy()
+            if row.sta_m_per_rad:
+                local[int(row.sta_axis)] += row.sta_m_per_rad * -frame[f"knee_angle_{row.side}"]
+            positions[row.marker][i] = probe.station(row.body, local)
+    for name in positions:
+        positions[name] = positions[name] + rng.normal(0.0, noise_m, positions[name].shape)
+    return MarkerTable(np.asarray(time_s, dtype=float), positions, float(rate_hz))
+
+
+def test_marker_table_equals_the_row_by_row_formulation(model, person):
+    """Markers with and without soft-tissue motion, the noise drawn in the same order."""
+    skin = su.skin_markers(model, placement_sd_m=0.005, soft_tissue_scale=1.0, rng=np.random.default_rng(2))
+    assert (skin["sta_m_per_rad"] != 0).any() and (skin["sta_m_per_rad"] == 0).any()
+    time_s = np.arange(25) / 100.0
+    coords = mo.coordinate_trajectories(time_s, person.conditions["forward"], first_contact_s=0.0)
+    coords["pelvis_tx"] = 3.0 * time_s
+    coords["pelvis_ty"] = np.full(len(time_s), 0.93)
+    table = su.marker_table(model, skin, coords, time_s, noise_m=0.001, rng=np.random.default_rng(4), rate_hz=100.0)
+    with through_coordinates():
+        reference = _marker_table_row_by_row(
+            _twin(model), skin, coords, time_s, noise_m=0.001, rng=np.random.default_rng(4), rate_hz=100.0
+        )
+    assert list(table.positions_m) == list(reference.positions_m)
+    _assert_same(table.positions_m, reference.positions_m, "positions")
+    np.testing.assert_array_equal(table.time_s, reference.time_s)
 
 
 @pytest.mark.parametrize("pattern", ["forward", "backward"])
