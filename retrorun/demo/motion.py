@@ -174,6 +174,9 @@ def _vertical_shape(u: np.ndarray, pattern: str) -> np.ndarray:
     return active + IMPACT_AMPLITUDE[pattern] * impact
 
 
+# every design_forces call needs these two numbers of its pattern, and a 200 000-point
+# quadrature per call was a quarter of a subject's synthesis
+@functools.cache
 def _shape_integrals(pattern: str) -> tuple[float, float]:
     """(mean of the vertical shape over stance, mean of shape * cos(pi u)) by fine quadrature."""
     u = (np.arange(200000) + 0.5) / 200000
@@ -311,25 +314,83 @@ class PoseProbe:
             self.heel[side] = np.zeros(3)
             self.toe_tip[side] = mtp * (1 + TOE_TIP_BEYOND_MTP)
         self._vec3 = osim.Vec3
+        self._vector = osim.Vector
+        self._q_index, self._u_index = self._state_indices(osim)
+
+    def _state_indices(self, osim) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+        """Where each coordinate's value and speed sit in the state's Q and U vectors,
+        found by setting each through the Coordinate on a copy of the state; None when
+        writing those vectors directly might not be what Coordinate.setValue does (a
+        locked coordinate keeps its value, a clamped one is OpenSim's to pull into range,
+        a joint's Q may not be its coordinates). Ten calls through the Coordinate per
+        frame cost more than the realization they precede."""
+        state = self.state
+        n = len(self.coordinates)
+        if state.getNQ() != n or state.getNU() != n:
+            return None, None
+        q_index, u_index = {}, {}
+        for name, coordinate in self.coordinates.items():
+            if coordinate.getClamped(state) or coordinate.getLocked(state):
+                return None, None
+            scratch = osim.State(state)
+            q_before, u_before = scratch.getQ().to_numpy(), scratch.getU().to_numpy()
+            coordinate.setValue(scratch, coordinate.getValue(scratch) + 1.0, False)
+            coordinate.setSpeedValue(scratch, coordinate.getSpeedValue(scratch) + 1.0)
+            q_changed = np.flatnonzero(scratch.getQ().to_numpy() != q_before)
+            u_changed = np.flatnonzero(scratch.getU().to_numpy() != u_before)
+            if len(q_changed) != 1 or len(u_changed) != 1:
+                return None, None
+            q_index[name], u_index[name] = int(q_changed[0]), int(u_changed[0])
+        if len(set(q_index.values())) != n or len(set(u_index.values())) != n:
+            return None, None
+        return q_index, u_index
 
     def set_pose(self, values: dict[str, float]) -> None:
-        for name, value in values.items():
-            self.coordinates[name].setValue(self.state, float(value), False)
+        if self._q_index is None:
+            for name, value in values.items():
+                self.coordinates[name].setValue(self.state, float(value), False)
+        else:
+            q = self.state.getQ().to_numpy()
+            for name, value in values.items():
+                q[self._q_index[name]] = float(value)
+            self.state.setQ(self._vector.createFromMat(q))
         self.model.realizePosition(self.state)
 
+    def poses(self, coords: dict[str, np.ndarray]):
+        """Set the pose of each frame of ``coords`` (name -> values per frame) in turn,
+        as set_pose would, yielding the frame's index; coordinates not in ``coords``
+        keep their current values."""
+        n = len(next(iter(coords.values()))) if coords else 0
+        if self._q_index is None:
+            for i in range(n):
+                self.set_pose(_frames(coords, i))
+                yield i
+            return
+        rows = np.tile(self.state.getQ().to_numpy(), (n, 1))
+        for name, values in coords.items():
+            rows[:, self._q_index[name]] = np.asarray(values, dtype=float)
+        for i in range(n):
+            self.state.setQ(self._vector.createFromMat(rows[i]))
+            self.model.realizePosition(self.state)
+            yield i
+
     def com(self) -> np.ndarray:
-        p = self.model.calcMassCenterPosition(self.state)
-        return np.array([p.get(0), p.get(1), p.get(2)])
+        return self.model.calcMassCenterPosition(self.state).to_numpy()
 
     def sole_point(self, side: str, share: float) -> np.ndarray:
         local = (1 - share) * self.heel[side] + share * self.toe_tip[side]
-        p = self.bodies[f"calcn_{side}"].findStationLocationInGround(self.state, self._vec3(*local))
-        return np.array([p.get(0), p.get(1), p.get(2)])
+        return self.bodies[f"calcn_{side}"].findStationLocationInGround(self.state, self._vec3(*local)).to_numpy()
 
     def central_angular_momentum(self, speeds: dict[str, float]) -> float:
         """Whole-body angular momentum about the COM (z, kg m^2/s) at the current pose."""
-        for name, coordinate in self.coordinates.items():
-            coordinate.setSpeedValue(self.state, float(speeds.get(name, 0.0)))
+        if self._u_index is None:
+            for name, coordinate in self.coordinates.items():
+                coordinate.setSpeedValue(self.state, float(speeds.get(name, 0.0)))
+        else:
+            u = np.zeros(len(self._u_index))
+            for name, index in self._u_index.items():
+                u[index] = float(speeds.get(name, 0.0))
+            self.state.setU(self._vector.createFromMat(u))
         self.model.realizeVelocity(self.state)
         return self.model.getMatterSubsystem().calcSystemCentralMomentum(self.state).get(0).get(2)
 
@@ -338,8 +399,8 @@ class PoseProbe:
 
     def station(self, body: str, local: np.ndarray) -> np.ndarray:
         """A point fixed in ``body`` (body-frame coordinates, m), in ground."""
-        p = self.bodies[body].findStationLocationInGround(self.state, self._vec3(*(float(v) for v in local)))
-        return np.array([p.get(0), p.get(1), p.get(2)])
+        location = self._vec3(*(float(v) for v in local))
+        return self.bodies[body].findStationLocationInGround(self.state, location).to_numpy()
 
 
 def balance_angular_momentum(model, design: dict, *, mass_kg: float, iterations: int = 5, n: int = 600) -> dict:
@@ -354,15 +415,17 @@ def balance_angular_momentum(model, design: dict, *, mass_kg: float, iterations:
     omega = 2 * np.pi * np.fft.rfftfreq(n, d=stride_s / n)
     balance = {"tilt_spectrum": np.zeros(n // 2 + 1, dtype=complex), "n": n, "cop_shift": 0.0}
     probe = PoseProbe(model)
+    # the designed forces and COM do not depend on the balance: one evaluation serves
+    # every iteration (each took as long as the iteration's OpenSim calls)
+    designed = _designed_motion(grid, design, mass_kg=mass_kg, first_contact_s=0.0)
     for _ in range(iterations):
-        kin = trial_kinematics(model, design, time_s=grid, mass_kg=mass_kg, first_contact_s=0.0, balance=balance)
+        kin = _trial_kinematics(probe, design, grid, first_contact_s=0.0, balance=balance, designed=designed)
         coords = kin["coordinates"]
         rotations = [name for name in coords if name not in ("pelvis_tx", "pelvis_ty")]
         # translations do not change the angular momentum about the COM
         speeds = {name: np.fft.irfft(1j * omega * np.fft.rfft(coords[name]), n) for name in rotations}
         momentum = np.zeros(n)
-        for i in range(n):
-            probe.set_pose(_frames(coords, i))
+        for i in probe.poses(coords):
             momentum[i] = probe.central_angular_momentum(_frames(speeds, i))
         probe.set_pose({"pelvis_tilt": coords["pelvis_tilt"][0]})
         inertia = probe.central_angular_momentum({"pelvis_tilt": 1.0})
@@ -394,7 +457,24 @@ def trial_kinematics(
     ``balance`` (from balance_angular_momentum) adds a pelvis-tilt correction and a COP
     shift along the sole that make the whole-body angular momentum consistent with the
     GRF, so inverse dynamics leaves no residual pelvis moment either."""
-    probe = PoseProbe(model)
+    designed = _designed_motion(time_s, design, mass_kg=mass_kg, first_contact_s=first_contact_s)
+    return _trial_kinematics(
+        PoseProbe(model), design, time_s, first_contact_s=first_contact_s, balance=balance, designed=designed
+    )
+
+
+def _designed_motion(time_s: np.ndarray, design: dict, *, mass_kg: float, first_contact_s: float) -> dict:
+    """The parts of trial_kinematics that the balance does not change: the designed
+    forces and the designed COM (its mean height still to be set)."""
+    return {
+        "forces": design_forces(time_s, design, mass_kg=mass_kg, first_contact_s=first_contact_s),
+        "com": design_com(time_s, design, mass_kg=mass_kg, first_contact_s=first_contact_s, mean_height_m=0.0),
+    }
+
+
+def _trial_kinematics(
+    probe: PoseProbe, design: dict, time_s: np.ndarray, *, first_contact_s: float, balance: dict | None, designed: dict
+) -> dict:
     coords = coordinate_trajectories(time_s, design, first_contact_s=first_contact_s)
     stride_s = 1.0 / design["stride_frequency_hz"]
     if balance is not None:
@@ -402,20 +482,19 @@ def trial_kinematics(
         coords["pelvis_tilt"] = coords["pelvis_tilt"] + _periodic_eval(balance["tilt_spectrum"], phase, balance["n"])
     coords["pelvis_tx"] = np.zeros(len(time_s))
     coords["pelvis_ty"] = np.zeros(len(time_s))
-    forces = design_forces(time_s, design, mass_kg=mass_kg, first_contact_s=first_contact_s)
+    forces = designed["forces"]
     offsets = np.zeros((len(time_s), 3))
     soles = {side: np.full((len(time_s), 3), np.nan) for side in SIDES}
     shift = 0.0 if balance is None else balance["cop_shift"]
     shares = {side: cop_share(forces[f"{side}_u"], design["pattern"]) + shift for side in SIDES}
-    for i in range(len(time_s)):
-        probe.set_pose(_frames(coords, i))
+    for i in probe.poses(coords):
         offsets[i] = probe.com()
         for side in SIDES:
             if not np.isnan(forces[f"{side}_u"][i]):
                 soles[side][i] = probe.sole_point(side, shares[side][i])
     # The floor is at y = 0: the COM's mean height is set so the stance sole, averaged
     # over stance, sits on it (the pelvis offset does not depend on pelvis translation).
-    com = design_com(time_s, design, mass_kg=mass_kg, first_contact_s=first_contact_s, mean_height_m=0.0)
+    com = dict(designed["com"])  # the mean height below is this trial's, the designed COM is shared
     relative_sole = np.concatenate(
         [
             soles[s][~np.isnan(soles[s][:, 1]), 1]

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ConfigError
 from ..formats import MarkerTable, atomic_path, write_csv, write_storage, write_trc
 from .design import GRAVITY_M_S2, SEGMENTS, SIDES, SubjectDesign, resolve_config, subject_design
-from .motion import PoseProbe, _frames, _osim, balance_angular_momentum, trial_kinematics
+from .motion import PoseProbe, _osim, balance_angular_momentum, trial_kinematics
 
 # Skin-marker placement: palpating a bony landmark and sticking a marker on it misses
 # the landmark by a few mm to about 1-2 cm (intra- and inter-examiner SDs, Della Croce,
@@ -147,19 +147,25 @@ def marker_table(
     """Skin-marker positions: placed with their offsets, moved by soft tissue with the
     knee angle of their side, by forward kinematics of the true model, plus Gaussian noise."""
     probe = PoseProbe(model)
-    positions = {name: np.zeros((len(time_s), 3)) for name in skin["marker"]}
+    n = len(time_s)
+    positions = {name: np.zeros((n, 3)) for name in skin["marker"]}
     base = skin[["x_m", "y_m", "z_m"]].to_numpy() + np.column_stack(
         [skin["offset_x_m"], skin["offset_y_m"], np.zeros(len(skin))]
     )
-    for i in range(len(time_s)):
-        frame = _frames(coords, i)
-        probe.set_pose(frame)
-        for k, row in enumerate(skin.itertuples(index=False)):
-            local = base[k].copy()
-            if row.sta_m_per_rad:
-                knee_flexion = -frame[f"knee_angle_{row.side}"]  # knee_angle is negative in flexion
-                local[int(row.sta_axis)] += row.sta_m_per_rad * knee_flexion
-            positions[row.marker][i] = probe.station(row.body, local)
+    # Every marker's body-frame location at every frame, built before the frame loop:
+    # reading the skin table row by row inside it cost more than the OpenSim calls.
+    local = np.repeat(base[None, :, :], n, axis=0)
+    for k, (side, axis, gain) in enumerate(zip(skin["side"], skin["sta_axis"], skin["sta_m_per_rad"])):
+        if gain:
+            knee_flexion = -np.asarray(coords[f"knee_angle_{side}"], dtype=float)  # knee_angle is negative in flexion
+            local[:, k, int(axis)] += gain * knee_flexion
+    bodies = [probe.bodies[body] for body in skin["body"]]
+    rows = [positions[name] for name in skin["marker"]]
+    vec3, state = probe._vec3, probe.state
+    for i in probe.poses(coords):
+        for k, body in enumerate(bodies):
+            x, y, z = local[i, k]
+            rows[k][i] = body.findStationLocationInGround(state, vec3(float(x), float(y), float(z))).to_numpy()
     for name in positions:
         positions[name] = positions[name] + rng.normal(0.0, noise_m, positions[name].shape)
     return MarkerTable(np.asarray(time_s, dtype=float), positions, float(rate_hz))
