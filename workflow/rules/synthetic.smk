@@ -67,7 +67,6 @@ if "synthetic" in config:
             height_m=lambda wc: STUDY.subject(wc.subject).height_m,
         ),
     )
-
     # raw EMG from the truth's activations (retrorun/demo/emg.py), where the study has EMG
     STAGE_SYNTHESIZE_EMG = Stage(
         "synthesize_emg",
@@ -85,7 +84,6 @@ if "synthetic" in config:
             condition=lambda wc: STUDY.trial(wc.subject, wc.trial).condition,
         ),
     )
-
     # A trial's truth and the EMG synthesized from it in one job (Stage, common.smk): the
     # EMG's own job cost about a second of start-up for a tenth of a second of work.
     DEMO_TRUTH_STAGES = [STAGE_DEMO_TRUTH] + ([STAGE_SYNTHESIZE_EMG] if emg_enabled(config) else [])
