@@ -16,6 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
+from . import opensim_log
 from .errors import RetrorunError
 
 log = logging.getLogger("retrorun")
@@ -48,16 +49,6 @@ def trial_folder(snakemake) -> Path | None:
     return Path(folder) if folder else None
 
 
-def _opensim_console_quiet():
-    """OpenSim's console output off during the job (its messages reach the log through
-    Python logging: opensim_tools); nothing to do where OpenSim is not installed."""
-    try:
-        from .opensim_tools import quiet_console
-    except ImportError:  # analysis-only environments need no OpenSim
-        return contextlib.nullcontext()
-    return quiet_console()
-
-
 @contextlib.contextmanager
 def job(snakemake):
     """Run a rule's script body with logging to ``snakemake.log[0]``; record a failure in
@@ -78,7 +69,10 @@ def job(snakemake):
     started = time.time()
     log.info("rule %s, %s", stage, ", ".join(f"{k} {v}" for k, v in snakemake.wildcards.items()) or "no wildcards")
     try:
-        with _opensim_console_quiet():
+        # OpenSim's console off, its messages to this log once a stage uses it (not imported
+        # here: a job without OpenSim would pay 0.25 s of CPU for it)
+        with opensim_log.quiet_console():
+            opensim_log.forward_once_imported()
             yield log
     except Exception as err:
         record = (

@@ -7,11 +7,7 @@ into the stage's RetrorunError with OpenSim's own message attached.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,57 +17,10 @@ import pandas as pd
 from . import actuators as act
 from .errors import DynamicsError, InputError, KinematicsError, MuscleError, ResidualReductionError, ScalingError
 from .formats import MarkerTable, read_storage
+from .opensim_log import forward_to_logging
 
-osim.Logger.setLevelString("warn")
-
-# OpenSim's messages reach the job's log through Python logging, less two kinds of
-# noise: "Couldn't find file" for every display mesh a model names when its Geometry
-# folder is absent (meshes are drawn, never computed with: 79 per load of the Hamner
-# model, over 1000 per trial) and the model summary IK and ID print on every run
-# ("MODEL: ..."), and the assembler's refusal to run when no coordinate is free to move
-# ("number of parameters=0": MocoInverse prescribes every coordinate, so each model copy
-# it builds says it twice, 48 lines per solve of the Rajagopal model; with nothing to move
-# there is nothing to assemble). Every other warning and error of OpenSim is kept.
-_NOISE = re.compile(
-    r"^\s*(Couldn't find file '[^']*\.(vtp|stl|obj|ply|osg)'\.?|MODEL: .*"
-    r"|Model unable to assemble.*number of parameters=0\b.*)$",
-    re.S,
-)
-_opensim_log = logging.getLogger("retrorun.opensim")
-
-
-def is_noise(message: str) -> bool:
-    return bool(_NOISE.match(message))
-
-
-class _ForwardToLogging(osim.LogSink):
-    def sinkImpl(self, message):
-        if not is_noise(message):
-            _opensim_log.warning("OpenSim: %s", message.strip())
-
-    def flushImpl(self):
-        pass
-
-
-_SINK = _ForwardToLogging()  # kept referenced: OpenSim holds only a pointer to it
-osim.Logger.addSink(_SINK)
-
-
-@contextlib.contextmanager
-def quiet_console():
-    """OpenSim's own console copy of its messages (stdout, which its Logger cannot turn
-    off alone) goes to /dev/null meanwhile; they reach Python logging through _SINK."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+# OpenSim's messages reach the job's log (retrorun.opensim_log), as soon as OpenSim is used
+forward_to_logging()
 
 
 # IK solver accuracy and SO convergence as in OpenSim's examples; more SO iterations

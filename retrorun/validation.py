@@ -102,7 +102,8 @@ def model_inventory(osim_path: str, *, marker_set: str | None) -> dict[str, set[
     """Names of bodies, coordinates, markers and muscles in the model (with the marker set file)."""
     import opensim as osim
 
-    from .opensim_tools import load_model, quiet_console  # OpenSim is imported only when a model is checked
+    from .opensim_log import quiet_console
+    from .opensim_tools import load_model  # OpenSim is imported only when a model is checked
 
     with quiet_console():
         model = load_model(osim_path)

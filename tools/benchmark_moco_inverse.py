@@ -99,7 +99,7 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str, overrid
     """One solve in this process (run as a child, so max RSS is this solve's alone)."""
     import numpy as np
 
-    from retrorun import fast_so, moco_inverse, opensim_tools
+    from retrorun import fast_so, moco_inverse, opensim_log
 
     case = json.loads(Path(case_file).read_text())
     settings = default_settings()
@@ -107,7 +107,7 @@ def solve_once(case_file: str, threads: int, rigid: bool, out_file: str, overrid
     settings.update(overrides)
     common = {k: case[k] for k in ("so_model_path", "coordinates_mot", "external_loads_xml")}
     window = tuple(case["time_range"])
-    with opensim_tools.quiet_console():
+    with opensim_log.quiet_console():
         wall, cpu = time.time(), time.process_time()
         activation, force, status = moco_inverse.solve(
             **common,

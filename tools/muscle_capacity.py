@@ -62,7 +62,7 @@ def capacity(
 def main() -> None:
     import opensim as osim
 
-    from retrorun import formats, moco_inverse, opensim_tools
+    from retrorun import formats, moco_inverse, opensim_log
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("trial", type=Path, help="results/<study>/trials/<subject>/<trial>")
@@ -80,7 +80,7 @@ def main() -> None:
     coordinates = [
         c[: -len("_moment_nm")] for c in moments.columns if c.endswith("_moment_nm") and not c.startswith("pelvis")
     ]
-    with opensim_tools.quiet_console():
+    with opensim_log.quiet_console():
         model = osim.Model(str(so_model))
         rows = {"SO model": capacity(model, table, in_degrees, moments, coordinates)}
         for width in args.width:
