@@ -10,8 +10,13 @@ from retrorun.config import is_c3d, load_study, results_dir, study_config
 from retrorun.errors import RetrorunError
 from retrorun.groups import analysis_groups
 from retrorun.jobs import error_record_path
+from retrorun.scheduler_passes import keep_one_pending_pass
 from retrorun.sensitivity import RULE_STAGES, plan_variants
 from retrorun.validation import validate_study_inputs
+
+# Snakemake's scheduler would otherwise run passes that multiply with every finished job
+# (retrorun/scheduler_passes.py: 26 s of the demo's CPU)
+keep_one_pending_pass()
 
 # The study is the --configfile(s) the user gave, whole; without one it is the built-in
 # demo beside this Snakefile. (No `configfile:` directive: Snakemake would merge the
