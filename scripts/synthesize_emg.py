@@ -1,4 +1,5 @@
-"""Rule synthesize_emg: one demo trial's raw EMG (2000 Hz) from its true activations."""
+"""Stage synthesize_emg (rule demo_truth, after the truth it reads): one demo trial's raw
+EMG (2000 Hz) from its true activations."""
 
 import numpy as np
 import pandas as pd

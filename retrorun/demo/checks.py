@@ -461,6 +461,21 @@ def ground_truth_rows(
     return _judged(pd.DataFrame(rows, columns=GROUND_TRUTH_COLUMNS[:-2]))
 
 
+def judged_comparison(
+    long: pd.DataFrame, *, compare: list[str], primary_outcomes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(subject means, paired comparison) of the judged outcomes, by the pipeline's own
+    study-level definitions (retrorun.analysis). ``long``: one row per cycle and metric,
+    with a note column. Each outcome's comparison is its own and a ratio's subject means
+    (built from other metrics) come first, so only the judged outcomes are compared: the
+    paired tests of the other 50 were 90 % of the error budget's CPU."""
+    subjects = analysis.subject_means(long[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]])
+    keys = outcome_keys(primary_outcomes)
+    judged = pd.Series(list(zip(subjects["group"], subjects["metric"])), index=subjects.index).isin(keys)
+    subjects = subjects[judged]
+    return subjects, analysis.comparison(subjects, compare=list(compare), min_cycles=1, min_subjects=3)
+
+
 def truth_differences(true_metrics: pd.DataFrame, *, compare: list[str], primary_outcomes: list[str]) -> pd.DataFrame:
     """Per primary outcome: the forward-backward difference on the truth, computed by the
     pipeline's own study-level definitions (retrorun.analysis: subject means, a subject's
@@ -470,8 +485,7 @@ def truth_differences(true_metrics: pd.DataFrame, *, compare: list[str], primary
     long = true_metrics.assign(note="")
     if "trial" not in long:
         long["trial"] = ""
-    subjects = analysis.subject_means(long[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]])
-    table = analysis.comparison(subjects, compare=list(compare), min_cycles=1, min_subjects=3)
+    _, table = judged_comparison(long, compare=compare, primary_outcomes=primary_outcomes)
     rows = []
     for group, metric in outcome_keys(primary_outcomes):
         match = table[(table["group"] == group) & (table["metric"] == metric)]

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import analysis, fast_so, model_properties, tables
+from .. import fast_so, model_properties, tables
 from ..filtering import filter_plate, filter_table
 from ..formats import read_storage, write_storage
 from ..heading import read_heading, rotation_about_vertical
@@ -306,10 +306,9 @@ def trial_stage_metrics(
 def _study_values(long: pd.DataFrame, *, compare: list[str], primary_outcomes: list[str]) -> pd.DataFrame:
     """Per primary outcome: the mean over subjects of each condition's subject mean and the
     mean paired difference, by the pipeline's own study-level definitions."""
-    subject_means = analysis.subject_means(
-        long.assign(note="")[[*analysis.KEYS, "side", "cycle", "group", "metric", "value", "note"]]
+    subject_means, table = checks.judged_comparison(
+        long.assign(note=""), compare=compare, primary_outcomes=primary_outcomes
     )
-    table = analysis.comparison(subject_means, compare=list(compare), min_cycles=1, min_subjects=3)
     rows = []
     for group, metric in checks.outcome_keys(primary_outcomes):
         match = table[(table["group"] == group) & (table["metric"] == metric)]

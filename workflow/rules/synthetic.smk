@@ -31,7 +31,7 @@ if "synthetic" in config:
             synthetic=config["synthetic"],
             inputs_dir=lambda wc, output: str(Path(output.static).parent),
             truth_dir=lambda wc: truth_dir(wc.subject),
-        # a local rule (Snakefile); measured: 225 MB max RSS, 2.5 s of CPU per subject
+        # a local rule (Snakefile); measured: 225 MB max RSS, 2.8 s of CPU per subject
         script:
             "../../scripts/synthesize_study.py"
 
