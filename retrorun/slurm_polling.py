@@ -6,9 +6,9 @@ snakemake-executor-plugin-slurm 2.8 (Executor.check_active_jobs) waits
 after every check that finds no job finished, up to 180 s, whatever
 `seconds-between-status-checks` says. A trial's group job of a minute or two is then
 noticed up to a few minutes after it ended, and the jobs that wait for it start that
-much later: on the demo's cluster run, 14-25 s of its 60 s. Here the wait between two
-checks is at most the longer of those two settings (20 s in workflow/profiles/slurm),
-one `sacct` call for all jobs each time (docs/performance.md, "On a cluster").
+much later. Here the wait between two checks is at most the longer of those two
+settings (20 s in workflow/profiles/slurm), one `sacct` call for all jobs each time:
+the demo's cluster run took 64 s against 73 s (docs/performance.md, "On a cluster").
 """
 
 from __future__ import annotations
