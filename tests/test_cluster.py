@@ -6,10 +6,10 @@ afterwards. Skipped, saying why, when neither is possible.
 
 The demo runs with 2 subjects instead of 4: the smallest study with a paired
 forward/backward comparison, and half the CI time. Each subject's trials run as one
-SLURM group job (their chains join at the EMG normalisation), beside one job per subject
-for scaling and one per trial for the demo's truth: 8 SLURM jobs (40 before the trial
-chains were grouped). The demo's synthesis, standing for a lab's recordings, is a local
-rule.
+SLURM group job (their chains join at the EMG normalisation), with the demo's truth of
+each trial, beside one job per subject for scaling: 4 SLURM jobs (8 while the truth ran
+alone, 40 before the trial chains were grouped). The demo's synthesis, standing for a lab's
+recordings, is a local rule.
 """
 
 import importlib.util
@@ -164,9 +164,9 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     )
 
     # every SLURM job snakemake submitted ran once and completed: one per group job (a
-    # trial's chain, or a subject's where the EMG normalisation joins its trials) and one
-    # per job outside the groups that is not a local rule (scaling; the demo's truth, which
-    # the EMG it synthesises depends on; its synthesis is a local rule)
+    # trial's chain with the demo's truth beside it, or a subject's where the EMG
+    # normalisation joins its trials) and one per job outside the groups that is not a
+    # local rule (scaling; the demo's synthesis is a local rule)
     log = cluster.stdout + cluster.stderr
     submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", log))
     group_jobs = re.findall(r"Group job trial \(jobs in lexicogr\. order\):", log)
@@ -181,10 +181,10 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     assert len(in_groups) == len(group_jobs) == 2, f"group jobs: {len(group_jobs)} planned, SLURM ran {ran}"
     # the group jobs' members are listed indented under their heading: every trial's OpenSim stages
     grouped = re.findall(r"^ +rule (\w+):", log, flags=re.MULTILINE)
-    for stage in ("trial_motion", "static_optimization_chunk", "trial_analysis"):
+    for stage in ("demo_truth", "trial_motion", "static_optimization_chunk", "trial_analysis"):
         assert grouped.count(stage) == 4, f"{grouped.count(stage)} {stage} jobs in the groups, not 4 (2 x 2 trials)"
     alone = set(ran) - set(in_groups)
-    assert alone == {"scale_model", "demo_truth"}, f"jobs outside the groups: {sorted(alone)}"
+    assert alone == {"scale_model"}, f"jobs outside the groups: {sorted(alone)}"
 
     started = time.monotonic()
     local = _run(snakemake_command(local_dir, "--cores", "2"), LOCAL_TIMEOUT_S, cwd=local_dir)

@@ -291,9 +291,9 @@ def so_threads(wildcards):
 # QC, its analysis) is one job (Snakemake job group): a SLURM job costs seconds of
 # scheduling and start-up, more than most of these stages' work. A step that reads
 # several trials of a subject after their chains have started (mass_com's model, the EMG
-# normalisation over the analysed cycles) joins their chains into one group job; only
-# rules wholly upstream of every chain (scaling; the demo's synthesis and truth) stay outside,
-# since a group cannot wait on a job that waits on the group. Ignored by local runs;
+# normalisation over the analysed cycles) joins their chains into one group job. Scaling
+# stays outside: it is upstream of all of a subject's trials and would join them into one
+# job. (The demo's truth of one trial joins its trial's group: synthetic.smk.) Ignored by local runs;
 # `group-components: trial=N` in the profile packs N trials into one SLURM job
 # (README, "Running on a SLURM cluster").
 TRIAL_GROUP = "trial"

@@ -95,6 +95,11 @@ if "synthetic" in config:
             **chain_output(DEMO_TRUTH_STAGES),
         log:
             **chain_log(DEMO_TRUTH_STAGES),
+        # on a cluster the truth runs in the group job of the trial it stands beside (its
+        # EMG and error budget read it): a SLURM job of its own cost about 6 s of start-up
+        # (two Snakemake starts, sbatch's and srun's) for about 5 s of work
+        group:
+            TRIAL_GROUP
         resources:
             runtime=lambda wc, attempt: 10 * attempt,
         params:
