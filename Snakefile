@@ -41,10 +41,15 @@ include: "workflow/rules/sensitivity.smk"
 
 # Light study-level jobs (QC table, tables, figures: seconds each) run on the machine
 # Snakemake runs on, also under a cluster profile: a SLURM job costs about 15 s of
-# scheduling and start-up. A trial's light jobs run inside its group job (TRIAL_GROUP in
-# workflow/rules/common.smk): a local job inside a group would make the whole group local.
+# scheduling and start-up. So does scaling (2-10 s of CPU per subject): as SLURM jobs the
+# scalings were a round of queueing, start-up and status checks before any trial could
+# start; run here, every trial's group job is submitted as soon as its subject is scaled.
+# A trial's light jobs run inside its group job (TRIAL_GROUP in workflow/rules/common.smk):
+# a local job inside a group would make the whole group local.
 localrules:
     build_demo_model,
+    scale_model,
+    sensitivity_scale_model,
     aggregate_qc,
     analysis_tables,
     emg_agreement,
