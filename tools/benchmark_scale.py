@@ -51,6 +51,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import itertools
 import math
 import os
 import re
@@ -254,7 +255,7 @@ def run_cluster(repos: list[Path], scratch: Path, output: Path, runs: int = 1) -
     """``runs`` rounds of (local, cluster) per checkout, the checkouts taking turns within
     a round, so that a drift of the machine's speed falls on all of them."""
     rows = []
-    for run, (index, repo) in ((r, pair) for r in range(1, runs + 1) for pair in enumerate(repos)):
+    for run, (index, repo) in itertools.product(range(1, runs + 1), enumerate(repos)):
         config = repo / "config" / "config.yaml"
         demo = ("--config", demo_profile.DEMO_CONFIG_OVERRIDE, "--", *demo_profile.DEMO_TARGETS)
         local_dir, cluster_dir = scratch / f"local-{index}-{run}", scratch / f"cluster-{index}-{run}"

@@ -292,8 +292,9 @@ def so_threads(wildcards):
 # scheduling and start-up, more than most of these stages' work. A step that reads
 # several trials of a subject after their chains have started (mass_com's model, the EMG
 # normalisation over the analysed cycles) joins their chains into one group job. Scaling
-# stays outside: it is upstream of all of a subject's trials and would join them into one
-# job. (The demo's truth of one trial joins its trial's group: synthetic.smk.) Ignored by local runs;
+# stays outside (a local rule, Snakefile): it is upstream of all of a subject's trials and
+# would join them into one job. (The demo's truth of one trial joins its trial's group:
+# synthetic.smk.) Ignored by local runs;
 # `group-components: trial=N` in the profile packs N trials into one SLURM job
 # (README, "Running on a SLURM cluster").
 TRIAL_GROUP = "trial"

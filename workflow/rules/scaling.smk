@@ -23,6 +23,7 @@ rule scale_model:
         gaps=config["gaps"],
         landmarks=config["qc"]["scale_landmarks"],
         landmark_min_weight_share=config["qc"]["scale_landmark_min_weight_share"],
-    # resources: the profile's defaults (measured: 255 MB max RSS, 2-10 s per subject; attempt 2 doubles)
+    # measured: 255 MB max RSS, 2-10 s per subject; a local rule under a cluster profile
+    # (Snakefile), so it runs on the submitting machine and asks SLURM for nothing
     script:
         "../../scripts/scale_model.py"
