@@ -456,13 +456,14 @@ def _rotation_and_origin(frame, state) -> tuple[np.ndarray, np.ndarray]:
 
 
 def root_jacobians(
-    *, model_path: str, coordinates: pd.DataFrame, in_degrees: bool, body: str, step: float = 1e-6
+    *, model_path: str, coordinates: pd.DataFrame, in_degrees: bool, body: str
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """At every row of an IK table (column ``time`` + coordinate names): the root body's
     angular and origin velocity in ground per unit speed of each root coordinate (6 x n,
-    central differences of its pose) and the orientation of ``body`` (3 x 3, ground from
-    body) and the whole-body COM height (m above the floor y = 0). Returns (root coordinate
-    names, jacobians frames x 6 x n, rotations frames x 3 x 3, COM heights frames)."""
+    Simbody's frame Jacobian of the root body at that pose) and the orientation of
+    ``body`` (3 x 3, ground from body) and the whole-body COM height (m above the floor
+    y = 0). Returns (root coordinate names, jacobians frames x 6 x n, rotations frames x
+    3 x 3, COM heights frames)."""
     model = osim.Model(_abs(model_path))
     state = model.initSystem()
     roots = act.root_coordinates(model)
@@ -474,11 +475,13 @@ def root_jacobians(
             "residual reduction reads the root forces of a CustomJoint or PlanarJoint",
             fix="use residual_reduction.method none, or a model whose pelvis joint is a CustomJoint",
         )
-    root_body = root_joint.getChildFrame().findBaseFrame()
+    root_body = osim.PhysicalFrame.safeDownCast(root_joint.getChildFrame().findBaseFrame())
     adjusted = model.getBodySet().get(body)
     coordinate_set = model.getCoordinateSet()
+    speeds = _speed_indices(model, state, roots)
     types = coordinate_motion_types(model)
     names = [c for c in coordinates.columns[1:] if c in types]
+    matter, frame_jacobian = model.getMatterSubsystem(), osim.Matrix()
     jacobians = np.zeros((len(coordinates), 6, len(roots)))
     rotations = np.zeros((len(coordinates), 3, 3))
     com_heights = np.zeros(len(coordinates))
@@ -490,20 +493,24 @@ def root_jacobians(
         model.realizePosition(state)
         rotations[row] = _rotation_and_origin(adjusted, state)[0]
         com_heights[row] = model.calcMassCenterPosition(state).get(1)
-        for k, name in enumerate(roots):
-            coordinate = coordinate_set.get(name)
-            value = coordinate.getValue(state)
-            poses = []
-            for sign in (1.0, -1.0):
-                coordinate.setValue(state, value + sign * step, False)
-                model.realizePosition(state)
-                poses.append(_rotation_and_origin(root_body, state))
-            coordinate.setValue(state, value, False)
-            (r_plus, p_plus), (r_minus, p_minus) = poses
-            spin = (r_plus @ r_minus.T - r_minus @ r_plus.T) / (4.0 * step)  # skew matrix of the angular velocity
-            jacobians[row, :3, k] = [spin[2, 1], spin[0, 2], spin[1, 0]]
-            jacobians[row, 3:, k] = (p_plus - p_minus) / (2.0 * step)
+        # rows: angular velocity, then the velocity of the body's origin, both in ground
+        matter.calcFrameJacobian(state, root_body.getMobilizedBodyIndex(), osim.Vec3(0.0), frame_jacobian)
+        jacobians[row] = frame_jacobian.to_numpy()[:, speeds]
     return roots, jacobians, rotations, com_heights
+
+
+def _speed_indices(model, state, names: list[str]) -> list[int]:
+    """Where each named coordinate's speed sits in the state's U (the frame Jacobian's
+    columns): set it alone to 1 and find it."""
+    coordinate_set = model.getCoordinateSet()
+    indices = []
+    for name in names:
+        state.setU(osim.Vector(state.getNU(), 0.0))
+        coordinate_set.get(name).setSpeedValue(state, 1.0)
+        (index,) = np.flatnonzero(state.getU().to_numpy())
+        indices.append(int(index))
+    state.setU(osim.Vector(state.getNU(), 0.0))
+    return indices
 
 
 def body_masses(model_path: str) -> dict[str, float]:
