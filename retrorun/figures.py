@@ -121,57 +121,136 @@ def paired_ratio(subjects: pd.DataFrame, *, compare: list[str], metrics: dict[st
     return figure
 
 
+# Above this many rows (trial x side) the QC overview draws one row per subject: a row
+# per trial of a 1000-trial study made a 700-inch figure (27 MB PNG, 2 GB and two minutes
+# to draw) that nobody can read; per trial the QC table (qc.csv) holds every verdict.
+MAX_TRIAL_ROWS = 80
+VERDICT_COLOURS = {"pass": "#2a9d8f", "flagged": "#e9c46a", "failed": "#c0392b"}
+
+
 def qc_overview(counts: pd.DataFrame, qc: pd.DataFrame):
-    """Left: gait cycles per trial and side by status (used or why skipped), failed
-    trials marked. Right: each trial's QC verdict."""
+    """Left: gait cycles by status (used or why skipped), failed trials marked. Right: the
+    QC verdicts. One row per trial and side (left) and per trial (right); above
+    MAX_TRIAL_ROWS, one row per subject with its trials summed."""
+    per_subject = len(counts) > MAX_TRIAL_ROWS
+    # per subject, both panels have the same rows
+    subjects = sorted(set(counts["subject"]) | set(qc["subject"] if "subject" in qc else []))
+    rows = len(subjects) if per_subject else len(counts)
     figure, (left, right) = plt.subplots(
-        1, 2, figsize=(12, max(3.0, 0.35 * max(len(counts), 1) + 1.5)), gridspec_kw={"width_ratios": [3, 2]}
+        1, 2, figsize=(12, max(3.0, 0.35 * max(rows, 1) + 1.5)), gridspec_kw={"width_ratios": [3, 2]}
     )
     if counts.empty:
         _no_data(left, "no trial")
     else:
-        labels = [f"{r.subject}/{r.trial} {r.side}".strip() for r in counts.itertuples()]
-        y = np.arange(len(counts))
-        start = np.zeros(len(counts))
-        for status in STATUSES:
-            values = counts[f"n_{status}"].to_numpy(dtype=float)
-            left.barh(y, values, left=start, color=STATUS_COLOURS[status], label=status.replace("_", " "))
-            start += values
-        for k, status in enumerate(counts["status"]):
-            if str(status).startswith("failed"):
-                left.text(0.1, y[k], f"trial {status}", va="center", color="#c0392b", fontsize=8)
-            elif status == "excluded_qc":  # analysis.qc_gate exclude: not in the statistics
-                left.text(0.1, y[k], "left out of the statistics (QC)", va="center", color="#c0392b", fontsize=8)
-        left.set_yticks(y, labels, fontsize=8)
-        left.invert_yaxis()
-        left.set_xlabel("gait cycles")
+        _cycle_bars(left, _subject_counts(counts, subjects) if per_subject else counts, per_subject=per_subject)
         figure.legend(
             *left.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower left", ncol=len(STATUSES)
         )
-        left.xaxis.get_major_locator().set_params(integer=True)
-        left.set_title("Gait cycles per trial and side")
     if qc.empty:
         _no_data(right, "no QC table")
+    elif per_subject:
+        _subject_verdicts(right, qc, subjects)
     else:
-        table = qc.sort_values(["subject", "trial"])
-        y = np.arange(len(table))
-        passed = table["pass"].astype(str).str.lower().eq("true").to_numpy()
-        failed = (
-            table["status"].astype(str).eq("failed").to_numpy() if "status" in table else np.zeros(len(table), bool)
-        )
-        colours = np.where(failed, "#c0392b", np.where(passed, "#2a9d8f", "#e9c46a"))
-        right.barh(y, np.ones(len(table)), color=colours)
-        for k, flags in enumerate(table["flags"].fillna("").astype(str)):
-            names = [f for f in flags.split(";") if f]
-            wrapped = "\n".join(", ".join(names[i : i + 3]) for i in range(0, len(names), 3))
-            text = "failed" if failed[k] else ("pass" if passed[k] else wrapped)
-            right.text(0.02, y[k], text, va="center", fontsize=7)
-        right.set_yticks(y, [f"{r.subject}/{r.trial}" for r in table.itertuples()], fontsize=8)
-        right.invert_yaxis()
-        right.set_xticks([])
-        right.set_title("QC verdict (flags: thresholds not met)")
+        _trial_verdicts(right, qc)
     figure.tight_layout(rect=(0, 0.6 / figure.get_figheight(), 1, 1))  # room for the legend below
     return figure
+
+
+def _verdicts(qc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(passed, failed) per row of the QC table; neither is flagged."""
+    passed = qc["pass"].astype(str).str.lower().eq("true").to_numpy()
+    failed = qc["status"].astype(str).eq("failed").to_numpy() if "status" in qc else np.zeros(len(qc), bool)
+    return passed & ~failed, failed
+
+
+def _cycle_bars(axis, counts: pd.DataFrame, *, per_subject: bool) -> None:
+    """Stacked cycles by status per row of ``counts`` (per trial and side, or per subject
+    with its trials' ``n_failed`` and ``n_excluded``), with the failed and left-out trials named."""
+    y = np.arange(len(counts))
+    start = np.zeros(len(counts))
+    for status in STATUSES:
+        values = counts[f"n_{status}"].to_numpy(dtype=float)
+        axis.barh(y, values, left=start, color=STATUS_COLOURS[status], label=status.replace("_", " "))
+        start += values
+    if per_subject:
+        labels = [f"{r.subject} ({r.n_trials} trials)" for r in counts.itertuples()]
+        for k, row in enumerate(counts.itertuples()):
+            notes = [f"{row.n_failed} failed"] * bool(row.n_failed) + [f"{row.n_excluded} left out (QC)"] * bool(
+                row.n_excluded
+            )
+            if notes:
+                axis.text(0.1, y[k], "trials " + ", ".join(notes), va="center", color="#c0392b", fontsize=8)
+    else:
+        labels = [f"{r.subject}/{r.trial} {r.side}".strip() for r in counts.itertuples()]
+        for k, status in enumerate(counts["status"]):
+            if str(status).startswith("failed"):
+                axis.text(0.1, y[k], f"trial {status}", va="center", color="#c0392b", fontsize=8)
+            elif status == "excluded_qc":  # analysis.qc_gate exclude: not in the statistics
+                axis.text(0.1, y[k], "left out of the statistics (QC)", va="center", color="#c0392b", fontsize=8)
+    axis.set_yticks(y, labels, fontsize=8)
+    axis.invert_yaxis()
+    axis.set_xlabel("gait cycles")
+    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.set_title(
+        "Gait cycles per subject (its trials and sides summed)" if per_subject else "Gait cycles per trial and side"
+    )
+
+
+def _subject_counts(counts: pd.DataFrame, subjects: list[str]) -> pd.DataFrame:
+    """The cycle counts summed per subject, with its trials, failed trials and trials the QC gate left out."""
+    status = counts["status"].astype(str)
+    table = counts.assign(
+        failed=status.str.startswith("failed").to_numpy(), excluded=status.eq("excluded_qc").to_numpy()
+    )
+    summed = table.groupby("subject")[[f"n_{s}" for s in STATUSES]].sum()
+    by_trial = table.drop_duplicates(["subject", "trial"]).groupby("subject")
+    summed = summed.assign(
+        n_trials=by_trial.size(), n_failed=by_trial["failed"].sum(), n_excluded=by_trial["excluded"].sum()
+    )
+    return summed.reindex(subjects, fill_value=0).rename_axis("subject").reset_index()
+
+
+def _trial_verdicts(axis, qc: pd.DataFrame) -> None:
+    table = qc.sort_values(["subject", "trial"])
+    y = np.arange(len(table))
+    passed, failed = _verdicts(table)
+    colours = np.where(
+        failed, VERDICT_COLOURS["failed"], np.where(passed, VERDICT_COLOURS["pass"], VERDICT_COLOURS["flagged"])
+    )
+    axis.barh(y, np.ones(len(table)), color=colours)
+    for k, flags in enumerate(table["flags"].fillna("").astype(str)):
+        names = [f for f in flags.split(";") if f]
+        wrapped = "\n".join(", ".join(names[i : i + 3]) for i in range(0, len(names), 3))
+        text = "failed" if failed[k] else ("pass" if passed[k] else wrapped)
+        axis.text(0.02, y[k], text, va="center", fontsize=7)
+    axis.set_yticks(y, [f"{r.subject}/{r.trial}" for r in table.itertuples()], fontsize=8)
+    axis.invert_yaxis()
+    axis.set_xticks([])
+    axis.set_title("QC verdict (flags: thresholds not met)")
+
+
+def _subject_verdicts(axis, qc: pd.DataFrame, subjects: list[str]) -> None:
+    """Per subject, its trials by verdict (stacked) and its most frequent flags."""
+    passed, failed = _verdicts(qc)
+    table = qc.assign(verdict=np.where(failed, "failed", np.where(passed, "pass", "flagged")))
+    y = np.arange(len(subjects))
+    start = np.zeros(len(subjects))
+    for verdict, colour in VERDICT_COLOURS.items():
+        values = np.array([int(((table["subject"] == s) & (table["verdict"] == verdict)).sum()) for s in subjects])
+        axis.barh(y, values, left=start, color=colour, label=verdict)
+        start += values
+    for k, subject in enumerate(subjects):
+        flagged = table[(table["subject"] == subject) & (table["verdict"] == "flagged")]["flags"].fillna("")
+        counted = pd.Series([f for flags in flagged.astype(str) for f in flags.split(";") if f]).value_counts()
+        if len(counted):
+            text = ", ".join(f"{name} {n}" for name, n in counted.head(3).items())
+            axis.text(0.1, y[k], text, va="center", fontsize=7)
+    axis.set_yticks(y, subjects, fontsize=8)
+    axis.invert_yaxis()
+    axis.set_xlabel("trials")
+    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.legend(frameon=False, fontsize=8, loc="lower right")
+    axis.set_title("QC verdicts per subject (most frequent flags: thresholds not met)")
 
 
 def chains(curves: pd.DataFrame, subjects: pd.DataFrame, *, compare: list[str], stance_pct: dict[str, float]):

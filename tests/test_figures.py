@@ -129,3 +129,49 @@ def test_chain_and_foot_placement_figures_draw_both_conditions(tmp_path):
     for name, figure in (("chains", chain_figure), ("placement", placement)):
         figures.save(figure, png=tmp_path / f"{name}.png", svg=tmp_path / f"{name}.svg")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_qc_overview_of_a_large_study_has_a_row_per_subject(tmp_path):
+    """1000 trials (50 subjects x 20) made one row per trial and side: a 700-inch figure,
+    27 MB of PNG, two minutes and 2 GB to draw. Above figures.MAX_TRIAL_ROWS rows each
+    subject is one row, its trials summed, with its failed trials and QC verdicts counted."""
+    from retrorun.cycle_plan import STATUSES
+
+    counts_rows, qc_rows = [], []
+    for s in range(50):
+        for t in range(20):
+            subject, trial = f"s{s:03d}", f"t{t:02d}"
+            failed = s == 3 and t == 7
+            if failed:
+                counts_rows.append({"subject": subject, "trial": trial, "side": "", "status": "failed:ik"})
+            else:
+                for side in ("r", "l"):
+                    counts_rows.append(
+                        {"subject": subject, "trial": trial, "side": side, "status": "done"} | {"n_used": 3}
+                    )
+            flags = "" if t % 2 else "ik_marker_rms;residual_force"
+            qc_rows.append(
+                {
+                    "subject": subject,
+                    "trial": trial,
+                    "status": "failed" if failed else "done",
+                    "pass": not failed and not flags,
+                    "flags": flags,
+                }
+            )
+    counts = pd.DataFrame(counts_rows).fillna({f"n_{s}": 0 for s in STATUSES})
+    for status in STATUSES:
+        counts[f"n_{status}"] = counts.get(f"n_{status}", 0)
+    counts = counts.fillna(0)
+    figure = figures.qc_overview(counts, pd.DataFrame(qc_rows))
+    left, right = figure.axes
+    assert len(left.get_yticks()) == 50 and len(right.get_yticks()) == 50
+    assert figure.get_figheight() < 25
+    assert left.get_yticklabels()[3].get_text() == "s003 (20 trials)"
+    assert "trials 1 failed" in [text.get_text() for text in left.texts]
+    # s003: the odd trials pass but t07, which failed; the even ones are flagged; its flags counted
+    widths = [patch.get_width() for patch in right.patches if abs(patch.get_y() + patch.get_height() / 2 - 3) < 1e-9]
+    assert widths == [9, 10, 1]
+    assert any(text.get_text().startswith("ik_marker_rms 10") for text in right.texts)
+    figures.save(figure, png=tmp_path / "qc.png", svg=tmp_path / "qc.svg")
+    assert (tmp_path / "qc.png").stat().st_size < 1_000_000
