@@ -67,5 +67,4 @@ for stage in chain["stages"]:
     started, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)
     script = Path(snakemake.scriptdir) / f"{chain['scripts'][stage]}.py"
     runpy.run_path(str(script), init_globals={"snakemake": job}, run_name="__main__")
-    if f"{stage}__benchmark" in snakemake.log.keys():
-        write_benchmark(snakemake.log[f"{stage}__benchmark"], started, used)
+    write_benchmark(snakemake.log[f"{stage}__benchmark"], started, used)

@@ -110,6 +110,8 @@ rule analysis_tables:
         curves=f"{TABLES_DIR}/curves.csv",
     log:
         study_log("analysis_tables"),
+    benchmark:
+        study_benchmark("analysis_tables")
     params:
         trials=lambda wc: analysis_trial_info(),
         failed=failed_trial_records,
@@ -137,6 +139,8 @@ rule analysis_figures:
         **_figure("qc_overview", "fig_qc_overview", category="Quality checks"),
     log:
         study_log("analysis_figures"),
+    benchmark:
+        study_benchmark("analysis_figures")
     params:
         compare=ANALYSIS["compare"],
         unit=ANALYSIS["unit"],
@@ -159,6 +163,8 @@ rule report_front_page:
         study_path("report/front_page.rst"),
     log:
         study_log("report_front_page"),
+    benchmark:
+        study_benchmark("report_front_page")
     params:
         study=config["study"],
         qc_gate=ANALYSIS["qc_gate"],

@@ -138,6 +138,10 @@ def study_log(rule_name):
     return log_path(rule_name, "all")
 
 
+def study_benchmark(rule_name):
+    return benchmark_path(rule_name, "all")
+
+
 def failed_trials():
     """Trials whose last run left an error record: they are left out of the aggregates
     (and listed as failed) until the record is deleted or --config retry_failed=true."""
@@ -593,11 +597,13 @@ def hypotheses_front_page_inputs(wildcards):
 # that an earlier stage of the job writes being that stage's output.
 class Stage:
     """`script`: scripts/<script>.py, the stage's name unless one script serves two
-    stages (ID, and ID after residual reduction)."""
+    stages (ID, and ID after residual reduction). Every stage records its wall and CPU
+    time and the job's peak memory so far (`benchmark`: the trial's, unless given)."""
 
     def __init__(self, name, *, input, output, log, params=None, unpack=(), benchmark=None, script=None):
         self.name, self.input, self.output, self.log = name, input, output, log
-        self.params, self.unpack, self.benchmark = params or {}, tuple(unpack), benchmark
+        self.params, self.unpack = params or {}, tuple(unpack)
+        self.benchmark = benchmark or trial_benchmark(name)
         self.script = script or name
 
     def inputs(self, wildcards):
@@ -658,10 +664,10 @@ def chain_output(stages):
 
 
 def chain_log(stages):
-    """Each stage's log, and the benchmark file of those that have one (Snakemake keeps
-    logs of a failed job; scripts/run_stages.py writes the benchmarks)."""
+    """Each stage's log and benchmark file (Snakemake keeps logs of a failed job;
+    scripts/run_stages.py writes the benchmarks)."""
     logs = {stage.name: stage.log for stage in stages}
-    return logs | {f"{stage.name}__benchmark": stage.benchmark for stage in stages if stage.benchmark}
+    return logs | {f"{stage.name}__benchmark": stage.benchmark for stage in stages}
 
 
 def chain_params(stages, overrides=None):

@@ -13,6 +13,8 @@ rule process_emg:
         processed=trial_path("emg_processed.csv"),
     log:
         trial_log("process_emg"),
+    benchmark:
+        trial_benchmark("process_emg")
     group:
         TRIAL_GROUP
     params:
@@ -31,6 +33,8 @@ rule emg_normalisation:
         divisors=subject_path("emg_normalisation.csv"),
     log:
         subject_log("emg_normalisation"),
+    benchmark:
+        subject_benchmark("emg_normalisation")
     group:
         TRIAL_GROUP
     params:
@@ -49,6 +53,8 @@ rule emg_envelopes:
         envelopes=trial_path("emg_envelopes.csv"),
     log:
         trial_log("emg_envelopes"),
+    benchmark:
+        trial_benchmark("emg_envelopes")
     group:
         TRIAL_GROUP
     params:
@@ -70,6 +76,8 @@ rule emg_agreement:
         ),
     log:
         study_log("emg_agreement"),
+    benchmark:
+        study_benchmark("emg_agreement")
     params:
         trials=lambda wc: emg_trial_info(),
         settings=EMG,
@@ -86,6 +94,8 @@ rule emg_figures:
         **_figure("emg_vs_so", "fig_emg_vs_so"),
     log:
         study_log("emg_figures"),
+    benchmark:
+        study_benchmark("emg_figures")
     params:
         trials=lambda wc: emg_trial_info(),
         settings=EMG,

@@ -17,6 +17,8 @@ rule model_chains:
         ),
     log:
         study_log("model_chains"),
+    benchmark:
+        study_benchmark("model_chains")
     params:
         subjects=[{"subject": s.name, "mass_kg": s.mass_kg, "height_m": s.height_m} for s in SUBJECTS],
         chains=config.get("chains") or {},
@@ -43,6 +45,8 @@ rule hypotheses:
         ),
     log:
         study_log("hypotheses"),
+    benchmark:
+        study_benchmark("hypotheses")
     params:
         hypotheses=config["hypotheses"],
         settings=ANALYSIS,

@@ -13,6 +13,8 @@ rule build_demo_model:
         model=str(DEMO_MODEL_PARAMS / "generated" / MODEL_FILE),
     log:
         log_path("build_demo_model", "model"),
+    benchmark:
+        benchmark_path("build_demo_model", "model")
     params:
         # the folder of the tables (model.yaml among them)
         params_dir=lambda wc, input: str(Path(input.tables[-1]).parent),

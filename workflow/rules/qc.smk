@@ -38,6 +38,8 @@ rule aggregate_qc:
         report(study_path("qc.csv"), caption="../report/qc.rst", category="Quality checks"),
     log:
         study_log("aggregate_qc"),
+    benchmark:
+        study_benchmark("aggregate_qc")
     params:
         failed=failed_trial_records,
         conditions={(t.subject, t.name): t.condition for t in TRIALS},

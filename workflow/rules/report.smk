@@ -13,6 +13,8 @@ rule methods_text:
         methods=report(study_path("methods.md"), caption="../report/methods.rst", category="Methods"),
     log:
         study_log("methods_text"),
+    benchmark:
+        study_benchmark("methods_text")
     params:
         # the whole config: any setting the text states reruns it
         config=config,

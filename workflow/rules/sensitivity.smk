@@ -178,6 +178,8 @@ use rule aggregate_qc as sensitivity_aggregate_qc with:
         variant_output("aggregate_qc"),
     log:
         variant_log("aggregate_qc"),
+    benchmark:
+        variant_benchmark("aggregate_qc")
 
 
 use rule analysis_tables as sensitivity_analysis_tables with:
@@ -187,6 +189,8 @@ use rule analysis_tables as sensitivity_analysis_tables with:
         **variant_output("analysis_tables"),
     log:
         variant_log("analysis_tables"),
+    benchmark:
+        variant_benchmark("analysis_tables")
     params:
         settings=variant_setting("analysis"),
 
@@ -198,6 +202,8 @@ use rule emg_agreement as sensitivity_emg_agreement with:
         **variant_output("emg_agreement"),
     log:
         variant_log("emg_agreement"),
+    benchmark:
+        variant_benchmark("emg_agreement")
     params:
         trials=lambda wc: emg_trial_info(),
         settings=EMG,
@@ -221,6 +227,8 @@ rule sensitivity_table:
         ),
     log:
         study_log("sensitivity_table"),
+    benchmark:
+        study_benchmark("sensitivity_table")
     params:
         variants=list(VARIANTS),
         described={name: variant.description for name, variant in VARIANTS.items()},
@@ -238,6 +246,8 @@ rule sensitivity_figure:
         **_figure("sensitivity", "fig_sensitivity"),
     log:
         study_log("sensitivity_figure"),
+    benchmark:
+        study_benchmark("sensitivity_figure")
     script:
         "../../scripts/sensitivity_figure.py"
 
@@ -255,6 +265,8 @@ rule emg_agreement_sensitivity:
         ),
     log:
         study_log("emg_agreement_sensitivity"),
+    benchmark:
+        study_benchmark("emg_agreement_sensitivity")
     params:
         variants=list(VARIANTS),
     script:

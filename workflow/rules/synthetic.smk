@@ -136,6 +136,8 @@ if "synthetic" in config:
             truth_comparison=study_path("truth/comparison.csv"),
         log:
             study_log("validate_ground_truth"),
+        benchmark:
+            study_benchmark("validate_ground_truth")
         params:
             trials=lambda wc: [
                 {
@@ -214,6 +216,8 @@ if "synthetic" in config:
             figure=report(f"{VALIDATION_DIR}/error_budget.png", category="Quality checks"),
         log:
             study_log("error_budget"),
+        benchmark:
+            study_benchmark("error_budget")
         params:
             trials=lambda wc: [
                 {
@@ -244,6 +248,8 @@ if "synthetic" in config:
             emg_truth=report(f"{VALIDATION_DIR}/emg_truth.csv", category="Quality checks"),
         log:
             study_log("validate_emg_truth"),
+        benchmark:
+            study_benchmark("validate_emg_truth")
         params:
             trials=lambda wc: emg_trial_info(),
             settings=config["emg"],
