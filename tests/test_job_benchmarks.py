@@ -11,7 +11,7 @@ from workflow_runner import ok, snakemake
 NO_WORK = {"all"}
 
 
-def planned_jobs(output: str) -> list[dict]:
+def dry_run_jobs(output: str) -> list[dict]:
     """The jobs of a dry run's printout: rule name, log files, benchmark file."""
     jobs = []
     for line in output.splitlines():
@@ -27,7 +27,7 @@ def test_every_job_of_the_demo_and_its_variants_records_time_and_memory(tmp_path
     # a sensitivity variant: its copies of the rules record their own, in the variant's folder
     result = snakemake(tmp_path, None, "-n", "--config", "sensitivity={static_optimization.activation_exponent: [3]}")
     ok(result)
-    jobs = planned_jobs(result.stdout + result.stderr)
+    jobs = dry_run_jobs(result.stdout + result.stderr)
     assert {"trial_motion", "trial_analysis", "analysis_figures", "sensitivity_analysis_tables"} <= {
         j["rule"] for j in jobs
     }

@@ -5,6 +5,7 @@ import importlib.util
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, shared
@@ -110,3 +111,24 @@ def test_a_trial_is_three_jobs(tmp_path, method):
     for stage in stages:
         assert f"logs/{stage}/S01/forward_1.log" in result.stdout, stage
     assert "logs/reduce_residuals/trials/S01/forward_1.log" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_study_steps_benchmark_runs_only_the_study_level_steps(tmp_path):
+    """`benchmark_scale.py --study-steps N`: the N trials are taken as done (hard links of
+    a 2-trial run's, each QC file with its own trial's name), only the study-level steps
+    run, and their time and peak memory are read back."""
+    benchmark = benchmark_scale()
+    (row,) = benchmark.run_study_steps([REPO], tmp_path, shared("hamner-run"), 6, 5.0, tmp_path / "scale.csv")
+    assert row["trials"] == 6
+    for rule in benchmark.STUDY_STEPS:
+        assert row[f"{rule}_s"] >= 0 and 0 < row[f"{rule}_max_rss_mb"] < 1000, rule
+    results = tmp_path / "big-0" / "results" / "scale-6"
+    qc = pd.read_csv(results / "qc.csv")
+    assert len(qc) == 6 and len(set(zip(qc["subject"], qc["trial"]))) == 6
+    # no trial ran: its outputs are still the 2-trial run's files (a rerun writes new ones)
+    small = tmp_path / "small-0" / "results" / "scale-2" / "trials" / "s000"
+    for trial in pd.read_csv(tmp_path / "study-6" / "trials.tsv", sep="\t").itertuples():
+        linked = results / "trials" / trial.subject / trial.trial / "ik.mot"
+        assert linked.stat().st_ino == (small / f"{trial.condition}01" / "ik.mot").stat().st_ino
+    assert (tmp_path / "scale_study_steps.csv").is_file()

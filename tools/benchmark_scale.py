@@ -5,7 +5,7 @@ studies of N trials, for one or more checkouts of retrorun side by side.
                                     [--output results/benchmarks/scale.csv] [--data DIR]
                                     [--run-trials K] [--more-trials M] [--run-seconds S]
                                     [--rerun KEY=VALUE]
-                                    [--cluster [--cluster-runs N]] [--demo]
+                                    [--cluster [--cluster-runs N]] [--demo] [--study-steps N]
 
 Each study is the Hamner et al. 2010 running recording (subject02: static trial, running
 trial and its ground reaction forces, from the OpenSim example data) linked under many
@@ -41,8 +41,13 @@ times, their ratio and the SLURM jobs (sacct).
 Written beside --output as `<name>_cluster.csv`. With --demo, each checkout also runs the
 whole built-in demo (its config/config.yaml) from nothing with `--cores 2`, as a new user
 does, and reports wall and CPU seconds (`<name>_demo.csv`; tools/time_demo.py breaks one
-run down by stage). Every figure any option measured is then summarised against issue 23's
-targets, one column per checkout. `--trials` with no number skips planning.
+run down by stage). With --study-steps N, each checkout also runs the study-level steps
+(QC table, study tables, figures, report) of an N-trial study without running its trials:
+a 2-trial study (5 s trials as above) is run, the N trials are hard links of its two, marked
+up to date with `--touch`, and the steps' wall time (from their logs) and peak memory
+(their benchmark files) are written to `<name>_study_steps.csv`. Every figure any option
+measured is then summarised against issue 23's targets, one column per checkout.
+`--trials` with no number skips planning.
 Timings on a shared machine vary; run on an otherwise idle machine to compare checkouts.
 """
 
@@ -52,10 +57,12 @@ import argparse
 import csv
 import importlib.util
 import itertools
+import json
 import math
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -298,6 +305,70 @@ def run_demo(repos: list[Path], scratch: Path, output: Path) -> list[dict]:
     return rows
 
 
+# the study-level steps: the rules that read every trial (tools/stage_times.py lists their benchmarks)
+STUDY_STEPS = (
+    "aggregate_qc",
+    "analysis_tables",
+    "analysis_figures",
+    "report_front_page",
+    "methods_text",
+    "hypotheses",
+    "model_chains",
+)
+
+
+def run_study_steps(
+    repos: list[Path], scratch: Path, data: Path, n_trials: int, seconds: float, output: Path
+) -> list[dict]:
+    """The study-level steps of an n_trials study, without running its trials: each
+    checkout runs a 2-trial study (a forward and a backward trial of one subject), whose
+    trial and subject folders the big study then takes as hard links (each trial's
+    qc.json rewritten with its own name), marked up to date (`--touch`); Snakemake then
+    runs only the study-level steps. Wall s from each step's log, peak memory from its
+    benchmark file (where the checkout writes one)."""
+    extra = "  qc_gate: include\nresidual_reduction:\n  method: none\n"
+    small = write_study(scratch / "study-2", 2, data, end_s=seconds, extra=extra)
+    big = write_study(scratch / f"study-{n_trials}", n_trials, data, end_s=seconds, extra=extra)
+    rows = []
+    for index, repo in enumerate(repos):
+        small_dir, big_dir = scratch / f"small-{index}", scratch / f"big-{index}"
+        small_dir.mkdir()
+        timed_snakemake(repo, small_dir, small, "--cores", "2")
+        source, target = small_dir / "results" / "scale-2", big_dir / "results" / f"scale-{n_trials}"
+        with open(big.parent / "trials.tsv") as handle:
+            for trial in csv.DictReader(handle, delimiter="\t"):
+                folder = target / "trials" / trial["subject"] / trial["trial"]
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                origin = source / "trials" / "s000" / f"{trial['condition']}01"
+                shutil.copytree(origin, folder, copy_function=os.link)
+                qc = json.loads((origin / "qc.json").read_text())
+                (folder / "qc.json").unlink()
+                (folder / "qc.json").write_text(json.dumps(qc | {"subject": trial["subject"], "trial": trial["trial"]}))
+                if not (target / "subjects" / trial["subject"]).exists():
+                    shutil.copytree(
+                        source / "subjects" / "s000", target / "subjects" / trial["subject"], copy_function=os.link
+                    )
+        timed_snakemake(repo, big_dir, big, "--cores", "2", "--touch")
+        wall, cpu, _ = timed_snakemake(repo, big_dir, big, "--cores", "2")
+        row = {"repo": str(repo), "trials": n_trials, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1)}
+        for rule in STUDY_STEPS:
+            log = (target / "logs" / rule / "all.log").read_text()
+            done = re.findall(r"done in ([0-9.]+) s", log)
+            row[f"{rule}_s"] = float(done[-1]) if done else float("nan")
+            benchmark = target / "benchmarks" / rule / "all.tsv"
+            if benchmark.is_file():
+                with open(benchmark) as handle:
+                    row[f"{rule}_max_rss_mb"] = float(next(csv.DictReader(handle, delimiter="\t"))["max_rss"])
+        rows.append(row)
+    table = output.with_name(output.stem + "_study_steps.csv")
+    write_rows(table, rows)
+    print(f"\nthe study-level steps of a {n_trials}-trial study (its trials taken as done); written to {table}")
+    for what in [key for key in rows[0] if key not in ("repo", "trials")]:
+        cells = [f"{row.get(what, float('nan')):.1f}" for row in rows]
+        print(f"{what:<40}" + "".join(f"  {cell:>20}" for cell in cells))
+    return rows
+
+
 # Issue 23's targets: (the figure, at most this)
 TARGETS = [
     ("`snakemake -n`, 1000 trials, first (s)", 10.0),
@@ -308,6 +379,7 @@ TARGETS = [
     ("the demo, 2 cores, wall (s)", 90.0),
     ("demo cluster / local wall", 1.5),
     ("peak memory of any stage (MB)", 1000.0),
+    ("peak memory of a study-level step, 1000 trials (MB)", 1000.0),
 ]
 
 
@@ -323,11 +395,12 @@ def write_targets(figures: dict[str, dict[str, float]], repos: list[Path], outpu
     table = output.with_name(output.stem + "_targets.csv")
     write_rows(table, rows)
     print(f"\nissue 23's targets (at most the limit); written to {table}")
-    print(f"{'':<42}{'limit':>8}" + "".join(f"  {str(repo)[-20:]:>20}" for repo in repos))
+    width = max(len(row["target"]) for row in rows) + 2
+    print(f"{'':<{width}}{'limit':>8}" + "".join(f"  {str(repo)[-20:]:>20}" for repo in repos))
     for row in rows:
         cells = [row[str(repo)] for repo in repos]
         text = [f"{c:.2f}" if isinstance(c, float) else str(c) for c in cells]
-        print(f"{row['target']:<42}{row['limit']:>8g}" + "".join(f"  {t:>20}" for t in text))
+        print(f"{row['target']:<{width}}{row['limit']:>8g}" + "".join(f"  {t:>20}" for t in text))
 
 
 def main() -> None:
@@ -358,6 +431,13 @@ def main() -> None:
         "the targets take each checkout's median ratio",
     )
     parser.add_argument("--demo", action="store_true", help="also run the whole built-in demo from nothing")
+    parser.add_argument(
+        "--study-steps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time the study-level steps (tables, figures, report) of an N-trial study, its trials taken as done",
+    )
     args = parser.parse_args()
     if args.run_trials and (args.run_trials < 2 or args.run_trials % 2):
         raise SystemExit("--run-trials must be even and at least 2 (forward and backward trials of a subject)")
@@ -424,6 +504,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="retrorun-demo-") as scratch:
             for row in run_demo(repos, Path(scratch), args.output):
                 figures.setdefault("the demo, 2 cores, wall (s)", {})[row["repo"]] = row["demo_wall_s"]
+    if args.study_steps:
+        with tempfile.TemporaryDirectory(prefix="retrorun-study-steps-") as scratch:
+            for row in run_study_steps(repos, Path(scratch), data, args.study_steps, args.run_seconds, args.output):
+                peaks = [value for key, value in row.items() if key.endswith("_max_rss_mb")]
+                if args.study_steps == 1000 and peaks:
+                    figures.setdefault("peak memory of a study-level step, 1000 trials (MB)", {})[row["repo"]] = max(
+                        peaks
+                    )
     write_targets(figures, repos, args.output)
 
 
