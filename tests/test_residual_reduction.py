@@ -315,13 +315,27 @@ def _demo_model(tmp_path):
     )
 
 
-def _hamner_model(tmp_path):
-    from conftest import shared
+def _shared_model(*parts):
+    def model(tmp_path):
+        from conftest import shared
 
-    return shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
+        return shared(*parts)
+
+    return model
 
 
-@pytest.mark.parametrize("model_file", [_demo_model, _hamner_model], ids=["demo planar", "Hamner 3D"])
+@pytest.mark.parametrize(
+    "model_file",
+    [
+        _demo_model,
+        _shared_model("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim"),
+        _shared_model("gait2392-walk", "gait2392_thelen2003muscle.osim"),
+        _shared_model("gait10dof18musc", "gait10dof18musc.osim"),
+        # patellae coupled to the knee angle
+        _shared_model("rajagopal-lai-uhlrich-2023", "RajagopalLaiUhlrich2023.osim"),
+    ],
+    ids=["demo planar", "Hamner 3D", "gait2392", "gait10dof18musc", "Rajagopal 2023"],
+)
 def test_root_jacobians_match_finite_differences_of_the_root_pose(tmp_path, model_file):
     """The root wrench comes from Simbody's frame Jacobian of the root body, read at each
     root coordinate's speed; central differences of the root body's pose (what the
