@@ -19,7 +19,7 @@ FIGURES = {
     "group_activation.png": "group activation over the gait cycle",
     "qh_ratio.png": "quadriceps share and quadriceps:hamstrings ratio per subject",
     "knee_moment.png": "knee extension moment and angle",
-    "qc_overview.png": "cycles used and quality verdicts per trial (per subject above 40 trials)",
+    "qc_overview.png": "cycles used and quality verdicts per trial (per subject in a large study)",
 }
 
 
