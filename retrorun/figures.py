@@ -175,9 +175,11 @@ def _cycle_bars(axis, counts: pd.DataFrame, *, per_subject: bool) -> None:
     if per_subject:
         labels = [f"{r.subject} ({r.n_trials} trials)" for r in counts.itertuples()]
         for k, row in enumerate(counts.itertuples()):
-            notes = [f"{row.n_failed} failed"] * bool(row.n_failed) + [f"{row.n_excluded} left out (QC)"] * bool(
-                row.n_excluded
-            )
+            notes = []
+            if row.n_failed:
+                notes.append(f"{row.n_failed} failed")
+            if row.n_excluded:
+                notes.append(f"{row.n_excluded} left out (QC)")
             if notes:
                 axis.text(0.1, y[k], "trials " + ", ".join(notes), va="center", color="#c0392b", fontsize=8)
     else:
@@ -233,18 +235,23 @@ def _subject_verdicts(axis, qc: pd.DataFrame, subjects: list[str]) -> None:
     """Per subject, its trials by verdict (stacked) and its most frequent flags."""
     passed, failed = _verdicts(qc)
     table = qc.assign(verdict=np.where(failed, "failed", np.where(passed, "pass", "flagged")))
+    counts = pd.crosstab(table["subject"], table["verdict"]).reindex(
+        index=subjects, columns=list(VERDICT_COLOURS), fill_value=0
+    )
     y = np.arange(len(subjects))
     start = np.zeros(len(subjects))
     for verdict, colour in VERDICT_COLOURS.items():
-        values = np.array([int(((table["subject"] == s) & (table["verdict"] == verdict)).sum()) for s in subjects])
+        values = counts[verdict].to_numpy(dtype=float)
         axis.barh(y, values, left=start, color=colour, label=verdict)
         start += values
+    flagged = table[table["verdict"] == "flagged"]
     for k, subject in enumerate(subjects):
-        flagged = table[(table["subject"] == subject) & (table["verdict"] == "flagged")]["flags"].fillna("")
-        counted = pd.Series([f for flags in flagged.astype(str) for f in flags.split(";") if f]).value_counts()
+        flags = flagged.loc[flagged["subject"] == subject, "flags"].fillna("").astype(str)
+        counted = pd.Series([f for text in flags for f in text.split(";") if f]).value_counts()
         if len(counted):
-            text = ", ".join(f"{name} {n}" for name, n in counted.head(3).items())
-            axis.text(0.1, y[k], text, va="center", fontsize=7)
+            axis.text(
+                0.1, y[k], ", ".join(f"{name} {n}" for name, n in counted.head(3).items()), va="center", fontsize=7
+            )
     axis.set_yticks(y, subjects, fontsize=8)
     axis.invert_yaxis()
     axis.set_xlabel("trials")

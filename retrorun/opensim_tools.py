@@ -482,6 +482,7 @@ def root_jacobians(
     types = coordinate_motion_types(model)
     names = [c for c in coordinates.columns[1:] if c in types]
     matter, frame_jacobian = model.getMatterSubsystem(), osim.Matrix()
+    root_index, origin = root_body.getMobilizedBodyIndex(), osim.Vec3(0.0)
     jacobians = np.zeros((len(coordinates), 6, len(roots)))
     rotations = np.zeros((len(coordinates), 3, 3))
     com_heights = np.zeros(len(coordinates))
@@ -494,7 +495,7 @@ def root_jacobians(
         rotations[row] = _rotation_and_origin(adjusted, state)[0]
         com_heights[row] = model.calcMassCenterPosition(state).get(1)
         # rows: angular velocity, then the velocity of the body's origin, both in ground
-        matter.calcFrameJacobian(state, root_body.getMobilizedBodyIndex(), osim.Vec3(0.0), frame_jacobian)
+        matter.calcFrameJacobian(state, root_index, origin, frame_jacobian)
         jacobians[row] = frame_jacobian.to_numpy()[:, speeds]
     return roots, jacobians, rotations, com_heights
 

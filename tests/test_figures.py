@@ -138,17 +138,17 @@ def test_qc_overview_of_a_large_study_has_a_row_per_subject(tmp_path):
     from retrorun.cycle_plan import STATUSES
 
     counts_rows, qc_rows = [], []
+    no_cycles = {f"n_{status}": 0 for status in STATUSES}
     for s in range(50):
         for t in range(20):
             subject, trial = f"s{s:03d}", f"t{t:02d}"
             failed = s == 3 and t == 7
             if failed:
-                counts_rows.append({"subject": subject, "trial": trial, "side": "", "status": "failed:ik"})
+                counts_rows.append({"subject": subject, "trial": trial, "side": "", "status": "failed:ik"} | no_cycles)
             else:
                 for side in ("r", "l"):
-                    counts_rows.append(
-                        {"subject": subject, "trial": trial, "side": side, "status": "done"} | {"n_used": 3}
-                    )
+                    row = {"subject": subject, "trial": trial, "side": side, "status": "done"}
+                    counts_rows.append(row | no_cycles | {"n_used": 3})
             flags = "" if t % 2 else "ik_marker_rms;residual_force"
             qc_rows.append(
                 {
@@ -159,10 +159,7 @@ def test_qc_overview_of_a_large_study_has_a_row_per_subject(tmp_path):
                     "flags": flags,
                 }
             )
-    counts = pd.DataFrame(counts_rows).fillna({f"n_{s}": 0 for s in STATUSES})
-    for status in STATUSES:
-        counts[f"n_{status}"] = counts.get(f"n_{status}", 0)
-    counts = counts.fillna(0)
+    counts = pd.DataFrame(counts_rows)
     figure = figures.qc_overview(counts, pd.DataFrame(qc_rows))
     left, right = figure.axes
     assert len(left.get_yticks()) == 50 and len(right.get_yticks()) == 50

@@ -287,9 +287,7 @@ def _finite_difference_root_jacobian(model_path, pose, step=1e-6):
         for sign in (1.0, -1.0):
             coordinates.get(name).setValue(state, value + sign * step, False)
             model.realizePosition(state)
-            transform = root_body.getTransformInGround(state)
-            rotation = np.array([[transform.R().get(i, j) for j in range(3)] for i in range(3)])
-            poses.append((rotation, np.array([transform.p().get(i) for i in range(3)])))
+            poses.append(opensim_tools._rotation_and_origin(root_body, state))
         coordinates.get(name).setValue(state, value, False)
         (r_plus, p_plus), (r_minus, p_minus) = poses
         spin = (r_plus @ r_minus.T - r_minus @ r_plus.T) / (4.0 * step)

@@ -181,18 +181,25 @@ def timed_dry_run(repo: Path, workdir: Path, config: Path) -> tuple[float, float
     return wall, cpu, int(jobs)
 
 
+def read_benchmark(path: Path) -> dict[str, float]:
+    """A Snakemake benchmark file's CPU seconds and peak memory (MB): NaN where it has none."""
+    with open(path) as handle:
+        row = next(csv.DictReader(handle, delimiter="\t"))
+    return {
+        key: float(row[key]) if row.get(key) not in (None, "", "NA") else float("nan")
+        for key in ("cpu_time", "max_rss")
+    }
+
+
 def timed_run(repo: Path, workdir: Path, config: Path, study: str) -> dict:
     """CPU s of a whole run (Snakemake and every job) and CPU s per rule from its benchmarks."""
     wall, total_cpu, _ = timed_snakemake(repo, workdir, config, "--cores", "2", "--keep-going")
     per_rule: dict[str, list[float]] = {}
     for path in (workdir / "results" / study / "benchmarks").rglob("*.tsv"):
         rule = path.relative_to(workdir / "results" / study / "benchmarks").parts[0]
-        with open(path) as handle:
-            row = next(csv.DictReader(handle, delimiter="\t"))
-        cpu = float(row["cpu_time"]) if row.get("cpu_time") not in (None, "", "NA") else float("nan")
-        rss = float(row["max_rss"]) if row.get("max_rss") not in (None, "", "NA") else float("nan")
-        per_rule.setdefault(rule, []).append(cpu)
-        per_rule.setdefault(f"{rule} max_rss_mb", []).append(rss)
+        figures = read_benchmark(path)
+        per_rule.setdefault(rule, []).append(figures["cpu_time"])
+        per_rule.setdefault(f"{rule} max_rss_mb", []).append(figures["max_rss"])
     return {"wall_s": wall, "cpu_s": total_cpu, "per_rule": per_rule}
 
 
@@ -357,8 +364,7 @@ def run_study_steps(
             row[f"{rule}_s"] = float(done[-1]) if done else float("nan")
             benchmark = target / "benchmarks" / rule / "all.tsv"
             if benchmark.is_file():
-                with open(benchmark) as handle:
-                    row[f"{rule}_max_rss_mb"] = float(next(csv.DictReader(handle, delimiter="\t"))["max_rss"])
+                row[f"{rule}_max_rss_mb"] = read_benchmark(benchmark)["max_rss"]
         rows.append(row)
     table = output.with_name(output.stem + "_study_steps.csv")
     write_rows(table, rows)

@@ -11,7 +11,6 @@ STAGE_INVERSE_DYNAMICS = Stage(
     ),
     output=dict(sto=trial_path("id.sto"), table=trial_path("id_generalized_forces.csv")),
     log=trial_log("inverse_dynamics"),
-    benchmark=trial_benchmark("inverse_dynamics"),
     params=dict(trial_dir=trial_folder),
 )
 

@@ -27,7 +27,6 @@ STAGE_PREPARE_GRF = Stage(
         external_loads=trial_path("external_loads.xml"),
     ),
     log=trial_log("prepare_grf"),
-    benchmark=trial_benchmark("prepare_grf"),
     params=dict(
         trial_dir=trial_folder,
         filter_hz=config["filter_hz"],
@@ -54,7 +53,6 @@ STAGE_INVERSE_KINEMATICS = Stage(
         marker_errors_by_marker=trial_path("ik_marker_errors_by_marker.csv"),
     ),
     log=trial_log("inverse_kinematics"),
-    benchmark=trial_benchmark("inverse_kinematics"),
     params=dict(
         trial_dir=trial_folder,
         filter_hz=config["filter_hz"],

@@ -90,7 +90,6 @@ STAGE_RESIDUAL_REDUCTION_ALGORITHM = Stage(
         summary=trial_path("rra/summary.csv"),
     ),
     log=trial_log("residual_reduction_algorithm"),
-    benchmark=trial_benchmark("residual_reduction_algorithm"),
     params=dict(trial_dir=trial_folder, settings=REDUCTION),
 )
 
@@ -106,7 +105,6 @@ STAGE_INVERSE_DYNAMICS_AFTER_REDUCTION = Stage(
     ),
     output=dict(sto=trial_path("id_after_reduction.sto"), table=trial_path("id_after_reduction.csv")),
     log=trial_log("inverse_dynamics_after_reduction"),
-    benchmark=trial_benchmark("inverse_dynamics_after_reduction"),
     params=dict(trial_dir=trial_folder, name="id_after_reduction"),
 )
 TRIAL_REDUCTION_STAGES = [STAGE_RESIDUAL_REDUCTION_ALGORITHM, STAGE_INVERSE_DYNAMICS_AFTER_REDUCTION]

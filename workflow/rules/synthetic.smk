@@ -56,7 +56,6 @@ if "synthetic" in config:
             )
         },
         log=trial_log("demo_truth"),
-        benchmark=trial_benchmark("demo_truth"),
         params=dict(
             window=trial_region,
             settings=config["static_optimization"],
