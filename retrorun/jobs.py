@@ -110,7 +110,12 @@ def job(snakemake):
         raise
     else:
         if trial_dir:
-            stale = error_record_path(trial_dir)
-            if stale.is_file() and read_error_record(stale).get("rule_stage") == stage:
-                stale.unlink()
+            clear_error_record(trial_dir, stage)
         log.info("done in %.1f s", time.time() - started)
+
+
+def clear_error_record(trial_dir: str | Path, stage: str) -> None:
+    """Remove the trial's error record if ``stage`` wrote it: the stage has now succeeded."""
+    stale = error_record_path(trial_dir)
+    if stale.is_file() and read_error_record(stale).get("rule_stage") == stage:
+        stale.unlink()

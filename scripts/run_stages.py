@@ -3,7 +3,10 @@ this process, one after another, with the inputs, outputs, params and log of its
 as if it were its own job. The job declares each file once: a stage's input that an
 earlier stage writes or reads is that stage's output or input (chain params `links`,
 `shared`). A stage that fails stops the chain; its script has written
-the trial's error record naming the stage (retrorun.jobs)."""
+the trial's error record naming the stage (retrorun.jobs). A stage whose inputs (by
+content), params and code are those of its last run gets that run's outputs back
+instead of running (retrorun/stage_reuse.py): a setting one stage reads reruns that
+stage and what its outputs change, not the whole chain."""
 
 import resource
 import runpy
@@ -12,6 +15,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from snakemake.iocontainers import Namedlist
+
+from retrorun import jobs, stage_reuse
 
 chain = snakemake.params.chain
 
@@ -45,10 +50,20 @@ def own(namedlist, stage, extra=()):
 
 
 def passed_on(names, files, stage):
-    """The stage's inputs declared under another stage's name: {input: file}."""
-    return {key.split("__", 1)[1]: files[other] for key, other in names.items() if key.startswith(f"{stage}__")}
+    """The stage's inputs declared under another stage's name: {input: file or files}."""
+
+    def looked_up(other):
+        return [files[name] for name in other] if isinstance(other, list) else files[other]
+
+    return {key.split("__", 1)[1]: looked_up(other) for key, other in names.items() if key.startswith(f"{stage}__")}
 
 
+def newest_mtime(paths) -> float:
+    return max((Path(p).stat().st_mtime for p in paths if Path(p).exists()), default=0.0)
+
+
+# a reused stage's outputs are made no older than the job's inputs
+inputs_mtime = newest_mtime(snakemake.input)
 for stage in chain["stages"]:
     # an input an earlier stage writes is its output; one an earlier stage reads too, its input
     linked = passed_on(chain["links"], snakemake.output, stage) | passed_on(chain["shared"], snakemake.input, stage)
@@ -66,5 +81,22 @@ for stage in chain["stages"]:
     )
     started, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)
     script = Path(snakemake.scriptdir) / f"{chain['scripts'][stage]}.py"
-    runpy.run_path(str(script), init_globals={"snakemake": job}, run_name="__main__")
+    key = stage_reuse.stage_key(
+        stage=stage,
+        script=script,
+        params=chain["params"][stage],
+        inputs=dict(job.input.items()),
+        outputs=dict(job.output.items()),
+        wildcards=dict(job.wildcards.items()),
+        threads=job.threads,
+    )
+    if stage_reuse.restore(key, dict(job.output.items()), job.log[0], not_before=inputs_mtime):
+        if job.params.get("trial_dir"):
+            jobs.clear_error_record(job.params.trial_dir, stage)
+    else:
+        # a new file for every output: the kept ones are hard links of the last run's
+        for path in job.output:
+            Path(path).unlink(missing_ok=True)
+        runpy.run_path(str(script), init_globals={"snakemake": job}, run_name="__main__")
+        stage_reuse.keep(key, dict(job.output.items()), job.log[0])
     write_benchmark(snakemake.log[f"{stage}__benchmark"], started, used)

@@ -12,13 +12,16 @@ from retrorun import cycle_plan, fast_so, formats, jobs, opensim_tools, so_chunk
 wc = snakemake.wildcards
 out = snakemake.output
 settings = snakemake.params.settings
+# which of how many consecutive parts: the rule's wildcards, or 0 of 1 where SO is a stage of
+# trial_analysis
+chunk, chunks = int(snakemake.params.chunk), int(snakemake.params.chunks)
 with jobs.job(snakemake) as log:
     work = Path(out.activation).parent / "work"
     coordinates, _ = formats.read_storage(snakemake.input.coordinates)
     times = coordinates["time"].to_numpy()
     span = cycle_plan.read_span(snakemake.input.span)
     start, end = span["so_start_s"], span["so_end_s"]
-    first, last = so_chunks.chunk_range(times, start=start, end=end, chunk=int(wc.chunk), count=int(wc.chunks))
+    first, last = so_chunks.chunk_range(times, start=start, end=end, chunk=chunk, count=chunks)
     so_model = work / "so_model.osim"
     specs = opensim_tools.prepare_so_model(
         model_path=snakemake.input.model,
@@ -35,13 +38,11 @@ with jobs.job(snakemake) as log:
         subject=wc.subject,
     )
     # OpenSim's SO warm-starts each frame from the last; the fast solver needs no warm-up
-    solve_from = (
-        so_chunks.warmup_start(times, first) if int(wc.chunk) > 0 and settings["solver"] == "opensim" else first
-    )
+    solve_from = so_chunks.warmup_start(times, first) if chunk > 0 and settings["solver"] == "opensim" else first
     log.info(
         "chunk %s of %s: %.4f-%.4f s (solved from %.4f s) with solver %s; actuators: %s",
-        wc.chunk,
-        wc.chunks,
+        chunk,
+        chunks,
         first,
         last,
         solve_from,

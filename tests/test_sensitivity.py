@@ -51,9 +51,11 @@ def test_a_filter_variant_reuses_scaling_and_events(dry_run):
     variant = "filter_hz-10"
     trials = N_SUBJECTS * TRIALS_PER_SUBJECT
     assert dry_run[("sensitivity_scale_model", variant)] == 0
-    # one job per trial up to ID (its gait events too: cheap, and the same as the main run's)
-    for rule in ("trial_motion", "static_optimization_chunk", "trial_analysis"):
+    # one job per trial up to ID (its gait events too: cheap, and the same as the main
+    # run's), and one from the residual step on: SO in one chunk is one of its stages
+    for rule in ("trial_motion", "trial_analysis"):
         assert dry_run[(f"sensitivity_{rule}", variant)] == trials, rule
+    assert dry_run[("sensitivity_static_optimization_chunk", variant)] == 0
     assert dry_run[("sensitivity_analysis_tables", variant)] == 1
 
 
@@ -62,8 +64,27 @@ def test_an_so_variant_reuses_ik_id_and_residual_reduction(dry_run):
     trials = N_SUBJECTS * TRIALS_PER_SUBJECT
     for rule in ("scale_model", "trial_motion", "reduce_residuals"):
         assert dry_run[(f"sensitivity_{rule}", variant)] == 0, rule
-    for rule in ("static_optimization_chunk", "trial_analysis"):
-        assert dry_run[(f"sensitivity_{rule}", variant)] == trials, rule
+    # SO is a stage of trial_analysis (SO_IN_ANALYSIS in workflow/rules/common.smk)
+    assert dry_run[("sensitivity_trial_analysis", variant)] == trials
+
+
+def test_with_a_variant_of_the_analysis_only_so_stays_a_job_of_the_main_run(tmp_path):
+    """In trial_analysis, SO would rerun for a variant that changes only the analysis:
+    then SO is a job of its own, the main run's, that the variant reads."""
+    result = snakemake(
+        tmp_path,
+        None,
+        "-n",
+        "--config",
+        f"synthetic={{n_subjects: {N_SUBJECTS}}}",
+        "sensitivity={analysis.weighting: [max_isometric_force]}",
+    )
+    ok(result)
+    planned = planned_by_variant(result)
+    variant, trials = "analysis.weighting-max_isometric_force", N_SUBJECTS * TRIALS_PER_SUBJECT
+    assert planned[("static_optimization_chunk", "")] == trials
+    assert planned[("sensitivity_static_optimization_chunk", variant)] == 0
+    assert planned[("sensitivity_trial_analysis", variant)] == trials
 
 
 def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run):
@@ -82,11 +103,25 @@ def test_the_main_run_is_planned_once_and_the_table_gathers_the_variants(dry_run
 RRA_APART = {"residual_reduction_algorithm", "inverse_dynamics_after_reduction"}
 
 
-@pytest.mark.parametrize("method, absent", [("none", set()), ("rra", RRA_APART)])
-def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path, method, absent):
+# In one chunk (the default) SO is a stage of trial_analysis; in several, a rule of its own.
+SO_APART = {"static_optimization_chunk"}
+
+
+@pytest.mark.parametrize(
+    "method, chunks, absent",
+    [("none", 1, SO_APART), ("rra", 1, RRA_APART | SO_APART), ("none", 2, set()), ("rra", 2, RRA_APART)],
+)
+def test_every_rule_is_rerun_by_a_variant_or_taken_from_the_main_run(tmp_path, method, chunks, absent):
     """A new rule (another muscle solver, say) must be placed: in RULE_STAGES with its
     `use rule` copy in sensitivity.smk, or in MAIN_ONLY_RULES."""
-    result = snakemake(tmp_path, None, "--list-rules", "--config", f"residual_reduction={{method: {method}}}")
+    result = snakemake(
+        tmp_path,
+        None,
+        "--list-rules",
+        "--config",
+        f"residual_reduction={{method: {method}}}",
+        f"static_optimization={{chunks: {chunks}}}",
+    )
     ok(result)
     listed = {line.strip() for line in result.stdout.splitlines() if re.fullmatch(r"\s*\w+\s*", line)}
     placed = {*sensitivity.RULE_STAGES} - absent
@@ -300,4 +335,5 @@ def test_an_so_variant_does_not_rerun_rra(tmp_path):
     assert planned[("trial_motion", "")] == 2
     assert planned[("sensitivity_trial_motion", "residual_reduction.rra_margin_s-0.2")] == 2
     assert planned[("sensitivity_trial_motion", "static_optimization.activation_exponent-3")] == 0
-    assert planned[("sensitivity_static_optimization_chunk", "static_optimization.activation_exponent-3")] == 2
+    # SO is a stage of trial_analysis (SO_IN_ANALYSIS in workflow/rules/common.smk)
+    assert planned[("sensitivity_trial_analysis", "static_optimization.activation_exponent-3")] == 2

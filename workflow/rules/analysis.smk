@@ -61,10 +61,11 @@ STAGE_GAIT_GEOMETRY = Stage(
     ),
 )
 
-# A trial's light stages after SO in one job (Stage, common.smk): its residual step
-# where no run uses mass_com (REDUCTION_IN_ANALYSIS), merging SO's chunks, the metrics per
-# cycle, the gait geometry and QC
+# A trial's stages after its motion in one job (Stage, common.smk): its residual step
+# where no run uses mass_com (REDUCTION_IN_ANALYSIS), SO where it is one chunk
+# (SO_IN_ANALYSIS), merging SO's chunks, the metrics per cycle, the gait geometry and QC
 TRIAL_ANALYSIS_STAGES = [STAGE_REDUCE_RESIDUALS] if REDUCTION_IN_ANALYSIS else []
+TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION_CHUNK] if SO_IN_ANALYSIS else []
 TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION, STAGE_ANALYSE_TRIAL, STAGE_GAIT_GEOMETRY, STAGE_TRIAL_QC]
 
 
@@ -77,6 +78,11 @@ rule trial_analysis:
         **chain_log(TRIAL_ANALYSIS_STAGES),
     group:
         TRIAL_GROUP
+    # where SO is a stage here (muscles.smk): MocoInverse's threads, SO's minutes on top of
+    # the profile's default 5
+    threads: so_threads if SO_IN_ANALYSIS else 1
+    resources:
+        runtime=lambda wc, attempt: 5 * attempt + (so_runtime_min(wc, attempt) if SO_IN_ANALYSIS else 0),
     params:
         chain=chain_params(TRIAL_ANALYSIS_STAGES),
     script:

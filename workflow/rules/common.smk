@@ -275,6 +275,17 @@ def so_chunks(wildcards):
     )
 
 
+def so_chunk_output(chunk="{chunk}", chunks="{chunks}"):
+    folder = f"so_chunks/{chunk}-of-{chunks}"
+    return dict(
+        activation=trial_path(f"{folder}/so_activation.sto"),
+        force=trial_path(f"{folder}/so_force.sto"),
+        actuators=trial_path(f"{folder}/so_actuators.csv"),
+        # the solver's status: MocoInverse's IPOPT status, iterations and objective
+        status=trial_path(f"{folder}/so_solver.json"),
+    )
+
+
 def so_runtime_min(wildcards, attempt):
     """Cluster minutes of a static_optimization_chunk job (attempt 2 doubles them)."""
     settings = run_config(wildcards)["static_optimization"]
@@ -317,6 +328,15 @@ REDUCTION_IN_ANALYSIS = "mass_com" not in RUN_METHODS
 # RRA and the ID on its model and kinematics are the last stages of the trial's
 # trial_motion chain (dynamics.smk): 3 jobs per trial as with none, not 4
 RRA_IN_MOTION = RUN_METHODS == {"rra"}
+# SO of a trial (one chunk) is the stage before the merge in its trial_analysis chain where
+# every run solves it in one chunk and no variant reruns the analysis only (it would rerun
+# SO as well): 2 jobs per trial, not 3. A setting of the analysis still reruns only the
+# analysis, since a chain reuses a stage whose inputs, params and code are unchanged
+# (retrorun/stage_reuse.py).
+RUN_CONFIGS = [config] + [v.config for v in VARIANTS.values()]
+SO_IN_ANALYSIS = all(run["static_optimization"]["chunks"] == 1 for run in RUN_CONFIGS) and not any(
+    v.first_stage == "analysis" for v in VARIANTS.values()
+)
 # The stage of each rule a variant may rerun, as in retrorun.sensitivity; a chain by its last
 # stage, so trial_motion is residual reduction where it ends with RRA
 CHAIN_STAGES = RULE_STAGES | ({"trial_motion": "residual_reduction"} if RRA_IN_MOTION else {})
@@ -637,6 +657,9 @@ def _chain_inputs_uncached(stages, wildcards):
             name = f"{stage.name}__{key}"
             if isinstance(value, str) and value in written:
                 links[name] = written[value]
+            elif isinstance(value, list) and value and all(v in written for v in value):
+                # SO's chunks, where the chunk is a stage of the same chain
+                links[name] = [written[v] for v in value]
             elif isinstance(value, str) and value in read:
                 shared[name] = read[value]
             else:

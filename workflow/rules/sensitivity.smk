@@ -125,18 +125,21 @@ if not RRA_IN_MOTION:
             trial_dir=variant_trial_folder,
 
 
-use rule static_optimization_chunk as sensitivity_static_optimization_chunk with:
-    input:
-        variant_input("static_optimization_chunk"),
-    output:
-        **variant_output("static_optimization_chunk"),
-    log:
-        variant_log("static_optimization_chunk"),
-    benchmark:
-        variant_benchmark("static_optimization_chunk")
-    params:
-        settings=variant_setting("static_optimization"),
-        trial_dir=variant_trial_folder,
+# where SO is not a stage of trial_analysis (SO_IN_ANALYSIS, common.smk)
+if not SO_IN_ANALYSIS:
+
+    use rule static_optimization_chunk as sensitivity_static_optimization_chunk with:
+        input:
+            variant_input("static_optimization_chunk"),
+        output:
+            **variant_output("static_optimization_chunk"),
+        log:
+            variant_log("static_optimization_chunk"),
+        benchmark:
+            variant_benchmark("static_optimization_chunk")
+        params:
+            settings=variant_setting("static_optimization"),
+            trial_dir=variant_trial_folder,
 
 
 # --- the variant's analysis of each trial
@@ -155,6 +158,10 @@ use rule trial_analysis as sensitivity_trial_analysis with:
             overrides={
                 "reduce_residuals": {
                     "settings": variant_setting("residual_reduction"),
+                    "trial_dir": variant_trial_folder,
+                },
+                "static_optimization_chunk": {
+                    "settings": variant_setting("static_optimization"),
                     "trial_dir": variant_trial_folder,
                 },
                 "static_optimization": {"trial_dir": variant_trial_folder},

@@ -1,0 +1,110 @@
+"""A chained stage's outputs are reused only when nothing it depends on changed
+(retrorun/stage_reuse.py, scripts/run_stages.py)."""
+
+import os
+import time
+
+import pytest
+
+from retrorun import stage_reuse
+
+
+@pytest.fixture
+def stage(tmp_path):
+    """A stage's script, its input and output files and its log, as a chain has them."""
+    script = tmp_path / "scripts" / "stage.py"
+    script.parent.mkdir()
+    script.write_text("print('work')\n")
+    source = tmp_path / "in" / "ik.mot"
+    source.parent.mkdir()
+    source.write_text("time q\n0 1\n")
+    outputs = {"table": str(tmp_path / "out" / "table.csv"), "curves": [str(tmp_path / "out" / "c1.csv")]}
+    log = tmp_path / "logs" / "stage" / "S01" / "T01.log"
+    return {"script": script, "source": source, "outputs": outputs, "log": log}
+
+
+def key(stage, params=None):
+    return stage_reuse.stage_key(
+        stage="stage",
+        script=stage["script"],
+        params=params or {"filter_hz": 12.0},
+        inputs={"coordinates": str(stage["source"])},
+        outputs=stage["outputs"],
+        wildcards={"subject": "S01", "trial": "T01"},
+        threads=1,
+    )
+
+
+def write_outputs(stage, text="a,b\n1,2\n"):
+    for path in stage_reuse._flat(stage["outputs"]):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    stage["log"].parent.mkdir(parents=True, exist_ok=True)
+    stage["log"].write_text("stage ran\n")
+
+
+def test_the_key_follows_input_content_params_and_script_not_modification_times(stage):
+    first = key(stage)
+    os.utime(stage["source"], (time.time() + 100, time.time() + 100))
+    stage["source"].write_text(stage["source"].read_text())  # rewritten, same bytes
+    assert key(stage) == first
+    assert key(stage, {"filter_hz": 10.0}) != first
+    stage["source"].write_text("time q\n0 2\n")
+    changed_input = key(stage)
+    assert changed_input != first
+    stage["script"].write_text("print('other work')\n")
+    assert key(stage) != changed_input
+
+
+def test_kept_outputs_come_back_after_snakemake_deleted_them(stage):
+    write_outputs(stage)
+    kept = key(stage)
+    stage_reuse.keep(kept, stage["outputs"], stage["log"])
+    written = {path: path.stat().st_mtime for path in stage_reuse._flat(stage["outputs"])}
+    # Snakemake removes a job's outputs and logs before it runs
+    for path in stage_reuse._flat(stage["outputs"]):
+        path.unlink()
+    stage["log"].unlink()
+
+    assert stage_reuse.restore(kept, stage["outputs"], stage["log"], not_before=min(written.values()) - 50)
+    for path in stage_reuse._flat(stage["outputs"]):
+        assert path.read_text() == "a,b\n1,2\n"
+        # as old as when the stage wrote it: jobs downstream need not rerun
+        assert path.stat().st_mtime == written[path]
+
+    # an input of the job is newer: Snakemake would plan the job again on every run
+    newer_input = max(written.values()) + 50
+    assert stage_reuse.restore(kept, stage["outputs"], stage["log"], not_before=newer_input)
+    for path in stage_reuse._flat(stage["outputs"]):
+        assert path.stat().st_mtime == newer_input
+    log = stage["log"].read_text()
+    assert log.startswith("[retrorun] outputs of this stage reused") and log.endswith("stage ran\n")
+
+
+def test_nothing_is_reused_under_another_key_or_with_reuse_turned_off(stage, monkeypatch):
+    write_outputs(stage)
+    stage_reuse.keep(key(stage), stage["outputs"], stage["log"])
+    assert not stage_reuse.restore(key(stage, {"filter_hz": 10.0}), stage["outputs"], stage["log"])
+    monkeypatch.setenv(stage_reuse.ENVIRONMENT_SWITCH, "0")
+    assert not stage_reuse.restore(key(stage), stage["outputs"], stage["log"])
+
+
+def test_a_new_run_replaces_what_was_kept(stage):
+    write_outputs(stage)
+    stage_reuse.keep(key(stage), stage["outputs"], stage["log"])
+    for path in stage_reuse._flat(stage["outputs"]):
+        path.unlink()  # as run_stages does before a stage runs: a new file, not the kept one
+    write_outputs(stage, "a,b\n3,4\n")
+    newer = key(stage, {"filter_hz": 10.0})
+    stage_reuse.keep(newer, stage["outputs"], stage["log"])
+    kept = stage_reuse.store_folder(stage["log"])
+    assert sorted(p.name for p in kept.iterdir()) == ["0", "1", "key.json", "log"]
+    assert not stage_reuse.restore(key(stage), stage["outputs"], stage["log"])
+    assert stage_reuse.restore(newer, stage["outputs"], stage["log"])
+    assert stage_reuse._flat(stage["outputs"])[0].read_text() == "a,b\n3,4\n"
+
+
+def test_a_stage_that_wrote_no_file_keeps_nothing(stage):
+    stage_reuse.keep(key(stage), stage["outputs"], stage["log"])
+    assert not stage_reuse.store_folder(stage["log"]).exists()
+    assert not stage_reuse.restore(key(stage), stage["outputs"], stage["log"])
