@@ -362,35 +362,29 @@ def test_the_demo_runs_with_moco_inverse_in_both_directions(tmp_path):
 
 
 def test_a_moco_inverse_chunk_requests_its_configured_time_and_threads(tmp_path):
-    """On a cluster the solve's job asks for moco_inverse.runtime_min and .threads; the
-    other solvers keep 30 min and one thread."""
+    """On a cluster the job that solves SO asks for moco_inverse.runtime_min and .threads;
+    the other solvers keep 30 min and one thread. In one chunk SO is a stage of
+    trial_analysis, whose own 5 minutes come on top."""
     import re
 
     from workflow_runner import ok, snakemake
 
-    def chunk_resources(*settings: str) -> set[str]:
+    def resources(rule: str, *settings: str) -> set[str]:
         result = snakemake(
-            tmp_path,
-            None,
-            "-n",
-            "-p",
-            "--config",
-            "synthetic={n_subjects: 1}",
-            *settings,
-            "--until",
-            "static_optimization_chunk",
+            tmp_path, None, "-n", "-p", "--config", "synthetic={n_subjects: 1}", *settings, "--until", rule
         )
         ok(result)
         blocks = re.split(r"\n(?=\s*(?:local)?rule \w+:)", result.stdout + result.stderr)
         found = set()
         for block in blocks:
-            if re.match(r"\s*rule static_optimization_chunk:", block):
+            if re.match(rf"\s*rule {rule}:", block):
                 threads = re.search(r"threads: (\d+)", block)
                 runtime = re.search(r"runtime=(\d+)", block)
                 found.add((threads.group(1) if threads else "1", runtime.group(1)))
         return found
 
-    assert chunk_resources(
-        "static_optimization={solver: moco_inverse, moco_inverse: {runtime_min: 77, threads: 2}}"
-    ) == {("2", "77")}
-    assert chunk_resources() == {("1", "30")}
+    moco = "solver: moco_inverse, moco_inverse: {runtime_min: 77, threads: 2}"
+    assert resources("static_optimization_chunk", f"static_optimization={{chunks: 2, {moco}}}") == {("2", "77")}
+    assert resources("static_optimization_chunk", "static_optimization={chunks: 2}") == {("1", "30")}
+    assert resources("trial_analysis", f"static_optimization={{{moco}}}") == {("2", "82")}
+    assert resources("trial_analysis") == {("1", "35")}

@@ -87,11 +87,12 @@ def test_the_benchmark_study_is_a_valid_study(tmp_path):
 
 
 @pytest.mark.parametrize("method", ["none", "rra"])
-def test_a_trial_is_three_jobs(tmp_path, method):
+def test_a_trial_is_two_jobs(tmp_path, method):
     """Every job costs 1-2 s of start-up and about 3 ms of planning: a trial's stages up to
-    ID (and RRA with the ID after it, with `rra`) are one job and its residual step and
-    stages after SO another (scripts/run_stages.py), so a trial is 3 jobs with residual
-    reduction `none` (it was 12) and with `rra` (it was 4), each stage keeping its log."""
+    ID (and RRA with the ID after it, with `rra`) are one job and its residual step, SO (in
+    one chunk) and the stages after it another (scripts/run_stages.py), so a trial is 2
+    jobs with residual reduction `none` (it was 12, then 3) and with `rra` (it was 4, then
+    3), each stage keeping its log."""
     from workflow_runner import ok, planned_jobs, snakemake
 
     result = snakemake(
@@ -102,7 +103,8 @@ def test_a_trial_is_three_jobs(tmp_path, method):
     trials = jobs["trial_motion"]
     per_trial = {rule: n for rule, n in jobs.items() if n == trials}
     assert trials == 4 and "reduce_residuals" not in jobs
-    pipeline = {"trial_motion", "static_optimization_chunk", "trial_analysis"}
+    # SO in one chunk: a stage of trial_analysis
+    pipeline = {"trial_motion", "trial_analysis"}
     demo_only = {"demo_truth", "error_budget_trial", "process_emg", "emg_envelopes"}
     assert set(per_trial) - demo_only == pipeline, per_trial
     stages = ["detect_contacts", "inverse_kinematics", "inverse_dynamics", "trial_qc"]

@@ -63,10 +63,10 @@ def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method
     else:
         assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["reduce_residuals"] == 1  # the subject's
         assert {model, coordinates} <= set(inputs["inverse_dynamics_after_reduction"])
-    assert {model, coordinates} <= set(inputs["static_optimization_chunk"])
-    # the knee moment and angle of the analysis, and QC: reserves against the ID after
-    # reduction, the before columns from the first ID (one job: rule trial_analysis)
-    assert {model, table, after, before} <= set(inputs["trial_analysis"])
+    # SO (in one chunk a stage of trial_analysis), the knee moment and angle of the
+    # analysis, and QC: reserves against the ID after reduction, the before columns from
+    # the first ID (one job: rule trial_analysis)
+    assert {model, coordinates, table, after, before} <= set(inputs["trial_analysis"])
 
 
 def test_none_runs_nothing_new(tmp_path):

@@ -108,3 +108,40 @@ def test_a_stage_that_wrote_no_file_keeps_nothing(stage):
     stage_reuse.keep(key(stage), stage["outputs"], stage["log"])
     assert not stage_reuse.store_folder(stage["log"]).exists()
     assert not stage_reuse.restore(key(stage), stage["outputs"], stage["log"])
+
+
+@pytest.mark.slow
+def test_a_setting_of_the_analysis_reruns_the_analysis_not_so(tmp_path):
+    """SO is a stage of trial_analysis (one chunk): after analysis.weighting changes, the
+    chain reruns, its SO stage gets its outputs back (the same bytes), the metrics are
+    recomputed, and the next plan is empty (reused outputs are not older than the job's
+    inputs)."""
+    from workflow_runner import ok, planned_jobs, snakemake
+
+    study = ("--config", "synthetic={n_subjects: 1}")
+    ok(snakemake(tmp_path, None, *study, "--until", "trial_analysis"))
+    trial = tmp_path / "results" / "demo" / "trials" / "S01" / "forward_1"
+    logs = tmp_path / "results" / "demo" / "logs"
+    activations = (trial / "so_activations.csv").read_bytes()
+    metrics = (trial / "cycle_metrics.csv").read_bytes()
+
+    weighted = (*study, "analysis={weighting: max_isometric_force}")
+    plan = snakemake(tmp_path, None, *weighted, "--until", "trial_analysis", "-n")
+    ok(plan)
+    assert planned_jobs(plan) == {"trial_analysis": 2}, plan.stdout[-3000:]
+    ok(snakemake(tmp_path, None, *weighted, "--until", "trial_analysis"))
+
+    reused = "[retrorun] outputs of this stage reused"
+    for log in (
+        "reduce_residuals/trials/S01/forward_1.log",
+        "static_optimization_chunk/S01/forward_1/0-of-1.log",
+        "static_optimization/S01/forward_1.log",
+    ):
+        assert (logs / log).read_text().startswith(reused), log
+    assert not (logs / "analyse_trial" / "S01" / "forward_1.log").read_text().startswith(reused)
+    assert (trial / "so_activations.csv").read_bytes() == activations
+    assert (trial / "cycle_metrics.csv").read_bytes() != metrics
+
+    again = snakemake(tmp_path, None, *weighted, "--until", "trial_analysis", "-n")
+    ok(again)
+    assert planned_jobs(again) == {}, again.stdout[-3000:]

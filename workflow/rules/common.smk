@@ -321,19 +321,19 @@ REDUCTION = config["residual_reduction"]
 # run and each sensitivity variant: one rule serves them all) allows it; else it stays a
 # job of its own in every run. Each job costs 1-2 s of start-up and about 3 ms of every
 # plan (docs/performance.md, "Planning a large study").
-RUN_METHODS = {run["residual_reduction"]["method"] for run in [config] + [v.config for v in VARIANTS.values()]}
+RUN_CONFIGS = [config] + [v.config for v in VARIANTS.values()]
+RUN_METHODS = {run["residual_reduction"]["method"] for run in RUN_CONFIGS}
 # the residual step of one trial (every method but mass_com, which reads all of a
 # subject's trials; about a second of work) is the first stage of the trial's analysis
 REDUCTION_IN_ANALYSIS = "mass_com" not in RUN_METHODS
 # RRA and the ID on its model and kinematics are the last stages of the trial's
-# trial_motion chain (dynamics.smk): 3 jobs per trial as with none, not 4
+# trial_motion chain (dynamics.smk): as many jobs per trial as with none
 RRA_IN_MOTION = RUN_METHODS == {"rra"}
 # SO of a trial (one chunk) is the stage before the merge in its trial_analysis chain where
 # every run solves it in one chunk and no variant reruns the analysis only (it would rerun
 # SO as well): 2 jobs per trial, not 3. A setting of the analysis still reruns only the
 # analysis, since a chain reuses a stage whose inputs, params and code are unchanged
 # (retrorun/stage_reuse.py).
-RUN_CONFIGS = [config] + [v.config for v in VARIANTS.values()]
 SO_IN_ANALYSIS = all(run["static_optimization"]["chunks"] == 1 for run in RUN_CONFIGS) and not any(
     v.first_stage == "analysis" for v in VARIANTS.values()
 )
