@@ -111,10 +111,10 @@ def test_a_stage_that_wrote_no_file_keeps_nothing(stage):
 
 
 @pytest.mark.slow
-def test_a_setting_of_the_analysis_reruns_the_analysis_not_so(tmp_path):
-    """SO is a stage of trial_analysis (one chunk): after analysis.weighting changes, the
-    chain reruns, its SO stage gets its outputs back (the same bytes), the metrics are
-    recomputed, and the next plan is empty (reused outputs are not older than the job's
+def test_a_qc_threshold_reruns_the_trials_qc_not_its_so(tmp_path):
+    """SO is a stage of trial_analysis (one chunk): after a QC threshold changes, the chain
+    reruns, every stage before QC gets its outputs back (the same bytes), QC is computed
+    again, and the next plan is empty (reused outputs are not older than the job's
     inputs)."""
     from workflow_runner import ok, planned_jobs, snakemake
 
@@ -123,25 +123,28 @@ def test_a_setting_of_the_analysis_reruns_the_analysis_not_so(tmp_path):
     trial = tmp_path / "results" / "demo" / "trials" / "S01" / "forward_1"
     logs = tmp_path / "results" / "demo" / "logs"
     activations = (trial / "so_activations.csv").read_bytes()
-    metrics = (trial / "cycle_metrics.csv").read_bytes()
+    qc = (trial / "qc.json").read_bytes()
 
-    weighted = (*study, "analysis={weighting: max_isometric_force}")
-    plan = snakemake(tmp_path, None, *weighted, "--until", "trial_analysis", "-n")
+    # the demo's residual force is 6-7 % of peak GRF: flagged at the default 5 %, not at 50 %
+    loose = (*study, "qc={residual_force_max_share_of_peak_grf: 0.5}")
+    plan = snakemake(tmp_path, None, *loose, "--until", "trial_analysis", "-n")
     ok(plan)
     assert planned_jobs(plan) == {"trial_analysis": 2}, plan.stdout[-3000:]
-    ok(snakemake(tmp_path, None, *weighted, "--until", "trial_analysis"))
+    ok(snakemake(tmp_path, None, *loose, "--until", "trial_analysis"))
 
     reused = "[retrorun] outputs of this stage reused"
     for log in (
         "reduce_residuals/trials/S01/forward_1.log",
         "static_optimization_chunk/S01/forward_1/0-of-1.log",
         "static_optimization/S01/forward_1.log",
+        "analyse_trial/S01/forward_1.log",
+        "gait_geometry/S01/forward_1.log",
     ):
         assert (logs / log).read_text().startswith(reused), log
-    assert not (logs / "analyse_trial" / "S01" / "forward_1.log").read_text().startswith(reused)
+    assert not (logs / "trial_qc" / "S01" / "forward_1.log").read_text().startswith(reused)
     assert (trial / "so_activations.csv").read_bytes() == activations
-    assert (trial / "cycle_metrics.csv").read_bytes() != metrics
+    assert (trial / "qc.json").read_bytes() != qc
 
-    again = snakemake(tmp_path, None, *weighted, "--until", "trial_analysis", "-n")
+    again = snakemake(tmp_path, None, *loose, "--until", "trial_analysis", "-n")
     ok(again)
     assert planned_jobs(again) == {}, again.stdout[-3000:]
