@@ -27,6 +27,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from .code_version import package_source_digest
+
 # the libraries a stage's numbers depend on
 LIBRARIES = ("opensim", "numpy", "scipy", "pandas", "ezc3d")
 KEY_FILE = "key.json"
@@ -42,10 +44,7 @@ def enabled() -> bool:
 def code_digest() -> str:
     """The retrorun package's source and the computing libraries' versions."""
     if not _CODE:
-        digest = hashlib.sha256()
-        package = Path(__file__).resolve().parent
-        for source in sorted(package.rglob("*.py")):
-            digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())
+        digest = hashlib.sha256(package_source_digest().encode())
         for library in LIBRARIES:
             try:
                 version = metadata.version(library)

@@ -21,6 +21,7 @@ import numpy as np
 from . import c3d as c3d_lib
 from . import emg, groups, heading, residual_reduction, strength, templates
 from . import grf as grf_lib
+from .code_version import package_source_digest
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
 from .errors import ConfigError, InputError
 from .formats import atomic_path, read_storage, read_trc_times
@@ -511,20 +512,6 @@ def _file_identity(path) -> list | None:
     return [str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
 
 
-_CODE_VERSION: list[str] = []
-
-
-def _code_version() -> str:
-    """A hash of the retrorun package's source: a change to any check invalidates the cache."""
-    if not _CODE_VERSION:
-        digest = hashlib.sha256()
-        package = Path(__file__).resolve().parent
-        for source in sorted(package.rglob("*.py")):
-            digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())
-        _CODE_VERSION.append(digest.hexdigest())
-    return _CODE_VERSION[0]
-
-
 def _jsonable(value):
     if dataclasses.is_dataclass(value):
         return dataclasses.asdict(value)
@@ -535,7 +522,7 @@ def _jsonable(value):
 
 def _cache_key(name: str, files: list, arguments: dict) -> str:
     text = json.dumps(
-        [name, _code_version(), str(RESULTS_ROOT.resolve()), [_file_identity(f) for f in files], arguments],
+        [name, package_source_digest(), str(RESULTS_ROOT.resolve()), [_file_identity(f) for f in files], arguments],
         sort_keys=True,
         default=_jsonable,
     )
