@@ -5,8 +5,9 @@ Snakemake's own work is measured:
     python tools/plan_cost_calibration.py [--trials 1000] [--files 20] [--batch 20]
                                           [--output results/benchmarks/plan_cost.csv]
 
-- `files`: retrorun's layout today. Three jobs per trial (motion, SO, analysis) as
-  rules trial_motion, static_optimization_chunk and trial_analysis; each declares
+- `files`: retrorun's layout when this was written. Three jobs per trial (motion, SO,
+  analysis) as rules trial_motion, static_optimization_chunk and trial_analysis (SO in
+  one chunk is now a stage of trial_analysis: two); each declares
   its trial's files one by one (--files outputs per chain, the next chain reads them), and
   a study table reads 6 files of every trial.
 - `manifest`: the same three jobs per trial, each declaring one file (a manifest of what
