@@ -194,6 +194,19 @@ def test_an_edited_stage_script_reruns_the_chains_that_run_it(demo):
     assert not {"trial_motion", "static_optimization_chunk", "reduce_residuals"} & set(jobs), jobs
 
 
+def test_a_statistics_setting_reruns_no_trial_and_no_truth(demo):
+    """The significance level is read by the study tables only: no trial's chain, nor
+    the demo's truth or error budget of a trial (which read only the analysis keys a
+    trial's cycle metrics depend on), is planned again."""
+    _, _, workdir = demo
+    again = snakemake(workdir, CONFIG, "-n", "--config", "analysis={alpha: 0.01}")
+    ok(again)
+    jobs = planned_jobs(again)
+    assert "analysis_tables" in jobs, jobs
+    per_trial = {"trial_motion", "trial_analysis", "demo_truth", "error_budget_trial", "process_emg", "emg_envelopes"}
+    assert not per_trial & set(jobs), jobs
+
+
 def test_analysis_tables_and_figures_cover_every_subject(demo):
     results, _, _ = demo
     tables = results / "tables"

@@ -2,11 +2,6 @@
 # tables (paired forward/backward statistics, SPM) and figures, all in the report.
 TABLES_DIR = study_path("tables")
 ANALYSIS = config["analysis"]
-# the keys one trial's cycles depend on: changing the statistics (compare, alpha,
-# min_subjects, min_cycles) reruns only the study tables
-TRIAL_ANALYSIS = {
-    key: ANALYSIS[key] for key in ("unit", "weighting", "knee_coordinate", "knee_extension_sign", "speed_coordinates")
-}
 
 
 STAGE_ANALYSE_TRIAL = Stage(

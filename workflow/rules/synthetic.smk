@@ -59,7 +59,7 @@ if "synthetic" in config:
         params=dict(
             window=trial_region,
             settings=config["static_optimization"],
-            analysis=config["analysis"],
+            analysis=TRIAL_ANALYSIS,
             groups=analysis_groups(config),
             sides=config["sides"],
             mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
@@ -191,7 +191,7 @@ if "synthetic" in config:
                 "settings": config["static_optimization"],
                 "groups": analysis_groups(config),
                 "sides": config["sides"],
-                "analysis": config["analysis"],
+                "analysis": TRIAL_ANALYSIS,
                 "filter_hz": config["filter_hz"],
                 "contact_threshold_n": config["grf"]["contact_threshold_n"],
                 "residual_reduction_method": config["residual_reduction"]["method"],
