@@ -1,6 +1,5 @@
 """Stage static_optimization: merge the SO chunks of a trial into its SO tables."""
 
-from pathlib import Path
 
 import pandas as pd
 
@@ -13,7 +12,7 @@ with jobs.job(snakemake) as log:
     chunk_files = sorted(snakemake.input.chunks, key=so_chunks.chunk_index)
     activation = so_chunks.merge([formats.read_storage(p)[0] for p in chunk_files if p.endswith("so_activation.sto")])
     force = so_chunks.merge([formats.read_storage(p)[0] for p in chunk_files if p.endswith("so_force.sto")])
-    actuators = pd.read_csv(Path(chunk_files[0]).parent / "so_actuators.csv")
+    actuators = pd.read_csv(snakemake.input.actuators)
     muscles = [c for c in activation.columns[1:] if c not in set(actuators["name"])]
     activations = tables.activations_table(activation, muscles=muscles)
     if activations.drop(columns="time_s").isna().to_numpy().any():

@@ -275,6 +275,13 @@ def so_chunks(wildcards):
     )
 
 
+def so_chunk_actuators(wildcards):
+    """The SO model's actuators (reserves, residuals), written by every chunk alike: the
+    first chunk's."""
+    count = run_config(wildcards)["static_optimization"]["chunks"]
+    return trial_path(f"so_chunks/0-of-{count}/so_actuators.csv", wildcards.subject, wildcards.trial)
+
+
 def so_chunk_output(chunk="{chunk}", chunks="{chunks}"):
     folder = f"so_chunks/{chunk}-of-{chunks}"
     return dict(

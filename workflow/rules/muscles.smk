@@ -67,7 +67,7 @@ else:
 # merging the chunks: a stage of rule trial_analysis (analysis.smk)
 STAGE_STATIC_OPTIMIZATION = Stage(
     "static_optimization",
-    input=dict(chunks=so_chunks, model=reduced_model),
+    input=dict(chunks=so_chunks, actuators=so_chunk_actuators, model=reduced_model),
     output=dict(
         activations_sto=trial_path("so_activations.sto"),
         forces_sto=trial_path("so_forces.sto"),
