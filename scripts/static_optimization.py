@@ -1,6 +1,5 @@
 """Stage static_optimization: merge the SO chunks of a trial into its SO tables."""
 
-
 import pandas as pd
 
 from retrorun import formats, jobs, so_chunks, tables
