@@ -87,3 +87,12 @@ def test_a_run_that_needs_the_steps_apart_keeps_them_apart_in_every_run(tmp_path
     assert jobs["residual_reduction_algorithm"] == 2 and jobs["reduce_residuals"] == 2  # the main run's trials
     assert jobs["sensitivity_reduce_residuals"] == 1  # the variant's subject
     assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["sensitivity_inverse_dynamics_after_reduction"] == 2
+
+
+def test_so_merge_declares_the_actuators_table_it_reads(tmp_path):
+    """A stage is reused when its declared inputs are unchanged (retrorun/stage_reuse.py),
+    so it reads no file it does not declare: SO's merge reads the first chunk's actuator
+    table (reserves and residuals), declared beside the chunks' activations and forces."""
+    inputs, jobs = dry_run(tmp_path, "none", "static_optimization={chunks: 2}")
+    assert jobs["static_optimization_chunk"] == 4
+    assert f"{TRIAL}/so_chunks/0-of-2/so_actuators.csv" in inputs["trial_analysis"]
