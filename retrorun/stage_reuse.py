@@ -32,6 +32,8 @@ from .code_version import package_source_digest
 # the libraries a stage's numbers depend on
 LIBRARIES = ("opensim", "numpy", "scipy", "pandas", "ezc3d")
 KEY_FILE = "key.json"
+# the first line of a reused stage's log (tools/stage_times.py looks for it)
+REUSED_NOTE = "[retrorun] outputs of this stage reused"
 ENVIRONMENT_SWITCH = "RETRORUN_REUSE_STAGES"
 
 _CODE: list[str] = []
@@ -142,7 +144,7 @@ def restore(key: str, outputs: dict, log: str | os.PathLike, *, not_before: floa
         if target.stat().st_mtime < not_before:
             os.utime(target, (not_before, not_before))
     text = (store / "log").read_text(errors="replace")
-    note = f"[retrorun] outputs of this stage reused: inputs, params and code unchanged since {kept['kept']}\n"
+    note = f"{REUSED_NOTE}: inputs, params and code unchanged since {kept['kept']}\n"
     Path(log).parent.mkdir(parents=True, exist_ok=True)
     Path(log).write_text(note + text)
     return True

@@ -78,7 +78,7 @@ def test_kept_outputs_come_back_after_snakemake_deleted_them(stage):
     for path in stage_reuse._flat(stage["outputs"]):
         assert path.stat().st_mtime == newer_input
     log = stage["log"].read_text()
-    assert log.startswith("[retrorun] outputs of this stage reused") and log.endswith("stage ran\n")
+    assert log.startswith(stage_reuse.REUSED_NOTE) and log.endswith("stage ran\n")
 
 
 def test_nothing_is_reused_under_another_key_or_with_reuse_turned_off(stage, monkeypatch):
@@ -132,7 +132,7 @@ def test_a_qc_threshold_reruns_the_trials_qc_not_its_so(tmp_path):
     assert planned_jobs(plan) == {"trial_analysis": 2}, plan.stdout[-3000:]
     ok(snakemake(tmp_path, None, *loose, "--until", "trial_analysis"))
 
-    reused = "[retrorun] outputs of this stage reused"
+    reused = stage_reuse.REUSED_NOTE
     for log in (
         "reduce_residuals/trials/S01/forward_1.log",
         "static_optimization_chunk/S01/forward_1/0-of-1.log",
@@ -148,3 +148,24 @@ def test_a_qc_threshold_reruns_the_trials_qc_not_its_so(tmp_path):
     again = snakemake(tmp_path, None, *loose, "--until", "trial_analysis", "-n")
     ok(again)
     assert planned_jobs(again) == {}, again.stdout[-3000:]
+
+
+def test_stage_times_says_which_stages_were_reused(tmp_path):
+    """tools/stage_times.py marks a stage whose log begins with the reuse note."""
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "tools"))
+    from stage_times import stage_times
+
+    study = tmp_path / "results" / "study"
+    for stage, first_line in (("inverse_kinematics", "ran\n"), ("trial_qc", stage_reuse.REUSED_NOTE)):
+        benchmark = study / "benchmarks" / stage / "S01" / "T01.tsv"
+        benchmark.parent.mkdir(parents=True)
+        benchmark.write_text("s\th:m:s\tmax_rss\tcpu_time\n0.01\t0:00:00\t100\t0.01\n")
+        log = study / "logs" / stage / "S01" / "T01.log"
+        log.parent.mkdir(parents=True)
+        log.write_text(first_line + "\nmore\n")
+    table = stage_times(study).set_index("rule")
+    assert not table.loc["inverse_kinematics", "reused"] and table.loc["trial_qc", "reused"]
