@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import time
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -36,25 +37,22 @@ KEY_FILE = "key.json"
 REUSED_NOTE = "[retrorun] outputs of this stage reused"
 ENVIRONMENT_SWITCH = "RETRORUN_REUSE_STAGES"
 
-_CODE: list[str] = []
-
 
 def enabled() -> bool:
     return os.environ.get(ENVIRONMENT_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+@cache
 def code_digest() -> str:
     """The retrorun package's source and the computing libraries' versions."""
-    if not _CODE:
-        digest = hashlib.sha256(package_source_digest().encode())
-        for library in LIBRARIES:
-            try:
-                version = metadata.version(library)
-            except metadata.PackageNotFoundError:
-                version = "absent"
-            digest.update(f"{library}={version}\0".encode())
-        _CODE.append(digest.hexdigest())
-    return _CODE[0]
+    digest = hashlib.sha256(package_source_digest().encode())
+    for library in LIBRARIES:
+        try:
+            version = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{library}={version}\0".encode())
+    return digest.hexdigest()
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -114,8 +112,7 @@ def _flat(outputs: dict) -> list[Path]:
 
 def _link(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() or target.is_symlink():
-        target.unlink()
+    target.unlink(missing_ok=True)
     try:
         os.link(source, target)
     except OSError:  # another file system, or one without hard links
@@ -166,6 +163,6 @@ def keep(key: str, outputs: dict, log: str | os.PathLike) -> None:
     else:
         (partial / "log").write_text("")
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    (partial / KEY_FILE).write_text(json.dumps({"key": key, "kept": stamp, "outputs": [str(p) for p in paths]}))
+    (partial / KEY_FILE).write_text(json.dumps({"key": key, "kept": stamp}))
     shutil.rmtree(store, ignore_errors=True)
     partial.rename(store)

@@ -81,16 +81,17 @@ for stage in chain["stages"]:
     )
     started, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)
     script = Path(snakemake.scriptdir) / f"{chain['scripts'][stage]}.py"
+    outputs = dict(job.output.items())
     key = stage_reuse.stage_key(
         stage=stage,
         script=script,
         params=chain["params"][stage],
         inputs=dict(job.input.items()),
-        outputs=dict(job.output.items()),
+        outputs=outputs,
         wildcards=dict(job.wildcards.items()),
         threads=job.threads,
     )
-    if stage_reuse.restore(key, dict(job.output.items()), job.log[0], not_before=inputs_mtime):
+    if stage_reuse.restore(key, outputs, job.log[0], not_before=inputs_mtime):
         if job.params.get("trial_dir"):
             jobs.clear_error_record(job.params.trial_dir, stage)
     else:
@@ -98,5 +99,5 @@ for stage in chain["stages"]:
         for path in job.output:
             Path(path).unlink(missing_ok=True)
         runpy.run_path(str(script), init_globals={"snakemake": job}, run_name="__main__")
-        stage_reuse.keep(key, dict(job.output.items()), job.log[0])
+        stage_reuse.keep(key, outputs, job.log[0])
     write_benchmark(snakemake.log[f"{stage}__benchmark"], started, used)
