@@ -14,21 +14,23 @@ out = snakemake.output
 with jobs.job(snakemake) as log:
     settings = params.settings
     trials = params.trials
-    cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.cycles)]
-    metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.metrics)]
-    if "geometry" in snakemake.input.keys():  # foot placement, COM over the hips, strike pattern
+    # every trial's files, declared by the manifests of the chains that write them
+    files = params.files
+    cycles = [(t, pd.read_csv(path)) for t, path in zip(trials, files["cycles"])]
+    metrics = [(t, pd.read_csv(path)) for t, path in zip(trials, files["metrics"])]
+    if "geometry" in files:  # foot placement, COM over the hips, strike pattern
         metrics = [
             (t, pd.concat([table, gait_geometry.metric_rows(pd.read_csv(path))], ignore_index=True))
-            for (t, table), path in zip(metrics, snakemake.input.geometry)
+            for (t, table), path in zip(metrics, files["geometry"])
         ]
     variables = [analysis.activation_column(g) for g in params.groups] + analysis.CURVE_VARIABLES
     # EMG group curves (emg_<group>_activation) are read under the SO names, source emg
     emg_names = {emg.group_curve_column(g): analysis.activation_column(g) for g in params.groups}
     curves = [
         (t, pd.read_csv(path, usecols=lambda c: c in {"side", "cycle", "pct", *variables, *emg_names}))
-        for t, path in zip(trials, snakemake.input.curves)
+        for t, path in zip(trials, files["curves"])
     ]
-    stance_curves = [(t, pd.read_csv(path)) for t, path in zip(trials, snakemake.input.stance_curves)]
+    stance_curves = [(t, pd.read_csv(path)) for t, path in zip(trials, files["stance_curves"])]
     failed = []
     for path in params.failed:
         record = jobs.read_error_record(path)
@@ -51,8 +53,7 @@ with jobs.job(snakemake) as log:
         return [(t, table) for t, table in pairs if (t["subject"], t["trial"]) not in left_out]
 
     warnings = {
-        (t["subject"], t["trial"]): json.loads(open(path).read())["warning"]
-        for t, path in zip(trials, snakemake.input.spans)
+        (t["subject"], t["trial"]): json.loads(open(path).read())["warning"] for t, path in zip(trials, files["spans"])
     }
     empty = analysis.empty_comparison(cycles, warnings, compare=settings["compare"]) or qc.gate_left_empty(
         pd.read_csv(snakemake.input.qc), cycles, compare=settings["compare"], gate=settings["qc_gate"]

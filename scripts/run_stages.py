@@ -1,13 +1,21 @@
 """Rules that chain stages (workflow/rules/common.smk, Stage): each stage's script run in
-this process, one after another, with the inputs, outputs, params and log of its own,
-as if it were its own job. The job declares each file once: a stage's input that an
-earlier stage writes or reads is that stage's output or input (chain params `links`,
-`shared`). A stage that fails stops the chain; its script has written
-the trial's error record naming the stage (retrorun.jobs). A stage whose inputs (by
-content), params and code are those of its last run gets that run's outputs back
-instead of running (retrorun/stage_reuse.py): a setting one stage reads reruns that
-stage and what its outputs change, not the whole chain."""
+this process, one after another, with the inputs, outputs, params, log and benchmark of
+its own (chain params `written`), as if it were its own job. The job declares each file
+it reads once: a stage's input that an earlier stage writes or reads is that stage's
+output or input (chain params `links`, `shared`); one another trial chain writes is
+declared by that chain's manifest (`via_manifest`). It declares only the outputs that
+rules outside the chains read (CHAIN_EXPORTS) and its manifest: what each stage read and
+wrote, dated as the newest file written, so a job reading it reruns when an output
+changed, not when every stage was reused.
 
+A stage that fails stops the chain; its script has written the trial's error record
+naming the stage (retrorun.jobs), and the job's log names the stage and ends with the end
+of its log. A stage whose inputs (by content), params and code are those of its last run
+gets that run's outputs back instead of running (retrorun/stage_reuse.py): a setting one
+stage reads reruns that stage and what its outputs change, not the whole chain."""
+
+import json
+import os
 import resource
 import runpy
 import time
@@ -19,6 +27,7 @@ from snakemake.iocontainers import Namedlist
 from retrorun import jobs, stage_reuse
 
 chain = snakemake.params.chain
+FAILED_LOG_LINES = 30
 
 
 def write_benchmark(path, started, used):
@@ -62,42 +71,73 @@ def newest_mtime(paths) -> float:
     return max((Path(p).stat().st_mtime for p in paths if Path(p).exists()), default=0.0)
 
 
+def log_tail(path) -> str:
+    lines = Path(path).read_text(errors="replace").splitlines() if Path(path).is_file() else []
+    return "\n".join(f"    {line}" for line in lines[-FAILED_LOG_LINES:])
+
+
+written = chain["written"]
+# every stage's outputs by their names in the chain, for the stages after it
+outputs_by_name = {
+    f"{stage}__{key}": path for stage in chain["stages"] for key, path in written[stage]["output"].items()
+}
 # a reused stage's outputs are made no older than the job's inputs
 inputs_mtime = newest_mtime(snakemake.input)
-for stage in chain["stages"]:
-    # an input an earlier stage writes is its output; one an earlier stage reads too, its input
-    linked = passed_on(chain["links"], snakemake.output, stage) | passed_on(chain["shared"], snakemake.input, stage)
-    job = SimpleNamespace(
-        rule=stage,
-        input=own(snakemake.input, stage, linked),
-        output=own(snakemake.output, stage),
-        params=Namedlist(fromdict=chain["params"][stage]),
-        log=Namedlist([snakemake.log[stage]]),
-        wildcards=snakemake.wildcards,
-        threads=snakemake.threads,
-        resources=snakemake.resources,
-        config=snakemake.config,
-        scriptdir=snakemake.scriptdir,
-    )
-    started, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)
-    script = Path(snakemake.scriptdir) / f"{chain['scripts'][stage]}.py"
-    outputs = dict(job.output.items())
-    key = stage_reuse.stage_key(
-        stage=stage,
-        script=script,
-        params=chain["params"][stage],
-        inputs=dict(job.input.items()),
-        outputs=outputs,
-        wildcards=dict(job.wildcards.items()),
-        threads=job.threads,
-    )
-    if stage_reuse.restore(key, outputs, job.log[0], not_before=inputs_mtime):
-        if job.params.get("trial_dir"):
-            jobs.clear_error_record(job.params.trial_dir, stage)
-    else:
-        # a new file for every output: the kept ones are hard links of the last run's
-        for path in job.output:
-            Path(path).unlink(missing_ok=True)
-        runpy.run_path(str(script), init_globals={"snakemake": job}, run_name="__main__")
-        stage_reuse.keep(key, outputs, job.log[0])
-    write_benchmark(snakemake.log[f"{stage}__benchmark"], started, used)
+read_and_written = {}
+chain_log = Path(snakemake.log[0])
+chain_log.parent.mkdir(parents=True, exist_ok=True)
+with open(chain_log, "w") as summary:
+    for stage in chain["stages"]:
+        # an input an earlier stage writes is its output; one an earlier stage reads too, its input
+        linked = passed_on(chain["links"], outputs_by_name, stage) | passed_on(chain["shared"], snakemake.input, stage)
+        linked |= {k.split("__", 1)[1]: v for k, v in chain["via_manifest"].items() if k.startswith(f"{stage}__")}
+        outputs = written[stage]["output"]
+        job = SimpleNamespace(
+            rule=stage,
+            input=own(snakemake.input, stage, linked),
+            output=named(outputs),
+            params=Namedlist(fromdict=chain["params"][stage]),
+            log=Namedlist([written[stage]["log"]]),
+            wildcards=snakemake.wildcards,
+            threads=snakemake.threads,
+            resources=snakemake.resources,
+            config=snakemake.config,
+            scriptdir=snakemake.scriptdir,
+        )
+        for path in [*job.output, job.log[0]]:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        started, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)
+        script = Path(snakemake.scriptdir) / f"{chain['scripts'][stage]}.py"
+        key = stage_reuse.stage_key(
+            stage=stage,
+            script=script,
+            params=chain["params"][stage],
+            inputs=dict(job.input.items()),
+            outputs=outputs,
+            wildcards=dict(job.wildcards.items()),
+            threads=job.threads,
+        )
+        read_and_written[stage] = {"input": dict(job.input.items()), "output": outputs}
+        if stage_reuse.restore(key, outputs, job.log[0], not_before=inputs_mtime):
+            outcome = "reused"
+            if job.params.get("trial_dir"):
+                jobs.clear_error_record(job.params.trial_dir, stage)
+        else:
+            outcome = "ran"
+            # a new file for every output: the kept ones are hard links of the last run's
+            for path in job.output:
+                Path(path).unlink(missing_ok=True)
+            try:
+                runpy.run_path(str(script), init_globals={"snakemake": job}, run_name="__main__")
+            except BaseException:
+                summary.write(f"{stage}: FAILED, its log: {job.log[0]}\n{log_tail(job.log[0])}\n")
+                raise
+            stage_reuse.keep(key, outputs, job.log[0])
+        write_benchmark(written[stage]["benchmark"], started, used)
+        summary.write(f"{stage}: {outcome} in {time.time() - started:.1f} s, its log: {job.log[0]}\n")
+        summary.flush()
+
+manifest = Path(snakemake.output.manifest)
+manifest.write_text(json.dumps(read_and_written, indent=1) + "\n")
+newest = max(newest_mtime(path for stage in read_and_written.values() for path in named(stage["output"])), inputs_mtime)
+os.utime(manifest, (newest, newest))

@@ -63,6 +63,14 @@ def test_one_failing_trial_does_not_stop_the_others(tmp_path):
     assert record["rule_stage"] == "inverse_kinematics"
     assert any("walk1_dropout.trc" in path for path in record["inputs"])
     assert record["message"] and record["fix"]
+    # Snakemake names the chain's log, which names the stage that failed and ends with
+    # the end of that stage's own log
+    chain_log = "results/faults/logs/chains/trial_motion/subject01/walk2.log"
+    assert chain_log in first.stdout + first.stderr
+    said = (work / chain_log).read_text()
+    ik_log = work / "results" / "faults" / "logs" / "inverse_kinematics" / "subject01" / "walk2.log"
+    assert f"inverse_kinematics: FAILED, its log: {ik_log.relative_to(work)}" in said
+    assert ik_log.read_text().strip().splitlines()[-1].strip() in said
 
     second = snakemake(work, config)  # failed trials are left out and listed, the rest aggregates
     ok(second)

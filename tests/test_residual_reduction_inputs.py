@@ -3,43 +3,46 @@ run of the demo: with a method other than none, ID runs again on the reduced mod
 kinematics, and SO, the analysis (knee angle and moment) and the reserve QC read that;
 only QC's *_before_reduction columns read the first ID. With none nothing new runs."""
 
-import re
+from collections import Counter
 
 import pytest
+import yaml
 from conftest import REPO
-from workflow_runner import ok, planned_jobs, snakemake
+from plan_inspector import planned
 
 TRIAL = "results/demo/trials/S01/forward_1"
 SUBJECT = "results/demo/subjects/S01"
 
 
-def planned_inputs(result) -> dict[str, list[str]]:
-    """Rule -> inputs of its job for TRIAL (or for the subject, reading TRIAL's files), from a
-    dry run's job list."""
-    inputs = {}
-    for block in re.split(r"\n(?=\s*(?:local)?rule \w+:)", result.stdout):
-        rule = re.match(r"\s*(?:local)?rule (\w+):", block)  # indented in a group job
-        listed = re.search(r"^\s*input: (.*)$", block, re.M)
-        if not (rule and listed) or rule.group(1) in inputs:
-            continue
-        files = [f.strip() for f in listed.group(1).split(",")]
-        if "trial=forward_1" in block and "subject=S01" in block or any(f.startswith(TRIAL + "/") for f in files):
-            inputs[rule.group(1)] = files
-    return inputs
+def read_files(job) -> set[str]:
+    """Every file a job reads: its declared inputs and, in a chain, each stage's (those
+    other chains wrote are declared by the chains' manifests)."""
+    files = set(job["input_files"])
+    for stage in (job["stages"] or {}).values():
+        for value in stage["input"].values():
+            files |= set(value) if isinstance(value, list) else {value}
+    return files
+
+
+def planned_inputs(jobs) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Rule -> files its job for TRIAL reads (or the subject's job, reading TRIAL's
+    files), and rule -> files that job declares."""
+    inputs, declared = {}, {}
+    for job in jobs:
+        files = read_files(job)
+        wildcards = job["wildcards"]
+        mine = wildcards.get("trial") == "forward_1" and wildcards.get("subject") == "S01"
+        if job["rule"] not in inputs and (mine or any(f.startswith(TRIAL + "/") for f in files)):
+            inputs[job["rule"]], declared[job["rule"]] = files, set(job["input_files"])
+    return inputs, declared
 
 
 def dry_run(tmp_path, method, *settings):
-    result = snakemake(
-        tmp_path,
-        REPO / "config" / "config.yaml",
-        "-n",
-        "--config",
-        "synthetic={n_subjects: 1}",
-        f"residual_reduction={{method: {method}}}",
-        *settings,
-    )
-    ok(result)
-    return planned_inputs(result), planned_jobs(result)
+    config = {"synthetic": {"n_subjects": 1}, "residual_reduction": {"method": method}}
+    for setting in settings:
+        config |= yaml.safe_load(setting.replace("=", ": ", 1).join(["{", "}"]))
+    jobs = planned(tmp_path, REPO / "config" / "config.yaml", config)
+    return *planned_inputs(jobs), Counter(job["rule"] for job in jobs)
 
 
 @pytest.mark.parametrize(
@@ -50,7 +53,7 @@ def dry_run(tmp_path, method, *settings):
     ],
 )
 def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method, model, coordinates, table):
-    inputs, jobs = dry_run(tmp_path, method)
+    inputs, declared, jobs = dry_run(tmp_path, method)
     assert jobs["trial_motion"] == 2
     after, before = f"{TRIAL}/id_after_reduction.csv", f"{TRIAL}/id_generalized_forces.csv"
     if method == "rra":
@@ -58,7 +61,7 @@ def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method
         # RRA's model and kinematics from the stage before it
         assert not {"inverse_dynamics_after_reduction", "residual_reduction_algorithm"} & set(jobs)
         assert "reduce_residuals" not in jobs  # a trial's own residual step: a stage of its analysis
-        motion = set(inputs["trial_motion"])
+        motion = declared["trial_motion"]
         assert f"{SUBJECT}/scaled_model.osim" in motion and not {model, coordinates} & motion
     else:
         assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["reduce_residuals"] == 1  # the subject's
@@ -67,10 +70,15 @@ def test_every_stage_after_reduction_reads_the_reduced_dynamics(tmp_path, method
     # analysis, and QC: reserves against the ID after reduction, the before columns from
     # the first ID (one job: rule trial_analysis)
     assert {model, coordinates, table, after, before} <= set(inputs["trial_analysis"])
+    # the files trial_motion wrote are declared by its manifest, not one by one (a
+    # declared file costs every plan: docs/performance.md, "Planning a large study")
+    assert f"{TRIAL}/.trial_motion.manifest" in declared["trial_analysis"]
+    written_by_motion = {coordinates, table, before} | ({after} if method == "rra" else set())
+    assert not written_by_motion & declared["trial_analysis"]
 
 
 def test_none_runs_nothing_new(tmp_path):
-    inputs, jobs = dry_run(tmp_path, "none")
+    inputs, _, jobs = dry_run(tmp_path, "none")
     assert not {"inverse_dynamics_after_reduction", "residual_reduction_algorithm"} & set(jobs)
     assert "reduce_residuals" not in jobs  # a trial's residual step: a stage of its analysis
     assert not any("id_after_reduction" in f or "rra" in f for files in inputs.values() for f in files)
@@ -83,7 +91,7 @@ def test_a_run_that_needs_the_steps_apart_keeps_them_apart_in_every_run(tmp_path
     """One rule serves the main run and every sensitivity variant: a variant with mass_com
     (a subject's trials read together) keeps the residual step and RRA jobs of their own
     for the main run's rra too, and each run reads its own method's files."""
-    _, jobs = dry_run(tmp_path, "rra", "sensitivity={residual_reduction.method: [mass_com]}")
+    _, _, jobs = dry_run(tmp_path, "rra", "sensitivity={residual_reduction.method: [mass_com]}")
     assert jobs["residual_reduction_algorithm"] == 2 and jobs["reduce_residuals"] == 2  # the main run's trials
     assert jobs["sensitivity_reduce_residuals"] == 1  # the variant's subject
     assert jobs["inverse_dynamics_after_reduction"] == 2 and jobs["sensitivity_inverse_dynamics_after_reduction"] == 2
@@ -93,6 +101,6 @@ def test_so_merge_declares_the_actuators_table_it_reads(tmp_path):
     """A stage is reused when its declared inputs are unchanged (retrorun/stage_reuse.py),
     so it reads no file it does not declare: SO's merge reads the first chunk's actuator
     table (reserves and residuals), declared beside the chunks' activations and forces."""
-    inputs, jobs = dry_run(tmp_path, "none", "static_optimization={chunks: 2}")
+    inputs, declared, jobs = dry_run(tmp_path, "none", "static_optimization={chunks: 2}")
     assert jobs["static_optimization_chunk"] == 4
-    assert f"{TRIAL}/so_chunks/0-of-2/so_actuators.csv" in inputs["trial_analysis"]
+    assert f"{TRIAL}/so_chunks/0-of-2/so_actuators.csv" in declared["trial_analysis"]

@@ -1,6 +1,7 @@
 """A chained stage's outputs are reused only when nothing it depends on changed
 (retrorun/stage_reuse.py, scripts/run_stages.py)."""
 
+import json
 import os
 import time
 
@@ -124,6 +125,14 @@ def test_a_qc_threshold_reruns_the_trials_qc_not_its_so(tmp_path):
     logs = tmp_path / "results" / "demo" / "logs"
     activations = (trial / "so_activations.csv").read_bytes()
     qc = (trial / "qc.json").read_bytes()
+    # each chain's log says what each stage did; each stage keeps its own log; the
+    # manifest lists what each stage read and wrote
+    motion = (logs / "chains" / "trial_motion" / "S01" / "forward_1.log").read_text()
+    for stage in ("detect_contacts", "plan_cycles", "estimate_heading", "prepare_grf", "inverse_kinematics"):
+        assert f"{stage}: ran in" in motion and (logs / stage / "S01" / "forward_1.log").is_file(), stage
+    manifest = json.loads((trial / ".trial_motion.manifest").read_text())
+    assert manifest["inverse_kinematics"]["output"]["mot"] == "results/demo/trials/S01/forward_1/ik.mot"
+    assert manifest["inverse_dynamics"]["input"]["coordinates"] == "results/demo/trials/S01/forward_1/ik.mot"
 
     # the demo's residual force is 6-7 % of peak GRF: flagged at the default 5 %, not at 50 %
     loose = (*study, "qc={residual_force_max_share_of_peak_grf: 0.5}")
@@ -142,6 +151,8 @@ def test_a_qc_threshold_reruns_the_trials_qc_not_its_so(tmp_path):
     ):
         assert (logs / log).read_text().startswith(reused), log
     assert not (logs / "trial_qc" / "S01" / "forward_1.log").read_text().startswith(reused)
+    analysis = (logs / "chains" / "trial_analysis" / "S01" / "forward_1.log").read_text()
+    assert "static_optimization: reused" in analysis and "trial_qc: ran" in analysis
     assert (trial / "so_activations.csv").read_bytes() == activations
     assert (trial / "qc.json").read_bytes() != qc
 

@@ -68,9 +68,9 @@ rule trial_analysis:
     input:
         chain_input(TRIAL_ANALYSIS_STAGES),
     output:
-        **chain_output(TRIAL_ANALYSIS_STAGES),
+        **chain_output(TRIAL_ANALYSIS_STAGES, "trial_analysis"),
     log:
-        **chain_log(TRIAL_ANALYSIS_STAGES),
+        chain_log("trial_analysis"),
     group:
         TRIAL_GROUP
     # where SO is a stage here (muscles.smk): MocoInverse's threads, SO's minutes on top of
@@ -86,12 +86,7 @@ rule trial_analysis:
 
 rule analysis_tables:
     input:
-        cycles=trial_cycle_files("cycles.csv"),
-        metrics=trial_cycle_files("cycle_metrics.csv"),
-        curves=trial_cycle_files("cycle_curves.csv"),
-        stance_curves=trial_cycle_files("stance_curves.csv"),
-        spans=trial_cycle_files("analysis_span.json"),
-        geometry=trial_cycle_files("gait_geometry.csv"),
+        trial_files=analysis_table_inputs,
         qc=study_path("qc.csv"),
     output:
         cycles=report(
@@ -115,6 +110,7 @@ rule analysis_tables:
         study_benchmark("analysis_tables")
     params:
         trials=lambda wc: analysis_trial_info(),
+        files=lambda wc: analysis_table_files(wc.get("variant")),
         failed=failed_trial_records,
         conditions={(t.subject, t.name): t.condition for t in TRIALS},
         settings=ANALYSIS,

@@ -7,6 +7,7 @@ from pathlib import Path
 from snakemake.io import apply_wildcards
 
 from retrorun.config import is_c3d, load_study, results_dir, study_config
+from retrorun.emg import enabled as emg_enabled
 from retrorun.errors import RetrorunError
 from retrorun.groups import analysis_groups
 from retrorun.jobs import error_record_path
@@ -119,7 +120,7 @@ def benchmark_path(rule_name, *parts):
 
 
 def trial_log(rule_name):
-    return log_path(rule_name, "{subject}", "{trial}")
+    return log_path("chains", rule_name, "{subject}", "{trial}")
 
 
 def trial_benchmark(rule_name):
@@ -173,12 +174,11 @@ def model_inputs():
 
 
 def get_final_output():
-    """The targets of `all`; every subject's scaled model, every trial's QC, the study's
-    QC, tables, figures, report front page and methods section, and with config `synthetic` (the demo)
-    its validation against the known truth."""
+    """The targets of `all`; every subject's scaled model, the study's QC (which reads
+    every trial's), tables, figures, report front page and methods section, and with
+    config `synthetic` (the demo) its validation against the known truth."""
     outputs = [study_path("qc.csv")]
     outputs += [subject_path("scaled_model.osim", s.name) for s in SUBJECTS]
-    outputs += [trial_path("qc.json", s, t) for s, t in all_trials()]
     outputs += [*rules.analysis_tables.output, *rules.analysis_figures.output, *rules.report_front_page.output]
     outputs += [*rules.model_chains.output, *rules.hypotheses.output]
     if emg_trials():
@@ -355,6 +355,32 @@ SO_IN_ANALYSIS = all(run["static_optimization"]["chunks"] == 1 for run in RUN_CO
 # stage, so trial_motion is residual reduction where it ends with RRA
 CHAIN_STAGES = RULE_STAGES | ({"trial_motion": "residual_reduction"} if RRA_IN_MOTION else {})
 
+# The files of a trial's chains (trial_motion, trial_analysis) that rules outside the
+# chains read, by their name in the trial's folder: a chain declares these, for Snakemake
+# to find the job that writes them. The others are listed in the chain's manifest only
+# (scripts/run_stages.py), which the next chain and analysis_tables declare instead: at
+# 1000 trials each file a job declares costs every plan about a millisecond
+# (docs/performance.md, "Planning a large study"). A rule reading a chain's file missing
+# here fails the plan: "Missing input files for rule ...".
+CHAIN_EXPORTS = {"qc.json"}  # aggregate_qc
+if emg_enabled(config):
+    # process_emg, emg_normalisation, emg_agreement, emg_figures (emg.smk)
+    CHAIN_EXPORTS |= {"analysis_span.json", "cycles.csv", "cycle_curves.csv"}
+if "synthetic" in config:
+    # the demo's error budget and validation against its truth (synthetic.smk)
+    CHAIN_EXPORTS |= {"contacts.csv", "ik_unfiltered.mot", "heading.json", "ik_coordinates.csv", "grf.csv"}
+    CHAIN_EXPORTS |= {"id_generalized_forces.csv", "so_activations.csv", "cycles.csv", "cycle_metrics.csv"}
+if not REDUCTION_IN_ANALYSIS:
+    # reduce_residuals as a job (mass_com reads a subject's trials)
+    CHAIN_EXPORTS |= {"id_generalized_forces.csv", "ik.mot", "cycles.csv", "analysis_span.json"}
+if RUN_METHODS - {"none"} and not RRA_IN_MOTION:
+    # rules residual_reduction_algorithm, inverse_dynamics_after_reduction
+    CHAIN_EXPORTS |= {"ik.mot", "grf.mot", "external_loads.xml", "cycles.csv", "analysis_span.json"}
+if not SO_IN_ANALYSIS:
+    # static_optimization_chunk as a job (RRA's model and kinematics from trial_motion)
+    CHAIN_EXPORTS |= {"ik.mot", "grf.mot", "external_loads.xml", "analysis_span.json"}
+    CHAIN_EXPORTS |= {"rra/model.osim", "rra_kinematics.mot"}
+
 
 def subject_trials(subject):
     return [t for s, t in all_trials() if s == subject]
@@ -435,8 +461,28 @@ def analysis_trial_info():
     return [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition} for s, t in all_trials()]
 
 
-def trial_cycle_files(name):
-    return lambda wc: [trial_path(name, s, t) for s, t in all_trials()]
+# every analysed trial's files analysis_tables reads, by name
+ANALYSIS_TABLE_FILES = {
+    "cycles": "cycles.csv",
+    "metrics": "cycle_metrics.csv",
+    "curves": "cycle_curves.csv",
+    "stance_curves": "stance_curves.csv",
+    "spans": "analysis_span.json",
+    "geometry": "gait_geometry.csv",
+}
+
+
+def analysis_table_files(variant=None):
+    """{name: every analysed trial's file} of analysis_tables; a variant's copy's own
+    where it reruns the chain that writes them. Its job declares the chains' manifests."""
+    files = {key: [trial_path(name, s, t) for s, t in all_trials()] for key, name in ANALYSIS_TABLE_FILES.items()}
+    return _moved(files, variant) if variant else files
+
+
+def analysis_table_inputs(wildcards):
+    """The main run's manifests of the chains that write analysis_tables' files (a
+    variant's copy moves them, sensitivity.smk)."""
+    return declared_files(analysis_table_files())
 
 
 def _figure(name, caption, category="Results"):
@@ -458,8 +504,8 @@ def _in_variant(path, variant):
     """A main-run file as `variant` reads it: its own copy when it reruns the rule
     that writes it, else the main run's file."""
     path = str(path)
-    # (a rule whose stages a chain took in is not defined)
-    writer = next(
+    # a chain's file, or the output of a rule (one whose stages a chain took in is not defined)
+    writer = (_chain_file(path) or [None])[0] or next(
         (name for name in RULE_STAGES if rules.has(name) and getattr(rules, name).rule.is_producer(path)), None
     )
     if writer is not None and VARIANTS[variant].reruns(writer, CHAIN_STAGES):
@@ -518,6 +564,19 @@ def _in_variant_dir(pattern):
     return f"{sensitivity_dir()}{pattern[len(STUDY_DIR) :]}"
 
 
+def _moved_to_variant_dir(value):
+    if isinstance(value, dict):
+        return {key: _moved_to_variant_dir(item) for key, item in value.items()}
+    return _in_variant_dir(value)
+
+
+def _filled(value, wildcards):
+    """Patterns (in dicts) with the wildcards filled in."""
+    if isinstance(value, dict):
+        return {key: _filled(item, wildcards) for key, item in value.items()}
+    return apply_wildcards(value, wildcards)
+
+
 def variant_output(rule_name):
     """The outputs of main rule `rule_name` in the variant's folder, named ones as a dict."""
     positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.output
@@ -527,8 +586,7 @@ def variant_output(rule_name):
 
 
 def variant_log(rule_name):
-    """The logs of main rule `rule_name` in the variant's folder, named ones as a dict
-    (a chain of stages has one per stage)."""
+    """The logs of main rule `rule_name` in the variant's folder, named ones as a dict."""
     positional, named, _ = getattr(rules, rule_name).rule.ruleinfo.log
     if named:
         return {key: _in_variant_dir(item) for key, item in named.items()}
@@ -649,23 +707,72 @@ class Stage:
 
 
 _CHAIN_INPUTS = {}
+# The files a trial's chain writes, by their name in the trial's folder: {name: chain rule}.
+# A job that reads some of them declares the chain's manifest instead (chain_output): a
+# 1000-trial plan costs Snakemake about 1 ms per declared input, and trial_analysis read
+# 14 files of trial_motion (docs/performance.md, "Planning a large study").
+CHAIN_FILES = {}
+
+
+def chain_manifest(rule_name, subject="{subject}", trial="{trial}"):
+    """What one trial's chain job wrote (scripts/run_stages.py): dated as its newest output."""
+    return trial_path(f".{rule_name}.manifest", subject, trial)
+
+
+def _chain_file(path):
+    """(chain rule, subject, trial) of the trial chain that writes `path`, None if none does."""
+    path = str(path)
+    prefix = f"{STUDY_DIR}/trials/"
+    if not path.startswith(prefix):
+        return None
+    parts = path[len(prefix) :].split("/", 2)
+    if len(parts) < 3 or parts[2] not in CHAIN_FILES:
+        return None
+    return CHAIN_FILES[parts[2]], parts[0], parts[1]
+
+
+def _chain_file_manifest(path):
+    """The manifest of the trial chain that writes `path`, None if no chain writes it."""
+    found = _chain_file(path)
+    return chain_manifest(*found) if found else None
+
+
+def _manifests_of(value):
+    """The manifests of the trial chains that write `value` (a file or files), each once;
+    None unless chains write them all."""
+    paths = value if isinstance(value, (list, tuple)) else [value]
+    manifests = [_chain_file_manifest(path) for path in paths]
+    if not paths or None in manifests:
+        return None
+    return list(dict.fromkeys(manifests))
+
+
+def declared_files(files):
+    """The files a job reads ({name: file or files}) as it declares them: a chain's
+    manifest for the files the chain writes, each once."""
+    declared = []
+    for value in files.values():
+        declared += _manifests_of(value) or (value if isinstance(value, (list, tuple)) else [value])
+    return list(dict.fromkeys(declared))
 
 
 def _chain_inputs(stages, wildcards):
     """({'<stage>__<input>': file} of the files the chain reads from other jobs, each
     declared once, {'<stage>__<input>': '<earlier stage>__<output>'} of those an earlier
     stage writes, {'<stage>__<input>': '<earlier stage>__<input>'} of those an earlier stage
-    reads too). Worked out once per job: its inputs and its params both ask (a
-    1000-trial plan asks thousands of times). Snakemake's plan costs per declared file."""
+    reads too, {'<stage>__<input>': file or files} of those another trial chain writes,
+    declared by its manifest). Worked out once per job: its inputs and its params both
+    ask (a 1000-trial plan asks thousands of times). Snakemake's plan costs per declared
+    file."""
     key = (tuple(stage.name for stage in stages), tuple(sorted(wildcards.items())))
     if key not in _CHAIN_INPUTS:
         _CHAIN_INPUTS[key] = _chain_inputs_uncached(stages, wildcards)
-    files, links, shared = _CHAIN_INPUTS[key]
-    return dict(files), dict(links), dict(shared)
+    files, links, shared, via_manifest = _CHAIN_INPUTS[key]
+    return dict(files), dict(links), dict(shared), dict(via_manifest)
 
 
 def _chain_inputs_uncached(stages, wildcards):
-    written, read, files, links, shared = {}, {}, {}, {}, {}
+    written, read, files, links, shared, via_manifest, manifests = {}, {}, {}, {}, {}, {}, []
     for stage in stages:
         for key, value in stage.inputs(wildcards).items():
             name = f"{stage.name}__{key}"
@@ -676,12 +783,17 @@ def _chain_inputs_uncached(stages, wildcards):
                 links[name] = [written[v] for v in value]
             elif isinstance(value, str) and value in read:
                 shared[name] = read[value]
+            elif (chains := _manifests_of(value)) is not None:
+                via_manifest[name] = value
+                manifests += chains
             else:
                 files[name] = value
                 if isinstance(value, str):
                     read[value] = name
         written |= {apply_wildcards(str(p), wildcards): f"{stage.name}__{k}" for k, p in stage.output.items()}
-    return files, links, shared
+    if manifests:
+        files["chain_manifests"] = list(dict.fromkeys(manifests))
+    return files, links, shared, via_manifest
 
 
 # Snakemake reruns a job whose script changed; a chain's script is the runner, so each
@@ -696,15 +808,25 @@ def chain_input(stages):
     return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0] | scripts)
 
 
-def chain_output(stages):
-    return {f"{stage.name}__{key}": path for stage in stages for key, path in stage.output.items()}
+def chain_output(stages, rule_name):
+    """The outputs of the stages that rules outside the chains read (CHAIN_EXPORTS), and
+    the job's manifest (chain_manifest) of all the stages read and wrote."""
+    folder = f"{trial_dir()}/"
+    exported = {}
+    for stage in stages:
+        for key, path in stage.output.items():
+            name = str(path)[len(folder) :] if str(path).startswith(folder) else None
+            if name is not None:
+                CHAIN_FILES[name] = rule_name
+            if name is None or name in CHAIN_EXPORTS:
+                exported[f"{stage.name}__{key}"] = path
+    return exported | {"manifest": chain_manifest(rule_name)}
 
 
-def chain_log(stages):
-    """Each stage's log and benchmark file (Snakemake keeps logs of a failed job;
-    scripts/run_stages.py writes the benchmarks)."""
-    logs = {stage.name: stage.log for stage in stages}
-    return logs | {f"{stage.name}__benchmark": stage.benchmark for stage in stages}
+def chain_log(rule_name):
+    """The chain's log: each stage's outcome, and the end of the log of a stage that
+    failed. Each stage writes its own log as its rule did (chain params)."""
+    return log_path("chains", rule_name, "{subject}", "{trial}")
 
 
 def chain_params(stages, overrides=None):
@@ -720,13 +842,27 @@ def chain_params(stages, overrides=None):
         for stage in stages:
             given = stage.params | (overrides or {}).get(stage.name, {})
             params[stage.name] = {key: value(item, wildcards) for key, item in given.items()}
-        _, links, shared = _chain_inputs(stages, wildcards)
-        scripts = {stage.name: stage.script for stage in stages}
+        _, links, shared, via_manifest = _chain_inputs(stages, wildcards)
+        written = {
+            stage.name: {
+                "output": {key: str(path) for key, path in stage.output.items()},
+                "log": str(stage.log),
+                "benchmark": str(stage.benchmark),
+            }
+            for stage in stages
+        }
+        if "variant" in wildcards.keys():
+            # a sensitivity variant's copy writes in its folder, and reads its own copies of
+            # the files of the chains it reruns
+            written = {name: _moved_to_variant_dir(files) for name, files in written.items()}
+            via_manifest = _moved(via_manifest, wildcards.variant)
         return {
             "stages": [stage.name for stage in stages],
-            "scripts": scripts,
+            "scripts": {stage.name: stage.script for stage in stages},
+            "written": _filled(written, wildcards),
             "links": links,
             "shared": shared,
+            "via_manifest": via_manifest,
             "params": params,
         }
 

@@ -38,9 +38,9 @@ rule trial_motion:
     input:
         chain_input(TRIAL_MOTION_STAGES),
     output:
-        **chain_output(TRIAL_MOTION_STAGES),
+        **chain_output(TRIAL_MOTION_STAGES, "trial_motion"),
     log:
-        **chain_log(TRIAL_MOTION_STAGES),
+        chain_log("trial_motion"),
     group:
         TRIAL_GROUP
     resources:

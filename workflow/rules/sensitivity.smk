@@ -40,7 +40,7 @@ use rule trial_motion as sensitivity_trial_motion with:
     output:
         **variant_output("trial_motion"),
     log:
-        **variant_log("trial_motion"),
+        variant_log("trial_motion"),
     params:
         chain=chain_params(
             TRIAL_MOTION_STAGES,
@@ -151,7 +151,7 @@ use rule trial_analysis as sensitivity_trial_analysis with:
     output:
         **variant_output("trial_analysis"),
     log:
-        **variant_log("trial_analysis"),
+        variant_log("trial_analysis"),
     params:
         chain=chain_params(
             TRIAL_ANALYSIS_STAGES,

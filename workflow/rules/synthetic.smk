@@ -91,9 +91,9 @@ if "synthetic" in config:
         input:
             chain_input(DEMO_TRUTH_STAGES),
         output:
-            **chain_output(DEMO_TRUTH_STAGES),
+            **chain_output(DEMO_TRUTH_STAGES, "demo_truth"),
         log:
-            **chain_log(DEMO_TRUTH_STAGES),
+            chain_log("demo_truth"),
         # on a cluster the truth runs in the group job of the trial it stands beside (its
         # EMG and error budget read it): a SLURM job of its own cost about 6 s of start-up
         # (two Snakemake starts, sbatch's and srun's) for about 5 s of work

@@ -1,0 +1,87 @@
+"""The jobs Snakemake plans, with what each declares and, for a chain of stages
+(scripts/run_stages.py), what each stage reads and writes: a dry run prints a job's
+declared files but not its params, where a chain's stages find the files other chains
+wrote (their manifests are what the job declares).
+
+    python tests/plan_inspector.py WORKDIR CONFIGFILE CONFIG_JSON  -> JSON list of jobs
+
+Run in a subprocess (Snakemake's API keeps state per process): `planned(...)`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def planned(workdir: Path, configfile: Path, config: dict) -> list[dict]:
+    """Every planned job: rule, wildcards, input {name: files}, output, log and, for a
+    chain, stages {stage: {"input": {name: file or files}, "output": {name: file}}}."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    command = [sys.executable, __file__, str(workdir), str(configfile), json.dumps(config)]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, timeout=600)
+    if run.returncode != 0:
+        raise AssertionError(f"planning failed:\n{run.stdout[-3000:]}\n{run.stderr[-5000:]}")
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+def chain_stages(chain: dict, declared: dict) -> dict:
+    """What each stage of a chain reads, as scripts/run_stages.py hands it over."""
+    outputs = {
+        f"{stage}__{key}": path for stage in chain["stages"] for key, path in chain["written"][stage]["output"].items()
+    }
+    stages = {}
+    for stage in chain["stages"]:
+        prefix = f"{stage}__"
+        inputs = {key[len(prefix) :]: value for key, value in declared.items() if key.startswith(prefix)}
+        for names, files in ((chain["links"], outputs), (chain["shared"], declared)):
+            for key, other in names.items():
+                if key.startswith(prefix):
+                    inputs[key[len(prefix) :]] = [files[o] for o in other] if isinstance(other, list) else files[other]
+        inputs |= {key[len(prefix) :]: value for key, value in chain["via_manifest"].items() if key.startswith(prefix)}
+        stages[stage] = {"input": inputs, "output": chain["written"][stage]["output"]}
+    return stages
+
+
+def main(workdir: str, configfile: str, config: str) -> None:
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, Quietness, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        workflow_api = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[Path(configfile)], config=json.loads(config)),
+            snakefile=REPO / "Snakefile",
+            workdir=Path(workdir),
+        )
+        workflow_api.dag(DAGSettings())
+        workflow = workflow_api._workflow
+        workflow._prepare_dag(forceall=False, ignore_incomplete=False, lock_warn_only=True)
+        workflow._build_dag()
+        jobs = []
+        for job in workflow.dag.jobs:
+            declared = {}
+            for name, value in job.input._allitems():
+                if name is not None:
+                    declared[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+            chain = job.params.get("chain") if hasattr(job.params, "get") else None
+            jobs.append(
+                {
+                    "rule": job.rule.name,
+                    "wildcards": dict(job.wildcards_dict),
+                    "input": declared,
+                    "input_files": [str(f) for f in job.input],
+                    "output": [str(f) for f in job.output],
+                    "log": [str(f) for f in job.log],
+                    "stages": chain_stages(chain, declared) if isinstance(chain, dict) else None,
+                }
+            )
+    print(json.dumps(jobs))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
