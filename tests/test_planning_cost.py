@@ -86,6 +86,35 @@ def test_the_benchmark_study_is_a_valid_study(tmp_path):
     assert study.trial("s002", "backward07").markers.resolve() == recording
 
 
+def test_a_trial_declares_its_chains_manifests_not_their_files(tmp_path):
+    """Snakemake's plan costs about a millisecond per file a job declares at 1000 trials:
+    a study without EMG or the demo's truth reads no chain's file outside the chains but
+    each trial's qc.json, so a trial's chains declare their manifest (and qc.json), the
+    analysis chain reads the motion chain's manifest and the study tables each trial's
+    two manifests. Each stage still reads its files (its chain's params)."""
+    from plan_inspector import planned
+
+    config = benchmark_scale().write_study(tmp_path / "study", 4, shared("hamner-run"))
+    (tmp_path / "run").mkdir()
+    jobs = planned(tmp_path / "run", config, {})
+    trial = "results/scale-4/trials/s000/forward01"
+    mine = {"subject": "s000", "trial": "forward01"}
+    by_rule = {job["rule"]: job for job in jobs if all(mine[k] == v for k, v in job["wildcards"].items() if k in mine)}
+    assert by_rule["trial_motion"]["output"] == [f"{trial}/.trial_motion.manifest"]
+    assert sorted(by_rule["trial_analysis"]["output"]) == [f"{trial}/.trial_analysis.manifest", f"{trial}/qc.json"]
+    analysis_inputs = [f for f in by_rule["trial_analysis"]["input_files"] if f.startswith(trial)]
+    assert analysis_inputs == [f"{trial}/.trial_motion.manifest"]
+    # SO reads RRA's kinematics (residual reduction rra, the default: stages of trial_motion)
+    so_inputs = by_rule["trial_analysis"]["stages"]["static_optimization_chunk"]["input"]
+    assert so_inputs["coordinates"] == f"{trial}/rra_kinematics.mot"
+    tables = [f for f in by_rule["analysis_tables"]["input_files"] if "/trials/" in f]
+    assert len(tables) == 2 * 4 and {f.rsplit("/", 1)[1] for f in tables} == {
+        ".trial_motion.manifest",
+        ".trial_analysis.manifest",
+    }
+    assert by_rule["trial_motion"]["log"] == ["results/scale-4/logs/chains/trial_motion/s000/forward01.log"]
+
+
 @pytest.mark.parametrize("method", ["none", "rra"])
 def test_a_trial_is_two_jobs(tmp_path, method):
     """Every job costs 1-2 s of start-up and about 3 ms of planning: a trial's stages up to

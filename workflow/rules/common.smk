@@ -120,7 +120,7 @@ def benchmark_path(rule_name, *parts):
 
 
 def trial_log(rule_name):
-    return log_path("chains", rule_name, "{subject}", "{trial}")
+    return log_path(rule_name, "{subject}", "{trial}")
 
 
 def trial_benchmark(rule_name):
@@ -143,12 +143,20 @@ def study_benchmark(rule_name):
     return benchmark_path(rule_name, "all")
 
 
+_FAILED_TRIALS = {}
+
+
 def failed_trials():
     """Trials whose last run left an error record: they are left out of the aggregates
-    (and listed as failed) until the record is deleted or --config retry_failed=true."""
+    (and listed as failed) until the record is deleted or --config retry_failed=true.
+    Looked up once per plan (a record a job of this run writes counts from the next run)."""
     if config.get("retry_failed"):
         return []
-    return [(t.subject, t.name) for t in TRIALS if error_record_path(trial_dir(t.subject, t.name)).is_file()]
+    if "trials" not in _FAILED_TRIALS:
+        _FAILED_TRIALS["trials"] = [
+            (t.subject, t.name) for t in TRIALS if error_record_path(trial_dir(t.subject, t.name)).is_file()
+        ]
+    return list(_FAILED_TRIALS["trials"])
 
 
 def failed_trial_records(wildcards):
