@@ -174,11 +174,10 @@ def test_second_run_does_nothing(demo):
 
 
 def test_an_edited_stage_script_reruns_the_chains_that_run_it(demo):
-    """A chained stage's script is an input of its chain (scripts/run_stages.py is the
-    job's script): an edited gait_geometry.py reruns every trial_analysis, as it reran
-    the gait_geometry jobs before the stages were chained, and nothing upstream.
-    (Snakemake reruns for an input that is newer and has another checksum, so the script
-    is edited, then restored with its time.)"""
+    """A chained stage's script's digest is a param of its chain (scripts/run_stages.py
+    is the job's script): an edited gait_geometry.py reruns every trial_analysis, as it
+    reran the gait_geometry jobs before the stages were chained, and nothing upstream.
+    (The script is edited, then restored with its time.)"""
     _, _, workdir = demo
     script = REPO / "scripts" / "gait_geometry.py"
     text, before = script.read_text(), script.stat()

@@ -1,6 +1,7 @@
 # Helpers the rule files share (the validated study, paths, input functions).
 # The config and both sheets are validated here, when Snakemake parses the workflow,
 # so a mistake is reported before any job starts.
+import hashlib
 import json
 from pathlib import Path
 
@@ -804,16 +805,23 @@ def _chain_inputs_uncached(stages, wildcards):
     return files, links, shared, via_manifest
 
 
-# Snakemake reruns a job whose script changed; a chain's script is the runner, so each
-# stage's own script is an input of the chain (named script__<script>, which no stage
-# reads): a newer script reruns the chains that run it, as it reran the stage's own job.
+# Snakemake reruns a job whose script changed; a chain's script is the runner, so the
+# content digest of each stage's own script is a param of the chain (`script_digests`): an
+# edited stage script changes the params and reruns the chains that run it (Snakemake's
+# default rerun triggers), as it reran the stage's own job. Not an input file: each file
+# a job declares costs every plan (13 scripts per trial).
 STAGE_SCRIPTS = Path(workflow.basedir, "scripts").resolve()
+_SCRIPT_DIGESTS = {}
+
+
+def stage_script_digest(script):
+    if script not in _SCRIPT_DIGESTS:
+        _SCRIPT_DIGESTS[script] = hashlib.sha256((STAGE_SCRIPTS / f"{script}.py").read_bytes()).hexdigest()
+    return _SCRIPT_DIGESTS[script]
 
 
 def chain_input(stages):
-    # one script may serve two stages (ID, ID after residual reduction): declared once
-    scripts = {f"script__{stage.script}": str(STAGE_SCRIPTS / f"{stage.script}.py") for stage in stages}
-    return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0] | scripts)
+    return unpack(lambda wildcards: _chain_inputs(stages, wildcards)[0])
 
 
 def chain_output(stages, rule_name):
@@ -867,6 +875,7 @@ def chain_params(stages, overrides=None):
         return {
             "stages": [stage.name for stage in stages],
             "scripts": {stage.name: stage.script for stage in stages},
+            "script_digests": {stage.script: stage_script_digest(stage.script) for stage in stages},
             "written": _filled(written, wildcards),
             "links": links,
             "shared": shared,
