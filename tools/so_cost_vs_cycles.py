@@ -59,9 +59,10 @@ def run(workdir: Path, cycles: str, solver: str) -> dict:
     trial = workdir / TRIAL
     # everything SO needs first, then SO alone; Snakemake's own start-up (a dry run) is
     # subtracted from the SO call
-    snakemake(workdir, cycles, solver, f"{TRIAL}/ik.mot", f"{TRIAL}/grf.mot", f"{TRIAL}/external_loads.xml")
-    start_up = snakemake(workdir, cycles, solver, "-n", f"{TRIAL}/so_activations.csv")
-    so_cpu = snakemake(workdir, cycles, solver, f"{TRIAL}/so_activations.csv") - start_up
+    # (a trial's chain is asked for by its manifest: the files it lists are not targets)
+    snakemake(workdir, cycles, solver, f"{TRIAL}/.trial_motion.manifest")
+    start_up = snakemake(workdir, cycles, solver, "-n", f"{TRIAL}/.trial_analysis.manifest")
+    so_cpu = snakemake(workdir, cycles, solver, f"{TRIAL}/.trial_analysis.manifest") - start_up
     span = json.loads((trial / "analysis_span.json").read_text())
     frames = len(pd.read_csv(trial / "so_activations.csv"))
     bench = pd.concat(
