@@ -19,8 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def planned(workdir: Path, configfile: Path, config: dict) -> list[dict]:
-    """Every planned job: rule, wildcards, input {name: files}, output, log and, for a
-    chain, stages {stage: {"input": {name: file or files}, "output": {name: file}}}."""
+    """Every planned job: rule, wildcards, input {name: files}, output, log, benchmark
+    and, for a chain, stages {stage: {"input": {name: file or files}, "output": {name:
+    file}, "log": file, "benchmark": file}}."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
     command = [sys.executable, __file__, str(workdir), str(configfile), json.dumps(config)]
     run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, timeout=600)
@@ -30,10 +31,10 @@ def planned(workdir: Path, configfile: Path, config: dict) -> list[dict]:
 
 
 def chain_stages(chain: dict, declared: dict) -> dict:
-    """What each stage of a chain reads, as scripts/run_stages.py hands it over."""
-    outputs = {
-        f"{stage}__{key}": path for stage in chain["stages"] for key, path in chain["written"][stage]["output"].items()
-    }
+    """What each stage of a chain reads, as scripts/run_stages.py hands it over, and
+    what it writes."""
+    written = chain["written"]
+    outputs = {f"{stage}__{key}": path for stage in chain["stages"] for key, path in written[stage]["output"].items()}
     stages = {}
     for stage in chain["stages"]:
         prefix = f"{stage}__"
@@ -43,7 +44,7 @@ def chain_stages(chain: dict, declared: dict) -> dict:
                 if key.startswith(prefix):
                     inputs[key[len(prefix) :]] = [files[o] for o in other] if isinstance(other, list) else files[other]
         inputs |= {key[len(prefix) :]: value for key, value in chain["via_manifest"].items() if key.startswith(prefix)}
-        stages[stage] = {"input": inputs, "output": chain["written"][stage]["output"]}
+        stages[stage] = {"input": inputs} | written[stage]
     return stages
 
 
@@ -77,6 +78,7 @@ def main(workdir: str, configfile: str, config: str) -> None:
                     "input_files": [str(f) for f in job.input],
                     "output": [str(f) for f in job.output],
                     "log": [str(f) for f in job.log],
+                    "benchmark": str(job.benchmark) if job.benchmark else None,
                     "stages": chain_stages(chain, declared) if isinstance(chain, dict) else None,
                 }
             )
