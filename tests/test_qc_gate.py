@@ -111,12 +111,14 @@ def test_the_analysis_tables_rule_stops_when_the_gate_empties_the_comparison(tmp
     job = SimpleNamespace(
         rule="analysis_tables",
         wildcards=Wildcards(fromdict={}),
-        input=InputFiles(fromdict={**files, "qc": str(tmp_path / "qc.csv")}),
+        # the trials' files are in params (the job declares their chains' manifests)
+        input=InputFiles(fromdict={"qc": str(tmp_path / "qc.csv")}),
         output=OutputFiles(fromdict=outputs),
         log=[str(tmp_path / "analysis_tables.log")],
         params=Params(
             fromdict={
                 "trials": [info for info, _ in trials],
+                "files": files,
                 "failed": [],
                 "conditions": {},
                 "settings": {"compare": COMPARE, "qc_gate": "exclude", "allow_empty": False},

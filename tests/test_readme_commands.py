@@ -97,8 +97,10 @@ def test_results_land_in_the_working_directory(clone, tmp_path):
     """Where the README says: results/<study>/ in the folder snakemake runs in, or in --directory."""
     config = user_study(tmp_path / "study")
     study = config.parent
-    grf = "results/my-study/trials/S01/fwd/grf.csv"  # one short job is enough to see where outputs go
-    ok(run_in(study, clone, grf, "--cores", "1", "-s", str(clone / "Snakefile"), "--configfile", "config.yaml"))
+    # one trial's motion chain (asked for by its manifest) is enough to see where outputs go
+    motion = "results/my-study/trials/S01/fwd/.trial_motion.manifest"
+    grf = "results/my-study/trials/S01/fwd/grf.csv"
+    ok(run_in(study, clone, motion, "--cores", "1", "-s", str(clone / "Snakefile"), "--configfile", "config.yaml"))
     assert (study / grf).is_file()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -106,7 +108,7 @@ def test_results_land_in_the_working_directory(clone, tmp_path):
         run_in(
             tmp_path,
             clone,
-            grf,
+            motion,
             "--cores",
             "1",
             "-s",
