@@ -10,10 +10,15 @@ checked by the rule that reads or writes them instead.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import hashlib
 import json
+import math
+import multiprocessing
 import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -257,8 +262,14 @@ def check_subject_recording(subject, *, settings: dict) -> list[str]:
 
 
 def check_trial_files(
-    study: Study, names: dict[str, set[str]] | None, cache: ValidationCache | None = None
+    study: Study,
+    names: dict[str, set[str]] | None,
+    cache: ValidationCache | None = None,
+    *,
+    workers: int | None = None,
 ) -> list[str]:
+    """Problems with every trial's recordings, in the sheet's order. The trials the cache
+    does not know are read in ``workers`` processes (default: parallel_workers())."""
     cache = cache or ValidationCache(None)
     ik_markers = []  # markers the IK tasks weight: checked against each trial once the model is known
     if names is not None:
@@ -266,19 +277,16 @@ def check_trial_files(
         ik_markers = sorted(m for m, w in weights.items() if w > 0)
     settings = {key: study.config[key] for key in ("c3d", "sides", "grf", "marker_aliases")}
     settings["external_loads"] = study.config["model"]["external_loads"]
-    problems = []
-    for trial in study.trials:
-        loads = trial.external_loads or settings["external_loads"]
-        problems += cache.problems(
-            "trial",
-            check_trial_recording,
-            files=[trial.markers, trial.grf, loads],
-            trial=trial,
-            settings=settings,
-            ik_markers=ik_markers,
-            root_markers=sorted(names["root_markers"]) if names is not None else None,
+    root_markers = sorted(names["root_markers"]) if names is not None else None
+    calls = [
+        CheckCall(
+            files=[trial.markers, trial.grf, trial.external_loads or settings["external_loads"]],
+            arguments=dict(trial=trial, settings=settings, ik_markers=ik_markers, root_markers=root_markers),
         )
-    return problems
+        for trial in study.trials
+    ]
+    found = cache.values("trial", check_trial_recording, calls, workers=workers)
+    return [problem for problems in found for problem in problems]
 
 
 def check_trial_recording(
@@ -436,6 +444,45 @@ def check_c3d(
 # ------------------------------------------------------------------ validation cache
 
 
+@dataclasses.dataclass
+class CheckCall:
+    """One call of a check: the files it reads (their identity is part of the cache key)
+    and the keyword arguments it is given."""
+
+    files: list
+    arguments: dict
+
+
+# Reading a recording takes 5-8 ms (tools/benchmark_scale.py: 1000 trials, 5.5 s of the
+# first dry run in one process). Below this many unread files a pool costs more than it
+# saves: forking and collecting take some 50 ms.
+PARALLEL_MIN_CALLS = 64
+
+
+def parallel_workers() -> int:
+    """Processes for reading recordings: the CPUs this process may use. One where fork is
+    not safe: outside Linux (macOS frameworks abort in a forked child), or where this
+    process already runs threads (a forked child gets one of them, maybe mid-lock)."""
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return 1
+    return len(os.sched_getaffinity(0))
+
+
+def _call(job):
+    compute, arguments = job
+    return compute(**arguments)
+
+
+def _map_in_processes(compute, arguments: list[dict], workers: int | None) -> list:
+    """[compute(**a) for a in arguments], in forked processes when there are enough."""
+    workers = min(parallel_workers() if workers is None else workers, len(arguments) // (PARALLEL_MIN_CALLS // 2))
+    if workers < 2 or len(arguments) < PARALLEL_MIN_CALLS:
+        return [compute(**a) for a in arguments]
+    jobs = [(compute, a) for a in arguments]
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_call, jobs, chunksize=math.ceil(len(jobs) / (4 * workers))))
+
+
 class ValidationCache:
     """What the checks found in each recording (and the names in the model), remembered
     in ``folder``/checks.json so that the next `snakemake -n` of an unchanged study does
@@ -467,14 +514,18 @@ class ValidationCache:
         return self.value(name, check, files=files, **arguments)
 
     def value(self, name: str, compute, *, files: list, **arguments):
-        if self.path is None:
-            return compute(**arguments)
-        key = _cache_key(name, files, arguments)
-        if key in self.found:
-            self.used[key] = self.found[key]
-        else:
-            self.used[key] = compute(**arguments)
-        return self.used[key]
+        return self.values(name, compute, [CheckCall(files, arguments)], workers=1)[0]
+
+    def values(self, name: str, compute, calls: list[CheckCall], *, workers: int | None = None) -> list:
+        """compute(**call.arguments) for each call, or what it returned last time with the
+        same key; the calls not remembered are computed in ``workers`` processes."""
+        keys = [_cache_key(name, call.files, call.arguments) if self.path else None for call in calls]
+        missing = [i for i, key in enumerate(keys) if key not in self.found]
+        computed = dict(zip(missing, _map_in_processes(compute, [calls[i].arguments for i in missing], workers)))
+        results = [computed[i] if i in computed else self.found[key] for i, key in enumerate(keys)]
+        if self.path is not None:
+            self.used.update(zip(keys, results))
+        return results
 
     def save(self) -> None:
         """Keep the entries used in this run (entries of changed files are dropped)."""

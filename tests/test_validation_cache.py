@@ -99,3 +99,44 @@ def test_without_a_folder_nothing_is_remembered(tmp_path, study, monkeypatch):
     monkeypatch.setattr(validation, "read_storage", lambda *a: calls.append(a) or read_storage(*a))
     validate_study_inputs(load_study(load_config(study)), load_model=False)
     assert calls
+
+
+def _process_id(**_):
+    return os.getpid()
+
+
+def test_many_unread_recordings_are_read_in_several_processes():
+    if validation.parallel_workers() < 2:
+        pytest.skip("reading in parallel needs Linux and 2 CPUs (single-threaded)")
+    calls = [validation.CheckCall(files=[], arguments={"trial": i}) for i in range(2 * validation.PARALLEL_MIN_CALLS)]
+    pids = validation.ValidationCache(None).values("pid", _process_id, calls, workers=2)
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+    few = calls[: validation.PARALLEL_MIN_CALLS - 1]  # a pool costs more than it saves: read here
+    assert set(validation.ValidationCache(None).values("pid", _process_id, few, workers=2)) == {os.getpid()}
+
+
+def test_reading_in_several_processes_finds_the_same_problems_in_the_same_order(tmp_path, data):
+    """A big study (recordings copied so that some can be broken) with problems spread over
+    it: the parallel read reports each one, under its trial, in the sheet's order, as one
+    process does; and the cache then answers for every trial."""
+    trc = (data / "subject01_walk1.trc").read_text().splitlines()
+    trc[8], trc[9] = trc[9], trc[8]  # two frames swapped: time goes back
+    broken = tmp_path / "time_goes_back.trc"
+    broken.write_text("\n".join(trc) + "\n")
+    grf, _ = read_storage(data / "subject01_walk1_grf.mot")
+    for column in grf.columns:
+        if column.endswith("_vy"):
+            grf[column] = 0.0
+    no_contact = tmp_path / "no_contact_grf.mot"
+    write_storage(no_contact, grf, in_degrees=False)
+    rows = []
+    for i in range(2 * validation.PARALLEL_MIN_CALLS):
+        markers = broken if i % 37 == 5 else None
+        forces = no_contact if i % 41 == 7 else None
+        rows.append(trial_row(data, markers=markers, grf=forces, trial=f"walk{i:03d}"))
+    study = load_study(load_config(write_study(tmp_path, data, trials=rows)))
+    one = validation.check_trial_files(study, None, workers=1)
+    assert len(one) == 7 and sum("does not increase" in p for p in one) == 4
+    cache = validation.ValidationCache(tmp_path / "cache")
+    assert validation.check_trial_files(study, None, cache, workers=2) == one
+    assert len(cache.used) == len(rows)
