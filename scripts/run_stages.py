@@ -3,10 +3,11 @@ this process, one after another, with the inputs, outputs, params, log and bench
 its own (chain params `written`), as if it were its own job. The job declares each file
 it reads once: a stage's input that an earlier stage writes or reads is that stage's
 output or input (chain params `links`, `shared`); one another trial chain writes is
-declared by that chain's manifest (`via_manifest`). It declares only the outputs that
-rules outside the chains read (CHAIN_EXPORTS) and its manifest: what each stage read and
-wrote, dated as the newest file written, so a job reading it reruns when an output
-changed, not when every stage was reused.
+declared by that chain's manifest (`via_manifest`); retrorun.chains.stage_inputs puts a
+stage's inputs together. It declares only the outputs that rules outside the chains read
+(CHAIN_EXPORTS) and its manifest: what each stage read and wrote, dated as the newest
+file written, so a job reading it reruns when an output changed, not when every stage
+was reused.
 
 A stage that fails stops the chain; its script has written the trial's error record
 naming the stage (retrorun.jobs), and the job's log names the stage and ends with the end
@@ -24,7 +25,7 @@ from types import SimpleNamespace
 
 from snakemake.iocontainers import Namedlist
 
-from retrorun import jobs, stage_reuse
+from retrorun import chains, jobs, stage_reuse
 
 chain = snakemake.params.chain
 FAILED_LOG_LINES = 30
@@ -52,21 +53,6 @@ def named(items: dict) -> Namedlist:
     return files
 
 
-def own(namedlist, stage, extra=()):
-    prefix = f"{stage}__"
-    items = {key[len(prefix) :]: value for key, value in namedlist.items() if key.startswith(prefix)}
-    return named(items | dict(extra))
-
-
-def passed_on(names, files, stage):
-    """The stage's inputs declared under another stage's name: {input: file or files}."""
-
-    def looked_up(other):
-        return [files[name] for name in other] if isinstance(other, list) else files[other]
-
-    return {key.split("__", 1)[1]: looked_up(other) for key, other in names.items() if key.startswith(f"{stage}__")}
-
-
 def newest_mtime(paths) -> float:
     return max((Path(p).stat().st_mtime for p in paths if Path(p).exists()), default=0.0)
 
@@ -77,10 +63,7 @@ def log_tail(path) -> str:
 
 
 written = chain["written"]
-# every stage's outputs by their names in the chain, for the stages after it
-outputs_by_name = {
-    f"{stage}__{key}": path for stage in chain["stages"] for key, path in written[stage]["output"].items()
-}
+declared = dict(snakemake.input.items())
 # a reused stage's outputs are made no older than the job's inputs
 inputs_mtime = newest_mtime(snakemake.input)
 read_and_written = {}
@@ -88,13 +71,10 @@ chain_log = Path(snakemake.log[0])
 chain_log.parent.mkdir(parents=True, exist_ok=True)
 with open(chain_log, "w") as summary:
     for stage in chain["stages"]:
-        # an input an earlier stage writes is its output; one an earlier stage reads too, its input
-        linked = passed_on(chain["links"], outputs_by_name, stage) | passed_on(chain["shared"], snakemake.input, stage)
-        linked |= {k.split("__", 1)[1]: v for k, v in chain["via_manifest"].items() if k.startswith(f"{stage}__")}
         outputs = written[stage]["output"]
         job = SimpleNamespace(
             rule=stage,
-            input=own(snakemake.input, stage, linked),
+            input=named(chains.stage_inputs(chain, declared, stage)),
             output=named(outputs),
             params=Namedlist(fromdict=chain["params"][stage]),
             log=Namedlist([written[stage]["log"]]),

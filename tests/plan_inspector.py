@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from retrorun.chains import stage_inputs  # noqa: E402
 
 
 def planned(workdir: Path, configfile: Path, config: dict) -> list[dict]:
@@ -31,21 +34,11 @@ def planned(workdir: Path, configfile: Path, config: dict) -> list[dict]:
 
 
 def chain_stages(chain: dict, declared: dict) -> dict:
-    """What each stage of a chain reads, as scripts/run_stages.py hands it over, and
-    what it writes."""
-    written = chain["written"]
-    outputs = {f"{stage}__{key}": path for stage in chain["stages"] for key, path in written[stage]["output"].items()}
-    stages = {}
-    for stage in chain["stages"]:
-        prefix = f"{stage}__"
-        inputs = {key[len(prefix) :]: value for key, value in declared.items() if key.startswith(prefix)}
-        for names, files in ((chain["links"], outputs), (chain["shared"], declared)):
-            for key, other in names.items():
-                if key.startswith(prefix):
-                    inputs[key[len(prefix) :]] = [files[o] for o in other] if isinstance(other, list) else files[other]
-        inputs |= {key[len(prefix) :]: value for key, value in chain["via_manifest"].items() if key.startswith(prefix)}
-        stages[stage] = {"input": inputs} | written[stage]
-    return stages
+    """What each stage of a chain reads, as scripts/run_stages.py hands it over
+    (retrorun.chains.stage_inputs), and what it writes."""
+    return {
+        stage: {"input": stage_inputs(chain, declared, stage)} | chain["written"][stage] for stage in chain["stages"]
+    }
 
 
 def main(workdir: str, configfile: str, config: str) -> None:

@@ -522,12 +522,17 @@ def _in_variant(path, variant):
     return path
 
 
-def _moved(value, variant):
+def _each_path(value, change):
+    """A path, or the paths in lists and dicts of them, each changed by change(path)."""
     if isinstance(value, dict):
-        return {key: _moved(item, variant) for key, item in value.items()}
+        return {key: _each_path(item, change) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_in_variant(item, variant) for item in value]
-    return _in_variant(value, variant)
+        return [_each_path(item, change) for item in value]
+    return change(value)
+
+
+def _moved(value, variant):
+    return _each_path(value, lambda path: _in_variant(path, variant))
 
 
 def _resolved(item, wildcards):
@@ -571,19 +576,6 @@ def _in_variant_dir(pattern):
     pattern = str(pattern)
     assert pattern.startswith(f"{STUDY_DIR}/"), pattern
     return f"{sensitivity_dir()}{pattern[len(STUDY_DIR) :]}"
-
-
-def _moved_to_variant_dir(value):
-    if isinstance(value, dict):
-        return {key: _moved_to_variant_dir(item) for key, item in value.items()}
-    return _in_variant_dir(value)
-
-
-def _filled(value, wildcards):
-    """Patterns (in dicts) with the wildcards filled in."""
-    if isinstance(value, dict):
-        return {key: _filled(item, wildcards) for key, item in value.items()}
-    return apply_wildcards(value, wildcards)
 
 
 def variant_output(rule_name):
@@ -870,13 +862,13 @@ def chain_params(stages, overrides=None):
         if "variant" in wildcards.keys():
             # a sensitivity variant's copy writes in its folder, and reads its own copies of
             # the files of the chains it reruns
-            written = {name: _moved_to_variant_dir(files) for name, files in written.items()}
+            written = _each_path(written, _in_variant_dir)
             via_manifest = _moved(via_manifest, wildcards.variant)
         return {
             "stages": [stage.name for stage in stages],
             "scripts": {stage.name: stage.script for stage in stages},
             "script_digests": {stage.script: stage_script_digest(stage.script) for stage in stages},
-            "written": _filled(written, wildcards),
+            "written": _each_path(written, lambda pattern: apply_wildcards(pattern, wildcards)),
             "links": links,
             "shared": shared,
             "via_manifest": via_manifest,
