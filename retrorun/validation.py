@@ -457,15 +457,18 @@ class CheckCall:
 # first dry run in one process). Below this many unread files a pool costs more than it
 # saves: forking and collecting take some 50 ms.
 PARALLEL_MIN_CALLS = 64
+# at most this many processes: a cluster's login node, where Snakemake plans, is shared
+PARALLEL_MAX_WORKERS = 8
 
 
 def parallel_workers() -> int:
-    """Processes for reading recordings: the CPUs this process may use. One where fork is
-    not safe: outside Linux (macOS frameworks abort in a forked child), or where this
-    process already runs threads (a forked child gets one of them, maybe mid-lock)."""
+    """Processes for reading recordings: the CPUs this process may use, at most
+    PARALLEL_MAX_WORKERS. One where fork is not safe: outside Linux (macOS frameworks abort
+    in a forked child), or where this process already runs threads (a forked child gets
+    only the one that forked, maybe while another held a lock)."""
     if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return 1
-    return len(os.sched_getaffinity(0))
+    return min(len(os.sched_getaffinity(0)), PARALLEL_MAX_WORKERS)
 
 
 def _call(job):
