@@ -161,3 +161,5 @@ def test_the_study_steps_benchmark_runs_only_the_study_level_steps(tmp_path):
         linked = results / "trials" / trial.subject / trial.trial / "ik.mot"
         assert linked.stat().st_ino == (small / f"{trial.condition}01" / "ik.mot").stat().st_ino
     assert (tmp_path / "scale_study_steps.csv").is_file()
+    # then a rerun of the finished study had nothing to do, and was timed
+    assert row["noop_rerun_wall_s"] > 0 and row["noop_rerun_cpu_s"] > 0

@@ -45,7 +45,8 @@ run down by stage). With --study-steps N, each checkout also runs the study-leve
 (QC table, study tables, figures, report) of an N-trial study without running its trials:
 a 2-trial study (5 s trials as above) is run, the N trials are hard links of its two, marked
 up to date with `--touch`, and the steps' wall time (from their logs) and peak memory
-(their benchmark files) are written to `<name>_study_steps.csv`. Every figure any option
+(their benchmark files) are written to `<name>_study_steps.csv`, with the wall and CPU
+seconds of one more `snakemake` on the finished study (a no-op rerun: nothing to do). Every figure any option
 measured is then summarised against issue 23's targets, one column per checkout.
 `--trials` with no number skips planning.
 Timings on a shared machine vary; run on an otherwise idle machine to compare checkouts.
@@ -358,6 +359,11 @@ def run_study_steps(
         timed_snakemake(repo, big_dir, big, "--cores", "2", "--touch")
         wall, cpu, _ = timed_snakemake(repo, big_dir, big, "--cores", "2")
         row = {"repo": str(repo), "trials": n_trials, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1)}
+        # the study is now complete: a rerun has nothing to do but plan and find every file up to date
+        noop_wall, noop_cpu, said = timed_snakemake(repo, big_dir, big, "--cores", "2")
+        if "Nothing to be done" not in said:
+            raise SystemExit(f"the rerun of the finished {n_trials}-trial study ran jobs ({repo}):\n{said[-3000:]}")
+        row |= {"noop_rerun_wall_s": round(noop_wall, 1), "noop_rerun_cpu_s": round(noop_cpu, 1)}
         for rule in STUDY_STEPS:
             log = (target / "logs" / rule / "all.log").read_text()
             done = re.findall(r"done in ([0-9.]+) s", log)
@@ -379,6 +385,7 @@ def run_study_steps(
 TARGETS = [
     ("`snakemake -n`, 1000 trials, first (s)", 10.0),
     ("`snakemake -n`, 1000 trials, again (s)", 10.0),
+    ("`snakemake`, 1000 trials done, no-op rerun (s)", 10.0),
     ("CPU per trial, whole run (s)", 10.0),
     # issue 23's figure is per trial of a 1000-trial study: this one, without a small study's fixed costs
     ("CPU per added trial (s)", 10.0),
@@ -518,6 +525,9 @@ def main() -> None:
                     figures.setdefault("peak memory of a study-level step, 1000 trials (MB)", {})[row["repo"]] = max(
                         peaks
                     )
+                if args.study_steps == 1000:
+                    label = "`snakemake`, 1000 trials done, no-op rerun (s)"
+                    figures.setdefault(label, {})[row["repo"]] = row["noop_rerun_wall_s"]
     write_targets(figures, repos, args.output)
 
 
