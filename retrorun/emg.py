@@ -36,7 +36,7 @@ from . import cycles as cyc
 from . import filtering
 from .c3d import open_c3d
 from .errors import AnalysisError, ConfigError, InputError
-from .formats import read_storage
+from .formats import read_storage, read_trc_times
 
 SOURCE = "emg"
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -462,12 +462,10 @@ def raise_problems(problems: list[str]) -> None:
 def analysed_bounds(trial) -> tuple[float, float] | None:
     """Where a trial's cycles can lie, known before any job: its start_s/end_s region
     within the markers' record and the GRF's (None for a C3D: analogs and points share one record)."""
-    from .formats import read_trc
-
     if str(trial.markers).lower().endswith(".c3d"):
         return None
     try:
-        time_s = read_trc(trial.markers).time_s
+        time_s = read_trc_times(trial.markers).time_s
         start, end = float(time_s[0]), float(time_s[-1])
         if trial.grf:
             grf, _ = read_storage(trial.grf)
@@ -481,10 +479,32 @@ def analysed_bounds(trial) -> tuple[float, float] | None:
     return start, end
 
 
-def check_study(study, model_muscles: set[str] | None, *, generated=lambda path: False) -> tuple[list[str], list[str]]:
+def recording_files(path, trial) -> list:
+    """The files check_recording_file reads: the EMG and, for a trial, its markers and GRF
+    (analysed_bounds)."""
+    return [path, trial.markers, trial.grf] if trial is not None else [path]
+
+
+def check_recording_file(*, path, where: str, settings: dict, trial) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of one EMG file (a trial's, or a subject's MVC file: trial
+    None), each naming ``where``."""
+    try:
+        recording = read_emg(path)
+    except InputError as err:
+        return [f"{where}: {err.message} ({err.fix})"], []
+    found, warned = check_recording(recording, settings, covers=analysed_bounds(trial) if trial else None)
+    return [f"{where}: {p}" for p in found], [f"{where}: {w}" for w in warned]
+
+
+def check_study(
+    study, model_muscles: set[str] | None, *, generated=lambda path: False, check_files=None
+) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the study's EMG before any job: config emg against the
     model, every trial's EMG file, the MVC files. Files the workflow writes itself
-    (``generated``: the demo's) are checked by rule process_emg instead."""
+    (``generated``: the demo's) are checked by rule process_emg instead.
+    ``check_files(calls)``: the results of check_recording_file(**call) for each call, in
+    order (retrorun.validation remembers each file's and reads the unknown ones in
+    parallel); by default they are checked here, one after another."""
     config = study.config
     if not enabled(config):
         return [], []
@@ -494,17 +514,15 @@ def check_study(study, model_muscles: set[str] | None, *, generated=lambda path:
     problems += check_normalisation(study)
     recordings = [(f"subject {t.subject}, trial {t.name}", emg_source(t, config), t) for t in study.trials]
     recordings += [(f"subject {s.name}, MVC", s.emg_mvc, None) for s in study.subjects if s.emg_mvc]
-    for where, path, trial in recordings:
-        if path is None or generated(path) or (trial is None and not Path(path).is_file()):
-            continue
-        try:
-            recording = read_emg(path)
-        except InputError as err:
-            problems.append(f"{where}: {err.message} ({err.fix})")
-            continue
-        found, warned = check_recording(recording, settings, covers=analysed_bounds(trial) if trial else None)
-        problems += [f"{where}: {p}" for p in found]
-        warnings += [f"{where}: {w}" for w in warned]
+    calls = [
+        dict(path=path, where=where, settings=settings, trial=trial)
+        for where, path, trial in recordings
+        if not (path is None or generated(path) or (trial is None and not Path(path).is_file()))
+    ]
+    results = check_files(calls) if check_files else [check_recording_file(**call) for call in calls]
+    for found, warned in results:
+        problems += found
+        warnings += warned
     return problems, warnings
 
 

@@ -92,7 +92,14 @@ def _validate_study_inputs(study: Study, *, load_model: bool, cache: ValidationC
     problems += check_subject_files(study, cache)
     problems += check_trial_files(study, model_names, cache)
     emg_problems, emg_warnings = emg.check_study(
-        study, model_names["muscles"] if model_names else None, generated=_generated
+        study,
+        model_names["muscles"] if model_names else None,
+        generated=_generated,
+        check_files=lambda calls: cache.values(
+            "emg",
+            emg.check_recording_file,
+            [CheckCall(files=emg.recording_files(call["path"], call["trial"]), arguments=call) for call in calls],
+        ),
     )
     problems += emg_problems
     warnings += emg_warnings
