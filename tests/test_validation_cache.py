@@ -2,6 +2,7 @@
 dry run of an unchanged study does not read every file again, and never hide a problem:
 a changed file, config value or check is checked again."""
 
+import multiprocessing
 import os
 import shutil
 from pathlib import Path
@@ -106,11 +107,27 @@ def _process_id(**_):
     return os.getpid()
 
 
+_BOTH_WORKERS = None  # set before the pool forks: the first call in each worker waits for the other
+_WAITED = False
+
+
+def _process_id_once_both_started(**_):
+    # Instant calls let the first worker take every chunk before the second has started
+    # (seen once on a loaded CI machine); waiting here makes both take part.
+    global _WAITED
+    if not _WAITED:
+        _WAITED = True
+        _BOTH_WORKERS.wait(timeout=60)
+    return os.getpid()
+
+
 def test_many_unread_recordings_are_read_in_several_processes():
+    global _BOTH_WORKERS
     if validation.parallel_workers() < 2:
         pytest.skip("reading in parallel needs Linux and 2 CPUs (single-threaded)")
+    _BOTH_WORKERS = multiprocessing.get_context("fork").Barrier(2)
     calls = [validation.CheckCall(files=[], arguments={"trial": i}) for i in range(2 * validation.PARALLEL_MIN_CALLS)]
-    pids = validation.ValidationCache(None).values("pid", _process_id, calls, workers=2)
+    pids = validation.ValidationCache(None).values("pid", _process_id_once_both_started, calls, workers=2)
     assert len(set(pids)) == 2 and os.getpid() not in pids
     few = calls[: validation.PARALLEL_MIN_CALLS - 1]  # a pool costs more than it saves: read here
     assert set(validation.ValidationCache(None).values("pid", _process_id, few, workers=2)) == {os.getpid()}
