@@ -485,7 +485,7 @@ def _call(job):
 
 def _map_in_processes(compute, arguments: list[dict], workers: int | None) -> list:
     """[compute(**a) for a in arguments], in forked processes when there are enough."""
-    workers = min(parallel_workers() if workers is None else workers, len(arguments) // (PARALLEL_MIN_CALLS // 2))
+    workers = parallel_workers() if workers is None else workers
     if workers < 2 or len(arguments) < PARALLEL_MIN_CALLS:
         return [compute(**a) for a in arguments]
     jobs = [(compute, a) for a in arguments]
