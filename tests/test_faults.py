@@ -65,7 +65,8 @@ def test_one_failing_trial_does_not_stop_the_others(tmp_path):
     assert record["message"] and record["fix"]
     # Snakemake names the chain's log, which names the stage that failed and ends with
     # the end of that stage's own log
-    chain_log = "results/faults/logs/chains/trial_motion/subject01/walk2.log"
+    # (nothing runs between its motion and its analysis: all its stages are one job, rule trial)
+    chain_log = "results/faults/logs/chains/trial/subject01/walk2.log"
     assert chain_log in first.stdout + first.stderr
     said = (work / chain_log).read_text()
     ik_log = work / "results" / "faults" / "logs" / "inverse_kinematics" / "subject01" / "walk2.log"
@@ -99,9 +100,9 @@ def test_interrupted_run_resumes_without_redoing_finished_work(tmp_path):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     trial = work / "results" / "faults" / "trials" / "subject01" / "walk1"
     ik = trial / "ik.mot"
-    # SO runs in a job after the one that runs IK and ID (rule trial_motion) and reads
-    # their outputs, so once its log exists Snakemake has recorded that job as finished:
-    # killing now interrupts a later job, never IK itself.
+    # SO runs after IK and ID in the trial's job (rule trial: nothing runs between its
+    # motion and its analysis) and reads their outputs, so once its log exists IK has
+    # finished: killing now interrupts the job after IK, never IK itself.
     so_logs = work / "results" / "faults" / "logs" / "static_optimization_chunk" / "subject01" / "walk1"
     deadline = time.time() + 300
     while not any(so_logs.glob("*.log")) and time.time() < deadline and process.poll() is None:
@@ -124,7 +125,11 @@ def test_interrupted_run_resumes_without_redoing_finished_work(tmp_path):
     ok(snakemake(work, config, "--unlock"))
     resumed = snakemake(work, config, "--rerun-incomplete")
     ok(resumed)
-    assert ik.stat().st_mtime_ns == stamp  # finished work was not redone
+    # finished work was not redone: the trial's job ran again, and took back IK's outputs
+    # (retrorun/stage_reuse.py) instead of solving IK again
+    assert ik.stat().st_mtime_ns == stamp
     said = resumed.stdout + resumed.stderr
-    assert "rule scale_model" not in said and "rule trial_motion" not in said
+    assert "rule scale_model" not in said
+    chain_log = (work / "results" / "faults" / "logs" / "chains" / "trial" / "subject01" / "walk1.log").read_text()
+    assert "inverse_kinematics: reused" in chain_log and "static_optimization_chunk: ran" in chain_log, chain_log
     assert (work / "results" / "faults" / "qc.csv").is_file()

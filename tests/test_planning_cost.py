@@ -4,6 +4,7 @@ seconds); tools/benchmark_scale.py measures it. These tests keep what planning d
 import importlib.util
 import subprocess
 import sys
+from collections import Counter
 
 import pandas as pd
 import pytest
@@ -86,33 +87,58 @@ def test_the_benchmark_study_is_a_valid_study(tmp_path):
     assert study.trial("s002", "backward07").markers.resolve() == recording
 
 
-def test_a_trial_declares_its_chains_manifests_not_their_files(tmp_path):
-    """Snakemake's plan costs about a millisecond per file a job declares at 1000 trials:
-    a study without EMG or the demo's truth reads no chain's file outside the chains but
-    each trial's qc.json, so a trial's chains declare their manifest (and qc.json), the
-    analysis chain reads the motion chain's manifest and the study tables each trial's
-    two manifests. Each stage still reads its files (its chain's params)."""
+def test_a_trial_with_nothing_between_its_motion_and_analysis_is_one_job_declaring_its_manifest(tmp_path):
+    """Every job costs 1-2 s of start-up and about 3 ms of planning, and every file it
+    declares about a millisecond more at 1000 trials. A study without EMG, mass_com, SO
+    chunks or variants runs nothing between a trial's motion and its analysis, so all of a
+    trial's stages are one job (rule trial). It declares its manifest and qc.json (read
+    by aggregate_qc), no file of its own trial's folder, and the study tables declare
+    each trial's one manifest. Each stage still reads its files (the chain's params)."""
     from plan_inspector import planned
 
     config = benchmark_scale().write_study(tmp_path / "study", 4, shared("hamner-run"))
     (tmp_path / "run").mkdir()
     jobs = planned(tmp_path / "run", config, {})
+    assert Counter(job["rule"] for job in jobs)["trial"] == 4
+    assert not {"trial_motion", "trial_analysis"} & {job["rule"] for job in jobs}
     trial = "results/scale-4/trials/s000/forward01"
     mine = {"subject": "s000", "trial": "forward01"}
     by_rule = {job["rule"]: job for job in jobs if all(mine[k] == v for k, v in job["wildcards"].items() if k in mine)}
-    assert by_rule["trial_motion"]["output"] == [f"{trial}/.trial_motion.manifest"]
-    assert sorted(by_rule["trial_analysis"]["output"]) == [f"{trial}/.trial_analysis.manifest", f"{trial}/qc.json"]
-    analysis_inputs = [f for f in by_rule["trial_analysis"]["input_files"] if f.startswith(trial)]
-    assert analysis_inputs == [f"{trial}/.trial_motion.manifest"]
-    # SO reads RRA's kinematics (residual reduction rra, the default: stages of trial_motion)
-    so_inputs = by_rule["trial_analysis"]["stages"]["static_optimization_chunk"]["input"]
+    assert sorted(by_rule["trial"]["output"]) == [f"{trial}/.trial.manifest", f"{trial}/qc.json"]
+    assert not [f for f in by_rule["trial"]["input_files"] if f.startswith(trial)]
+    # the stages run in order: events, heading, GRF, IK, ID, then RRA and the ID after it
+    # (residual reduction rra, the default), then the analysis, QC last
+    stages = list(by_rule["trial"]["stages"])
+    assert stages.index("inverse_kinematics") < stages.index("residual_reduction_algorithm")
+    assert stages.index("residual_reduction_algorithm") < stages.index("static_optimization_chunk")
+    assert stages[-1] == "trial_qc"
+    # SO reads RRA's kinematics, written by an earlier stage of the same job
+    so_inputs = by_rule["trial"]["stages"]["static_optimization_chunk"]["input"]
     assert so_inputs["coordinates"] == f"{trial}/rra_kinematics.mot"
     tables = [f for f in by_rule["analysis_tables"]["input_files"] if "/trials/" in f]
-    assert len(tables) == 2 * 4 and {f.rsplit("/", 1)[1] for f in tables} == {
-        ".trial_motion.manifest",
-        ".trial_analysis.manifest",
-    }
-    assert by_rule["trial_motion"]["log"] == ["results/scale-4/logs/chains/trial_motion/s000/forward01.log"]
+    assert len(tables) == 4 and {f.rsplit("/", 1)[1] for f in tables} == {".trial.manifest"}
+    assert by_rule["trial"]["log"] == ["results/scale-4/logs/chains/trial/s000/forward01.log"]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"residual_reduction": {"method": "mass_com"}},
+        {"static_optimization": {"chunks": 2}},
+        {"sensitivity": {"filter_hz": [8]}},
+    ],
+    ids=["mass_com", "so-chunks", "variant"],
+)
+def test_a_trial_with_a_job_between_its_motion_and_analysis_is_two_chains(tmp_path, setting):
+    """mass_com reads all of a subject's trials, SO's chunks are jobs of their own, and a
+    variant that changes SO or the analysis reruns trial_analysis only: then a trial's
+    motion and analysis are two jobs, the analysis declaring the motion's manifest."""
+    from plan_inspector import planned
+
+    config = benchmark_scale().write_study(tmp_path / "study", 2, shared("hamner-run"))
+    (tmp_path / "run").mkdir()
+    jobs = Counter(job["rule"] for job in planned(tmp_path / "run", config, setting))
+    assert jobs["trial_motion"] == 2 and jobs["trial_analysis"] == 2 and "trial" not in jobs
 
 
 @pytest.mark.parametrize("method", ["none", "rra"])

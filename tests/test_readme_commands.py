@@ -67,7 +67,7 @@ def output_of(result):
 def assert_own_study_planned(result, study, *, trials):
     ok(result)
     jobs = planned_jobs(result)
-    assert jobs.get("scale_model") == 1 and jobs.get("trial_motion") == trials, jobs
+    assert jobs.get("scale_model") == 1 and jobs.get("trial") == trials, jobs
     assert "synthesize_study" not in jobs and "build_demo_model" not in jobs, jobs
     assert f"results/{study}/qc.csv" in result.stdout
     text = output_of(result)
@@ -95,12 +95,13 @@ def test_own_study_in_its_own_folder_with_relative_paths(clone, tmp_path):
 @pytest.mark.slow
 def test_results_land_in_the_working_directory(clone, tmp_path):
     """Where the README says: results/<study>/ in the folder snakemake runs in, or in --directory."""
-    config = user_study(tmp_path / "study")
+    # residual reduction none: one trial's job (asked for by its manifest) is enough to
+    # see where outputs go, and without RRA it takes seconds
+    config = user_study(tmp_path / "study", residual_reduction={"method": "none"})
     study = config.parent
-    # one trial's motion chain (asked for by its manifest) is enough to see where outputs go
-    motion = "results/my-study/trials/S01/fwd/.trial_motion.manifest"
+    trial_job = "results/my-study/trials/S01/fwd/.trial.manifest"
     grf = "results/my-study/trials/S01/fwd/grf.csv"
-    ok(run_in(study, clone, motion, "--cores", "1", "-s", str(clone / "Snakefile"), "--configfile", "config.yaml"))
+    ok(run_in(study, clone, trial_job, "--cores", "1", "-s", str(clone / "Snakefile"), "--configfile", "config.yaml"))
     assert (study / grf).is_file()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -108,7 +109,7 @@ def test_results_land_in_the_working_directory(clone, tmp_path):
         run_in(
             tmp_path,
             clone,
-            motion,
+            trial_job,
             "--cores",
             "1",
             "-s",

@@ -240,7 +240,7 @@ def test_scaffolded_study_is_planned_by_snakemake(tmp_path, clone, per_subject_f
     result = run_in(clone, clone, "-n", "--configfile", str(study / "config.yaml"))
     ok(result)
     jobs = planned_jobs(result)
-    assert jobs.get("scale_model") == 3 and jobs.get("trial_motion") == 12, jobs
+    assert jobs.get("scale_model") == 3 and jobs.get("trial") == 12, jobs
     assert "results/my-study/qc.csv" in result.stdout
 
 

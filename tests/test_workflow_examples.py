@@ -108,9 +108,9 @@ def test_hamner_running(hamner_example):
     refilter = run_in(clone, clone, "-n", "--configfile", config, "--config", "filter_hz=10")
     ok(refilter)
     jobs = planned_jobs(refilter)
-    # GRF, IK and ID (one job, trial_motion), then everything after them again (SO in
-    # one chunk: a stage of trial_analysis)
-    assert jobs.get("trial_motion") == 1 and jobs.get("trial_analysis") == 1
+    # the trial's one job (rule trial: nothing runs between its motion and analysis), whose
+    # GRF, IK and everything after them run again
+    assert jobs.get("trial") == 1
     assert "scale_model" not in jobs
 
 

@@ -64,24 +64,47 @@ TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION_CHUNK] if SO_IN_ANALYSIS els
 TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION, STAGE_ANALYSE_TRIAL, STAGE_GAIT_GEOMETRY, STAGE_TRIAL_QC]
 
 
-rule trial_analysis:
-    input:
-        chain_input(TRIAL_ANALYSIS_STAGES),
-    output:
-        **chain_output(TRIAL_ANALYSIS_STAGES, "trial_analysis"),
-    log:
-        chain_log("trial_analysis"),
-    group:
-        TRIAL_GROUP
-    # where SO is a stage here (muscles.smk): MocoInverse's threads, SO's minutes on top of
-    # the profile's default 5
-    threads: so_threads if SO_IN_ANALYSIS else 1
-    resources:
-        runtime=lambda wc, attempt: 5 * attempt + (so_runtime_min(wc, attempt) if SO_IN_ANALYSIS else 0),
-    params:
-        chain=chain_params(TRIAL_ANALYSIS_STAGES),
-    script:
-        "../../scripts/run_stages.py"
+if TRIAL_IN_ONE_JOB:
+
+    # every stage of a trial, its motion (dynamics.smk) then its analysis, where nothing
+    # runs between them (common.smk)
+    rule trial:
+        input:
+            chain_input(TRIAL_MOTION_STAGES + TRIAL_ANALYSIS_STAGES),
+        output:
+            **chain_output(TRIAL_MOTION_STAGES + TRIAL_ANALYSIS_STAGES, "trial"),
+        log:
+            chain_log("trial"),
+        group:
+            TRIAL_GROUP
+        threads: so_threads
+        resources:
+            runtime=lambda wc, attempt: TRIAL_MOTION_RUNTIME_MIN * attempt + trial_analysis_runtime_min(wc, attempt),
+        params:
+            chain=chain_params(TRIAL_MOTION_STAGES + TRIAL_ANALYSIS_STAGES),
+        script:
+            "../../scripts/run_stages.py"
+
+else:
+
+    rule trial_analysis:
+        input:
+            chain_input(TRIAL_ANALYSIS_STAGES),
+        output:
+            **chain_output(TRIAL_ANALYSIS_STAGES, "trial_analysis"),
+        log:
+            chain_log("trial_analysis"),
+        group:
+            TRIAL_GROUP
+        # where SO is a stage here (muscles.smk): MocoInverse's threads, SO's minutes on top of
+        # the profile's default 5
+        threads: so_threads if SO_IN_ANALYSIS else 1
+        resources:
+            runtime=trial_analysis_runtime_min,
+        params:
+            chain=chain_params(TRIAL_ANALYSIS_STAGES),
+        script:
+            "../../scripts/run_stages.py"
 
 
 rule analysis_tables:

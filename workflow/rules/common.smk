@@ -312,6 +312,11 @@ def so_runtime_min(wildcards, attempt):
     return 30 * attempt
 
 
+def trial_analysis_runtime_min(wildcards, attempt):
+    """Cluster minutes of a trial's analysis stages: 5, and SO's where SO is one of them."""
+    return 5 * attempt + (so_runtime_min(wildcards, attempt) if SO_IN_ANALYSIS else 0)
+
+
 def so_threads(wildcards):
     """Threads of a static_optimization_chunk job: MocoInverse's configured count, else 1."""
     settings = run_config(wildcards)["static_optimization"]
@@ -360,6 +365,15 @@ RRA_IN_MOTION = RUN_METHODS == {"rra"}
 SO_IN_ANALYSIS = all(run["static_optimization"]["chunks"] == 1 for run in RUN_CONFIGS) and not any(
     v.first_stage == "analysis" for v in VARIANTS.values()
 )
+# Where nothing runs between a trial's motion and its analysis, all of a trial's stages
+# are one job (the rule named trial in analysis.smk), not two (trial_motion and
+# trial_analysis); every job costs 1-2 s of start-up and about 3 ms of every plan
+# (docs/performance.md, "Planning a large study"). Something runs between them with EMG
+# (its processing and the normalisation over a subject's analysed cycles), with mass_com
+# (it reads all of a subject's trials), with SO in chunks of their own, and with a
+# sensitivity variant (one that changes SO or the analysis reruns trial_analysis only).
+# Without variants, rra is the end of the motion stages (RRA_IN_MOTION).
+TRIAL_IN_ONE_JOB = not VARIANTS and not emg_enabled(config) and REDUCTION_IN_ANALYSIS and SO_IN_ANALYSIS
 # The stage of each rule a variant may rerun, as in retrorun.sensitivity; a chain by its last
 # stage, so trial_motion is residual reduction where it ends with RRA
 CHAIN_STAGES = RULE_STAGES | ({"trial_motion": "residual_reduction"} if RRA_IN_MOTION else {})

@@ -34,19 +34,23 @@ if RRA_IN_MOTION:
 TRIAL_MOTION_RUNTIME_MIN = 15 + (RRA_RUNTIME_MIN if RRA_IN_MOTION else 0)
 
 
-rule trial_motion:
-    input:
-        chain_input(TRIAL_MOTION_STAGES),
-    output:
-        **chain_output(TRIAL_MOTION_STAGES, "trial_motion"),
-    log:
-        chain_log("trial_motion"),
-    group:
-        TRIAL_GROUP
-    resources:
-        # 280 MB max RSS measured
-        runtime=lambda wc, attempt: TRIAL_MOTION_RUNTIME_MIN * attempt,
-    params:
-        chain=chain_params(TRIAL_MOTION_STAGES),
-    script:
-        "../../scripts/run_stages.py"
+# where the trial's analysis is a job of its own; else rule trial runs these stages first
+# (TRIAL_IN_ONE_JOB, common.smk; analysis.smk)
+if not TRIAL_IN_ONE_JOB:
+
+    rule trial_motion:
+        input:
+            chain_input(TRIAL_MOTION_STAGES),
+        output:
+            **chain_output(TRIAL_MOTION_STAGES, "trial_motion"),
+        log:
+            chain_log("trial_motion"),
+        group:
+            TRIAL_GROUP
+        resources:
+            # 280 MB max RSS measured
+            runtime=lambda wc, attempt: TRIAL_MOTION_RUNTIME_MIN * attempt,
+        params:
+            chain=chain_params(TRIAL_MOTION_STAGES),
+        script:
+            "../../scripts/run_stages.py"

@@ -33,51 +33,54 @@ use rule scale_model as sensitivity_scale_model with:
         gaps=variant_setting("gaps"),
 
 
-# a trial's events, heading, GRF, IK and ID: one job (dynamics.smk)
-use rule trial_motion as sensitivity_trial_motion with:
-    input:
-        variant_input("trial_motion"),
-    output:
-        **variant_output("trial_motion"),
-    log:
-        variant_log("trial_motion"),
-    params:
-        chain=chain_params(
-            TRIAL_MOTION_STAGES,
-            overrides={
-                "detect_contacts": {
-                    "threshold_n": variant_setting("analysis.contact_threshold_n"),
-                    "min_contact_s": variant_setting("analysis.min_contact_s"),
-                    "trial_dir": variant_trial_folder,
+# a trial's events, heading, GRF, IK and ID: one job (dynamics.smk). A study with variants
+# always has it, never rule trial (TRIAL_IN_ONE_JOB, common.smk)
+if not TRIAL_IN_ONE_JOB:
+
+    use rule trial_motion as sensitivity_trial_motion with:
+        input:
+            variant_input("trial_motion"),
+        output:
+            **variant_output("trial_motion"),
+        log:
+            variant_log("trial_motion"),
+        params:
+            chain=chain_params(
+                TRIAL_MOTION_STAGES,
+                overrides={
+                    "detect_contacts": {
+                        "threshold_n": variant_setting("analysis.contact_threshold_n"),
+                        "min_contact_s": variant_setting("analysis.min_contact_s"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "plan_cycles": {
+                        "unit": variant_setting("analysis.unit"),
+                        "cycles": variant_setting("analysis.cycles"),
+                        "min_cycle_s": variant_setting("analysis.min_cycle_s"),
+                        "max_cycle_s": variant_setting("analysis.max_cycle_s"),
+                        "margin_s": variant_setting("ik_margin_s"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "estimate_heading": {"trial_dir": variant_trial_folder},
+                    "prepare_grf": {
+                        "filter_hz": variant_setting("filter_hz"),
+                        "contact_threshold_n": variant_setting("grf.contact_threshold_n"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "inverse_kinematics": {
+                        "filter_hz": variant_setting("filter_hz"),
+                        "gaps": variant_setting("gaps"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "inverse_dynamics": {"trial_dir": variant_trial_folder},
+                    # where the chain ends with RRA and the ID after it (RRA_IN_MOTION)
+                    "residual_reduction_algorithm": {
+                        "settings": variant_setting("residual_reduction"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "inverse_dynamics_after_reduction": {"trial_dir": variant_trial_folder},
                 },
-                "plan_cycles": {
-                    "unit": variant_setting("analysis.unit"),
-                    "cycles": variant_setting("analysis.cycles"),
-                    "min_cycle_s": variant_setting("analysis.min_cycle_s"),
-                    "max_cycle_s": variant_setting("analysis.max_cycle_s"),
-                    "margin_s": variant_setting("ik_margin_s"),
-                    "trial_dir": variant_trial_folder,
-                },
-                "estimate_heading": {"trial_dir": variant_trial_folder},
-                "prepare_grf": {
-                    "filter_hz": variant_setting("filter_hz"),
-                    "contact_threshold_n": variant_setting("grf.contact_threshold_n"),
-                    "trial_dir": variant_trial_folder,
-                },
-                "inverse_kinematics": {
-                    "filter_hz": variant_setting("filter_hz"),
-                    "gaps": variant_setting("gaps"),
-                    "trial_dir": variant_trial_folder,
-                },
-                "inverse_dynamics": {"trial_dir": variant_trial_folder},
-                # where the chain ends with RRA and the ID after it (RRA_IN_MOTION)
-                "residual_reduction_algorithm": {
-                    "settings": variant_setting("residual_reduction"),
-                    "trial_dir": variant_trial_folder,
-                },
-                "inverse_dynamics_after_reduction": {"trial_dir": variant_trial_folder},
-            },
-        ),
+            ),
 
 
 # --- residual reduction, static optimization
@@ -145,37 +148,40 @@ if not SO_IN_ANALYSIS:
 # --- the variant's analysis of each trial
 
 
-use rule trial_analysis as sensitivity_trial_analysis with:
-    input:
-        variant_input("trial_analysis"),
-    output:
-        **variant_output("trial_analysis"),
-    log:
-        variant_log("trial_analysis"),
-    params:
-        chain=chain_params(
-            TRIAL_ANALYSIS_STAGES,
-            overrides={
-                "reduce_residuals": {
-                    "settings": variant_setting("residual_reduction"),
-                    "trial_dir": variant_trial_folder,
+# (a study with variants always has rule trial_analysis, as above)
+if not TRIAL_IN_ONE_JOB:
+
+    use rule trial_analysis as sensitivity_trial_analysis with:
+        input:
+            variant_input("trial_analysis"),
+        output:
+            **variant_output("trial_analysis"),
+        log:
+            variant_log("trial_analysis"),
+        params:
+            chain=chain_params(
+                TRIAL_ANALYSIS_STAGES,
+                overrides={
+                    "reduce_residuals": {
+                        "settings": variant_setting("residual_reduction"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "static_optimization_chunk": {
+                        "settings": variant_setting("static_optimization"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "static_optimization": {"trial_dir": variant_trial_folder},
+                    "analyse_trial": {"settings": variant_trial_analysis, "trial_dir": variant_trial_folder},
+                    "gait_geometry": {
+                        "threshold_n": variant_setting("analysis.contact_threshold_n"),
+                        "trial_dir": variant_trial_folder,
+                    },
+                    "trial_qc": {
+                        "thresholds": variant_setting("qc"),
+                        "max_mass_change_kg": variant_setting("residual_reduction.max_mass_change_kg"),
+                    },
                 },
-                "static_optimization_chunk": {
-                    "settings": variant_setting("static_optimization"),
-                    "trial_dir": variant_trial_folder,
-                },
-                "static_optimization": {"trial_dir": variant_trial_folder},
-                "analyse_trial": {"settings": variant_trial_analysis, "trial_dir": variant_trial_folder},
-                "gait_geometry": {
-                    "threshold_n": variant_setting("analysis.contact_threshold_n"),
-                    "trial_dir": variant_trial_folder,
-                },
-                "trial_qc": {
-                    "thresholds": variant_setting("qc"),
-                    "max_mass_change_kg": variant_setting("residual_reduction.max_mass_change_kg"),
-                },
-            },
-        ),
+            ),
 
 
 use rule aggregate_qc as sensitivity_aggregate_qc with:
