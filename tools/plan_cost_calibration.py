@@ -6,10 +6,11 @@ Snakemake's own work is measured:
                                           [--output results/benchmarks/plan_cost.csv]
 
 - `files`: retrorun's layout when this was written. Three jobs per trial (motion, SO,
-  analysis) as rules trial_motion, static_optimization_chunk and trial_analysis (SO in
-  one chunk is now a stage of trial_analysis: two); each declares
-  its trial's files one by one (--files outputs per chain, the next chain reads them), and
-  a study table reads 6 files of every trial.
+  analysis) as rules trial_motion, static_optimization_chunk and trial_analysis (now a
+  trial is one job, rule trial, where nothing runs between its motion and its analysis,
+  else two, trial_motion and trial_analysis, with SO's chunks as jobs between them where
+  SO is split); each declares its trial's files one by one (--files outputs per chain,
+  the next chain reads them), and a study table reads 6 files of every trial.
 - `manifest`: the same three jobs per trial, each declaring one file (a manifest of what
   it wrote) and reading the manifests before it; the study table reads one per trial.
 - `batch`: one job per chain for --batch trials of a subject, each declaring one manifest.

@@ -3,16 +3,18 @@
     python tools/so_cost_vs_cycles.py [workdir] [--cycles all 1] [--solver fast]
 
 Runs the example (config/examples/hamner-run, no window: the cycles choose where SO
-runs) once per analysis.cycles value, up to the trial's SO activations, in workdir
-(default: a temporary folder), and prints per setting: the cycles used, the frames SO
-solved, the CPU seconds (user + sys) of SO and its merge (Snakemake's start-up
-subtracted), the figure to compare on a loaded machine, and SO's wall seconds from
-Snakemake's benchmark file.
+runs) once per analysis.cycles value, to the trial's qc.json (its one job, rule trial,
+or its jobs where the layout has several), in workdir (default: a temporary folder), and
+prints per setting: the cycles used, the frames SO solved, the CPU seconds (user + sys)
+of SO and its merge, the figure to compare on a loaded machine, and their wall seconds.
+Both from the stages' benchmark files (benchmarks/static_optimization_chunk/ and
+benchmarks/static_optimization/), as scripts/run_stages.py writes them for a stage of a
+chain: the stage alone, no start-up of Snakemake or of the job. (With chunks > 1 a chunk
+is a job of its own: Snakemake's benchmark, the job's start-up included.)
 """
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,12 +24,12 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config" / "examples" / "hamner-run" / "config.yaml"
-TRIAL = "results/hamner-run/trials/subject02/run"
+STUDY = "results/hamner-run"
+SUBJECT, TRIAL_NAME = "subject02", "run"
+TRIAL = f"{STUDY}/trials/{SUBJECT}/{TRIAL_NAME}"
 
 
-def snakemake(workdir: Path, cycles: str, solver: str, *args: str) -> float:
-    """Run Snakemake; return the CPU seconds (user + sys) it and its jobs used."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def snakemake(workdir: Path, cycles: str, solver: str, *args: str) -> None:
     # the targets first: --configfile and --config would take them as their values
     subprocess.run(
         [
@@ -51,26 +53,27 @@ def snakemake(workdir: Path, cycles: str, solver: str, *args: str) -> float:
         capture_output=True,
         text=True,
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def so_benchmarks(workdir: Path) -> pd.DataFrame:
+    """The trial's benchmark rows of SO's chunk(s) and of their merge."""
+    benchmarks = workdir / STUDY / "benchmarks"
+    paths = [
+        *(benchmarks / "static_optimization_chunk" / SUBJECT / TRIAL_NAME).glob("*.tsv"),
+        benchmarks / "static_optimization" / SUBJECT / f"{TRIAL_NAME}.tsv",
+    ]
+    return pd.concat([pd.read_csv(p, sep="\t") for p in paths])
 
 
 def run(workdir: Path, cycles: str, solver: str) -> dict:
     trial = workdir / TRIAL
-    # everything SO needs first, then SO alone; Snakemake's own start-up (a dry run) is
-    # subtracted from the SO call
-    # (a trial's chain is asked for by its manifest: the files it lists are not targets)
-    snakemake(workdir, cycles, solver, f"{TRIAL}/.trial_motion.manifest")
-    start_up = snakemake(workdir, cycles, solver, "-n", f"{TRIAL}/.trial_analysis.manifest")
-    so_cpu = snakemake(workdir, cycles, solver, f"{TRIAL}/.trial_analysis.manifest") - start_up
+    # qc.json is declared by every layout of a trial's jobs (one, rule trial, or
+    # trial_motion and trial_analysis, with SO's chunks between them)
+    snakemake(workdir, cycles, solver, f"{TRIAL}/qc.json")
     span = json.loads((trial / "analysis_span.json").read_text())
     frames = len(pd.read_csv(trial / "so_activations.csv"))
-    bench = pd.concat(
-        [
-            pd.read_csv(p, sep="\t")
-            for p in (workdir / "results/hamner-run/benchmarks/static_optimization_chunk").rglob("*.tsv")
-        ]
-    )
+    bench = so_benchmarks(workdir)
+    so_cpu = float(bench["cpu_time"].sum())
     return {
         "solver": solver,
         "cycles": cycles,
