@@ -64,15 +64,18 @@ TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION_CHUNK] if SO_IN_ANALYSIS els
 TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION, STAGE_ANALYSE_TRIAL, STAGE_GAIT_GEOMETRY, STAGE_TRIAL_QC]
 
 
+# every stage of a trial, its motion (dynamics.smk) then its analysis: one job where
+# nothing runs between them (TRIAL_IN_ONE_JOB, common.smk)
+TRIAL_STAGES = TRIAL_MOTION_STAGES + TRIAL_ANALYSIS_STAGES
+
+
 if TRIAL_IN_ONE_JOB:
 
-    # every stage of a trial, its motion (dynamics.smk) then its analysis, where nothing
-    # runs between them (common.smk)
     rule trial:
         input:
-            chain_input(TRIAL_MOTION_STAGES + TRIAL_ANALYSIS_STAGES),
+            chain_input(TRIAL_STAGES),
         output:
-            **chain_output(TRIAL_MOTION_STAGES + TRIAL_ANALYSIS_STAGES, "trial"),
+            **chain_output(TRIAL_STAGES, "trial"),
         log:
             chain_log("trial"),
         group:
@@ -81,7 +84,7 @@ if TRIAL_IN_ONE_JOB:
         resources:
             runtime=lambda wc, attempt: TRIAL_MOTION_RUNTIME_MIN * attempt + trial_analysis_runtime_min(wc, attempt),
         params:
-            chain=chain_params(TRIAL_MOTION_STAGES + TRIAL_ANALYSIS_STAGES),
+            chain=chain_params(TRIAL_STAGES),
         script:
             "../../scripts/run_stages.py"
 
