@@ -50,16 +50,17 @@ def test_chunked_so_matches_unsplit_on_hamner_running(tmp_path):
     shared("hamner-run", "FullBodyModel_Hamner2010_v2_0.osim")
     examples = REPO / "config" / "examples" / "hamner-run"
     trial = "trials/subject02/run"
-    # SO (its chunks, their merge) up to the trial's QC: its analysis chain, asked for by
-    # its manifest (the files a chain lists are not targets)
-    analysis_chain = ".trial_analysis.manifest"
+    # SO (its chunks, their merge) up to the trial's QC, which every layout declares:
+    # unsplit, the trial is one job (rule trial); in chunks, its motion, the chunks' jobs
+    # and its analysis (TRIAL_IN_ONE_JOB, workflow/rules/common.smk)
+    trial_qc = "qc.json"
     # config_chunks.yaml is config.yaml with chunks: 3 and its own study name; a flag
     # goes between --configfile (which takes several values) and the target
     # the first cycle of each side (0.05-1.12 s, 64 frames), not all 27 of the trial
     first = ("--config", "analysis={cycles: 1}")
     ok(
         snakemake(
-            tmp_path, examples / "config.yaml", *first, "--keep-going", f"results/hamner-run/{trial}/{analysis_chain}"
+            tmp_path, examples / "config.yaml", *first, "--keep-going", f"results/hamner-run/{trial}/{trial_qc}"
         )
     )
     ok(
@@ -68,7 +69,7 @@ def test_chunked_so_matches_unsplit_on_hamner_running(tmp_path):
             examples / "config_chunks.yaml",
             *first,
             "--keep-going",
-            f"results/hamner-run-chunked/{trial}/{analysis_chain}",
+            f"results/hamner-run-chunked/{trial}/{trial_qc}",
         )
     )
     whole = pd.read_csv(tmp_path / "results/hamner-run" / trial / "so_activations.csv")
