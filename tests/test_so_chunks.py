@@ -58,11 +58,7 @@ def test_chunked_so_matches_unsplit_on_hamner_running(tmp_path):
     # goes between --configfile (which takes several values) and the target
     # the first cycle of each side (0.05-1.12 s, 64 frames), not all 27 of the trial
     first = ("--config", "analysis={cycles: 1}")
-    ok(
-        snakemake(
-            tmp_path, examples / "config.yaml", *first, "--keep-going", f"results/hamner-run/{trial}/{trial_qc}"
-        )
-    )
+    ok(snakemake(tmp_path, examples / "config.yaml", *first, "--keep-going", f"results/hamner-run/{trial}/{trial_qc}"))
     ok(
         snakemake(
             tmp_path,
