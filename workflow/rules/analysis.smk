@@ -82,7 +82,7 @@ if TRIAL_IN_ONE_JOB:
             TRIAL_GROUP
         threads: so_threads
         resources:
-            runtime=lambda wc, attempt: TRIAL_MOTION_RUNTIME_MIN * attempt + trial_analysis_runtime_min(wc, attempt),
+            runtime=lambda wc, attempt: trial_motion_runtime_min(wc, attempt) + trial_analysis_runtime_min(wc, attempt),
         params:
             chain=chain_params(TRIAL_STAGES),
         script:

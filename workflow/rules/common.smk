@@ -312,6 +312,11 @@ def so_runtime_min(wildcards, attempt):
     return 30 * attempt
 
 
+def trial_motion_runtime_min(wildcards, attempt):
+    """Cluster minutes of a trial's motion stages (TRIAL_MOTION_RUNTIME_MIN, dynamics.smk)."""
+    return TRIAL_MOTION_RUNTIME_MIN * attempt
+
+
 def trial_analysis_runtime_min(wildcards, attempt):
     """Cluster minutes of a trial's analysis stages: 5, and SO's where SO is one of them."""
     return 5 * attempt + (so_runtime_min(wildcards, attempt) if SO_IN_ANALYSIS else 0)

@@ -49,7 +49,7 @@ if not TRIAL_IN_ONE_JOB:
             TRIAL_GROUP
         resources:
             # 280 MB max RSS measured
-            runtime=lambda wc, attempt: TRIAL_MOTION_RUNTIME_MIN * attempt,
+            runtime=trial_motion_runtime_min,
         params:
             chain=chain_params(TRIAL_MOTION_STAGES),
         script:
