@@ -26,14 +26,14 @@ include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/scaling.smk"
 include: "workflow/rules/cycles.smk"
 include: "workflow/rules/kinematics.smk"
-# residual reduction before ID: its RRA stages end trial_motion where every run uses rra
+# residual reduction and EMG before ID: their stages are in a trial's chains
 include: "workflow/rules/residual_reduction.smk"
+include: "workflow/rules/emg.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/muscles.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/hypotheses.smk"
-include: "workflow/rules/emg.smk"
 include: "workflow/rules/report.smk"
 # after every rule it reruns for a variant (config `sensitivity`)
 include: "workflow/rules/sensitivity.smk"

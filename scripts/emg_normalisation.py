@@ -13,7 +13,7 @@ with jobs.job(snakemake) as log:
     else:
         trials = [
             (info, pd.read_csv(processed), pd.read_csv(cycles))
-            for info, processed, cycles in zip(params.trials, snakemake.input.processed, snakemake.input.cycles)
+            for info, processed, cycles in zip(params.trials, params.files["processed"], params.files["cycles"])
         ]
         divisors = emg.subject_peaks(trials, settings, params.sides)
         log.info(

@@ -12,7 +12,7 @@ inp = snakemake.input
 with jobs.job(snakemake) as log:
     rows, truth_metrics = [], []
     for info, envelopes, activations, cycles, metrics in zip(
-        params.trials, inp.envelopes, inp.activations, inp.cycles, inp.metrics
+        params.trials, params.envelopes, inp.activations, inp.cycles, inp.metrics
     ):
         found = demo_emg.truth_rows(
             subject=info["subject"],

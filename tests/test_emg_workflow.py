@@ -88,3 +88,37 @@ def test_rajagopal_walk_with_emg_envelopes(tmp_path):
     # EMG than rigid-tendon SO (measured: r 0.74 -> 0.90 at zero lag, best lag 52 -> 33 ms)
     print(by_variant.pivot_table(index="name", columns="variant", values="r_mean_cycle", sort=False).round(2))
     assert moco.loc["soleus", "r_change_vs_main"] > 0.05 and moco.loc["soleus", "r_mean_cycle"] > 0.8
+
+
+def test_emg_steps_as_stages_of_the_trial_chains_give_the_emg_of_jobs_of_their_own(tmp_path):
+    """A study with EMG and a trial without it, run twice: without variants a trial's EMG
+    steps are stages of its two jobs (EMG_IN_CHAINS, workflow/rules/common.smk); with a
+    sensitivity variant they are jobs of their own. The EMG, its envelopes and the
+    analysed curves are the same files both ways; the trial without EMG has none."""
+    from test_planning_cost import emg_study_with_a_trial_without_emg
+
+    shared("emg", "rajagopal-walk", "electromyography.sto")
+    config = emg_study_with_a_trial_without_emg(tmp_path / "study")
+    chained, separate = tmp_path / "chained", tmp_path / "separate"
+    ok(snakemake(chained, config))
+    ok(snakemake(separate, config, "--config", "sensitivity={analysis.weighting: [max_isometric_force]}"))
+    results = {run: run / "results" / "rajagopal-walk-emg" for run in (chained, separate)}
+    logs = results[chained] / "logs" / "chains"
+    assert "process_emg: ran" in (logs / "trial_motion" / "subject_walk" / "walk.log").read_text()
+    assert "emg_envelopes: ran" in (logs / "trial_analysis" / "subject_walk" / "walk.log").read_text()
+    assert "process_emg" not in (logs / "trial_motion" / "subject_walk" / "walk_without_emg.log").read_text()
+    assert "emg_envelopes" not in (logs / "trial_analysis" / "subject_walk" / "walk_without_emg.log").read_text()
+    separate_log = results[separate] / "logs" / "chains" / "trial_motion" / "subject_walk" / "walk.log"
+    assert "process_emg" not in separate_log.read_text()
+    for run in (chained, separate):
+        without = results[run] / "trials" / "subject_walk" / "walk_without_emg"
+        assert not list(without.glob("emg_*")), run
+        assert not [c for c in pd.read_csv(without / "cycle_curves.csv").columns if c.startswith("emg_")]
+    for name in ("emg_processed.csv", "emg_envelopes.csv", "cycle_curves.csv", "cycle_metrics.csv"):
+        files = [results[run] / "trials" / "subject_walk" / "walk" / name for run in (chained, separate)]
+        assert files[0].read_bytes() == files[1].read_bytes(), name
+    for name in ("cycles.csv", "emg_agreement.csv"):
+        files = [results[run] / "tables" / name for run in (chained, separate)]
+        assert files[0].read_bytes() == files[1].read_bytes(), name
+    emg_trials = set(pd.read_csv(results[chained] / "tables" / "cycles.csv").query("source == 'emg'")["trial"])
+    assert emg_trials == {"walk"}

@@ -141,6 +141,54 @@ def test_a_trial_with_a_job_between_its_motion_and_analysis_is_two_chains(tmp_pa
     assert jobs["trial_motion"] == 2 and jobs["trial_analysis"] == 2 and "trial" not in jobs
 
 
+def emg_study_with_a_trial_without_emg(folder):
+    """The Rajagopal walking example with EMG (config/examples/rajagopal-walk-emg) and a
+    second trial of the same recording without an EMG file."""
+    example = REPO / "config" / "examples" / "rajagopal-walk-emg"
+    folder.mkdir(parents=True)
+    for name in ("config.yaml", "scale_setup.xml", "subjects.tsv"):
+        (folder / name).write_text((example / name).read_text().replace("../../../../shared/data", str(shared())))
+    trials = pd.read_csv(example / "trials.tsv", sep="\t", dtype=str)
+    for column in ("markers", "grf", "emg"):
+        trials[column] = trials[column].str.replace("../../../../shared/data", str(shared()), regex=False)
+    without = trials.iloc[[0]].assign(trial="walk_without_emg", emg="")
+    pd.concat([trials, without]).to_csv(folder / "trials.tsv", sep="\t", index=False)
+    return folder / "config.yaml"
+
+
+def test_a_trial_with_emg_is_two_jobs_its_emg_steps_stages_of_them(tmp_path):
+    """With EMG, a trial's EMG processing is the last stage of its trial_motion job and
+    the normalisation of its envelopes the first of its trial_analysis job, the subject's
+    divisors (emg_normalisation) between them: two jobs per trial, not four. A trial
+    without EMG in the same study has neither stage; the divisors declare the motion
+    manifests of the subject's trials with EMG only."""
+    from plan_inspector import planned
+
+    shared("emg", "rajagopal-walk", "electromyography.sto")
+    config = emg_study_with_a_trial_without_emg(tmp_path / "study")
+    (tmp_path / "run").mkdir()
+    jobs = planned(tmp_path / "run", config, {})
+    counts = Counter(job["rule"] for job in jobs)
+    assert counts["trial_motion"] == 2 and counts["trial_analysis"] == 2 and counts["emg_normalisation"] == 1
+    assert not {"process_emg", "emg_envelopes", "trial"} & set(counts), counts
+    chains = {(job["rule"], job["wildcards"]["trial"]): job for job in jobs if job["stages"]}
+    folder = "results/rajagopal-walk-emg/trials/subject_walk"
+    with_emg = chains["trial_motion", "walk"]["stages"]
+    assert list(with_emg)[-1] == "process_emg"
+    assert with_emg["process_emg"]["input"]["span"] == f"{folder}/walk/analysis_span.json"
+    assert "process_emg" not in chains["trial_motion", "walk_without_emg"]["stages"]
+    analysis = chains["trial_analysis", "walk"]["stages"]
+    assert list(analysis)[0] == "emg_envelopes"
+    assert analysis["analyse_trial"]["input"]["emg"] == f"{folder}/walk/emg_envelopes.csv"
+    without = chains["trial_analysis", "walk_without_emg"]["stages"]
+    assert "emg_envelopes" not in without and "emg" not in without["analyse_trial"]["input"]
+    # neither EMG file is a declared output: a trial without EMG writes neither
+    assert not [f for job in chains.values() for f in job["output"] if "emg_" in f]
+    (divisors,) = [job for job in jobs if job["rule"] == "emg_normalisation"]
+    assert [f for f in divisors["input_files"] if "/trials/" in f] == [f"{folder}/walk/.trial_motion.manifest"]
+    assert f"{folder}/walk/.trial_motion.manifest" in chains["trial_analysis", "walk"]["input_files"]
+
+
 @pytest.mark.parametrize("method", ["none", "rra"])
 def test_a_trial_is_two_jobs(tmp_path, method):
     """Every job costs 1-2 s of start-up and about 3 ms of planning: a trial's stages up to

@@ -56,10 +56,12 @@ STAGE_GAIT_GEOMETRY = Stage(
     ),
 )
 
-# A trial's stages after its motion in one job (Stage, common.smk): its residual step
+# A trial's stages after its motion in one job (Stage, common.smk): its EMG envelopes
+# normalised (EMG_IN_CHAINS, where it has EMG), its residual step
 # where no run uses mass_com (REDUCTION_IN_ANALYSIS), SO where it is one chunk
 # (SO_IN_ANALYSIS), merging SO's chunks, the metrics per cycle, the gait geometry and QC
-TRIAL_ANALYSIS_STAGES = [STAGE_REDUCE_RESIDUALS] if REDUCTION_IN_ANALYSIS else []
+TRIAL_ANALYSIS_STAGES = [STAGE_EMG_ENVELOPES] if EMG_IN_CHAINS else []
+TRIAL_ANALYSIS_STAGES += [STAGE_REDUCE_RESIDUALS] if REDUCTION_IN_ANALYSIS else []
 TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION_CHUNK] if SO_IN_ANALYSIS else []
 TRIAL_ANALYSIS_STAGES += [STAGE_STATIC_OPTIMIZATION, STAGE_ANALYSE_TRIAL, STAGE_GAIT_GEOMETRY, STAGE_TRIAL_QC]
 

@@ -379,6 +379,12 @@ SO_IN_ANALYSIS = all(run["static_optimization"]["chunks"] == 1 for run in RUN_CO
 # sensitivity variant (one that changes SO or the analysis reruns trial_analysis only).
 # Without variants, rra is the end of the motion stages (RRA_IN_MOTION).
 TRIAL_IN_ONE_JOB = not VARIANTS and not emg_enabled(config) and REDUCTION_IN_ANALYSIS and SO_IN_ANALYSIS
+# With EMG, a trial's EMG processing is the last stage of its trial_motion and the
+# envelopes' normalisation the first of its trial_analysis (emg.smk): the subject's
+# divisors (rule emg_normalisation) come between, so a trial is two jobs, not four. Not
+# with variants: the EMG is processed once, by the main run, and read by every variant
+# (retrorun/sensitivity.py), which a variant's copy of a chain would redo in its folder.
+EMG_IN_CHAINS = emg_enabled(config) and not VARIANTS
 # The stage of each rule a variant may rerun, as in retrorun.sensitivity; a chain by its last
 # stage, so trial_motion is residual reduction where it ends with RRA
 CHAIN_STAGES = RULE_STAGES | ({"trial_motion": "residual_reduction"} if RRA_IN_MOTION else {})
@@ -688,6 +694,23 @@ def emg_analysis_inputs(wildcards):
     return {}
 
 
+def has_emg(wildcards):
+    return bool(emg_file(wildcards.subject, wildcards.trial))
+
+
+def emg_normalisation_files(subject):
+    """{name: file of each of the subject's trials with EMG} that rule emg_normalisation reads."""
+    trials = emg_trials(subject)
+    return {
+        "processed": [trial_path("emg_processed.csv", s, t) for s, t in trials],
+        "cycles": [trial_path("cycles.csv", s, t) for s, t in trials],
+    }
+
+
+def emg_envelope_files():
+    return [trial_path("emg_envelopes.csv", s, t) for s, t in emg_trials()]
+
+
 def emg_trial_info(subject=None):
     return [{"subject": s, "trial": t, "condition": STUDY.trial(s, t).condition} for s, t in emg_trials(subject)]
 
@@ -710,13 +733,19 @@ def hypotheses_front_page_inputs(wildcards):
 class Stage:
     """`script`: scripts/<script>.py, the stage's name unless one script serves two
     stages (ID, and ID after residual reduction). Every stage records its wall and CPU
-    time and the job's peak memory so far (`benchmark`: the trial's, unless given)."""
+    time and the job's peak memory so far (`benchmark`: the trial's, unless given).
+    `when(wildcards)`: whether the stage runs in that trial's job (a trial without EMG
+    has no EMG stages); a stage left out writes nothing, so no file of it is exported."""
 
-    def __init__(self, name, *, input, output, log, params=None, unpack=(), benchmark=None, script=None):
+    def __init__(self, name, *, input, output, log, params=None, unpack=(), benchmark=None, script=None, when=None):
         self.name, self.input, self.output, self.log = name, input, output, log
         self.params, self.unpack = params or {}, tuple(unpack)
         self.benchmark = benchmark or trial_benchmark(name)
         self.script = script or name
+        self.when = when
+
+    def runs_for(self, wildcards):
+        return self.when is None or bool(self.when(wildcards))
 
     def inputs(self, wildcards):
         named = {}
@@ -776,6 +805,10 @@ def declared_files(files):
     return list(dict.fromkeys(declared))
 
 
+def _stages_for(stages, wildcards):
+    return [stage for stage in stages if stage.runs_for(wildcards)]
+
+
 def _chain_inputs(stages, wildcards):
     """({'<stage>__<input>': file} of the files the chain reads from other jobs, each
     declared once, {'<stage>__<input>': '<earlier stage>__<output>'} of those an earlier
@@ -793,7 +826,7 @@ def _chain_inputs(stages, wildcards):
 
 def _chain_inputs_uncached(stages, wildcards):
     written, read, files, links, shared, via_manifest, manifests = {}, {}, {}, {}, {}, {}, []
-    for stage in stages:
+    for stage in _stages_for(stages, wildcards):
         for key, value in stage.inputs(wildcards).items():
             name = f"{stage.name}__{key}"
             if isinstance(value, str) and value in written:
@@ -846,6 +879,11 @@ def chain_output(stages, rule_name):
             if name is not None:
                 CHAIN_FILES[name] = rule_name
             if name is None or name in CHAIN_EXPORTS:
+                if stage.when is not None:
+                    # Snakemake would call the job failed where the stage does not run
+                    raise ValueError(
+                        f"{rule_name}: stage {stage.name} runs for some trials only: {path} cannot be exported"
+                    )
                 exported[f"{stage.name}__{key}"] = path
     return exported | {"manifest": chain_manifest(rule_name)}
 
@@ -866,7 +904,8 @@ def chain_params(stages, overrides=None):
 
     def chain(wildcards):
         params = {}
-        for stage in stages:
+        run = _stages_for(stages, wildcards)
+        for stage in run:
             given = stage.params | (overrides or {}).get(stage.name, {})
             params[stage.name] = {key: value(item, wildcards) for key, item in given.items()}
         _, links, shared, via_manifest = _chain_inputs(stages, wildcards)
@@ -876,7 +915,7 @@ def chain_params(stages, overrides=None):
                 "log": str(stage.log),
                 "benchmark": str(stage.benchmark),
             }
-            for stage in stages
+            for stage in run
         }
         if "variant" in wildcards.keys():
             # a sensitivity variant's copy writes in its folder, and reads its own copies of
@@ -884,9 +923,9 @@ def chain_params(stages, overrides=None):
             written = _each_path(written, _in_variant_dir)
             via_manifest = _moved(via_manifest, wildcards.variant)
         return {
-            "stages": [stage.name for stage in stages],
-            "scripts": {stage.name: stage.script for stage in stages},
-            "script_digests": {stage.script: stage_script_digest(stage.script) for stage in stages},
+            "stages": [stage.name for stage in run],
+            "scripts": {stage.name: stage.script for stage in run},
+            "script_digests": {stage.script: stage_script_digest(stage.script) for stage in run},
             "written": _each_path(written, lambda pattern: apply_wildcards(pattern, wildcards)),
             "links": links,
             "shared": shared,

@@ -29,6 +29,9 @@ TRIAL_MOTION_STAGES = [
 ]
 if RRA_IN_MOTION:
     TRIAL_MOTION_STAGES += TRIAL_REDUCTION_STAGES
+# a trial's EMG processing, where it has EMG (emg.smk)
+if EMG_IN_CHAINS:
+    TRIAL_MOTION_STAGES += [STAGE_PROCESS_EMG]
 # measured (tools/stage_times.py): IK 11-18 s per trial with OpenSim's IK on the Hamner
 # 92-muscle model, the other stages 1-3 s each; RRA's own allowance on top where it is here
 TRIAL_MOTION_RUNTIME_MIN = 15 + (RRA_RUNTIME_MIN if RRA_IN_MOTION else 0)

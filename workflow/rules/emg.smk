@@ -1,33 +1,73 @@
 # Measured muscle activity (config emg): each trial's EMG to envelopes, one divisor per
 # channel and subject (over all its trials, both conditions: normalising per trial
 # would erase a forward-backward contrast), the normalised envelopes the analysis joins
-# to its cycles, and SO's agreement with them.
+# to its cycles, and SO's agreement with them. A trial's EMG processing ends its
+# trial_motion job and its envelopes' normalisation begins its trial_analysis job
+# (EMG_IN_CHAINS, common.smk): included before dynamics.smk and analysis.smk for that.
 EMG = config["emg"]
 
 
-rule process_emg:
-    input:
-        emg=trial_emg_source,
-        span=analysis_span,
-    output:
-        processed=trial_path("emg_processed.csv"),
-    log:
-        trial_log("process_emg"),
-    benchmark:
-        trial_benchmark("process_emg")
-    group:
-        TRIAL_GROUP
-    params:
-        settings=EMG,
-        trial_dir=trial_folder,
-    script:
-        "../../scripts/process_emg.py"
+# The trial's EMG processed to envelopes (not yet normalised) over the span SO runs on
+STAGE_PROCESS_EMG = Stage(
+    "process_emg",
+    input=dict(emg=trial_emg_source, span=analysis_span),
+    output=dict(processed=trial_path("emg_processed.csv")),
+    log=trial_log("process_emg"),
+    params=dict(settings=EMG, trial_dir=trial_folder),
+    when=has_emg,
+)
+# The trial's envelopes divided by its subject's divisors (rule emg_normalisation)
+STAGE_EMG_ENVELOPES = Stage(
+    "emg_envelopes",
+    input=dict(processed=trial_path("emg_processed.csv"), divisors=subject_path("emg_normalisation.csv")),
+    output=dict(envelopes=trial_path("emg_envelopes.csv")),
+    log=trial_log("emg_envelopes"),
+    params=dict(trial_dir=trial_folder),
+    when=has_emg,
+)
+
+
+# Without EMG_IN_CHAINS (common.smk) the two stages are jobs of their own, as the main
+# run's EMG that every sensitivity variant reads
+if not EMG_IN_CHAINS:
+
+    rule process_emg:
+        input:
+            **STAGE_PROCESS_EMG.input,
+        output:
+            **STAGE_PROCESS_EMG.output,
+        log:
+            STAGE_PROCESS_EMG.log,
+        benchmark:
+            STAGE_PROCESS_EMG.benchmark
+        group:
+            TRIAL_GROUP
+        params:
+            **STAGE_PROCESS_EMG.params,
+        script:
+            "../../scripts/process_emg.py"
+
+    rule emg_envelopes:
+        input:
+            **STAGE_EMG_ENVELOPES.input,
+        output:
+            **STAGE_EMG_ENVELOPES.output,
+        log:
+            STAGE_EMG_ENVELOPES.log,
+        benchmark:
+            STAGE_EMG_ENVELOPES.benchmark
+        group:
+            TRIAL_GROUP
+        params:
+            **STAGE_EMG_ENVELOPES.params,
+        script:
+            "../../scripts/emg_envelopes.py"
 
 
 rule emg_normalisation:
     input:
-        processed=lambda wc: [trial_path("emg_processed.csv", s, t) for s, t in emg_trials(wc.subject)],
-        cycles=lambda wc: [trial_path("cycles.csv", s, t) for s, t in emg_trials(wc.subject)],
+        # the trial chains' manifests where the files are their stages' (declared_files)
+        trial_files=lambda wc: declared_files(emg_normalisation_files(wc.subject)),
         mvc=lambda wc: [str(STUDY.subject(wc.subject).emg_mvc)] if EMG["normalise"] == "mvc" else [],
     output:
         divisors=subject_path("emg_normalisation.csv"),
@@ -41,26 +81,9 @@ rule emg_normalisation:
         settings=EMG,
         sides=config["sides"],
         trials=lambda wc: emg_trial_info(wc.subject),
+        files=lambda wc: emg_normalisation_files(wc.subject),
     script:
         "../../scripts/emg_normalisation.py"
-
-
-rule emg_envelopes:
-    input:
-        processed=trial_path("emg_processed.csv"),
-        divisors=subject_path("emg_normalisation.csv"),
-    output:
-        envelopes=trial_path("emg_envelopes.csv"),
-    log:
-        trial_log("emg_envelopes"),
-    benchmark:
-        trial_benchmark("emg_envelopes")
-    group:
-        TRIAL_GROUP
-    params:
-        trial_dir=trial_folder,
-    script:
-        "../../scripts/emg_envelopes.py"
 
 
 rule emg_agreement:

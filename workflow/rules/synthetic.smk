@@ -238,7 +238,8 @@ if "synthetic" in config:
 
     rule validate_emg_truth:
         input:
-            envelopes=lambda wc: [trial_path("emg_envelopes.csv", s, t) for s, t in emg_trials()],
+            # the trial chains' manifests where the envelopes are their stage's (declared_files)
+            envelopes=lambda wc: declared_files({"envelopes": emg_envelope_files()}),
             activations=lambda wc: [truth_outcomes(s, t)["activations"] for s, t in emg_trials()],
             cycles=lambda wc: [truth_outcomes(s, t)["cycles"] for s, t in emg_trials()],
             metrics=lambda wc: [truth_outcomes(s, t)["metrics"] for s, t in emg_trials()],
@@ -251,6 +252,7 @@ if "synthetic" in config:
             study_benchmark("validate_emg_truth")
         params:
             trials=lambda wc: emg_trial_info(),
+            envelopes=lambda wc: emg_envelope_files(),
             settings=config["emg"],
             outcomes=config["analysis"]["primary_outcomes"],
             compare=config["analysis"]["compare"],
