@@ -204,3 +204,202 @@ def test_recordings_are_not_converted_cell_by_cell(monkeypatch):
     assert len(markers.time_s) == 600 and len(markers.marker_names) == 41
     grf, _ = read_storage(shared("hamner-run", "subject02_running_grf.mot"))
     assert len(grf) == 601 and list(grf.columns)[0] == "time"
+
+
+# ------------------------------------------------- read_trc_times: bytes path vs text path
+# read_trc_times finds the Time cells in the file's bytes (_read_trc_times_bytes) and
+# leaves anything unusual to the text path (_read_trc_text, as read_trc reads the file);
+# its result must be read_trc's header and Time column, bit for bit, with the same errors.
+
+TRC_TIMES_FILES = {
+    "plain": (TRC_HEADER + TRC_BODIES["plain"]).encode(),
+    "no final newline": (TRC_HEADER + TRC_BODIES["plain"]).rstrip("\n").encode(),
+    "blank lines": (TRC_HEADER + "\n\n1\t0\t1\t2\t3\t4\t5\t6\n\n\n2\t0.017\t1\t2\t3\t4\t5\t6\n\n\n").encode(),
+    "space and tab lines": (TRC_HEADER + " \n\t\t\n1\t0\t1\n \t \n2\t0.017\t1\n\t\n   ").encode(),
+    "a row of tabs then a cell": (TRC_HEADER + "\n1\t0\t1\n\t\t\t5\n").encode(),
+    "a row starting with a tab": (TRC_HEADER + "\n\t0\t1\t2\t3\n").encode(),
+    "frame numbers right-aligned": (TRC_HEADER + "\n  1\t0\t1\n 10\t0.017\t1\n").encode(),
+    "CRLF": (TRC_HEADER + TRC_BODIES["plain"]).replace("\n", "\r\n").encode(),
+    "CR only": (TRC_HEADER + TRC_BODIES["plain"]).replace("\n", "\r").encode(),
+    "CR only in the data": (TRC_HEADER + TRC_BODIES["plain"].replace("\n", "\r")).encode(),
+    "CR CR LF": (TRC_HEADER + "\r\r\n1\t0\t1\r\r\n2\t0.017\t1\r\n").encode(),
+    "empty time cell": (TRC_HEADER + TRC_BODIES["empty time cell"]).encode(),
+    "blank time cell": (TRC_HEADER + "\n1\t0\t1\n2\t  \t1\n").encode(),
+    "text time cell": (TRC_HEADER + "\n1\t0\t1\n2\tx\t1\n").encode(),
+    "NaN time cell": (TRC_HEADER + "\n1\t0\t1\n2\tNaN\t1\n").encode(),
+    "inf, underscores, signs": (TRC_HEADER + "\n1\t-0\t1\n2\t+1_0.5\t1\n3\tinf\t1\n4\t1E3\t1\n5\t.5e-3\t1\n").encode(),
+    "17-digit and tiny values": (TRC_HEADER + TRC_BODIES["17-digit and tiny values"]).encode(),
+    "spaces around cells": (TRC_HEADER + TRC_BODIES["spaces around cells"]).encode(),
+    "trailing tabs": (TRC_HEADER + "\n1\t0\t1\t2\t3\t4\t5\t6\t\t\t\n2\t0.017\t\t\n3\t0.033\t\n").encode(),
+    "rows of one cell": (TRC_HEADER + "\n1\t0\t1\n2\n3\t0.033\t1\n").encode(),
+    "only rows of one cell": (TRC_HEADER + "\n1\n2\n").encode(),
+    "short rows": (TRC_HEADER + TRC_BODIES["short rows"]).encode(),
+    "non-ASCII path in the header (UTF-8)": (
+        TRC_HEADER.replace("m.trc", "C:\\Müller\\läufer.trc") + "\n1\t0\t1\n"
+    ).encode(),
+    "non-ASCII bytes in the header (not UTF-8)": TRC_HEADER.encode().replace(b"m.trc", b"M\xfcller\xff.trc")
+    + b"\n1\t0\t1\n",
+    "non-ASCII marker name": (TRC_HEADER.replace("\tB\t", "\tKnöchel\t") + "\n1\t0\t1\n").encode(),
+    "invalid UTF-8 in a data row": (TRC_HEADER + "\n1\t0\t1\n").encode() + b"2\t0.017\t\xff\xfe\n",
+    "invalid UTF-8 in a time cell": (TRC_HEADER + "\n1\t0\t1\n").encode() + b"2\t0.01\xff7\t1\n",
+    "U+0085 and U+2028 in the data (line breaks to str)": (TRC_HEADER + "\n1\t0\t1\u0085\n2\t0.017\u20281\n").encode(),
+    "U+2028 then a cell in a data row": (TRC_HEADER + "\n1\t0\t1\u20285\n").encode(),
+    "U+0085 then a cell in a data row": (TRC_HEADER + "\n1\t0\t1\u00855\n").encode(),
+    "U+2028 then a cell in header line 5": (TRC_HEADER.replace("Z2\n", "Z2\u20285\n") + "\n1\t0\t1\n").encode(),
+    **{
+        f"{name} then a cell in a data row": (TRC_HEADER + f"\n1\t0\t1{char}5\n").encode()
+        for name, char in (("vertical tab", "\x0b"), ("form feed", "\x0c"), ("0x1c", "\x1c"), ("0x1e", "\x1e"))
+    },
+    "U+2028 in the header": (TRC_HEADER.replace("m.trc", "m\u2028.trc") + "\n1\t0\t1\n").encode(),
+    "no-break space around a time cell": (TRC_HEADER + "\n1\t\u00a00\u00a0\t1\n").encode(),
+    "Arabic-Indic digits": (TRC_HEADER + "\n1\t\u0660.\u0661\t1\n").encode(),
+    "vertical tab, form feed in the data": (TRC_HEADER + "\n1\t0\t1\x0b2\n2\t0.017\x0c\t1\n\x0c\n").encode(),
+    "separators 0x1c-0x1f in the data": (TRC_HEADER + "\n1\t0\x1c\t1\n2\t\x1f0.017\x1f\t1\n\x1d\n\x1e\x1f\n").encode(),
+    "0x1f around a blank line": (TRC_HEADER + "\n1\t0\t1\n\x1f\n").encode(),
+    "NUL in a time cell": (TRC_HEADER + "\n1\t0\x00\t1\n").encode(),
+    "UTF-8 BOM": ("\ufeff" + TRC_HEADER + TRC_BODIES["plain"]).encode(),
+    "two tabs between the header values": TRC_HEADER.replace(
+        "60.00\t60.00\t3\t2\tmm\t60.00", "60\t\t60\t\t3\t\t2\t\tmm\t\t60"
+    ).encode()
+    + b"\n1\t0\t1\n",
+    "header only": TRC_HEADER.encode(),
+    "header and one blank line": (TRC_HEADER + "\n").encode(),
+    "header and blank lines only": (TRC_HEADER + "\n \n\t\n\r\n").encode(),
+    "4 header lines": "".join(TRC_HEADER.splitlines(keepends=True)[:4]).encode(),
+    "empty file": b"",
+    "header lacks DataRate": TRC_HEADER.replace("DataRate", "Rate").encode() + b"\n1\t0\t1\n",
+    "units not a length": TRC_HEADER.replace("\tmm\t", "\tdeg\t").encode() + b"\n1\t0\t1\n",
+    "DataRate not a number": TRC_HEADER.replace("60.00\t60.00\t3", "sixty\t60.00\t3").encode() + b"\n1\t0\t1\n",
+    "line 4 not Frame#": TRC_HEADER.replace("Frame#", "Frame").encode() + b"\n1\t0\t1\n",
+    "header lacks DataRate, no data": TRC_HEADER.replace("DataRate", "Rate").encode(),
+    "no markers named": TRC_HEADER.replace("Frame#\tTime\tA\t\t\tB\t\t", "Frame#\tTime\t").encode() + b"\n1\t0\n",
+}
+
+
+def _trc_times_outcome(reader, path):
+    try:
+        return reader(path)
+    except Exception as err:  # the same type and text either way, InputError or not
+        return (type(err), str(err), getattr(err, "fix", None))
+
+
+def _text_path_times(monkeypatch, path):
+    """read_trc_times with the bytes path switched off: the text path alone."""
+    with monkeypatch.context() as patch:
+        patch.setattr(formats, "_read_trc_times_bytes", lambda path: None)
+        return _trc_times_outcome(read_trc_times, path)
+
+
+def _assert_times_agree(monkeypatch, path):
+    times = _trc_times_outcome(read_trc_times, path)
+    text = _text_path_times(monkeypatch, path)
+    markers = _trc_times_outcome(read_trc, path)
+    if isinstance(text, tuple):
+        assert times == text == markers
+        return
+    for other in (text, markers):
+        assert times.marker_names == other.marker_names and times.rate_hz == other.rate_hz
+        assert times.header_units == other.header_units and times.source == other.source
+        assert times.time_s.dtype == other.time_s.dtype and times.time_s.shape == other.time_s.shape
+        assert np.array_equal(times.time_s, other.time_s, equal_nan=True)
+        assert times.time_s.tobytes() == other.time_s.tobytes()  # bit for bit (-0.0 too)
+
+
+@pytest.mark.parametrize("case", sorted(TRC_TIMES_FILES))
+def test_trc_times_bytes_and_text_paths_agree(tmp_path, monkeypatch, case):
+    path = tmp_path / "m.trc"
+    path.write_bytes(TRC_TIMES_FILES[case])
+    _assert_times_agree(monkeypatch, path)
+
+
+def test_trc_times_of_a_missing_file_or_a_folder(tmp_path, monkeypatch):
+    for path in (tmp_path / "absent.trc", tmp_path):
+        _assert_times_agree(monkeypatch, path)
+        with pytest.raises(InputError, match="does not exist"):
+            read_trc_times(path)
+
+
+def test_trc_times_of_random_files(tmp_path, monkeypatch):
+    """Rows of numbers, blank lines and odd rows, built from the characters the bytes path
+    has to tell apart, with random line ends, read as the text path reads them."""
+    odd = [
+        "0", "1", "7", ".", "-", "+", "e", "_", "nan", "inf", "x", " ", "\t", "\t", "\t",
+        "\x0b", "\x0c", "\x1c", "\x1f", "\x00", "\u00a0", "\u0085", "\u2028", "\u0661", "ü", "\ufffd",
+    ]  # fmt: skip
+    rng = np.random.default_rng(2)
+
+    def pick(options):
+        return options[int(rng.integers(len(options)))]
+
+    def row(frame):
+        kind = rng.random()
+        if kind < 0.15:  # blank
+            return "".join(pick([" ", "\t", ""]) for _ in range(int(rng.integers(0, 4))))
+        if kind < 0.25:  # anything
+            return "".join(pick(odd) for _ in range(int(rng.integers(1, 10))))
+        time = pick([f"{frame / 60:.6f}", f"{frame / 60!r}", f"{frame / 60:.3e}", f"{frame}", "-0", "1_0"])
+        cells = [pick(["", " ", "  "]) + str(frame), pick(["", " "]) + time + pick(["", " ", "  "])]
+        cells += [f"{v:.5f}" for v in rng.normal(0, 500, int(rng.integers(0, 4)))]
+        return "\t".join(cells) + pick(["", "\t", "\t\t"])
+
+    path = tmp_path / "m.trc"
+    for i in range(400):
+        lines = [row(frame) for frame in range(int(rng.integers(0, 8)))]
+        body = "".join(line + pick(["\n", "\n", "\r\n", "\r"]) for line in lines)
+        data = (TRC_HEADER.replace("\n", "\r\n") if i % 3 == 0 else TRC_HEADER) + pick(["", "\n"]) + body
+        data = data.encode("utf-8")
+        if i % 7 == 0:
+            data = data.replace(b"\xc3", b"\xff")  # not UTF-8
+        path.write_bytes(data)
+        _assert_times_agree(monkeypatch, path)
+
+
+def test_trc_times_read_common_variants_from_bytes(tmp_path, monkeypatch):
+    """Blank lines, CRLF, trailing tabs, a non-ASCII header: the bytes path, not the text path."""
+    monkeypatch.setattr(formats, "_read_trc_text", _refuse)
+    for case in ("plain", "blank lines", "CRLF", "CR only in the data", "trailing tabs", "no final newline"):
+        (tmp_path / "m.trc").write_bytes(TRC_TIMES_FILES[case])
+        assert len(read_trc_times(tmp_path / "m.trc").time_s) >= 2, case
+    (tmp_path / "m.trc").write_bytes(TRC_TIMES_FILES["non-ASCII path in the header (UTF-8)"])
+    assert read_trc_times(tmp_path / "m.trc").marker_names == ["A", "B"]
+
+
+def _shared_trc_files():
+    root = shared()
+    return sorted(root.rglob("*.trc"))
+
+
+def test_trc_times_of_every_shared_recording(monkeypatch):
+    """Every TRC in the shared data: the bytes path reads it (the text path refused), and
+    reads what the text path and read_trc read, as they are, with CRLF line ends and with
+    spaces around its cells."""
+    paths = _shared_trc_files()
+    if not paths:
+        pytest.skip("no TRC files in the shared reference data")
+    for path in paths:
+        _assert_times_agree(monkeypatch, path)
+        with monkeypatch.context() as patch:
+            patch.setattr(formats, "_read_trc_text", _refuse)
+            read_trc_times(path)
+
+
+@pytest.mark.parametrize("variant", ["CRLF", "spaces around the cells", "blank lines between the rows"])
+def test_trc_times_of_shared_recordings_rewritten(tmp_path, monkeypatch, variant):
+    paths = _shared_trc_files()
+    if not paths:
+        pytest.skip("no TRC files in the shared reference data")
+    for source in paths:
+        head, _, rows = source.read_bytes().partition(b"\n\n")  # the header, its blank line 6, the rows
+        assert rows, source
+        if variant == "CRLF":
+            data = (head + b"\n\n" + rows).replace(b"\n", b"\r\n")
+        elif variant == "spaces around the cells":
+            data = head + b"\n\n" + rows.replace(b"\t", b" \t ").replace(b"\n", b" \n ")
+        else:
+            data = head + b"\n\n" + rows.replace(b"\n", b"\n \t\n\n")
+        path = tmp_path / source.name
+        path.write_bytes(data)
+        _assert_times_agree(monkeypatch, path)
+        with monkeypatch.context() as patch:
+            patch.setattr(formats, "_read_trc_text", _refuse)
+            read_trc_times(path)
