@@ -2,7 +2,7 @@
 studies of N trials, for one or more checkouts of retrorun side by side.
 
     python tools/benchmark_scale.py [--trials 2 100 1000] [--repo /path/to/other/checkout ...]
-                                    [--output results/benchmarks/scale.csv] [--data DIR]
+                                    [--output results/benchmarks/scale.csv] [--data DIR] [--emg]
                                     [--run-trials K] [--more-trials M] [--run-seconds S]
                                     [--rerun KEY=VALUE]
                                     [--cluster [--cluster-runs N]] [--demo] [--study-steps N]
@@ -48,7 +48,9 @@ up to date with `--touch`, and the steps' wall time (from their logs) and peak m
 (their benchmark files) are written to `<name>_study_steps.csv`, with the wall and CPU
 seconds of one more `snakemake` on the finished study (a no-op rerun: nothing to do). Every figure any option
 measured is then summarised against issue 23's targets, one column per checkout.
-`--trials` with no number skips planning.
+`--trials` with no number skips planning. With --emg the planned studies have EMG: each
+trial an envelope file (one generated file spanning the recording, linked under each
+trial's name) and the config two channels.
 Timings on a shared machine vary; run on an otherwise idle machine to compare checkouts.
 """
 
@@ -97,13 +99,37 @@ def default_data_dir() -> Path:
     raise SystemExit(f"no model.osim in {EXAMPLE / 'config.yaml'}: give --data")
 
 
-def write_study(folder: Path, n_trials: int, data: Path, *, end_s: float | None = None, extra: str = "") -> Path:
+# with --emg: envelopes of two channels (an electrode on each side of the thigh), the
+# recording's clock at 1000 Hz
+EMG_CONFIG = (
+    "emg:\n  signal: envelope\n  channels:\n    vastus_lateralis: [vas_lat_r]\n    biceps_femoris: [bifemlh_r]\n"
+)
+
+
+def write_emg(path: Path, markers: Path) -> None:
+    """An EMG file (CSV: time_s, one envelope per EMG_CONFIG channel) spanning the TRC's time."""
+    sys.path.insert(0, str(REPO))
+    from retrorun.formats import read_trc_times
+
+    time_s = read_trc_times(markers).time_s
+    times = [time_s[0] + i / 1000 for i in range(int((time_s[-1] - time_s[0]) * 1000) + 1)]
+    rows = [f"{t:.4f},{0.5 + 0.4 * math.sin(7 * t):.4f},{0.5 + 0.4 * math.cos(7 * t):.4f}" for t in times]
+    path.write_text("time_s,vastus_lateralis,biceps_femoris\n" + "\n".join(rows) + "\n")
+
+
+def write_study(
+    folder: Path, n_trials: int, data: Path, *, end_s: float | None = None, extra: str = "", emg: bool = False
+) -> Path:
     """A study of n_trials running trials (symbolic links to one recording), each ending at
-    end_s when given; its config path. ``extra`` is appended to the config."""
+    end_s when given; its config path. ``extra`` is appended to the config. ``emg``: each
+    trial has an EMG file too (links to one, write_emg) and the config EMG_CONFIG."""
     files = folder / "data"
     files.mkdir(parents=True)
     subjects = ["subject\tmass_kg\theight_m\tstatic_markers\tstatic_start_s\tstatic_end_s"]
-    trials = ["subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s"]
+    trials = ["subject\ttrial\tcondition\tmarkers\tgrf\tstart_s\tend_s" + ("\temg" if emg else "")]
+    if emg:
+        write_emg(files / "emg.csv", data / RECORDING_FILES[1])
+        extra += EMG_CONFIG
     n_subjects = math.ceil(n_trials / TRIALS_PER_SUBJECT)
     for index in range(n_trials):
         subject = f"s{index % n_subjects:03d}"
@@ -117,7 +143,11 @@ def write_study(folder: Path, n_trials: int, data: Path, *, end_s: float | None 
         markers, grf = files / f"{subject}_{trial}.trc", files / f"{subject}_{trial}_grf.mot"
         markers.symlink_to(data / RECORDING_FILES[1])
         grf.symlink_to(data / RECORDING_FILES[2])
-        trials.append(f"{subject}\t{trial}\t{condition}\t{markers}\t{grf}\t\t{'' if end_s is None else end_s}")
+        row = f"{subject}\t{trial}\t{condition}\t{markers}\t{grf}\t\t{'' if end_s is None else end_s}"
+        if emg:
+            (files / f"{subject}_{trial}_emg.csv").symlink_to(files / "emg.csv")
+            row += f"\t{files / f'{subject}_{trial}_emg.csv'}"
+        trials.append(row)
     (folder / "subjects.tsv").write_text("\n".join(subjects) + "\n")
     (folder / "trials.tsv").write_text("\n".join(trials) + "\n")
     model = "\n".join(f"  {key}: {data / name}" for key, name in MODEL_FILES.items())
@@ -435,6 +465,9 @@ def main() -> None:
     parser.add_argument(
         "--rerun", metavar="KEY=VALUE", help="with --run-trials: then rerun with this one config key changed"
     )
+    parser.add_argument(
+        "--emg", action="store_true", help="the planned studies have EMG (a generated envelope file per trial)"
+    )
     parser.add_argument("--cluster", action="store_true", help="also time the demo locally and through SLURM")
     parser.add_argument(
         "--cluster-runs",
@@ -468,7 +501,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="retrorun-scale-") as scratch:
         for n_trials in args.trials:
-            config = write_study(Path(scratch) / f"study-{n_trials}", n_trials, data)
+            config = write_study(Path(scratch) / f"study-{n_trials}", n_trials, data, emg=args.emg)
             for repo in repos:
                 workdir = Path(scratch) / f"run-{n_trials}-{len(rows)}"
                 workdir.mkdir()
