@@ -189,13 +189,43 @@ def test_a_trial_with_emg_is_two_jobs_its_emg_steps_stages_of_them(tmp_path):
     assert f"{folder}/walk/.trial_motion.manifest" in chains["trial_analysis", "walk"]["input_files"]
 
 
+def test_the_demos_truth_and_error_budget_are_stages_of_its_trials_jobs(tmp_path):
+    """Without variants, the demo's truth of a trial (OpenSim ID and SO on the true motion,
+    and the EMG synthesized from it) begins the trial's motion job, and its error budget
+    ends its analysis job: each was a job of its own, about 2 s of start-up for 3 s of
+    work. The truth's files stay declared outputs (the study's validation reads them), and
+    the EMG the truth synthesizes is what the same job's EMG processing reads."""
+    from plan_inspector import planned
+
+    (tmp_path / "run").mkdir()
+    jobs = planned(tmp_path / "run", REPO / "config" / "config.yaml", {"synthetic": {"n_subjects": 2}})
+    rules = Counter(job["rule"] for job in jobs)
+    assert not {"demo_truth", "error_budget_trial", "process_emg", "emg_envelopes"} & set(rules), rules
+    mine = {(job["rule"], job["wildcards"].get("subject"), job["wildcards"].get("trial")): job for job in jobs}
+    motion = mine["trial_motion", "S01", "forward_1"]
+    stages = list(motion["stages"])
+    assert stages[:2] == ["demo_truth", "synthesize_emg"] and stages[-1] == "process_emg", stages
+    synthesized = motion["stages"]["synthesize_emg"]["output"]["emg"]
+    assert motion["stages"]["process_emg"]["input"]["emg"] == synthesized
+    assert synthesized not in motion["input_files"] and synthesized in motion["output"]
+    truth = "results/demo/truth/S01/forward_1_so_activations.csv"
+    assert truth in motion["output"]
+    analysis = mine["trial_analysis", "S01", "forward_1"]
+    assert list(analysis["stages"])[-1] == "error_budget_trial"
+    assert analysis["stages"]["error_budget_trial"]["input"]["activations"] == truth
+    assert "results/demo/validation/error_budget/S01/forward_1.csv" in analysis["output"]
+    # the error budget reads the pipeline's contacts, IK and heading through the motion's manifest
+    assert "results/demo/trials/S01/forward_1/.trial_motion.manifest" in analysis["input_files"]
+
+
 @pytest.mark.parametrize("method", ["none", "rra"])
 def test_a_trial_is_two_jobs(tmp_path, method):
     """Every job costs 1-2 s of start-up and about 3 ms of planning: a trial's stages up to
     ID (and RRA with the ID after it, with `rra`) are one job and its residual step, SO (in
     one chunk) and the stages after it another (scripts/run_stages.py), so a trial is 2
     jobs with residual reduction `none` (it was 12, then 3) and with `rra` (it was 4, then
-    3)."""
+    3). The demo (EMG, no variants) was 6: its truth and error budget and the trial's EMG
+    processing and envelopes are stages of the two."""
     from workflow_runner import ok, planned_jobs, snakemake
 
     result = snakemake(
@@ -206,10 +236,10 @@ def test_a_trial_is_two_jobs(tmp_path, method):
     trials = jobs["trial_motion"]
     per_trial = {rule: n for rule, n in jobs.items() if n == trials}
     assert trials == 4 and "reduce_residuals" not in jobs
-    # SO in one chunk: a stage of trial_analysis
+    # SO in one chunk: a stage of trial_analysis; the demo's EMG steps, truth and error
+    # budget: stages of the two (EMG_IN_CHAINS, DEMO_IN_CHAINS)
     pipeline = {"trial_motion", "trial_analysis"}
-    demo_only = {"demo_truth", "error_budget_trial", "process_emg", "emg_envelopes"}
-    assert set(per_trial) - demo_only == pipeline, per_trial
+    assert set(per_trial) == pipeline, per_trial
     # each chain declares one log (its stages' outcomes; each stage writes its own too:
     # tests/test_stage_reuse.py)
     for rule in pipeline:

@@ -12,7 +12,8 @@ pipeline's chosen cycles; scaling, IK and the events do not depend on the cut-of
 reused. --filter-alone (the demo only) measures the filter alone instead: the truth's chain
 (true model, true coordinates, noise-free GRF, designed contacts; the pipeline's SO
 solver) with only the matched low-pass swapped in, as error_budget.csv's filter row, at
-each cut-off; it needs only rules synthesize_study and demo_truth to have run.
+each cut-off; it needs only the demo's synthesis and truth (the first stages of each
+trial's motion job) to have run.
 Cut-offs can run in parallel processes (--csv each), then --from-csv summarises them.
 Prints per cut-off and condition the mean over subjects of each primary outcome
 (the config's analysis.primary_outcomes: by default the quadriceps share of stance

@@ -313,13 +313,16 @@ def so_runtime_min(wildcards, attempt):
 
 
 def trial_motion_runtime_min(wildcards, attempt):
-    """Cluster minutes of a trial's motion stages (TRIAL_MOTION_RUNTIME_MIN, dynamics.smk)."""
-    return TRIAL_MOTION_RUNTIME_MIN * attempt
+    """Cluster minutes of a trial's motion stages (TRIAL_MOTION_RUNTIME_MIN, dynamics.smk),
+    and the demo's truth's where it is one of them."""
+    return (TRIAL_MOTION_RUNTIME_MIN + (DEMO_TRUTH_RUNTIME_MIN if DEMO_IN_CHAINS else 0)) * attempt
 
 
 def trial_analysis_runtime_min(wildcards, attempt):
-    """Cluster minutes of a trial's analysis stages: 5, and SO's where SO is one of them."""
-    return 5 * attempt + (so_runtime_min(wildcards, attempt) if SO_IN_ANALYSIS else 0)
+    """Cluster minutes of a trial's analysis stages: 5, SO's where SO is one of them, and 5
+    for the demo's error budget where it is one."""
+    own = 5 + (5 if DEMO_IN_CHAINS else 0)
+    return own * attempt + (so_runtime_min(wildcards, attempt) if SO_IN_ANALYSIS else 0)
 
 
 def so_threads(wildcards):
@@ -385,6 +388,10 @@ TRIAL_IN_ONE_JOB = not VARIANTS and not emg_enabled(config) and REDUCTION_IN_ANA
 # with variants: the EMG is processed once, by the main run, and read by every variant
 # (retrorun/sensitivity.py), which a variant's copy of a chain would redo in its folder.
 EMG_IN_CHAINS = emg_enabled(config) and not VARIANTS
+# The demo's truth of a trial begins its trial_motion job and its error budget ends its
+# trial_analysis job (synthetic.smk), where no variant runs: both are the main run's only
+# (retrorun/sensitivity.py, MAIN_ONLY_RULES), which a variant's copy of a chain would redo.
+DEMO_IN_CHAINS = "synthetic" in config and not VARIANTS
 # The stage of each rule a variant may rerun, as in retrorun.sensitivity; a chain by its last
 # stage, so trial_motion is residual reduction where it ends with RRA
 CHAIN_STAGES = RULE_STAGES | ({"trial_motion": "residual_reduction"} if RRA_IN_MOTION else {})

@@ -32,6 +32,9 @@ if RRA_IN_MOTION:
 # a trial's EMG processing, where it has EMG (emg.smk)
 if EMG_IN_CHAINS:
     TRIAL_MOTION_STAGES += [STAGE_PROCESS_EMG]
+# the demo's truth of the trial (synthetic.smk) first: it synthesizes the EMG process_emg reads
+if DEMO_IN_CHAINS:
+    TRIAL_MOTION_STAGES = DEMO_TRUTH_STAGES + TRIAL_MOTION_STAGES
 # measured (tools/stage_times.py): IK 11-18 s per trial with OpenSim's IK on the Hamner
 # 92-muscle model, the other stages 1-3 s each; RRA's own allowance on top where it is here
 TRIAL_MOTION_RUNTIME_MIN = 15 + (RRA_RUNTIME_MIN if RRA_IN_MOTION else 0)

@@ -34,8 +34,11 @@ use rule scale_model as sensitivity_scale_model with:
 
 
 # a trial's events, heading, GRF, IK and ID: one job (dynamics.smk). A study with variants
-# always has it, never rule trial (TRIAL_IN_ONE_JOB, common.smk)
-if not TRIAL_IN_ONE_JOB:
+# always has it, never rule trial (TRIAL_IN_ONE_JOB, common.smk). Copied only where there
+# are variants: without, a trial's chains also hold steps only the main run has (its EMG,
+# the demo's truth and error budget: EMG_IN_CHAINS, DEMO_IN_CHAINS), whose files a copy
+# could not move into a variant's folder.
+if VARIANTS:
 
     use rule trial_motion as sensitivity_trial_motion with:
         input:
@@ -148,8 +151,8 @@ if not SO_IN_ANALYSIS:
 # --- the variant's analysis of each trial
 
 
-# (a study with variants always has rule trial_analysis, as above)
-if not TRIAL_IN_ONE_JOB:
+# (a study with variants always has rule trial_analysis; copied only then, as above)
+if VARIANTS:
 
     use rule trial_analysis as sensitivity_trial_analysis with:
         input:

@@ -86,25 +86,32 @@ if "synthetic" in config:
     # A trial's truth and the EMG synthesized from it in one job (Stage, common.smk): the
     # EMG's own job cost about a second of start-up for a tenth of a second of work.
     DEMO_TRUTH_STAGES = [STAGE_DEMO_TRUTH] + ([STAGE_SYNTHESIZE_EMG] if emg_enabled(config) else [])
+    # measured: about 3 s of CPU per demo trial (OpenSim's SO on the truth)
+    DEMO_TRUTH_RUNTIME_MIN = 10
+    # Without variants (DEMO_IN_CHAINS, common.smk) a trial's truth is the first stages of
+    # its trial_motion job (dynamics.smk), its error budget the last of its trial_analysis
+    # (analysis.smk): each job of its own cost about 2 s of CPU to start, most of a
+    # truth's or an error budget's 3 s of work.
+    if not DEMO_IN_CHAINS:
 
-    rule demo_truth:
-        input:
-            chain_input(DEMO_TRUTH_STAGES),
-        output:
-            **chain_output(DEMO_TRUTH_STAGES, "demo_truth"),
-        log:
-            chain_log("demo_truth"),
-        # on a cluster the truth runs in the group job of the trial it stands beside (its
-        # EMG and error budget read it): a SLURM job of its own cost about 6 s of start-up
-        # (two Snakemake starts, sbatch's and srun's) for about 5 s of work
-        group:
-            TRIAL_GROUP
-        resources:
-            runtime=lambda wc, attempt: 10 * attempt,
-        params:
-            chain=chain_params(DEMO_TRUTH_STAGES),
-        script:
-            "../../scripts/run_stages.py"
+        rule demo_truth:
+            input:
+                chain_input(DEMO_TRUTH_STAGES),
+            output:
+                **chain_output(DEMO_TRUTH_STAGES, "demo_truth"),
+            log:
+                chain_log("demo_truth"),
+            # on a cluster the truth runs in the group job of the trial it stands beside (its
+            # EMG and error budget read it): a SLURM job of its own cost about 6 s of start-up
+            # (two Snakemake starts, sbatch's and srun's) for about 5 s of work
+            group:
+                TRIAL_GROUP
+            resources:
+                runtime=lambda wc, attempt: DEMO_TRUTH_RUNTIME_MIN * attempt,
+            params:
+                chain=chain_params(DEMO_TRUTH_STAGES),
+            script:
+                "../../scripts/run_stages.py"
 
     rule validate_ground_truth:
         input:
@@ -166,24 +173,21 @@ if "synthetic" in config:
         script:
             "../../scripts/validate_ground_truth.py"
 
-    rule error_budget_trial:
-        input:
-            unpack(lambda wc: truth_outcomes(wc.subject, wc.trial)),
+    # one trial's outcomes with the truth's chain and each pipeline stage swapped in alone
+    STAGE_ERROR_BUDGET_TRIAL = Stage(
+        "error_budget_trial",
+        unpack=[lambda wc: truth_outcomes(wc.subject, wc.trial)],
+        input=dict(
             truth=lambda wc: synthetic_truth(wc.subject),
             contacts=trial_path("contacts.csv"),
             ik_unfiltered=trial_path("ik_unfiltered.mot"),
             heading=trial_path("heading.json"),
             scaled_model=subject_path("scaled_model.osim"),
             generic_model=config["model"]["osim"],
-        output:
-            study_path("validation/error_budget/{subject}/{trial}.csv"),
-        log:
-            trial_log("error_budget_trial"),
-        benchmark:
-            trial_benchmark("error_budget_trial")
-        group:
-            TRIAL_GROUP
-        params:
+        ),
+        output=dict(table=study_path("validation/error_budget/{subject}/{trial}.csv")),
+        log=trial_log("error_budget_trial"),
+        params=dict(
             window=trial_region,
             truth_dir=lambda wc: truth_dir(wc.subject),
             trial_dir=lambda wc: trial_dir(wc.subject, wc.trial),
@@ -198,8 +202,26 @@ if "synthetic" in config:
             },
             mass_kg=lambda wc: STUDY.subject(wc.subject).mass_kg,
             height_m=lambda wc: STUDY.subject(wc.subject).height_m,
-        script:
-            "../../scripts/error_budget_trial.py"
+        ),
+    )
+    if not DEMO_IN_CHAINS:
+
+        rule error_budget_trial:
+            input:
+                unpack(STAGE_ERROR_BUDGET_TRIAL.unpack[0]),
+                **STAGE_ERROR_BUDGET_TRIAL.input,
+            output:
+                **STAGE_ERROR_BUDGET_TRIAL.output,
+            log:
+                STAGE_ERROR_BUDGET_TRIAL.log,
+            benchmark:
+                STAGE_ERROR_BUDGET_TRIAL.benchmark
+            group:
+                TRIAL_GROUP
+            params:
+                **STAGE_ERROR_BUDGET_TRIAL.params,
+            script:
+                "../../scripts/error_budget_trial.py"
 
     rule error_budget:
         input:
