@@ -36,7 +36,7 @@ from . import cycles as cyc
 from . import filtering
 from .c3d import open_c3d
 from .errors import AnalysisError, ConfigError, InputError
-from .formats import read_storage, read_trc_times
+from .formats import read_delimited_numbers, read_storage, read_trc_times
 
 SOURCE = "emg"
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -105,7 +105,9 @@ def read_emg(path: str | Path, *, subject: str = "", trial: str = "") -> Recordi
         table = table.rename(columns={"time": "time_s"})
     elif suffix in TEXT_SUFFIXES:
         try:
-            table = pd.read_csv(path, sep=None, engine="python")
+            table = read_delimited_numbers(path)  # the same table, sooner, when its cells are plain numbers
+            if table is None:
+                table = pd.read_csv(path, sep=None, engine="python")
         except Exception as err:
             raise InputError(
                 f"EMG file {path} cannot be read as delimited text ({err})",

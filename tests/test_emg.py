@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, shared
 
-from retrorun import analysis, emg, emg_agreement
+from retrorun import analysis, emg, emg_agreement, formats
 from retrorun.errors import InputError
 
 RATE = 2000.0
@@ -396,3 +396,247 @@ def test_agreement_by_variant_sets_each_variant_beside_the_main_run():
     assert list(table["variant"]) == ["main", "main", "solver-moco", "solver-moco"]
     changes = dict(zip(table["variant"] + "/" + table["name"], table["r_change_vs_main"].round(6)))
     assert changes == {"main/soleus": 0, "main/vastus": 0, "solver-moco/vastus": 0.3, "solver-moco/soleus": 0.1}
+
+
+# ------------------------------------------- delimited text: C parser vs python engine
+# read_emg reads CSV/TSV through formats.read_delimited_numbers (pandas' C parser) when the
+# data are plain numbers, and through pd.read_csv(sep=None, engine="python") otherwise;
+# the Recording, or the error, must be the same bit for bit either way.
+
+TEXT_FILES = {
+    "comma": b"time,vl,bf\n0,0.1,0.2\n0.001,0.3,0.4\n0.002,-0.5,6e-3\n",
+    "semicolon": b"time;vl;bf\n0;0.1;0.2\n0.001;0.3;0.4\n",
+    "tab": b"time\tvl\tbf\n0\t0.1\t0.2\n0.001\t0.3\t0.4\n",
+    "CRLF line ends": b"time,vl\r\n0,0.1\r\n0.001,0.2\r\n",
+    "CRLF header, LF data": b"time,vl\r\n0,0.1\n0.001,0.2\r\n",
+    "CR line ends": b"time,vl\r0,0.1\r0.001,0.2\r",
+    "a CR inside the header": b"time\rx,vl\n0,0.1\n0.001,0.2\n",
+    "a CR inside the data": b"time,vl\n0,0.1\r0.001,0.2\n",
+    "BOM": b"\xef\xbb\xbftime,vl\n0,0.1\n0.001,0.2\n",
+    "BOM, semicolon": b"\xef\xbb\xbftime;vl\n0;0.1\n0.001;0.2\n",
+    "UTF-8 header": "time,vl µV\n0,0.1\n0.001,0.2\n".encode(),
+    "Latin-1 header": "time,vl µV\n0,0.1\n0.001,0.2\n".encode("latin-1"),
+    "header only": b"time,vl,bf\n",
+    "header only, no line end": b"time,vl,bf",
+    "empty file": b"",
+    "blank first line": b"\ntime,vl\n0,0.1\n0.001,0.2\n",
+    "one data row": b"time,vl\n0,0.1\n",
+    "no line end at the end": b"time,vl\n0,0.1\n0.001,0.2",
+    "text cell": b"time,vl\n0,0.1\n0.001,not-a-number\n",
+    "NaN words": b"time,vl\n0,nan\n0.001,NaN\n0.002,-Nan\n0.003,NA\n",
+    "empty cells": b"time,vl,bf\n0,,0.2\n0.001,0.3,\n0.002,,\n",
+    "an empty column": b"time,vl,bf\n0,,1\n0.001,,2\n",
+    "an empty time cell": b"time,vl\n0,1\n,2\n0.002,3\n",
+    "quoted header": b'"time","vl","bf"\n0,1,2\n0.001,3,4\n',
+    "quoted header with the delimiter inside": b'"time","vl,bf","x"\n0,1,2\n0.001,3,4\n',
+    "quoted cells": b'time,vl\n"0","1"\n"0.001","2"\n',
+    "spaces after delimiters": b"time, vl, bf\n0, 0.1, 0.2\n0.001, 0.3, 0.4\n",
+    "spaces in the data only": b"time,vl\n0, 0.1\n0.001 ,0.3\n",
+    "spaces around names": b" time_s , vl \n0,0.1\n0.001,0.2\n",
+    "a tab in a comma file": b"time,vl\n0,\t1\n0.001,2\n",
+    "time column not first": b"vl,Time,bf\n0.1,0,0.2\n0.3,0.001,0.4\n",
+    "time_s column last": b"vl;bf;time_s\n0.1;0.2;0\n0.3;0.4;0.001\n",
+    "no time column": b"t0,vl\n0,0.1\n0.001,0.2\n",
+    "duplicate names": b"time,vl,vl,bf\n0,1,2,3\n0.001,4,5,6\n",
+    "an empty name": b"time,,bf\n0,1,2\n0.001,3,4\n",
+    "integers": b"time,vl\n0,1\n1,2\n2,-3\n",
+    "integer -0": b"time,vl\n0,-0\n1,2\n",
+    "integer -0 and an empty cell": b"time,vl\n0,-00\n1,\n",
+    "float -0": b"time,vl\n0,-0.0\n1,2\n",
+    "exponent -0": b"time,vl\n0,1e-0\n1,2e-00\n",
+    "large integers": b"time,vl,bf\n0,9007199254740993,18446744073709551615\n1,-9007199254740993,9223372036854775808\n",
+    "integers beyond 64 bits": b"time,vl\n0,123456789012345678901234567890\n1,2\n",
+    "25-digit decimals": b"time,vl\n0.000000000000000000000000e+00,9.669363727051634438e-03\n"
+    b"5.000000000000000104e-04,1.056233746518316259e-02\n",
+    "17-digit and extreme values": b"time,vl,bf\n0,0.1000000000000000055511,1.7976931348623157e308\n"
+    b"1,2.2250738585072011e-308,4.9e-324\n",
+    "overflow and underflow": b"time,vl\n0,1e400\n1,1e-400\n2,-1e400\n",
+    "number spellings": b"time,vl\n0,.5\n1,5.\n2,+3\n3,1E5\n4,1e+05\n5,-.5e-3\n",
+    "malformed numbers": b"time,vl\n0,1-2\n1,1.2.3\n",
+    "lone signs and exponents": b"time,vl\n0,-\n1,+\n2,e\n",
+    "blank lines": b"time,vl\n\n0,1\n\n1,2\n\n\n",
+    "blank lines between rows": b"time,vl\n0,1\n\n1,2\n\n\n",
+    "blank lines, CRLF": b"time,vl\r\n\r\n0,1\r\n\r\n1,2\r\n",
+    "lines of delimiters": b"time,vl,bf\n0,1,2\n,,\n1,3,4\n",
+    "short rows": b"time,vl,bf\n0,1,2\n1,3\n2\n",
+    "a longer row later": b"time,vl,bf\n0,1,2\n1,3,4,5\n",
+    "first row longer than the header": b"time,vl\n0,1,2\n1,3,4\n",
+    "first row shorter than the header": b"time,vl,bf\n0,1\n1,3,4\n",
+    "trailing delimiters": b"time,vl,\n0,1,\n1,2,\n",
+    "trailing delimiters in the data only": b"time,vl\n0,1,\n1,2,\n",
+    "a single column": b"time\n0\n0.001\n",
+    "no header": b"0,0.1\n0.001,0.2\n0.002,0.3\n",
+    "decimal commas": b"time;vl\n0;0,1\n0,001;0,2\n",
+    "decimal commas, tabs": b"time\tvl\n0\t0,1\n0,001\t0,2\n",
+    "pipes": b"time|vl\n0|0.1\n0.001|0.2\n",
+    "spaces": b"time vl\n0 0.1\n0.001 0.2\n",
+    "time not increasing": b"time,vl\n0,1\n0,2\n",
+}
+# plain numbers under a header: these must take the C parser (the others may not)
+FAST_TEXT_FILES = {
+    "comma",
+    "semicolon",
+    "tab",
+    "CRLF line ends",
+    "CRLF header, LF data",
+    "one data row",
+    "no line end at the end",
+    "empty cells",
+    "an empty column",
+    "an empty time cell",
+    "an empty name",
+    "duplicate names",
+    "quoted header",
+    "quoted header with the delimiter inside",
+    "spaces around names",
+    "no header",
+    "time column not first",
+    "time_s column last",
+    "no time column",
+    "time not increasing",
+    "integers",
+    "large integers",
+    "integers beyond 64 bits",
+    "float -0",
+    "25-digit decimals",
+    "17-digit and extreme values",
+    "overflow and underflow",
+    "number spellings",
+    "blank lines between rows",
+    "lines of delimiters",
+    "short rows",
+    "trailing delimiters",
+}
+
+
+def _read_emg_outcome(path, monkeypatch, *, fast: bool):
+    """read_emg(path), or (exception class, text, fix); ``fast`` False: the python engine
+    reads every delimited file, as before read_delimited_numbers."""
+    with monkeypatch.context() as patch:
+        if not fast:
+            patch.setattr(emg, "read_delimited_numbers", lambda path: None, raising=False)
+        try:
+            return emg.read_emg(path)
+        except Exception as err:  # compared, whatever it is
+            return (type(err).__name__, str(err), getattr(err, "fix", None))
+
+
+def _bits(values) -> bytes:
+    return np.ascontiguousarray(np.asarray(values, dtype=float)).tobytes()
+
+
+def _assert_same_reading(path, monkeypatch):
+    fast = _read_emg_outcome(path, monkeypatch, fast=True)
+    slow = _read_emg_outcome(path, monkeypatch, fast=False)
+    if isinstance(slow, tuple) or isinstance(fast, tuple):
+        assert fast == slow, path
+        return
+    pd.testing.assert_frame_equal(fast.table, slow.table, check_exact=True)
+    assert list(fast.table.columns) == list(slow.table.columns)
+    assert [fast.table[c].dtype for c in fast.table] == [slow.table[c].dtype for c in slow.table]
+    assert _bits(fast.table.to_numpy()) == _bits(slow.table.to_numpy()), path  # signs of zeros, NaN bits
+    assert _bits(fast.rate_hz) == _bits(slow.rate_hz) and fast.units == slow.units and fast.path == slow.path
+
+
+def _write_text_case(folder: Path, case: str) -> Path:
+    path = folder / ("emg.tsv" if case.startswith("tab") else "emg.csv")
+    path.write_bytes(TEXT_FILES[case])
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_FILES))
+def test_delimited_text_read_the_same_by_both_parsers(tmp_path, monkeypatch, case):
+    _assert_same_reading(_write_text_case(tmp_path, case), monkeypatch)
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_FILES))
+def test_plain_numbers_take_the_c_parser(tmp_path, case):
+    path = _write_text_case(tmp_path, case)
+    assert (formats.read_delimited_numbers(path) is not None) == (case in FAST_TEXT_FILES)
+
+
+def _write_random_decimals(path: Path) -> Path:
+    """Random decimals of 1-25 significant digits, some with exponents, 1 % empty cells."""
+    rng = np.random.default_rng(2)
+    cells = []
+    for n_digits in rng.integers(1, 26, 30000):
+        digits = "".join(str(d) for d in rng.integers(0, 10, n_digits))
+        point = int(rng.integers(0, n_digits + 1))
+        sign = "-" if rng.random() < 0.5 else ""
+        exponent = f"e{int(rng.integers(-330, 310))}" if rng.random() < 0.5 else ""
+        cells.append("" if rng.random() < 0.01 else f"{sign}{digits[:point]}.{digits[point:]}{exponent}")
+    rows = [",".join([str(i), *cells[i : i + 5]]) for i in range(0, len(cells), 5)]
+    path.write_text("time,a,b,c,d,e\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _write_benchmark_emg(path: Path) -> Path:
+    """The EMG file tools/benchmark_scale.py --emg writes for every trial (write_emg)."""
+    time_s = np.round(np.arange(0, 5.4, 0.001), 4)
+    rows = [f"{t:.4f},{0.5 + 0.4 * np.sin(7 * t):.4f},{0.5 + 0.4 * np.cos(7 * t):.4f}" for t in time_s]
+    path.write_text("time_s,vastus_lateralis,biceps_femoris\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_random_decimals_read_the_same_by_both_parsers(tmp_path, monkeypatch):
+    """Both engines round correctly."""
+    _assert_same_reading(_write_random_decimals(tmp_path / "emg.csv"), monkeypatch)
+
+
+def test_benchmark_emg_file_read_the_same_by_both_parsers(tmp_path, monkeypatch):
+    _assert_same_reading(_write_benchmark_emg(tmp_path / "emg.csv"), monkeypatch)
+
+
+def test_random_decimals_and_the_benchmark_emg_file_take_the_c_parser(tmp_path):
+    assert formats.read_delimited_numbers(_write_random_decimals(tmp_path / "random.csv")) is not None
+    assert formats.read_delimited_numbers(_write_benchmark_emg(tmp_path / "benchmark.csv")) is not None
+
+
+def _shared_emg_files():
+    root = shared("emg")
+    suffixes = {".csv", ".tsv", ".txt", ".sto", ".mot", ".c3d"}
+    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes and p.name.lower() != "readme.txt")
+    c3d = shared().joinpath("c3d")
+    return paths + sorted(c3d.glob("*.c3d")) if c3d.is_dir() else paths
+
+
+def test_every_shared_emg_file_read_the_same_by_both_parsers(monkeypatch):
+    paths = _shared_emg_files()
+    assert paths
+    for path in paths:
+        _assert_same_reading(path, monkeypatch)
+
+
+# Every shared storage file (EMG envelopes; GRF, its long rows of long numbers) rewritten
+# as delimited text, each number as the file spells it: CSV, semicolons with CRLF, TSV
+# (all plain numbers: the C parser), and CSV with a space after each comma (the python engine).
+AS_TEXT = {"comma": (",", "\n", True), "semicolon, CRLF": (";", "\r\n", True), "tab": ("\t", "\n", True)}
+AS_TEXT["comma and space"] = (", ", "\n", False)
+
+
+def _shared_storage_as_text(folder: Path, variant: str) -> list[tuple[Path, bool]]:
+    """(rewritten file, whether it is plain numbers) of each shared storage file."""
+    delimiter, line_end, plain = AS_TEXT[variant]
+    paths = [p for p in _shared_emg_files() if p.suffix in {".sto", ".mot"}]
+    assert paths
+    written = []
+    for path in paths:
+        lines = path.read_text().splitlines()
+        end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
+        rows = [line.split() for line in lines[end + 1 :] if line.strip()]
+        text_path = folder / f"{path.parent.name}_{path.stem}.csv"
+        text_path.write_bytes("".join(delimiter.join(cells) + line_end for cells in rows).encode())
+        written.append((text_path, plain))
+    return written
+
+
+@pytest.mark.parametrize("variant", sorted(AS_TEXT))
+def test_shared_emg_files_as_delimited_text_read_the_same_by_both_parsers(tmp_path, monkeypatch, variant):
+    for path, _ in _shared_storage_as_text(tmp_path, variant):
+        _assert_same_reading(path, monkeypatch)
+
+
+@pytest.mark.parametrize("variant", sorted(AS_TEXT))
+def test_shared_emg_files_as_plain_delimited_numbers_take_the_c_parser(tmp_path, variant):
+    for path, plain in _shared_storage_as_text(tmp_path, variant):
+        assert (formats.read_delimited_numbers(path) is not None) == plain, path
