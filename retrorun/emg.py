@@ -36,7 +36,7 @@ from . import cycles as cyc
 from . import filtering
 from .c3d import open_c3d
 from .errors import AnalysisError, ConfigError, InputError
-from .formats import read_delimited_numbers, read_storage, read_trc_times
+from .formats import read_delimited_numbers, read_storage, read_storage_time_bounds, read_trc_times
 
 SOURCE = "emg"
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -470,8 +470,8 @@ def analysed_bounds(trial) -> tuple[float, float] | None:
         time_s = read_trc_times(trial.markers).time_s
         start, end = float(time_s[0]), float(time_s[-1])
         if trial.grf:
-            grf, _ = read_storage(trial.grf)
-            start, end = max(start, float(grf["time"].iloc[0])), min(end, float(grf["time"].iloc[-1]))
+            grf_start, grf_end = read_storage_time_bounds(trial.grf)
+            start, end = max(start, grf_start), min(end, grf_end)
     except InputError:
         return None  # the markers' and GRF's own checks report it
     if trial.start_s is not None:

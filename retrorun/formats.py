@@ -475,7 +475,25 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
 
     Accepts the old (name/datacolumns/datarows) and new (version=1, nRows=...) headers.
     """
-    path = Path(path)
+    columns, data, header = _read_storage_data(Path(path))
+    table = pd.DataFrame(data, columns=columns)
+    table = table.rename(columns={columns[0]: "time"})
+    return table, header
+
+
+def read_storage_time_bounds(path: str | os.PathLike) -> tuple[float, float]:
+    """The first and last cells of read_storage(path)'s ``time`` column, with its errors:
+    the file is read and checked as read_storage does, without building the table (the
+    up-front check of a trial's EMG needs only the span of its GRF)."""
+    columns, data, _ = _read_storage_data(Path(path))
+    if columns.count(columns[0]) > 1 or "time" in columns[1:]:  # the table has several 'time' columns
+        table, _ = read_storage(path)
+        return float(table["time"].iloc[0]), float(table["time"].iloc[-1])
+    return float(data[0, 0]), float(data[-1, 0])
+
+
+def _read_storage_data(path: Path) -> tuple[list[str], np.ndarray, dict[str, str]]:
+    """(column labels, data rows, header dict) of read_storage."""
     if not path.is_file():
         raise InputError(f"file {path} does not exist", fix="check the path in the sheet or config")
     with open(path, errors="replace") as handle:
@@ -519,9 +537,7 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
             f"{path}: rows have {data.shape[1]} values but the header names {len(columns)} columns",
             fix="export the file again",
         )
-    table = pd.DataFrame(data, columns=columns)
-    table = table.rename(columns={columns[0]: "time"})
-    return table, header
+    return columns, data, header
 
 
 def _storage_rows_fast(rows: list[str], n_columns: int) -> np.ndarray | None:

@@ -152,6 +152,57 @@ def test_storage_fast_and_value_by_value_agree(tmp_path, monkeypatch, case):
     _assert_same_storage(_outcome(read_storage, path), _read_cell_by_cell(monkeypatch, read_storage, path))
 
 
+# read_storage_time_bounds (the span of a trial's GRF, for the up-front EMG check) must
+# give what read_storage's table gives, bit for bit, or raise what reading it raises.
+TIME_BOUNDS_FILES = STORAGE_FILES | {
+    "two time columns": "x\nendheader\ntime\ttime\n0\t1\n0.01\t2\n",
+    "Time and time": "x\nendheader\nTime\ta\ttime\n0\t1\t2\n0.01\t2\t3\n",
+    "Time twice": "x\nendheader\nTime\tTime\n0\t1\n0.01\t2\n",
+    "-0 and NaN time": "x\nendheader\ntime\ta\n-0\t1\nnan\t2\n",
+    "one row": "x\nendheader\nTIME\ta\n0.5\t1\n",
+    "not a storage file": "time,a\n0,1\n",
+    "no labels": "x\nendheader\n\n",
+    "first label not time": "x\nendheader\nt\ta\n0\t1\n",
+}
+
+
+def _outcome_bits(reader, path):
+    """reader(path) as bits (signs of zeros, NaN), or its exception's class and text."""
+    try:
+        return np.array(reader(path), dtype=float).tobytes()
+    except Exception as err:  # compared, whatever it is
+        return (type(err).__name__, str(err))
+
+
+def _time_bounds_of_the_table(path):
+    table, _ = read_storage(path)
+    return float(table["time"].iloc[0]), float(table["time"].iloc[-1])
+
+
+def _assert_same_time_bounds(path):
+    assert _outcome_bits(formats.read_storage_time_bounds, path) == _outcome_bits(_time_bounds_of_the_table, path)
+
+
+@pytest.mark.parametrize("case", sorted(TIME_BOUNDS_FILES))
+def test_storage_time_bounds_are_the_tables(tmp_path, case):
+    path = tmp_path / "x.mot"
+    path.write_text(TIME_BOUNDS_FILES[case])
+    _assert_same_time_bounds(path)
+
+
+def test_storage_time_bounds_of_a_missing_file_or_a_folder(tmp_path):
+    _assert_same_time_bounds(tmp_path / "absent.mot")
+    _assert_same_time_bounds(tmp_path)
+
+
+@pytest.mark.parametrize("folder", ["hamner-run", "gait2392-walk", "emg"])
+def test_storage_time_bounds_of_shared_recordings(folder):
+    paths = sorted(p for p in shared(folder).rglob("*") if p.suffix in {".mot", ".sto"})
+    assert paths
+    for path in paths:
+        _assert_same_time_bounds(path)
+
+
 def test_random_decimals_read_as_float_does(tmp_path):
     """Correct rounding, as float(): random decimals of 1-20 significant digits."""
     rng = np.random.default_rng(0)
