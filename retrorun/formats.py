@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import itertools
 import os
@@ -400,7 +401,7 @@ def write_trc(path: str | os.PathLike, markers: MarkerTable) -> None:
 # EMG files given as CSV/TSV are read as pd.read_csv(path, sep=None, engine="python") reads
 # them: the delimiter is what csv.Sniffer finds in the first line, Python's csv module
 # splits every line and pandas infers each column's type cell by cell: 16 of the 19 ms
-# that checking a 10,000-row EMG file took when a study is planned (once per trial), 3 ms
+# that checking a 10,000-row EMG file took when a study is planned (once per trial), 1.5 ms
 # through the C parser.
 # read_delimited_numbers gives that table through pandas' C parser when it is sure to be
 # the same, and None otherwise (the python engine then reads the file and decides):
@@ -413,8 +414,8 @@ def write_trc(path: str | os.PathLike, markers: MarkerTable) -> None:
 # - no cell is an integer -0: the python engine reads a column of integers as int64, where
 #   -0 is 0, while the C parser, told dtype=float, keeps the sign;
 # - the column names, and whether the first data line is longer than the header (then
-#   its first cells are an index), are the python engine's own, on the first two lines
-#   (the second not blank);
+#   its first cells are an index), are the python engine's own, on the first line and a
+#   data line as wide as the file's first (not blank);
 # - the C parser finds as many columns as those names (a longer row later is its error);
 # - both engines round every decimal correctly (pandas 3.1; tests/test_emg.py compares
 #   them); with an older pandas every file goes to the python engine.
@@ -439,10 +440,7 @@ def read_delimited_numbers(path: str | os.PathLike) -> pd.DataFrame | None:
     if not end or not raw.isascii() or b"\r" in raw[: end - 2]:
         return None
     header, body = raw[:end].decode("ascii"), raw[end:]
-    try:
-        delimiter = csv.Sniffer().sniff(header).delimiter
-    except csv.Error:
-        return None
+    delimiter = _sniffed_delimiter(header)
     if delimiter not in _DELIMITERS:
         return None
     if body.translate(None, b"0123456789.eE+-\r\n" + delimiter.encode()):
@@ -454,17 +452,42 @@ def read_delimited_numbers(path: str | os.PathLike) -> pd.DataFrame | None:
     first = body[: body.find(b"\n") + 1 or len(body)]
     if not first.strip():
         return None  # no data, or a blank line first
+    names = _python_engine_names(header, first.count(delimiter.encode()) + 1)
+    if names is None:
+        return None
     try:
-        names = pd.read_csv(io.StringIO(header + first.decode("ascii"), newline=""), sep=None, engine="python")
-        if not names.index.equals(pd.RangeIndex(1)):
-            return None  # an implicit index, or the line is not a row
         table = pd.read_csv(io.BytesIO(body), sep=delimiter, header=None, dtype=float, engine="c", **_PANDAS_EXACT)
-    except (ValueError, csv.Error):  # pandas' errors are ValueErrors: the python engine decides
+    except Exception:  # a cell that is not a number, a row longer than the first, ...: the python engine decides
         return None
-    if table.shape[1] != len(names.columns):
+    if table.shape[1] != len(names):
         return None
-    table.columns = names.columns
+    table.columns = names
     return table
+
+
+# The trials of a study share their EMG files' first line: sniffed and named once per process.
+@functools.lru_cache(maxsize=256)
+def _sniffed_delimiter(header: str) -> str | None:
+    """The delimiter pandas' python engine sniffs in a file's first line (csv.Sniffer on
+    the line with its line end), None when it finds none."""
+    try:
+        return csv.Sniffer().sniff(header).delimiter
+    except csv.Error:
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _python_engine_names(header: str, n_fields: int) -> pd.Index | None:
+    """The columns pd.read_csv(sep=None, engine="python") gives a file of this first line
+    and a first data line of n_fields cells, none of them quoted (the names depend on
+    nothing else: the header's cells, and an implicit index when the data line is longer);
+    None with an implicit index or an error."""
+    row = _sniffed_delimiter(header).join(["0"] * n_fields) + "\n"
+    try:
+        names = pd.read_csv(io.StringIO(header + row, newline=""), sep=None, engine="python")
+    except Exception:  # the python engine reports it when it reads the file
+        return None
+    return names.columns if names.index.equals(pd.RangeIndex(1)) else None
 
 
 # ------------------------------------------------------------------------- MOT/STO

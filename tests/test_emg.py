@@ -555,6 +555,19 @@ def test_plain_numbers_take_the_c_parser(tmp_path, case):
     assert (formats.read_delimited_numbers(path) is not None) == (case in FAST_TEXT_FILES)
 
 
+def test_files_sharing_a_first_line_read_the_same_by_both_parsers(tmp_path, monkeypatch):
+    """The delimiter and names found in a first line are remembered (per line and width of
+    the first data row): files with that line and other rows still read as the python
+    engine reads them, whatever was read before."""
+    bodies = ["0,1,2\n1,3,4\n", "5,6,7\n", "0,1\n1,2,3\n", "0,1,2,3\n1,2,3,4\n", "0,1,2\n1,2,3,4\n", "0,,\n"]
+    for round_ in range(2):
+        for k, body in enumerate(bodies):
+            path = tmp_path / f"emg{round_}{k}.csv"
+            path.write_text("time,vl,bf\n" + body)
+            _assert_same_reading(path, monkeypatch)
+            assert (formats.read_delimited_numbers(path) is not None) == (k in (0, 1, 5))
+
+
 def _write_random_decimals(path: Path) -> Path:
     """Random decimals of 1-25 significant digits, some with exponents, 1 % empty cells."""
     rng = np.random.default_rng(2)
