@@ -164,8 +164,7 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     )
 
     # every SLURM job snakemake submitted ran once and completed: one per group job (a
-    # trial's chain with the demo's truth beside it, or a subject's where the EMG
-    # normalisation joins its trials) and none outside the groups (scaling and the demo's
+    # trial's chains, or a subject's where the EMG normalisation joins its trials) and none outside the groups (scaling and the demo's
     # synthesis are local rules)
     log = cluster.stdout + cluster.stderr
     submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", log))
@@ -181,9 +180,10 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     assert len(in_groups) == len(group_jobs) == 2, f"group jobs: {len(group_jobs)} planned, SLURM ran {ran}"
     # the group jobs' members are listed indented under their heading: every trial's OpenSim stages
     grouped = re.findall(r"^ +rule (\w+):", log, flags=re.MULTILINE)
-    # (SO in one chunk is a stage of trial_analysis)
-    for stage in ("demo_truth", "trial_motion", "trial_analysis"):
+    # (SO in one chunk is a stage of trial_analysis; the demo's truth of trial_motion)
+    for stage in ("trial_motion", "trial_analysis"):
         assert grouped.count(stage) == 4, f"{grouped.count(stage)} {stage} jobs in the groups, not 4 (2 x 2 trials)"
+    assert grouped.count("emg_normalisation") == 2, "one EMG normalisation per subject"
     alone = set(ran) - set(in_groups)
     assert not alone, f"jobs outside the groups: {sorted(alone)}"
 
