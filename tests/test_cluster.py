@@ -164,8 +164,8 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     )
 
     # every SLURM job snakemake submitted ran once and completed: one per group job (a
-    # trial's chains, or a subject's where the EMG normalisation joins its trials) and none outside the groups (scaling and the demo's
-    # synthesis are local rules)
+    # trial's chains, or a subject's where the EMG normalisation joins its trials) and none
+    # outside the groups (scaling and the demo's synthesis are local rules)
     log = cluster.stdout + cluster.stderr
     submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", log))
     group_jobs = re.findall(r"Group job trial \(jobs in lexicogr\. order\):", log)
