@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,3 +57,20 @@ def hamner_one_cycle(tmp_path_factory):
     overrides = ("--config", *HAMNER_ONE_CYCLE_CONFIG)
     ok(snakemake(workdir, config, *overrides))
     return workdir, config, overrides, workdir / "results" / "hamner-run"
+
+
+def random_decimals(seed: int, n: int, max_digits: int, *, exponent_share=1.0, empty_share=0.0) -> list[str]:
+    """n random decimal cells of 1 to max_digits significant digits, signed half the time,
+    with an exponent (-330 to 309) in ``exponent_share`` of them and empty in ``empty_share``:
+    what a parser must round as float() does."""
+    rng = np.random.default_rng(seed)
+    cells = []
+    for n_digits in rng.integers(1, max_digits + 1, n):
+        digits = "".join(str(d) for d in rng.integers(0, 10, n_digits))
+        point = int(rng.integers(0, n_digits + 1))
+        sign = "-" if rng.random() < 0.5 else ""
+        with_exponent = exponent_share >= 1 or rng.random() < exponent_share
+        exponent = f"e{int(rng.integers(-330, 310))}" if with_exponent else ""
+        empty = empty_share > 0 and rng.random() < empty_share
+        cells.append("" if empty else f"{sign}{digits[:point]}.{digits[point:]}{exponent}")
+    return cells

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, shared
+from conftest import REPO, random_decimals, shared
 
 from retrorun import analysis, emg, emg_agreement, formats
 from retrorun.errors import InputError
@@ -570,14 +570,7 @@ def test_files_sharing_a_first_line_read_the_same_by_both_parsers(tmp_path, monk
 
 def _write_random_decimals(path: Path) -> Path:
     """Random decimals of 1-25 significant digits, some with exponents, 1 % empty cells."""
-    rng = np.random.default_rng(2)
-    cells = []
-    for n_digits in rng.integers(1, 26, 30000):
-        digits = "".join(str(d) for d in rng.integers(0, 10, n_digits))
-        point = int(rng.integers(0, n_digits + 1))
-        sign = "-" if rng.random() < 0.5 else ""
-        exponent = f"e{int(rng.integers(-330, 310))}" if rng.random() < 0.5 else ""
-        cells.append("" if rng.random() < 0.01 else f"{sign}{digits[:point]}.{digits[point:]}{exponent}")
+    cells = random_decimals(2, 30000, 25, exponent_share=0.5, empty_share=0.01)
     rows = [",".join([str(i), *cells[i : i + 5]]) for i in range(0, len(cells), 5)]
     path.write_text("time,a,b,c,d,e\n" + "\n".join(rows) + "\n")
     return path

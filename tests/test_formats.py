@@ -4,7 +4,7 @@ import numpy as np
 import opensim as osim
 import pandas as pd
 import pytest
-from conftest import shared
+from conftest import random_decimals, shared
 
 from retrorun import formats
 from retrorun.errors import InputError
@@ -205,13 +205,7 @@ def test_storage_time_bounds_of_shared_recordings(folder):
 
 def test_random_decimals_read_as_float_does(tmp_path):
     """Correct rounding, as float(): random decimals of 1-20 significant digits."""
-    rng = np.random.default_rng(0)
-    cells = []
-    for n_digits in rng.integers(1, 21, 20000):
-        digits = "".join(str(d) for d in rng.integers(0, 10, n_digits))
-        point = int(rng.integers(0, n_digits + 1))
-        sign = "-" if rng.random() < 0.5 else ""
-        cells.append(f"{sign}{digits[:point]}.{digits[point:]}e{int(rng.integers(-330, 310))}")
+    cells = random_decimals(0, 20000, 20)
     rows = ["\t".join(cells[i : i + 8]) for i in range(0, len(cells), 8)]
     (tmp_path / "x.sto").write_text("x\nendheader\ntime\t" + "\t".join("abcdefg") + "\n" + "\n".join(rows) + "\n")
     table, _ = read_storage(tmp_path / "x.sto")
