@@ -499,8 +499,9 @@ def read_storage(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]
     Accepts the old (name/datacolumns/datarows) and new (version=1, nRows=...) headers.
     """
     columns, data, header = _read_storage_data(Path(path))
-    table = pd.DataFrame(data, columns=columns)
-    table = table.rename(columns={columns[0]: "time"})
+    # every column labelled as the first is 'time' (as DataFrame.rename would name them, at
+    # a millisecond less per file: every plan reads every trial's GRF)
+    table = pd.DataFrame(data, columns=["time" if c == columns[0] else c for c in columns])
     return table, header
 
 

@@ -28,10 +28,11 @@ def analysis_range(times: np.ndarray, window: dict, margin_s: float) -> tuple[fl
 
 
 def check_time_increases(times: np.ndarray, *, grf_path) -> list[str]:
-    """The GRF's time column must increase (filtering needs one sample rate)."""
-    steps = np.diff(times)
-    if np.any(steps <= 0):
-        bad = int(np.flatnonzero(steps <= 0)[0])
+    """The GRF's time column must increase (filtering needs one sample rate); an empty
+    (NaN) time is a step that does not."""
+    wrong = ~(np.diff(times) > 0)
+    if np.any(wrong):
+        bad = int(np.flatnonzero(wrong)[0])
         return [
             f"the time column of {grf_path} does not increase at data row {bad + 2} "
             f"({times[bad]:g} -> {times[bad + 1]:g} s); export the GRF again without repeated or reordered rows"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -42,9 +43,16 @@ def _generated(path: str | Path | None) -> bool:
     if not path:
         return False
     resolved = Path(path).resolve()
-    return resolved.is_relative_to(RESULTS_ROOT.resolve()) or (
+    return resolved.is_relative_to(_results_root(os.getcwd())) or (
         resolved.is_relative_to(GENERATED_MODELS_DIR) and "generated" in resolved.parts
     )
+
+
+@functools.cache
+def _results_root(cwd: str) -> Path:
+    """results/ of the directory Snakemake runs in, resolved once per directory (every
+    trial's check asks for it several times)."""
+    return (Path(cwd) / RESULTS_ROOT).resolve()
 
 
 def validate_study_inputs(study: Study, *, load_model: bool = True, cache_dir: Path | None = None) -> list[str]:
@@ -366,8 +374,10 @@ def check_trial_recording(
             for p in grf_lib.check_force_sides(specs, settings["sides"], loads_path=loads)
             + grf_lib.check_ground_frame(specs, loads_path=loads)
         ]
-    in_window = (grf["time"] >= start - 1e-6) & (grf["time"] <= end + 1e-6)
-    window = grf[in_window]  # once, not per ExternalForce (a copy of the table each time)
+    # the rows in the window, once for every ExternalForce: a slice, as the times increase
+    # (checked above); a boolean mask copied the table, a millisecond per trial of every plan
+    time_s = grf["time"].to_numpy()
+    window = grf.iloc[np.searchsorted(time_s, start - 1e-6) : np.searchsorted(time_s, end + 1e-6, side="right")]
     peak_vertical, readable = 0.0, bool(specs)
     for spec in specs:
         missing = grf_lib.check_force_columns(grf.columns, [spec], grf_path=grf_path, loads_path=loads)

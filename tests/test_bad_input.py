@@ -171,6 +171,32 @@ def test_nan_in_grf_vertical_force(tmp_path, data):
     )
 
 
+def test_nan_in_grf_outside_the_analysis_window_is_not_a_problem(tmp_path, data):
+    # only the rows the analysis reads (0.6-1.8 s, edges within 1e-6 s) are checked
+    def holes(t):
+        t = t.copy()
+        t.loc[(t["time"] < 0.6 - 2e-6) | (t["time"] > 1.8 + 2e-6), "ground_force_vy"] = np.nan
+        return t
+
+    study = write_study(tmp_path, data, trials=[trial_row(data, grf=modified_grf(tmp_path, data, holes))])
+    validate_study_inputs(load_study(load_config(study)))
+    edge = modified_grf(tmp_path, data, lambda t: t.assign(ground_force_vy=t["ground_force_vy"].where(t["time"] < 1.8)))
+    message = refused(write_study(tmp_path, data, trials=[trial_row(data, grf=edge)]))
+    found = r"column 'ground_force_vy' has \d+ empty/NaN value\(s\) in the analysis window \(first at 1.8 s\)"
+    assert re.search(found, message)
+
+
+def test_empty_time_cell_in_grf(tmp_path, data):
+    # a NaN time compares false both ways: the check that the times increase let it through
+    def hole(t):
+        t = t.copy()
+        t.loc[100, "time"] = np.nan
+        return t
+
+    message = refused(write_study(tmp_path, data, trials=[trial_row(data, grf=modified_grf(tmp_path, data, hole))]))
+    assert "time column of" in message and "walk1_grf.mot does not increase at data row 101" in message
+
+
 def test_downward_grf_vertical_force(tmp_path, data):
     flipped = modified_grf(tmp_path, data, lambda t: t.assign(ground_force_vy=-t["ground_force_vy"]))
     message = refused(write_study(tmp_path, data, trials=[trial_row(data, grf=flipped)]))
