@@ -3,6 +3,7 @@ each muscle's max isometric force (a strong vastus counts more than a weak one).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
@@ -108,9 +109,12 @@ def above_floor(activations: pd.DataFrame, floors: dict[str, float]) -> pd.DataF
     """Each muscle's activation minus its floor (``floors``: column -> the model's
     ``min_control``), never below 0; columns without a floor are kept as they are."""
     out = activations.copy()
-    for column, floor in floors.items():
-        if column in out:
-            out[column] = (out[column] - float(floor)).clip(lower=0.0)
+    columns = [column for column in floors if column in out]
+    if columns:
+        # one array for all muscles (a pandas call per muscle cost 40 ms per table); below 0
+        # -> 0, NaN and -0.0 kept, as Series.clip(lower=0.0) does
+        values = out[columns].to_numpy(dtype=float) - np.array([float(floors[c]) for c in columns])
+        out[columns] = np.where(values < 0.0, 0.0, values)
     return out
 
 

@@ -328,3 +328,24 @@ def test_the_knee_sign_comes_from_the_model_and_a_negative_peak_is_flagged():
     wrong = analysis.analyse_trial(id_forces=flipped, settings=SETTINGS, **kwargs)
     knee = wrong.metrics[wrong.metrics["group"] == "knee"]
     assert knee["value"].isna().all() and knee["note"].str.contains("knee_extension_sign").all()
+
+
+def test_activation_above_floor_is_each_muscles_excess_never_below_zero():
+    from retrorun.groups import above_floor
+
+    rng = np.random.default_rng(3)
+    values = rng.random((50, 4)) * 0.05
+    values[:5, 0], values[5, 1], values[6, 2] = np.nan, -0.0, 0.0
+    table = pd.DataFrame(values, columns=["a_r", "b_r", "c_r", "d_r"]).assign(time_s=np.arange(50) / 100)
+    floors = {"a_r": 0.01, "b_r": 0.0, "c_r": 0.02, "absent_r": 0.01}  # d_r has no floor: kept
+    given = table.copy()
+    found = above_floor(table, floors)
+    expected = table.copy()
+    for column, floor in floors.items():
+        if column in expected:
+            expected[column] = (expected[column] - floor).clip(lower=0.0)
+    assert list(found.columns) == list(table.columns) and found.dtypes.equals(table.dtypes)
+    assert np.array_equal(found.to_numpy(), expected.to_numpy(), equal_nan=True)
+    assert np.array_equal(np.signbit(found.to_numpy()), np.signbit(expected.to_numpy()))  # -0.0 as clip keeps it
+    assert found["c_r"].min() == 0.0 and np.isnan(found["a_r"].iloc[:5]).all()
+    assert table.equals(given)  # the input is left as it was

@@ -92,10 +92,30 @@ def filtered_grf(grf: pd.DataFrame, *, cutoff_hz: float, contact_threshold_n: fl
 
 
 class TrialChain:
-    """ID, SO and the study's cycle metrics of one trial for any model, coordinates and GRF."""
+    """ID, SO and the study's cycle metrics of one trial for any model, coordinates and GRF.
+    ``so_models``: the SO model written for each model path (shared by the chains of one
+    trial: three of its rows run SO on the true model)."""
 
-    def __init__(self, *, subject: str, trial: str, window: tuple[float, float], params: dict, work_dir: Path):
+    def __init__(
+        self,
+        *,
+        subject: str,
+        trial: str,
+        window: tuple[float, float],
+        params: dict,
+        work_dir: Path,
+        so_models: dict | None = None,
+    ):
         self.subject, self.trial, self.window, self.params, self.work = subject, trial, window, params, work_dir
+        self.so_models = {} if so_models is None else so_models
+
+    def so_model(self, model: str, common: dict) -> tuple[Path, list]:
+        """(path, actuator specs) of the SO model of ``model``, written on first use."""
+        if model not in self.so_models:
+            path = self.work / "so_models" / f"{len(self.so_models)}.osim"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.so_models[model] = (path, truth.so_model(out_model=path, **common))
+        return self.so_models[model]
 
     def inverse_dynamics(self, name: str, *, model: str, coordinates_mot: str, grf_mot: str) -> pd.DataFrame:
         return truth.inverse_dynamics(
@@ -117,9 +137,9 @@ class TrialChain:
             )
         work.mkdir(parents=True, exist_ok=True)
         truth.write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
-        specs = truth.so_model(out_model=work / "so_model.osim", **common)
+        so_model, specs = self.so_model(str(model), common)
         activation, _, _ = fast_so.static_optimization(
-            so_model_path=str(work / "so_model.osim"),
+            so_model_path=str(so_model),
             coordinates_mot=str(coordinates_mot),
             external_loads_xml=str(work / "external_loads.xml"),
             time_range=self.window,
@@ -268,7 +288,9 @@ def trial_stage_metrics(
     write_storage(ik, filter_table(ik_raw, cutoff_hz=cutoff), in_degrees=True, name="ik_filtered")
     ik_times = ik_raw["time"]
     ik_window = (max(window[0], float(ik_times.iloc[0])), min(window[1], float(ik_times.iloc[-1])))
-    ik_chain = TrialChain(subject=subject, trial=trial, window=ik_window, params=params, work_dir=work)
+    ik_chain = TrialChain(
+        subject=subject, trial=trial, window=ik_window, params=params, work_dir=work, so_models=chain.so_models
+    )
     # the pipeline's coordinates are in its facing frame (heading.json): the GRF goes there too
     grf_ik = work / "grf_filtered_pipeline_frame.mot"
     write_storage(
