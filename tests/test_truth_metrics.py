@@ -93,3 +93,85 @@ def test_the_truth_judges_the_primary_outcomes_then_the_claims():
         "triceps_surae.mean_stance",
     ]
     assert judged_outcomes({"analysis": {"primary_outcomes": ["a.b"]}}) == ["a.b"]
+
+
+def test_the_truths_grf_cut_to_its_window_gives_opensims_id_and_so_of_the_whole_file(tmp_path):
+    # OpenSim splines every row of an ExternalForce's file: the truth hands it the rows
+    # within GRF_MARGIN_S of its window only, which must not change a bit of the answer
+    from conftest import REPO
+
+    from retrorun import opensim_tools
+    from retrorun.demo import subjects as demo_subjects
+    from retrorun.formats import read_storage
+
+    paths = demo_subjects.sample_trial(
+        tmp_path / "trial", params_dir=REPO / "models" / "retrorun_planar", so_model=True
+    )
+    window = (0.8, 1.7)
+    grf = paths["forward_1/grf"]
+    cut = truth.grf_in_window(grf, tmp_path / "cut.mot", window)
+    whole, _ = read_storage(grf)
+    kept, _ = read_storage(cut)
+    step = float(whole["time"].iloc[1] - whole["time"].iloc[0])
+    assert len(kept) < len(whole) and kept["time"].iloc[0] <= window[0] - truth.GRF_MARGIN_S + step
+    assert kept["time"].iloc[-1] >= window[1] + truth.GRF_MARGIN_S - step
+    lines = set(grf.read_text().splitlines())
+    assert all(line in lines for line in cut.read_text().splitlines() if not line.startswith("nRows="))
+
+    found = truth.inverse_dynamics(
+        model_path=paths["model"],
+        coordinates_mot=paths["forward_1/coordinates_mot"],
+        grf_mot=grf,
+        work_dir=tmp_path / "cut_id",
+        time_range=window,
+    )
+    truth.write_external_loads(tmp_path / "whole_id" / "loads.xml", grf_mot=grf)
+    opensim_tools.inverse_dynamics(
+        model_path=str(paths["model"]),
+        coordinates_mot=str(paths["forward_1/coordinates_mot"]),
+        external_loads_xml=str(tmp_path / "whole_id" / "loads.xml"),
+        time_range=window,
+        out_sto=str(tmp_path / "whole_id" / "id.sto"),
+        work_dir=str(tmp_path / "whole_id"),
+        name="whole",
+        subject="",
+        trial="",
+    )
+    expected, _ = read_storage(tmp_path / "whole_id" / "id.sto")
+    moments = found.drop(columns=["time_s", "grf_n", "root_residual_n"]).to_numpy()
+    assert moments.shape == expected.iloc[:, 1:].shape and np.array_equal(moments, expected.iloc[:, 1:].to_numpy())
+
+    settings = {
+        "max_isometric_force_scale": 1,
+        "residual_optimal_force": 100,
+        "reserve_optimal_force": 1,
+        "unmuscled_optimal_force": 100,
+        "strength_scaling": "none",
+        "reference_height_m": 1.75,
+        "activation_exponent": 2,
+    }
+    common = dict(settings=settings, generic_model=paths["generic_model"], mass_kg=70.0, height_m=1.75)
+    activations = truth.static_optimization(
+        model_path=paths["model"],
+        coordinates_mot=paths["forward_1/coordinates_sampled_mot"],
+        grf_mot=grf,
+        work_dir=tmp_path / "cut_so",
+        time_range=window,
+        **common,
+    )
+    truth.so_model(model_path=paths["model"], out_model=tmp_path / "whole_so" / "so_model.osim", **common)
+    truth.write_external_loads(tmp_path / "whole_so" / "loads.xml", grf_mot=grf)
+    activation_sto, _ = opensim_tools.static_optimization(
+        so_model_path=str(tmp_path / "whole_so" / "so_model.osim"),
+        coordinates_mot=str(paths["forward_1/coordinates_sampled_mot"]),
+        external_loads_xml=str(tmp_path / "whole_so" / "loads.xml"),
+        time_range=window,
+        activation_exponent=2,
+        work_dir=str(tmp_path / "whole_so"),
+        name="whole",
+        subject="",
+        trial="",
+    )
+    expected, _ = read_storage(activation_sto)
+    muscles = [c for c in activations.columns if c != "time_s"]
+    assert muscles and np.array_equal(activations[muscles].to_numpy(), expected[muscles].to_numpy())
