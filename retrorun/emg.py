@@ -276,21 +276,15 @@ def check_normalisation(study) -> list[str]:
 # ------------------------------------------------------------------------ processing
 
 
-def _butter(kind: str, cut_hz, rate_hz: float):
-    from scipy import signal  # imported where it filters: planning imports this module (retrorun.filtering)
-
-    return signal.butter(FILTER_ORDER, cut_hz, btype=kind, fs=rate_hz, output="sos")
-
-
 def raw_to_envelope(values, *, rate_hz: float, band_pass_hz, low_pass_hz: float) -> np.ndarray:
-    """Linear envelope of raw EMG: offset removed, zero-lag band-pass, full-wave
-    rectified, zero-lag low-pass whose -3 dB point as applied is ``low_pass_hz`` (the
-    pipeline's one low-pass, retrorun.filtering, as for filter_hz)."""
-    from scipy import signal
-
+    """Linear envelope of raw EMG: offset removed, zero-lag band-pass (SciPy's butter and
+    sosfiltfilt, bit for bit, retrorun.filtering), full-wave rectified, zero-lag low-pass
+    whose -3 dB point as applied is ``low_pass_hz`` (the pipeline's one low-pass,
+    retrorun.filtering, as for filter_hz). A recording too short for the band-pass's
+    padding (SciPy's padlen: 27 samples at FILTER_ORDER 4) is refused with a ValueError."""
     values = np.asarray(values, dtype=float)
     centred = values - np.mean(values)
-    band = signal.sosfiltfilt(_butter("bandpass", list(band_pass_hz), rate_hz), centred)
+    band = filtering.sosfiltfilt(filtering.bandpass_sos(FILTER_ORDER, band_pass_hz, rate_hz=rate_hz), centred)
     envelope = filtering.lowpass(np.abs(band), rate_hz=rate_hz, cutoff_hz=low_pass_hz)
     # a zero-lag low-pass of a non-negative signal can ring a little below zero
     return np.clip(envelope, 0.0, None)

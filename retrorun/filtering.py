@@ -1,4 +1,4 @@
-"""Low-pass filtering of kinematics and ground reaction forces.
+"""Filters: the low-pass of kinematics and ground reaction forces, the band-pass of EMG.
 
 One cutoff for both (Bisseling & Hof 2006, J Biomech 39:2438; Kristianslund, Krosshaug
 & van den Bogert 2012, J Biomech 45:666): mismatched cutoffs create impact artefacts in
@@ -12,6 +12,17 @@ Motor Control of Human Movement, 4th ed., ch. 3), taken on the bilinear transfor
 pre-warped frequency axis, tan(pi f / rate): the two-pass gain is then exactly
 1/sqrt(2) at ``cutoff_hz`` (a plain 2nd-order design at 12 Hz, run twice, is at -3 dB
 at 9.7 Hz and at -6 dB at 12 Hz).
+
+The band-pass of raw EMG (retrorun.emg) and the demo's EMG carrier are Butterworth
+band-passes in second-order sections, designed and run as SciPy does (``butter``,
+``sosfilt``, ``sosfiltfilt``), bit for bit.
+
+SciPy is the reference implementation of every filter here, but scipy.signal is not
+imported for them: importing it costs about a second of CPU (it imports scipy.stats,
+ndimage, special...) in every job that filters, more than the filtering itself. The
+filters are reproduced in NumPy and plain Python floats with SciPy's operations in its
+order; only a band-pass over a long record goes to SciPy's compiled loop
+(``PYTHON_FILTER_LIMIT``).
 """
 
 from __future__ import annotations
@@ -70,18 +81,22 @@ def lowpass(signal: np.ndarray, *, rate_hz: float, cutoff_hz: float) -> np.ndarr
         return signal.copy()  # nothing above Nyquist to remove
     b, a = lowpass_coefficients(rate_hz=rate_hz, cutoff_hz=cutoff_hz)
     padlen = max(min(3 * max(len(a), len(b)) * 10, signal.shape[0] - 1), 0)
-    columns = signal.reshape(signal.shape[0], -1)
-    if padlen > 0:
-        first, last = columns[:1], columns[-1:]
-        columns = np.concatenate(
-            (2 * first - columns[padlen:0:-1], columns, 2 * last - columns[-2 : -(padlen + 2) : -1])
-        )
+    columns = _odd_extension(signal.reshape(signal.shape[0], -1), padlen)
     steady = _steady_state(b, a)
     forward = _second_order_pass(b, a, columns, np.outer(steady, columns[0]))
     backward = _second_order_pass(b, a, forward[::-1], np.outer(steady, forward[-1]))[::-1]
     if padlen > 0:
         backward = backward[padlen:-padlen]
     return backward.reshape(signal.shape)
+
+
+def _odd_extension(columns: np.ndarray, padlen: int) -> np.ndarray:
+    """SciPy's odd_ext along axis 0: ``padlen`` samples at each end, the record rotated
+    by 180 degrees about its end value, so that the filter starts on a continuation."""
+    if padlen < 1:
+        return columns
+    first, last = columns[:1], columns[-1:]
+    return np.concatenate((2 * first - columns[padlen:0:-1], columns, 2 * last - columns[-2 : -(padlen + 2) : -1]))
 
 
 def _steady_state(b: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -108,6 +123,197 @@ def _second_order_pass(b: np.ndarray, a: np.ndarray, columns: np.ndarray, state:
             z1 = x * b2 - y * a2
             filtered.append(y)
         out[:, j] = filtered
+    return out
+
+
+# ------------------------------------------------------------------------ band-pass
+
+# A call whose Python loop would take more second-order-section updates than this (samples,
+# padding included, x columns x sections x passes) goes to SciPy's compiled loop, importing
+# scipy.signal then. Measured with `python tools/benchmark_emg_filter.py` (2 cores, shared;
+# one 2000 Hz channel through the EMG's order-4 band-pass forwards and backwards, 8 updates a
+# sample), CPU s of one call in a fresh process:
+#   recording                  1 s     5 s     20 s    60 s    300 s   600 s
+#   Python path                0.006   0.024   0.047   0.22    1.14    2.42
+#   import + SciPy's filter    1.38    1.36    1.08    1.31    1.37    1.35
+# The Python path costs 0.15-0.25 us an update, so one call breaks even at 4-7 million
+# updates (5-7 minutes of such a channel). The limit is about an eighth of that, a minute of
+# such a channel: a job filters each of its channels in a call of its own (often 8-16
+# channels), so calls under the limit add up, while a channel over it pays the import once.
+PYTHON_FILTER_LIMIT = 1_000_000
+
+
+def bandpass_sos(order: int, band_hz, *, rate_hz: float) -> np.ndarray:
+    """Second-order sections (one row b0 b1 b2 1 a1 a2 each) of a Butterworth band-pass
+    passing ``band_hz`` (low, high; the -3 dB points of one pass), ``order`` sections:
+    SciPy's ``butter(order, band_hz, btype="bandpass", fs=rate_hz, output="sos")`` bit for
+    bit, computed as SciPy 1.17 does (buttap's analog prototype, lp2bp_zpk, bilinear_zpk
+    with the band edges pre-warped, zpk2sos pairing each pole with its nearest zeros).
+    Its zeros are ``order`` at z = 1 (the band-pass's zeros at s = 0) and ``order`` at
+    z = -1 (those at infinity)."""
+    low, high = (float(f) for f in band_hz)
+    if not 0 < low < high < rate_hz / 2:
+        raise ValueError(
+            f"band-pass edges must satisfy 0 < low < high < the Nyquist frequency {rate_hz / 2:g} Hz, got {band_hz}"
+        )
+    if order < 1 or int(order) != order:
+        raise ValueError(f"filter order must be a positive whole number, got {order}")
+    order = int(order)
+    fs = 2.0  # SciPy designs on frequencies normalised to Nyquist = 1
+    warped = 2 * fs * np.tan(np.pi * (np.array([low, high]) / (float(rate_hz) / 2)) / fs)
+    bandwidth, centre = float(warped[1] - warped[0]), float(np.sqrt(warped[0] * warped[1]))
+    m = np.arange(-order + 1, order, 2, dtype=np.float64)
+    lowpass_poles = -np.exp(1j * np.pi * m / (2 * order)) * bandwidth / 2
+    shift = np.sqrt(lowpass_poles**2 - centre**2)
+    poles = np.concatenate((lowpass_poles + shift, lowpass_poles - shift))
+    zeros_at_origin = np.zeros(order, dtype=complex)
+    gain = 1.0 * bandwidth**order * np.real(np.prod(2 * fs - zeros_at_origin) / np.prod(2 * fs - poles))
+    poles = np.concatenate(_conjugate_pairs((2 * fs + poles) / (2 * fs - poles)))
+    zeros = np.concatenate((-np.ones(order), np.ones(order)))
+    sos = np.zeros((order, 6))
+    # zpk2sos: the poles nearest the unit circle go last, each section taking the pole
+    # with its conjugate (or the next real pole) and the two zeros nearest it
+    for section in range(order - 1, -1, -1):
+        first = _nearest_unit_circle(poles)
+        pole = poles[first]
+        poles = np.delete(poles, first)
+        if np.isreal(pole):
+            real = np.flatnonzero(np.isreal(poles))
+            second = real[_nearest_unit_circle(poles[real])]
+            partner = poles[second]
+            poles = np.delete(poles, second)
+        else:
+            partner = pole.conj()
+        nearest = []
+        for _ in range(2):
+            index = np.argsort(np.abs(zeros - pole))[0]
+            nearest.append(zeros[index])
+            zeros = np.delete(zeros, index)
+        sos[section, :3] = _poly(np.array(nearest))
+        sos[section, 3:] = _poly(np.array([pole, partner]))
+    sos[0, :3] *= gain
+    return sos
+
+
+def _nearest_unit_circle(poles: np.ndarray) -> int:
+    return int(np.argmin(np.abs(1 - np.abs(poles))))
+
+
+def _conjugate_pairs(roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SciPy's _cplxreal: (one root of each complex-conjugate pair, the mean of the pair,
+    with positive imaginary part; the real roots), each sorted as SciPy sorts them."""
+    tolerance = 100 * np.finfo(np.float64).eps
+    roots = roots[np.lexsort((abs(roots.imag), roots.real))]
+    is_real = abs(roots.imag) <= tolerance * abs(roots)
+    real = roots[is_real].real
+    if is_real.all():
+        return np.array([]), real
+    roots = roots[~is_real]
+    upper, lower = roots[roots.imag > 0], roots[roots.imag < 0]
+    if len(upper) != len(lower):
+        raise ValueError("complex roots without their conjugates")
+    same_real = np.diff(upper.real) <= tolerance * abs(upper[:-1])
+    runs = np.diff(np.concatenate(([0], same_real, [0])))
+    for start, stop in zip(np.nonzero(runs > 0)[0], np.nonzero(runs < 0)[0] + 1):
+        for chunk in (upper[start:stop], lower[start:stop]):
+            chunk[...] = chunk[np.lexsort([abs(chunk.imag)])]
+    return (upper + lower.conj()) / 2, real
+
+
+def _poly(roots: np.ndarray) -> np.ndarray:
+    """SciPy's poly: the monic polynomial with these roots (real, or a conjugate pair: its
+    coefficients are real)."""
+    coefficients = np.ones((1,), dtype=roots.dtype)
+    for root in roots:
+        coefficients = np.convolve(coefficients, np.stack((np.ones_like(root), -root)), mode="full")
+    return np.real(coefficients).copy()
+
+
+def sosfilt(sos: np.ndarray, signal: np.ndarray, *, initial: np.ndarray | None = None) -> np.ndarray:
+    """SciPy's ``sosfilt(sos, signal, axis=0, zi=initial)`` (its output, without the final
+    state), bit for bit; ``initial``: the state, shape (sections, 2, *signal.shape[1:]),
+    zero by default."""
+    sos, signal = _checked_sos(sos), _checked_signal(signal)
+    if signal.size * len(sos) > PYTHON_FILTER_LIMIT:
+        from scipy import signal as scipy_signal
+
+        if initial is None:
+            return scipy_signal.sosfilt(sos, signal, axis=0)
+        return scipy_signal.sosfilt(sos, signal, axis=0, zi=initial)[0]
+    columns = signal.reshape(signal.shape[0], -1)
+    state = None if initial is None else np.asarray(initial, dtype=float).reshape(len(sos), 2, columns.shape[1])
+    return _sections_pass(sos, columns, state).reshape(signal.shape)
+
+
+def sosfiltfilt(sos: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """Zero-lag filtering along axis 0: SciPy's ``sosfiltfilt(sos, signal, axis=0)`` (odd
+    extension by its default padlen at both ends, each pass started in its steady state
+    for the end value, sosfilt_zi), bit for bit. A signal no longer than the padding is
+    refused, as SciPy refuses it."""
+    sos, signal = _checked_sos(sos), _checked_signal(signal)
+    taps = 2 * len(sos) + 1 - min(np.count_nonzero(sos[:, 2] == 0), np.count_nonzero(sos[:, 5] == 0))
+    padlen = 3 * taps
+    if signal.shape[0] <= padlen:
+        raise ValueError(
+            f"a signal of {signal.shape[0]} samples is too short for this zero-lag filter: it needs more than "
+            f"{padlen} samples, the length of its extension at each end (SciPy's sosfiltfilt padlen)"
+        )
+    columns = signal.reshape(signal.shape[0], -1)
+    if 2 * len(sos) * (len(columns) + 2 * padlen) * columns.shape[1] > PYTHON_FILTER_LIMIT:
+        from scipy import signal as scipy_signal
+
+        return scipy_signal.sosfiltfilt(sos, signal, axis=0)
+    columns = _odd_extension(columns, padlen)
+    steady = _sos_steady_state(sos)[:, :, None]
+    forward = _sections_pass(sos, columns, steady * columns[0])
+    backward = _sections_pass(sos, forward[::-1], steady * forward[-1])[::-1]
+    return backward[padlen:-padlen].reshape(signal.shape)
+
+
+def _checked_sos(sos) -> np.ndarray:
+    sos = np.atleast_2d(np.asarray(sos, dtype=float))
+    if sos.ndim != 2 or sos.shape[1] != 6 or not np.all(sos[:, 3] == 1):
+        raise ValueError("sos must be second-order sections, shape (sections, 6), each with a0 = 1")
+    return sos
+
+
+def _checked_signal(signal) -> np.ndarray:
+    signal = np.asarray(signal, dtype=float)
+    if signal.ndim == 0:
+        raise ValueError("the signal to filter must be at least 1-D")
+    return signal
+
+
+def _sos_steady_state(sos: np.ndarray) -> np.ndarray:
+    """SciPy's sosfilt_zi: each section's state after a long run of ones into the cascade."""
+    state = np.empty((len(sos), 2))
+    scale = 1.0
+    for section, (b, a) in enumerate(zip(sos[:, :3], sos[:, 3:])):
+        state[section] = scale * _steady_state(b, a)
+        scale *= np.sum(b) / np.sum(a)
+    return state
+
+
+def _sections_pass(sos: np.ndarray, columns: np.ndarray, state: np.ndarray | None) -> np.ndarray:
+    """One pass of the cascade over each column from ``state`` (sections x 2 x columns,
+    None for zero): SciPy's compiled _sosfilt loop (transposed direct form II), with its
+    operations in its order, so the result is the same to the last bit. It runs section
+    by section over the whole column where SciPy runs sample by sample through the
+    sections: each section's arithmetic is the same either way. Python floats, not NumPy
+    scalars, for speed."""
+    out = np.empty_like(columns)
+    for j in range(columns.shape[1]):
+        values = columns[:, j].tolist()
+        for section, (b0, b1, b2, _, a1, a2) in enumerate(sos.tolist()):
+            z0, z1 = (0.0, 0.0) if state is None else (float(state[section, 0, j]), float(state[section, 1, j]))
+            filtered = []
+            for x in values:
+                y = b0 * x + z0
+                z0 = b1 * x - a1 * y + z1
+                z1 = b2 * x - a2 * y
+                filtered.append(y)
+            values = filtered
+        out[:, j] = values
     return out
 
 

@@ -1,5 +1,7 @@
 """EMG: reading, processing, normalisation, cycle metrics, agreement, up-front checks."""
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -8,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, random_decimals, shared
 
-from retrorun import analysis, emg, emg_agreement, formats
+from retrorun import analysis, emg, emg_agreement, filtering, formats
 from retrorun.errors import InputError
 
 RATE = 2000.0
@@ -372,6 +374,108 @@ def test_the_envelope_low_pass_is_at_minus_3_db_at_its_cut_off():
 
     gain = modulation_amplitude(cut_hz) / modulation_amplitude(0.5)
     assert 20 * np.log10(gain) == pytest.approx(-3.01, abs=0.1)
+
+
+ENVELOPE_SETTINGS = dict(rate_hz=RATE, band_pass_hz=[20, 450], low_pass_hz=6)
+
+
+def scipy_envelope(values, *, rate_hz, band_pass_hz, low_pass_hz):
+    """raw_to_envelope as it was computed with SciPy's band-pass."""
+    from scipy import signal
+
+    values = np.asarray(values, dtype=float)
+    sos = signal.butter(emg.FILTER_ORDER, list(band_pass_hz), btype="bandpass", fs=rate_hz, output="sos")
+    band = signal.sosfiltfilt(sos, values - np.mean(values))
+    return np.clip(filtering.lowpass(np.abs(band), rate_hz=rate_hz, cutoff_hz=low_pass_hz), 0.0, None)
+
+
+@pytest.fixture(params=["python", "scipy"])
+def filter_path(request, monkeypatch):
+    """The band-pass on its Python path or on SciPy's (filtering.PYTHON_FILTER_LIMIT)."""
+    monkeypatch.setattr(filtering, "PYTHON_FILTER_LIMIT", float("inf") if request.param == "python" else 0)
+    return request.param
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 1111.1, 2000.0, 2400.0])
+@pytest.mark.parametrize("band_pass_hz", [(20, 450), (10, 400), (30, 300)])
+def test_the_envelope_is_the_scipy_computation_bit_for_bit(filter_path, rate_hz, band_pass_hz):
+    for seed, (seconds, low_pass_hz, offset) in enumerate(
+        [(2.15, 6.0, 0.0), (3.0, 10.0, -1.7), (28 / rate_hz, 6.0, 5.0)]
+    ):
+        time_s = np.arange(round(seconds * rate_hz)) / rate_hz
+        raw = modulated_noise(known_envelope(time_s), seed=seed, offset=offset) * 10.0 ** (seed - 1)
+        settings = dict(rate_hz=rate_hz, band_pass_hz=band_pass_hz, low_pass_hz=low_pass_hz)
+        assert np.array_equal(emg.raw_to_envelope(raw, **settings), scipy_envelope(raw, **settings)), seconds
+
+
+def test_a_recording_too_short_for_the_band_pass_is_refused_saying_so():
+    # SciPy's sosfiltfilt refuses it too ("must be greater than padlen, which is 27")
+    with pytest.raises(ValueError, match="27 samples is too short .* more than 27 samples"):
+        emg.raw_to_envelope(np.random.default_rng(0).standard_normal(27), **ENVELOPE_SETTINGS)
+    assert emg.raw_to_envelope(np.random.default_rng(0).standard_normal(28), **ENVELOPE_SETTINGS).shape == (28,)
+
+
+DEMO_CHANNELS = {"vl": ["vas_lat_r"], "ham": ["semimem_r", "semiten_r"], "gas": ["gastroc_r"], "ta": ["tib_ant_r"]}
+
+
+def demo_activations() -> pd.DataFrame:
+    """True activations like the demo truth's: 100 Hz over 1.55 s."""
+    time_s = np.arange(156) / 100.0
+    muscles = [m for ms in DEMO_CHANNELS.values() for m in ms]
+    phases = np.linspace(0, np.pi, len(muscles))
+    return pd.DataFrame(
+        {"time_s": time_s}
+        | {m: 0.05 + 0.4 * np.sin(2 * np.pi * time_s / 0.7 + p) ** 2 for m, p in zip(muscles, phases)}
+    )
+
+
+def test_the_demo_emg_is_the_scipy_construction_bit_for_bit(filter_path, monkeypatch):
+    """The demo's raw EMG and its envelopes, as they were made with SciPy's butter and
+    sosfilt (the calls the synthesis made, in its place)."""
+    from scipy import signal
+
+    from retrorun.demo import emg as demo_emg
+
+    def synthesize():
+        return demo_emg.synthesize(
+            demo_activations(), DEMO_CHANNELS, rng=np.random.default_rng(2026), flat=list(DEMO_CHANNELS)[-1]
+        )
+
+    raw, parameters = synthesize()
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            demo_emg,
+            "filtering",
+            SimpleNamespace(
+                bandpass_sos=lambda order, band, rate_hz: signal.butter(
+                    order, band, btype="bandpass", fs=rate_hz, output="sos"
+                ),
+                sosfilt=signal.sosfilt,
+            ),
+        )
+        scipy_raw, scipy_parameters = synthesize()
+    pd.testing.assert_frame_equal(parameters, scipy_parameters, check_exact=True)
+    assert list(raw.columns) == list(scipy_raw.columns) and np.array_equal(raw.to_numpy(), scipy_raw.to_numpy())
+    for channel in list(DEMO_CHANNELS)[:-1]:  # the last is flat
+        settings = dict(rate_hz=demo_emg.RATE_HZ, band_pass_hz=[20, 450], low_pass_hz=6)
+        assert np.array_equal(emg.raw_to_envelope(raw[channel], **settings), scipy_envelope(raw[channel], **settings))
+
+
+def test_emg_processing_and_the_demo_synthesis_do_not_import_scipy_signal():
+    # a second of CPU in every job that processes or synthesizes EMG
+    script = (
+        "import sys\n"
+        "import numpy as np, pandas as pd\n"
+        "from retrorun import emg\n"
+        "raw = np.random.default_rng(0).standard_normal(round(3.0 * 2000))\n"
+        "emg.raw_to_envelope(raw, rate_hz=2000.0, band_pass_hz=[20, 450], low_pass_hz=6.0)\n"
+        "from retrorun.demo import emg as demo_emg\n"
+        "time_s = np.arange(101) / 100.0\n"
+        "activations = pd.DataFrame({'time_s': time_s, 'vas_lat_r': 0.3 + 0.2 * np.sin(time_s)})\n"
+        "demo_emg.synthesize(activations, {'vl': ['vas_lat_r']}, rng=np.random.default_rng(1))\n"
+        "assert 'scipy.signal' not in sys.modules, 'scipy.signal imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO)
 
 
 def test_agreement_by_variant_sets_each_variant_beside_the_main_run():

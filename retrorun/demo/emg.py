@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import signal
+
+from .. import filtering
 
 RATE_HZ = 2000.0
 SIDE = "r"  # the demo config's electrodes are on the right leg
@@ -49,13 +50,13 @@ def synthesize(
     truth = channel_envelopes(activations, channels)
     start, end = truth["time_s"].iloc[0] - EDGE_HOLD_S, truth["time_s"].iloc[-1] + EDGE_HOLD_S
     time_s = np.arange(round(start * RATE_HZ), round(end * RATE_HZ) + 1) / RATE_HZ
-    sos = signal.butter(4, CARRIER_BAND_HZ, btype="bandpass", fs=RATE_HZ, output="sos")
+    sos = filtering.bandpass_sos(4, CARRIER_BAND_HZ, rate_hz=RATE_HZ)  # SciPy's butter, bit for bit
     raw = pd.DataFrame({"time_s": time_s})
     parameters = []
     for channel in channels:
         # the electrode sees at t the activation of t + delay (EMG leads)
         envelope = np.interp(time_s + ELECTROMECHANICAL_DELAY_S, truth["time_s"], truth[channel])
-        carrier = signal.sosfilt(sos, rng.standard_normal(time_s.size))
+        carrier = filtering.sosfilt(sos, rng.standard_normal(time_s.size))
         carrier /= np.std(carrier)
         gain = rng.uniform(*GAIN_MV_RANGE)
         offset = rng.normal(0.0, OFFSET_MV_SD)
