@@ -48,19 +48,41 @@ def pearson_r(a, b) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def best_of(reference, candidates: np.ndarray) -> tuple[int, float] | None:
+    """(index, r) of the row of ``candidates`` whose pearson_r with ``reference`` is largest
+    (the first such row), or None where no row has a finite r. Each row's r is estimated
+    for all rows in one array operation; pearson_r then decides among the rows within
+    1e-9 of the largest estimate (rounding moves an estimate by about 1e-15), so the
+    answer is that of pearson_r on every row (a lag search compares hundreds of rows)."""
+    reference = np.asarray(reference, dtype=float)
+    if reference.size < 3:  # pearson_r has no r for so few points
+        return None
+    centred = candidates - candidates.mean(axis=1, keepdims=True)
+    own = reference - reference.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = (centred @ own) / np.sqrt((centred**2).sum(axis=1) * (own @ own))
+    if not np.isfinite(estimate).any():
+        close = range(len(candidates))
+    else:
+        close = np.flatnonzero(estimate >= np.nanmax(estimate) - 1e-9)
+    best = None
+    for index in close:
+        r = pearson_r(reference, candidates[index])
+        if np.isfinite(r) and (best is None or r > best[1]):
+            best = (int(index), r)
+    return best
+
+
 def best_lag(pct, so, emg, *, duration_s: float, max_lag_s: float, step_s: float = 0.001) -> tuple[float, float]:
     """(lag in s, r there): the periodic shift of ``emg`` within +- ``max_lag_s`` that
-    maximises its r with ``so``; positive lag: EMG leads."""
+    maximises its r with ``so`` (the first, from the most negative); positive lag: EMG leads."""
     pct, so, emg = (np.asarray(v, dtype=float) for v in (pct, so, emg))
     period = pct[-1] - pct[0]
-    best = (float("nan"), -np.inf)
-    for lag in np.arange(-max_lag_s, max_lag_s + step_s / 2, step_s):
-        shift = 100.0 * lag / duration_s
-        shifted = np.interp(pct - shift, pct, emg, period=period)
-        r = pearson_r(so, shifted)
-        if np.isfinite(r) and r > best[1]:
-            best = (float(lag), r)
-    return best if np.isfinite(best[1]) else (float("nan"), float("nan"))
+    lags = np.arange(-max_lag_s, max_lag_s + step_s / 2, step_s)
+    shifts = 100.0 * lags / duration_s
+    shifted = np.interp((pct[None, :] - shifts[:, None]).ravel(), pct, emg, period=period).reshape(len(lags), -1)
+    best = best_of(so, shifted)
+    return (float(lags[best[0]]), best[1]) if best else (float("nan"), float("nan"))
 
 
 def on_off_agreement_pct(so, emg, *, threshold: float) -> float:

@@ -91,7 +91,7 @@ def truth_rows(
     """Per channel: how the pipeline's envelope (emg_envelopes.csv) recovers the true
     activation over the true cycles: r as it is, and the lag (EMG leading) and r that
     best align them."""
-    from ..emg_agreement import pearson_r
+    from ..emg_agreement import best_of, pearson_r
 
     used = cycles[cycles["status"] == "used"] if "status" in cycles else cycles
     start, end = float(used["start_s"].min()), float(used["end_s"].max())
@@ -105,18 +105,19 @@ def truth_rows(
             )
             continue
         true = np.interp(grid, truth["time_s"], truth[channel])
+        times, envelope = envelopes["time_s"].to_numpy(), envelopes[channel].to_numpy()
         lags = np.arange(-max_lag_s, max_lag_s + 1e-9, 0.002)
-        rs = [pearson_r(true, np.interp(grid - lag, envelopes["time_s"], envelopes[channel])) for lag in lags]
-        best = int(np.nanargmax(rs))
+        shifted = np.interp((grid[None, :] - lags[:, None]).ravel(), times, envelope).reshape(len(lags), -1)
+        best, r_at_lag = best_of(true, shifted) or (None, float("nan"))
         rows.append(
             {
                 "subject": subject,
                 "trial": trial,
                 "channel": channel,
-                "r": pearson_r(true, np.interp(grid, envelopes["time_s"], envelopes[channel])),
-                "lag_ms": 1000.0 * lags[best],
+                "r": pearson_r(true, np.interp(grid, times, envelope)),
+                "lag_ms": float("nan") if best is None else 1000.0 * lags[best],
                 "true_lag_ms": 1000.0 * ELECTROMECHANICAL_DELAY_S,
-                "r_at_lag": rs[best],
+                "r_at_lag": r_at_lag,
                 "note": "",
             }
         )
