@@ -501,15 +501,17 @@ def left_out_subjects(
     condition, fewer than ``min_cycles``, an empty value (the subjects table's note), or
     (``log_scale``) a ratio of 0. ``table``: that outcome's rows of subject_means;
     ``everyone``: the subjects with any used cycle in a compared condition."""
+    # one pass over the rows, not a filtered copy per subject: an outcome's table is read
+    # once per subject, and a study has up to a hundred outcomes
+    rows = {(row["subject"], row["condition"]): row for row in table.to_dict("records")}
     reasons = {}
     for subject in sorted(everyone):
-        own = table[table["subject"] == subject].set_index("condition")
         why = []
         for condition in compare:
-            if condition not in own.index:
+            row = rows.get((subject, condition))
+            if row is None:
                 why.append(f"{condition}: no used cycle")
                 continue
-            row = own.loc[condition]
             if row["n_cycles"] < min_cycles:
                 why.append(
                     f"{condition}: {int(row['n_cycles'])} cycle(s) with a value, analysis.min_cycles {min_cycles}"

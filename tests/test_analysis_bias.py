@@ -335,3 +335,53 @@ def test_a_condition_compared_with_itself_has_no_speed_mismatch():
         {"subject": ["s1"], "condition": ["walk"], "group": ["cycle"], "metric": ["speed_m_s"], "mean": [1.3]}
     )
     assert speed.speed_mismatches(subjects, compare=["walk", "walk"], max_difference=0.05).empty
+
+
+def _left_out_one_subject_at_a_time(table, everyone, *, compare, min_cycles, log_scale):
+    """left_out_subjects as first written: a filtered copy of the table per subject."""
+    reasons = {}
+    for subject in sorted(everyone):
+        own = table[table["subject"] == subject].set_index("condition")
+        why = []
+        for condition in compare:
+            if condition not in own.index:
+                why.append(f"{condition}: no used cycle")
+                continue
+            row = own.loc[condition]
+            if row["n_cycles"] < min_cycles:
+                why.append(
+                    f"{condition}: {int(row['n_cycles'])} cycle(s) with a value, analysis.min_cycles {min_cycles}"
+                )
+            elif not np.isfinite(row["mean"]):
+                why.append(f"{condition}: {row.get('note') or 'no value'}")
+            elif log_scale and row["mean"] <= 0:
+                why.append(f"{condition}: a ratio of 0 (quadriceps at their floor) has no log")
+        if why:
+            reasons[subject] = "; ".join(why)
+    return reasons
+
+
+@pytest.mark.parametrize("subject_names", ["text", "numbers"])
+def test_left_out_subjects_gives_every_reason_of_the_subject_by_subject_reading(subject_names):
+    from retrorun.analysis import left_out_subjects
+
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        rows = []
+        subjects = [f"S{i:02d}" if subject_names == "text" else i for i in range(rng.integers(1, 9))]
+        for subject in subjects:
+            for condition in ("forward", "backward", "sideways"):
+                if rng.random() < 0.2:
+                    continue  # no used cycle in this condition
+                mean = rng.choice([np.nan, 0.0, -0.1, 0.3, 1.2])
+                note = rng.choice(["", "quadriceps at their floor", None])
+                rows.append(
+                    {"subject": subject, "condition": condition, "n_cycles": int(rng.integers(0, 5))}
+                    | {"mean": mean, "note": note}
+                )
+        table = pd.DataFrame(rows, columns=["subject", "condition", "n_cycles", "mean", "note"])
+        everyone = set(subjects) | ({"S99"} if subject_names == "text" and rng.random() < 0.3 else set())
+        for log_scale in (False, True):
+            settings = dict(compare=["forward", "backward"], min_cycles=int(rng.integers(1, 4)), log_scale=log_scale)
+            expected = _left_out_one_subject_at_a_time(table, everyone, **settings)
+            assert left_out_subjects(table, everyone, **settings) == expected
