@@ -136,8 +136,7 @@ class TrialChain:
                 **common, coordinates_mot=coordinates_mot, grf_mot=grf_mot, work_dir=work, time_range=self.window
             )
         work.mkdir(parents=True, exist_ok=True)
-        grf_window = truth.grf_in_window(grf_mot, work / "grf_window.mot", self.window)
-        truth.write_external_loads(work / "external_loads.xml", grf_mot=grf_window)
+        truth.write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
         so_model, specs = self.so_model(str(model), common)
         activation, _, _ = fast_so.static_optimization(
             so_model_path=str(so_model),

@@ -58,28 +58,6 @@ def write_external_loads(path: str | Path, *, grf_mot: str | Path) -> None:
         loads.printToXML(str(tmp))
 
 
-# OpenSim splines an ExternalForce's data through every row of its file (GCVSpline): the
-# truth's GRF runs 0-3 s at 1000 Hz, its windows about 1.5 s, and fitting the rest cost a
-# tenth of a second in each of a trial's ten ID and SO runs. A row this far outside the
-# window no longer moves the spline inside it (an interpolating cubic spline's reach
-# shrinks by about 0.27 per sample; 100 samples at 1000 Hz: below 1e-50).
-GRF_MARGIN_S = 0.1
-
-
-def grf_in_window(grf_mot: str | Path, out: str | Path, time_range: tuple[float, float]) -> Path:
-    """A copy of an OpenSim .mot holding its rows within ``time_range`` widened by
-    GRF_MARGIN_S, as they are written (its header's nRows updated)."""
-    lines = Path(grf_mot).read_text().splitlines()
-    labels = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader") + 1
-    low, high = time_range[0] - GRF_MARGIN_S, time_range[1] + GRF_MARGIN_S
-    rows = [line for line in lines[labels + 1 :] if line.strip() and low <= float(line.split(None, 1)[0]) <= high]
-    header = [f"nRows={len(rows)}" if line.startswith("nRows=") else line for line in lines[: labels + 1]]
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:
-        Path(tmp).write_text("\n".join(header + rows) + "\n")
-    return Path(out)
-
-
 def inverse_dynamics(
     *,
     model_path: str | Path,
@@ -91,9 +69,7 @@ def inverse_dynamics(
     """OpenSim's InverseDynamicsTool on the given coordinates and GRF: its generalized
     forces, with the root residual force magnitude (N) and the total GRF magnitude (N)."""
     work = Path(work_dir)
-    write_external_loads(
-        work / "external_loads.xml", grf_mot=grf_in_window(grf_mot, work / "grf_window.mot", time_range)
-    )
+    write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
     opensim_tools.inverse_dynamics(
         model_path=str(model_path),
         coordinates_mot=str(coordinates_mot),
@@ -157,9 +133,7 @@ def static_optimization(
     actuators, strength scale and activation exponent as the pipeline): time_s, one
     column per muscle."""
     work = Path(work_dir)
-    write_external_loads(
-        work / "external_loads.xml", grf_mot=grf_in_window(grf_mot, work / "grf_window.mot", time_range)
-    )
+    write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
     model = work / "so_model.osim"
     specs = so_model(
         model_path=model_path,
