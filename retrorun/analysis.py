@@ -506,23 +506,28 @@ def left_out_subjects(
     rows = {(row["subject"], row["condition"]): row for row in table.to_dict("records")}
     reasons = {}
     for subject in sorted(everyone):
-        why = []
-        for condition in compare:
-            row = rows.get((subject, condition))
-            if row is None:
-                why.append(f"{condition}: no used cycle")
-                continue
-            if row["n_cycles"] < min_cycles:
-                why.append(
-                    f"{condition}: {int(row['n_cycles'])} cycle(s) with a value, analysis.min_cycles {min_cycles}"
-                )
-            elif not np.isfinite(row["mean"]):
-                why.append(f"{condition}: {row.get('note') or 'no value'}")
-            elif log_scale and row["mean"] <= 0:
-                why.append(f"{condition}: a ratio of 0 (quadriceps at their floor) has no log")
+        why = [
+            reason
+            for condition in compare
+            if (reason := condition_left_out(condition, rows.get((subject, condition)), min_cycles, log_scale))
+        ]
         if why:
             reasons[subject] = "; ".join(why)
     return reasons
+
+
+def condition_left_out(condition: str, row, min_cycles: int, log_scale: bool) -> str | None:
+    """Why a subject's mean in ``condition`` (``row``: its subject_means row, None where it
+    has no used cycle there) cannot enter a paired comparison, or None where it can."""
+    if row is None:
+        return f"{condition}: no used cycle"
+    if row["n_cycles"] < min_cycles:
+        return f"{condition}: {int(row['n_cycles'])} cycle(s) with a value, analysis.min_cycles {min_cycles}"
+    if not np.isfinite(row["mean"]):
+        return f"{condition}: {row.get('note') or 'no value'}"
+    if log_scale and row["mean"] <= 0:
+        return f"{condition}: a ratio of 0 (quadriceps at their floor) has no log"
+    return None
 
 
 def comparison(

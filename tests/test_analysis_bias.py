@@ -338,26 +338,17 @@ def test_a_condition_compared_with_itself_has_no_speed_mismatch():
 
 
 def _left_out_one_subject_at_a_time(table, everyone, *, compare, min_cycles, log_scale):
-    """left_out_subjects as first written: a filtered copy of the table per subject."""
+    """left_out_subjects as first written: a filtered copy of the table per subject, each
+    condition's row a Series (the reasons are analysis.condition_left_out's)."""
     reasons = {}
     for subject in sorted(everyone):
         own = table[table["subject"] == subject].set_index("condition")
-        why = []
-        for condition in compare:
-            if condition not in own.index:
-                why.append(f"{condition}: no used cycle")
-                continue
-            row = own.loc[condition]
-            if row["n_cycles"] < min_cycles:
-                why.append(
-                    f"{condition}: {int(row['n_cycles'])} cycle(s) with a value, analysis.min_cycles {min_cycles}"
-                )
-            elif not np.isfinite(row["mean"]):
-                why.append(f"{condition}: {row.get('note') or 'no value'}")
-            elif log_scale and row["mean"] <= 0:
-                why.append(f"{condition}: a ratio of 0 (quadriceps at their floor) has no log")
-        if why:
-            reasons[subject] = "; ".join(why)
+        why = [
+            analysis.condition_left_out(c, own.loc[c] if c in own.index else None, min_cycles, log_scale)
+            for c in compare
+        ]
+        if any(why):
+            reasons[subject] = "; ".join(reason for reason in why if reason)
     return reasons
 
 

@@ -109,8 +109,10 @@ class TrialChain:
         self.subject, self.trial, self.window, self.params, self.work = subject, trial, window, params, work_dir
         self.so_models = {} if so_models is None else so_models
 
-    def so_model(self, model: str, common: dict) -> tuple[Path, list]:
-        """(path, actuator specs) of the SO model of ``model``, written on first use."""
+    def so_model(self, common: dict) -> tuple[Path, list]:
+        """(path, actuator specs) of the SO model of ``common["model_path"]`` (truth.so_model's
+        arguments), written on first use."""
+        model = str(common["model_path"])
         if model not in self.so_models:
             path = self.work / "so_models" / f"{len(self.so_models)}.osim"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +139,7 @@ class TrialChain:
             )
         work.mkdir(parents=True, exist_ok=True)
         truth.write_external_loads(work / "external_loads.xml", grf_mot=grf_mot)
-        so_model, specs = self.so_model(str(model), common)
+        so_model, specs = self.so_model(common)
         activation, _, _ = fast_so.static_optimization(
             so_model_path=str(so_model),
             coordinates_mot=str(coordinates_mot),
