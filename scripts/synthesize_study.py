@@ -1,20 +1,17 @@
-"""Rule synthesize_study: one synthetic subject's static and running trials, and its truth."""
+"""Rule synthesize_study: every synthetic subject's static and running trials, and its truth."""
 
 import json
 
 from retrorun import jobs
-from retrorun.demo import heading, subjects
+from retrorun.demo import study
 
-wc = snakemake.wildcards
 with jobs.job(snakemake) as log:
-    summary = subjects.generate_subject(
+    summaries = study.generate_study(
         snakemake.params.synthetic,
-        subject=wc.subject,
+        truth_dirs=snakemake.params.truth_dirs,
         generic_model=snakemake.input.model,
         inputs_dir=snakemake.params.inputs_dir,
-        truth_dir=snakemake.params.truth_dir,
+        workers=snakemake.threads,
     )
-    summary["heading_deg"] = heading.turn_trials(
-        snakemake.params.synthetic, subject=wc.subject, inputs_dir=snakemake.params.inputs_dir
-    )
-    log.info("generated %s", json.dumps(summary, indent=2))
+    for subject, summary in summaries.items():
+        log.info("generated %s: %s", subject, json.dumps(summary, indent=2))

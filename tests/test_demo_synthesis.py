@@ -235,3 +235,31 @@ def test_cached_shape_integrals_are_the_quadrature(pattern):
     expected = (float(shape.mean()), float((shape * np.cos(np.pi * u)).mean()))
     assert mo._shape_integrals(pattern) == expected
     assert mo._shape_integrals(pattern) == mo._shape_integrals.__wrapped__(pattern) == expected
+
+
+@pytest.mark.slow
+def test_subjects_generated_by_forked_workers_are_those_of_one_process(tmp_path):
+    """Rule synthesize_study generates the subjects in worker processes (retrorun/demo/
+    study.py): every file, byte for byte, and every summary are those one process writes
+    subject by subject."""
+    from retrorun.demo import study
+
+    demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=tmp_path)
+    small = {"seed": 11, "n_subjects": 3, "trial_duration_s": 2.8, "lead_in_s": 0.6}
+    written = {}
+    for workers in (1, 2):
+        out = tmp_path / f"workers_{workers}"
+        summaries = study.generate_study(
+            small,
+            truth_dirs={name: out / "truth" / name for name in ("S01", "S02", "S03")},
+            generic_model=tmp_path / "retrorun_planar.osim",
+            inputs_dir=out / "inputs",
+            workers=workers,
+        )
+        files = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        written[workers] = (summaries, files)
+    (one_summary, one_files), (pool_summary, pool_files) = written[1], written[2]
+    assert len(one_files) > 20 and list(one_files) == list(pool_files)
+    for name, content in one_files.items():
+        assert pool_files[name] == content, name
+    assert one_summary == pool_summary

@@ -90,6 +90,13 @@ def _forward_series() -> dict[str, np.ndarray]:
     return {name: _fourier_coefficients(frames, FOURIER_HARMONICS) for name, frames in FORWARD_KEYFRAMES_DEG.items()}
 
 
+def prepare_tables() -> None:
+    """Import OpenSim and build the forward pattern's series now (with SciPy's splines):
+    in a process that forks workers, once for all of them (retrorun/demo/study.py)."""
+    _osim()
+    _forward_series()
+
+
 FORWARD_DUTY = 0.37  # toe-off phase of the keyframes
 
 
