@@ -31,7 +31,8 @@ if "synthetic" in config:
             study_log("synthesize_study"),
         benchmark:
             study_benchmark("synthesize_study")
-        threads: min(len(SUBJECTS), workflow.cores)
+        # Snakemake gives it at most --cores (--local-cores on a cluster)
+        threads: len(SUBJECTS)
         params:
             synthetic=config["synthetic"],
             inputs_dir=lambda wc, output: str(Path(output.static[0]).parent),
