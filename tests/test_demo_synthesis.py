@@ -238,11 +238,16 @@ def test_cached_shape_integrals_are_the_quadrature(pattern):
 
 
 @pytest.mark.slow
-def test_subjects_generated_by_forked_workers_are_those_of_one_process(tmp_path):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_subjects_generated_by_worker_processes_are_those_of_one_process(tmp_path, monkeypatch, start):
     """Rule synthesize_study generates the subjects in worker processes (retrorun/demo/
-    study.py): every file, byte for byte, and every summary are those one process writes
-    subject by subject."""
+    study.py; forked on Linux, started afresh elsewhere): every file, byte for byte, and
+    every summary are those one process writes subject by subject."""
+    import multiprocessing
+
     from retrorun.demo import study
+
+    monkeypatch.setattr(study, "worker_context", lambda: multiprocessing.get_context(start))
 
     demo_model.build_model(params_dir=REPO / "models" / "retrorun_planar", out_dir=tmp_path)
     small = {"seed": 11, "n_subjects": 3, "trial_duration_s": 2.8, "lead_in_s": 0.6}

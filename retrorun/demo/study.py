@@ -51,7 +51,9 @@ def generate_study(
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
         return {job[1]: generate_one(*job) for job in jobs}
-    prepare_tables()  # built once here, for every forked worker
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
+    context = worker_context()
+    if context.get_start_method() == "fork":
+        prepare_tables()  # once here, for every worker
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {job[1]: pool.submit(generate_one, *job) for job in jobs}
         return {name: future.result() for name, future in futures.items()}
