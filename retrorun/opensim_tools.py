@@ -455,16 +455,22 @@ def _rotation_and_origin(frame, state) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def as_model(model: osim.Model | str | Path) -> osim.Model:
+    """A loaded model as it is, a path loaded: a script that asks several questions of one
+    model loads it once (an 80-muscle model takes about 0.1 s of CPU to read)."""
+    return model if isinstance(model, osim.Model) else osim.Model(_abs(model))
+
+
 def root_jacobians(
-    *, model_path: str, coordinates: pd.DataFrame, in_degrees: bool, body: str
+    *, model: osim.Model | str | Path, coordinates: pd.DataFrame, in_degrees: bool, body: str
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """At every row of an IK table (column ``time`` + coordinate names): the root body's
     angular and origin velocity in ground per unit speed of each root coordinate (6 x n,
     Simbody's frame Jacobian of the root body at that pose) and the orientation of
     ``body`` (3 x 3, ground from body) and the whole-body COM height (m above the floor
     y = 0). Returns (root coordinate names, jacobians frames x 6 x n, rotations frames x
-    3 x 3, COM heights frames)."""
-    model = osim.Model(_abs(model_path))
+    3 x 3, COM heights frames). ``model``: a path or a loaded model (as_model)."""
+    model = as_model(model)
     state = model.initSystem()
     roots = act.root_coordinates(model)
     root_joint = next(j for j in model.getJointSet() if j.getParentFrame().findBaseFrame().getName() == "ground")
@@ -514,19 +520,21 @@ def _speed_indices(model, state, names: list[str]) -> list[int]:
     return indices
 
 
-def body_masses(model_path: str) -> dict[str, float]:
-    model = osim.Model(_abs(model_path))
+def body_masses(model: osim.Model | str | Path) -> dict[str, float]:
+    """Every body's mass (kg) by name; ``model``: a path or a loaded model (as_model)."""
+    model = as_model(model)  # held while its body set is read: the set is the model's
     return {b.getName(): b.getMass() for b in model.getBodySet()}
 
 
-def gravity_m_s2(model_path: str) -> float:
-    """Magnitude of the model's gravity, which must point along -Y (OpenSim's convention)."""
-    model = osim.Model(_abs(model_path))
+def gravity_m_s2(model: osim.Model | str | Path) -> float:
+    """Magnitude of the model's gravity, which must point along -Y (OpenSim's convention);
+    ``model``: a path or a loaded model (as_model)."""
+    model = as_model(model)
     gravity = model.getGravity()
     values = [gravity.get(i) for i in range(3)]
     if abs(values[0]) > 1e-9 or abs(values[2]) > 1e-9 or values[1] >= 0:
         raise InputError(
-            f"the model {model_path} has gravity {values}; residual reduction needs gravity along -Y",
+            f"the model {model.getDocumentFileName()} has gravity {values}; residual reduction needs gravity along -Y",
             fix="set the model's gravity to (0, -9.80665, 0)",
         )
     return -values[1]

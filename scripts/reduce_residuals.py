@@ -17,9 +17,10 @@ params = snakemake.params
 settings = params.settings
 with jobs.job(snakemake) as log:
     model = inp.model
-    types = opensim_tools.coordinate_motion_types(opensim_tools.load_model(model, what="scaled model"))
+    scaled = opensim_tools.load_model(model, what="scaled model")  # loaded once for every question below
+    types = opensim_tools.coordinate_motion_types(scaled)
     body = settings["adjusted_body"]
-    masses = opensim_tools.body_masses(model)
+    masses = opensim_tools.body_masses(scaled)
     problems = rr.check_adjusted_body(body, set(masses))
     if problems:
         raise InputError(
@@ -27,7 +28,7 @@ with jobs.job(snakemake) as log:
             subject=params.subject,
             fix=f"set residual_reduction.adjusted_body to one of: {', '.join(masses)}",
         )
-    gravity = opensim_tools.gravity_m_s2(model)
+    gravity = opensim_tools.gravity_m_s2(scaled)
     rows, residuals = [], []
     for trial, id_path, ik_path, cycles_path, span_path in zip(
         params.trials, inp.id_forces, inp.coordinates, inp.cycles, inp.spans
@@ -39,7 +40,7 @@ with jobs.job(snakemake) as log:
         ik = tables.window(ik, start, end, time_column="time")
         id_forces = tables.window(pd.read_csv(id_path), start, end)
         roots, jacobians, body_rotations, com_heights = opensim_tools.root_jacobians(
-            model_path=model,
+            model=scaled,
             coordinates=ik,
             in_degrees=header.get("inDegrees", "no").lower().startswith("y"),
             body=body,

@@ -67,7 +67,7 @@ with jobs.job(snakemake) as log:
     com_before = opensim_tools.mass_centre(model, body)
     rra_shift = opensim_tools.mass_centre(adjusted_model, body) - com_before  # ground axes
     rotations = opensim_tools.root_jacobians(
-        model_path=model,
+        model=model,
         coordinates=tables.window(ik, *com_range, time_column="time"),
         in_degrees=header.get("inDegrees", "no").lower().startswith("y"),
         body=body,

@@ -12,6 +12,7 @@ import pytest
 
 from retrorun import opensim_tools
 from retrorun import residual_reduction as rr
+from retrorun.errors import InputError
 
 LIMITS = {"max_com_shift_m": 0.1, "max_mass_change_kg": 3.0}
 
@@ -104,7 +105,7 @@ def test_known_com_offset_and_mass_given_back(tmp_path, rotation_deg):
 
     coordinates = pd.DataFrame([{"time": t, **{n: pose.get(n, 0.0) for n in names}} for t in (0.0, 1.0)])
     roots, jacobians, rotations, com_heights = opensim_tools.root_jacobians(
-        model_path=str(path), coordinates=coordinates, in_degrees=False, body="torso"
+        model=str(path), coordinates=coordinates, in_degrees=False, body="torso"
     )
     assert roots == names
     wrench = rr.wrench_from_generalized_forces(np.vstack([residual, residual]), jacobians)
@@ -343,9 +344,32 @@ def test_root_jacobians_match_finite_differences_of_the_root_pose(tmp_path, mode
     poses = _random_poses(path, 4, seed=7)
     table = pd.DataFrame([{"time": 0.01 * i, **pose} for i, pose in enumerate(poses)])
     roots, jacobians, _, _ = opensim_tools.root_jacobians(
-        model_path=str(path), coordinates=table, in_degrees=False, body="torso"
+        model=str(path), coordinates=table, in_degrees=False, body="torso"
     )
     for pose, jacobian in zip(poses, jacobians):
         reference_roots, reference = _finite_difference_root_jacobian(path, pose)
         assert roots == reference_roots
         np.testing.assert_allclose(jacobian, reference, atol=1e-7)
+
+
+def test_the_residual_steps_model_readers_take_a_loaded_model_or_its_path(tmp_path):
+    """reduce_residuals loads the scaled model once and asks it for body masses, gravity
+    and root Jacobians (opensim_tools.as_model): the answers are those from the path, and a
+    gravity off -Y is still refused naming the model's file."""
+    path = _demo_model(tmp_path)
+    loaded = opensim_tools.load_model(path)
+    assert opensim_tools.body_masses(loaded) == opensim_tools.body_masses(path)
+    assert opensim_tools.gravity_m_s2(loaded) == opensim_tools.gravity_m_s2(path) > 9
+    poses = _random_poses(path, 3, seed=2)
+    table = pd.DataFrame([{"time": 0.01 * i, **pose} for i, pose in enumerate(poses)])
+    from_path = opensim_tools.root_jacobians(model=str(path), coordinates=table, in_degrees=False, body="torso")
+    from_loaded = opensim_tools.root_jacobians(model=loaded, coordinates=table, in_degrees=False, body="torso")
+    assert from_path[0] == from_loaded[0]
+    for a, b in zip(from_path[1:], from_loaded[1:]):
+        np.testing.assert_array_equal(a, b)
+    sideways = osim.Model(str(path))
+    sideways.setGravity(osim.Vec3(9.81, 0.0, 0.0))
+    sideways_path = tmp_path / "sideways.osim"
+    sideways.printToXML(str(sideways_path))
+    with pytest.raises(InputError, match="sideways.osim.*gravity along -Y"):
+        opensim_tools.gravity_m_s2(opensim_tools.load_model(sideways_path))
