@@ -26,6 +26,12 @@ class RetrorunError(Exception):
             text += f"\n  OpenSim said: {opensim_message.strip()}"
         super().__init__(text)
 
+    def __reduce__(self):
+        # rebuilt from its parts, not from its text (which the constructor would format
+        # again): an error raised in a worker process (the up-front checks' pool, the demo's
+        # synthesis) reaches the job as it was raised
+        return _rebuild, (type(self), self.message, self.fix, self.subject, self.trial, self.opensim_message)
+
     def as_record(self) -> dict:
         return {
             "stage": self.stage,
@@ -35,6 +41,10 @@ class RetrorunError(Exception):
             "fix": self.fix,
             "opensim_message": self.opensim_message,
         }
+
+
+def _rebuild(cls, message: str, fix: str, subject: str, trial: str, opensim_message: str) -> RetrorunError:
+    return cls(message, fix=fix, subject=subject, trial=trial, opensim_message=opensim_message)
 
 
 class InputError(RetrorunError):
