@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -23,6 +24,14 @@ log = logging.getLogger("retrorun")
 
 
 ERROR_RECORD = "error.json"  # in the trial's folder
+
+
+def fork_is_safe() -> bool:
+    """Whether worker processes may be forked from this one (they inherit its imports):
+    on Linux, while it runs no other thread (a forked child gets only the thread that
+    forked, maybe while another held a lock). Elsewhere (macOS: system frameworks abort in
+    a forked child) workers must be started afresh, or not at all."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def error_record_path(trial_dir: str | Path) -> Path:

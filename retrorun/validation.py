@@ -18,14 +18,12 @@ import json
 import math
 import multiprocessing
 import os
-import sys
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from . import c3d as c3d_lib
-from . import emg, groups, heading, residual_reduction, strength, templates
+from . import emg, groups, heading, jobs, residual_reduction, strength, templates
 from . import grf as grf_lib
 from .code_version import package_source_digest
 from .config import PATH_KEYS_MODEL, RESULTS_ROOT, Study, is_c3d
@@ -480,10 +478,9 @@ PARALLEL_MAX_WORKERS = 8
 
 def parallel_workers() -> int:
     """Processes for reading recordings: the CPUs this process may use, at most
-    PARALLEL_MAX_WORKERS. One where fork is not safe: outside Linux (macOS frameworks abort
-    in a forked child), or where this process already runs threads (a forked child gets
-    only the one that forked, maybe while another held a lock)."""
-    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+    PARALLEL_MAX_WORKERS. One where fork is not safe (jobs.fork_is_safe): a worker started
+    afresh would import for longer than most checks take."""
+    if not jobs.fork_is_safe():
         return 1
     return min(len(os.sched_getaffinity(0)), PARALLEL_MAX_WORKERS)
 

@@ -209,3 +209,28 @@ def test_an_emg_problem_found_once_is_reported_again_from_the_cache(tmp_path, mo
     with pytest.raises(RetrorunError) as again:
         validate(study, cache)
     assert str(again.value) == str(first.value)
+
+
+def test_workers_are_forked_only_while_no_other_thread_runs():
+    """The up-front checks' pool and the demo's synthesis fork their workers only where
+    that is safe (jobs.fork_is_safe): a child forked while another thread runs gets only
+    the forking thread, maybe while the other held a lock."""
+    import sys
+    import threading
+
+    from retrorun import jobs
+    from retrorun.demo import study
+
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        pytest.skip("needs Linux and a test process with one thread")
+    assert jobs.fork_is_safe() and study.worker_context().get_start_method() == "fork"
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not jobs.fork_is_safe()
+        assert validation.parallel_workers() == 1
+        assert study.worker_context().get_start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()

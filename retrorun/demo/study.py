@@ -11,10 +11,10 @@ subject's files are the same whichever worker writes them, in any order."""
 from __future__ import annotations
 
 import multiprocessing
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from .. import jobs
 from . import heading, subjects
 from .motion import prepare_tables
 
@@ -30,9 +30,8 @@ def generate_one(synthetic_cfg: dict | None, subject: str, generic_model: str, i
 
 def worker_context():
     """Workers forked from the job's process (they inherit its imports) where forking is
-    safe: on Linux. Elsewhere (macOS: system libraries may not survive a fork) they are
-    started afresh and import for themselves."""
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    safe (jobs.fork_is_safe); elsewhere they are started afresh and import for themselves."""
+    return multiprocessing.get_context("fork" if jobs.fork_is_safe() else "spawn")
 
 
 def generate_study(
