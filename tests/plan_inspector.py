@@ -24,7 +24,8 @@ from retrorun.chains import stage_inputs  # noqa: E402
 def planned(workdir: Path, configfile: Path, config: dict) -> list[dict]:
     """Every planned job: rule, wildcards, input {name: files}, output, log, benchmark
     and, for a chain, stages {stage: {"input": {name: file or files}, "output": {name:
-    file}, "log": file, "benchmark": file}}."""
+    file}, "log": file, "benchmark": file}}; for a subject's job, parts {phase: [part]},
+    each part with the stages of its chain."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
     command = [sys.executable, __file__, str(workdir), str(configfile), json.dumps(config)]
     run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, timeout=600)
@@ -63,6 +64,7 @@ def main(workdir: str, configfile: str, config: str) -> None:
                 if name is not None:
                     declared[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
             chain = job.params.get("chain") if hasattr(job.params, "get") else None
+            parts = job.params.get("parts") if hasattr(job.params, "get") else None
             jobs.append(
                 {
                     "rule": job.rule.name,
@@ -73,6 +75,13 @@ def main(workdir: str, configfile: str, config: str) -> None:
                     "log": [str(f) for f in job.log],
                     "benchmark": str(job.benchmark) if job.benchmark else None,
                     "stages": chain_stages(chain, declared) if isinstance(chain, dict) else None,
+                    # a subject's job (scripts/run_subject.py): {phase: [{name, stages, ...}]}
+                    "parts": {
+                        phase: [part | {"stages": chain_stages(part["chain"], part["files"])} for part in items]
+                        for phase, items in parts.items()
+                    }
+                    if isinstance(parts, dict)
+                    else None,
                 }
             )
     print(json.dumps(jobs))

@@ -178,12 +178,11 @@ def test_demo_on_slurm_matches_local_run(slurm, tmp_path):
     # a group job's comment is rule_trial_<its rules>; the others' rule_<rule>
     in_groups = [name for name in ran if name.startswith("trial_")]
     assert len(in_groups) == len(group_jobs) == 2, f"group jobs: {len(group_jobs)} planned, SLURM ran {ran}"
-    # the group jobs' members are listed indented under their heading: every trial's OpenSim stages
+    # the group jobs' members are listed indented under their heading: every trial's
+    # OpenSim stages, in the job of its subject (the demo has EMG: SUBJECT_IN_ONE_JOB,
+    # workflow/rules/common.smk), which runs its trials' chains and its EMG normalisation
     grouped = re.findall(r"^ +rule (\w+):", log, flags=re.MULTILINE)
-    # (SO in one chunk is a stage of trial_analysis; the demo's truth of trial_motion)
-    for stage in ("trial_motion", "trial_analysis"):
-        assert grouped.count(stage) == 4, f"{grouped.count(stage)} {stage} jobs in the groups, not 4 (2 x 2 trials)"
-    assert grouped.count("emg_normalisation") == 2, "one EMG normalisation per subject"
+    assert sorted(grouped) == ["subject_S01", "subject_S02"], f"the group jobs ran {grouped}"
     alone = set(ran) - set(in_groups)
     assert not alone, f"jobs outside the groups: {sorted(alone)}"
 

@@ -36,3 +36,21 @@ def test_every_job_of_the_demo_and_its_variants_records_time_and_memory(tmp_path
     assert variant_chains and all(
         "/sensitivity/" in stage["benchmark"] for j in variant_chains for stage in j["stages"].values()
     )
+
+
+def test_every_stage_of_a_subjects_job_records_time_and_memory(tmp_path):
+    """The demo without variants: a subject is one job (EMG, SUBJECT_IN_ONE_JOB); each stage
+    of each of its chains writes the benchmark file its own job would have."""
+    jobs = planned(tmp_path, REPO / "config" / "config.yaml", {"synthetic": {"n_subjects": 2}})
+    subjects = [job for job in jobs if job["parts"]]
+    assert sorted(job["rule"] for job in subjects) == ["subject_S01", "subject_S02"]
+    benchmarks = [
+        stage["benchmark"]
+        for job in subjects
+        for parts in job["parts"].values()
+        for part in parts
+        for stage in part["stages"].values()
+    ]
+    assert all(benchmarks) and len(benchmarks) == len(set(benchmarks))
+    assert "results/demo/benchmarks/emg_normalisation/S01.tsv" in benchmarks
+    assert "results/demo/benchmarks/inverse_kinematics/S02/backward_1.tsv" in benchmarks

@@ -387,5 +387,11 @@ def test_a_moco_inverse_chunk_requests_its_configured_time_and_threads(tmp_path)
     assert resources("static_optimization_chunk", f"static_optimization={{chunks: 2, {moco}}}") == {("2", "77")}
     assert resources("static_optimization_chunk", "static_optimization={chunks: 2}") == {("1", "30")}
     # trial_analysis's own 5 minutes, and 5 for the demo's error budget, one of its stages
-    assert resources("trial_analysis", f"static_optimization={{{moco}}}") == {("2", str(77 + 5 + 5))}
-    assert resources("trial_analysis") == {("1", str(30 + 5 + 5))}
+    apart = "layout={one_job_per_subject: false}"
+    assert resources("trial_analysis", f"static_optimization={{{moco}}}", apart) == {("2", str(77 + 5 + 5))}
+    assert resources("trial_analysis", apart) == {("1", str(30 + 5 + 5))}
+    # the demo's subject as one job (EMG): every trial's minutes (2 trials: the motion's 15
+    # and the truth's 10, the analysis's as above); on the run's 2 cores MocoInverse's 2
+    # threads for one trial at a time, else the 2 trials side by side
+    assert resources("subject_S01", f"static_optimization={{{moco}}}") == {("2", str(2 * (25 + 77 + 5 + 5)))}
+    assert resources("subject_S01") == {("2", str(2 * (25 + 30 + 5 + 5)))}

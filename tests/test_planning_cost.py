@@ -157,17 +157,17 @@ def emg_study_with_a_trial_without_emg(folder):
 
 
 def test_a_trial_with_emg_is_two_jobs_its_emg_steps_stages_of_them(tmp_path):
-    """With EMG, a trial's EMG processing is the last stage of its trial_motion job and
-    the normalisation of its envelopes the first of its trial_analysis job, the subject's
-    divisors (emg_normalisation) between them: two jobs per trial, not four. A trial
-    without EMG in the same study has neither stage; the divisors declare the motion
-    manifests of the subject's trials with EMG only."""
+    """With EMG and layout.one_job_per_subject false, a trial's EMG processing is the last
+    stage of its trial_motion job and the normalisation of its envelopes the first of its
+    trial_analysis job, the subject's divisors (emg_normalisation) between them: two jobs
+    per trial, not four. A trial without EMG in the same study has neither stage; the
+    divisors declare the motion manifests of the subject's trials with EMG only."""
     from plan_inspector import planned
 
     shared("emg", "rajagopal-walk", "electromyography.sto")
     config = emg_study_with_a_trial_without_emg(tmp_path / "study")
     (tmp_path / "run").mkdir()
-    jobs = planned(tmp_path / "run", config, {})
+    jobs = planned(tmp_path / "run", config, {"layout": {"one_job_per_subject": False}})
     counts = Counter(job["rule"] for job in jobs)
     assert counts["trial_motion"] == 2 and counts["trial_analysis"] == 2 and counts["emg_normalisation"] == 1
     assert not {"process_emg", "emg_envelopes", "trial"} & set(counts), counts
@@ -189,33 +189,98 @@ def test_a_trial_with_emg_is_two_jobs_its_emg_steps_stages_of_them(tmp_path):
     assert f"{folder}/walk/.trial_motion.manifest" in chains["trial_analysis", "walk"]["input_files"]
 
 
+def test_with_emg_a_subject_is_one_job_running_its_trials_chains(tmp_path):
+    """With EMG (no variants) a subject's trials wait for each other at its normalisation:
+    by default the subject is one job (SUBJECT_IN_ONE_JOB), not two per trial and one for
+    the divisors. The job runs the chains those jobs ran, in order (every trial's motion,
+    the divisors, every trial's analysis), each with the stages, logs and manifest of its
+    own; it declares only what other jobs write (not the manifests, divisors or EMG files
+    its chains write and read) and outputs what rules outside read, for every trial."""
+    from plan_inspector import planned
+
+    shared("emg", "rajagopal-walk", "electromyography.sto")
+    config = emg_study_with_a_trial_without_emg(tmp_path / "study")
+    (tmp_path / "run").mkdir()
+    jobs = planned(tmp_path / "run", config, {})
+    counts = Counter(job["rule"] for job in jobs)
+    assert counts["subject_subject_walk"] == 1, counts
+    assert not {"trial_motion", "trial_analysis", "emg_normalisation", "process_emg", "emg_envelopes"} & set(counts)
+    (job,) = [job for job in jobs if job["rule"] == "subject_subject_walk"]
+    parts = job["parts"]
+    assert list(parts) == ["motion", "normalisation", "analysis"]
+    folder = "results/rajagopal-walk-emg/trials/subject_walk"
+    names = {phase: [part["name"] for part in items] for phase, items in parts.items()}
+    assert names == {
+        "motion": ["trial_motion subject_walk walk", "trial_motion subject_walk walk_without_emg"],
+        "normalisation": ["emg_normalisation subject_walk"],
+        "analysis": ["trial_analysis subject_walk walk", "trial_analysis subject_walk walk_without_emg"],
+    }
+    motion, without = parts["motion"]
+    assert list(motion["stages"])[-1] == "process_emg" and "process_emg" not in without["stages"]
+    assert motion["manifest"] == f"{folder}/walk/.trial_motion.manifest"
+    assert motion["log"] == "results/rajagopal-walk-emg/logs/chains/trial_motion/subject_walk/walk.log"
+    (divisors,) = parts["normalisation"]
+    # the stage reads the trial files themselves (its reuse key is their content)
+    assert divisors["stages"]["emg_normalisation"]["input"]["processed"] == [f"{folder}/walk/emg_processed.csv"]
+    analysis = parts["analysis"][0]["stages"]
+    assert list(analysis)[0] == "emg_envelopes"
+    written_divisors = divisors["stages"]["emg_normalisation"]["output"]["divisors"]
+    assert analysis["emg_envelopes"]["input"]["divisors"] == written_divisors
+    # declared: what other jobs write (the scaled model, the recordings), nothing its chains write
+    written = {
+        path
+        for items in parts.values()
+        for part in items
+        for stage in part["stages"].values()
+        for value in stage["output"].values()
+        for path in (value if isinstance(value, list) else [value])
+    }
+    assert not written & set(job["input_files"]), written & set(job["input_files"])
+    assert "results/rajagopal-walk-emg/subjects/subject_walk/scaled_model.osim" in job["input_files"]
+    assert not [f for f in job["input_files"] if f.endswith(".manifest")]
+    # its outputs: every trial's manifests and the files rules outside the job read
+    for trial in ("walk", "walk_without_emg"):
+        for chain in ("trial_motion", "trial_analysis"):
+            assert f"{folder}/{trial}/.{chain}.manifest" in job["output"]
+        assert f"{folder}/{trial}/qc.json" in job["output"] and f"{folder}/{trial}/cycle_curves.csv" in job["output"]
+    # aggregate_qc and the tables declare the files the subject's job writes
+    (tables,) = [job for job in jobs if job["rule"] == "analysis_tables"]
+    assert f"{folder}/walk/.trial_analysis.manifest" in tables["input_files"]
+
+
 def test_the_demos_truth_and_error_budget_are_stages_of_its_trials_jobs(tmp_path):
     """Without variants, the demo's truth of a trial (OpenSim ID and SO on the true motion,
-    and the EMG synthesized from it) begins the trial's motion job, and its error budget
-    ends its analysis job: each was a job of its own, about 2 s of start-up for 3 s of
-    work. The truth's files stay declared outputs (the study's validation reads them), and
-    the EMG the truth synthesizes is what the same job's EMG processing reads."""
+    and the EMG synthesized from it) begins the trial's motion chain, and its error budget
+    ends its analysis chain: each was a job of its own, about 2 s of start-up for 3 s of
+    work (the chains are parts of the subject's job: the demo has EMG). The truth's files
+    stay declared outputs (the study's validation reads them), and the EMG the truth
+    synthesizes is what the same chain's EMG processing reads."""
     from plan_inspector import planned
 
     (tmp_path / "run").mkdir()
     jobs = planned(tmp_path / "run", REPO / "config" / "config.yaml", {"synthetic": {"n_subjects": 2}})
     rules = Counter(job["rule"] for job in jobs)
     assert not {"demo_truth", "error_budget_trial", "process_emg", "emg_envelopes"} & set(rules), rules
-    mine = {(job["rule"], job["wildcards"].get("subject"), job["wildcards"].get("trial")): job for job in jobs}
-    motion = mine["trial_motion", "S01", "forward_1"]
+    assert rules["subject_S01"] == rules["subject_S02"] == 1 and "trial_motion" not in rules, rules
+    (job,) = [job for job in jobs if job["rule"] == "subject_S01"]
+    motion = job["parts"]["motion"][0]
+    assert motion["name"] == "trial_motion S01 forward_1"
     stages = list(motion["stages"])
     assert stages[:2] == ["demo_truth", "synthesize_emg"] and stages[-1] == "process_emg", stages
     synthesized = motion["stages"]["synthesize_emg"]["output"]["emg"]
     assert motion["stages"]["process_emg"]["input"]["emg"] == synthesized
-    assert synthesized not in motion["input_files"] and synthesized in motion["output"]
+    assert synthesized not in job["input_files"] and synthesized in job["output"]
     truth = "results/demo/truth/S01/forward_1_so_activations.csv"
-    assert truth in motion["output"]
-    analysis = mine["trial_analysis", "S01", "forward_1"]
+    assert truth in job["output"]
+    analysis = job["parts"]["analysis"][0]
+    assert analysis["name"] == "trial_analysis S01 forward_1"
     assert list(analysis["stages"])[-1] == "error_budget_trial"
     assert analysis["stages"]["error_budget_trial"]["input"]["activations"] == truth
-    assert "results/demo/validation/error_budget/S01/forward_1.csv" in analysis["output"]
-    # the error budget reads the pipeline's contacts, IK and heading through the motion's manifest
-    assert "results/demo/trials/S01/forward_1/.trial_motion.manifest" in analysis["input_files"]
+    assert "results/demo/validation/error_budget/S01/forward_1.csv" in job["output"]
+    # the error budget reads the pipeline's contacts, IK and heading through the motion's
+    # manifest, which the same job writes
+    manifest = "results/demo/trials/S01/forward_1/.trial_motion.manifest"
+    assert manifest in analysis["files"]["chain_manifests"] and manifest in job["output"]
 
 
 @pytest.mark.parametrize("method", ["none", "rra"])
@@ -229,7 +294,14 @@ def test_a_trial_is_two_jobs(tmp_path, method):
     from workflow_runner import ok, planned_jobs, snakemake
 
     result = snakemake(
-        tmp_path, None, "-n", "--config", "synthetic={n_subjects: 2}", f"residual_reduction={{method: {method}}}"
+        tmp_path,
+        None,
+        "-n",
+        "--config",
+        "synthetic={n_subjects: 2}",
+        f"residual_reduction={{method: {method}}}",
+        # the demo's subjects are one job each by default (EMG: test_with_emg_a_subject_is_one_job...)
+        "layout={one_job_per_subject: false}",
     )
     ok(result)
     jobs = planned_jobs(result)

@@ -38,7 +38,9 @@ def planned_inputs(jobs) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 
 
 def dry_run(tmp_path, method, *settings):
+    # the trials' chains as jobs of their own (the demo's subject is one job by default)
     config = {"synthetic": {"n_subjects": 1}, "residual_reduction": {"method": method}}
+    config["layout"] = {"one_job_per_subject": False}
     for setting in settings:
         config |= yaml.safe_load(setting.replace("=", ": ", 1).join(["{", "}"]))
     jobs = planned(tmp_path, REPO / "config" / "config.yaml", config)

@@ -119,7 +119,8 @@ def test_a_qc_threshold_reruns_the_trials_qc_not_its_so(tmp_path):
     inputs)."""
     from workflow_runner import ok, planned_jobs, snakemake
 
-    study = ("--config", "synthetic={n_subjects: 1}")
+    # the trial's chains as jobs of their own (tests/test_subject_jobs.py: the subject's job)
+    study = ("--config", "synthetic={n_subjects: 1}", "layout={one_job_per_subject: false}")
     ok(snakemake(tmp_path, None, *study, "--until", "trial_analysis"))
     trial = tmp_path / "results" / "demo" / "trials" / "S01" / "forward_1"
     logs = tmp_path / "results" / "demo" / "logs"

@@ -89,8 +89,9 @@ def test_error_record_name_is_said_once_and_every_script_runs_in_job():
     ]
     said = [str(p.relative_to(REPO)) for p in sources for line in p.read_text().splitlines() if "error.json" in line]
     assert said == ["retrorun/jobs.py"], said
-    # run_stages.py runs other scripts, each of which records its own failure
-    for script in sorted(set((REPO / "scripts").glob("*.py")) - {REPO / "scripts" / "run_stages.py"}):
+    # run_stages.py and run_subject.py run other scripts, each of which records its own failure
+    runners = {REPO / "scripts" / "run_stages.py", REPO / "scripts" / "run_subject.py"}
+    for script in sorted(set((REPO / "scripts").glob("*.py")) - runners):
         calls = re.findall(r"jobs\.job\([^)]*\)", script.read_text())
         assert calls == ["jobs.job(snakemake)"], f"{script.name}: {calls}"
 

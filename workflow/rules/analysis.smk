@@ -92,6 +92,40 @@ if TRIAL_IN_ONE_JOB:
         script:
             "../../scripts/run_stages.py"
 
+elif SUBJECT_IN_ONE_JOB:
+    # the chains' exported files (rules outside read them) and the files they write
+    # (CHAIN_FILES: a reader declares their manifests), as rules trial_motion and
+    # trial_analysis would have declared them
+    SUBJECT_JOB_EXPORTS = {
+        "trial_motion": chain_output(TRIAL_MOTION_STAGES, "trial_motion"),
+        "trial_analysis": chain_output(TRIAL_ANALYSIS_STAGES, "trial_analysis"),
+    }
+    for _subject, _rule_name in subject_rule_names().items():
+        if not subject_trials(_subject):
+            continue
+        _parts = subject_job_parts(_subject, TRIAL_MOTION_STAGES, [STAGE_EMG_NORMALISATION], TRIAL_ANALYSIS_STAGES)
+
+        rule:
+            name:
+                _rule_name
+            input:
+                subject_job_inputs(_parts),
+            output:
+                subject_job_outputs(_parts, SUBJECT_JOB_EXPORTS),
+            log:
+                subject_log("subject").format(subject=_subject),
+            group:
+                TRIAL_GROUP
+            threads: subject_job_threads(_parts)
+            resources:
+                runtime=lambda wc, attempt, trials=len(_parts["motion"]): trials
+                * (trial_motion_runtime_min(wc, attempt) + trial_analysis_runtime_min(wc, attempt)),
+            params:
+                parts=_parts,
+                subject=_subject,
+            script:
+                "../../scripts/run_subject.py"
+
 else:
 
     rule trial_analysis:

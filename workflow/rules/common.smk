@@ -388,6 +388,16 @@ TRIAL_IN_ONE_JOB = not VARIANTS and not emg_enabled(config) and REDUCTION_IN_ANA
 # with variants: the EMG is processed once, by the main run, and read by every variant
 # (retrorun/sensitivity.py), which a variant's copy of a chain would redo in its folder.
 EMG_IN_CHAINS = emg_enabled(config) and not VARIANTS
+# With EMG, a subject's trials wait for each other at its normalisation anyway: all its
+# trials' chains and the normalisation then run in one job (one rule per subject,
+# analysis.smk; scripts/run_subject.py) where config layout.one_job_per_subject allows,
+# the trials side by side in worker processes where Snakemake gives the job more than one
+# core (subject_job_threads). Each job costs about a second of CPU to start (Python,
+# pandas, OpenSim, Snakemake's script preamble): the demo's 8 subjects ran 40 of them.
+# Where residual reduction or SO run as jobs of their own, those come between instead.
+SUBJECT_IN_ONE_JOB = (
+    EMG_IN_CHAINS and REDUCTION_IN_ANALYSIS and SO_IN_ANALYSIS and config["layout"]["one_job_per_subject"]
+)
 # The demo's truth of a trial begins its trial_motion job and its error budget ends its
 # trial_analysis job (synthetic.smk), where no variant runs: both are the main run's only
 # (retrorun/sensitivity.py, MAIN_ONLY_RULES), which a variant's copy of a chain would redo.
@@ -941,3 +951,107 @@ def chain_params(stages, overrides=None):
         }
 
     return chain
+
+
+# One job per subject (SUBJECT_IN_ONE_JOB; scripts/run_subject.py): each of its trials'
+# chains (trial_motion, trial_analysis) and its EMG normalisation is a part the job runs
+# as the chain's own job would have (the same logs, benchmarks, manifests and reuse keys).
+def job_wildcards(subject, trial=None):
+    from snakemake.iocontainers import Wildcards
+
+    return Wildcards(fromdict={"subject": subject} | ({"trial": trial} if trial else {}))
+
+
+def _chain_part(stages, rule_name, wildcards, threads=1):
+    trial = wildcards.get("trial")
+    log = chain_log(rule_name) if trial else log_path("chains", rule_name, "{subject}")
+    manifest = chain_manifest(rule_name) if trial else None
+    return {
+        "name": f"{rule_name} {wildcards.subject}" + (f" {trial}" if trial else ""),
+        "wildcards": dict(wildcards.items()),
+        "chain": chain_params(stages)(wildcards),
+        "files": _chain_inputs(stages, wildcards)[0],
+        "threads": threads,
+        "log": apply_wildcards(log, wildcards),
+        "manifest": apply_wildcards(manifest, wildcards) if manifest else None,
+    }
+
+
+_SUBJECT_PARTS = {}
+
+
+def subject_job_parts(subject, motion_stages, normalisation_stages, analysis_stages):
+    """{phase: parts} of the subject's job, phases in the order they run: every trial's
+    motion chain, the EMG normalisation (where the subject has EMG), every trial's analysis."""
+    if subject not in _SUBJECT_PARTS:
+        trials = [job_wildcards(subject, t) for t in subject_trials(subject)]
+        own = job_wildcards(subject)
+        _SUBJECT_PARTS[subject] = {
+            "motion": [_chain_part(motion_stages, "trial_motion", wc) for wc in trials],
+            "normalisation": (
+                [_chain_part(normalisation_stages, "emg_normalisation", own)]
+                if _stages_for(normalisation_stages, own)
+                else []
+            ),
+            "analysis": [_chain_part(analysis_stages, "trial_analysis", wc, so_threads(wc)) for wc in trials],
+        }
+    return _SUBJECT_PARTS[subject]
+
+
+def _paths(value):
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+def subject_job_written(parts):
+    """Every file the parts write (each stage's outputs, the chains' manifests)."""
+    written = set()
+    for part in (part for phase in parts.values() for part in phase):
+        for stage in part["chain"]["written"].values():
+            written.update(p for value in stage["output"].values() for p in _paths(value))
+        if part["manifest"]:
+            written.add(part["manifest"])
+    return written
+
+
+def subject_job_inputs(parts):
+    """The files the subject's job reads from other jobs: its parts' declared inputs but
+    those an earlier part writes."""
+    written = subject_job_written(parts)
+    files = [p for phase in parts.values() for part in phase for value in part["files"].values() for p in _paths(value)]
+    return [p for p in dict.fromkeys(files) if p not in written]
+
+
+def subject_job_outputs(parts, exported):
+    """What rules outside the job read (`exported`, by chain: the chain's exported
+    patterns, chain_output) and each chain's manifest, for every trial."""
+    outputs = []
+    for phase in ("motion", "analysis"):
+        for part in parts[phase]:
+            rule_name = "trial_motion" if phase == "motion" else "trial_analysis"
+            wildcards = job_wildcards(**part["wildcards"])
+            outputs += [apply_wildcards(str(p), wildcards) for p in exported[rule_name].values()]
+    return list(dict.fromkeys(outputs))
+
+
+def subject_job_threads(parts):
+    """Cores of a subject's job: a trial's (MocoInverse's threads where SO uses them) times
+    the trials it runs side by side, the machine's cores shared between the subjects
+    (scripts/run_subject.py); one trial at a time on a cluster, where the job is a SLURM
+    job of its own, and without --cores."""
+    per_trial = max(part["threads"] for phase in parts.values() for part in phase)
+    try:
+        cores = int(workflow.cores) if workflow.local_exec else per_trial
+    except (WorkflowError, TypeError, ValueError):
+        cores = per_trial
+    side_by_side = -(-cores // (per_trial * max(1, len(SUBJECTS))))
+    return per_trial * max(1, min(len(parts["motion"]), side_by_side))
+
+
+def subject_rule_names():
+    """The name of each subject's job, by subject: subject_<name>, with _ for what a name
+    cannot hold (and the subject's place in the sheet added where two would be one)."""
+    names = {}
+    for index, subject in enumerate(s.name for s in SUBJECTS):
+        name = "subject_" + "".join(c if c.isalnum() or c == "_" else "_" for c in subject)
+        names[subject] = name if name not in names.values() else f"{name}_{index + 1}"
+    return names

@@ -41,8 +41,8 @@ TRIAL_MOTION_RUNTIME_MIN = 15 + (RRA_RUNTIME_MIN if RRA_IN_MOTION else 0)
 
 
 # where the trial's analysis is a job of its own; else rule trial runs these stages first
-# (TRIAL_IN_ONE_JOB, common.smk; analysis.smk)
-if not TRIAL_IN_ONE_JOB:
+# (TRIAL_IN_ONE_JOB, common.smk; analysis.smk), or the subject's job (SUBJECT_IN_ONE_JOB)
+if not TRIAL_IN_ONE_JOB and not SUBJECT_IN_ONE_JOB:
 
     rule trial_motion:
         input:

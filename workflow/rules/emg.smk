@@ -64,26 +64,49 @@ if not EMG_IN_CHAINS:
             "../../scripts/emg_envelopes.py"
 
 
-rule emg_normalisation:
-    input:
-        # the trial chains' manifests where the files are their stages' (declared_files)
-        trial_files=lambda wc: declared_files(emg_normalisation_files(wc.subject)),
+# One divisor per channel of the subject, over its trials' processed envelopes and
+# analysed cycles (or its MVC trial): a rule of its own, or a part of the subject's job
+# (SUBJECT_IN_ONE_JOB, common.smk). As a stage it reads the trials' files themselves (its
+# reuse key is their content); as a rule it declares the chains' manifests that list them.
+STAGE_EMG_NORMALISATION = Stage(
+    "emg_normalisation",
+    input=dict(
+        processed=lambda wc: emg_normalisation_files(wc.subject)["processed"],
+        cycles=lambda wc: emg_normalisation_files(wc.subject)["cycles"],
         mvc=lambda wc: [str(STUDY.subject(wc.subject).emg_mvc)] if EMG["normalise"] == "mvc" else [],
-    output:
-        divisors=subject_path("emg_normalisation.csv"),
-    log:
-        subject_log("emg_normalisation"),
-    benchmark:
-        subject_benchmark("emg_normalisation")
-    group:
-        TRIAL_GROUP
-    params:
+    ),
+    output=dict(divisors=subject_path("emg_normalisation.csv")),
+    log=subject_log("emg_normalisation"),
+    benchmark=subject_benchmark("emg_normalisation"),
+    params=dict(
         settings=EMG,
         sides=config["sides"],
         trials=lambda wc: emg_trial_info(wc.subject),
         files=lambda wc: emg_normalisation_files(wc.subject),
-    script:
-        "../../scripts/emg_normalisation.py"
+    ),
+    when=lambda wc: bool(emg_trials(wc.subject)),
+)
+
+
+if not SUBJECT_IN_ONE_JOB:
+
+    rule emg_normalisation:
+        input:
+            # the trial chains' manifests where the files are their stages' (declared_files)
+            trial_files=lambda wc: declared_files(emg_normalisation_files(wc.subject)),
+            mvc=STAGE_EMG_NORMALISATION.input["mvc"],
+        output:
+            **STAGE_EMG_NORMALISATION.output,
+        log:
+            STAGE_EMG_NORMALISATION.log,
+        benchmark:
+            STAGE_EMG_NORMALISATION.benchmark
+        group:
+            TRIAL_GROUP
+        params:
+            **STAGE_EMG_NORMALISATION.params,
+        script:
+            "../../scripts/emg_normalisation.py"
 
 
 rule emg_agreement:
