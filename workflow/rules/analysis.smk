@@ -100,28 +100,29 @@ elif SUBJECT_IN_ONE_JOB:
         "trial_motion": chain_output(TRIAL_MOTION_STAGES, "trial_motion"),
         "trial_analysis": chain_output(TRIAL_ANALYSIS_STAGES, "trial_analysis"),
     }
+    SUBJECT_JOB_STAGES = (TRIAL_MOTION_STAGES, [STAGE_EMG_NORMALISATION], TRIAL_ANALYSIS_STAGES)
     for _subject, _rule_name in subject_rule_names().items():
         if not subject_trials(_subject):
             continue
-        _parts = subject_job_parts(_subject, TRIAL_MOTION_STAGES, [STAGE_EMG_NORMALISATION], TRIAL_ANALYSIS_STAGES)
 
+        # its chains are worked out when its job is planned (every process parses this)
         rule:
             name:
                 _rule_name
             input:
-                subject_job_inputs(_parts),
+                lambda wc, subject=_subject: subject_job_inputs(subject_job_parts(subject, *SUBJECT_JOB_STAGES)),
             output:
-                subject_job_outputs(_parts, SUBJECT_JOB_EXPORTS),
+                subject_job_outputs(_subject, SUBJECT_JOB_EXPORTS),
             log:
                 subject_log("subject").format(subject=_subject),
             group:
                 TRIAL_GROUP
-            threads: subject_job_threads(_parts)
+            threads: subject_job_threads(_subject)
             resources:
-                runtime=lambda wc, attempt, trials=len(_parts["motion"]): trials
+                runtime=lambda wc, attempt, trials=len(subject_trials(_subject)): trials
                 * (trial_motion_runtime_min(wc, attempt) + trial_analysis_runtime_min(wc, attempt)),
             params:
-                parts=_parts,
+                parts=lambda wc, subject=_subject: subject_job_parts(subject, *SUBJECT_JOB_STAGES),
                 subject=_subject,
             script:
                 "../../scripts/run_subject.py"

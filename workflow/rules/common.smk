@@ -1021,30 +1021,31 @@ def subject_job_inputs(parts):
     return [p for p in dict.fromkeys(files) if p not in written]
 
 
-def subject_job_outputs(parts, exported):
-    """What rules outside the job read (`exported`, by chain: the chain's exported
-    patterns, chain_output) and each chain's manifest, for every trial."""
+def subject_job_outputs(subject, exported):
+    """What rules outside the subject's job read (`exported`, by chain: the chain's
+    exported patterns and manifest, chain_output), for every trial. Worked out from the
+    trials' names alone: every Snakemake process parses every subject's rule (a cluster
+    job too), while the chains are worked out for the jobs planned (subject_job_parts)."""
     outputs = []
-    for phase in ("motion", "analysis"):
-        for part in parts[phase]:
-            rule_name = "trial_motion" if phase == "motion" else "trial_analysis"
-            wildcards = job_wildcards(**part["wildcards"])
-            outputs += [apply_wildcards(str(p), wildcards) for p in exported[rule_name].values()]
+    for trial in subject_trials(subject):
+        wildcards = job_wildcards(subject, trial)
+        outputs += [apply_wildcards(str(p), wildcards) for patterns in exported.values() for p in patterns.values()]
     return list(dict.fromkeys(outputs))
 
 
-def subject_job_threads(parts):
+def subject_job_threads(subject):
     """Cores of a subject's job: a trial's (MocoInverse's threads where SO uses them) times
     the trials it runs side by side, the machine's cores shared between the subjects
     (scripts/run_subject.py); one trial at a time on a cluster, where the job is a SLURM
     job of its own, and without --cores."""
-    per_trial = max(part["threads"] for phase in parts.values() for part in phase)
+    trials = subject_trials(subject)
+    per_trial = max(so_threads(job_wildcards(subject, trial)) for trial in trials)
     try:
         cores = int(workflow.cores) if workflow.local_exec else per_trial
     except (WorkflowError, TypeError, ValueError):
         cores = per_trial
     side_by_side = -(-cores // (per_trial * max(1, len(SUBJECTS))))
-    return per_trial * max(1, min(len(parts["motion"]), side_by_side))
+    return per_trial * max(1, min(len(trials), side_by_side))
 
 
 def subject_rule_names():
