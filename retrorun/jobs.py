@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -26,11 +27,20 @@ log = logging.getLogger("retrorun")
 ERROR_RECORD = "error.json"  # in the trial's folder
 
 
+# "0" in the environment: workers are always started afresh (as off Linux), e.g. where a
+# library misbehaves in a forked child
+FORK_SWITCH = "RETRORUN_FORK_WORKERS"
+
+
 def fork_is_safe() -> bool:
     """Whether worker processes may be forked from this one (they inherit its imports):
     on Linux, while it runs no other thread (a forked child gets only the thread that
     forked, maybe while another held a lock). Elsewhere (macOS: system frameworks abort in
-    a forked child) workers must be started afresh, or not at all."""
+    a forked child) workers must be started afresh, or not at all; a script that starts
+    them keeps its work under `if __name__ == "__main__":`, which a fresh worker skips
+    when it imports the script as its main module."""
+    if os.environ.get(FORK_SWITCH) == "0":
+        return False
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 

@@ -94,3 +94,16 @@ def test_a_failing_trial_leaves_the_subjects_other_trials_done_and_reused(tmp_pa
     ik_log = results / "logs" / "inverse_kinematics" / "S01" / "backward_1.log"
     assert ik_log.read_text().startswith(stage_reuse.REUSED_NOTE)
     assert (results / "trials" / "S01" / "backward_1" / ".trial_analysis.manifest").is_file()
+
+
+def test_jobs_whose_workers_start_afresh_run_as_forked_ones(tmp_path, monkeypatch):
+    """Off Linux (here: RETRORUN_FORK_WORKERS=0) the workers of the demo's synthesis and of
+    a subject's job are started afresh, and such a worker imports the job's script as its
+    main module: the script's work must not run again in it. The demo's 2 subjects on 4
+    cores: the synthesis and the first subject's job each with 2 workers."""
+    monkeypatch.setenv("RETRORUN_FORK_WORKERS", "0")
+    ok(snakemake(tmp_path, None, "--cores", "4", *TWO_SUBJECTS, "--until", "subject_S01"))
+    results = tmp_path / "results" / "demo"
+    log = (results / "logs" / "subject" / "S01.log").read_text()
+    assert log.startswith("subject S01: 2 worker process(es)") and "trial_analysis S01 backward_1: done" in log, log
+    assert (results / "trials" / "S01" / "forward_1" / ".trial_analysis.manifest").is_file()
