@@ -196,10 +196,9 @@ def run_parts(parts: list, common: Mapping, *, workers: int) -> list[dict]:
     workers = max(1, min(workers, len(parts)))
     if workers == 1:
         return [run_part(part, common) for part in parts]
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("fork" if jobs.fork_is_safe() else "spawn")
+    context = jobs.worker_context()
     if context.get_start_method() == "fork":
         # once here rather than in every worker: what nearly every stage imports
         import opensim  # noqa: F401

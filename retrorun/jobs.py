@@ -44,6 +44,14 @@ def fork_is_safe() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
+def worker_context():
+    """The multiprocessing context for a job's worker processes: forked from the job's
+    process (they inherit its imports) where fork_is_safe, else started afresh."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork" if fork_is_safe() else "spawn")
+
+
 def error_record_path(trial_dir: str | Path) -> Path:
     return Path(trial_dir) / ERROR_RECORD
 

@@ -30,7 +30,7 @@ def run_subject(snakemake):
     log = Path(snakemake.log[0])
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as summary:
-        summary.write(f"subject {snakemake.params.get('subject', '')}: {workers} worker process(es)\n")
+        summary.write(f"subject {snakemake.params.subject}: {workers} worker process(es)\n")
         for phase, phase_parts in parts.items():
             outcomes = chains.run_parts(phase_parts, common, workers=workers)
             for outcome in outcomes:

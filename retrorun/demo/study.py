@@ -10,11 +10,10 @@ subject's files are the same whichever worker writes them, in any order."""
 
 from __future__ import annotations
 
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .. import jobs
+from ..jobs import worker_context
 from . import heading, subjects
 from .motion import prepare_tables
 
@@ -26,12 +25,6 @@ def generate_one(synthetic_cfg: dict | None, subject: str, generic_model: str, i
     )
     summary["heading_deg"] = heading.turn_trials(synthetic_cfg, subject=subject, inputs_dir=inputs_dir)
     return summary
-
-
-def worker_context():
-    """Workers forked from the job's process (they inherit its imports) where forking is
-    safe (jobs.fork_is_safe); elsewhere they are started afresh and import for themselves."""
-    return multiprocessing.get_context("fork" if jobs.fork_is_safe() else "spawn")
 
 
 def generate_study(
