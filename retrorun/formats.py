@@ -587,6 +587,36 @@ def _storage_rows_by_value(rows: list[str], n_columns: int, path: Path) -> np.nd
         raise InputError(f"{path}: a data row is not numeric ({err})", fix="export the file again") from None
 
 
+def storage_rows_around(
+    source: str | os.PathLike, out: str | os.PathLike, *, start_s: float, end_s: float, margin_rows: int
+) -> Path:
+    """A copy of an OpenSim .mot/.sto file with only its rows from ``margin_rows`` before
+    ``start_s`` to ``margin_rows`` after ``end_s``: the header and those rows as they are,
+    character for character, with the row count (nRows= or datarows) set to theirs."""
+    source, out = Path(source), Path(out)
+    columns, data, _ = _read_storage_data(source)
+    times = data[:, 0]
+    first = max(0, int(np.searchsorted(times, start_s, side="left")) - margin_rows)
+    last = min(len(times), int(np.searchsorted(times, end_s, side="right")) + margin_rows)
+    with open(source, errors="replace") as handle:
+        lines = handle.read().splitlines()
+    end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
+    labels = next(i for i in range(end + 1, len(lines)) if lines[i].strip())
+    rows = [line for line in lines[labels + 1 :] if line.strip()]
+    header = []
+    for line in lines[: labels + 1]:
+        key = line.strip().split("=", 1)[0].split(None, 1)[0].lower() if line.strip() else ""
+        if key == "nrows":
+            line = f"nRows={last - first}"
+        elif key == "datarows":
+            line = f"datarows {last - first}"
+        header.append(line)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        Path(tmp).write_text("\n".join(header + rows[first:last]) + "\n")
+    return out
+
+
 def write_storage(path: str | os.PathLike, table: pd.DataFrame, *, in_degrees: bool, name: str | None = None) -> None:
     """Write a table with a ``time`` column as an OpenSim .mot/.sto file."""
     path = Path(path)
