@@ -44,6 +44,7 @@ include: "workflow/rules/sensitivity.smk"
 # scheduling and start-up. So does scaling (2-10 s of CPU per subject): as SLURM jobs the
 # scalings were a round of queueing, start-up and status checks before any trial could
 # start; run here, every trial's group job is submitted as soon as its subject is scaled.
+# Where a subject is one job (SUBJECT_IN_ONE_JOB) that job scales it (scaling.smk).
 # A trial's light jobs run inside its group job (TRIAL_GROUP in workflow/rules/common.smk):
 # a local job inside a group would make the whole group local.
 localrules:

@@ -207,10 +207,12 @@ def test_with_emg_a_subject_is_one_job_running_its_trials_chains(tmp_path):
     assert not {"trial_motion", "trial_analysis", "emg_normalisation", "process_emg", "emg_envelopes"} & set(counts)
     (job,) = [job for job in jobs if job["rule"] == "subject_subject_walk"]
     parts = job["parts"]
-    assert list(parts) == ["motion", "normalisation", "analysis"]
+    assert list(parts) == ["scaling", "motion", "normalisation", "analysis"]
+    assert "scale_model" not in counts
     folder = "results/rajagopal-walk-emg/trials/subject_walk"
     names = {phase: [part["name"] for part in items] for phase, items in parts.items()}
     assert names == {
+        "scaling": ["scale_model subject_walk"],
         "motion": ["trial_motion subject_walk walk", "trial_motion subject_walk walk_without_emg"],
         "normalisation": ["emg_normalisation subject_walk"],
         "analysis": ["trial_analysis subject_walk walk", "trial_analysis subject_walk walk_without_emg"],
@@ -226,7 +228,11 @@ def test_with_emg_a_subject_is_one_job_running_its_trials_chains(tmp_path):
     assert list(analysis)[0] == "emg_envelopes"
     written_divisors = divisors["stages"]["emg_normalisation"]["output"]["divisors"]
     assert analysis["emg_envelopes"]["input"]["divisors"] == written_divisors
-    # declared: what other jobs write (the scaled model, the recordings), nothing its chains write
+    (scaling,) = parts["scaling"]
+    assert scaling["log"] == "results/rajagopal-walk-emg/logs/chains/scale_model/subject_walk.log"
+    scaled_model = "results/rajagopal-walk-emg/subjects/subject_walk/scaled_model.osim"
+    assert scaling["stages"]["scale_model"]["output"]["model"] == scaled_model
+    # declared: what other jobs write (the recordings, the model's files), nothing its parts write
     written = {
         path
         for items in parts.values()
@@ -236,9 +242,9 @@ def test_with_emg_a_subject_is_one_job_running_its_trials_chains(tmp_path):
         for path in (value if isinstance(value, list) else [value])
     }
     assert not written & set(job["input_files"]), written & set(job["input_files"])
-    assert "results/rajagopal-walk-emg/subjects/subject_walk/scaled_model.osim" in job["input_files"]
+    assert scaled_model not in job["input_files"] and scaled_model in job["output"]
     assert not [f for f in job["input_files"] if f.endswith(".manifest")]
-    # its outputs: every trial's manifests and the files rules outside the job read
+    # its outputs: the scaled model, every trial's manifests and the files rules outside the job read
     for trial in ("walk", "walk_without_emg"):
         for chain in ("trial_motion", "trial_analysis"):
             assert f"{folder}/{trial}/.{chain}.manifest" in job["output"]
@@ -246,6 +252,25 @@ def test_with_emg_a_subject_is_one_job_running_its_trials_chains(tmp_path):
     # aggregate_qc and the tables declare the files the subject's job writes
     (tables,) = [job for job in jobs if job["rule"] == "analysis_tables"]
     assert f"{folder}/walk/.trial_analysis.manifest" in tables["input_files"]
+
+
+def test_a_subject_with_no_trial_left_to_run_is_scaled_by_a_job_of_its_own(tmp_path):
+    """A subject's job scales it first; a subject every trial of which failed in an
+    earlier run (its error records) has no such job, and rule scale_model scales it, as
+    it scales every subject in the other layouts: its scaled model is still a target."""
+    from plan_inspector import planned
+
+    from retrorun.jobs import write_error_record
+
+    for trial in ("forward_1", "backward_1"):
+        write_error_record(tmp_path / "results" / "demo" / "trials" / "S02" / trial, {"stage": "inverse_kinematics"})
+    jobs = planned(tmp_path, REPO / "config" / "config.yaml", {"synthetic": {"n_subjects": 2}})
+    counts = Counter(job["rule"] for job in jobs)
+    assert counts["subject_S01"] == 1 and "subject_S02" not in counts, counts
+    (scaling,) = [job for job in jobs if job["rule"] == "scale_model"]
+    assert scaling["wildcards"] == {"subject": "S02"}
+    (subject_job,) = [job for job in jobs if job["rule"] == "subject_S01"]
+    assert "results/demo/subjects/S01/scaled_model.osim" in subject_job["output"]
 
 
 def test_the_demos_truth_and_error_budget_are_stages_of_its_trials_jobs(tmp_path):

@@ -95,12 +95,13 @@ if TRIAL_IN_ONE_JOB:
 elif SUBJECT_IN_ONE_JOB:
     # the chains' exported files (rules outside read them) and the files they write
     # (CHAIN_FILES: a reader declares their manifests), as rules trial_motion and
-    # trial_analysis would have declared them
+    # trial_analysis would have declared them, and the subject's scaled model (scaling.smk)
     SUBJECT_JOB_EXPORTS = {
+        "scale_model": STAGE_SCALE_MODEL.output,
         "trial_motion": chain_output(TRIAL_MOTION_STAGES, "trial_motion"),
         "trial_analysis": chain_output(TRIAL_ANALYSIS_STAGES, "trial_analysis"),
     }
-    SUBJECT_JOB_STAGES = (TRIAL_MOTION_STAGES, [STAGE_EMG_NORMALISATION], TRIAL_ANALYSIS_STAGES)
+    SUBJECT_JOB_STAGES = ([STAGE_SCALE_MODEL], TRIAL_MOTION_STAGES, [STAGE_EMG_NORMALISATION], TRIAL_ANALYSIS_STAGES)
     for _subject, _rule_name in subject_rule_names().items():
         if not subject_trials(_subject):
             continue

@@ -3,6 +3,7 @@
 # so a mistake is reported before any job starts.
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from snakemake.io import apply_wildcards
@@ -435,6 +436,17 @@ if not SO_IN_ANALYSIS:
 
 def subject_trials(subject):
     return [t for s, t in all_trials() if s == subject]
+
+
+# The subjects whose job scales them first (SUBJECT_IN_ONE_JOB): those with a trial to run
+SUBJECTS_SCALED_IN_THEIR_JOB = [s.name for s in SUBJECTS if subject_trials(s.name)] if SUBJECT_IN_ONE_JOB else []
+
+
+def subjects_other_than(names):
+    """A `subject` wildcard constraint matching every subject folder but those of `names`."""
+    if not names:
+        return "[^/]+"
+    return "(?!(?:" + "|".join(re.escape(name) for name in names) + ")(?:/|$))[^/]+"
 
 
 def mass_com_model(subject):
@@ -980,13 +992,15 @@ def _chain_part(stages, rule_name, wildcards, threads=1):
 _SUBJECT_PARTS = {}
 
 
-def subject_job_parts(subject, motion_stages, normalisation_stages, analysis_stages):
-    """{phase: parts} of the subject's job, phases in the order they run: every trial's
-    motion chain, the EMG normalisation (where the subject has EMG), every trial's analysis."""
+def subject_job_parts(subject, scaling_stages, motion_stages, normalisation_stages, analysis_stages):
+    """{phase: parts} of the subject's job, phases in the order they run: its scaling,
+    every trial's motion chain, the EMG normalisation (where the subject has EMG), every
+    trial's analysis."""
     if subject not in _SUBJECT_PARTS:
         trials = [job_wildcards(subject, t) for t in subject_trials(subject)]
         own = job_wildcards(subject)
         _SUBJECT_PARTS[subject] = {
+            "scaling": [_chain_part(scaling_stages, "scale_model", own)],
             "motion": [_chain_part(motion_stages, "trial_motion", wc) for wc in trials],
             "normalisation": (
                 [_chain_part(normalisation_stages, "emg_normalisation", own)]
