@@ -28,8 +28,8 @@ STAGE_SCALE_MODEL = Stage(
 # A subject that is one job (SUBJECT_IN_ONE_JOB, common.smk) is scaled first in that job
 # (analysis.smk): a job of its own cost about a second of start-up for a second of work,
 # and 8 such jobs between the demo's subjects left a core idle at the end. This rule
-# scales the others (every subject in the other layouts; there, a subject none of whose
-# trials is left to run).
+# scales the other subjects: every subject in the other layouts, and in this one a
+# subject none of whose trials is left to run (its scaled model is still a target).
 rule scale_model:
     input:
         unpack(STAGE_SCALE_MODEL.unpack[0]),
