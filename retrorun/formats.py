@@ -516,8 +516,8 @@ def read_storage_time_bounds(path: str | os.PathLike) -> tuple[float, float]:
     return float(data[0, 0]), float(data[-1, 0])
 
 
-def _read_storage_data(path: Path) -> tuple[list[str], np.ndarray, dict[str, str]]:
-    """(column labels, data rows, header dict) of read_storage."""
+def _storage_lines(path: Path) -> tuple[list[str], int, int]:
+    """(the file's lines, the index of its 'endheader' line, that of its column labels)."""
     if not path.is_file():
         raise InputError(f"file {path} does not exist", fix="check the path in the sheet or config")
     with open(path, errors="replace") as handle:
@@ -529,6 +529,17 @@ def _read_storage_data(path: Path) -> tuple[list[str], np.ndarray, dict[str, str
             f"{path}: no 'endheader' line, so this is not an OpenSim .mot/.sto file",
             fix="export the forces as an OpenSim .mot file (header ending in 'endheader')",
         ) from None
+    columns_line = end + 1
+    while columns_line < len(lines) and not lines[columns_line].strip():
+        columns_line += 1
+    if columns_line >= len(lines):
+        raise InputError(f"{path}: no column labels after 'endheader'", fix="export the file again")
+    return lines, end, columns_line
+
+
+def _read_storage_data(path: Path) -> tuple[list[str], np.ndarray, dict[str, str]]:
+    """(column labels, data rows, header dict) of read_storage."""
+    lines, end, columns_line = _storage_lines(path)
     header: dict[str, str] = {}
     for line in lines[:end]:
         if "=" in line:
@@ -537,11 +548,6 @@ def _read_storage_data(path: Path) -> tuple[list[str], np.ndarray, dict[str, str
         elif line.strip():
             parts = line.split(None, 1)
             header[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
-    columns_line = end + 1
-    while columns_line < len(lines) and not lines[columns_line].strip():
-        columns_line += 1
-    if columns_line >= len(lines):
-        raise InputError(f"{path}: no column labels after 'endheader'", fix="export the file again")
     columns = [c.strip() for c in lines[columns_line].split("\t") if c.strip()]
     if len(columns) <= 1:
         columns = lines[columns_line].split()
@@ -594,15 +600,11 @@ def storage_rows_around(
     ``start_s`` to ``margin_rows`` after ``end_s``: the header and those rows as they are,
     character for character, with the row count (nRows= or datarows) set to theirs."""
     source, out = Path(source), Path(out)
-    columns, data, _ = _read_storage_data(source)
-    times = data[:, 0]
+    lines, _, labels = _storage_lines(source)
+    rows = [line for line in lines[labels + 1 :] if line.strip()]
+    times = np.array([float(row.split(None, 1)[0]) for row in rows])
     first = max(0, int(np.searchsorted(times, start_s, side="left")) - margin_rows)
     last = min(len(times), int(np.searchsorted(times, end_s, side="right")) + margin_rows)
-    with open(source, errors="replace") as handle:
-        lines = handle.read().splitlines()
-    end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
-    labels = next(i for i in range(end + 1, len(lines)) if lines[i].strip())
-    rows = [line for line in lines[labels + 1 :] if line.strip()]
     header = []
     for line in lines[: labels + 1]:
         key = line.strip().split("=", 1)[0].split(None, 1)[0].lower() if line.strip() else ""

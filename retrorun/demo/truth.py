@@ -91,7 +91,7 @@ def inverse_dynamics(
         trial="",
     )
     forces = tables.generalized_forces_table(read_storage(work / "id.sto")[0])
-    grf, _ = read_storage(grf_mot)
+    grf, _ = read_storage(window_grf)  # every sample of the window and its margins, as in grf_mot
     total = sum(grf[[GRF_SIDE_COLUMNS["force"].format(side=s, axis=a) for a in "xyz"]].to_numpy() for s in SIDES)
     forces["grf_n"] = np.interp(forces["time_s"], grf["time"], np.linalg.norm(total, axis=1))
     forces["root_residual_n"] = np.hypot(forces["pelvis_tx_force_n"], forces["pelvis_ty_force_n"])

@@ -102,9 +102,9 @@ elif SUBJECT_IN_ONE_JOB:
         "trial_analysis": chain_output(TRIAL_ANALYSIS_STAGES, "trial_analysis"),
     }
     SUBJECT_JOB_STAGES = ([STAGE_SCALE_MODEL], TRIAL_MOTION_STAGES, [STAGE_EMG_NORMALISATION], TRIAL_ANALYSIS_STAGES)
-    for _subject, _rule_name in subject_rule_names().items():
-        if not subject_trials(_subject):
-            continue
+    _RULE_NAMES = subject_rule_names()
+    for _subject in SUBJECTS_SCALED_IN_THEIR_JOB:
+        _rule_name = _RULE_NAMES[_subject]
 
         # its chains are worked out when its job is planned (every process parses this)
         rule:

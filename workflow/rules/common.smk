@@ -438,7 +438,8 @@ def subject_trials(subject):
     return [t for s, t in all_trials() if s == subject]
 
 
-# The subjects whose job scales them first (SUBJECT_IN_ONE_JOB): those with a trial to run
+# The subjects that are one job each (SUBJECT_IN_ONE_JOB), which scales them first: those
+# with a trial to run
 SUBJECTS_SCALED_IN_THEIR_JOB = [s.name for s in SUBJECTS if subject_trials(s.name)] if SUBJECT_IN_ONE_JOB else []
 
 
