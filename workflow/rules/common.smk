@@ -15,14 +15,16 @@ from retrorun.groups import analysis_groups
 from retrorun.jobs import error_record_path
 from retrorun.scheduler_passes import keep_one_pending_pass
 from retrorun.sensitivity import RULE_STAGES, plan_variants
-from retrorun.slurm_polling import honour_the_profile
+from retrorun.slurm_polling import end_without_waiting, honour_the_profile
 from retrorun.validation import validate_study_inputs
 
 # Snakemake's scheduler would otherwise run passes that multiply with every finished job
 # (retrorun/scheduler_passes.py: 26 s of the demo's CPU)
 keep_one_pending_pass()
-# and the SLURM plugin would wait up to 180 s between status checks (retrorun/slurm_polling.py)
+# and the SLURM plugin would wait up to 180 s between status checks, and a whole wait
+# after the run's last job (retrorun/slurm_polling.py)
 honour_the_profile()
+end_without_waiting()
 
 # The study is the --configfile(s) the user gave, whole; without one it is the built-in
 # demo beside this Snakefile. (No `configfile:` directive: Snakemake would merge the
@@ -696,7 +698,7 @@ def synthetic_truth(subject):
 
 
 def truth_outcomes(subject, trial):
-    from retrorun.demo.truth import outcome_paths
+    from retrorun.demo.subjects import outcome_paths
 
     return {k: str(v) for k, v in outcome_paths(truth_dir(subject), trial).items()}
 
