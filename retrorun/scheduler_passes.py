@@ -10,6 +10,11 @@ and 26 s of the Snakemake process's CPU, taken from the jobs' two cores; a 3000-
 would reach thousands of passes a second. With one timer pending at a time, a pass still
 follows every finished job and comes at least once per timespan, which is all the rate
 limit needs (docs/performance.md, "The scheduler's passes").
+
+The timer is a daemon thread here: Snakemake's own is not, so every Snakemake process
+waited for its last timer (up to a second) before it could exit. A SLURM job runs two
+Snakemake processes one inside the other (the jobstep plugin's `srun`), so that was up to
+2 s per cluster job on top of its work, and up to 1 s at the end of every run.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ def _one_pending_pass(self, delay) -> None:
     if pending is not None and pending.is_alive():
         return
     self._retrorun_pending_pass = threading.Timer(delay, self._open_jobs.release)
+    # a pass is of no use once the process is ending: it must not keep it alive
+    self._retrorun_pending_pass.daemon = True
     self._retrorun_pending_pass.start()
 
 

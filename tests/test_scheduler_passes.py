@@ -1,8 +1,11 @@
 """Snakemake's scheduler keeps one pass pending, not one more per finished job
 (retrorun/scheduler_passes.py)."""
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 from retrorun.scheduler_passes import _one_pending_pass, keep_one_pending_pass
@@ -30,3 +33,19 @@ def test_requests_while_a_pass_is_pending_start_no_timer():
     assert not scheduler._open_jobs.acquire(blocking=False)  # and only one
     JobScheduler._schedule_reevalutation(scheduler, 0.05)  # none pending now: a new one starts
     assert scheduler._open_jobs.acquire(timeout=2)
+
+
+def test_a_pending_pass_does_not_keep_snakemake_from_exiting():
+    """Snakemake's own timer kept each process alive until it fired (up to a second at
+    the end of every run, twice per SLURM job); here a 30 s one must not hold the exit."""
+    program = (
+        "import threading\n"
+        "from types import SimpleNamespace\n"
+        "from snakemake.scheduling.job_scheduler import JobScheduler\n"
+        "from retrorun.scheduler_passes import keep_one_pending_pass\n"
+        "keep_one_pending_pass()\n"
+        "JobScheduler._schedule_reevalutation(SimpleNamespace(_open_jobs=threading.Semaphore(0)), 30)\n"
+    )
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", program], check=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert time.monotonic() - started < 15
