@@ -4,7 +4,7 @@ import pandas as pd
 
 from retrorun import formats, jobs
 from retrorun.demo import checks, error_budget
-from retrorun.demo.truth import outcome_paths
+from retrorun.demo.subjects import outcome_paths
 
 params = snakemake.params
 with jobs.job(snakemake) as log:

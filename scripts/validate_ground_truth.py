@@ -6,7 +6,7 @@ import pandas as pd
 from retrorun import formats, jobs, model_properties
 from retrorun.demo import checks, heading
 from retrorun.demo.design import GRAVITY_M_S2
-from retrorun.demo.truth import outcome_paths
+from retrorun.demo.subjects import outcome_paths
 
 params = snakemake.params
 

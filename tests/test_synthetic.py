@@ -453,7 +453,7 @@ def test_ground_truth_check_passes_the_truth_and_fails_it_distorted(generated, t
         "hamstrings": ["semimem", "semiten", "bifemlh", "bifemsh"],
     }
     sides = {"r": "_r", "l": "_l"}
-    out = tr.outcome_paths(truth_dir, trial)
+    out = su.outcome_paths(truth_dir, trial)
     id_forces = tr.inverse_dynamics(
         model_path=truth["model"],
         coordinates_mot=truth[f"{trial}/coordinates_mot"],

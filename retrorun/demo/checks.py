@@ -17,8 +17,8 @@ from .. import analysis, events
 from .. import groups as grp
 from .design import SIDES
 from .motion import _osim
-from .subjects import segment_lengths, standing_com_height_m, truth_paths
-from .truth import JOINTS, PAIR_GROUP, outcome_paths
+from .subjects import outcome_paths, segment_lengths, standing_com_height_m, truth_paths
+from .truth import JOINTS, PAIR_GROUP
 
 GROUND_TRUTH_COLUMNS = ["subject", "trial", "check", "quantity", "value", "threshold", "unit", "pass", "note"]
 LITERATURE_COLUMNS = ["fact", "source", "expected", "measured", "pass"]

@@ -30,7 +30,7 @@ from .. import fast_so, model_properties, tables
 from ..filtering import filter_plate, filter_table
 from ..formats import read_storage, write_storage
 from ..heading import read_heading, rotation_about_vertical
-from . import checks, truth
+from . import checks, subjects, truth
 from .design import SIDES
 from .subjects import GRF_SIDE_COLUMNS
 
@@ -201,7 +201,7 @@ def filter_stage(chain: TrialChain, *, truth_dir: Path, trial: str, cutoff_hz: f
     inputs = {"model": true_model, "coordinates_mot": str(coords), "grf_mot": str(grf)}
     metrics = chain.metrics(
         model=true_model,
-        cycles=pd.read_csv(truth.outcome_paths(truth_dir, trial)["cycles"]),
+        cycles=pd.read_csv(subjects.outcome_paths(truth_dir, trial)["cycles"]),
         activations=chain.static_optimization(name, **inputs),
         id_forces=chain.inverse_dynamics(name, **inputs),
     )
@@ -249,7 +249,7 @@ def trial_stage_metrics(
     ``params``: settings (static_optimization), generic_model, mass_kg, height_m, groups,
     sides, analysis, filter_hz, contact_threshold_n, residual_reduction_method."""
     truth_dir, pipeline_dir, work = Path(truth_dir), Path(pipeline_dir), Path(work_dir)
-    files = {**truth.outcome_paths(truth_dir, trial)}
+    files = {**subjects.outcome_paths(truth_dir, trial)}
     true_model = str(truth_dir / "true_model.osim")
     coords_fine = str(truth_dir / f"{trial}_coordinates.mot")  # force rate: the truth's ID
     coords_sampled = str(truth_dir / f"{trial}_coordinates_marker_rate.mot")  # marker rate: the truth's SO

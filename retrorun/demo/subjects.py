@@ -263,6 +263,17 @@ def truth_paths(truth_dir: str | Path, trials: list[str]) -> dict[str, Path]:
     return paths
 
 
+def outcome_paths(truth_dir: str | Path, trial: str) -> dict[str, Path]:
+    """The truth outcome files of one trial (written by rule demo_truth, retrorun/demo/truth.py)."""
+    truth_dir = Path(truth_dir)
+    return {
+        "id": truth_dir / f"{trial}_id_generalized_forces.csv",
+        "activations": truth_dir / f"{trial}_so_activations.csv",
+        "cycles": truth_dir / f"{trial}_cycles.csv",
+        "metrics": truth_dir / f"{trial}_cycle_metrics.csv",
+    }
+
+
 def generate_subject(
     synthetic_cfg: dict | None,
     *,

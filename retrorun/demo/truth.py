@@ -33,17 +33,6 @@ JOINTS = {"hip": "hip_flexion", "knee": "knee_angle", "ankle": "ankle_angle"}  #
 PAIR_GROUP = analysis.PAIR_GROUP
 
 
-def outcome_paths(truth_dir: str | Path, trial: str) -> dict[str, Path]:
-    """The truth outcome files of one trial (written by rule demo_truth)."""
-    truth_dir = Path(truth_dir)
-    return {
-        "id": truth_dir / f"{trial}_id_generalized_forces.csv",
-        "activations": truth_dir / f"{trial}_so_activations.csv",
-        "cycles": truth_dir / f"{trial}_cycles.csv",
-        "metrics": truth_dir / f"{trial}_cycle_metrics.csv",
-    }
-
-
 def write_external_loads(path: str | Path, *, grf_mot: str | Path) -> None:
     """ExternalLoads applying the demo GRF columns to calcn_r / calcn_l, in ground."""
     osim = _osim()
