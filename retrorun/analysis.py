@@ -661,12 +661,12 @@ def qc_exclusions(qc: pd.DataFrame, *, gate: str) -> pd.DataFrame:
 
 def mean_curves(trial_curves: list[tuple[dict, pd.DataFrame]], *, variables: list[str]) -> pd.DataFrame:
     """Per subject, condition, variable and % cycle: the mean over that subject's cycles."""
-    parts = []
-    for info, table in trial_curves:
-        if len(table):
-            part = table[["side", "cycle", "pct", *variables]].copy()
-            part["subject"], part["condition"], part["trial"] = info["subject"], info["condition"], info["trial"]
-            parts.append(part)
+    # a cycle's rows need no trial, side or cycle label here: only who, which condition, where
+    parts = [
+        table[["pct", *variables]].assign(subject=info["subject"], condition=info["condition"])
+        for info, table in trial_curves
+        if len(table)
+    ]
     columns = ["subject", "condition", "variable", "pct", "value", "n_cycles"]
     if not parts or not variables:
         return pd.DataFrame(columns=columns)

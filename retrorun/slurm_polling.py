@@ -20,6 +20,7 @@ as the run is over.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 
 # how often a wait between status checks looks whether the run is over (no SLURM call)
@@ -57,7 +58,7 @@ def end_without_waiting() -> bool:
     except ImportError:
         return False
     sleep = getattr(Executor, "sleep", None)
-    if sleep is None or getattr(sleep, "ends_at_shutdown", False) or not asyncio.iscoroutinefunction(sleep):
+    if sleep is None or getattr(sleep, "ends_at_shutdown", False) or not inspect.iscoroutinefunction(sleep):
         return False
 
     async def sleep_until_done(self) -> None:
